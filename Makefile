@@ -1,0 +1,59 @@
+# The README's two commands: `make demo` and `make test`. Both set up
+# everything on a fresh Debian machine (venv, package, system tools).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+CORES ?= 2
+export PATH := $(BIN):$(PATH)
+
+DEMO_SEED := 42
+DEMO_READS := resources/demo/reads/.done
+
+.PHONY: demo test install system-tools demo-data lint unit workflow-tests clean
+
+install: $(VENV)/.installed system-tools
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# vsearch, MAFFT and FastTree from Debian (cutadapt comes from PyPI).
+system-tools:
+	@missing=""; \
+	for tool in vsearch mafft FastTree; do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system tools:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq vsearch mafft fasttree >/dev/null; \
+	fi
+
+$(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz
+	$(BIN)/gutlung simulate --reference resources/reference/gg_13_8_v4.sintax.fasta.gz \
+	  --out-dir resources/demo --sample-sheet config/samples.tsv \
+	  --truth resources/demo/truth.tsv --n-subjects 12 --n-controls 2 \
+	  --reads 2000 --seed $(DEMO_SEED)
+	touch $@
+
+demo-data: $(DEMO_READS)
+
+demo: install demo-data
+	$(BIN)/snakemake --cores $(CORES)
+	@echo "report: results/report/report.html"
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/snakemake --lint --cores 1
+
+test: install demo-data lint
+	$(BIN)/pytest -ra
+
+clean:
+	rm -rf results logs .snakemake resources/demo/reads resources/demo/truth.tsv

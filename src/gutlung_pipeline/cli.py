@@ -1,0 +1,457 @@
+"""The ``gutlung`` command: one subcommand per workflow step.
+
+Each subcommand parses its arguments, calls one tested function and writes the
+result. Imports are made inside the handlers so that a per-sample job starts
+in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("gutlung")
+
+PRIMER_515F = "GTGYCAGCMGCCGCGGTAA"
+PRIMER_806R = "GGACTACNVGGGTWTCTAAT"
+
+
+# ---------------------------------------------------------------- validation
+def cmd_validate(args) -> None:
+    from .config import is_paired, load_config, load_samples
+
+    config = load_config(args.config)
+    sheet = args.samples or config["samples"]
+    samples = load_samples(sheet, check_files=not args.no_file_check)
+    layout = "paired-end" if is_paired(samples) else "single-end"
+    print(f"{args.config}: valid; {sheet}: {len(samples)} samples, {layout}")
+
+
+# ---------------------------------------------------------------- demo data
+def cmd_simulate(args) -> None:
+    from .simulate import load_reference, simulate_cohort, write_cohort
+
+    reference = load_reference(args.reference)
+    sheet, truth = simulate_cohort(
+        reference, args.out_dir, forward=args.forward, reverse=args.reverse,
+        n_subjects=args.n_subjects, n_controls=args.n_controls,
+        reads_per_sample=args.reads, read_length=args.read_length,
+        chimera_rate=args.chimera_rate, layout=args.layout, random_state=args.seed,
+    )  # fmt: skip
+    out = Path(args.out_dir)
+    write_cohort(
+        sheet, truth,
+        sheet_path=args.sample_sheet or out / "samples.tsv",
+        truth_path=args.truth or out / "truth.tsv",
+    )  # fmt: skip
+    log.info("wrote %d samples to %s", len(sheet), out)
+
+
+def cmd_build_reference(args) -> None:
+    from .reference import build_demo_reference
+
+    fasta, taxonomy = args.fasta, args.taxonomy
+    if fasta is None or taxonomy is None:
+        import qiime_default_reference as qdr
+
+        fasta = fasta or qdr.get_reference_sequences()
+        taxonomy = taxonomy or qdr.get_reference_taxonomy()
+    n = build_demo_reference(
+        fasta, taxonomy, args.output, forward=args.forward, reverse=args.reverse,
+        per_genus=args.per_genus,
+    )  # fmt: skip
+    log.info("kept %d sequences", n)
+
+
+# ---------------------------------------------------------------- read steps
+def _write_stats(path, sample: str, counts: dict) -> None:
+    from .io import write_json
+
+    write_json({"sample": sample, **counts}, path)
+
+
+def cmd_trim_primers(args) -> None:
+    from .reads import trim_primers
+
+    counts = trim_primers(
+        args.sample, args.fq1, args.out1, fq2=args.fq2, out2=args.out2,
+        forward=args.forward, reverse=args.reverse, error_rate=args.error_rate,
+        threads=args.threads,
+    )  # fmt: skip
+    _write_stats(args.stats, args.sample, counts)
+
+
+def cmd_merge_pairs(args) -> None:
+    from .reads import merge_pairs
+
+    counts = merge_pairs(
+        args.sample, args.r1, args.r2, args.output, min_overlap=args.min_overlap,
+        max_diffs=args.max_diffs, threads=args.threads,
+    )  # fmt: skip
+    _write_stats(args.stats, args.sample, counts)
+
+
+def cmd_filter_reads(args) -> None:
+    from .reads import filter_reads
+
+    counts = filter_reads(
+        args.sample, args.input, args.output, max_ee=args.max_ee,
+        min_length=args.min_length, max_length=args.max_length, max_ns=args.max_ns,
+        trunc_length=args.trunc_length,
+    )  # fmt: skip
+    _write_stats(args.stats, args.sample, counts)
+
+
+def cmd_dereplicate(args) -> None:
+    from .reads import dereplicate
+
+    dereplicate(args.sample, args.input, args.output)
+
+
+def cmd_pool_uniques(args) -> None:
+    from .denoise import pool_uniques
+
+    pool_uniques(args.inputs, args.output, min_size=args.min_size)
+
+
+def cmd_denoise(args) -> None:
+    from .denoise import unoise
+
+    unoise(args.input, args.output, min_size=args.min_size, alpha=args.alpha)
+
+
+def cmd_remove_chimeras(args) -> None:
+    from .denoise import remove_chimeras
+
+    counts = remove_chimeras(args.input, args.output)
+    log.info("chimeras: %d, ASVs: %d", counts["chimeras"], counts["asvs"])
+
+
+def cmd_map_reads(args) -> None:
+    from .denoise import map_reads
+
+    map_reads(
+        args.sample, args.reads, args.asvs, args.output, identity=args.identity,
+        threads=args.threads,
+    )  # fmt: skip
+
+
+def cmd_build_table(args) -> None:
+    from .denoise import build_table, read_otutab, read_tracking
+    from .io import (
+        read_fasta,
+        read_json,
+        write_biom,
+        write_fasta,
+        write_table_tsv,
+        write_tsv,
+    )
+
+    asvs = read_fasta(args.asvs)
+    if len(args.samples) != len(args.mapped):
+        raise ValueError("give one --mapped file per --samples ID, in the same order")
+    counts = {s: read_otutab(p) for s, p in zip(args.samples, args.mapped, strict=True)}
+    table = build_table(list(asvs), counts)
+    stats: dict[str, dict] = {s: {} for s in args.samples}
+    for path in args.stats:
+        doc = read_json(path)
+        sample = doc.pop("sample")
+        if sample not in stats:
+            raise ValueError(f"{path}: stats for sample {sample}, not in --samples")
+        stats[sample].update(doc)
+    tracking = read_tracking(stats, table)
+    write_fasta(((f, asvs[f]) for f in table.index), args.fasta)
+    write_table_tsv(table, args.tsv)
+    write_biom(table, args.biom)
+    write_tsv(tracking, args.tracking)
+    log.info(
+        "%d ASVs x %d samples, %d reads", *table.shape, int(table.to_numpy().sum())
+    )
+
+
+# ---------------------------------------------------------------- taxonomy, tree
+def cmd_assign_taxonomy(args) -> None:
+    import tempfile
+
+    from .io import write_tsv
+    from .taxonomy import read_sintax_tabbed, run_sintax, sintax_to_qiime
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "sintax.tsv"
+        run_sintax(args.asvs, args.reference, raw, seed=args.seed)
+        predictions = read_sintax_tabbed(raw)
+    taxonomy = sintax_to_qiime(predictions, confidence=args.confidence)
+    write_tsv(taxonomy, args.output)
+    if args.raw:
+        write_tsv(predictions.rename("prediction").to_frame().rename_axis("Feature ID"),
+                  args.raw)  # fmt: skip
+
+
+def cmd_root_tree(args) -> None:
+    from .io import atomic_path
+    from .phylogeny import midpoint_root, to_newick
+
+    tree = midpoint_root(Path(args.input).read_text())
+    with atomic_path(args.output) as tmp:
+        tmp.write_text(to_newick(tree))
+
+
+# ---------------------------------------------------------------- diversity
+def _read_tree(path):
+    from skbio import TreeNode
+
+    return TreeNode.read(str(path), format="newick")
+
+
+def cmd_rarefy(args) -> None:
+    from .diversity import rarefy
+    from .io import read_table, write_biom, write_tsv
+
+    table = read_table(args.table)
+    rarefied, summary = rarefy(table, depth=args.depth, random_state=args.seed)
+    if rarefied.shape[1] == 0:
+        raise ValueError(
+            f"{args.table}: no sample reaches the rarefaction depth {args.depth} "
+            f"(largest has {int(summary['reads'].max())} reads); lower "
+            "diversity.rarefaction_depth in the config"
+        )
+    write_biom(rarefied, args.output)
+    write_tsv(summary, args.summary)
+
+
+def cmd_alpha(args) -> None:
+    from .diversity import alpha
+    from .io import read_table, write_tsv
+
+    table = read_table(args.table)
+    tree = _read_tree(args.tree) if args.tree else None
+    write_tsv(alpha(table, tree=tree), args.output)
+
+
+def cmd_beta(args) -> None:
+    from .diversity import beta
+    from .io import atomic_path, read_table
+
+    table = read_table(args.table)
+    tree = _read_tree(args.tree) if args.tree else None
+    dm = beta(table, metric=args.metric, tree=tree)
+    with atomic_path(args.output) as tmp:
+        dm.write(str(tmp))
+
+
+def cmd_pcoa(args) -> None:
+    from skbio import DistanceMatrix
+
+    from .diversity import ordinate
+    from .io import atomic_path
+
+    ordination = ordinate(DistanceMatrix.read(args.input))
+    with atomic_path(args.output) as tmp:
+        ordination.write(str(tmp))
+
+
+# ---------------------------------------------------------------- report
+def cmd_report(args) -> None:
+    from .report import build_report
+
+    build_report(
+        tracking=args.tracking, table=args.table, taxonomy=args.taxonomy,
+        samples=args.samples, alpha=args.alpha, rarefaction=args.rarefaction,
+        pcoa=args.pcoa, group_column=args.group_column, title=args.title,
+        output=args.output, figures_dir=args.figures_dir,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gutlung", description="gutlung-pipeline steps (called by the workflow)."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, func, help_):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    def primers(p):
+        p.add_argument("--forward", default=PRIMER_515F, help="forward primer (515F)")
+        p.add_argument("--reverse", default=PRIMER_806R, help="reverse primer (806R)")
+
+    p = add("validate", cmd_validate, "validate a config and its sample sheet")
+    p.add_argument("--config", required=True)
+    p.add_argument("--samples", help="sample sheet (default: the config's)")
+    p.add_argument("--no-file-check", action="store_true", help="skip FASTQ checks")
+
+    p = add("simulate", cmd_simulate, "write a seeded synthetic gut-lung cohort")
+    p.add_argument("--reference", required=True, help="SINTAX FASTA of V4 sequences")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--sample-sheet", help="default: OUT_DIR/samples.tsv")
+    p.add_argument("--truth", help="default: OUT_DIR/truth.tsv")
+    p.add_argument("--n-subjects", type=int, default=12)
+    p.add_argument("--n-controls", type=int, default=0)
+    p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
+    p.add_argument("--read-length", type=int, default=250)
+    p.add_argument("--chimera-rate", type=float, default=0.03)
+    p.add_argument("--layout", choices=["paired", "single"], default="paired")
+    p.add_argument("--seed", type=int, default=42)
+    primers(p)
+
+    p = add("build-reference", cmd_build_reference,
+            "build the small V4 SINTAX reference from Greengenes 13_8")  # fmt: skip
+    p.add_argument("--fasta", help="default: qiime-default-reference 97_otus.fasta")
+    p.add_argument("--taxonomy", help="default: its 97_otu_taxonomy.txt")
+    p.add_argument("--output", required=True)
+    p.add_argument("--per-genus", type=int, default=25)
+    primers(p)
+
+    p = add("trim-primers", cmd_trim_primers, "remove primers with cutadapt")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--fq1", required=True)
+    p.add_argument("--fq2")
+    p.add_argument("--out1", required=True)
+    p.add_argument("--out2")
+    p.add_argument("--error-rate", type=float, default=0.1)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stats", required=True, help="JSON read counts")
+    primers(p)
+
+    p = add("merge-pairs", cmd_merge_pairs, "merge read pairs with vsearch")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--r1", required=True)
+    p.add_argument("--r2", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--min-overlap", type=int, default=16)
+    p.add_argument("--max-diffs", type=int, default=10)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stats", required=True)
+
+    p = add("filter-reads", cmd_filter_reads, "quality-filter reads with vsearch")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--max-ee", type=float, default=1.0)
+    p.add_argument("--min-length", type=int)
+    p.add_argument("--max-length", type=int)
+    p.add_argument("--max-ns", type=int, default=0)
+    p.add_argument("--trunc-length", type=int, help="single-end: cut reads to this")
+    p.add_argument("--stats", required=True)
+
+    p = add("dereplicate", cmd_dereplicate, "dereplicate one sample's reads")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+
+    p = add("pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
+    p.add_argument("--inputs", nargs="+", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--min-size", type=int, default=1)
+
+    p = add("denoise", cmd_denoise, "UNOISE3 denoising of pooled uniques")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--min-size", type=int, default=8)
+    p.add_argument("--alpha", type=float, default=2.0)
+
+    p = add("remove-chimeras", cmd_remove_chimeras, "de novo chimera removal (UCHIME3)")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+
+    p = add("map-reads", cmd_map_reads, "count a sample's reads per ASV")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--reads", required=True)
+    p.add_argument("--asvs", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--identity", type=float, default=0.97)
+    p.add_argument("--threads", type=int, default=1)
+
+    p = add("build-table", cmd_build_table, "ASV table, sequences and read tracking")
+    p.add_argument("--asvs", required=True, help="non-chimeric ASVs (MD5 labels)")
+    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument("--mapped", nargs="+", required=True, help="per-sample otutab")
+    p.add_argument("--stats", nargs="+", required=True, help="per-step JSON counts")
+    p.add_argument("--biom", required=True)
+    p.add_argument("--tsv", required=True)
+    p.add_argument("--fasta", required=True)
+    p.add_argument("--tracking", required=True)
+
+    p = add("assign-taxonomy", cmd_assign_taxonomy, "SINTAX taxonomy, QIIME 2 layout")
+    p.add_argument("--asvs", required=True)
+    p.add_argument("--reference", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--raw", help="also write the raw SINTAX predictions here")
+    p.add_argument("--confidence", type=float, default=0.8)
+    p.add_argument("--seed", type=int, default=42)
+
+    p = add("root-tree", cmd_root_tree, "midpoint-root a Newick tree")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+
+    p = add("rarefy", cmd_rarefy, "seeded rarefaction; lists excluded samples")
+    p.add_argument("--table", required=True)
+    p.add_argument("--depth", type=int, required=True)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--output", required=True)
+    p.add_argument("--summary", required=True)
+
+    p = add("alpha-diversity", cmd_alpha, "observed features, Shannon, Faith PD")
+    p.add_argument("--table", required=True)
+    p.add_argument("--tree")
+    p.add_argument("--output", required=True)
+
+    p = add("beta-diversity", cmd_beta, "a distance matrix")
+    p.add_argument("--table", required=True)
+    p.add_argument("--tree")
+    p.add_argument("--metric", required=True)
+    p.add_argument("--output", required=True)
+
+    p = add("pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+
+    p = add("report", cmd_report, "the self-contained HTML report")
+    p.add_argument("--tracking", required=True)
+    p.add_argument("--table", required=True)
+    p.add_argument("--taxonomy", required=True)
+    p.add_argument("--samples", required=True, help="sample sheet")
+    p.add_argument("--alpha", required=True)
+    p.add_argument("--rarefaction", required=True)
+    p.add_argument("--pcoa", nargs="+", required=True, help="ordination files")
+    p.add_argument("--group-column", default="asthma")
+    p.add_argument("--title", default="gutlung-pipeline report")
+    p.add_argument("--output", required=True)
+    p.add_argument("--figures-dir", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``gutlung``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    from .config import ConfigError
+    from .tools import ToolError
+
+    try:
+        args.func(args)
+    except ConfigError as err:
+        for line in err.problems:
+            print(f"gutlung {args.command}: error: {line}", file=sys.stderr)
+        return 2
+    except (ToolError, ValueError, FileNotFoundError, KeyError) as err:
+        msg = " ".join(str(err).split())
+        print(f"gutlung {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

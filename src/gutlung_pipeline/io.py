@@ -1,0 +1,214 @@
+"""All file reading and writing: FASTA, tables (BIOM/TSV), sample sheets, YAML.
+
+Science modules never touch files; they take and return pandas, numpy and
+scikit-bio objects. Functions here do the conversion at the boundary.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+
+def open_text(path: str | os.PathLike, mode: str = "rt", *, gz: bool | None = None):
+    """Open a plain or gzip-compressed text file.
+
+    ``gz`` defaults to whether the name ends in ``.gz``. Written gzip files have
+    mtime 0, so the same content gives the same bytes.
+    """
+    path = Path(path)
+    if gz is None:
+        gz = path.suffix == ".gz"
+    if gz:
+        if "w" in mode:
+            # mtime=0 keeps gzip output byte-identical between runs
+            raw = open(path, mode.replace("t", "") + "b")  # noqa: SIM115
+            gz = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="")
+            return _GzipTextWriter(gz, raw)
+        return gzip.open(path, mode)
+    return open(path, mode)  # noqa: SIM115
+
+
+class _GzipTextWriter:
+    """Text wrapper around a GzipFile that also closes the underlying file."""
+
+    def __init__(self, gz: gzip.GzipFile, raw):
+        import io as _io
+
+        self._gz = gz
+        self._raw = raw
+        self._text = _io.TextIOWrapper(gz, encoding="ascii", newline="\n")
+
+    def write(self, s: str) -> int:
+        return self._text.write(s)
+
+    def close(self) -> None:
+        self._text.close()
+        self._raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place on success.
+
+    A failure leaves no file at ``path``, so nothing half written looks complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def read_fasta(path: str | os.PathLike) -> dict[str, str]:
+    """Read a (small) FASTA file into ``{label: sequence}``, keeping file order.
+
+    Used for ASV and reference sequences, never for reads.
+    """
+    records: dict[str, str] = {}
+    label = None
+    chunks: list[str] = []
+    with open_text(path) as handle:
+        for line in handle:
+            line = line.rstrip("\r\n")
+            if line.startswith(">"):
+                if label is not None:
+                    records[label] = "".join(chunks)
+                label = line[1:].strip()
+                if label in records:
+                    raise ValueError(f"{path}: duplicate FASTA label {label!r}")
+                chunks = []
+            elif line:
+                if label is None:
+                    raise ValueError(
+                        f"{path}: not FASTA (sequence before any '>' line)"
+                    )
+                chunks.append(line.strip())
+    if label is not None:
+        records[label] = "".join(chunks)
+    return records
+
+
+def write_fasta(records: Iterable[tuple[str, str]], path: str | os.PathLike) -> None:
+    """Write ``(label, sequence)`` pairs as unwrapped FASTA, atomically."""
+    gz = Path(path).suffix == ".gz"
+    with atomic_path(path) as tmp, open_text(tmp, "wt", gz=gz) as out:
+        for label, seq in records:
+            out.write(f">{label}\n{seq}\n")
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    """Read a YAML file with the safe loader."""
+    with open(path) as handle:
+        data = yaml.safe_load(handle)
+    return {} if data is None else data
+
+
+def write_tsv(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = True) -> None:
+    """Write a table as TSV with fixed float formatting, atomically."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, sep="\t", index=index, float_format="%.10g", lineterminator="\n")
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a feature table (features x samples) from BIOM (HDF5 or JSON) or TSV.
+
+    TSV tables may start with the biom-format comment line
+    ``# Constructed from biom file``; the first column holds feature IDs.
+    """
+    path = Path(path)
+    if path.suffix == ".biom":
+        import biom
+
+        table = biom.load_table(str(path))
+        return table.to_dataframe(dense=True).astype("int64")
+    with open(path) as handle:
+        first = handle.readline()
+    skip = 1 if first.startswith("# Constructed") else 0
+    df = pd.read_csv(path, sep="\t", skiprows=skip, index_col=0, dtype={0: str})
+    df.index = df.index.astype(str)
+    df.index.name = "#OTU ID"
+    return df
+
+
+def write_biom(
+    df: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    table_id: str = "gutlung-pipeline",
+    observation_metadata: list[dict] | None = None,
+) -> None:
+    """Write a features x samples count table as HDF5 BIOM 2.1, atomically.
+
+    The creation date is fixed so identical tables give identical files.
+    """
+    import datetime
+
+    import biom
+    import h5py
+
+    table = biom.Table(
+        df.to_numpy(),
+        observation_ids=list(df.index),
+        sample_ids=list(df.columns),
+        observation_metadata=observation_metadata,
+        table_id=table_id,
+    )
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
+        table.to_hdf5(
+            handle,
+            generated_by="gutlung-pipeline",
+            creation_date=datetime.datetime(2000, 1, 1),
+        )
+
+
+def write_table_tsv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a features x samples table as TSV with the ``#OTU ID`` header."""
+    out = df.copy()
+    out.index.name = "#OTU ID"
+    write_tsv(out, path)
+
+
+def write_gzip_bytes(data: bytes, path: str | os.PathLike) -> None:
+    """Write bytes gzip-compressed (mtime 0, so output is reproducible), atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+            gz.write(data)
+
+
+def write_json(data: dict, path: str | os.PathLike) -> None:
+    """Write a small JSON document (sorted keys), atomically."""
+    import json
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> dict:
+    """Read a JSON document."""
+    import json
+
+    with open(path) as handle:
+        return json.load(handle)

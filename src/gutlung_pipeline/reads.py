@@ -1,0 +1,153 @@
+"""Per-sample read steps: primer removal, pair merging, quality filtering, and
+dereplication. Thin wrappers over cutadapt and vsearch, which stream the reads;
+each returns the read counts it saw, for the read-tracking table.
+
+References
+----------
+Martin M (2011). Cutadapt removes adapter sequences from high-throughput
+sequencing reads. EMBnet.journal 17:10-12. doi:10.14806/ej.17.1.200
+Rognes T, Flouri T, Nichols B, Quince C, Mahe F (2016). VSEARCH: a versatile open
+source tool for metagenomics. PeerJ 4:e2584. doi:10.7717/peerj.2584
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .tools import ToolError, run_tool
+
+_MERGED = re.compile(r"^\s*(\d+)\s+Merged", re.MULTILINE)
+_PAIRS = re.compile(r"^\s*(\d+)\s+Pairs", re.MULTILINE)
+_KEPT = re.compile(
+    r"(\d+) sequences kept \(of which \d+ truncated\), (\d+) sequences discarded"
+)
+
+
+def trim_primers(
+    sample: str,
+    fq1: str | os.PathLike,
+    out1: str | os.PathLike,
+    *,
+    forward: str,
+    reverse: str,
+    fq2: str | os.PathLike | None = None,
+    out2: str | os.PathLike | None = None,
+    error_rate: float = 0.1,
+    threads: int = 1,
+) -> dict[str, int]:
+    """Remove the primers with cutadapt; discard reads (pairs) lacking them.
+
+    Paired-end: the forward primer must start R1 and the reverse primer R2
+    (``--pair-filter=any``: a pair is dropped when either read lacks its primer).
+    Single-end: the forward primer must start the read; the reverse complement
+    of the reverse primer is trimmed from the 3' end where the read reaches it.
+
+    Returns
+    -------
+    dict
+        ``input`` (reads or pairs read) and ``primer_trimmed`` (written).
+    """
+    if (fq2 is None) != (out2 is None):
+        raise ValueError("give both fq2 and out2, or neither")
+    from .reference import reverse_complement
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "cutadapt.json"
+        args = ["cutadapt", "-e", str(error_rate), "--discard-untrimmed",
+                "-j", str(threads), "--json", str(report)]  # fmt: skip
+        if fq2 is not None:
+            args += ["-g", forward, "-G", reverse, "--pair-filter=any",
+                     "-o", str(out1), "-p", str(out2), str(fq1), str(fq2)]  # fmt: skip
+        else:
+            linked = f"{forward};required...{reverse_complement(reverse)};optional"
+            args += ["-g", linked, "-o", str(out1), str(fq1)]
+        run_tool(args, context=f"sample {sample} ({fq1})")
+        counts = json.loads(report.read_text())["read_counts"]
+    return {"input": int(counts["input"]), "primer_trimmed": int(counts["output"])}
+
+
+def merge_pairs(
+    sample: str,
+    r1: str | os.PathLike,
+    r2: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    min_overlap: int = 16,
+    max_diffs: int = 10,
+    threads: int = 1,
+) -> dict[str, int]:
+    """Merge read pairs with ``vsearch --fastq_mergepairs``; return ``merged``."""
+    err = run_tool(
+        [
+            "vsearch", "--fastq_mergepairs", str(r1), "--reverse", str(r2),
+            "--fastqout", str(out), "--fastq_minovlen", str(min_overlap),
+            "--fastq_maxdiffs", str(max_diffs), "--threads", str(threads),
+        ],
+        context=f"sample {sample} ({r1}, {r2})",
+    )  # fmt: skip
+    pairs, merged = _PAIRS.search(err), _MERGED.search(err)
+    if merged is None or pairs is None:
+        if "0 Pairs" in err or re.search(r"^\s*0\s+Pairs", err, re.MULTILINE):
+            return {"merged": 0}
+        raise ToolError(
+            f"vsearch merge on sample {sample}: no read counts in its output"
+        )
+    return {"merged": int(merged.group(1))}
+
+
+def filter_reads(
+    sample: str,
+    fastq: str | os.PathLike,
+    out_fasta: str | os.PathLike,
+    *,
+    max_ee: float = 1.0,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    max_ns: int = 0,
+    trunc_length: int | None = None,
+) -> dict[str, int]:
+    """Quality-filter reads with ``vsearch --fastq_filter`` into labelled FASTA.
+
+    Reads are relabelled ``sample=<id>;r<n>`` so that ``--otutabout`` counts
+    them for the sample. ``trunc_length`` (single-end runs) cuts every read to
+    that length and drops shorter ones.
+
+    Returns
+    -------
+    dict
+        ``filter_input`` (reads seen) and ``filtered`` (reads kept).
+    """
+    args = [
+        "vsearch", "--fastq_filter", str(fastq), "--fastq_maxee", str(max_ee),
+        "--fastq_maxns", str(max_ns), "--fastaout", str(out_fasta),
+        "--fasta_width", "0", "--relabel", f"sample={sample};r",
+    ]  # fmt: skip
+    if trunc_length is not None:
+        args += ["--fastq_trunclen", str(trunc_length)]
+    if min_length is not None:
+        args += ["--fastq_minlen", str(min_length)]
+    if max_length is not None:
+        args += ["--fastq_maxlen", str(max_length)]
+    err = run_tool(args, context=f"sample {sample} ({fastq})")
+    match = _KEPT.search(err)
+    if match is None:
+        raise ToolError(
+            f"vsearch filter on sample {sample}: no read counts in its output"
+        )
+    kept, discarded = int(match.group(1)), int(match.group(2))
+    return {"filter_input": kept + discarded, "filtered": kept}
+
+
+def dereplicate(sample: str, fasta: str | os.PathLike, out: str | os.PathLike) -> None:
+    """Collapse identical reads of one sample (``vsearch --fastx_uniques``)."""
+    run_tool(
+        [
+            "vsearch", "--fastx_uniques", str(fasta), "--sizeout",
+            "--fastaout", str(out), "--fasta_width", "0",
+        ],
+        context=f"sample {sample} ({fasta})",
+    )  # fmt: skip

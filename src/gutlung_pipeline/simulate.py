@@ -1,0 +1,359 @@
+"""A seeded synthetic gut-lung cohort: FASTQ reads, a sample sheet and the truth.
+
+Real 16S V4 sequences from the shipped reference are placed between the
+primers (degenerate positions resolved at random per read), read as Illumina
+pairs with substitution errors that rise toward the read ends, and mixed with a
+few percent of two-parent PCR chimeras. Subjects give a stool and a BAL sample;
+negative controls hold reagent contaminants. The truth table lists which
+sequence each sample holds and at what share of its non-chimeric reads.
+
+Everything is vectorised with numpy: records have a fixed width, so a sample's
+FASTQ is built as one byte array.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .io import read_fasta, write_gzip_bytes, write_tsv
+from .reference import reverse_complement
+from .taxonomy import parse_sintax_header
+
+GUT_GENERA = (
+    "Bacteroides", "Prevotella", "Faecalibacterium", "Roseburia", "Ruminococcus",
+    "Blautia", "Bifidobacterium", "Escherichia", "Akkermansia", "Lachnospira",
+    "Dorea", "Coprococcus", "Parabacteroides", "Dialister", "Sutterella",
+    "Lactobacillus", "Oscillospira", "Megasphaera",
+)  # fmt: skip
+LUNG_GENERA = (
+    "Streptococcus", "Veillonella", "Prevotella", "Haemophilus", "Neisseria",
+    "Moraxella", "Staphylococcus", "Corynebacterium", "Rothia", "Actinomyces",
+    "Porphyromonas", "Fusobacterium", "Gemella", "Granulicatella", "Leptotrichia",
+)  # fmt: skip
+CONTAMINANT_GENERA = (
+    "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Methylobacterium", "Burkholderia",
+)  # fmt: skip
+
+IUPAC = {
+    "A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "S": "CG",
+    "W": "AT", "K": "GT", "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT",
+    "V": "ACG", "N": "ACGT",
+}  # fmt: skip
+BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
+CODE = np.full(256, 255, dtype=np.uint8)
+CODE[BASES] = np.arange(4, dtype=np.uint8)
+ADAPTER = "AGATCGGAAGAGCACACGTCTGAACTCCAGTCAC"
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """Substitution probability rising quadratically from ``start`` to ``end``."""
+
+    start: float = 0.001
+    end: float = 0.008
+
+    def probabilities(self, length: int) -> np.ndarray:
+        x = np.linspace(0.0, 1.0, length)
+        return self.start + (self.end - self.start) * x**2
+
+
+def load_reference(path: str | os.PathLike) -> pd.DataFrame:
+    """Reference sequences with their genus: columns ref_id, genus, sequence."""
+    rows = []
+    for header, seq in read_fasta(path).items():
+        ref_id, ranks = parse_sintax_header(header)
+        rows.append((ref_id, ranks.get("g"), seq.upper()))
+    return pd.DataFrame(rows, columns=["ref_id", "genus", "sequence"])
+
+
+def _to_codes(seq: str) -> np.ndarray:
+    return CODE[np.frombuffer(seq.encode(), dtype=np.uint8)]
+
+
+def _resolve_degenerate(
+    reads: np.ndarray, primer: str, rng: np.random.Generator
+) -> None:
+    """Draw a concrete base at each degenerate primer position, per read (in place)."""
+    for j, base in enumerate(primer.upper()):
+        options = IUPAC[base]
+        if len(options) > 1:
+            choice = _to_codes(options)
+            reads[:, j] = choice[rng.integers(0, len(options), size=reads.shape[0])]
+
+
+def _quality_line(p: np.ndarray) -> bytes:
+    q = np.clip(np.round(-10 * np.log10(p)), 2, 41).astype(np.uint8)
+    return (q + 33).tobytes()
+
+
+def _fastq_block(name: str, mate: int, codes: np.ndarray, qual: bytes) -> bytes:
+    """Fixed-width FASTQ records for ``codes`` (reads x length, base codes 0-3)."""
+    n, length = codes.shape
+    width = len(str(n))
+    headers = np.array(
+        [f"@{name}:{k:0{width}d} {mate}:N:0:1" for k in range(1, n + 1)], dtype="S"
+    )
+    head = np.frombuffer(headers.tobytes(), dtype=np.uint8).reshape(n, -1)
+    nl = np.full((n, 1), ord("\n"), dtype=np.uint8)
+    plus = np.tile(np.frombuffer(b"+\n", dtype=np.uint8), (n, 1))
+    quals = np.tile(np.frombuffer(qual, dtype=np.uint8), (n, 1))
+    block = np.hstack([head, nl, BASES[codes], nl, plus, quals, nl])
+    return block.tobytes()
+
+
+def _templates(
+    sequences: list[str], forward: str, reverse: str, length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """R1 and R2 template codes (templates x length) with primers and adapters."""
+    r1, r2 = [], []
+    pad = ADAPTER * (1 + length // len(ADAPTER))
+    rev_rc = reverse_complement(reverse)
+    for seq in sequences:
+        amplicon = forward.upper() + seq + rev_rc.upper()
+        # degenerate bases are placeholders here; they are drawn per read later
+        amplicon = "".join(b if b in "ACGT" else IUPAC[b][0] for b in amplicon)
+        r1.append(_to_codes((amplicon + pad)[:length]))
+        r2.append(_to_codes((reverse_complement(amplicon) + pad)[:length]))
+    return np.vstack(r1), np.vstack(r2)
+
+
+def _community(
+    pool: pd.DataFrame, n_taxa: int, rng: np.random.Generator, sigma: float = 1.5
+) -> pd.DataFrame:
+    n_taxa = min(n_taxa, len(pool))
+    chosen = pool.iloc[np.sort(rng.choice(len(pool), size=n_taxa, replace=False))]
+    weights = rng.lognormal(0.0, sigma, size=n_taxa)
+    out = chosen.copy()
+    out["abundance"] = weights / weights.sum()
+    return out
+
+
+def _chimeras(
+    community: pd.DataFrame, n: int, rng: np.random.Generator
+) -> tuple[list[str], np.ndarray]:
+    """Up to ``n`` two-parent chimeras and their relative formation weights.
+
+    Parents are drawn by abundance, and a chimera forms in proportion to the
+    product of its parents' abundances (as in PCR, where template switching
+    needs both templates), so chimeras of rare parents are rare.
+    """
+    if len(community) < 2 or n == 0:
+        return [], np.zeros(0)
+    seqs = community["sequence"].to_numpy()
+    p = community["abundance"].to_numpy()
+    out: list[str] = []
+    weights: list[float] = []
+    for _ in range(n):
+        a, b = rng.choice(len(seqs), size=2, replace=False, p=p)
+        cut = int(rng.integers(int(0.3 * len(seqs[a])), int(0.7 * len(seqs[a]))))
+        chimera = seqs[a][:cut] + seqs[b][cut:]
+        if chimera not in set(seqs) and chimera not in out:
+            out.append(chimera)
+            weights.append(p[a] * p[b])
+    w = np.asarray(weights)
+    return out, w / w.sum() if len(w) else w
+
+
+def _metadata(n_subjects: int, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for i in range(1, n_subjects + 1):
+        copd = rng.random() < 0.4
+        asthma = rng.random() < 0.4
+        maternal = rng.random() < (0.6 if asthma else 0.2)
+        rows.append(
+            {
+                "subject_id": f"P{i:02d}",
+                "age_days": int(rng.integers(365, 25000)),
+                "sex": rng.choice(["female", "male"]),
+                "asthma": "yes" if asthma else "no",
+                "maternal_asthma": "yes" if maternal else "no",
+                "copd": "yes" if copd else "no",
+                "gold_stage": int(rng.integers(1, 5)) if copd else "",
+                "respiratory_infection": "yes" if rng.random() < 0.3 else "no",
+                "fev1_pct_pred": round(float(rng.normal(55 if copd else 95, 12)), 1),
+                "smoking": rng.choice(["never", "former", "current"]),
+                "antibiotics": "yes" if rng.random() < 0.2 else "no",
+                "delivery_mode": rng.choice(["vaginal", "cesarean"]),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def simulate_cohort(
+    reference: pd.DataFrame,
+    out_dir: str | os.PathLike,
+    *,
+    forward: str,
+    reverse: str,
+    n_subjects: int = 12,
+    n_controls: int = 0,
+    reads_per_sample: int = 2000,
+    read_length: int = 250,
+    chimera_rate: float = 0.03,
+    layout: str = "paired",
+    error_model: ErrorModel = ErrorModel(),
+    random_state: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
+
+    Parameters
+    ----------
+    reference
+        From :func:`load_reference`: ref_id, genus, sequence (primer-trimmed).
+    out_dir
+        FASTQ files go to ``out_dir/reads/``; the sheet's paths start with
+        ``out_dir`` as given (relative stays relative).
+    forward, reverse
+        Primers (IUPAC allowed), 5'->3' as ordered.
+    n_subjects
+        Each gives one stool (gut) and one BAL (lung) sample.
+    n_controls
+        Extraction blanks holding contaminant genera, at a tenth of the reads.
+    reads_per_sample
+        Read pairs per gut or lung sample.
+    read_length
+        Length of each read; amplicons shorter than this run into adapter.
+    chimera_rate
+        Share of each sample's reads drawn from two-parent chimeras.
+    layout
+        ``"paired"`` writes R1 and R2; ``"single"`` writes R1 only.
+    error_model
+        Position-dependent substitution probabilities (R2 gets 1.5 times more).
+    random_state
+        Seed; the same seed gives byte-identical files.
+
+    Returns
+    -------
+    sheet : pandas.DataFrame
+        Sample sheet in the canonical vocabulary.
+    truth : pandas.DataFrame
+        sample_id, ref_id, genus, md5, sequence, abundance (expected share of
+        the sample's non-chimeric reads) and reads (drawn).
+    """
+    if layout not in ("paired", "single"):
+        raise ValueError(f"layout must be 'paired' or 'single', got {layout!r}")
+    if not 0 <= chimera_rate < 1:
+        raise ValueError(f"chimera_rate must be within [0, 1), got {chimera_rate}")
+    rng = np.random.default_rng(random_state)
+    out_dir = Path(out_dir)
+    (out_dir / "reads").mkdir(parents=True, exist_ok=True)
+    pools = {
+        site: reference[reference["genus"].isin(genera)].reset_index(drop=True)
+        for site, genera in (
+            ("gut", GUT_GENERA), ("lung", LUNG_GENERA), ("none", CONTAMINANT_GENERA)
+        )
+    }  # fmt: skip
+    for site, pool in pools.items():
+        if len(pool) < 5:
+            raise ValueError(f"reference has too few {site} sequences ({len(pool)})")
+    meta = _metadata(n_subjects, rng)
+    p = error_model.probabilities(read_length)
+    p2 = np.minimum(p * 1.5, 0.5)
+    qual1, qual2 = _quality_line(p), _quality_line(p2)
+
+    samples = []
+    for _, subject in meta.iterrows():
+        sid = subject["subject_id"]
+        run = f"run{1 + int(sid[1:]) % 2}"
+        for site, stype in (("gut", "stool"), ("lung", "bal")):
+            samples.append((f"{sid}_{site}", sid, site, stype, run, subject))
+    for k in range(1, n_controls + 1):
+        samples.append((f"NC{k:02d}", f"NC{k:02d}", "none", "negative_control",
+                        f"run{1 + k % 2}", None))  # fmt: skip
+
+    sheet_rows, truth_rows = [], []
+    for sample_id, subject_id, site, stype, run, subject in samples:
+        if site == "gut":
+            n_taxa = 18 if subject["asthma"] == "yes" else 28
+            community = _community(pools["gut"], n_taxa, rng)
+            n_reads, conc = reads_per_sample, rng.uniform(15, 60)
+        elif site == "lung":
+            community = _community(pools["lung"], 14, rng)
+            contam = _community(pools["none"], 2, rng)
+            contam["abundance"] *= 0.05
+            community["abundance"] *= 0.95
+            community = pd.concat([community, contam], ignore_index=True)
+            n_reads, conc = reads_per_sample, rng.uniform(0.5, 3)
+        else:
+            community = _community(pools["none"], 5, rng)
+            n_reads, conc = max(reads_per_sample // 10, 10), rng.uniform(0.01, 0.1)
+        chimeras, chim_weights = (
+            _chimeras(community, 6, rng) if chimera_rate > 0 else ([], np.zeros(0))
+        )
+        n_chim = int(round(n_reads * chimera_rate)) if chimeras else 0
+        counts = rng.multinomial(n_reads - n_chim, community["abundance"].to_numpy())
+        chim_counts = rng.multinomial(n_chim, chim_weights) if chimeras else []
+        seqs = list(community["sequence"]) + chimeras
+        t1, t2 = _templates(seqs, forward, reverse, read_length)
+        which = np.repeat(
+            np.arange(len(seqs)), np.concatenate([counts, chim_counts]).astype(int)
+        )
+        which = rng.permutation(which)
+        paths = {}
+        for mate, templates, probs, primer, qual in (
+            (1, t1, p, forward, qual1), (2, t2, p2, reverse, qual2)
+        ):  # fmt: skip
+            if mate == 2 and layout == "single":
+                continue
+            reads = templates[which]
+            _resolve_degenerate(reads, primer, rng)
+            errors = rng.random(reads.shape) < probs[None, :]
+            shift = rng.integers(1, 4, size=int(errors.sum()), dtype=np.uint8)
+            reads[errors] = (reads[errors] + shift) % 4
+            path = out_dir / "reads" / f"{sample_id}_R{mate}.fastq.gz"
+            write_gzip_bytes(_fastq_block(sample_id, mate, reads, qual), path)
+            paths[f"fq{mate}"] = str(path)
+        row = {
+            "sample_id": sample_id, "subject_id": subject_id, "body_site": site,
+            "sample_type": stype, "run": run, "study": "demo",
+            "fq1": paths["fq1"], "fq2": paths.get("fq2", ""),
+        }  # fmt: skip
+        if subject is not None:
+            row.update(subject.drop("subject_id").to_dict())
+        row["dna_conc"] = round(float(conc), 3)
+        sheet_rows.append(row)
+        total = counts.sum()
+        for (_, taxon), n in zip(community.iterrows(), counts, strict=True):
+            truth_rows.append(
+                {
+                    "sample_id": sample_id, "ref_id": taxon["ref_id"],
+                    "genus": taxon["genus"],
+                    "md5": hashlib.md5(taxon["sequence"].encode()).hexdigest(),
+                    "sequence": taxon["sequence"],
+                    "abundance": taxon["abundance"], "reads": int(n),
+                    "observed_share": n / total if total else 0.0,
+                }
+            )  # fmt: skip
+    sheet = pd.DataFrame(sheet_rows)
+    if layout == "single":
+        sheet = sheet.drop(columns="fq2")
+    for col in ("age_days", "gold_stage"):
+        sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
+    columns = [c for c in SHEET_COLUMNS if c in sheet.columns]
+    return sheet[columns], pd.DataFrame(truth_rows)
+
+
+SHEET_COLUMNS = (
+    "sample_id", "subject_id", "body_site", "sample_type", "run", "study", "fq1",
+    "fq2", "age_days", "sex", "asthma", "maternal_asthma", "copd", "gold_stage",
+    "respiratory_infection", "fev1_pct_pred", "smoking", "antibiotics",
+    "delivery_mode", "dna_conc",
+)  # fmt: skip
+
+
+def write_cohort(
+    sheet: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    sheet_path: str | os.PathLike,
+    truth_path: str | os.PathLike,
+) -> None:
+    """Write the sample sheet and the truth table as TSV."""
+    write_tsv(sheet, sheet_path, index=False)
+    write_tsv(truth, truth_path, index=False)

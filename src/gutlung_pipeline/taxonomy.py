@@ -1,0 +1,146 @@
+"""Taxonomic assignment with ``vsearch --sintax`` and QIIME 2 style output.
+
+References
+----------
+Edgar RC (2016). SINTAX: a simple non-Bayesian taxonomy classifier for 16S and
+ITS sequences. bioRxiv 074161. doi:10.1101/074161
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from .tools import run_tool
+
+#: SINTAX rank letters, domain to species, as used in the QIIME 2 taxon strings.
+RANKS = ("d", "p", "c", "o", "f", "g", "s")
+
+
+def format_sintax_header(seq_id: str, ranks: dict[str, str | None]) -> str:
+    """``ID;tax=d:Bacteria,p:...;`` from a ``{rank letter: name}`` mapping.
+
+    Empty ranks are left out; commas, colons and semicolons in names would break
+    the format and are replaced by underscores.
+    """
+    fields = []
+    for rank in RANKS:
+        name = ranks.get(rank)
+        if name:
+            clean = name.replace(",", "_").replace(":", "_").replace(";", "_")
+            fields.append(f"{rank}:{clean.replace(' ', '_')}")
+    if not fields:
+        raise ValueError(f"reference sequence {seq_id!r} has no named rank")
+    return f"{seq_id};tax={','.join(fields)};"
+
+
+def parse_sintax_header(header: str) -> tuple[str, dict[str, str]]:
+    """Split a SINTAX header into its ID and ``{rank letter: name}``."""
+    seq_id, sep, rest = header.partition(";tax=")
+    if not sep:
+        raise ValueError(f"not a SINTAX header (no ';tax='): {header!r}")
+    ranks: dict[str, str] = {}
+    for field in rest.rstrip(";").split(","):
+        rank, _, name = field.partition(":")
+        if rank not in RANKS or not name:
+            raise ValueError(f"bad SINTAX rank field {field!r} in header {header!r}")
+        ranks[rank] = name
+    return seq_id, ranks
+
+
+def parse_sintax_prediction(prediction: str) -> list[tuple[str, str, float]]:
+    """Parse ``d:Bacteria(1.00),p:Firmicutes(0.93)`` into (rank, name, confidence)."""
+    out = []
+    if not prediction.strip():
+        return out
+    for field in prediction.split(","):
+        rank, _, rest = field.partition(":")
+        name, _, conf = rest.rpartition("(")
+        if rank not in RANKS or not conf.endswith(")"):
+            raise ValueError(f"bad SINTAX prediction field {field!r}")
+        out.append((rank, name, float(conf[:-1])))
+    return out
+
+
+def sintax_to_qiime(predictions: pd.Series, *, confidence: float = 0.8) -> pd.DataFrame:
+    """Truncate SINTAX predictions at the per-rank cutoff, in QIIME 2 layout.
+
+    Parameters
+    ----------
+    predictions
+        SINTAX prediction strings (second column of ``--tabbedout``), indexed by
+        feature ID.
+    confidence
+        Keep ranks from the domain down while their bootstrap support is at least
+        this value; stop at the first rank below it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``Feature ID``; columns ``Taxon`` (``d__Bacteria; p__...``, or
+        ``Unassigned``) and ``Confidence`` (support of the deepest kept rank, or of
+        the domain when unassigned).
+    """
+    if not 0 <= confidence <= 1:
+        raise ValueError(f"confidence must be within [0, 1], got {confidence}")
+    rows = []
+    for feature_id, text in predictions.items():
+        fields = parse_sintax_prediction(text)
+        kept = []
+        for rank, name, conf in fields:
+            if conf < confidence:
+                break
+            kept.append((rank, name, conf))
+        if kept:
+            taxon = "; ".join(f"{rank}__{name}" for rank, name, _ in kept)
+            conf = kept[-1][2]
+        else:
+            taxon = "Unassigned"
+            conf = fields[0][2] if fields else 0.0
+        rows.append((feature_id, taxon, conf))
+    df = pd.DataFrame(rows, columns=["Feature ID", "Taxon", "Confidence"])
+    return df.set_index("Feature ID")
+
+
+def run_sintax(
+    query: str | os.PathLike,
+    reference: str | os.PathLike,
+    tabbedout: str | os.PathLike,
+    *,
+    seed: int,
+) -> None:
+    """Classify ``query`` with ``vsearch --sintax`` (one thread, fixed seed).
+
+    SINTAX bootstraps at random: one thread and ``--randseed`` make it repeatable.
+    """
+    run_tool(
+        [
+            "vsearch", "--sintax", str(query), "--db", str(reference),
+            "--tabbedout", str(tabbedout), "--randseed", str(seed), "--threads", "1",
+            "--strand", "both",
+        ],
+        context=f"ASVs {query} against {reference}",
+    )  # fmt: skip
+
+
+def read_sintax_tabbed(path: str | os.PathLike) -> pd.Series:
+    """Read ``--tabbedout`` into a Series of prediction strings by query label."""
+    df = pd.read_csv(
+        path, sep="\t", header=None, dtype=str, keep_default_na=False, quoting=3
+    )
+    if df.empty:
+        return pd.Series(dtype=str)
+    labels = df[0].str.replace(r";size=\d+;?$", "", regex=True)
+    return pd.Series(df[1].to_numpy(), index=labels.to_numpy(), dtype=str)
+
+
+def genus_of(taxon: str) -> str:
+    """Genus-level label of a QIIME taxon string (deepest named rank otherwise)."""
+    if taxon == "Unassigned":
+        return "Unassigned"
+    parts = [p.strip() for p in taxon.split(";")]
+    for part in parts:
+        if part.startswith("g__"):
+            return part[3:]
+    return f"Unclassified {parts[-1][3:]}" if parts else "Unassigned"

@@ -1,0 +1,101 @@
+# Load and validate the configuration and the sample sheet before any job runs;
+# helpers (get_*/is_*) for the rules. No rules here.
+import sys
+from pathlib import Path
+
+from gutlung_pipeline.config import (
+    ConfigError,
+    is_paired,
+    load_samples,
+    validate_config,
+)
+from gutlung_pipeline.diversity import BETA_METRICS
+
+SCHEMA_DIR = Path(workflow.current_basedir).parent / "schemas"
+CONFIG_SOURCE = str(workflow.configfiles[-1]) if workflow.configfiles else "config"
+
+
+def _load_inputs():
+    checked = validate_config(config, source=CONFIG_SOURCE, schema_dir=SCHEMA_DIR)
+    sheet = load_samples(checked["samples"], schema_dir=SCHEMA_DIR)
+    if sheet["fq1"].isna().any() if "fq1" in sheet else True:
+        missing = sheet.index[sheet["fq1"].isna()] if "fq1" in sheet else sheet.index
+        raise ConfigError(
+            [
+                f"{checked['samples']}: sample {sid}: column fq1: downloading "
+                "run_accession is not supported yet; give fq1 (and fq2)"
+                for sid in missing
+            ]
+        )
+    reference = checked["taxonomy"]["reference"]
+    if not Path(reference).is_file():
+        raise ConfigError(
+            [
+                f"{CONFIG_SOURCE}: key taxonomy.reference: file {reference} not "
+                "found; give a SINTAX FASTA"
+            ]
+        )
+    return checked, sheet
+
+
+try:
+    _checked, samples = _load_inputs()
+except ConfigError as err:
+    for _line in err.problems:
+        print(f"gutlung-pipeline: error: {_line}", file=sys.stderr)
+    sys.exit(1)
+config.update(_checked)
+
+SAMPLES = list(samples.index)
+PAIRED = is_paired(samples)
+
+
+wildcard_constraints:
+    sample="|".join(re.escape(s) for s in SAMPLES),
+    metric="|".join(BETA_METRICS),
+
+
+def get_fastq(wildcards):
+    """The sample's FASTQ files: fq1, plus fq2 for paired-end runs."""
+    row = samples.loc[wildcards.sample]
+    if PAIRED:
+        return {"fq1": row["fq1"], "fq2": row["fq2"]}
+    return {"fq1": row["fq1"]}
+
+
+def get_filter_input(wildcards):
+    """Merged pairs (paired-end) or primer-trimmed reads (single-end)."""
+    if PAIRED:
+        return f"results/work/merged/{wildcards.sample}.fastq"
+    return f"results/work/trimmed/{wildcards.sample}_R1.fastq.gz"
+
+
+def get_filter_args():
+    """Length options: min/max for merged pairs, one truncation for single-end."""
+    f = config["filter"]
+    if PAIRED:
+        return (
+            f"--min-length {int(f['min_length'])} --max-length {int(f['max_length'])}"
+        )
+    return f"--trunc-length {int(f['trunc_length'])}"
+
+
+def get_step_stats(wildcards=None):
+    """Per-sample JSON read counts of every read step."""
+    steps = ["trim", "merge", "filter"] if PAIRED else ["trim", "filter"]
+    return [f"results/work/stats/{s}/{step}.json" for s in SAMPLES for step in steps]
+
+
+def get_final_outputs():
+    return [
+        "results/asv/asv_table.biom",
+        "results/asv/asv_table.tsv",
+        "results/asv/asv_seqs.fasta",
+        "results/asv/read_tracking.tsv",
+        "results/taxonomy/taxonomy.tsv",
+        "results/phylogeny/tree.nwk",
+        "results/diversity/alpha.tsv",
+        *expand("results/diversity/beta/{metric}.tsv", metric=BETA_METRICS),
+        *expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
+        "results/report/report.html",
+    ]

@@ -1,0 +1,147 @@
+rule merge_pairs:
+    input:
+        r1="results/work/trimmed/{sample}_R1.fastq.gz",
+        r2="results/work/trimmed/{sample}_R2.fastq.gz",
+    output:
+        merged=temp("results/work/merged/{sample}.fastq"),
+        stats="results/work/stats/{sample}/merge.json",
+    log:
+        "logs/merge_pairs/{sample}.log",
+    conda:
+        "../envs/gutlung.yaml"
+    threads: config["threads"]
+    params:
+        min_overlap=config["merge"]["min_overlap"],
+        max_diffs=config["merge"]["max_diffs"],
+    shell:
+        "gutlung merge-pairs --sample {wildcards.sample:q} --r1 {input.r1:q}"
+        " --r2 {input.r2:q} --output {output.merged:q} --stats {output.stats:q}"
+        " --min-overlap {params.min_overlap} --max-diffs {params.max_diffs}"
+        " --threads {threads} > {log:q} 2>&1"
+
+
+rule filter_reads:
+    input:
+        get_filter_input,
+    output:
+        fasta=temp("results/work/filtered/{sample}.fasta"),
+        stats="results/work/stats/{sample}/filter.json",
+    log:
+        "logs/filter_reads/{sample}.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        max_ee=config["filter"]["max_ee"],
+        max_ns=config["filter"]["max_ns"],
+        lengths=get_filter_args(),
+    shell:
+        "gutlung filter-reads --sample {wildcards.sample:q} --input {input:q}"
+        " --output {output.fasta:q} --stats {output.stats:q}"
+        " --max-ee {params.max_ee} --max-ns {params.max_ns} {params.lengths}"
+        " > {log:q} 2>&1"
+
+
+rule dereplicate_sample:
+    input:
+        "results/work/filtered/{sample}.fasta",
+    output:
+        temp("results/work/derep/{sample}.fasta"),
+    log:
+        "logs/dereplicate_sample/{sample}.log",
+    conda:
+        "../envs/gutlung.yaml"
+    shell:
+        "gutlung dereplicate --sample {wildcards.sample:q} --input {input:q}"
+        " --output {output:q} > {log:q} 2>&1"
+
+
+rule pool_uniques:
+    input:
+        expand("results/work/derep/{sample}.fasta", sample=SAMPLES),
+    output:
+        temp("results/work/pooled_uniques.fasta"),
+    log:
+        "logs/pool_uniques.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        min_size=config["denoise"]["min_size"],
+    shell:
+        "gutlung pool-uniques --inputs {input:q} --output {output:q}"
+        " --min-size {params.min_size} > {log:q} 2>&1"
+
+
+rule denoise_uniques:
+    input:
+        "results/work/pooled_uniques.fasta",
+    output:
+        "results/work/unoise.fasta",
+    log:
+        "logs/denoise_uniques.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        min_size=config["denoise"]["min_size"],
+        alpha=config["denoise"]["unoise_alpha"],
+    shell:
+        "gutlung denoise --input {input:q} --output {output:q}"
+        " --min-size {params.min_size} --alpha {params.alpha} > {log:q} 2>&1"
+
+
+rule remove_chimeras:
+    input:
+        "results/work/unoise.fasta",
+    output:
+        "results/work/nonchimeric.fasta",
+    log:
+        "logs/remove_chimeras.log",
+    conda:
+        "../envs/gutlung.yaml"
+    shell:
+        "gutlung remove-chimeras --input {input:q} --output {output:q} > {log:q} 2>&1"
+
+
+rule map_reads:
+    input:
+        reads="results/work/filtered/{sample}.fasta",
+        asvs="results/work/nonchimeric.fasta",
+    output:
+        "results/work/mapped/{sample}.tsv",
+    log:
+        "logs/map_reads/{sample}.log",
+    conda:
+        "../envs/gutlung.yaml"
+    threads: config["threads"]
+    params:
+        identity=config["denoise"]["map_identity"],
+    shell:
+        "gutlung map-reads --sample {wildcards.sample:q} --reads {input.reads:q}"
+        " --asvs {input.asvs:q} --output {output:q} --identity {params.identity}"
+        " --threads {threads} > {log:q} 2>&1"
+
+
+rule build_asv_table:
+    input:
+        asvs="results/work/nonchimeric.fasta",
+        mapped=expand("results/work/mapped/{sample}.tsv", sample=SAMPLES),
+        stats=get_step_stats(),
+    output:
+        biom="results/asv/asv_table.biom",
+        tsv="results/asv/asv_table.tsv",
+        fasta="results/asv/asv_seqs.fasta",
+        tracking=report(
+            "results/asv/read_tracking.tsv",
+            caption="../report/read_tracking.rst",
+            category="Reads to ASVs",
+        ),
+    log:
+        "logs/build_asv_table.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        samples=SAMPLES,
+    shell:
+        "gutlung build-table --asvs {input.asvs:q} --samples {params.samples:q}"
+        " --mapped {input.mapped:q} --stats {input.stats:q}"
+        " --biom {output.biom:q} --tsv {output.tsv:q} --fasta {output.fasta:q}"
+        " --tracking {output.tracking:q} > {log:q} 2>&1"

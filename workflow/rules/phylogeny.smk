@@ -1,0 +1,38 @@
+rule align_asvs:
+    input:
+        "results/asv/asv_seqs.fasta",
+    output:
+        temp("results/phylogeny/asv_aligned.fasta"),
+    log:
+        "logs/align_asvs.log",
+    conda:
+        "../envs/mafft.yaml"
+    threads: config["threads"]
+    shell:
+        "mafft --auto --thread {threads} {input:q} > {output:q} 2> {log:q}"
+
+
+rule build_tree:
+    input:
+        "results/phylogeny/asv_aligned.fasta",
+    output:
+        temp("results/phylogeny/unrooted.nwk"),
+    log:
+        "logs/build_tree.log",
+    conda:
+        "../envs/fasttree.yaml"
+    shell:
+        "FastTree -nt -gtr -seed 314159 {input:q} > {output:q} 2> {log:q}"
+
+
+rule root_tree:
+    input:
+        "results/phylogeny/unrooted.nwk",
+    output:
+        "results/phylogeny/tree.nwk",
+    log:
+        "logs/root_tree.log",
+    conda:
+        "../envs/gutlung.yaml"
+    shell:
+        "gutlung root-tree --input {input:q} --output {output:q} > {log:q} 2>&1"

@@ -1,0 +1,43 @@
+rule make_report:
+    input:
+        tracking="results/asv/read_tracking.tsv",
+        table="results/asv/asv_table.biom",
+        taxonomy="results/taxonomy/taxonomy.tsv",
+        samples=config["samples"],
+        alpha="results/diversity/alpha.tsv",
+        rarefaction="results/diversity/rarefaction_summary.tsv",
+        pcoa=expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
+    output:
+        html=report(
+            "results/report/report.html",
+            caption="../report/report.rst",
+            category="Report",
+        ),
+        figures=report(
+            expand(
+                "results/report/figures/{figure}.svg",
+                figure=[
+                    "read_tracking",
+                    "genus_barplot",
+                    "alpha_body_site",
+                    "alpha_group",
+                    "pcoa",
+                ],
+            ),
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/make_report.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        group=config["diversity"]["group_column"],
+        title=config["report"]["title"],
+    shell:
+        "gutlung report --tracking {input.tracking:q} --table {input.table:q}"
+        " --taxonomy {input.taxonomy:q} --samples {input.samples:q}"
+        " --alpha {input.alpha:q} --rarefaction {input.rarefaction:q}"
+        " --pcoa {input.pcoa:q} --group-column {params.group:q}"
+        " --title {params.title:q} --output {output.html:q}"
+        " --figures-dir results/report/figures > {log:q} 2>&1"
