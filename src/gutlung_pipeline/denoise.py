@@ -76,6 +76,7 @@ def unoise(
             "--centroids", str(out), "--fasta_width", "0", "--threads", "1",
         ],
         context=f"pooled uniques {pooled}",
+        outputs=(out,),
     )  # fmt: skip
 
 
@@ -100,6 +101,7 @@ def remove_chimeras(
             "--nonchimeras", str(out), "--relabel_md5", "--fasta_width", "0",
         ],
         context=f"denoised sequences {denoised}",
+        outputs=(out,),
     )  # fmt: skip
     match = _CHIMERAS.search(err)
     if match is None:
@@ -124,6 +126,7 @@ def map_reads(
             "--threads", str(threads),
         ],
         context=f"sample {sample} ({reads})",
+        outputs=(out,),
     )  # fmt: skip
 
 

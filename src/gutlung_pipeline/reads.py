@@ -65,9 +65,32 @@ def trim_primers(
         else:
             linked = f"{forward};required...{reverse_complement(reverse)};optional"
             args += ["-g", linked, "-o", str(out1), str(fq1)]
-        run_tool(args, context=f"sample {sample} ({fq1})")
+        files = f"{fq1}, {fq2}" if fq2 is not None else str(fq1)
+        try:
+            run_tool(
+                args, context=f"sample {sample} ({files})", outputs=(out1, out2 or out1)
+            )
+        except ToolError as err:
+            raise ToolError(f"{err}; {_fix_for(str(err))}") from None
         counts = json.loads(report.read_text())["read_counts"]
     return {"input": int(counts["input"]), "primer_trimmed": int(counts["output"])}
+
+
+_FIXES = (
+    ("improperly paired", "fq1 and fq2 must hold the same reads in the same order; "
+     "give the two mate files of one run"),
+    ("end-of-stream", "the file is truncated; download or copy it again"),
+    ("not a gzip", "the file is not gzip despite its name; fix the name or the file"),
+    ("fastq", "the file is not valid FASTQ; check its source"),
+)  # fmt: skip
+
+
+def _fix_for(message: str) -> str:
+    low = message.lower()
+    for needle, fix in _FIXES:
+        if needle in low:
+            return fix
+    return "check the FASTQ files of this sample"
 
 
 def merge_pairs(
@@ -88,6 +111,7 @@ def merge_pairs(
             "--fastq_maxdiffs", str(max_diffs), "--threads", str(threads),
         ],
         context=f"sample {sample} ({r1}, {r2})",
+        outputs=(out,),
     )  # fmt: skip
     pairs, merged = _PAIRS.search(err), _MERGED.search(err)
     if merged is None or pairs is None:
@@ -132,7 +156,7 @@ def filter_reads(
         args += ["--fastq_minlen", str(min_length)]
     if max_length is not None:
         args += ["--fastq_maxlen", str(max_length)]
-    err = run_tool(args, context=f"sample {sample} ({fastq})")
+    err = run_tool(args, context=f"sample {sample} ({fastq})", outputs=(out_fasta,))
     match = _KEPT.search(err)
     if match is None:
         raise ToolError(
@@ -150,4 +174,5 @@ def dereplicate(sample: str, fasta: str | os.PathLike, out: str | os.PathLike) -
             "--fastaout", str(out), "--fasta_width", "0",
         ],
         context=f"sample {sample} ({fasta})",
+        outputs=(out,),
     )  # fmt: skip

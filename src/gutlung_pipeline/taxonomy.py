@@ -121,6 +121,7 @@ def run_sintax(
             "--strand", "both",
         ],
         context=f"ASVs {query} against {reference}",
+        outputs=(tabbedout,),
     )  # fmt: skip
 
 

@@ -7,9 +7,11 @@ spaces or shell characters are passed through untouched.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,13 @@ def run_tool(
     context: str,
     stdin=None,
     stdout=None,
+    outputs: Sequence[str | os.PathLike] = (),
 ) -> str:
     """Run ``args`` and return its stderr text; raise ToolError on failure.
+
+    On failure the files in ``outputs`` are removed, so nothing half written
+    looks complete, and the error names the tool, ``context`` and the tool's
+    own error line (cutadapt prints it on stdout, vsearch on stderr).
 
     Parameters
     ----------
@@ -58,7 +65,17 @@ def run_tool(
     if err:
         log.info("%s stderr:\n%s", args[0], err.rstrip())
     if proc.returncode != 0:
-        lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
-        last = lines[-1] if lines else f"exit code {proc.returncode}"
-        raise ToolError(f"{args[0]} failed on {context}: {last}")
+        for path in outputs:
+            Path(path).unlink(missing_ok=True)
+        out = proc.stdout.decode(errors="replace") if proc.stdout else ""
+        raise ToolError(f"{args[0]} failed on {context}: {_error_line(out + err)}")
     return err
+
+
+def _error_line(text: str) -> str:
+    """The tool's most telling line: the last one mentioning an error, else the last."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    flagged = [ln for ln in lines if "error" in ln.lower() or "fatal" in ln.lower()]
+    if flagged:
+        return flagged[-1]
+    return lines[-1] if lines else "no message"

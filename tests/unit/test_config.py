@@ -1,0 +1,208 @@
+import shutil
+
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from gutlung_pipeline.config import (
+    ConfigError,
+    is_paired,
+    load_config,
+    load_samples,
+    validate_config,
+    validate_samples,
+)
+from gutlung_pipeline.io import read_yaml
+
+CONFIG = REPO / "config" / "config.yaml"
+
+
+def base_config():
+    return read_yaml(CONFIG)
+
+
+def test_shipped_config_validates_and_gets_defaults():
+    cfg = load_config(CONFIG)
+    assert cfg["denoise"]["min_size"] == 8
+    assert cfg["taxonomy"]["confidence"] == 0.8
+    minimal = {
+        "samples": "x.tsv",
+        "primers": {"forward": "ACGT", "reverse": "TTGA"},
+        "taxonomy": {"reference": "ref.fa"},
+        "diversity": {"rarefaction_depth": 10},
+    }
+    filled = validate_config(minimal)
+    assert filled["seed"] == 42
+    assert filled["filter"] == {
+        "max_ee": 1.0,
+        "min_length": 200,
+        "max_length": 300,
+        "max_ns": 0,
+        "trunc_length": 150,
+    }
+    assert filled["denoise"]["min_size"] == 8
+
+
+def test_misspelled_key_names_key_and_suggests_fix():
+    cfg = base_config()
+    cfg["filter"]["max_eee"] = cfg["filter"].pop("max_ee")
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, source="config/config.yaml")
+    assert str(err.value) == (
+        "config/config.yaml: key filter.max_eee: unknown key; did you mean 'max_ee'?"
+    )
+
+
+def test_top_level_typo_and_bad_values_each_one_line():
+    cfg = base_config()
+    cfg["threds"] = 4
+    cfg["primers"]["forward"] = "GTGZZ"
+    cfg["taxonomy"]["confidence"] = 1.5
+    del cfg["diversity"]["rarefaction_depth"]
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, source="c.yaml")
+    lines = err.value.problems
+    assert len(lines) == 4
+    assert "c.yaml: key threds: unknown key; did you mean 'threads'?" in lines
+    assert any(
+        ln.startswith("c.yaml: key primers.forward: 'GTGZZ' does not match")
+        for ln in lines
+    )
+    assert any(
+        ln.startswith("c.yaml: key taxonomy.confidence: 1.5 is greater") for ln in lines
+    )
+    assert (
+        "c.yaml: key diversity.rarefaction_depth: required key is missing; add it"
+        in lines
+    )
+
+
+def test_yaml_syntax_error_is_one_line(tmp_path):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("samples: [unclosed\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert len(err.value.problems) == 1
+    assert str(err.value).startswith(f"{bad}: not valid YAML (")
+
+
+def make_sheet(tmp_path, rows=None, paired=True):
+    (tmp_path / "r1.fq").write_text("@r\nA\n+\nI\n")
+    (tmp_path / "r2.fq").write_text("@r\nA\n+\nI\n")
+    base = {
+        "sample_id": "S1",
+        "subject_id": "P1",
+        "body_site": "gut",
+        "sample_type": "stool",
+        "run": "r1",
+        "study": "s",
+        "fq1": str(tmp_path / "r1.fq"),
+        "fq2": str(tmp_path / "r2.fq") if paired else "",
+        "age_days": "365",
+    }
+    rows = rows or [{}]
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def problems(sheet, **kw):
+    with pytest.raises(ConfigError) as err:
+        validate_samples(sheet, source="s.tsv", **kw)
+    return err.value.problems
+
+
+def test_valid_sheet_is_typed_and_indexed(tmp_path):
+    sheet = make_sheet(tmp_path, [{}, {"sample_id": "S-2.b", "age_days": ""}])
+    out = validate_samples(sheet, source="s.tsv")
+    assert list(out.index) == ["S1", "S-2.b"]
+    assert out.loc["S1", "age_days"] == 365.0
+    assert pd.isna(out.loc["S-2.b", "age_days"])
+    assert is_paired(out)
+
+
+def test_duplicate_sample_id(tmp_path):
+    sheet = make_sheet(tmp_path, [{}, {}])
+    assert problems(sheet) == [
+        "s.tsv: rows 2, 3 (sample S1): column sample_id: duplicate ID; "
+        "make every sample_id unique"
+    ]
+
+
+def test_missing_fastq_names_row_sample_and_column(tmp_path):
+    sheet = make_sheet(tmp_path, [{"fq2": str(tmp_path / "nope.fq")}])
+    (line,) = problems(sheet)
+    assert line.startswith(
+        f"s.tsv: row 2 (sample S1): column fq2: file {tmp_path}/nope.fq not found"
+    )
+    assert "fix the path" in line
+
+
+def test_unknown_body_site_and_bad_id_and_number(tmp_path):
+    sheet = make_sheet(
+        tmp_path,
+        [{"body_site": "gutt"}, {"sample_id": "bad id", "age_days": "one"}],
+    )
+    lines = problems(sheet)
+    assert (
+        "s.tsv: row 2 (sample S1): column body_site: 'gutt' is not allowed; "
+        "use one of: gut, lung, upper_airway, none"
+    ) in lines
+    assert any(
+        ln.startswith(
+            "s.tsv: row 3 (sample bad id): column sample_id: 'bad id' does not match"
+        )
+        for ln in lines
+    )
+    assert (
+        "s.tsv: row 3 (sample bad id): column age_days: 'one' is not number; "
+        "fix the value or leave the cell empty"
+    ) in lines
+
+
+def test_missing_required_column(tmp_path):
+    sheet = make_sheet(tmp_path).drop(columns="body_site")
+    assert problems(sheet) == [
+        "s.tsv: missing column body_site; add it (see config/README.md)"
+    ]
+
+
+def test_paired_and_single_mixed_within_run(tmp_path):
+    sheet = make_sheet(tmp_path, [{}, {"sample_id": "S2", "fq2": ""}])
+    (line,) = problems(sheet)
+    assert line.startswith(
+        "s.tsv: run r1 (samples S2): column fq2: missing while other"
+    )
+
+
+def test_paired_and_single_mixed_across_runs(tmp_path):
+    sheet = make_sheet(tmp_path, [{}, {"sample_id": "S2", "fq2": "", "run": "r2"}])
+    (line,) = problems(sheet)
+    assert "mixes paired-end and single-end runs" in line
+
+
+def test_single_end_sheet(tmp_path):
+    out = validate_samples(make_sheet(tmp_path, paired=False), source="s.tsv")
+    assert not is_paired(out)
+
+
+def test_fq1_equal_fq2_and_empty_file(tmp_path):
+    sheet = make_sheet(tmp_path)
+    sheet["fq2"] = sheet["fq1"]
+    assert any("same file as fq1" in ln for ln in problems(sheet))
+    (tmp_path / "empty.fq").write_text("")
+    sheet = make_sheet(tmp_path, [{"fq1": str(tmp_path / "empty.fq")}])
+    assert any("is empty" in ln for ln in problems(sheet))
+
+
+def test_shipped_sample_sheet_validates(tmp_path):
+    out = load_samples(REPO / "config" / "samples.tsv", check_files=False)
+    assert len(out) == 26
+    assert set(out["body_site"]) == {"gut", "lung", "none"}
+
+
+def test_missing_sheet_file(tmp_path):
+    with pytest.raises(ConfigError, match="sample sheet not found"):
+        load_samples(tmp_path / "none.tsv")
+
+
+def test_schema_dir_is_the_workflows():
+    assert shutil.os.path.isfile(REPO / "workflow" / "schemas" / "samples.schema.yaml")

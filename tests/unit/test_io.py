@@ -1,0 +1,65 @@
+import gzip
+
+import pandas as pd
+import pytest
+
+from gutlung_pipeline.io import (
+    atomic_path,
+    read_fasta,
+    read_table,
+    write_biom,
+    write_fasta,
+    write_gzip_bytes,
+    write_table_tsv,
+)
+
+
+def test_fasta_round_trip_plain_and_gzip(tmp_path):
+    records = [("a", "ACGT"), ("b;size=3", "GGGTTT")]
+    for name in ("x.fasta", "x.fasta.gz"):
+        write_fasta(records, tmp_path / name)
+        assert read_fasta(tmp_path / name) == dict(records)
+    with gzip.open(tmp_path / "x.fasta.gz", "rt") as handle:
+        assert handle.read() == ">a\nACGT\n>b;size=3\nGGGTTT\n"
+
+
+def test_read_fasta_joins_wrapped_lines_and_rejects_duplicates(tmp_path):
+    (tmp_path / "w.fa").write_text(">s1 desc\nAC\nGT\n>s2\nTT\n")
+    assert read_fasta(tmp_path / "w.fa") == {"s1 desc": "ACGT", "s2": "TT"}
+    (tmp_path / "d.fa").write_text(">s1\nAC\n>s1\nGT\n")
+    with pytest.raises(ValueError, match="duplicate FASTA label 's1'"):
+        read_fasta(tmp_path / "d.fa")
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.tsv"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gzip_output_is_byte_identical(tmp_path):
+    write_gzip_bytes(b"@r\nACGT\n+\nIIII\n", tmp_path / "a.gz")
+    write_gzip_bytes(b"@r\nACGT\n+\nIIII\n", tmp_path / "b.gz")
+    assert (tmp_path / "a.gz").read_bytes() == (tmp_path / "b.gz").read_bytes()
+
+
+def test_biom_and_tsv_round_trip_and_biom_is_reproducible(tmp_path):
+    df = pd.DataFrame(
+        [[1, 0], [5, 7]], index=["f1", "f2"], columns=["S1", "S.2"], dtype="int64"
+    )
+    write_biom(df, tmp_path / "t.biom")
+    write_biom(df, tmp_path / "u.biom")
+    write_table_tsv(df, tmp_path / "t.tsv")
+    pd.testing.assert_frame_equal(
+        read_table(tmp_path / "t.biom"), df, check_names=False
+    )
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.tsv"), df, check_names=False)
+    assert (tmp_path / "t.tsv").read_text().startswith("#OTU ID\tS1\tS.2\nf1\t1\t0\n")
+    import h5py
+
+    with h5py.File(tmp_path / "t.biom") as h:
+        assert h.attrs["format-version"].tolist() == [2, 1]
+        assert h.attrs["creation-date"] == "2000-01-01T00:00:00"

@@ -1,0 +1,154 @@
+"""The read-step wrappers on small simulated data, with the real tools."""
+
+import gzip
+
+import pandas as pd
+import pytest
+from conftest import FORWARD, REVERSE, needs_tools
+
+from gutlung_pipeline.denoise import (
+    build_table,
+    map_reads,
+    pool_uniques,
+    read_otutab,
+    read_tracking,
+    remove_chimeras,
+    unoise,
+)
+from gutlung_pipeline.io import read_fasta
+from gutlung_pipeline.reads import dereplicate, filter_reads, merge_pairs, trim_primers
+from gutlung_pipeline.tools import ToolError
+
+
+def test_build_table_known_answer():
+    counts = {
+        "S1": pd.Series({"a": 3, "c": 1}),
+        "S2": pd.Series({"c": 2}),
+        "S3": pd.Series(dtype="int64"),
+    }
+    table = build_table(["a", "b", "c"], counts)
+    assert table.index.tolist() == ["a", "c"]  # b has no read
+    assert table.to_dict() == {
+        "S1": {"a": 3, "c": 1},
+        "S2": {"a": 0, "c": 2},
+        "S3": {"a": 0, "c": 0},
+    }
+    with pytest.raises(ValueError, match="sample S1: counts for unknown ASV z"):
+        build_table(["a"], {"S1": pd.Series({"z": 1})})
+
+
+def test_read_tracking_known_answer():
+    table = pd.DataFrame({"S1": [3, 1], "S2": [0, 2]}, index=["a", "c"])
+    stats = {
+        "S1": {"input": 10, "primer_trimmed": 9, "merged": 8, "filtered": 5},
+        "S2": {"input": 4, "primer_trimmed": 4, "filtered": 3},
+    }
+    out = read_tracking(stats, table)
+    assert out.loc["S1"].tolist() == [10, 9, 8, 5, 4, 40.0]
+    assert pd.isna(out.loc["S2", "merged"])
+    assert out.loc["S2", "in_table"] == 2
+
+
+def test_read_otutab_sums_columns(tmp_path):
+    (tmp_path / "t.tsv").write_text("#OTU ID\tS1\tS1x\nA\t2\t1\nB\t0\t4\n")
+    assert read_otutab(tmp_path / "t.tsv").to_dict() == {"A": 3, "B": 4}
+    (tmp_path / "e.tsv").write_text("#OTU ID\n")
+    assert read_otutab(tmp_path / "e.tsv").empty
+
+
+@needs_tools
+def test_read_steps_end_to_end_on_one_sample(small_cohort, tmp_path):
+    out, sheet, truth = small_cohort
+    row = sheet.iloc[0]
+    sid = row["sample_id"]
+    c1 = trim_primers(
+        sid,
+        row["fq1"],
+        tmp_path / "t1.fq.gz",
+        fq2=row["fq2"],
+        out2=tmp_path / "t2.fq.gz",
+        forward=FORWARD,
+        reverse=REVERSE,
+    )
+    assert c1["input"] == 600 and 580 <= c1["primer_trimmed"] <= 600
+    c2 = merge_pairs(
+        sid, tmp_path / "t1.fq.gz", tmp_path / "t2.fq.gz", tmp_path / "m.fq"
+    )
+    assert 0.95 * c1["primer_trimmed"] <= c2["merged"] <= c1["primer_trimmed"]
+    c3 = filter_reads(
+        sid,
+        tmp_path / "m.fq",
+        tmp_path / "f.fa",
+        max_ee=1.0,
+        min_length=200,
+        max_length=300,
+    )
+    assert c3["filter_input"] == c2["merged"]
+    filtered = read_fasta(tmp_path / "f.fa")
+    assert len(filtered) == c3["filtered"] > 0.5 * c2["merged"]
+    assert next(iter(filtered)) == f"sample={sid};r1"
+    # primers are gone: merged reads are V4 sequences of the truth
+    truth_seqs = set(truth.loc[truth.sample_id == sid, "sequence"])
+    exact = sum(s in truth_seqs for s in filtered.values())
+    assert exact > 0.6 * len(filtered)
+    dereplicate(sid, tmp_path / "f.fa", tmp_path / "d.fa")
+    pool_uniques([tmp_path / "d.fa", tmp_path / "d.fa"], tmp_path / "p.fa", min_size=2)
+    pooled = read_fasta(tmp_path / "p.fa")
+    top = next(iter(pooled))
+    assert top.endswith(
+        ";size="
+        + str(2 * int(next(iter(read_fasta(tmp_path / "d.fa"))).split("=")[-1]))
+    )
+    unoise(tmp_path / "p.fa", tmp_path / "u.fa", min_size=8)
+    counts = remove_chimeras(tmp_path / "u.fa", tmp_path / "n.fa")
+    asvs = read_fasta(tmp_path / "n.fa")
+    assert counts["asvs"] == len(asvs) > 3
+    import hashlib
+
+    assert all(hashlib.md5(s.encode()).hexdigest() == k for k, s in asvs.items())
+    map_reads(sid, tmp_path / "f.fa", tmp_path / "n.fa", tmp_path / "o.tsv")
+    mapped = read_otutab(tmp_path / "o.tsv")
+    assert 0.9 * len(filtered) <= mapped.sum() <= len(filtered)
+
+
+@needs_tools
+def test_unequal_pairs_fail_with_sample_named(small_cohort, tmp_path):
+    out, sheet, _ = small_cohort
+    row = sheet.iloc[1]
+    with gzip.open(row["fq2"], "rt") as handle:
+        lines = handle.read().splitlines()[:-8]
+    short = tmp_path / "short_R2.fastq.gz"
+    with gzip.open(short, "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+    with pytest.raises(
+        ToolError, match=r"cutadapt failed on sample P01_lung \(.*\): .*"
+    ):
+        trim_primers(
+            "P01_lung",
+            row["fq1"],
+            tmp_path / "a.fq.gz",
+            fq2=short,
+            out2=tmp_path / "b.fq.gz",
+            forward=FORWARD,
+            reverse=REVERSE,
+        )
+
+
+@needs_tools
+def test_truncated_gzip_fails_with_sample_named(small_cohort, tmp_path):
+    out, sheet, _ = small_cohort
+    data = open(sheet.iloc[0]["fq1"], "rb").read()
+    cut = tmp_path / "cut_R1.fastq.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ToolError, match="cutadapt failed on sample P01_gut"):
+        trim_primers(
+            "P01_gut", cut, tmp_path / "a.fq.gz", forward=FORWARD, reverse=REVERSE
+        )
+
+
+def test_missing_tool_is_one_line(monkeypatch):
+    from gutlung_pipeline import tools
+
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    with pytest.raises(ToolError, match="^vsearch not found on PATH; install it"):
+        tools.run_tool(["vsearch", "--version"], context="x")

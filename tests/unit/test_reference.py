@@ -1,0 +1,114 @@
+import gzip
+
+import pytest
+from conftest import FORWARD, REFERENCE, REVERSE, needs_tools
+
+from gutlung_pipeline.io import read_fasta
+from gutlung_pipeline.reference import (
+    build_demo_reference,
+    parse_greengenes_taxonomy,
+    reverse_complement,
+    select_reference_ids,
+)
+
+
+def test_reverse_complement_iupac():
+    assert reverse_complement("ACGTN") == "NACGT"
+    assert reverse_complement("GGACTACNVGGGTWTCTAAT") == "ATTAGAWACCCBNGTAGTCC"
+
+
+def test_parse_greengenes_taxonomy():
+    line = (
+        "k__Bacteria; p__Firmicutes; c__Bacilli; o__; f__; g__Streptococcus; s__mitis"
+    )
+    assert parse_greengenes_taxonomy(line) == [
+        "Bacteria",
+        "Firmicutes",
+        "Bacilli",
+        None,
+        None,
+        "Streptococcus",
+        "Streptococcus_mitis",
+    ]
+    assert parse_greengenes_taxonomy("k__B; p__[Thermi]; c__; o__; f__; g__; s__x")[
+        1:
+    ] == [
+        "Thermi",
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+    with pytest.raises(ValueError, match="7-rank"):
+        parse_greengenes_taxonomy("k__Bacteria; p__Firmicutes")
+
+
+def test_select_reference_ids_caps_per_genus_in_numeric_order():
+    tax = {
+        "100": [None] * 5 + ["A", None],
+        "20": [None] * 5 + ["A", None],
+        "3": [None] * 5 + ["A", None],
+        "7": [None] * 5 + ["B", None],
+        "8": [None] * 5 + ["C", None],
+    }
+    assert select_reference_ids(tax, genera=("B", "A"), per_genus=2) == ["7", "3", "20"]
+
+
+@needs_tools
+def test_build_demo_reference_known_answer(tmp_path):
+    v4a = "TACG" + "A" * 60 + "C" * 60
+    v4b = "TACG" + "G" * 60 + "T" * 60
+    rc = reverse_complement(
+        REVERSE.replace("N", "A").replace("V", "A").replace("W", "A")
+    )
+    fwd = FORWARD.replace("Y", "C").replace("M", "A")
+    (tmp_path / "ref.fa").write_text(
+        f">1\nNNNN{fwd}{v4a}{rc}TTTT\n"
+        f">2\nAAAA{fwd}{v4b}{rc}\n"
+        f">3\n{fwd}{v4a}{rc}\n"  # same amplicon as 1: dropped
+        f">4\n{v4b}\n"  # no primers: dropped
+    )
+    lineage = "k__Bacteria; p__P; c__C; o__O; f__F; g__Gen; s__sp"
+    (tmp_path / "tax.txt").write_text(
+        "".join(f"{i}\t{lineage}\n" for i in (1, 2, 3, 4))
+    )
+    n = build_demo_reference(
+        tmp_path / "ref.fa",
+        tmp_path / "tax.txt",
+        tmp_path / "out.fa.gz",
+        forward=FORWARD,
+        reverse=REVERSE,
+        genera=("Gen",),
+        per_genus=10,
+    )
+    assert n == 2
+    out = read_fasta(tmp_path / "out.fa.gz")
+    assert out == {
+        "1;tax=d:Bacteria,p:P,c:C,o:O,f:F,g:Gen,s:Gen_sp;": v4a,
+        "2;tax=d:Bacteria,p:P,c:C,o:O,f:F,g:Gen,s:Gen_sp;": v4b,
+    }
+
+
+def test_shipped_reference_is_primer_trimmed_v4():
+    seqs = read_fasta(REFERENCE)
+    assert len(seqs) > 500
+    lengths = sorted(len(s) for s in seqs.values())
+    assert 240 <= lengths[len(lengths) // 2] <= 260
+    assert all(set(s) <= set("ACGT") for s in seqs.values())
+    assert len(set(seqs.values())) == len(seqs)
+    with gzip.open(REFERENCE, "rt") as handle:
+        assert handle.readline().startswith(">")
+
+
+@needs_tools
+def test_shipped_reference_rebuilds_identically(tmp_path):
+    qdr = pytest.importorskip("qiime_default_reference")
+    build_demo_reference(
+        qdr.get_reference_sequences(),
+        qdr.get_reference_taxonomy(),
+        tmp_path / "rebuilt.fasta.gz",
+        forward=FORWARD,
+        reverse=REVERSE,
+    )
+    assert read_fasta(tmp_path / "rebuilt.fasta.gz") == read_fasta(REFERENCE)

@@ -1,0 +1,109 @@
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FORWARD, REVERSE
+
+from gutlung_pipeline.simulate import ErrorModel, simulate_cohort
+
+
+def read_fastq(path):
+    with gzip.open(path, "rt") as handle:
+        lines = handle.read().splitlines()
+    return lines[1::4], lines[3::4]
+
+
+def test_cohort_layout_and_truth(small_cohort):
+    out, sheet, truth = small_cohort
+    assert list(sheet["sample_id"]) == [
+        "P01_gut",
+        "P01_lung",
+        "P02_gut",
+        "P02_lung",
+        "P03_gut",
+        "P03_lung",
+    ]
+    assert set(sheet["body_site"]) == {"gut", "lung"}
+    assert set(sheet["sample_type"]) == {"stool", "bal"}
+    share = truth.groupby("sample_id")["abundance"].sum()
+    np.testing.assert_allclose(share.to_numpy(), 1.0)
+    # 3% chimeras: the non-chimeric reads of each sample are 582 of 600
+    assert (truth.groupby("sample_id")["reads"].sum() == 582).all()
+    seqs, quals = read_fastq(out / "reads" / "P01_gut_R1.fastq.gz")
+    assert len(seqs) == 600 and all(len(s) == 250 for s in seqs)
+    assert len(quals[0]) == 250
+
+
+def test_reads_carry_primers_and_true_sequences(small_cohort):
+    import re
+
+    out, _, truth = small_cohort
+    seqs, _ = read_fastq(out / "reads" / "P02_lung_R1.fastq.gz")
+    iupac = {"Y": "[CT]", "M": "[AC]", "N": "[ACGT]", "V": "[ACG]", "W": "[AT]"}
+    fwd = re.compile("".join(iupac.get(b, b) for b in FORWARD))
+    matches = sum(bool(fwd.match(s)) for s in seqs)
+    assert matches > 0.9 * len(seqs)  # the rest carry a sequencing error
+    top = truth[truth.sample_id == "P02_lung"].sort_values("reads").iloc[-1]
+    body = top["sequence"][:231]
+    exact = sum(s[19:] == body for s in seqs)
+    assert exact > 0.3 * top["reads"]
+
+
+def test_errors_rise_toward_read_end(reference, tmp_path):
+    sheet, truth = simulate_cohort(
+        reference,
+        tmp_path,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=1,
+        reads_per_sample=3000,
+        chimera_rate=0.0,
+        random_state=3,
+        error_model=ErrorModel(start=0.001, end=0.02),
+    )
+    seqs, _ = read_fastq(tmp_path / "reads" / "P01_gut_R1.fastq.gz")
+    major = truth[truth.sample_id == "P01_gut"].sort_values("reads").iloc[-1]
+    template = FORWARD[:0] + major["sequence"][:231]
+    reads = np.array([list(s[19:]) for s in seqs])
+    own = np.array([s[19:] for s in seqs])
+    # compare only reads of the major template (Hamming distance small)
+    ref = np.array(list(template))
+    close = (reads != ref).sum(axis=1) < 15
+    mism = (reads[close] != ref).mean(axis=0)
+    assert mism[:50].mean() < mism[-50:].mean() / 3
+    assert mism[-50:].mean() == pytest.approx(0.016, abs=0.006)
+    assert len(own) == 3000
+
+
+def test_same_seed_same_bytes_other_seed_differs(reference, tmp_path):
+    kw = dict(forward=FORWARD, reverse=REVERSE, n_subjects=1, reads_per_sample=200)
+    simulate_cohort(reference, tmp_path / "a", random_state=5, **kw)
+    simulate_cohort(reference, tmp_path / "b", random_state=5, **kw)
+    simulate_cohort(reference, tmp_path / "c", random_state=6, **kw)
+    name = "reads/P01_gut_R2.fastq.gz"
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes()
+
+
+def test_single_end_layout_and_controls(reference, tmp_path):
+    sheet, truth = simulate_cohort(
+        reference,
+        tmp_path,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=1,
+        n_controls=1,
+        reads_per_sample=100,
+        layout="single",
+        random_state=1,
+    )
+    assert "fq2" not in sheet.columns
+    assert not (tmp_path / "reads" / "P01_gut_R2.fastq.gz").exists()
+    ctrl = sheet.set_index("sample_id").loc["NC01"]
+    assert ctrl["body_site"] == "none" and ctrl["sample_type"] == "negative_control"
+    assert pd.isna(ctrl["age_days"])
+    with pytest.raises(ValueError, match="layout"):
+        simulate_cohort(
+            reference, tmp_path, forward=FORWARD, reverse=REVERSE, layout="interleaved"
+        )

@@ -1,0 +1,83 @@
+import pandas as pd
+import pytest
+from conftest import needs_tools
+
+from gutlung_pipeline.taxonomy import (
+    format_sintax_header,
+    genus_of,
+    parse_sintax_header,
+    parse_sintax_prediction,
+    read_sintax_tabbed,
+    run_sintax,
+    sintax_to_qiime,
+)
+
+
+def test_sintax_header_round_trip_and_cleaning():
+    ranks = {"d": "Bacteria", "p": "Firmicutes", "g": "Strepto,coccus", "s": None}
+    header = format_sintax_header("id1", ranks)
+    assert header == "id1;tax=d:Bacteria,p:Firmicutes,g:Strepto_coccus;"
+    assert parse_sintax_header(header) == (
+        "id1",
+        {"d": "Bacteria", "p": "Firmicutes", "g": "Strepto_coccus"},
+    )
+    with pytest.raises(ValueError, match="no named rank"):
+        format_sintax_header("x", {})
+    with pytest.raises(ValueError, match="not a SINTAX header"):
+        parse_sintax_header("x;size=3")
+
+
+def test_cutoff_truncates_at_first_rank_below():
+    preds = pd.Series(
+        {
+            "a": "d:Bacteria(1.00),p:Firmicutes(0.95),c:Bacilli(0.81),o:Lacto(0.79),"
+            "f:Strep(0.90)",
+            "b": "d:Bacteria(0.50),p:Firmicutes(0.40)",
+            "c": "",
+        }
+    )
+    out = sintax_to_qiime(preds, confidence=0.8)
+    assert list(out.columns) == ["Taxon", "Confidence"]
+    assert out.index.name == "Feature ID"
+    # o is below 0.8, so f (0.90) is not kept either: ranks stop at the first miss
+    assert out.loc["a", "Taxon"] == "d__Bacteria; p__Firmicutes; c__Bacilli"
+    assert out.loc["a", "Confidence"] == 0.81
+    assert out.loc["b"].tolist() == ["Unassigned", 0.5]
+    assert out.loc["c"].tolist() == ["Unassigned", 0.0]
+    assert sintax_to_qiime(preds, confidence=0.0).loc["a", "Taxon"].endswith("f__Strep")
+    with pytest.raises(ValueError, match="within"):
+        sintax_to_qiime(preds, confidence=2)
+
+
+def test_parse_prediction_rejects_garbage():
+    assert parse_sintax_prediction("g:Name(with)paren(0.50)") == [
+        ("g", "Name(with)paren", 0.5)
+    ]
+    with pytest.raises(ValueError):
+        parse_sintax_prediction("x:Foo(0.1)")
+
+
+def test_genus_of():
+    assert (
+        genus_of("d__Bacteria; p__Firmicutes; g__Streptococcus; s__x")
+        == "Streptococcus"
+    )
+    assert genus_of("d__Bacteria; p__Firmicutes") == "Unclassified Firmicutes"
+    assert genus_of("Unassigned") == "Unassigned"
+
+
+@needs_tools
+def test_run_sintax_on_reference_sequences_is_exact_and_repeatable(tmp_path, reference):
+    from gutlung_pipeline.io import write_fasta
+
+    picks = reference.groupby("genus").head(1).head(8)
+    write_fasta(zip(picks["ref_id"], picks["sequence"], strict=True), tmp_path / "q.fa")
+    from conftest import REFERENCE
+
+    for k in (1, 2):
+        run_sintax(tmp_path / "q.fa", REFERENCE, tmp_path / f"o{k}.tsv", seed=3)
+    assert (tmp_path / "o1.tsv").read_bytes() == (tmp_path / "o2.tsv").read_bytes()
+    taxa = sintax_to_qiime(read_sintax_tabbed(tmp_path / "o1.tsv"), confidence=0.8)
+    for ref_id, genus in zip(picks["ref_id"], picks["genus"], strict=True):
+        # a sequence that is itself in the reference gets its own genus
+        assert genus_of(taxa.loc[ref_id, "Taxon"]) == genus
