@@ -7,7 +7,8 @@ PY := $(BIN)/python
 CORES ?= 2
 export PATH := $(BIN):$(PATH)
 
-DEMO_SEED := 42
+# The demo cohort (tests check that config/samples.tsv is what this writes).
+DEMO_ARGS := --n-subjects 12 --n-controls 2 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
 .PHONY: demo test install system-tools demo-data lint unit workflow-tests clean
@@ -33,11 +34,11 @@ system-tools:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq vsearch mafft fasttree >/dev/null; \
 	fi
 
-$(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz
+$(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz \
+  src/gutlung_pipeline/simulate.py Makefile
 	$(BIN)/gutlung simulate --reference resources/reference/gg_13_8_v4.sintax.fasta.gz \
 	  --out-dir resources/demo --sample-sheet config/samples.tsv \
-	  --truth resources/demo/truth.tsv --n-subjects 12 --n-controls 2 \
-	  --reads 2000 --seed $(DEMO_SEED)
+	  --truth resources/demo/truth.tsv $(DEMO_ARGS)
 	touch $@
 
 demo-data: $(DEMO_READS)

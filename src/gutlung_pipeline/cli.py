@@ -149,7 +149,9 @@ def cmd_build_table(args) -> None:
         write_tsv,
     )
 
-    asvs = read_fasta(args.asvs)
+    # vsearch soft-masks low-complexity stretches in lower case; the MD5 labels
+    # are of the upper-case sequence, which is what we write
+    asvs = {label: seq.upper() for label, seq in read_fasta(args.asvs).items()}
     if len(args.samples) != len(args.mapped):
         raise ValueError("give one --mapped file per --samples ID, in the same order")
     counts = {s: read_otutab(p) for s, p in zip(args.samples, args.mapped, strict=True)}

@@ -1,0 +1,231 @@
+"""The CLI through main([...]): exit codes, outputs and error text."""
+
+import pandas as pd
+import pytest
+
+from conftest import REFERENCE, REPO
+from gutlung_pipeline.cli import build_parser, main
+from gutlung_pipeline.io import read_table, write_biom
+
+
+def test_help_lists_every_step(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for cmd in (
+        "validate",
+        "simulate",
+        "build-reference",
+        "trim-primers",
+        "merge-pairs",
+        "filter-reads",
+        "dereplicate",
+        "pool-uniques",
+        "denoise",
+        "remove-chimeras",
+        "map-reads",
+        "build-table",
+        "assign-taxonomy",
+        "root-tree",
+        "rarefy",
+        "alpha-diversity",
+        "beta-diversity",
+        "pcoa",
+        "report",
+    ):
+        assert cmd in text
+
+
+def test_every_subcommand_has_help():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        assert p.description, name
+
+
+def test_validate_ok_and_bad(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "validate",
+                "--config",
+                str(REPO / "config/config.yaml"),
+                "--no-file-check",
+            ]
+        )
+        == 0
+    )
+    assert "26 samples, paired-end" in capsys.readouterr().out
+    bad = tmp_path / "c.yaml"
+    bad.write_text((REPO / "config/config.yaml").read_text().replace("seed:", "sead:"))
+    assert main(["validate", "--config", str(bad), "--no-file-check"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"gutlung validate: error: {bad}: key sead: unknown key; did you mean 'seed'?"
+    ]
+
+
+def test_simulate_writes_sheet_truth_and_reads(tmp_path):
+    out = tmp_path / "demo"
+    code = main(
+        [
+            "simulate",
+            "--reference",
+            str(REFERENCE),
+            "--out-dir",
+            str(out),
+            "--n-subjects",
+            "1",
+            "--reads",
+            "50",
+            "--seed",
+            "3",
+        ]
+    )
+    assert code == 0
+    sheet = pd.read_csv(out / "samples.tsv", sep="\t")
+    assert sheet["sample_id"].tolist() == ["P01_gut", "P01_lung"]
+    assert (out / "reads" / "P01_lung_R2.fastq.gz").exists()
+    truth = pd.read_csv(out / "truth.tsv", sep="\t")
+    assert set(truth["sample_id"]) == {"P01_gut", "P01_lung"}
+
+
+def test_shipped_sample_sheet_is_what_simulate_writes(tmp_path):
+    """config/samples.tsv is the demo sheet that `make demo` regenerates."""
+    args = "--n-subjects 12 --n-controls 2 --reads 2000 --seed 42"
+    assert args in " ".join((REPO / "Makefile").read_text().split())
+    out = tmp_path / "demo"
+    assert (
+        main(
+            [
+                "simulate",
+                "--reference",
+                str(REFERENCE),
+                "--out-dir",
+                str(out),
+                *args.split(),
+            ]
+        )
+        == 0
+    )
+    written = (out / "samples.tsv").read_text().replace(str(out), "resources/demo")
+    assert written == (REPO / "config" / "samples.tsv").read_text()
+
+
+def test_rarefy_alpha_beta_pcoa_through_main(tmp_path):
+    table = pd.DataFrame(
+        {"s1": [10, 0, 5, 5], "s2": [0, 4, 4, 0], "s3": [3, 3, 3, 1]},
+        index=["A", "B", "C", "D"],
+    )
+    write_biom(table, tmp_path / "t.biom")
+    (tmp_path / "tree.nwk").write_text("((C:3,D:4):1.5,(A:1,B:2):3.5);\n")
+    assert (
+        main(
+            [
+                "rarefy",
+                "--table",
+                str(tmp_path / "t.biom"),
+                "--depth",
+                "8",
+                "--seed",
+                "1",
+                "--output",
+                str(tmp_path / "r.biom"),
+                "--summary",
+                str(tmp_path / "sum.tsv"),
+            ]
+        )
+        == 0
+    )
+    rare = read_table(tmp_path / "r.biom")
+    assert (rare.sum() == 8).all() and list(rare.columns) == ["s1", "s2", "s3"]
+    assert (
+        main(
+            [
+                "alpha-diversity",
+                "--table",
+                str(tmp_path / "r.biom"),
+                "--tree",
+                str(tmp_path / "tree.nwk"),
+                "--output",
+                str(tmp_path / "a.tsv"),
+            ]
+        )
+        == 0
+    )
+    alpha = pd.read_csv(tmp_path / "a.tsv", sep="\t", index_col=0)
+    assert list(alpha.columns) == ["observed_features", "shannon", "faith_pd"]
+    assert (
+        main(
+            [
+                "beta-diversity",
+                "--table",
+                str(tmp_path / "r.biom"),
+                "--tree",
+                str(tmp_path / "tree.nwk"),
+                "--metric",
+                "weighted_unifrac",
+                "--output",
+                str(tmp_path / "b.tsv"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "pcoa",
+                "--input",
+                str(tmp_path / "b.tsv"),
+                "--output",
+                str(tmp_path / "p.txt"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "p.txt").read_text().startswith("Eigvals\t")
+
+
+def test_rarefy_too_deep_is_one_clear_line(tmp_path, capsys):
+    table = pd.DataFrame({"s1": [1, 2]}, index=["A", "B"])
+    write_biom(table, tmp_path / "t.biom")
+    code = main(
+        [
+            "rarefy",
+            "--table",
+            str(tmp_path / "t.biom"),
+            "--depth",
+            "50",
+            "--output",
+            str(tmp_path / "r.biom"),
+            "--summary",
+            str(tmp_path / "s.tsv"),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"gutlung rarefy: error: {tmp_path}/t.biom: no sample reaches the rarefaction "
+        "depth 50 (largest has 3 reads); lower diversity.rarefaction_depth in the config"
+    )
+    assert not (tmp_path / "r.biom").exists() and not (tmp_path / "s.tsv").exists()
+
+
+def test_root_tree_through_main(tmp_path):
+    (tmp_path / "u.nwk").write_text("(A:1,B:2,(C:3,D:4):5);\n")
+    assert (
+        main(
+            [
+                "root-tree",
+                "--input",
+                str(tmp_path / "u.nwk"),
+                "--output",
+                str(tmp_path / "r.nwk"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        tmp_path / "r.nwk"
+    ).read_text() == "((C:3.0,D:4.0):1.5,(A:1.0,B:2.0):3.5);\n"

@@ -1,0 +1,380 @@
+"""The whole workflow with the real tools (vsearch, cutadapt, MAFFT, FastTree).
+
+One demo-sized run (the same cohort as `make demo`) checked for invariants and
+known answers, a second run for byte-identical outputs, a single-end run, and
+bad inputs that must stop with one clear line and leave no complete-looking
+output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_tools
+from gutlung_pipeline.io import read_fasta, read_table
+from gutlung_pipeline.simulate import load_reference, simulate_cohort, write_cohort
+
+pytestmark = [pytest.mark.workflow, needs_tools]
+BIN = Path(sys.executable).parent
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(
+        [
+            str(BIN / "snakemake"),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def make_workdir(path: Path, sheet: pd.DataFrame, **overrides) -> Path:
+    """A working directory with config/config.yaml pointing at ``sheet``."""
+    (path / "config").mkdir(parents=True, exist_ok=True)
+    sheet.to_csv(path / "config" / "samples.tsv", sep="\t", index=False)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["samples"] = "config/samples.tsv"
+    config["taxonomy"]["reference"] = str(REFERENCE)
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        config[section][name] = value
+    (path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_cohort(tmp_path_factory):
+    """The `make demo` cohort (same seed and sizes), written to a temp folder."""
+    out = tmp_path_factory.mktemp("demo_data")
+    sheet, truth = simulate_cohort(
+        load_reference(REFERENCE),
+        out,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=12,
+        n_controls=2,
+        reads_per_sample=2000,
+        random_state=42,
+    )
+    write_cohort(sheet, truth, sheet_path=out / "s.tsv", truth_path=out / "t.tsv")
+    return sheet, truth
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, demo_cohort):
+    sheet, truth = demo_cohort
+    work = make_workdir(tmp_path_factory.mktemp("run1"), sheet)
+    proc = snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return work, sheet, truth
+
+
+def test_dry_run_of_each_config_variant(tmp_path, demo_cohort):
+    sheet, _ = demo_cohort
+    proc = snakemake(make_workdir(tmp_path / "paired", sheet), "-n")
+    assert proc.returncode == 0, proc.stderr
+    assert "merge_pairs" in proc.stdout
+    single = sheet.drop(columns="fq2")
+    proc = snakemake(make_workdir(tmp_path / "single", single), "-n")
+    assert proc.returncode == 0, proc.stderr
+    assert "merge_pairs" not in proc.stdout and "filter_reads" in proc.stdout
+    proc = snakemake(REPO, "-n")  # the shipped config, from the repository root
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_read_tracking_covers_every_sample_and_matches_table(demo_run):
+    work, sheet, _ = demo_run
+    tracking = pd.read_csv(
+        work / "results/asv/read_tracking.tsv", sep="\t", index_col=0
+    )
+    assert list(tracking.index) == list(sheet["sample_id"])
+    table = read_table(work / "results/asv/asv_table.biom")
+    assert list(table.columns) == list(sheet["sample_id"])
+    mapped = {
+        s: pd.read_csv(work / f"results/work/mapped/{s}.tsv", sep="\t", index_col=0)
+        .to_numpy()
+        .sum()
+        for s in sheet["sample_id"]
+    }
+    assert table.sum(axis=0).to_dict() == mapped
+    assert tracking["in_table"].to_dict() == mapped
+    steps = ["input", "primer_trimmed", "merged", "filtered", "in_table"]
+    assert (tracking[steps].diff(axis=1).iloc[:, 1:] <= 0).all().all()
+    assert (tracking.loc[tracking.index.str.startswith("P"), "input"] == 2000).all()
+    tsv = read_table(work / "results/asv/asv_table.tsv")
+    pd.testing.assert_frame_equal(tsv, table, check_names=False)
+
+
+def test_asv_ids_are_md5_and_tree_tips_equal_asvs(demo_run):
+    import hashlib
+
+    from skbio import TreeNode
+
+    work, _, _ = demo_run
+    asvs = read_fasta(work / "results/asv/asv_seqs.fasta")
+    assert all(hashlib.md5(s.encode()).hexdigest() == k for k, s in asvs.items())
+    table = read_table(work / "results/asv/asv_table.biom")
+    assert list(table.index) == list(asvs)
+    tree = TreeNode.read(str(work / "results/phylogeny/tree.nwk"))
+    assert sorted(t.name for t in tree.tips()) == sorted(asvs)
+    assert len(tree.children) == 2  # rooted
+
+
+def test_recovers_true_sequences_with_few_spurious(demo_run):
+    work, _, truth = demo_run
+    asvs = read_fasta(work / "results/asv/asv_seqs.fasta")
+    found = set(asvs.values())
+    major = truth[truth["observed_share"] >= 0.01]
+    recovered = major["sequence"].isin(found).mean()
+    spurious = sum(s not in set(truth["sequence"]) for s in found) / len(found)
+    assert recovered >= 0.90, recovered
+    assert spurious <= 0.10, spurious
+
+
+def test_taxonomy_layout_and_genus_agreement(demo_run):
+    work, _, truth = demo_run
+    tax = pd.read_csv(work / "results/taxonomy/taxonomy.tsv", sep="\t")
+    assert list(tax.columns) == ["Feature ID", "Taxon", "Confidence"]
+    asvs = read_fasta(work / "results/asv/asv_seqs.fasta")
+    assert list(tax["Feature ID"]) == list(asvs)
+    assert (tax["Confidence"] >= 0.8).all() | tax["Taxon"].eq("Unassigned").all()
+    genus_by_seq = dict(zip(truth["sequence"], truth["genus"], strict=False))
+    tax = tax.set_index("Feature ID")
+    hits = [
+        f"g__{genus_by_seq[s]}" in tax.loc[k, "Taxon"]
+        for k, s in asvs.items()
+        if s in genus_by_seq and "g__" in tax.loc[k, "Taxon"]
+    ]
+    assert len(hits) > 100 and sum(hits) / len(hits) >= 0.95
+
+
+def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
+    from skbio import TreeNode
+    from skbio.diversity import alpha_diversity
+
+    work, sheet, _ = demo_run
+    alpha = pd.read_csv(work / "results/diversity/alpha.tsv", sep="\t", index_col=0)
+    rare = read_table(work / "results/diversity/rarefied_table.biom")
+    tree = TreeNode.read(str(work / "results/phylogeny/tree.nwk"))
+    counts, ids, taxa = rare.T.to_numpy(), list(rare.columns), list(rare.index)
+    pd.testing.assert_series_equal(
+        alpha["faith_pd"],
+        alpha_diversity("faith_pd", counts, ids=ids, taxa=taxa, tree=tree),
+        check_names=False,
+        rtol=1e-12,
+    )
+    pd.testing.assert_series_equal(
+        alpha["shannon"],
+        alpha_diversity("shannon", counts, ids=ids, base=2),
+        check_names=False,
+        rtol=1e-9,
+    )
+    assert (rare.sum() == 1000).all()
+    summary = pd.read_csv(
+        work / "results/diversity/rarefaction_summary.tsv", sep="\t", index_col=0
+    )
+    excluded = sorted(summary.index[~summary["rarefied"]])
+    assert excluded == ["NC01", "NC02"]
+    assert sorted(set(sheet["sample_id"]) - set(alpha.index)) == excluded
+    html = (work / "results/report/report.html").read_text()
+    for sample in excluded:
+        assert f"<th>{sample}</th>" in html
+    assert "reads &lt; depth 1000" in html or "reads < depth 1000" in html
+
+
+def test_report_is_self_contained_and_snakemake_report_works(demo_run):
+    work, _, _ = demo_run
+    html = (work / "results/report/report.html").read_text()
+    assert html.count("<svg") == 5
+    # nothing is fetched: no external src/href/url() (xmlns URIs are names only)
+    for ref in ('src="http', 'href="http', "url(http", "<link", "<script"):
+        assert ref not in html, ref
+    for fig in (
+        "read_tracking",
+        "genus_barplot",
+        "alpha_body_site",
+        "alpha_group",
+        "pcoa",
+    ):
+        assert (work / f"results/report/figures/{fig}.svg").stat().st_size > 1000
+    proc = snakemake(work, "--report", str(work / "snakemake_report.zip"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (work / "snakemake_report.zip").stat().st_size > 10000
+
+
+def test_two_runs_give_identical_tables(demo_run, tmp_path):
+    work, sheet, _ = demo_run
+    second = make_workdir(tmp_path / "run2", sheet)
+    proc = snakemake(second)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for rel in (
+        "results/asv/asv_table.tsv",
+        "results/asv/read_tracking.tsv",
+        "results/taxonomy/taxonomy.tsv",
+        "results/diversity/alpha.tsv",
+        "results/asv/asv_table.biom",
+        "results/phylogeny/tree.nwk",
+    ):
+        assert (work / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+@pytest.fixture(scope="module")
+def single_end(tmp_path_factory):
+    out = tmp_path_factory.mktemp("single_data")
+    sheet, truth = simulate_cohort(
+        load_reference(REFERENCE),
+        out,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=3,
+        reads_per_sample=1500,
+        layout="single",
+        random_state=11,
+    )
+    return sheet, truth
+
+
+def test_single_end_run_truncates_to_one_length(tmp_path, single_end):
+    sheet, truth = single_end
+    work = make_workdir(tmp_path, sheet, **{"diversity.rarefaction_depth": 500})
+    proc = snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    asvs = read_fasta(work / "results/asv/asv_seqs.fasta")
+    assert {len(s) for s in asvs.values()} == {150}
+    tracking = pd.read_csv(
+        work / "results/asv/read_tracking.tsv", sep="\t", index_col=0
+    )
+    assert tracking["merged"].isna().all()
+    major = truth[truth["observed_share"] >= 0.01]["sequence"].str[:150]
+    assert major.isin(set(asvs.values())).mean() >= 0.9
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.fixture
+def tiny(tmp_path):
+    out = tmp_path / "data"
+    sheet, _ = simulate_cohort(
+        load_reference(REFERENCE),
+        out,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=1,
+        reads_per_sample=300,
+        random_state=2,
+    )
+    return sheet
+
+
+def assert_stopped_before_any_job(work: Path, proc, expected: str):
+    assert proc.returncode != 0
+    errors = [ln for ln in proc.stderr.splitlines() if "error:" in ln]
+    assert errors and all(ln.startswith("gutlung-pipeline: error: ") for ln in errors)
+    assert any(expected in ln for ln in errors), proc.stderr
+    assert not (work / "results").exists()
+
+
+def test_duplicate_sample_id_stops_before_any_job(tmp_path, tiny):
+    sheet = tiny.copy()
+    sheet.loc[1, "sample_id"] = sheet.loc[0, "sample_id"]
+    work = make_workdir(tmp_path / "w", sheet)
+    assert_stopped_before_any_job(
+        work,
+        snakemake(work),
+        "config/samples.tsv: rows 2, 3 (sample P01_gut): column sample_id: duplicate ID",
+    )
+
+
+def test_missing_fastq_stops_before_any_job(tmp_path, tiny):
+    sheet = tiny.copy()
+    sheet.loc[1, "fq2"] = str(tmp_path / "gone_R2.fastq.gz")
+    work = make_workdir(tmp_path / "w", sheet)
+    assert_stopped_before_any_job(
+        work,
+        snakemake(work),
+        f"row 3 (sample P01_lung): column fq2: file {tmp_path}/gone_R2.fastq.gz not found",
+    )
+
+
+def test_unknown_body_site_stops_before_any_job(tmp_path, tiny):
+    sheet = tiny.copy()
+    sheet.loc[0, "body_site"] = "stomach"
+    work = make_workdir(tmp_path / "w", sheet)
+    assert_stopped_before_any_job(
+        work,
+        snakemake(work),
+        "row 2 (sample P01_gut): column body_site: 'stomach' is not allowed; use one of",
+    )
+
+
+def assert_failed_in_trimming(work: Path, proc, sample: str, expected: str):
+    assert proc.returncode != 0
+    log = (work / f"logs/trim_primers/{sample}.log").read_text()
+    last = log.strip().splitlines()[-1]
+    assert last.startswith(
+        f"gutlung trim-primers: error: cutadapt failed on sample {sample}"
+    )
+    assert expected in last
+    assert f"logs/trim_primers/{sample}.log" in proc.stderr
+    assert not (work / f"results/work/trimmed/{sample}_R1.fastq.gz").exists()
+    assert not (work / f"results/work/stats/{sample}/trim.json").exists()
+    assert not (work / "results/asv").exists()
+
+
+def test_truncated_gzip_fails_clearly_and_leaves_nothing(tmp_path, tiny):
+    sheet = tiny.copy()
+    data = Path(sheet.loc[1, "fq1"]).read_bytes()
+    broken = tmp_path / "broken_R1.fastq.gz"
+    broken.write_bytes(data[: len(data) // 2])
+    sheet.loc[1, "fq1"] = str(broken)
+    work = make_workdir(tmp_path / "w", sheet)
+    proc = snakemake(work)
+    assert_failed_in_trimming(work, proc, "P01_lung", "the file is truncated")
+
+
+def test_unequal_mates_fail_clearly_and_leave_nothing(tmp_path, tiny):
+    sheet = tiny.copy()
+    with gzip.open(sheet.loc[0, "fq2"], "rt") as handle:
+        lines = handle.read().splitlines()[:-40]
+    short = tmp_path / "short_R2.fastq.gz"
+    with gzip.open(short, "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+    sheet.loc[0, "fq2"] = str(short)
+    work = make_workdir(tmp_path / "w", sheet)
+    proc = snakemake(work)
+    assert_failed_in_trimming(work, proc, "P01_gut", "Reads are improperly paired")
+
+
+def test_shell_metacharacters_in_paths_are_quoted(tmp_path, tiny):
+    """A FASTQ path with spaces and shell characters reaches the tools intact."""
+    sheet = tiny.copy()
+    odd = tmp_path / "odd dir $(touch pwned);"
+    odd.mkdir()
+    for col in ("fq1", "fq2"):
+        for i in sheet.index:
+            target = odd / Path(sheet.loc[i, col]).name
+            shutil.copy(sheet.loc[i, col], target)
+            sheet.loc[i, col] = str(target)
+    work = make_workdir(tmp_path / "w", sheet, **{"diversity.rarefaction_depth": 100})
+    proc = snakemake(work, "results/asv/asv_table.tsv")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not (work / "pwned").exists() and not Path("pwned").exists()
+    assert read_table(work / "results/asv/asv_table.tsv").shape[1] == 2
