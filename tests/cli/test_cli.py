@@ -2,8 +2,8 @@
 
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE, REPO
+
 from gutlung_pipeline.cli import build_parser, main
 from gutlung_pipeline.io import read_table, write_biom
 

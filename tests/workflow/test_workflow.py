@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_tools
+
 from gutlung_pipeline.io import read_fasta, read_table
 from gutlung_pipeline.simulate import load_reference, simulate_cohort, write_cohort
 
