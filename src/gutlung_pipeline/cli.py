@@ -65,6 +65,22 @@ def cmd_build_reference(args) -> None:
     log.info("kept %d sequences", n)
 
 
+def cmd_fetch_reference(args) -> None:
+    from .io import read_yaml
+    from .reference import fetch_reference
+
+    manifest = read_yaml(args.manifest)
+    if args.name not in manifest:
+        raise ValueError(
+            f"{args.manifest}: no entry {args.name!r}; use one of {', '.join(manifest)}"
+        )
+    n = fetch_reference(
+        manifest[args.name], args.output, name=args.name, sha256=args.sha256,
+        workdir=args.download_dir,
+    )  # fmt: skip
+    log.info("wrote %d reference sequences to %s", n, args.output)
+
+
 # ---------------------------------------------------------------- read steps
 def _write_stats(path, sample: str, counts: dict) -> None:
     from .io import write_json
@@ -309,6 +325,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--per-genus", type=int, default=25)
     primers(p)
+
+    p = add("fetch-reference", cmd_fetch_reference,
+            "download a manifest reference, check it, convert to SINTAX")  # fmt: skip
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--download-dir", required=True)
+    p.add_argument("--sha256", nargs="*", help="sha256 per file where none is pinned")
 
     p = add("trim-primers", cmd_trim_primers, "remove primers with cutadapt")
     p.add_argument("--sample", required=True)

@@ -150,3 +150,157 @@ def build_demo_reference(
     write_fasta(records, output)
     log.info("wrote %d reference sequences to %s", len(records), output)
     return len(records)
+
+
+# ---------------------------------------------------------------- downloads
+def sha256_of(path: str | os.PathLike, *, block: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download(url: str, dest: str | os.PathLike, *, timeout: float = 60) -> None:
+    """Stream ``url`` to ``dest`` (atomically: no partial file on failure)."""
+    import shutil
+    import urllib.request
+
+    from .io import atomic_path
+
+    with atomic_path(dest) as tmp:
+        with (
+            urllib.request.urlopen(url, timeout=timeout) as resp,
+            open(tmp, "wb") as out,
+        ):
+            shutil.copyfileobj(resp, out, length=1 << 20)
+
+
+def silva_to_sintax(header: str) -> str | None:
+    """SINTAX header for a SILVA FASTA header; None for non-prokaryotes.
+
+    ``>AB001440.1.1415 Bacteria;Firmicutes;...;Genus;Genus species`` maps its
+    levels in order to d, p, c, o, f, g, and the seventh (the organism) to s.
+    """
+    seq_id, _, lineage = header.partition(" ")
+    levels = [x.strip() for x in lineage.split(";") if x.strip()]
+    if not levels or levels[0] not in ("Bacteria", "Archaea"):
+        return None
+    ranks = dict(zip(RANKS, levels[:7], strict=False))
+    return format_sintax_header(seq_id, ranks)
+
+
+def gtdb_to_sintax(header: str) -> str | None:
+    """SINTAX header for a GTDB SSU header (``ID d__Bacteria;p__...;s__X y [..]``)."""
+    seq_id, _, rest = header.partition(" ")
+    lineage = rest.split(" [", 1)[0]
+    ranks: dict[str, str | None] = {}
+    for part in lineage.split(";"):
+        rank, sep, name = part.strip().partition("__")
+        if sep and rank in RANKS and name:
+            ranks[rank] = name
+    if not ranks:
+        return None
+    return format_sintax_header(seq_id, ranks)
+
+
+CONVERTERS = {"silva": silva_to_sintax, "gtdb": gtdb_to_sintax, "sintax": None}
+
+
+def convert_to_sintax(
+    sources: list[str | os.PathLike], fmt: str, output: str | os.PathLike
+) -> int:
+    """Write ``sources`` (FASTA, maybe gzipped) as one SINTAX FASTA (DNA, upper case).
+
+    Returns the number of sequences written. RNA (U) becomes DNA (T); records
+    the converter rejects (for example eukaryotes in SILVA) are skipped.
+    """
+    from .io import atomic_path, open_text
+
+    if fmt not in CONVERTERS:
+        raise ValueError(
+            f"unknown reference format {fmt!r}; use one of {sorted(CONVERTERS)}"
+        )
+    convert = CONVERTERS[fmt]
+    n = 0
+    with atomic_path(output) as tmp, open_text(tmp, "wt", gz=True) as out:
+        for src in sources:
+            keep = False
+            with open_text(src, gz=Path(src).suffix == ".gz") as handle:
+                for line in handle:
+                    if line.startswith(">"):
+                        header = line[1:].rstrip("\n")
+                        new = convert(header) if convert else header
+                        keep = new is not None
+                        if keep:
+                            out.write(f">{new}\n")
+                            n += 1
+                    elif keep:
+                        out.write(line.strip().upper().replace("U", "T") + "\n")
+    return n
+
+
+def fetch_reference(
+    entry: dict,
+    output: str | os.PathLike,
+    *,
+    name: str,
+    sha256: list[str] | None = None,
+    workdir: str | os.PathLike,
+) -> int:
+    """Download a manifest entry's files, check their sha256, write SINTAX.
+
+    Parameters
+    ----------
+    entry
+        ``{"format": "silva"|"gtdb"|"sintax", "files": [{"url", "sha256"}]}``.
+    output
+        The SINTAX FASTA (gzipped) to write.
+    name
+        The entry's name, for messages.
+    sha256
+        Expected sha256 of each file, in order, for an entry whose manifest
+        pins none (the config's ``taxonomy.sha256``).
+    workdir
+        Where downloads are kept (and reused when their checksum matches).
+
+    Raises
+    ------
+    ValueError
+        A checksum differs or none is pinned; nothing is converted then.
+    """
+    files = entry.get("files") or []
+    if not files:
+        raise ValueError(
+            f"manifest entry {name}: no files; add files with url and sha256"
+        )
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k, item in enumerate(files):
+        url = item["url"]
+        expected = item.get("sha256") or (
+            sha256[k] if sha256 and k < len(sha256) else None
+        )
+        dest = workdir / Path(url.split("?")[0]).name
+        if not (dest.exists() and expected and sha256_of(dest) == expected):
+            log.info("downloading %s", url)
+            download(url, dest)
+        actual = sha256_of(dest)
+        if expected is None:
+            raise ValueError(
+                f"manifest entry {name}: file {k + 1} ({url}) has no pinned sha256; "
+                f"the download has sha256 {actual}: check it against the publisher's "
+                "checksum, then pin it in the manifest or list it in taxonomy.sha256"
+            )
+        if actual != expected:
+            dest.unlink()
+            raise ValueError(
+                f"manifest entry {name}: {url} has sha256 {actual}, expected "
+                f"{expected}; the download is corrupt or the file changed upstream"
+            )
+        paths.append(dest)
+    return convert_to_sintax(paths, entry.get("format", "sintax"), output)

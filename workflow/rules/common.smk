@@ -10,9 +10,11 @@ from gutlung_pipeline.config import (
     validate_config,
 )
 from gutlung_pipeline.diversity import BETA_METRICS
+from gutlung_pipeline.io import read_yaml
 
 SCHEMA_DIR = Path(workflow.current_basedir).parent / "schemas"
-CONFIG_SOURCE = str(workflow.configfiles[-1]) if workflow.configfiles else "config"
+# Name every file the config came from (--configfile values override the default).
+CONFIG_SOURCE = " + ".join(dict.fromkeys(map(str, workflow.configfiles))) or "config"
 
 
 def _load_inputs():
@@ -29,12 +31,16 @@ def _load_inputs():
         )
     reference = checked["taxonomy"]["reference"]
     if not Path(reference).is_file():
-        raise ConfigError(
-            [
-                f"{CONFIG_SOURCE}: key taxonomy.reference: file {reference} not "
-                "found; give a SINTAX FASTA"
-            ]
-        )
+        manifest = checked["taxonomy"]["manifest"]
+        names = list(read_yaml(manifest)) if Path(manifest).is_file() else []
+        if reference not in names:
+            raise ConfigError(
+                [
+                    f"{CONFIG_SOURCE}: key taxonomy.reference: {reference} is neither "
+                    f"a file nor an entry of {manifest} ({', '.join(names)}); give a "
+                    "SINTAX FASTA or an entry name"
+                ]
+            )
     return checked, sheet
 
 
@@ -84,6 +90,14 @@ def get_step_stats(wildcards=None):
     """Per-sample JSON read counts of every read step."""
     steps = ["trim", "merge", "filter"] if PAIRED else ["trim", "filter"]
     return [f"results/work/stats/{s}/{step}.json" for s in SAMPLES for step in steps]
+
+
+def get_taxonomy_reference():
+    """The SINTAX FASTA: the configured file, or a manifest entry's download."""
+    reference = config["taxonomy"]["reference"]
+    if Path(reference).is_file():
+        return reference
+    return f"resources/databases/{reference}.sintax.fasta.gz"
 
 
 def get_final_outputs():

@@ -1,7 +1,24 @@
+rule fetch_reference:
+    input:
+        manifest=config["taxonomy"]["manifest"],
+    output:
+        "resources/databases/{name}.sintax.fasta.gz",
+    log:
+        "logs/fetch_reference/{name}.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        sha256=config["taxonomy"].get("sha256", []),
+    shell:
+        "gutlung fetch-reference --manifest {input.manifest:q} --name {wildcards.name:q}"
+        " --output {output:q} --download-dir resources/databases/downloads"
+        " --sha256 {params.sha256:q} > {log:q} 2>&1"
+
+
 rule assign_taxonomy:
     input:
         asvs="results/asv/asv_seqs.fasta",
-        reference=config["taxonomy"]["reference"],
+        reference=get_taxonomy_reference(),
     output:
         taxonomy="results/taxonomy/taxonomy.tsv",
         raw="results/taxonomy/sintax_predictions.tsv",
