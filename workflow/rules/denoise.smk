@@ -7,6 +7,8 @@ rule merge_pairs:
         stats="results/work/stats/{sample}/merge.json",
     log:
         "logs/merge_pairs/{sample}.log",
+    benchmark:
+        "logs/benchmark/merge_pairs/{sample}.tsv"
     conda:
         "../envs/gutlung.yaml"
     threads: config["threads"]
@@ -28,6 +30,8 @@ rule filter_reads:
         stats="results/work/stats/{sample}/filter.json",
     log:
         "logs/filter_reads/{sample}.log",
+    benchmark:
+        "logs/benchmark/filter_reads/{sample}.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -48,6 +52,8 @@ rule dereplicate_sample:
         temp("results/work/derep/{sample}.fasta"),
     log:
         "logs/dereplicate_sample/{sample}.log",
+    benchmark:
+        "logs/benchmark/dereplicate_sample/{sample}.tsv"
     conda:
         "../envs/gutlung.yaml"
     shell:
@@ -62,6 +68,8 @@ rule pool_uniques:
         temp("results/work/pooled_uniques.fasta"),
     log:
         "logs/pool_uniques.log",
+    benchmark:
+        "logs/benchmark/pool_uniques.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -78,6 +86,8 @@ rule denoise_uniques:
         "results/work/unoise.fasta",
     log:
         "logs/denoise_uniques.log",
+    benchmark:
+        "logs/benchmark/denoise_uniques.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -95,6 +105,8 @@ rule remove_chimeras:
         "results/work/nonchimeric.fasta",
     log:
         "logs/remove_chimeras.log",
+    benchmark:
+        "logs/benchmark/remove_chimeras.tsv"
     conda:
         "../envs/gutlung.yaml"
     shell:
@@ -109,6 +121,8 @@ rule map_reads:
         "results/work/mapped/{sample}.tsv",
     log:
         "logs/map_reads/{sample}.log",
+    benchmark:
+        "logs/benchmark/map_reads/{sample}.tsv"
     conda:
         "../envs/gutlung.yaml"
     threads: config["threads"]
@@ -136,6 +150,8 @@ rule build_asv_table:
         ),
     log:
         "logs/build_asv_table.log",
+    benchmark:
+        "logs/benchmark/build_asv_table.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:

@@ -9,6 +9,8 @@ if PAIRED:
             stats="results/work/stats/{sample}/trim.json",
         log:
             "logs/trim_primers/{sample}.log",
+        benchmark:
+            "logs/benchmark/trim_primers/{sample}.tsv"
         conda:
             "../envs/gutlung.yaml"
         threads: config["threads"]
@@ -33,6 +35,8 @@ else:
             stats="results/work/stats/{sample}/trim.json",
         log:
             "logs/trim_primers/{sample}.log",
+        benchmark:
+            "logs/benchmark/trim_primers/{sample}.tsv"
         conda:
             "../envs/gutlung.yaml"
         threads: config["threads"]
