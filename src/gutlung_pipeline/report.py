@@ -29,7 +29,7 @@ SITE_COLOURS = {"gut": "#8c510a", "lung": "#01665e", "upper_airway": "#5ab4ac",
 FIGURES = ("read_tracking", "genus_barplot", "alpha_body_site", "alpha_group", "pcoa")
 
 
-def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 12):
+def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 15):
     """Relative abundance per genus (top genera, the rest as 'Other').
 
     Returns a samples x genera frame whose rows sum to 1 (samples with no
