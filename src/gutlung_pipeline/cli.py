@@ -463,8 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         force=True,
     )
-    from .config import ConfigError
-    from .tools import ToolError
+    from .errors import ConfigError, ToolError
 
     try:
         args.func(args)

@@ -15,20 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import ConfigError
 from .io import read_yaml
 
 #: Where the schemas live in a source checkout or an editable install.
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
 
-NUMERIC_TYPES = {"number", "integer"}
-
-
-class ConfigError(ValueError):
-    """Bad configuration or sample sheet; ``str()`` holds one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+__all__ = ["ConfigError", "load_config", "load_samples", "validate_config",
+           "validate_samples", "is_paired", "read_sample_sheet"]  # fmt: skip
 
 
 def load_schema(name: str, schema_dir: str | os.PathLike | None = None) -> dict:

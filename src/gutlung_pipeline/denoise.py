@@ -15,11 +15,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+from .errors import ToolError
+from .tools import require_tool, run_tool
 
-from .tools import ToolError, require_tool, run_tool
+if TYPE_CHECKING:  # pandas is imported where tables are built, not by read steps
+    import pandas as pd
 
 TRACKING_COLUMNS = (
     "input", "primer_trimmed", "merged", "filtered", "in_table",
@@ -132,6 +134,8 @@ def map_reads(
 
 def read_otutab(path: str | os.PathLike) -> pd.Series:
     """One sample's ``--otutabout`` file as counts per ASV (columns summed)."""
+    import pandas as pd
+
     df = pd.read_csv(path, sep="\t", index_col=0, dtype={0: str})
     if df.shape[1] == 0:
         return pd.Series(dtype="int64")
@@ -157,6 +161,8 @@ def build_table(
         columns are samples in the order given (samples with no reads stay, as
         zeros).
     """
+    import pandas as pd
+
     index = pd.Index(list(asv_ids), name="#OTU ID")
     table = pd.DataFrame(0, index=index, columns=list(counts), dtype="int64")
     for sample, series in counts.items():
@@ -187,6 +193,9 @@ def read_tracking(
         (``merged`` empty for single-end runs) and ``pct_in_table``
         (in_table / input, percent).
     """
+    import numpy as np
+    import pandas as pd
+
     rows = []
     for sample, counts in stats.items():
         row = {"sample_id": sample}

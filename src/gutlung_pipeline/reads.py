@@ -18,7 +18,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from .tools import ToolError, run_tool
+from .errors import ToolError
+from .tools import run_tool
 
 _MERGED = re.compile(r"^\s*(\d+)\s+Merged", re.MULTILINE)
 _PAIRS = re.compile(r"^\s*(\d+)\s+Pairs", re.MULTILINE)
@@ -53,7 +54,7 @@ def trim_primers(
     """
     if (fq2 is None) != (out2 is None):
         raise ValueError("give both fq2 and out2, or neither")
-    from .reference import reverse_complement
+    from .sequences import reverse_complement
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "cutadapt.json"

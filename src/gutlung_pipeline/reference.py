@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .io import read_fasta, write_fasta
+from .sequences import reverse_complement
 from .taxonomy import RANKS, format_sintax_header
 from .tools import run_tool
 
@@ -33,12 +34,6 @@ DEMO_GENERA = (
     # reagent contaminants
     "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Methylobacterium", "Burkholderia",
 )  # fmt: skip
-
-
-def reverse_complement(seq: str) -> str:
-    """Reverse complement of a DNA sequence with IUPAC codes."""
-    table = str.maketrans("ACGTRYKMBDHVNacgtrykmbdhvn", "TGCAYRMKVHDBNtgcayrmkvhdbn")
-    return seq.translate(table)[::-1]
 
 
 def parse_greengenes_taxonomy(line: str) -> list[str | None]:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .io import read_fasta, write_gzip_bytes, write_tsv
-from .reference import reverse_complement
+from .sequences import IUPAC, reverse_complement
 from .taxonomy import parse_sintax_header
 
 GUT_GENERA = (
@@ -40,11 +40,6 @@ CONTAMINANT_GENERA = (
     "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Methylobacterium", "Burkholderia",
 )  # fmt: skip
 
-IUPAC = {
-    "A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "S": "CG",
-    "W": "AT", "K": "GT", "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT",
-    "V": "ACG", "N": "ACGT",
-}  # fmt: skip
 BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
 CODE = np.full(256, 255, dtype=np.uint8)
 CODE[BASES] = np.arange(4, dtype=np.uint8)

@@ -13,11 +13,11 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from .errors import ToolError
+
 log = logging.getLogger(__name__)
 
-
-class ToolError(RuntimeError):
-    """An external tool failed; the message names the tool, the input and the fix."""
+__all__ = ["ToolError", "require_tool", "run_tool"]
 
 
 def require_tool(name: str, *, hint: str = "") -> str:

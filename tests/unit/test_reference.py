@@ -7,9 +7,9 @@ from gutlung_pipeline.io import read_fasta
 from gutlung_pipeline.reference import (
     build_demo_reference,
     parse_greengenes_taxonomy,
-    reverse_complement,
     select_reference_ids,
 )
+from gutlung_pipeline.sequences import reverse_complement
 
 
 def test_reverse_complement_iupac():
