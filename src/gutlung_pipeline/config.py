@@ -215,6 +215,8 @@ def validate_samples(
                 )
         for error in validator.iter_errors(record):
             col, what = _describe(error, schema)
+            if error.validator == "required":  # the column exists: the cell is empty
+                what = "empty; fill it in"
             problems.append(f"{where}: column {col}: {what}")
         if "fq1" not in record and "run_accession" not in record:
             problems.append(

@@ -206,3 +206,10 @@ def test_missing_sheet_file(tmp_path):
 
 def test_schema_dir_is_the_workflows():
     assert shutil.os.path.isfile(REPO / "workflow" / "schemas" / "samples.schema.yaml")
+
+
+def test_empty_required_cell(tmp_path):
+    sheet = make_sheet(tmp_path, [{"subject_id": ""}])
+    assert problems(sheet) == [
+        "s.tsv: row 2 (sample S1): column subject_id: empty; fill it in"
+    ]

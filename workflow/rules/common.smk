@@ -31,6 +31,14 @@ def _load_inputs():
                 for sid in sheet.index[~local]
             ]
         )
+    group = checked["diversity"]["group_column"]
+    if group not in sheet.columns:
+        raise ConfigError(
+            [
+                f"{CONFIG_SOURCE}: key diversity.group_column: {checked['samples']} "
+                f"has no column {group!r}; name one of its columns"
+            ]
+        )
     reference = checked["taxonomy"]["reference"]
     if not Path(reference).is_file():
         manifest = checked["taxonomy"]["manifest"]
