@@ -54,7 +54,8 @@ def rarefy(
         raise ValueError(f"depth must be at least 1, got {depth}")
     rng = np.random.default_rng(random_state)
     reads = table.sum(axis=0).astype("int64")
-    kept = [s for s in table.columns if reads[s] >= depth]
+    enough = reads >= depth
+    kept = list(table.columns[enough.to_numpy()])
     out = np.zeros((table.shape[0], len(kept)), dtype="int64")
     for j, sample in enumerate(kept):
         out[:, j] = subsample_counts(
@@ -65,14 +66,14 @@ def rarefy(
     summary = pd.DataFrame(
         {
             "reads": reads,
-            "rarefied": [s in set(kept) for s in table.columns],
+            "rarefied": enough,
             "reason": [
-                "" if reads[s] >= depth else f"{reads[s]} reads < depth {depth}"
-                for s in table.columns
+                "" if ok else f"{n} reads < depth {depth}"
+                for n, ok in zip(reads, enough, strict=True)
             ],
         },
-        index=pd.Index(table.columns, name="sample_id"),
     )
+    summary.index.name = "sample_id"
     return rarefied, summary
 
 
