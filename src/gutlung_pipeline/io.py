@@ -12,9 +12,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import yaml
+if TYPE_CHECKING:  # pandas and yaml are imported where used: per-sample jobs stay light
+    import pandas as pd
 
 
 def open_text(path: str | os.PathLike, mode: str = "rt", *, gz: bool | None = None):
@@ -121,6 +122,8 @@ def write_fasta(records: Iterable[tuple[str, str]], path: str | os.PathLike) -> 
 
 def read_yaml(path: str | os.PathLike) -> dict:
     """Read a YAML file with the safe loader."""
+    import yaml
+
     with open(path) as handle:
         data = yaml.safe_load(handle)
     return {} if data is None else data
@@ -138,6 +141,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     TSV tables may start with the biom-format comment line
     ``# Constructed from biom file``; the first column holds feature IDs.
     """
+    import pandas as pd
+
     path = Path(path)
     if path.suffix == ".biom":
         import biom
