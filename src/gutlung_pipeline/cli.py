@@ -388,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("map-reads", cmd_map_reads, "count a sample's reads per ASV")
     p.add_argument("--sample", required=True)
-    p.add_argument("--reads", required=True)
+    p.add_argument("--reads", required=True, help="dereplicated reads with ;size=")
     p.add_argument("--asvs", required=True)
     p.add_argument("--output", required=True)
     p.add_argument("--identity", type=float, default=0.97)

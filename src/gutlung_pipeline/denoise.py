@@ -119,17 +119,23 @@ def map_reads(
     *,
     identity: float = 0.97,
     threads: int = 1,
+    sizein: bool = True,
 ) -> None:
-    """Count one sample's filtered reads per ASV (``vsearch --usearch_global``)."""
-    run_tool(
-        [
-            "vsearch", "--usearch_global", str(reads), "--db", str(asvs),
-            "--id", str(identity), "--strand", "plus", "--otutabout", str(out),
-            "--threads", str(threads),
-        ],
-        context=f"sample {sample} ({reads})",
-        outputs=(out,),
-    )  # fmt: skip
+    """Count one sample's reads per ASV (``vsearch --usearch_global``).
+
+    ``reads`` are the sample's dereplicated reads with ``;size=`` annotations
+    (``sizein=True``, the default): identical reads map to the same ASV, so
+    this gives the same counts as mapping every read, for a fraction of the
+    searches. With ``sizein=False`` every record counts once.
+    """
+    args = [
+        "vsearch", "--usearch_global", str(reads), "--db", str(asvs),
+        "--id", str(identity), "--strand", "plus", "--otutabout", str(out),
+        "--threads", str(threads),
+    ]  # fmt: skip
+    if sizein:
+        args.append("--sizein")
+    run_tool(args, context=f"sample {sample} ({reads})", outputs=(out,))
 
 
 def read_otutab(path: str | os.PathLike) -> pd.Series:

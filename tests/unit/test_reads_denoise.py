@@ -106,9 +106,16 @@ def test_read_steps_end_to_end_on_one_sample(small_cohort, tmp_path):
     import hashlib
 
     assert all(hashlib.md5(s.encode()).hexdigest() == k for k, s in asvs.items())
-    map_reads(sid, tmp_path / "f.fa", tmp_path / "n.fa", tmp_path / "o.tsv")
+    map_reads(sid, tmp_path / "d.fa", tmp_path / "n.fa", tmp_path / "o.tsv")
     mapped = read_otutab(tmp_path / "o.tsv")
     assert 0.9 * len(filtered) <= mapped.sum() <= len(filtered)
+    # mapping the uniques with their sizes counts exactly as mapping every read
+    map_reads(
+        sid, tmp_path / "f.fa", tmp_path / "n.fa", tmp_path / "all.tsv", sizein=False
+    )
+    pd.testing.assert_series_equal(
+        read_otutab(tmp_path / "all.tsv").sort_index(), mapped.sort_index()
+    )
 
 
 @needs_tools

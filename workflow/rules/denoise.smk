@@ -115,7 +115,7 @@ rule remove_chimeras:
 
 rule map_reads:
     input:
-        reads="results/work/filtered/{sample}.fasta",
+        reads="results/work/derep/{sample}.fasta",
         asvs="results/work/nonchimeric.fasta",
     output:
         "results/work/mapped/{sample}.tsv",
