@@ -22,7 +22,6 @@ from .errors import ToolError
 from .tools import run_tool
 
 _MERGED = re.compile(r"^\s*(\d+)\s+Merged", re.MULTILINE)
-_PAIRS = re.compile(r"^\s*(\d+)\s+Pairs", re.MULTILINE)
 _KEPT = re.compile(
     r"(\d+) sequences kept \(of which \d+ truncated\), (\d+) sequences discarded"
 )
@@ -114,10 +113,8 @@ def merge_pairs(
         context=f"sample {sample} ({r1}, {r2})",
         outputs=(out,),
     )  # fmt: skip
-    pairs, merged = _PAIRS.search(err), _MERGED.search(err)
-    if merged is None or pairs is None:
-        if "0 Pairs" in err or re.search(r"^\s*0\s+Pairs", err, re.MULTILINE):
-            return {"merged": 0}
+    merged = _MERGED.search(err)
+    if merged is None:
         raise ToolError(
             f"vsearch merge on sample {sample}: no read counts in its output"
         )

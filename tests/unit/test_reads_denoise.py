@@ -159,3 +159,13 @@ def test_missing_tool_is_one_line(monkeypatch):
     monkeypatch.setattr(tools.shutil, "which", lambda name: None)
     with pytest.raises(ToolError, match="^vsearch not found on PATH; install it"):
         tools.run_tool(["vsearch", "--version"], context="x")
+
+
+@needs_tools
+def test_sample_without_reads_counts_zero(tmp_path):
+    empty = tmp_path / "e.fq"
+    empty.write_text("")
+    assert merge_pairs("E", empty, empty, tmp_path / "m.fq") == {"merged": 0}
+    counts = filter_reads("E", tmp_path / "m.fq", tmp_path / "f.fa")
+    assert counts == {"filter_input": 0, "filtered": 0}
+    assert (tmp_path / "f.fa").read_text() == ""
