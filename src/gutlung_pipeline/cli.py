@@ -270,6 +270,23 @@ def cmd_pcoa(args) -> None:
         ordination.write(str(tmp))
 
 
+# ---------------------------------------------------------------- maturity
+def cmd_maturity(args) -> None:
+    from .io import read_metadata, read_table, write_tsv
+    from .maturity import maturity_index_qiime2
+
+    table = read_table(args.table)
+    metadata = read_metadata(args.metadata)
+    result = maturity_index_qiime2(
+        table, metadata, state_column=args.state_column, group_by=args.group_by,
+        control=args.control, n_estimators=args.n_estimators,
+        test_size=args.test_size, stratify=args.stratify, random_state=args.seed,
+        n_jobs=args.threads,
+    )  # fmt: skip
+    write_tsv(result.scores.rename_axis("sample_id"), args.output)
+    write_tsv(result.importances.rename_axis("feature_id").to_frame(), args.importances)
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args) -> None:
     from .report import build_report
@@ -437,6 +454,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
+
+    p = add("maturity", cmd_maturity, "microbiota age and MAZ (QIIME 2 recipe)")
+    p.add_argument("--table", required=True, help="counts: BIOM, TSV or QIIME 2 .qza")
+    p.add_argument("--metadata", required=True, help="TSV, first column sample ID")
+    p.add_argument("--state-column", required=True, help="numeric age bin column")
+    p.add_argument("--group-by", required=True, help="column defining the reference")
+    p.add_argument("--control", required=True, help="value of --group-by to train on")
+    p.add_argument("--mode", choices=["qiime2"], default="qiime2")
+    p.add_argument("--n-estimators", type=int, default=100)
+    p.add_argument("--test-size", type=float, default=0.5)
+    p.add_argument("--stratify", action="store_true")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--output", required=True, help="per-sample scores TSV")
+    p.add_argument("--importances", required=True, help="feature importances TSV")
 
     p = add("report", cmd_report, "the self-contained HTML report")
     p.add_argument("--tracking", required=True)

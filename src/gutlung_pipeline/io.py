@@ -136,7 +136,8 @@ def write_tsv(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = True) 
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a feature table (features x samples) from BIOM (HDF5 or JSON) or TSV.
+    """Read a feature table (features x samples) from BIOM (HDF5 or JSON), TSV,
+    or a QIIME 2 ``FeatureTable[Frequency]`` artifact (``.qza``).
 
     TSV tables may start with the biom-format comment line
     ``# Constructed from biom file``; the first column holds feature IDs.
@@ -144,6 +145,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     import pandas as pd
 
     path = Path(path)
+    if path.suffix == ".qza":
+        return _read_qza_table(path)
     if path.suffix == ".biom":
         import biom
 
@@ -217,3 +220,38 @@ def read_json(path: str | os.PathLike) -> dict:
 
     with open(path) as handle:
         return json.load(handle)
+
+
+def _read_qza_table(path: Path) -> pd.DataFrame:
+    """The BIOM table inside a QIIME 2 artifact (a zip with ``*/data/*.biom``)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.endswith(".biom") and "/data/" in n]
+        if len(names) != 1:
+            raise ValueError(
+                f"{path}: not a QIIME 2 feature-table artifact (found {len(names)} "
+                "BIOM files in data/); export the table with qiime tools export"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(archive.extract(names[0], tmp))
+            return read_table(target)
+
+
+def read_metadata(path: str | os.PathLike) -> pd.DataFrame:
+    """Read sample metadata (QIIME 2 style TSV; first column = sample ID).
+
+    Lines starting with ``#q2:`` (QIIME 2 type directives) are skipped; IDs are
+    kept as strings.
+    """
+    import pandas as pd
+
+    with open(path) as handle:
+        lines = [ln for ln in handle if not ln.startswith("#q2:")]
+    import io as _io
+
+    df = pd.read_csv(_io.StringIO("".join(lines)), sep="\t", dtype={0: str})
+    df = df.set_index(df.columns[0])
+    df.index = df.index.astype(str)
+    df.index.name = "sample_id"
+    return df
