@@ -273,16 +273,37 @@ def cmd_pcoa(args) -> None:
 # ---------------------------------------------------------------- maturity
 def cmd_maturity(args) -> None:
     from .io import read_metadata, read_table, write_tsv
-    from .maturity import maturity_index_qiime2
+    from .maturity import collapse, maturity_index, maturity_index_qiime2
 
     table = read_table(args.table)
     metadata = read_metadata(args.metadata)
-    result = maturity_index_qiime2(
-        table, metadata, state_column=args.state_column, group_by=args.group_by,
-        control=args.control, n_estimators=args.n_estimators,
-        test_size=args.test_size, stratify=args.stratify, random_state=args.seed,
-        n_jobs=args.threads,
-    )  # fmt: skip
+    if args.mode == "qiime2":
+        result = maturity_index_qiime2(
+            table, metadata, state_column=args.state_column, group_by=args.group_by,
+            control=args.control, n_estimators=args.n_estimators,
+            test_size=args.test_size, stratify=args.stratify, random_state=args.seed,
+            n_jobs=args.threads,
+        )  # fmt: skip
+    else:
+        for opt in ("age_column", "subject_column"):
+            if getattr(args, opt) is None:
+                raise ValueError(f"--mode grouped needs --{opt.replace('_', '-')}")
+        if args.taxonomy:
+            import pandas as pd
+
+            taxa = pd.read_csv(args.taxonomy, sep="\t", index_col=0)["Taxon"]
+            table = collapse(table, taxa, rank=args.rank)
+        if args.group_by not in metadata.columns:
+            raise ValueError(f"{args.metadata}: no column {args.group_by!r}")
+        reference = metadata[args.group_by].astype(str) == args.control
+        result = maturity_index(
+            table, metadata, age_column=args.age_column, bin_column=args.state_column,
+            subject_column=args.subject_column, reference=reference,
+            n_estimators=args.n_estimators, n_selected=args.n_selected or None,
+            n_folds=args.folds, min_per_bin=args.min_per_bin, random_state=args.seed,
+            n_jobs=args.threads,
+        )  # fmt: skip
+        log.info("out-of-fold Spearman(predicted, age) = %.3f", result.cv_spearman)
     write_tsv(result.scores.rename_axis("sample_id"), args.output)
     write_tsv(result.importances.rename_axis("feature_id").to_frame(), args.importances)
 
@@ -455,16 +476,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
 
-    p = add("maturity", cmd_maturity, "microbiota age and MAZ (QIIME 2 recipe)")
+    p = add("maturity", cmd_maturity, "microbiota age, relative maturity and MAZ")
     p.add_argument("--table", required=True, help="counts: BIOM, TSV or QIIME 2 .qza")
     p.add_argument("--metadata", required=True, help="TSV, first column sample ID")
-    p.add_argument("--state-column", required=True, help="numeric age bin column")
+    p.add_argument("--mode", choices=["grouped", "qiime2"], default="grouped",
+                   help="grouped (default) or QIIME 2's recipe exactly")  # fmt: skip
+    p.add_argument("--state-column", required=True, help="age bin column")
     p.add_argument("--group-by", required=True, help="column defining the reference")
-    p.add_argument("--control", required=True, help="value of --group-by to train on")
-    p.add_argument("--mode", choices=["qiime2"], default="qiime2")
-    p.add_argument("--n-estimators", type=int, default=100)
-    p.add_argument("--test-size", type=float, default=0.5)
-    p.add_argument("--stratify", action="store_true")
+    p.add_argument("--control", required=True, help="its value for reference samples")
+    p.add_argument("--age-column", help="grouped: chronological age (spline x)")
+    p.add_argument("--subject-column", help="grouped: subject ID (folds by subject)")
+    p.add_argument("--taxonomy", help="grouped: taxonomy.tsv, to collapse to --rank")
+    p.add_argument("--rank", default="g", help="grouped: rank letter (default g)")
+    p.add_argument("--n-selected", type=int, default=50,
+                   help="grouped: features kept per fold (0 = all)")  # fmt: skip
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--min-per-bin", type=int, default=5)
+    p.add_argument("--n-estimators", type=int, default=500)
+    p.add_argument("--test-size", type=float, default=0.5, help="qiime2 mode")
+    p.add_argument("--stratify", action="store_true", help="qiime2 mode")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--output", required=True, help="per-sample scores TSV")

@@ -39,11 +39,15 @@ class MaturityResult:
         Impurity importance of each feature used by the forest, descending.
     training
         IDs of the samples the forest was trained on, in training order.
+    cv_spearman
+        Grouped mode: Spearman correlation of out-of-fold reference
+        predictions with age.
     """
 
     scores: pd.DataFrame
     importances: pd.Series
     training: list[str]
+    cv_spearman: float | None = None
 
 
 def maz_scores(
@@ -170,3 +174,208 @@ def maturity_index_qiime2(
         forest.feature_importances_, index=features, name="importance"
     ).sort_values(ascending=False, kind="stable")
     return MaturityResult(scores=scores, importances=importances, training=training)
+
+
+# ---------------------------------------------------------------- grouped mode
+def relative_abundance(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns (samples) scaled to sum to 1; samples with no reads raise."""
+    totals = table.sum(axis=0)
+    empty = list(totals.index[totals == 0])
+    if empty:
+        raise ValueError(
+            f"samples {', '.join(map(str, empty[:5]))} have no reads; drop them from "
+            "the maturity input"
+        )
+    return table / totals
+
+
+def collapse(table: pd.DataFrame, taxonomy: pd.Series, *, rank: str) -> pd.DataFrame:
+    """Sum features that share a taxon down to ``rank`` (a letter of d..s).
+
+    ``taxonomy`` holds QIIME 2 taxon strings by feature ID; the label is the
+    lineage down to ``rank`` (or as deep as assigned, so unclassified features
+    of one family stay together, apart from its genera).
+    """
+    from .taxonomy import RANKS
+
+    if rank not in RANKS:
+        raise ValueError(f"rank must be one of {', '.join(RANKS)}, got {rank!r}")
+    depth = RANKS.index(rank) + 1
+    missing = table.index.difference(taxonomy.index)
+    if len(missing):
+        raise ValueError(
+            f"{len(missing)} features have no taxonomy (first: {missing[0]})"
+        )
+    labels = taxonomy.reindex(table.index).map(
+        lambda t: "; ".join(p.strip() for p in str(t).split(";")[:depth])
+    )
+    return table.groupby(labels).sum()
+
+
+def _check_reference(
+    metadata: pd.DataFrame, reference: pd.Series, *, age: str, subject: str
+) -> None:
+    ref = metadata.loc[reference[reference].index]
+    ages = pd.to_numeric(ref[age], errors="coerce")
+    bad = list(ages.index[ages.isna() | (ages < 0)])
+    if bad:
+        raise ValueError(
+            f"column {age}: reference samples {', '.join(map(str, bad[:5]))} have a "
+            "missing or negative age; fix or drop them"
+        )
+    if ref[subject].isna().any() or (ref[subject].astype(str) == "").any():
+        raise ValueError(f"column {subject}: some reference samples have no subject ID")
+
+
+def maturity_index(
+    table: pd.DataFrame,
+    metadata: pd.DataFrame,
+    *,
+    age_column: str,
+    bin_column: str,
+    subject_column: str,
+    reference: pd.Series,
+    n_estimators: int = 500,
+    max_features: float = 1 / 3,
+    n_selected: int | None = 50,
+    n_folds: int = 5,
+    min_per_bin: int = 5,
+    random_state: int = 0,
+    n_jobs: int = 1,
+) -> MaturityResult:
+    """Microbiota age, relative maturity and MAZ for cohort studies.
+
+    What it fixes in QIIME 2's recipe (:func:`maturity_index_qiime2`):
+    relative abundances instead of raw counts; reference predictions are
+    out-of-fold, with folds grouped by subject (a child's samples are never in
+    training and test at once); feature selection (the ``n_selected`` most
+    important features of a forest fitted on the fold's training part) is
+    nested inside each fold; bins with fewer than ``min_per_bin`` reference
+    samples stop the run; ``max_features=1/3`` as R's randomForest regression.
+
+    Parameters
+    ----------
+    table
+        Counts, features x samples (collapse to a rank first if wanted).
+    metadata
+        Indexed by sample ID, with the age, bin and subject columns.
+    age_column
+        Chronological age (numeric; the spline's x).
+    bin_column
+        Age bin of each sample (MAZ compares within a bin).
+    subject_column
+        Subject ID: folds never split a subject.
+    reference
+        Boolean by sample: the healthy reference group the model learns from.
+    n_estimators, max_features, n_selected, n_folds, min_per_bin, random_state, n_jobs
+        Forest size, features tried per split, features kept by the nested
+        selection (None keeps all), folds, the smallest reference bin, the
+        seed of every random step, and parallel jobs (results do not depend
+        on it).
+
+    Returns
+    -------
+    MaturityResult
+        ``scores`` for every sample of ``table`` with metadata: ``age``,
+        ``state`` (bin), ``prediction`` (microbiota age; out-of-fold for
+        reference samples), ``relative_maturity`` (prediction minus the
+        GCV smoothing spline of reference predictions on age, at the sample's
+        age), ``maturity`` and ``maz`` (against the reference bin's median and
+        SD, ddof 1, QIIME 2's zero rule), ``reference`` and ``fold``;
+        ``importances`` of the final model; ``training`` = the reference IDs.
+        ``cv_spearman`` holds the Spearman correlation of out-of-fold
+        predictions with age in the reference.
+
+    Raises
+    ------
+    ValueError
+        Before any training: missing columns, missing or negative reference ages,
+        missing subject IDs, fewer reference subjects than folds, age bins with
+        too few reference samples (all named).
+    """
+    from scipy.interpolate import make_smoothing_spline
+    from scipy.stats import spearmanr
+    from sklearn.model_selection import GroupKFold
+
+    for col in (age_column, bin_column, subject_column):
+        if col not in metadata.columns:
+            raise ValueError(f"metadata has no column {col!r}")
+    samples = [s for s in table.columns if s in metadata.index]
+    md = metadata.loc[samples]
+    ref_mask = reference.reindex(samples).fillna(False).astype(bool)
+    ref_ids = list(ref_mask.index[ref_mask])
+    if not ref_ids:
+        raise ValueError("the reference group is empty; check the reference selection")
+    _check_reference(md, ref_mask, age=age_column, subject=subject_column)
+    subjects = md.loc[ref_ids, subject_column].astype(str)
+    if subjects.nunique() < n_folds:
+        raise ValueError(
+            f"the reference has {subjects.nunique()} subjects, fewer than the "
+            f"{n_folds} folds; add reference subjects or lower the folds"
+        )
+    bins = md[bin_column]
+    per_bin = bins.loc[ref_ids].value_counts()
+    needed = sorted(set(bins.dropna()))
+    thin = [b for b in needed if per_bin.get(b, 0) < min_per_bin]
+    if thin:
+        listed = ", ".join(f"{b} ({per_bin.get(b, 0)})" for b in thin)
+        raise ValueError(
+            f"age bins with fewer than {min_per_bin} reference samples: {listed}; "
+            "widen the bins, add reference samples or drop those samples"
+        )
+    rel = relative_abundance(table[samples]).T  # samples x features
+    y = pd.to_numeric(md.loc[ref_ids, age_column]).to_numpy(dtype=float)
+    x_ref = rel.loc[ref_ids].to_numpy()
+
+    def fit(x, target):
+        from sklearn.ensemble import RandomForestRegressor
+
+        def forest():
+            return RandomForestRegressor(
+                n_estimators=n_estimators, max_features=max_features,
+                random_state=random_state, n_jobs=n_jobs,
+            )  # fmt: skip
+
+        cols = np.arange(x.shape[1])
+        if n_selected is not None and n_selected < x.shape[1]:
+            first = forest().fit(x, target)
+            order = np.argsort(-first.feature_importances_, kind="stable")
+            cols = np.sort(order[:n_selected])
+        return forest().fit(x[:, cols], target), cols
+
+    folds = GroupKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
+    oof = np.empty(len(ref_ids))
+    fold_of = np.empty(len(ref_ids), dtype=int)
+    for k, (train, test) in enumerate(folds.split(x_ref, y, groups=subjects)):
+        model, cols = fit(x_ref[train], y[train])
+        oof[test] = model.predict(x_ref[test][:, cols])
+        fold_of[test] = k
+    final, cols = fit(x_ref, y)
+    others = [s for s in samples if s not in set(ref_ids)]
+    pred = pd.Series(np.nan, index=samples, dtype=float)
+    pred.loc[ref_ids] = oof
+    if others:
+        pred.loc[others] = final.predict(rel.loc[others].to_numpy()[:, cols])
+
+    scores = maz_scores(pred, bins, ref_mask)
+    age = pd.to_numeric(md[age_column], errors="coerce")
+    ref_curve = pd.DataFrame({"age": y, "pred": oof}).groupby("age")["pred"]
+    grid = ref_curve.mean()
+    if len(grid) < 5:
+        raise ValueError("the reference needs at least 5 distinct ages for the spline")
+    spline = make_smoothing_spline(
+        grid.index.to_numpy(), grid.to_numpy(), w=ref_curve.size().to_numpy()
+    )
+    scores.insert(0, "age", age)
+    scores.insert(3, "relative_maturity", pred - spline(age.to_numpy()))
+    scores["reference"] = ref_mask.to_numpy()
+    fold = pd.Series(pd.NA, index=samples, dtype="Int64")
+    fold.loc[ref_ids] = fold_of
+    scores["fold"] = fold
+    importances = pd.Series(
+        final.feature_importances_, index=rel.columns[cols], name="importance"
+    ).sort_values(ascending=False, kind="stable")
+    return MaturityResult(
+        scores=scores, importances=importances, training=ref_ids,
+        cv_spearman=float(spearmanr(oof, y).statistic),
+    )  # fmt: skip

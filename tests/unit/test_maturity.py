@@ -9,7 +9,13 @@ from conftest import REPO
 
 from gutlung_pipeline.cli import main
 from gutlung_pipeline.io import read_metadata, read_table
-from gutlung_pipeline.maturity import maturity_index_qiime2, maz_scores
+from gutlung_pipeline.maturity import (
+    collapse,
+    maturity_index,
+    maturity_index_qiime2,
+    maz_scores,
+    relative_abundance,
+)
 
 ECAM = REPO.parent / "shared" / "reference" / "ecam"
 needs_ecam = pytest.mark.skipif(
@@ -119,6 +125,8 @@ def test_maturity_cli_on_the_qza(tmp_path):
             "--test-size",
             "0.4",
             "--stratify",
+            "--mode",
+            "qiime2",
             "--output",
             str(out),
             "--importances",
@@ -146,3 +154,207 @@ def test_read_metadata_skips_q2_directives(tmp_path):
     p.write_text("sample-id\tmonth\n#q2:types\tnumeric\n0012\t3\n")
     md = read_metadata(p)
     assert md.index.tolist() == ["0012"] and md.loc["0012", "month"] == 3
+
+
+def synthetic(n_subjects=8, ages=(1, 2, 3, 4, 6, 8, 10, 12), seed=0):
+    """Samples whose feature 'late' grows with age and 'early' shrinks."""
+    rng = np.random.default_rng(seed)
+    cols, rows = {}, []
+    for k in range(n_subjects):
+        for a in ages:
+            sid = f"c{k}_m{a}"
+            late = 10 + 40 * a + rng.integers(0, 20)
+            cols[sid] = [
+                late,
+                600 - 40 * a + rng.integers(0, 20),
+                rng.integers(50, 100),
+            ]
+            rows.append(
+                {
+                    "id": sid,
+                    "age": a + 0.1 * rng.random(),
+                    "bin": a,
+                    "child": f"c{k}",
+                    "grp": "ref" if k < 6 else "case",
+                }
+            )
+    table = pd.DataFrame(cols, index=["late", "early", "noise"])
+    return table, pd.DataFrame(rows).set_index("id")
+
+
+def test_grouped_mode_on_synthetic_ages():
+    table, md = synthetic()
+    res = maturity_index(
+        table,
+        md,
+        age_column="age",
+        bin_column="bin",
+        subject_column="child",
+        reference=md["grp"] == "ref",
+        n_estimators=50,
+        n_selected=2,
+        n_folds=3,
+        min_per_bin=3,
+        random_state=0,
+    )
+    assert res.cv_spearman > 0.9
+    s = res.scores
+    assert set(s.index) == set(table.columns)
+    # a subject's samples share one fold
+    ref = s[s["reference"]]
+    assert (ref.groupby(md.loc[ref.index, "child"])["fold"].nunique() == 1).all()
+    assert s.loc[~s["reference"], "fold"].isna().all()
+    # reference MAZ has median 0 in every bin by construction
+    assert ref.groupby("state")["maz"].median().abs().max() < 1e-12
+    assert list(res.importances.index[:1]) in (["late"], ["early"])
+    assert len(res.importances) == 2  # nested selection kept two features
+    again = maturity_index(
+        table,
+        md,
+        age_column="age",
+        bin_column="bin",
+        subject_column="child",
+        reference=md["grp"] == "ref",
+        n_estimators=50,
+        n_selected=2,
+        n_folds=3,
+        min_per_bin=3,
+        random_state=0,
+    )
+    pd.testing.assert_frame_equal(res.scores, again.scores)
+
+
+def test_grouped_mode_input_errors_before_training():
+    table, md = synthetic()
+    ref = md["grp"] == "ref"
+    kw = dict(
+        age_column="age",
+        bin_column="bin",
+        subject_column="child",
+        reference=ref,
+        n_estimators=5,
+        n_folds=3,
+        min_per_bin=3,
+    )
+    bad = md.copy()
+    bad.loc["c0_m1", "age"] = -1
+    with pytest.raises(
+        ValueError, match="reference samples c0_m1 have a missing or negative age"
+    ):
+        maturity_index(table, bad, **kw)
+    with pytest.raises(
+        ValueError, match=r"fewer than 6 reference samples: 1 \(6\)|fewer than 7"
+    ):
+        maturity_index(table, md, **{**kw, "min_per_bin": 7})
+    with pytest.raises(ValueError, match="6 subjects, fewer than the 8 folds"):
+        maturity_index(table, md, **{**kw, "n_folds": 8})
+    bad = md.copy()
+    bad.loc["c1_m2", "child"] = np.nan
+    with pytest.raises(
+        ValueError, match="column child: some reference samples have no subject"
+    ):
+        maturity_index(table, bad, **kw)
+    lonely = md.copy()
+    lonely.loc["c7_m12", "bin"] = 99
+    with pytest.raises(
+        ValueError, match=r"age bins with fewer than 3 reference samples: 99 \(0\)"
+    ):
+        maturity_index(table, lonely, **kw)
+
+
+def test_relative_abundance_and_collapse_known_answers():
+    table = pd.DataFrame({"s1": [1, 3, 4], "s2": [0, 0, 2]}, index=["a", "b", "c"])
+    rel = relative_abundance(table)
+    assert rel["s1"].tolist() == [0.125, 0.375, 0.5] and rel["s2"].tolist() == [0, 0, 1]
+    with pytest.raises(ValueError, match="samples s3 have no reads"):
+        relative_abundance(table.assign(s3=0))
+    taxa = pd.Series(
+        {
+            "a": "d__Bacteria; p__F; c__C; o__O; f__Strep; g__Streptococcus",
+            "b": "d__Bacteria; p__F; c__C; o__O; f__Strep; g__Streptococcus; s__mitis",
+            "c": "d__Bacteria; p__F; c__C; o__O; f__Strep",
+        }
+    )
+    out = collapse(table, taxa, rank="g")
+    assert out.to_dict() == {
+        "s1": {
+            "d__Bacteria; p__F; c__C; o__O; f__Strep": 4,
+            "d__Bacteria; p__F; c__C; o__O; f__Strep; g__Streptococcus": 4,
+        },
+        "s2": {
+            "d__Bacteria; p__F; c__C; o__O; f__Strep": 2,
+            "d__Bacteria; p__F; c__C; o__O; f__Strep; g__Streptococcus": 0,
+        },
+    }
+    with pytest.raises(ValueError, match="rank must be one of"):
+        collapse(table, taxa, rank="x")
+
+
+@needs_ecam
+def test_grouped_mode_on_ecam_predicts_age(ecam):
+    table, metadata = ecam
+    result = maturity_index(
+        table,
+        metadata,
+        age_column="month_of_life",
+        bin_column="month",
+        subject_column="studyid",
+        reference=metadata["delivery"] == "Vaginal",
+        n_estimators=100,
+        random_state=1,
+        n_jobs=2,
+    )
+    assert result.cv_spearman >= 0.8
+    scores = result.scores
+    ref = scores[scores["reference"]]
+    assert ref.groupby(metadata.loc[ref.index, "studyid"])["fold"].nunique().max() == 1
+    assert scores["relative_maturity"].notna().all()
+
+
+def test_grouped_cli_and_missing_option(tmp_path, capsys):
+    from gutlung_pipeline.io import write_table_tsv
+
+    table, md = synthetic()
+    write_table_tsv(table, tmp_path / "t.tsv")
+    md.rename_axis("sample_id").to_csv(tmp_path / "md.tsv", sep="\t")
+    args = [
+        "maturity",
+        "--table",
+        str(tmp_path / "t.tsv"),
+        "--metadata",
+        str(tmp_path / "md.tsv"),
+        "--state-column",
+        "bin",
+        "--group-by",
+        "grp",
+        "--control",
+        "ref",
+        "--output",
+        str(tmp_path / "o.tsv"),
+        "--importances",
+        str(tmp_path / "i.tsv"),
+        "--n-estimators",
+        "20",
+        "--folds",
+        "3",
+        "--min-per-bin",
+        "3",
+        "--n-selected",
+        "0",
+    ]
+    assert main(args) == 1
+    assert "--mode grouped needs --age-column" in capsys.readouterr().err
+    assert main([*args, "--age-column", "age", "--subject-column", "child"]) == 0
+    out = pd.read_csv(tmp_path / "o.tsv", sep="\t", index_col=0)
+    assert list(out.columns) == [
+        "age",
+        "state",
+        "prediction",
+        "relative_maturity",
+        "maturity",
+        "maz",
+        "reference",
+        "fold",
+    ]
+    assert len(out) == table.shape[1]
+    assert len(pd.read_csv(tmp_path / "i.tsv", sep="\t")) == 3  # n-selected 0 = all
