@@ -155,6 +155,19 @@ def _chimeras(
     return out, w / w.sum() if len(w) else w
 
 
+def _truth_rows(sample_id: str, community: pd.DataFrame, counts) -> list[dict]:
+    total = counts.sum()
+    return [
+        {
+            "sample_id": sample_id, "ref_id": taxon["ref_id"], "genus": taxon["genus"],
+            "md5": hashlib.md5(taxon["sequence"].encode()).hexdigest(),
+            "sequence": taxon["sequence"], "abundance": taxon["abundance"],
+            "reads": int(n), "observed_share": n / total if total else 0.0,
+        }
+        for (_, taxon), n in zip(community.iterrows(), counts, strict=True)
+    ]  # fmt: skip
+
+
 def _metadata(n_subjects: int, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     for i in range(1, n_subjects + 1):
@@ -252,32 +265,8 @@ def simulate_cohort(
     p2 = np.minimum(p * 1.5, 0.5)
     qual1, qual2 = _quality_line(p), _quality_line(p2)
 
-    samples = []
-    for _, subject in meta.iterrows():
-        sid = subject["subject_id"]
-        run = f"run{1 + int(sid[1:]) % 2}"
-        for site, stype in (("gut", "stool"), ("lung", "bal")):
-            samples.append((f"{sid}_{site}", sid, site, stype, run, subject))
-    for k in range(1, n_controls + 1):
-        samples.append((f"NC{k:02d}", f"NC{k:02d}", "none", "negative_control",
-                        f"run{1 + k % 2}", None))  # fmt: skip
-
-    sheet_rows, truth_rows = [], []
-    for sample_id, subject_id, site, stype, run, subject in samples:
-        if site == "gut":
-            n_taxa = 18 if subject["asthma"] == "yes" else 28
-            community = _community(pools["gut"], n_taxa, rng)
-            n_reads, conc = reads_per_sample, rng.uniform(15, 60)
-        elif site == "lung":
-            community = _community(pools["lung"], 14, rng)
-            contam = _community(pools["none"], 2, rng)
-            contam["abundance"] *= 0.05
-            community["abundance"] *= 0.95
-            community = pd.concat([community, contam], ignore_index=True)
-            n_reads, conc = reads_per_sample, rng.uniform(0.5, 3)
-        else:
-            community = _community(pools["none"], 5, rng)
-            n_reads, conc = max(reads_per_sample // 10, 10), rng.uniform(0.01, 0.1)
+    def emit(sample_id, community, n_reads, rng):
+        """Draw one sample's reads (with chimeras) and write its FASTQ files."""
         chimeras, chim_weights = (
             _chimeras(community, 6, rng) if chimera_rate > 0 else ([], np.zeros(0))
         )
@@ -304,6 +293,35 @@ def simulate_cohort(
             path = out_dir / "reads" / f"{sample_id}_R{mate}.fastq.gz"
             write_gzip_bytes(_fastq_block(sample_id, mate, reads, qual), path)
             paths[f"fq{mate}"] = str(path)
+        return paths, counts
+
+    samples = []
+    for _, subject in meta.iterrows():
+        sid = subject["subject_id"]
+        run = f"run{1 + int(sid[1:]) % 2}"
+        for site, stype in (("gut", "stool"), ("lung", "bal")):
+            samples.append((f"{sid}_{site}", sid, site, stype, run, subject))
+    for k in range(1, n_controls + 1):
+        samples.append((f"NC{k:02d}", f"NC{k:02d}", "none", "negative_control",
+                        f"run{1 + k % 2}", None))  # fmt: skip
+
+    sheet_rows, truth_rows = [], []
+    for sample_id, subject_id, site, stype, run, subject in samples:
+        if site == "gut":
+            n_taxa = 18 if subject["asthma"] == "yes" else 28
+            community = _community(pools["gut"], n_taxa, rng)
+            n_reads, conc = reads_per_sample, rng.uniform(15, 60)
+        elif site == "lung":
+            community = _community(pools["lung"], 14, rng)
+            contam = _community(pools["none"], 2, rng)
+            contam["abundance"] *= 0.05
+            community["abundance"] *= 0.95
+            community = pd.concat([community, contam], ignore_index=True)
+            n_reads, conc = reads_per_sample, rng.uniform(0.5, 3)
+        else:
+            community = _community(pools["none"], 5, rng)
+            n_reads, conc = max(reads_per_sample // 10, 10), rng.uniform(0.01, 0.1)
+        paths, counts = emit(sample_id, community, n_reads, rng)
         row = {
             "sample_id": sample_id, "subject_id": subject_id, "body_site": site,
             "sample_type": stype, "run": run, "study": "demo",
@@ -313,18 +331,7 @@ def simulate_cohort(
             row.update(subject.drop("subject_id").to_dict())
         row["dna_conc"] = round(float(conc), 3)
         sheet_rows.append(row)
-        total = counts.sum()
-        for (_, taxon), n in zip(community.iterrows(), counts, strict=True):
-            truth_rows.append(
-                {
-                    "sample_id": sample_id, "ref_id": taxon["ref_id"],
-                    "genus": taxon["genus"],
-                    "md5": hashlib.md5(taxon["sequence"].encode()).hexdigest(),
-                    "sequence": taxon["sequence"],
-                    "abundance": taxon["abundance"], "reads": int(n),
-                    "observed_share": n / total if total else 0.0,
-                }
-            )  # fmt: skip
+        truth_rows.extend(_truth_rows(sample_id, community, counts))
     sheet = pd.DataFrame(sheet_rows)
     if layout == "single":
         sheet = sheet.drop(columns="fq2")
