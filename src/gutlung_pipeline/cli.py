@@ -39,6 +39,7 @@ def cmd_simulate(args) -> None:
         n_subjects=args.n_subjects, n_controls=args.n_controls,
         reads_per_sample=args.reads, read_length=args.read_length,
         chimera_rate=args.chimera_rate, layout=args.layout, random_state=args.seed,
+        n_infants=args.n_infants,
     )  # fmt: skip
     out = Path(args.out_dir)
     write_cohort(
@@ -349,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth", help="default: OUT_DIR/truth.tsv")
     p.add_argument("--n-subjects", type=int, default=12)
     p.add_argument("--n-controls", type=int, default=0)
+    p.add_argument("--n-infants", type=int, default=0,
+                   help="children with a stool series (7 days to 2 years)")  # fmt: skip
     p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
     p.add_argument("--read-length", type=int, default=250)
     p.add_argument("--chimera-rate", type=float, default=0.03)

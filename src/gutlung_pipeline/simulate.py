@@ -36,6 +36,16 @@ LUNG_GENERA = (
     "Moraxella", "Staphylococcus", "Corynebacterium", "Rothia", "Actinomyces",
     "Porphyromonas", "Fusobacterium", "Gemella", "Granulicatella", "Leptotrichia",
 )  # fmt: skip
+#: Infant stool succession: genera that dominate early and ones that rise later,
+#: with the age (days) at which each peaks in the simulation.
+INFANT_SUCCESSION = {
+    "Bifidobacterium": 60, "Escherichia": 20, "Streptococcus": 15,
+    "Veillonella": 120, "Enterococcus": 10, "Lactobacillus": 90,
+    "Bacteroides": 400, "Faecalibacterium": 900, "Roseburia": 1000,
+    "Ruminococcus": 900, "Lachnospira": 800, "Blautia": 600, "Coprococcus": 1000,
+    "Dorea": 800, "Oscillospira": 1200, "Akkermansia": 500, "Parabacteroides": 700,
+}  # fmt: skip
+INFANT_AGES_DAYS = (7, 30, 91, 182, 365, 730)
 CONTAMINANT_GENERA = (
     "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Methylobacterium", "Burkholderia",
 )  # fmt: skip
@@ -168,6 +178,22 @@ def _truth_rows(sample_id: str, community: pd.DataFrame, counts) -> list[dict]:
     ]  # fmt: skip
 
 
+def _infant_community(
+    strains: pd.DataFrame, age_days: float, rng: np.random.Generator
+) -> pd.DataFrame:
+    """A stool community at an (effective) age: genera weighted by how close the
+    age is to their peak on a log scale; richness rises with age."""
+    peaks = strains["genus"].map(INFANT_SUCCESSION).to_numpy(dtype=float)
+    closeness = np.exp(-((np.log(age_days) - np.log(peaks)) ** 2) / (2 * 0.9**2))
+    weights = closeness * rng.lognormal(0.0, 0.5, size=len(strains))
+    span = (np.log(age_days) - np.log(7)) / (np.log(1500) - np.log(7))
+    richness = int(np.clip(round(5 + 12 * span), 4, len(strains)))
+    keep = np.sort(np.argsort(-weights, kind="stable")[:richness])
+    out = strains.iloc[keep].copy()
+    out["abundance"] = weights[keep] / weights[keep].sum()
+    return out
+
+
 def _metadata(n_subjects: int, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     for i in range(1, n_subjects + 1):
@@ -206,6 +232,9 @@ def simulate_cohort(
     chimera_rate: float = 0.03,
     layout: str = "paired",
     error_model: ErrorModel = ErrorModel(),
+    n_infants: int = 0,
+    infant_ages_days: tuple[int, ...] = INFANT_AGES_DAYS,
+    maturity_sd: float = 0.3,
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
@@ -233,6 +262,15 @@ def simulate_cohort(
         ``"paired"`` writes R1 and R2; ``"single"`` writes R1 only.
     error_model
         Position-dependent substitution probabilities (R2 gets 1.5 times more).
+    n_infants
+        Children with a stool series at ``infant_ages_days``; each child's
+        microbiota looks ``exp(offset)`` times its age, offset ~ N(0,
+        ``maturity_sd``) on the log scale (written to the truth as
+        ``maturity_offset``). Immature children (negative offset) are more often
+        asthmatic at 5 years. Drawn from a second stream of the seed, so the
+        other samples do not change.
+    infant_ages_days, maturity_sd
+        Sampling ages, and the spread of the planted maturity offsets.
     random_state
         Seed; the same seed gives byte-identical files.
 
@@ -332,11 +370,47 @@ def simulate_cohort(
         row["dna_conc"] = round(float(conc), 3)
         sheet_rows.append(row)
         truth_rows.extend(_truth_rows(sample_id, community, counts))
+    irng = np.random.default_rng([random_state, 7])
+    for k in range(1, n_infants + 1):
+        child = f"I{k:02d}"
+        offset = float(irng.normal(0.0, maturity_sd))
+        strains = pd.concat(
+            [
+                reference[reference["genus"] == genus].sample(1, random_state=irng)
+                for genus in INFANT_SUCCESSION
+                if (reference["genus"] == genus).any()
+            ]
+        ).reset_index(drop=True)
+        asthma = irng.random() < 1 / (1 + np.exp(1.0 + 4.0 * offset))
+        meta = {
+            "age_days": None, "sex": irng.choice(["female", "male"]),
+            "asthma": "yes" if asthma else "no",
+            "maternal_asthma": "yes" if irng.random() < 0.2 + 0.3 * asthma else "no",
+            "copd": "no", "delivery_mode": irng.choice(["vaginal", "cesarean"]),
+            "antibiotics": "yes" if irng.random() < 0.2 else "no",
+        }  # fmt: skip
+        for age in infant_ages_days:
+            sample_id = f"{child}_d{age:04d}"
+            community = _infant_community(strains, age * np.exp(offset), irng)
+            paths, counts = emit(sample_id, community, reads_per_sample, irng)
+            row = {
+                "sample_id": sample_id, "subject_id": child, "body_site": "gut",
+                "sample_type": "stool", "run": "run3", "study": "demo",
+                "fq1": paths["fq1"], "fq2": paths.get("fq2", ""),
+                **meta, "age_days": age,
+                "dna_conc": round(float(irng.uniform(5, 40)), 3),
+            }  # fmt: skip
+            sheet_rows.append(row)
+            rows = _truth_rows(sample_id, community, counts)
+            for r in rows:
+                r["maturity_offset"] = offset
+            truth_rows.extend(rows)
     sheet = pd.DataFrame(sheet_rows)
     if layout == "single":
         sheet = sheet.drop(columns="fq2")
     for col in ("age_days", "gold_stage"):
-        sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
+        if col in sheet.columns:
+            sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
     columns = [c for c in SHEET_COLUMNS if c in sheet.columns]
     return sheet[columns], pd.DataFrame(truth_rows)
 

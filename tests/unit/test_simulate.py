@@ -107,3 +107,32 @@ def test_single_end_layout_and_controls(reference, tmp_path):
         simulate_cohort(
             reference, tmp_path, forward=FORWARD, reverse=REVERSE, layout="interleaved"
         )
+
+
+def test_infant_series_succession_and_offsets(reference, tmp_path):
+    kw = dict(forward=FORWARD, reverse=REVERSE, n_subjects=1, reads_per_sample=300)
+    base, _ = simulate_cohort(reference, tmp_path / "a", random_state=4, **kw)
+    sheet, truth = simulate_cohort(
+        reference, tmp_path / "b", random_state=4, n_infants=6, **kw
+    )
+    # the other samples do not change when infants are added
+    pd.testing.assert_frame_equal(
+        sheet.iloc[: len(base)][["sample_id", "age_days", "asthma"]],
+        base[["sample_id", "age_days", "asthma"]],
+    )
+    infants = sheet[sheet["subject_id"].str.startswith("I")]
+    assert len(infants) == 36
+    assert sorted(set(infants["age_days"])) == [7, 30, 91, 182, 365, 730]
+    assert (infants["body_site"] == "gut").all()
+    t = truth[truth["sample_id"].isin(infants["sample_id"])]
+    assert t.groupby("sample_id")["maturity_offset"].nunique().eq(1).all()
+    age = t["sample_id"].str[-4:].astype(int)
+    from gutlung_pipeline.simulate import INFANT_SUCCESSION
+
+    early = t[t["genus"].map(INFANT_SUCCESSION) <= 120]
+    late = t[t["genus"].map(INFANT_SUCCESSION) >= 400]
+    share = lambda d, a: d[age.loc[d.index] == a]["abundance"].sum() / 6  # noqa: E731
+    assert share(early, 7) > 0.7 and share(early, 730) < 0.3
+    assert share(late, 730) > 0.7 and share(late, 7) < 0.3
+    richness = t.groupby(age)["ref_id"].count() / 6
+    assert richness.loc[730] > richness.loc[7]
