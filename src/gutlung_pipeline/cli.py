@@ -278,9 +278,26 @@ def cmd_maturity(args) -> None:
 
     table = read_table(args.table)
     metadata = read_metadata(args.metadata)
+    if args.body_site or args.max_age is not None or args.bin_edges:
+        from .maturity import select_samples
+
+        if not args.age_column:
+            raise ValueError("--body-site, --max-age and --bin-edges need --age-column")
+        metadata = select_samples(
+            metadata, age_column=args.age_column, body_site=args.body_site,
+            max_age=args.max_age, bin_edges=args.bin_edges,
+        )  # fmt: skip
+    state_column = "age_bin" if args.bin_edges else args.state_column
+    if state_column is None:
+        raise ValueError("give --state-column or --bin-edges")
+    table = table[[s for s in table.columns if s in metadata.index]]
+    empty = list(table.columns[table.sum(axis=0) == 0])
+    if empty:
+        log.warning("left out of maturity, no reads: %s", ", ".join(empty))
+        table = table.drop(columns=empty)
     if args.mode == "qiime2":
         result = maturity_index_qiime2(
-            table, metadata, state_column=args.state_column, group_by=args.group_by,
+            table, metadata, state_column=state_column, group_by=args.group_by,
             control=args.control, n_estimators=args.n_estimators,
             test_size=args.test_size, stratify=args.stratify, random_state=args.seed,
             n_jobs=args.threads,
@@ -289,7 +306,7 @@ def cmd_maturity(args) -> None:
         for opt in ("age_column", "subject_column"):
             if getattr(args, opt) is None:
                 raise ValueError(f"--mode grouped needs --{opt.replace('_', '-')}")
-        if args.taxonomy:
+        if args.taxonomy and args.rank != "asv":
             import pandas as pd
 
             taxa = pd.read_csv(args.taxonomy, sep="\t", index_col=0)["Taxon"]
@@ -298,7 +315,7 @@ def cmd_maturity(args) -> None:
             raise ValueError(f"{args.metadata}: no column {args.group_by!r}")
         reference = metadata[args.group_by].astype(str) == args.control
         result = maturity_index(
-            table, metadata, age_column=args.age_column, bin_column=args.state_column,
+            table, metadata, age_column=args.age_column, bin_column=state_column,
             subject_column=args.subject_column, reference=reference,
             n_estimators=args.n_estimators, n_selected=args.n_selected or None,
             n_folds=args.folds, min_per_bin=args.min_per_bin, random_state=args.seed,
@@ -484,13 +501,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata", required=True, help="TSV, first column sample ID")
     p.add_argument("--mode", choices=["grouped", "qiime2"], default="grouped",
                    help="grouped (default) or QIIME 2's recipe exactly")  # fmt: skip
-    p.add_argument("--state-column", required=True, help="age bin column")
+    p.add_argument("--state-column", help="age bin column (or give --bin-edges)")
+    p.add_argument("--bin-edges", type=float, nargs="+", help="age bin edges")
+    p.add_argument("--body-site", help="score only samples of this body_site")
+    p.add_argument("--max-age", type=float, help="leave out older samples")
     p.add_argument("--group-by", required=True, help="column defining the reference")
     p.add_argument("--control", required=True, help="its value for reference samples")
     p.add_argument("--age-column", help="grouped: chronological age (spline x)")
     p.add_argument("--subject-column", help="grouped: subject ID (folds by subject)")
     p.add_argument("--taxonomy", help="grouped: taxonomy.tsv, to collapse to --rank")
-    p.add_argument("--rank", default="g", help="grouped: rank letter (default g)")
+    p.add_argument(
+        "--rank", default="g", help="grouped: rank letter or asv (default g)"
+    )
     p.add_argument("--n-selected", type=int, default=50,
                    help="grouped: features kept per fold (0 = all)")  # fmt: skip
     p.add_argument("--folds", type=int, default=5)

@@ -227,6 +227,48 @@ def _check_reference(
         raise ValueError(f"column {subject}: some reference samples have no subject ID")
 
 
+def check_design(
+    metadata: pd.DataFrame,
+    reference: pd.Series,
+    *,
+    age_column: str,
+    bin_column: str,
+    subject_column: str,
+    n_folds: int,
+    min_per_bin: int,
+) -> None:
+    """Check a maturity design before training; raise ValueError naming the fix.
+
+    Reference samples need a non-negative age and a subject ID; the reference
+    needs at least ``n_folds`` subjects; every bin of the samples to score needs
+    ``min_per_bin`` reference samples.
+    """
+    for col in (age_column, bin_column, subject_column):
+        if col not in metadata.columns:
+            raise ValueError(f"metadata has no column {col!r}")
+    ref_mask = reference.reindex(metadata.index).fillna(False).astype(bool)
+    ref_ids = list(ref_mask.index[ref_mask])
+    if not ref_ids:
+        raise ValueError("the reference group is empty; check the reference selection")
+    _check_reference(metadata, ref_mask, age=age_column, subject=subject_column)
+    subjects = metadata.loc[ref_ids, subject_column].astype(str)
+    if subjects.nunique() < n_folds:
+        raise ValueError(
+            f"the reference has {subjects.nunique()} subjects, fewer than the "
+            f"{n_folds} folds; add reference subjects or lower the folds"
+        )
+    bins = metadata[bin_column]
+    per_bin = bins.loc[ref_ids].value_counts()
+    thin = [b for b in sorted(set(bins.dropna())) if per_bin.get(b, 0) < min_per_bin]
+    if thin:
+        listed = ", ".join(f"{b:g} ({per_bin.get(b, 0)})" if isinstance(b, float)
+                           else f"{b} ({per_bin.get(b, 0)})" for b in thin)  # fmt: skip
+        raise ValueError(
+            f"age bins with fewer than {min_per_bin} reference samples: {listed}; "
+            "widen the bins, add reference samples or drop those samples"
+        )
+
+
 def maturity_index(
     table: pd.DataFrame,
     metadata: pd.DataFrame,
@@ -297,32 +339,16 @@ def maturity_index(
     from scipy.stats import spearmanr
     from sklearn.model_selection import GroupKFold
 
-    for col in (age_column, bin_column, subject_column):
-        if col not in metadata.columns:
-            raise ValueError(f"metadata has no column {col!r}")
     samples = [s for s in table.columns if s in metadata.index]
     md = metadata.loc[samples]
+    check_design(
+        md, reference, age_column=age_column, bin_column=bin_column,
+        subject_column=subject_column, n_folds=n_folds, min_per_bin=min_per_bin,
+    )  # fmt: skip
     ref_mask = reference.reindex(samples).fillna(False).astype(bool)
     ref_ids = list(ref_mask.index[ref_mask])
-    if not ref_ids:
-        raise ValueError("the reference group is empty; check the reference selection")
-    _check_reference(md, ref_mask, age=age_column, subject=subject_column)
     subjects = md.loc[ref_ids, subject_column].astype(str)
-    if subjects.nunique() < n_folds:
-        raise ValueError(
-            f"the reference has {subjects.nunique()} subjects, fewer than the "
-            f"{n_folds} folds; add reference subjects or lower the folds"
-        )
     bins = md[bin_column]
-    per_bin = bins.loc[ref_ids].value_counts()
-    needed = sorted(set(bins.dropna()))
-    thin = [b for b in needed if per_bin.get(b, 0) < min_per_bin]
-    if thin:
-        listed = ", ".join(f"{b} ({per_bin.get(b, 0)})" for b in thin)
-        raise ValueError(
-            f"age bins with fewer than {min_per_bin} reference samples: {listed}; "
-            "widen the bins, add reference samples or drop those samples"
-        )
     rel = relative_abundance(table[samples]).T  # samples x features
     y = pd.to_numeric(md.loc[ref_ids, age_column]).to_numpy(dtype=float)
     x_ref = rel.loc[ref_ids].to_numpy()
@@ -379,3 +405,53 @@ def maturity_index(
         scores=scores, importances=importances, training=ref_ids,
         cv_spearman=float(spearmanr(oof, y).statistic),
     )  # fmt: skip
+
+
+def bin_ages(ages: pd.Series, edges: list[float]) -> pd.Series:
+    """The lower edge of the bin each age falls in (NaN outside the edges).
+
+    Examples
+    --------
+    >>> bin_ages(pd.Series([0, 13, 14, 400]), [0, 14, 60]).tolist()
+    [0.0, 0.0, 14.0, nan]
+    """
+    edges_arr = np.asarray(sorted(edges), dtype=float)
+    values = pd.to_numeric(ages, errors="coerce").to_numpy(dtype=float)
+    k = np.searchsorted(edges_arr, values, side="right") - 1
+    inside = (k >= 0) & (values < edges_arr[-1]) & ~np.isnan(values)
+    out = np.where(inside, edges_arr[np.clip(k, 0, len(edges_arr) - 1)], np.nan)
+    return pd.Series(out, index=ages.index, name="age_bin")
+
+
+def select_samples(
+    metadata: pd.DataFrame,
+    *,
+    age_column: str,
+    body_site: str | None = None,
+    max_age: float | None = None,
+    bin_edges: list[float] | None = None,
+) -> pd.DataFrame:
+    """Samples to score: of ``body_site``, with an age at most ``max_age``.
+
+    With ``bin_edges``, an ``age_bin`` column is added (see :func:`bin_ages`).
+    Samples without an age are left out (they cannot be placed in a bin).
+    """
+    if age_column not in metadata.columns:
+        raise ValueError(f"metadata has no column {age_column!r}")
+    md = metadata
+    if body_site is not None:
+        md = md[md["body_site"] == body_site]
+    age = pd.to_numeric(md[age_column], errors="coerce")
+    keep = age.notna() & (age >= 0)
+    if max_age is not None:
+        keep &= age <= max_age
+    md = md[keep].copy()
+    if bin_edges is not None:
+        md["age_bin"] = bin_ages(md[age_column], bin_edges)
+        md = md[md["age_bin"].notna()]
+    if md.empty:
+        raise ValueError(
+            f"no sample of body site {body_site} has an age in {age_column} within "
+            f"0-{max_age}; check the maturity settings"
+        )
+    return md

@@ -56,7 +56,7 @@ def test_validate_ok_and_bad(tmp_path, capsys):
         )
         == 0
     )
-    assert "26 samples, paired-end" in capsys.readouterr().out
+    assert "98 samples, paired-end" in capsys.readouterr().out
     bad = tmp_path / "c.yaml"
     bad.write_text((REPO / "config/config.yaml").read_text().replace("seed:", "sead:"))
     assert main(["validate", "--config", str(bad), "--no-file-check"]) == 2
@@ -93,7 +93,7 @@ def test_simulate_writes_sheet_truth_and_reads(tmp_path):
 
 def test_shipped_sample_sheet_is_what_simulate_writes(tmp_path):
     """config/samples.tsv is the demo sheet that `make demo` regenerates."""
-    args = "--n-subjects 12 --n-controls 2 --reads 2000 --seed 42"
+    args = "--n-subjects 12 --n-controls 2 --n-infants 12 --reads 2000 --seed 42"
     assert args in " ".join((REPO / "Makefile").read_text().split())
     out = tmp_path / "demo"
     assert (

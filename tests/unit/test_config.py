@@ -195,7 +195,7 @@ def test_fq1_equal_fq2_and_empty_file(tmp_path):
 
 def test_shipped_sample_sheet_validates(tmp_path):
     out = load_samples(REPO / "config" / "samples.tsv", check_files=False)
-    assert len(out) == 26
+    assert len(out) == 98
     assert set(out["body_site"]) == {"gut", "lung", "none"}
 
 

@@ -72,6 +72,7 @@ def demo_cohort(tmp_path_factory):
         reverse=REVERSE,
         n_subjects=12,
         n_controls=2,
+        n_infants=12,
         reads_per_sample=2000,
         random_state=42,
     )

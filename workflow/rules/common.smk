@@ -39,6 +39,8 @@ def _load_inputs():
                 f"has no column {group!r}; name one of its columns"
             ]
         )
+    if checked["maturity"]["enabled"]:
+        _check_maturity_design(checked, sheet)
     reference = checked["taxonomy"]["reference"]
     if not Path(reference).is_file():
         manifest = checked["taxonomy"]["manifest"]
@@ -52,6 +54,42 @@ def _load_inputs():
                 ]
             )
     return checked, sheet
+
+
+def _check_maturity_design(checked, sheet):
+    """The maturity design from the sample sheet alone, before any job."""
+    from gutlung_pipeline.maturity import check_design, select_samples
+
+    m = checked["maturity"]
+    for key in ("age_column", "subject_column", "reference_column"):
+        if m[key] not in sheet.columns:
+            raise ConfigError(
+                [
+                    f"{CONFIG_SOURCE}: key maturity.{key}: {checked['samples']} has "
+                    f"no column {m[key]!r}; name one of its columns"
+                ]
+            )
+    try:
+        md = select_samples(
+            sheet,
+            age_column=m["age_column"],
+            body_site=m["body_site"],
+            max_age=m["max_age"],
+            bin_edges=m["bin_edges"],
+        )
+        check_design(
+            md,
+            md[m["reference_column"]].astype(str) == m["reference_value"],
+            age_column=m["age_column"],
+            bin_column="age_bin",
+            subject_column=m["subject_column"],
+            n_folds=m["folds"],
+            min_per_bin=m["min_per_bin"],
+        )
+    except ValueError as err:
+        raise ConfigError(
+            [f"{checked['samples']}: maturity: {err} (config key maturity)"]
+        ) from None
 
 
 try:
@@ -122,4 +160,12 @@ def get_final_outputs():
         *expand("results/diversity/beta/{metric}.tsv", metric=BETA_METRICS),
         *expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
         "results/report/report.html",
+        *get_maturity_outputs(),
     ]
+
+
+def get_maturity_outputs():
+    """The maturity table when config maturity.enabled is true."""
+    if config["maturity"]["enabled"]:
+        return ["results/maturity/maturity.tsv"]
+    return []
