@@ -380,3 +380,31 @@ def test_shell_metacharacters_in_paths_are_quoted(tmp_path, tiny):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert not (work / "pwned").exists() and not Path("pwned").exists()
     assert read_table(work / "results/asv/asv_table.tsv").shape[1] == 2
+
+
+def test_maturity_on_the_demo_infants(demo_run):
+    from scipy.stats import spearmanr
+
+    work, sheet, truth = demo_run
+    scores = pd.read_csv(work / "results/maturity/maturity.tsv", sep="\t", index_col=0)
+    infants = sheet[sheet["subject_id"].str.startswith("I")].set_index("sample_id")
+    assert set(infants.index) <= set(scores.index)
+    assert (
+        scores["reference"]
+        == (sheet.set_index("sample_id").loc[scores.index, "asthma"] == "no")
+    ).all()
+    ref = scores[scores["reference"]]
+    assert spearmanr(ref["prediction"], ref["age"]).statistic >= 0.8
+    assert ref["fold"].notna().all()
+    imp = pd.read_csv(work / "results/maturity/importances.tsv", sep="\t")
+    assert imp["feature_id"].str.contains("g__").all()  # collapsed to genus
+
+
+def test_thin_maturity_bins_stop_before_any_job(tmp_path, demo_cohort):
+    sheet, _ = demo_cohort
+    work = make_workdir(tmp_path / "w", sheet, **{"maturity.min_per_bin": 40})
+    assert_stopped_before_any_job(
+        work,
+        snakemake(work),
+        "maturity: age bins with fewer than 40 reference samples: 0 (",
+    )
