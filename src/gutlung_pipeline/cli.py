@@ -334,7 +334,9 @@ def cmd_report(args) -> None:
         tracking=args.tracking, table=args.table, taxonomy=args.taxonomy,
         samples=args.samples, alpha=args.alpha, rarefaction=args.rarefaction,
         pcoa=args.pcoa, group_column=args.group_column, title=args.title,
-        output=args.output, figures_dir=args.figures_dir,
+        output=args.output, figures_dir=args.figures_dir, maturity=args.maturity,
+        importances=args.maturity_importances, maturity_group=args.maturity_group,
+        maturity_rank=args.maturity_rank,
     )  # fmt: skip
 
 
@@ -537,6 +539,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="gutlung-pipeline report")
     p.add_argument("--output", required=True)
     p.add_argument("--figures-dir", required=True)
+    p.add_argument("--maturity", help="maturity.tsv: adds the maturity figures")
+    p.add_argument("--maturity-importances", help="importances.tsv of the model")
+    p.add_argument("--maturity-group", default="asthma")
+    p.add_argument("--maturity-rank", default="g")
     return parser
 
 

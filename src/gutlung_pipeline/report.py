@@ -27,6 +27,7 @@ plt.rcParams["svg.fonttype"] = "none"
 SITE_COLOURS = {"gut": "#8c510a", "lung": "#01665e", "upper_airway": "#5ab4ac",
                 "none": "#999999"}  # fmt: skip
 FIGURES = ("read_tracking", "genus_barplot", "alpha_body_site", "alpha_group", "pcoa")
+MATURITY_FIGURES = ("maturity_age", "maturity_maz", "maturity_taxa")
 
 
 def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 15):
@@ -129,6 +130,62 @@ def fig_pcoa(ordinations: dict, sites: pd.Series):
     return fig
 
 
+def fig_maturity_age(scores: pd.DataFrame, group: pd.Series, *, label: str):
+    """Microbiota age against chronological age, the reference spline, groups."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    g = group.reindex(scores.index).astype("string").fillna("NA")
+    for k, lev in enumerate(sorted(g.unique())):
+        pts = scores[g == lev]
+        ax.scatter(pts["age"], pts["prediction"], s=14, alpha=0.8,
+                   color=plt.get_cmap("tab10")(k), label=f"{label}: {lev}")  # fmt: skip
+    curve = (scores["prediction"] - scores["relative_maturity"]).groupby(scores["age"])
+    curve = curve.mean().sort_index()
+    ax.plot(curve.index, curve.to_numpy(), color="black", lw=1.5,
+            label="reference spline")  # fmt: skip
+    ax.set_xlabel("chronological age")
+    ax.set_ylabel("microbiota age (predicted)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def fig_maturity_maz(scores: pd.DataFrame, group: pd.Series, *, label: str):
+    """MAZ by group in each age bin."""
+    g = group.reindex(scores.index).astype("string").fillna("NA")
+    levels = sorted(g.unique())
+    bins = sorted(scores["state"].dropna().unique())
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(bins) * len(levels)), 3.8))
+    width = 0.8 / len(levels)
+    for k, lev in enumerate(levels):
+        data = [scores.loc[(g == lev) & (scores["state"] == b), "maz"].dropna()
+                for b in bins]  # fmt: skip
+        pos = np.arange(len(bins)) + k * width
+        box = ax.boxplot(data, positions=pos, widths=width * 0.9, showfliers=False,
+                         patch_artist=True)  # fmt: skip
+        for patch in box["boxes"]:
+            patch.set_facecolor(plt.get_cmap("tab10")(k))
+            patch.set_alpha(0.6)
+        ax.plot([], [], color=plt.get_cmap("tab10")(k), lw=6, label=f"{label}: {lev}")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(np.arange(len(bins)) + 0.4 - width / 2, [f"{b:g}" for b in bins])
+    ax.set_xlabel("age bin (lower edge)")
+    ax.set_ylabel("MAZ")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def fig_maturity_taxa(abundance: pd.DataFrame, bins: pd.Series):
+    """Mean relative abundance of the most age-discriminating taxa per age bin."""
+    means = abundance.T.groupby(bins.reindex(abundance.columns)).mean().T
+    fig, ax = plt.subplots(figsize=(1.0 * means.shape[1] + 3, 0.35 * len(means) + 1.5))
+    im = ax.imshow(means.to_numpy(), aspect="auto", cmap="viridis")
+    ax.set_xticks(range(means.shape[1]), [f"{b:g}" for b in means.columns])
+    labels = [str(i).split(";")[-1].strip() for i in means.index]
+    ax.set_yticks(range(len(means)), labels, fontsize=7)
+    ax.set_xlabel("age bin (lower edge)")
+    fig.colorbar(im, ax=ax, label="mean relative abundance")
+    return fig
+
+
 def _table_html(df: pd.DataFrame) -> str:
     return df.to_html(classes="data", border=0, na_rep="", float_format="%.4g")
 
@@ -177,7 +234,12 @@ def render_report(
         ("alpha_body_site", "Alpha diversity by body site"),
         ("alpha_group", "Alpha diversity by group"),
         ("pcoa", "Beta diversity (PCoA)"),
+        ("maturity_age", "Microbiota maturity: predicted against chronological age"),
+        ("maturity_maz", "Microbiota-for-age Z-scores by group"),
+        ("maturity_taxa", "Age-discriminating taxa"),
     ):
+        if key not in figures:
+            continue
         parts += [
             f"<h2>{heading}</h2>",
             f'<p class="note">{html.escape(captions[key])}</p>',
@@ -200,8 +262,16 @@ def build_report(
     title: str,
     output: str | os.PathLike,
     figures_dir: str | os.PathLike,
+    maturity: str | os.PathLike | None = None,
+    importances: str | os.PathLike | None = None,
+    maturity_group: str = "asthma",
+    maturity_rank: str = "g",
 ) -> None:
-    """Read the workflow's outputs, draw the figures, write SVGs and the HTML."""
+    """Read the workflow's outputs, draw the figures, write SVGs and the HTML.
+
+    With ``maturity`` and ``importances`` (outputs of ``gutlung maturity``), the
+    three maturity figures are added, grouped by ``maturity_group``.
+    """
     from skbio import OrdinationResults
 
     from .config import read_sample_sheet
@@ -231,6 +301,20 @@ def build_report(
         ),
         "pcoa": fig_pcoa(ordinations, sites),
     }
+    if maturity is not None:
+        from .maturity import collapse, relative_abundance
+
+        scores = pd.read_csv(maturity, sep="\t", index_col=0)
+        imp = pd.read_csv(importances, sep="\t", index_col=0)["importance"]
+        mgroup = sheet[maturity_group] if maturity_group in sheet else sites
+        scored = counts[[c for c in scores.index if c in counts.columns]]
+        if maturity_rank != "asv":
+            scored = collapse(scored, tax["Taxon"], rank=maturity_rank)
+        top = [f for f in imp.index[:15] if f in scored.index]
+        figures["maturity_age"] = fig_maturity_age(scores, mgroup, label=maturity_group)
+        figures["maturity_maz"] = fig_maturity_maz(scores, mgroup, label=maturity_group)
+        rel = relative_abundance(scored.loc[:, scored.sum(axis=0) > 0])
+        figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
     svgs = {key: _svg(fig) for key, fig in figures.items()}
     figures_dir = Path(figures_dir)
     for key, svg in svgs.items():
@@ -250,6 +334,13 @@ def build_report(
         "alpha_group": f"The same metrics by body site and {group_column}.",
         "pcoa": "PCoA of Bray-Curtis, unweighted and weighted (unnormalised) UniFrac "
         "distances on the rarefied table, coloured by body site.",
+        "maturity_age": "Microbiota age (random forest; out-of-fold for reference "
+        "samples) against chronological age, by "
+        f"{maturity_group}, with the smoothing spline of the reference.",
+        "maturity_maz": f"MAZ in each age bin by {maturity_group}: 0 is the reference "
+        "median of the bin, 1 its SD.",
+        "maturity_taxa": "Mean relative abundance per age bin of the 15 most "
+        "important features of the maturity model.",
     }
     text = render_report(
         title=title, tracking=track, rarefaction=rare, figures=svgs, captions=captions

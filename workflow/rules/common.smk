@@ -1,6 +1,7 @@
 # Load and validate the configuration and the sample sheet before any job runs;
 # helpers (get_*/is_*) for the rules. No rules here.
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from gutlung_pipeline.config import (
 )
 from gutlung_pipeline.diversity import BETA_METRICS
 from gutlung_pipeline.io import read_yaml
+from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
+from gutlung_pipeline.report import MATURITY_FIGURES
 
 SCHEMA_DIR = Path(workflow.current_basedir).parent / "schemas"
 # Name every file the config came from (--configfile values override the default).
@@ -165,7 +168,30 @@ def get_final_outputs():
 
 
 def get_maturity_outputs():
-    """The maturity table when config maturity.enabled is true."""
+    """The maturity tables when config maturity.enabled is true."""
     if config["maturity"]["enabled"]:
-        return ["results/maturity/maturity.tsv"]
+        return ["results/maturity/maturity.tsv", "results/maturity/importances.tsv"]
     return []
+
+
+def get_report_figures():
+    """Names of the report's SVG figures (maturity ones when enabled)."""
+    figures = list(REPORT_FIGURES)
+    if config["maturity"]["enabled"]:
+        figures += list(MATURITY_FIGURES)
+    return figures
+
+
+def get_report_maturity_args():
+    """Report options for the maturity figures (quoted: config values)."""
+    if not config["maturity"]["enabled"]:
+        return ""
+    m = config["maturity"]
+    return " ".join(
+        [
+            "--maturity results/maturity/maturity.tsv",
+            "--maturity-importances results/maturity/importances.tsv",
+            f"--maturity-group {shlex.quote(m['reference_column'])}",
+            f"--maturity-rank {shlex.quote(m['rank'])}",
+        ]
+    )

@@ -7,6 +7,7 @@ rule make_report:
         alpha="results/diversity/alpha.tsv",
         rarefaction="results/diversity/rarefaction_summary.tsv",
         pcoa=expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
+        maturity=get_maturity_outputs(),
     output:
         html=report(
             "results/report/report.html",
@@ -14,16 +15,7 @@ rule make_report:
             category="Report",
         ),
         figures=report(
-            expand(
-                "results/report/figures/{figure}.svg",
-                figure=[
-                    "read_tracking",
-                    "genus_barplot",
-                    "alpha_body_site",
-                    "alpha_group",
-                    "pcoa",
-                ],
-            ),
+            expand("results/report/figures/{figure}.svg", figure=get_report_figures()),
             caption="../report/figures.rst",
             category="Figures",
         ),
@@ -34,10 +26,11 @@ rule make_report:
     params:
         group=config["diversity"]["group_column"],
         title=config["report"]["title"],
+        maturity=get_report_maturity_args(),
     shell:
         "gutlung report --tracking {input.tracking:q} --table {input.table:q}"
         " --taxonomy {input.taxonomy:q} --samples {input.samples:q}"
         " --alpha {input.alpha:q} --rarefaction {input.rarefaction:q}"
         " --pcoa {input.pcoa:q} --group-column {params.group:q}"
-        " --title {params.title:q} --output {output.html:q}"
+        " --title {params.title:q} --output {output.html:q} {params.maturity}"
         " --figures-dir results/report/figures > {log:q} 2>&1"
