@@ -54,6 +54,8 @@ def make_workdir(path: Path, sheet: pd.DataFrame, **overrides) -> Path:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["samples"] = "config/samples.tsv"
     config["taxonomy"]["reference"] = str(REFERENCE)
+    # maturity needs infant series: on only where a test asks for it
+    config["maturity"]["enabled"] = False
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         config[section][name] = value
@@ -83,7 +85,9 @@ def demo_cohort(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, demo_cohort):
     sheet, truth = demo_cohort
-    work = make_workdir(tmp_path_factory.mktemp("run1"), sheet)
+    work = make_workdir(
+        tmp_path_factory.mktemp("run1"), sheet, **{"maturity.enabled": True}
+    )
     proc = snakemake(work)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work, sheet, truth
@@ -206,17 +210,14 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
 def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     work, _, _ = demo_run
     html = (work / "results/report/report.html").read_text()
-    assert html.count("<svg") == 5
+    from gutlung_pipeline.report import FIGURES, MATURITY_FIGURES
+
+    assert html.count("<svg") == len(FIGURES) + len(MATURITY_FIGURES) == 8
     # nothing is fetched: no external src/href/url() (xmlns URIs are names only)
     for ref in ('src="http', 'href="http', "url(http", "<link", "<script"):
         assert ref not in html, ref
-    for fig in (
-        "read_tracking",
-        "genus_barplot",
-        "alpha_body_site",
-        "alpha_group",
-        "pcoa",
-    ):
+    assert "Microbiota-for-age Z-scores by group" in html
+    for fig in (*FIGURES, *MATURITY_FIGURES):
         assert (work / f"results/report/figures/{fig}.svg").stat().st_size > 1000
     proc = snakemake(work, "--report", str(work / "snakemake_report.zip"))
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -225,7 +226,7 @@ def test_report_is_self_contained_and_snakemake_report_works(demo_run):
 
 def test_two_runs_give_identical_tables(demo_run, tmp_path):
     work, sheet, _ = demo_run
-    second = make_workdir(tmp_path / "run2", sheet)
+    second = make_workdir(tmp_path / "run2", sheet, **{"maturity.enabled": True})
     proc = snakemake(second)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rel in (
@@ -397,12 +398,17 @@ def test_maturity_on_the_demo_infants(demo_run):
     assert spearmanr(ref["prediction"], ref["age"]).statistic >= 0.8
     assert ref["fold"].notna().all()
     imp = pd.read_csv(work / "results/maturity/importances.tsv", sep="\t")
-    assert imp["feature_id"].str.contains("g__").all()  # collapsed to genus
+    # collapsed to genus: lineages down to g__ (or as deep as assigned)
+    assert imp["feature_id"].str.startswith("d__").all()
+    assert imp["feature_id"].str.contains("; g__").mean() > 0.8
+    assert not imp["feature_id"].str.contains("; s__").any()
 
 
 def test_thin_maturity_bins_stop_before_any_job(tmp_path, demo_cohort):
     sheet, _ = demo_cohort
-    work = make_workdir(tmp_path / "w", sheet, **{"maturity.min_per_bin": 40})
+    work = make_workdir(
+        tmp_path / "w", sheet, **{"maturity.enabled": True, "maturity.min_per_bin": 40}
+    )
     assert_stopped_before_any_job(
         work,
         snakemake(work),

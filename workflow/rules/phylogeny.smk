@@ -7,9 +7,9 @@ rule align_asvs:
         "logs/align_asvs.log",
     conda:
         "../envs/mafft.yaml"
-    threads: config["threads"]
+    # one thread: multi-threaded FFT-NS-i gives different alignments run to run
     shell:
-        "mafft --auto --thread {threads} {input:q} > {output:q} 2> {log:q}"
+        "mafft --auto --thread 1 {input:q} > {output:q} 2> {log:q}"
 
 
 rule build_tree:
