@@ -398,3 +398,24 @@ def test_planted_maturity_offsets_are_recovered(reference, tmp_path):
     offset = truth.groupby("sample_id")["maturity_offset"].first()
     rho = spearmanr(at_year["maz"], offset.reindex(at_year.index)).statistic
     assert len(at_year) == 40 and rho >= 0.6, rho
+
+
+def test_bin_ages_and_select_samples():
+    from gutlung_pipeline.maturity import bin_ages, select_samples
+
+    ages = pd.Series([0, 13, 14, 59.9, 60, 400, -1, np.nan], index=list("abcdefgh"))
+    assert bin_ages(ages, [0, 14, 60, 100]).tolist()[:5] == [0, 0, 14, 14, 60]
+    assert bin_ages(ages, [0, 14, 60, 100])[["f", "g", "h"]].isna().all()
+    md = pd.DataFrame(
+        {
+            "age_days": [7, 30, 2000, None, 30],
+            "body_site": ["gut", "gut", "gut", "gut", "lung"],
+        },
+        index=["s1", "s2", "s3", "s4", "s5"],
+    )
+    out = select_samples(
+        md, age_column="age_days", body_site="gut", max_age=1095, bin_edges=[0, 14, 60]
+    )
+    assert out.index.tolist() == ["s1", "s2"] and out["age_bin"].tolist() == [0, 14]
+    with pytest.raises(ValueError, match="no sample of body site lung has an age"):
+        select_samples(md, age_column="age_days", body_site="lung", max_age=10)
