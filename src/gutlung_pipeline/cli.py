@@ -278,6 +278,16 @@ def cmd_maturity(args) -> None:
 
     table = read_table(args.table)
     metadata = read_metadata(args.metadata)
+    reference = None
+    if args.reference_table:
+        from .maturity import join_reference
+
+        if not args.reference_metadata:
+            raise ValueError("--reference-table needs --reference-metadata")
+        table, metadata, reference = join_reference(
+            table, metadata, read_table(args.reference_table),
+            read_metadata(args.reference_metadata),
+        )  # fmt: skip
     if args.body_site or args.max_age is not None or args.bin_edges:
         from .maturity import select_samples
 
@@ -296,6 +306,8 @@ def cmd_maturity(args) -> None:
         log.warning("left out of maturity, no reads: %s", ", ".join(empty))
         table = table.drop(columns=empty)
     if args.mode == "qiime2":
+        if reference is not None:
+            raise ValueError("--reference-table works with --mode grouped only")
         result = maturity_index_qiime2(
             table, metadata, state_column=state_column, group_by=args.group_by,
             control=args.control, n_estimators=args.n_estimators,
@@ -311,9 +323,12 @@ def cmd_maturity(args) -> None:
 
             taxa = pd.read_csv(args.taxonomy, sep="\t", index_col=0)["Taxon"]
             table = collapse(table, taxa, rank=args.rank)
-        if args.group_by not in metadata.columns:
-            raise ValueError(f"{args.metadata}: no column {args.group_by!r}")
-        reference = metadata[args.group_by].astype(str) == args.control
+        if reference is None:
+            if not args.group_by or not args.control:
+                raise ValueError("give --group-by and --control, or --reference-table")
+            if args.group_by not in metadata.columns:
+                raise ValueError(f"{args.metadata}: no column {args.group_by!r}")
+            reference = metadata[args.group_by].astype(str) == args.control
         result = maturity_index(
             table, metadata, age_column=args.age_column, bin_column=state_column,
             subject_column=args.subject_column, reference=reference,
@@ -507,8 +522,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bin-edges", type=float, nargs="+", help="age bin edges")
     p.add_argument("--body-site", help="score only samples of this body_site")
     p.add_argument("--max-age", type=float, help="leave out older samples")
-    p.add_argument("--group-by", required=True, help="column defining the reference")
-    p.add_argument("--control", required=True, help="its value for reference samples")
+    p.add_argument("--group-by", help="column defining the reference")
+    p.add_argument("--control", help="its value for reference samples")
+    p.add_argument("--reference-table", help="grouped: a separate reference study")
+    p.add_argument("--reference-metadata", help="its metadata TSV")
     p.add_argument("--age-column", help="grouped: chronological age (spline x)")
     p.add_argument("--subject-column", help="grouped: subject ID (folds by subject)")
     p.add_argument("--taxonomy", help="grouped: taxonomy.tsv, to collapse to --rank")

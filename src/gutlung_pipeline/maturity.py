@@ -455,3 +455,33 @@ def select_samples(
             f"0-{max_age}; check the maturity settings"
         )
     return md
+
+
+def join_reference(
+    table: pd.DataFrame,
+    metadata: pd.DataFrame,
+    ref_table: pd.DataFrame,
+    ref_metadata: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Add a separate reference study's table and metadata to a study's.
+
+    Features are joined by ID (MD5 feature IDs make ASVs of different runs
+    join; collapse both to a rank first otherwise), missing ones count 0.
+    Returns the joined table, the joined metadata and the reference mask (the
+    reference study's samples).
+
+    Raises
+    ------
+    ValueError
+        A sample ID is in both studies.
+    """
+    shared = sorted(set(table.columns) & set(ref_table.columns))
+    if shared:
+        raise ValueError(
+            f"sample IDs in both the study and the reference table: "
+            f"{', '.join(shared[:5])}; rename them in one of the two"
+        )
+    joined = pd.concat([table, ref_table], axis=1).fillna(0).astype("int64")
+    md = pd.concat([metadata, ref_metadata], axis=0)
+    reference = pd.Series(md.index.isin(ref_table.columns), index=md.index)
+    return joined, md, reference

@@ -419,3 +419,63 @@ def test_bin_ages_and_select_samples():
     assert out.index.tolist() == ["s1", "s2"] and out["age_bin"].tolist() == [0, 14]
     with pytest.raises(ValueError, match="no sample of body site lung has an age"):
         select_samples(md, age_column="age_days", body_site="lung", max_age=10)
+
+
+def test_reference_from_a_separate_table(tmp_path, capsys):
+    from gutlung_pipeline.io import write_table_tsv
+    from gutlung_pipeline.maturity import join_reference
+
+    table, md = synthetic()
+    ref_ids = md.index[md["grp"] == "ref"]
+    study_ids = md.index[md["grp"] != "ref"]
+    joined, jmd, mask = join_reference(
+        table[study_ids].drop(index="noise"),
+        md.loc[study_ids],
+        table[ref_ids],
+        md.loc[ref_ids],
+    )
+    assert mask.sum() == len(ref_ids) and not mask[study_ids].any()
+    assert joined.loc["noise", study_ids].eq(0).all()  # missing feature counts 0
+    with pytest.raises(
+        ValueError, match="sample IDs in both the study and the reference"
+    ):
+        join_reference(table, md, table, md)
+    write_table_tsv(table[study_ids], tmp_path / "study.tsv")
+    write_table_tsv(table[ref_ids], tmp_path / "ref.tsv")
+    md.loc[study_ids].rename_axis("sample_id").to_csv(tmp_path / "md.tsv", sep="\t")
+    md.loc[ref_ids].rename_axis("sample_id").to_csv(tmp_path / "rmd.tsv", sep="\t")
+    code = main(
+        [
+            "maturity",
+            "--table",
+            str(tmp_path / "study.tsv"),
+            "--metadata",
+            str(tmp_path / "md.tsv"),
+            "--reference-table",
+            str(tmp_path / "ref.tsv"),
+            "--reference-metadata",
+            str(tmp_path / "rmd.tsv"),
+            "--state-column",
+            "bin",
+            "--age-column",
+            "age",
+            "--subject-column",
+            "child",
+            "--folds",
+            "3",
+            "--min-per-bin",
+            "3",
+            "--n-estimators",
+            "20",
+            "--output",
+            str(tmp_path / "o.tsv"),
+            "--importances",
+            str(tmp_path / "i.tsv"),
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    out = pd.read_csv(tmp_path / "o.tsv", sep="\t", index_col=0)
+    assert (
+        out.loc[ref_ids, "reference"].all()
+        and not out.loc[study_ids, "reference"].any()
+    )
