@@ -184,9 +184,7 @@ def synthetic(n_subjects=8, ages=(1, 2, 3, 4, 6, 8, 10, 12), seed=0):
 
 def test_grouped_mode_on_synthetic_ages():
     table, md = synthetic()
-    res = maturity_index(
-        table,
-        md,
+    kw = dict(
         age_column="age",
         bin_column="bin",
         subject_column="child",
@@ -197,6 +195,7 @@ def test_grouped_mode_on_synthetic_ages():
         min_per_bin=3,
         random_state=0,
     )
+    res = maturity_index(table, md, **kw)
     assert res.cv_spearman > 0.9
     s = res.scores
     assert set(s.index) == set(table.columns)
@@ -208,19 +207,7 @@ def test_grouped_mode_on_synthetic_ages():
     assert ref.groupby("state")["maz"].median().abs().max() < 1e-12
     assert list(res.importances.index[:1]) in (["late"], ["early"])
     assert len(res.importances) == 2  # nested selection kept two features
-    again = maturity_index(
-        table,
-        md,
-        age_column="age",
-        bin_column="bin",
-        subject_column="child",
-        reference=md["grp"] == "ref",
-        n_estimators=50,
-        n_selected=2,
-        n_folds=3,
-        min_per_bin=3,
-        random_state=0,
-    )
+    again = maturity_index(table, md, **kw)
     pd.testing.assert_frame_equal(res.scores, again.scores)
 
 
