@@ -20,11 +20,14 @@ PRIMER_806R = "GGACTACNVGGGTWTCTAAT"
 
 # ---------------------------------------------------------------- validation
 def cmd_validate(args) -> None:
-    from .config import is_paired, load_config, load_samples
+    from .config import check_workflow_inputs, is_paired, load_config, load_samples
 
     config = load_config(args.config)
-    sheet = args.samples or config["samples"]
+    if args.samples:
+        config["samples"] = args.samples
+    sheet = config["samples"]
     samples = load_samples(sheet, check_files=not args.no_file_check)
+    check_workflow_inputs(config, samples, source=str(args.config))
     layout = "paired-end" if is_paired(samples) else "single-end"
     print(f"{args.config}: valid; {sheet}: {len(samples)} samples, {layout}")
 

@@ -21,8 +21,16 @@ from .io import read_yaml
 #: Where the schemas live in a source checkout or an editable install.
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
 
-__all__ = ["ConfigError", "load_config", "load_samples", "validate_config",
-           "validate_samples", "is_paired", "read_sample_sheet"]  # fmt: skip
+__all__ = [
+    "ConfigError",
+    "load_config",
+    "load_samples",
+    "validate_config",
+    "validate_samples",
+    "is_paired",
+    "read_sample_sheet",
+    "check_workflow_inputs",
+]
 
 
 def load_schema(name: str, schema_dir: str | os.PathLike | None = None) -> dict:
@@ -248,8 +256,10 @@ def validate_samples(
 def _check_file(path: str, where: str) -> list[str]:
     p = Path(path)
     if not p.is_file():
-        return [f"{where}: file {path} not found; fix the path (relative paths start "
-                "from the directory Snakemake runs in)"]  # fmt: skip
+        return [
+            f"{where}: file {path} not found; fix the path (relative paths start "
+            "from the directory Snakemake runs in)"
+        ]
     if not os.access(p, os.R_OK):
         return [f"{where}: file {path} is not readable; fix its permissions"]
     if p.stat().st_size == 0:
@@ -297,3 +307,92 @@ def load_samples(
 def is_paired(samples: pd.DataFrame) -> bool:
     """Whether the (validated, single-layout) sheet is paired-end."""
     return "fq2" in samples.columns and samples["fq2"].notna().any()
+
+
+def check_workflow_inputs(
+    config: dict, samples: pd.DataFrame, *, source: str = "config"
+) -> None:
+    """Checks across the validated config and sample sheet, before any job.
+
+    Rows with only a ``run_accession`` (downloading is not built yet); the
+    report's ``diversity.group_column`` exists; the taxonomy reference is a file
+    or a manifest entry; and, with ``maturity.enabled``, the maturity design
+    (columns, reference ages and subjects, folds, reference samples per bin).
+    Used by the workflow and by ``gutlung validate``, so both agree.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem, naming the file, the key or sample, and the fix.
+    """
+    sheet_path = config["samples"]
+    problems: list[str] = []
+    local = (
+        samples["fq1"].notna()
+        if "fq1" in samples
+        else pd.Series(False, index=samples.index)
+    )
+    problems += [
+        f"{sheet_path}: sample {sid}: column fq1: downloading run_accession is not "
+        "supported yet; give fq1 (and fq2)"
+        for sid in samples.index[~local]
+    ]
+    group = config["diversity"]["group_column"]
+    if group not in samples.columns:
+        problems.append(
+            f"{source}: key diversity.group_column: {sheet_path} has no column "
+            f"{group!r}; name one of its columns"
+        )
+    reference = config["taxonomy"]["reference"]
+    if not Path(reference).is_file():
+        manifest = config["taxonomy"]["manifest"]
+        names = list(read_yaml(manifest)) if Path(manifest).is_file() else []
+        if reference not in names:
+            problems.append(
+                f"{source}: key taxonomy.reference: {reference} is neither a file nor "
+                f"an entry of {manifest} ({', '.join(names)}); give a SINTAX FASTA "
+                "or an entry name"
+            )
+    if config.get("maturity", {}).get("enabled"):
+        problems += _maturity_problems(config, samples, source=source)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _maturity_problems(
+    config: dict, samples: pd.DataFrame, *, source: str
+) -> list[str]:
+    from .maturity import check_design, select_samples
+
+    m = config["maturity"]
+    missing = [
+        k
+        for k in ("age_column", "subject_column", "reference_column")
+        if m[k] not in samples.columns
+    ]
+    if missing:
+        return [
+            f"{source}: key maturity.{k}: {config['samples']} has no column "
+            f"{m[k]!r}; name one of its columns"
+            for k in missing
+        ]
+    try:
+        md = select_samples(
+            samples,
+            age_column=m["age_column"],
+            body_site=m["body_site"],
+            max_age=m["max_age"],
+            bin_edges=m["bin_edges"],
+        )
+        check_design(
+            md,
+            md[m["reference_column"]].astype(str) == m["reference_value"],
+            age_column=m["age_column"],
+            bin_column="age_bin",
+            subject_column=m["subject_column"],
+            n_folds=m["folds"],
+            min_per_bin=m["min_per_bin"],
+        )
+    except ValueError as err:
+        return [f"{config['samples']}: maturity: {err} (config key maturity)"]
+    return []

@@ -66,6 +66,26 @@ def test_validate_ok_and_bad(tmp_path, capsys):
     ]
 
 
+def test_validate_runs_the_workflows_cross_checks(tmp_path, capsys):
+    """`gutlung validate` refuses what the workflow would refuse."""
+    text = (REPO / "config/config.yaml").read_text()
+    bad = tmp_path / "c.yaml"
+    bad.write_text(
+        text.replace("group_column: asthma", "group_column: asthmaa")
+        .replace("min_per_bin: 3", "min_per_bin: 40")
+        .replace("samples: config/samples.tsv", f"samples: {REPO}/config/samples.tsv")
+        .replace("reference: resources/", f"reference: {REPO}/resources/")
+    )
+    assert main(["validate", "--config", str(bad), "--no-file-check"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert err[0].endswith(
+        f"key diversity.group_column: {REPO}/config/samples.tsv has no column "
+        "'asthmaa'; name one of its columns"
+    )
+    assert "maturity: age bins with fewer than 40 reference samples" in err[1]
+
+
 def test_simulate_writes_sheet_truth_and_reads(tmp_path):
     out = tmp_path / "demo"
     code = main(

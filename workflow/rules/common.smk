@@ -7,12 +7,12 @@ from pathlib import Path
 
 from gutlung_pipeline.config import (
     ConfigError,
+    check_workflow_inputs,
     is_paired,
     load_samples,
     validate_config,
 )
 from gutlung_pipeline.diversity import BETA_METRICS
-from gutlung_pipeline.io import read_yaml
 from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
 
@@ -24,75 +24,8 @@ CONFIG_SOURCE = " + ".join(dict.fromkeys(map(str, workflow.configfiles))) or "co
 def _load_inputs():
     checked = validate_config(config, source=CONFIG_SOURCE, schema_dir=SCHEMA_DIR)
     sheet = load_samples(checked["samples"], schema_dir=SCHEMA_DIR)
-    # rows with only a run_accession pass the schema; fetching them is not built yet
-    local = sheet["fq1"].notna() if "fq1" in sheet else sheet["sample_id"].isna()
-    if not local.all():
-        raise ConfigError(
-            [
-                f"{checked['samples']}: sample {sid}: column fq1: downloading "
-                "run_accession is not supported yet; give fq1 (and fq2)"
-                for sid in sheet.index[~local]
-            ]
-        )
-    group = checked["diversity"]["group_column"]
-    if group not in sheet.columns:
-        raise ConfigError(
-            [
-                f"{CONFIG_SOURCE}: key diversity.group_column: {checked['samples']} "
-                f"has no column {group!r}; name one of its columns"
-            ]
-        )
-    if checked["maturity"]["enabled"]:
-        _check_maturity_design(checked, sheet)
-    reference = checked["taxonomy"]["reference"]
-    if not Path(reference).is_file():
-        manifest = checked["taxonomy"]["manifest"]
-        names = list(read_yaml(manifest)) if Path(manifest).is_file() else []
-        if reference not in names:
-            raise ConfigError(
-                [
-                    f"{CONFIG_SOURCE}: key taxonomy.reference: {reference} is neither "
-                    f"a file nor an entry of {manifest} ({', '.join(names)}); give a "
-                    "SINTAX FASTA or an entry name"
-                ]
-            )
+    check_workflow_inputs(checked, sheet, source=CONFIG_SOURCE)
     return checked, sheet
-
-
-def _check_maturity_design(checked, sheet):
-    """The maturity design from the sample sheet alone, before any job."""
-    from gutlung_pipeline.maturity import check_design, select_samples
-
-    m = checked["maturity"]
-    for key in ("age_column", "subject_column", "reference_column"):
-        if m[key] not in sheet.columns:
-            raise ConfigError(
-                [
-                    f"{CONFIG_SOURCE}: key maturity.{key}: {checked['samples']} has "
-                    f"no column {m[key]!r}; name one of its columns"
-                ]
-            )
-    try:
-        md = select_samples(
-            sheet,
-            age_column=m["age_column"],
-            body_site=m["body_site"],
-            max_age=m["max_age"],
-            bin_edges=m["bin_edges"],
-        )
-        check_design(
-            md,
-            md[m["reference_column"]].astype(str) == m["reference_value"],
-            age_column=m["age_column"],
-            bin_column="age_bin",
-            subject_column=m["subject_column"],
-            n_folds=m["folds"],
-            min_per_bin=m["min_per_bin"],
-        )
-    except ValueError as err:
-        raise ConfigError(
-            [f"{checked['samples']}: maturity: {err} (config key maturity)"]
-        ) from None
 
 
 try:
