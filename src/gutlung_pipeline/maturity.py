@@ -160,7 +160,8 @@ def maturity_index_qiime2(
         n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs
     )
     forest.fit(x.loc[training].to_numpy(), y_train.to_numpy())
-    predict_ids = [s for s in samples if s not in set(training)]
+    trained = set(training)
+    predict_ids = [s for s in samples if s not in trained]
     predictions = pd.Series(
         forest.predict(x.loc[predict_ids].to_numpy()),
         index=predict_ids,
@@ -240,8 +241,8 @@ def check_design(
     """Check a maturity design before training; raise ValueError naming the fix.
 
     Reference samples need a non-negative age and a subject ID; the reference
-    needs at least ``n_folds`` subjects; every bin of the samples to score needs
-    ``min_per_bin`` reference samples.
+    needs at least 5 distinct ages (for the spline) and ``n_folds`` subjects;
+    every bin of the samples to score needs ``min_per_bin`` reference samples.
     """
     for col in (age_column, bin_column, subject_column):
         if col not in metadata.columns:
@@ -251,6 +252,12 @@ def check_design(
     if not ref_ids:
         raise ValueError("the reference group is empty; check the reference selection")
     _check_reference(metadata, ref_mask, age=age_column, subject=subject_column)
+    n_ages = pd.to_numeric(metadata.loc[ref_ids, age_column]).nunique()
+    if n_ages < 5:
+        raise ValueError(
+            f"column {age_column}: the reference has {n_ages} distinct ages; the "
+            "relative-maturity spline needs at least 5"
+        )
     subjects = metadata.loc[ref_ids, subject_column].astype(str)
     if subjects.nunique() < n_folds:
         raise ValueError(
@@ -261,8 +268,12 @@ def check_design(
     per_bin = bins.loc[ref_ids].value_counts()
     thin = [b for b in sorted(set(bins.dropna())) if per_bin.get(b, 0) < min_per_bin]
     if thin:
-        listed = ", ".join(f"{b:g} ({per_bin.get(b, 0)})" if isinstance(b, float)
-                           else f"{b} ({per_bin.get(b, 0)})" for b in thin)  # fmt: skip
+        listed = ", ".join(
+            f"{b:g} ({per_bin.get(b, 0)})"
+            if isinstance(b, float)
+            else f"{b} ({per_bin.get(b, 0)})"
+            for b in thin
+        )
         raise ValueError(
             f"age bins with fewer than {min_per_bin} reference samples: {listed}; "
             "widen the bins, add reference samples or drop those samples"
@@ -342,9 +353,14 @@ def maturity_index(
     samples = [s for s in table.columns if s in metadata.index]
     md = metadata.loc[samples]
     check_design(
-        md, reference, age_column=age_column, bin_column=bin_column,
-        subject_column=subject_column, n_folds=n_folds, min_per_bin=min_per_bin,
-    )  # fmt: skip
+        md,
+        reference,
+        age_column=age_column,
+        bin_column=bin_column,
+        subject_column=subject_column,
+        n_folds=n_folds,
+        min_per_bin=min_per_bin,
+    )
     ref_mask = reference.reindex(samples).fillna(False).astype(bool)
     ref_ids = list(ref_mask.index[ref_mask])
     subjects = md.loc[ref_ids, subject_column].astype(str)
@@ -358,9 +374,11 @@ def maturity_index(
 
         def forest():
             return RandomForestRegressor(
-                n_estimators=n_estimators, max_features=max_features,
-                random_state=random_state, n_jobs=n_jobs,
-            )  # fmt: skip
+                n_estimators=n_estimators,
+                max_features=max_features,
+                random_state=random_state,
+                n_jobs=n_jobs,
+            )
 
         cols = np.arange(x.shape[1])
         if n_selected is not None and n_selected < x.shape[1]:
@@ -377,7 +395,7 @@ def maturity_index(
         oof[test] = model.predict(x_ref[test][:, cols])
         fold_of[test] = k
     final, cols = fit(x_ref, y)
-    others = [s for s in samples if s not in set(ref_ids)]
+    others = list(ref_mask.index[~ref_mask])
     pred = pd.Series(np.nan, index=samples, dtype=float)
     pred.loc[ref_ids] = oof
     if others:
@@ -387,8 +405,6 @@ def maturity_index(
     age = pd.to_numeric(md[age_column], errors="coerce")
     ref_curve = pd.DataFrame({"age": y, "pred": oof}).groupby("age")["pred"]
     grid = ref_curve.mean()
-    if len(grid) < 5:
-        raise ValueError("the reference needs at least 5 distinct ages for the spline")
     spline = make_smoothing_spline(
         grid.index.to_numpy(), grid.to_numpy(), w=ref_curve.size().to_numpy()
     )
@@ -402,9 +418,11 @@ def maturity_index(
         final.feature_importances_, index=rel.columns[cols], name="importance"
     ).sort_values(ascending=False, kind="stable")
     return MaturityResult(
-        scores=scores, importances=importances, training=ref_ids,
+        scores=scores,
+        importances=importances,
+        training=ref_ids,
         cv_spearman=float(spearmanr(oof, y).statistic),
-    )  # fmt: skip
+    )
 
 
 def bin_ages(ages: pd.Series, edges: list[float]) -> pd.Series:

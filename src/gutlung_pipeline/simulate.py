@@ -151,6 +151,7 @@ def _chimeras(
     if len(community) < 2 or n == 0:
         return [], np.zeros(0)
     seqs = community["sequence"].to_numpy()
+    parents = set(seqs)
     p = community["abundance"].to_numpy()
     out: list[str] = []
     weights: list[float] = []
@@ -158,7 +159,7 @@ def _chimeras(
         a, b = rng.choice(len(seqs), size=2, replace=False, p=p)
         cut = int(rng.integers(int(0.3 * len(seqs[a])), int(0.7 * len(seqs[a]))))
         chimera = seqs[a][:cut] + seqs[b][cut:]
-        if chimera not in set(seqs) and chimera not in out:
+        if chimera not in parents and chimera not in out:
             out.append(chimera)
             weights.append(p[a] * p[b])
     w = np.asarray(weights)

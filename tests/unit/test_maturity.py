@@ -241,6 +241,12 @@ def test_grouped_mode_input_errors_before_training():
         ValueError, match="column child: some reference samples have no subject"
     ):
         maturity_index(table, bad, **kw)
+    few_ages = md.copy()
+    few_ages["age"] = few_ages["bin"].clip(upper=4).astype(float)
+    with pytest.raises(
+        ValueError, match="the reference has 4 distinct ages; the relative"
+    ):
+        maturity_index(table, few_ages, **kw)
     lonely = md.copy()
     lonely.loc["c7_m12", "bin"] = 99
     with pytest.raises(
