@@ -322,10 +322,9 @@ def cmd_maturity(args) -> None:
             if getattr(args, opt) is None:
                 raise ValueError(f"--mode grouped needs --{opt.replace('_', '-')}")
         if args.taxonomy and args.rank != "asv":
-            import pandas as pd
+            from .io import read_taxonomy
 
-            taxa = pd.read_csv(args.taxonomy, sep="\t", index_col=0)["Taxon"]
-            table = collapse(table, taxa, rank=args.rank)
+            table = collapse(table, read_taxonomy(args.taxonomy), rank=args.rank)
         if reference is None:
             if not args.group_by or not args.control:
                 raise ValueError("give --group-by and --control, or --reference-table")

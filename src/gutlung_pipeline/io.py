@@ -244,14 +244,33 @@ def read_metadata(path: str | os.PathLike) -> pd.DataFrame:
     Lines starting with ``#q2:`` (QIIME 2 type directives) are skipped; IDs are
     kept as strings.
     """
-    import pandas as pd
-
-    with open(path) as handle:
-        lines = [ln for ln in handle if not ln.startswith("#q2:")]
     import io as _io
 
-    df = pd.read_csv(_io.StringIO("".join(lines)), sep="\t", dtype={0: str})
-    df = df.set_index(df.columns[0])
-    df.index = df.index.astype(str)
+    with open(path) as handle:
+        text = "".join(ln for ln in handle if not ln.startswith("#q2:"))
+    df = read_tsv(_io.StringIO(text))
     df.index.name = "sample_id"
     return df
+
+
+def read_tsv(path) -> pd.DataFrame:
+    """Read a TSV written by this package, indexed by its first column.
+
+    The index stays text, so IDs such as ``0012`` are not turned into numbers.
+    """
+    import pandas as pd
+
+    df = pd.read_csv(path, sep="\t", dtype={0: str})
+    df = df.set_index(df.columns[0])
+    df.index = df.index.astype(str)
+    return df
+
+
+def read_taxonomy(path: str | os.PathLike) -> pd.Series:
+    """The ``Taxon`` column of a QIIME 2 style taxonomy TSV, by feature ID."""
+    df = read_tsv(path)
+    if "Taxon" not in df.columns:
+        raise ValueError(
+            f"{path}: no Taxon column; give a taxonomy.tsv (Feature ID, Taxon)"
+        )
+    return df["Taxon"]

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .io import atomic_path, read_table  # noqa: E402
+from .io import atomic_path, read_table, read_taxonomy, read_tsv  # noqa: E402
 from .taxonomy import genus_of  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "gutlung-pipeline"
@@ -276,12 +276,12 @@ def build_report(
 
     from .config import read_sample_sheet
 
-    track = pd.read_csv(tracking, sep="\t", index_col=0)
+    track = read_tsv(tracking)
     counts = read_table(table)
-    tax = pd.read_csv(taxonomy, sep="\t", index_col=0)
+    tax = read_taxonomy(taxonomy).to_frame()
     sheet = read_sample_sheet(samples).set_index("sample_id")
-    alpha_df = pd.read_csv(alpha, sep="\t", index_col=0)
-    rare = pd.read_csv(rarefaction, sep="\t", index_col=0)
+    alpha_df = read_tsv(alpha)
+    rare = read_tsv(rarefaction)
     if group_column not in sheet.columns:
         raise ValueError(
             f"{samples}: no column {group_column!r} for the report's group plot; "
@@ -304,8 +304,8 @@ def build_report(
     if maturity is not None:
         from .maturity import collapse, relative_abundance
 
-        scores = pd.read_csv(maturity, sep="\t", index_col=0)
-        imp = pd.read_csv(importances, sep="\t", index_col=0)["importance"]
+        scores = read_tsv(maturity)
+        imp = read_tsv(importances)["importance"]
         mgroup = sheet[maturity_group] if maturity_group in sheet else sites
         scored = counts[[c for c in scores.index if c in counts.columns]]
         if maturity_rank != "asv":

@@ -63,3 +63,15 @@ def test_biom_and_tsv_round_trip_and_biom_is_reproducible(tmp_path):
     with h5py.File(tmp_path / "t.biom") as h:
         assert h.attrs["format-version"].tolist() == [2, 1]
         assert h.attrs["creation-date"] == "2000-01-01T00:00:00"
+
+
+def test_read_tsv_keeps_ids_as_text(tmp_path):
+    from gutlung_pipeline.io import read_taxonomy, read_tsv
+
+    (tmp_path / "a.tsv").write_text("sample_id\tshannon\n0012\t1.5\n12\t2.0\n")
+    df = read_tsv(tmp_path / "a.tsv")
+    assert df.index.tolist() == ["0012", "12"] and df["shannon"].tolist() == [1.5, 2.0]
+    (tmp_path / "t.tsv").write_text("Feature ID\tTaxon\tConfidence\n007\td__B\t1\n")
+    assert read_taxonomy(tmp_path / "t.tsv").to_dict() == {"007": "d__B"}
+    with pytest.raises(ValueError, match="no Taxon column; give a taxonomy.tsv"):
+        read_taxonomy(tmp_path / "a.tsv")
