@@ -308,9 +308,15 @@ def cmd_maturity(args) -> None:
     if empty:
         log.warning("left out of maturity, no reads: %s", ", ".join(empty))
         table = table.drop(columns=empty)
+    if reference is None:
+        if not args.group_by or not args.control:
+            raise ValueError("give --group-by and --control, or --reference-table")
+        if args.group_by not in metadata.columns:
+            raise ValueError(f"{args.metadata}: no column {args.group_by!r}")
+        reference = metadata[args.group_by].astype(str) == args.control
+    elif args.mode == "qiime2":
+        raise ValueError("--reference-table works with --mode grouped only")
     if args.mode == "qiime2":
-        if reference is not None:
-            raise ValueError("--reference-table works with --mode grouped only")
         result = maturity_index_qiime2(
             table, metadata, state_column=state_column, group_by=args.group_by,
             control=args.control, n_estimators=args.n_estimators,
@@ -325,12 +331,6 @@ def cmd_maturity(args) -> None:
             from .io import read_taxonomy
 
             table = collapse(table, read_taxonomy(args.taxonomy), rank=args.rank)
-        if reference is None:
-            if not args.group_by or not args.control:
-                raise ValueError("give --group-by and --control, or --reference-table")
-            if args.group_by not in metadata.columns:
-                raise ValueError(f"{args.metadata}: no column {args.group_by!r}")
-            reference = metadata[args.group_by].astype(str) == args.control
         result = maturity_index(
             table, metadata, age_column=args.age_column, bin_column=state_column,
             subject_column=args.subject_column, reference=reference,

@@ -202,12 +202,13 @@ def read_tracking(
     import numpy as np
     import pandas as pd
 
+    in_table = table.sum(axis=0)
     rows = []
     for sample, counts in stats.items():
         row = {"sample_id": sample}
         for col in TRACKING_COLUMNS[:-1]:
             row[col] = counts.get(col, pd.NA)
-        row["in_table"] = int(table[sample].sum()) if sample in table else 0
+        row["in_table"] = int(in_table.get(sample, 0))
         rows.append(row)
     df = pd.DataFrame(rows).set_index("sample_id")
     df = df.astype({c: "Int64" for c in TRACKING_COLUMNS})

@@ -164,9 +164,6 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 def write_biom(
     df: pd.DataFrame,
     path: str | os.PathLike,
-    *,
-    table_id: str = "gutlung-pipeline",
-    observation_metadata: list[dict] | None = None,
 ) -> None:
     """Write a features x samples count table as HDF5 BIOM 2.1, atomically.
 
@@ -181,8 +178,7 @@ def write_biom(
         df.to_numpy(),
         observation_ids=list(df.index),
         sample_ids=list(df.columns),
-        observation_metadata=observation_metadata,
-        table_id=table_id,
+        table_id="gutlung-pipeline",
     )
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         table.to_hdf5(

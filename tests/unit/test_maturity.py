@@ -337,6 +337,11 @@ def test_grouped_cli_and_missing_option(tmp_path, capsys):
     ]
     assert main(args) == 1
     assert "--mode grouped needs --age-column" in capsys.readouterr().err
+    no_group = [a for a in args if a not in ("--group-by", "grp", "--control", "ref")]
+    assert main([*no_group, "--mode", "qiime2"]) == 1
+    assert (
+        "give --group-by and --control, or --reference-table" in capsys.readouterr().err
+    )
     assert main([*args, "--age-column", "age", "--subject-column", "child"]) == 0
     out = pd.read_csv(tmp_path / "o.tsv", sep="\t", index_col=0)
     assert list(out.columns) == [
