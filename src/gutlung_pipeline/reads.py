@@ -67,9 +67,8 @@ def trim_primers(
             args += ["-g", linked, "-o", str(out1), str(fq1)]
         files = f"{fq1}, {fq2}" if fq2 is not None else str(fq1)
         try:
-            run_tool(
-                args, context=f"sample {sample} ({files})", outputs=(out1, out2 or out1)
-            )
+            outputs = [out for out in (out1, out2) if out is not None]
+            run_tool(args, context=f"sample {sample} ({files})", outputs=outputs)
         except ToolError as err:
             raise ToolError(f"{err}; {_fix_for(str(err))}") from None
         counts = json.loads(report.read_text())["read_counts"]

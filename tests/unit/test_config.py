@@ -1,5 +1,3 @@
-import shutil
-
 import pandas as pd
 import pytest
 from conftest import REPO
@@ -204,8 +202,16 @@ def test_missing_sheet_file(tmp_path):
         load_samples(tmp_path / "none.tsv")
 
 
-def test_schema_dir_is_the_workflows():
-    assert shutil.os.path.isfile(REPO / "workflow" / "schemas" / "samples.schema.yaml")
+def test_package_reads_the_workflows_schemas():
+    from gutlung_pipeline.config import DEFAULT_SCHEMA_DIR, load_schema
+
+    assert DEFAULT_SCHEMA_DIR == REPO / "workflow" / "schemas"
+    assert load_schema("samples")["properties"]["body_site"]["enum"] == [
+        "gut",
+        "lung",
+        "upper_airway",
+        "none",
+    ]
 
 
 def test_empty_required_cell(tmp_path):
