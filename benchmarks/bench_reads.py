@@ -100,7 +100,6 @@ def main() -> None:
     )
     steps["share_pct"] = (100 * steps["seconds"] / steps["seconds"].sum()).round(1)
     truth = pd.read_csv(work / "data/truth.tsv", sep="\t")
-    asvs = set()
     with open(work / "results/asv/asv_seqs.fasta") as handle:
         asvs = {line.strip() for line in handle if not line.startswith(">")}
     major = truth[truth["observed_share"] >= 0.01]
