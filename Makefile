@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_ARGS := --n-subjects 12 --n-controls 2 --n-infants 12 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
-.PHONY: demo test install system-tools demo-data lint unit workflow-tests clean
+.PHONY: demo test install system-tools r-tools demo-data lint unit workflow-tests clean
 
 install: $(VENV)/.installed system-tools
 
@@ -34,6 +34,17 @@ system-tools:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq vsearch mafft fasttree >/dev/null; \
 	fi
 
+# R with vegan and nlme, for the tests that run the reference implementations
+# live (`make test` only; the workflow itself never calls R).
+r-tools:
+	@if ! Rscript -e 'library(vegan); library(nlme)' >/dev/null 2>&1; then \
+	  echo "installing R, vegan and nlme"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    r-base-core r-cran-vegan r-cran-nlme >/dev/null; \
+	fi
+
 $(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz \
   src/gutlung_pipeline/simulate.py Makefile
 	$(BIN)/gutlung simulate --reference resources/reference/gg_13_8_v4.sintax.fasta.gz \
@@ -53,7 +64,7 @@ lint: install
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/snakemake --lint --cores 1
 
-test: install demo-data lint
+test: install r-tools demo-data lint
 	$(BIN)/pytest -ra
 
 clean:
