@@ -79,3 +79,154 @@ def test_pcoa_of_euclidean_points_recovers_distances():
     d2 = np.sqrt(((coords[:, None] - coords[None]) ** 2).sum(-1))
     np.testing.assert_allclose(d2, d, atol=1e-9)
     assert ordn.proportion_explained.iloc[:2].sum() == pytest.approx(1.0)
+
+
+def test_more_alpha_metrics_by_hand():
+    out = alpha(TABLE)
+    # s1: p = (0.5, 0.25, 0.25); Gini-Simpson 1 - (0.25 + 2 * 0.0625) = 0.625
+    assert out.loc["s1", "simpson"] == pytest.approx(0.625)
+    # Pielou: H / ln S = 1.5 bits * ln 2 / ln 3
+    assert out.loc["s1", "pielou_e"] == pytest.approx(1.5 * np.log(2) / np.log(3))
+    # Chao1, bias-corrected: S + F1 (F1 - 1) / (2 (F2 + 1)); s3 has F1 = 2, F2 = 0
+    assert out.loc["s3", "chao1"] == pytest.approx(2 + 2 * 1 / 2)
+    assert out.loc["s1", "chao1"] == pytest.approx(3.0)
+    assert "faith_pd" not in out  # no tree given
+
+
+def test_alpha_rarefied_mean_over_draws():
+    from gutlung_pipeline.diversity import alpha_rarefied
+
+    # at depth == library size every draw is the sample itself: SD 0
+    full = pd.DataFrame({"a": [5, 3, 2], "b": [1, 1, 8]}, index=["x", "y", "z"])
+    mean, sd = alpha_rarefied(full, depth=10, iterations=4, random_state=3)
+    pd.testing.assert_frame_equal(mean, alpha(full).astype(float), rtol=1e-12)
+    assert (sd.fillna(0) == 0).all().all()
+    # below depth: left out; the mean is the average of per-draw values
+    mean, sd = alpha_rarefied(TABLE, depth=8, iterations=5, random_state=1)
+    assert list(mean.index) == ["s1", "s2"]
+    rng = np.random.default_rng(1)
+    from gutlung_pipeline.diversity import _draws
+
+    draws = [alpha(_draws(TABLE[["s1", "s2"]], 8, rng)) for _ in range(5)]
+    expected = sum(d["shannon"] for d in draws) / 5
+    np.testing.assert_allclose(mean["shannon"], expected, rtol=1e-12)
+    again, _ = alpha_rarefied(TABLE, depth=8, iterations=5, random_state=1)
+    pd.testing.assert_frame_equal(mean, again)
+
+
+def test_rarefaction_curves_and_groups():
+    from gutlung_pipeline.diversity import (
+        curve_depths,
+        curves_by_group,
+        rarefaction_curves,
+    )
+
+    assert curve_depths(10, steps=4) == [1, 4, 7, 10]
+    curves = rarefaction_curves(
+        TABLE, depths=[1, 8, 20], iterations=3, random_state=0,
+        metrics=("observed_features",),
+    )  # fmt: skip
+    at = curves.set_index(["sample_id", "depth"])["mean"]
+    assert at[("s3", 1)] == 1.0  # one read, one feature
+    assert ("s3", 8) not in at.index  # s3 has 2 reads
+    assert at[("s1", 20)] == 3.0  # the whole sample
+    groups = pd.Series({"s1": "g", "s2": "g", "s3": "h"})
+    by = curves_by_group(curves, groups).set_index(["group", "depth"])
+    assert by.loc[("g", 8), "n"] == 2
+    assert by.loc[("h", 1), "mean"] == 1.0
+
+
+def test_aitchison_by_hand():
+    from gutlung_pipeline.diversity import aitchison
+
+    t = pd.DataFrame({"a": [1, 3, 0], "b": [3, 1, 0]}, index=["x", "y", "z"])
+    dm = aitchison(t, pseudocount=1.0)
+    # feature z is absent everywhere and dropped; clr of (2, 4) and (4, 2):
+    # +-(ln 2)/2 per coordinate, distance sqrt(2) * ln 2
+    assert dm["a", "b"] == pytest.approx(np.sqrt(2) * np.log(2))
+    with pytest.raises(ValueError, match="pseudocount"):
+        aitchison(t, pseudocount=0)
+
+
+def _low_rank_table(n_reads, seed=0, n=60, m=200):
+    rng = np.random.default_rng(seed)
+    logp = rng.normal(size=(n, 3)) @ rng.normal(size=(m, 3)).T
+    logp += rng.normal(scale=0.3, size=(n, m))
+    p = np.exp(logp)
+    p /= p.sum(axis=1, keepdims=True)
+    counts = np.array([rng.multinomial(n_reads, pi) for pi in p])
+    table = pd.DataFrame(
+        counts.T, index=[f"f{i}" for i in range(m)], columns=[f"s{i}" for i in range(n)]
+    )
+    lp = np.log(p)
+    lp -= lp.mean(axis=1, keepdims=True)
+    u = np.linalg.svd(lp)[0][:, :3]
+    from scipy.spatial.distance import pdist, squareform
+    from skbio import DistanceMatrix
+
+    truth = DistanceMatrix(squareform(pdist(u)), ids=list(table.columns))
+    return table, truth
+
+
+def test_complete_matrix_recovers_a_low_rank_matrix():
+    from gutlung_pipeline.diversity import complete_matrix
+
+    rng = np.random.default_rng(2)
+    full = rng.normal(size=(40, 3)) @ rng.normal(size=(3, 50))
+    obs = full.copy()
+    obs[rng.random(obs.shape) < 0.4] = np.nan
+    u, s, vt = complete_matrix(obs, rank=3, max_iter=500, tol=1e-12)
+    np.testing.assert_allclose((u * s) @ vt, full, atol=1e-4)
+    with pytest.raises(ValueError, match="rank 3 needs"):
+        complete_matrix(obs[:3], rank=3)
+
+
+def test_robust_aitchison_against_gemelli_and_truth():
+    from skbio.stats.distance import mantel
+
+    from gutlung_pipeline.diversity import robust_aitchison
+
+    optspace = pytest.importorskip(
+        "gemelli.optspace", reason="gemelli is installed (--no-deps) by `make test`"
+    )
+    from scipy.spatial.distance import pdist, squareform
+    from skbio import DistanceMatrix
+    from skbio.stats.composition import rclr
+
+    for n_reads, min_r in [(3000, 0.999), (400, None)]:
+        table, truth = _low_rank_table(n_reads)
+        table = table.loc[table.sum(axis=1) > 0]
+        ours = robust_aitchison(table)
+        obs = rclr(table.T.to_numpy(dtype=float))
+        u = optspace.OptSpace(n_components=3, max_iterations=100, tol=1e-9).solve(obs)[
+            0
+        ]
+        gem = DistanceMatrix(squareform(pdist(u)), ids=list(table.columns))
+        r_gem = mantel(ours, gem, permutations=0)[0]
+        r_ours, r_theirs = (mantel(x, truth, permutations=0)[0] for x in (ours, gem))
+        if min_r:  # dense: both converge to the same completion
+            assert r_gem > min_r
+        # sparse (half zeros): ours recovers the planted structure at least as well
+        assert r_ours >= r_theirs - 0.02, (n_reads, r_ours, r_theirs)
+
+
+def test_beta_rarefied_averages_draws_and_keeps_compositional_unrarefied():
+    from gutlung_pipeline.diversity import _draws, aitchison, beta_rarefied
+
+    dm = beta_rarefied(
+        TABLE, metric="braycurtis", depth=8, iterations=3, random_state=4
+    )
+    assert list(dm.ids) == ["s1", "s2"]
+    rng = np.random.default_rng(4)
+    kept = TABLE[["s1", "s2"]]
+    mean = (
+        sum(beta(_draws(kept, 8, rng), metric="braycurtis").data for _ in range(3)) / 3
+    )
+    np.testing.assert_allclose(dm.data, mean, rtol=1e-12)
+    ait = beta_rarefied(
+        TABLE, metric="aitchison", depth=8, iterations=3, random_state=4
+    )
+    np.testing.assert_allclose(ait.data, aitchison(kept).data)
+    jac = beta(TABLE, metric="jaccard")
+    # s1 {A, C, D} vs s2 {B, C}: 1 - 1/4
+    assert jac["s1", "s2"] == pytest.approx(0.75)
