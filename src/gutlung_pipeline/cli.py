@@ -243,24 +243,162 @@ def cmd_rarefy(args) -> None:
     write_tsv(summary, args.summary)
 
 
+def _metrics(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(text.split(",")) if text else default
+
+
 def cmd_alpha(args) -> None:
-    from .diversity import alpha
+    from .diversity import ALPHA_METRICS, alpha, alpha_rarefied
     from .io import read_table, write_tsv
 
     table = read_table(args.table)
     tree = _read_tree(args.tree) if args.tree else None
-    write_tsv(alpha(table, tree=tree), args.output)
+    metrics = _metrics(args.metrics, ALPHA_METRICS)
+    if "faith_pd" in metrics and tree is None:
+        raise ValueError(
+            "faith_pd needs the rooted tree; give --tree or drop the metric"
+        )
+    if args.iterations == 0:
+        mean = alpha(table.loc[:, table.sum(axis=0) > 0], tree=tree, metrics=metrics)
+        sd = mean * float("nan")
+    else:
+        if args.depth is None:
+            raise ValueError("--depth is needed unless --iterations 0 (unrarefied)")
+        mean, sd = alpha_rarefied(
+            table, depth=args.depth, iterations=args.iterations,
+            random_state=args.seed, tree=tree, metrics=metrics,
+        )  # fmt: skip
+    if args.sd_output:
+        write_tsv(sd, args.sd_output)
+    write_tsv(mean, args.output)
 
 
-def cmd_beta(args) -> None:
-    from .diversity import beta
-    from .io import atomic_path, read_table
+def cmd_curves(args) -> None:
+    from .diversity import (
+        CURVE_METRICS,
+        curve_depths,
+        curves_by_group,
+        rarefaction_curves,
+    )
+    from .io import read_metadata, read_table, write_tsv
 
     table = read_table(args.table)
     tree = _read_tree(args.tree) if args.tree else None
-    dm = beta(table, metric=args.metric, tree=tree)
+    metrics = tuple(m for m in CURVE_METRICS if tree is not None or m != "faith_pd")
+    reads = table.sum(axis=0)
+    max_depth = args.max_depth or int(reads[reads > 0].median())
+    curves = rarefaction_curves(
+        table, depths=curve_depths(max_depth, args.steps), iterations=args.iterations,
+        random_state=args.seed, tree=tree, metrics=metrics,
+    )  # fmt: skip
+    md = read_metadata(args.samples)
+    groups = md[args.site_column].astype(str)
+    if args.group_column and args.group_column in md:
+        groups = groups + " / " + md[args.group_column].fillna("NA").astype(str)
+    write_tsv(curves_by_group(curves, groups), args.groups_output, index=False)
+    write_tsv(curves, args.output, index=False)
+
+
+def cmd_beta(args) -> None:
+    from .diversity import PHYLOGENETIC, beta, beta_rarefied
+    from .io import atomic_path, read_table
+
+    table = read_table(args.table)
+    if args.metric in PHYLOGENETIC and not args.tree:
+        raise ValueError(f"{args.metric} needs the rooted tree; give --tree")
+    tree = _read_tree(args.tree) if args.tree else None
+    if args.depth is None:
+        dm = beta(table, metric=args.metric, tree=tree, pseudocount=args.pseudocount)
+    else:
+        dm = beta_rarefied(
+            table, metric=args.metric, depth=args.depth, iterations=args.iterations,
+            random_state=args.seed, tree=tree, pseudocount=args.pseudocount,
+        )  # fmt: skip
     with atomic_path(args.output) as tmp:
         dm.write(str(tmp))
+
+
+def _analyses(text: str) -> list[dict]:
+    import json
+
+    try:
+        analyses = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--analyses is not JSON: {err}") from None
+    if not isinstance(analyses, list):
+        raise ValueError("--analyses must be a JSON list of analyses")
+    return analyses
+
+
+def _concat_or_header(frames, header) -> object:
+    import pandas as pd
+
+    frames = [f for f in frames if len(f)]
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=header)
+    )
+
+
+def cmd_permanova(args) -> None:
+    from skbio import DistanceMatrix
+
+    from .io import read_metadata, write_tsv
+    from .stats import permanova_table
+
+    dm = DistanceMatrix.read(args.distance)
+    md = read_metadata(args.metadata)
+    frames = [
+        permanova_table(
+            dm,
+            md,
+            analysis,
+            metric=args.metric,
+            permutations=args.permutations,
+            seed=args.seed + 1000 * i,
+        )  # fmt: skip
+        for i, analysis in enumerate(_analyses(args.analyses))
+    ]
+    write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
+
+
+def cmd_differential(args) -> None:
+    from .io import read_metadata, read_table, read_taxonomy, write_tsv
+    from .stats import differential_abundance
+
+    table = read_table(args.table)
+    taxonomy = read_taxonomy(args.taxonomy) if args.taxonomy else None
+    md = read_metadata(args.metadata)
+    frames = [
+        differential_abundance(table, md, a, taxonomy=taxonomy, seed=args.seed)
+        for a in _analyses(args.analyses)
+    ]
+    write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
+
+
+def cmd_alpha_lme(args) -> None:
+    from .io import read_metadata, read_tsv, write_tsv
+    from .stats import alpha_mixed_model
+
+    alpha = read_tsv(args.alpha)
+    md = read_metadata(args.metadata)
+    frames = [alpha_mixed_model(alpha, md, a) for a in _analyses(args.analyses)]
+    write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
+
+
+def cmd_paired(args) -> None:
+    from skbio import DistanceMatrix
+
+    from .io import read_metadata, read_table, write_tsv
+    from .stats import paired_gut_lung
+
+    tests, per_lung = paired_gut_lung(
+        read_table(args.table), DistanceMatrix.read(args.distance),
+        read_metadata(args.metadata), subject=args.subject_column,
+        site=args.site_column, gut=args.gut, lung=args.lung, metric=args.metric,
+        permutations=args.permutations, seed=args.seed,
+    )  # fmt: skip
+    write_tsv(per_lung, args.per_sample, index=False)
+    write_tsv(tests, args.output, index=False)
 
 
 def cmd_pcoa(args) -> None:
@@ -353,7 +491,10 @@ def cmd_report(args) -> None:
         pcoa=args.pcoa, group_column=args.group_column, title=args.title,
         output=args.output, figures_dir=args.figures_dir, maturity=args.maturity,
         importances=args.maturity_importances, maturity_group=args.maturity_group,
-        maturity_rank=args.maturity_rank,
+        maturity_rank=args.maturity_rank, curves=args.curves,
+        rarefactions=args.rarefactions, permanova=args.permanova,
+        differential=args.differential, mixed_models=args.mixed_models,
+        paired=args.paired, paired_samples=args.paired_samples,
     )  # fmt: skip
 
 
@@ -500,16 +641,84 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--summary", required=True)
 
-    p = add("alpha-diversity", cmd_alpha, "observed features, Shannon, Faith PD")
+    p = add("alpha-diversity", cmd_alpha,
+            "alpha diversity, mean over seeded rarefactions")  # fmt: skip
+    p.add_argument("--table", required=True, help="unrarefied counts")
+    p.add_argument("--tree", help="rooted Newick tree (for faith_pd)")
+    p.add_argument("--depth", type=int, help="rarefaction depth")
+    p.add_argument("--iterations", type=int, default=10,
+                   help="rarefactions averaged; 0 = unrarefied counts")  # fmt: skip
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--metrics", help="comma-separated (default: all six)")
+    p.add_argument("--output", required=True, help="mean per sample")
+    p.add_argument("--sd-output", help="SD over the rarefactions")
+
+    p = add("rarefaction-curves", cmd_curves, "alpha rarefaction curves")
     p.add_argument("--table", required=True)
     p.add_argument("--tree")
-    p.add_argument("--output", required=True)
+    p.add_argument("--samples", required=True, help="sample sheet or metadata")
+    p.add_argument("--site-column", default="body_site")
+    p.add_argument("--group-column")
+    p.add_argument("--max-depth", type=int, help="default: median library size")
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--output", required=True, help="per sample and depth")
+    p.add_argument("--groups-output", required=True, help="per group and depth")
 
     p = add("beta-diversity", cmd_beta, "a distance matrix")
-    p.add_argument("--table", required=True)
+    p.add_argument("--table", required=True, help="unrarefied counts")
     p.add_argument("--tree")
     p.add_argument("--metric", required=True)
+    p.add_argument("--depth", type=int,
+                   help="rarefy to this depth (mean of --iterations)")  # fmt: skip
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--pseudocount", type=float, default=1.0, help="for aitchison")
     p.add_argument("--output", required=True)
+
+    p = add("permanova", cmd_permanova, "adonis2-style PERMANOVA and betadisper")
+    p.add_argument("--distance", required=True)
+    p.add_argument("--metadata", required=True)
+    p.add_argument(
+        "--analyses", required=True, help="JSON list (config stats.permanova)"
+    )
+    p.add_argument("--metric", required=True, help="name written to the table")
+    p.add_argument("--permutations", type=int, default=999)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--output", required=True)
+
+    p = add("differential", cmd_differential, "ANCOM-BC and dirmult_ttest, BH")
+    p.add_argument("--table", required=True, help="unrarefied counts")
+    p.add_argument("--taxonomy")
+    p.add_argument("--metadata", required=True)
+    p.add_argument(
+        "--analyses", required=True, help="JSON list (config stats.differential)"
+    )
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--output", required=True)
+
+    p = add("alpha-lme", cmd_alpha_lme, "alpha ~ fixed + (1 | subject), statsmodels")
+    p.add_argument("--alpha", required=True)
+    p.add_argument("--metadata", required=True)
+    p.add_argument(
+        "--analyses", required=True, help="JSON list (config stats.longitudinal)"
+    )
+    p.add_argument("--output", required=True)
+
+    p = add("paired", cmd_paired, "paired gut-lung sharing, Mantel, Procrustes")
+    p.add_argument("--table", required=True, help="unrarefied counts")
+    p.add_argument("--distance", required=True)
+    p.add_argument("--metadata", required=True)
+    p.add_argument("--subject-column", default="subject_id")
+    p.add_argument("--site-column", default="body_site")
+    p.add_argument("--gut", default="gut")
+    p.add_argument("--lung", default="lung")
+    p.add_argument("--metric", default="braycurtis")
+    p.add_argument("--permutations", type=int, default=999)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--output", required=True, help="one row per test")
+    p.add_argument("--per-sample", required=True, help="one row per lung sample")
 
     p = add("pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
     p.add_argument("--input", required=True)
@@ -562,6 +771,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--maturity-importances", help="importances.tsv of the model")
     p.add_argument("--maturity-group", default="asthma")
     p.add_argument("--maturity-rank", default="g")
+    p.add_argument("--curves", help="rarefaction_curves_by_group.tsv")
+    p.add_argument("--rarefactions", type=int, default=1, help="for the captions")
+    p.add_argument("--permanova", nargs="+", help="permanova/<metric>.tsv files")
+    p.add_argument("--differential", help="differential_abundance.tsv")
+    p.add_argument("--mixed-models", help="alpha_mixed_models.tsv")
+    p.add_argument("--paired", help="paired_gut_lung.tsv")
+    p.add_argument("--paired-samples", help="paired_lung_samples.tsv")
     return parser
 
 

@@ -46,6 +46,11 @@ def _fill_defaults(instance: dict, schema: dict) -> dict:
             out[key] = copy.deepcopy(sub["default"])
         if isinstance(out.get(key), dict) and sub.get("type") == "object":
             out[key] = _fill_defaults(out[key], sub)
+        items = sub.get("items", {})
+        if isinstance(out.get(key), list) and "properties" in items:
+            out[key] = [
+                _fill_defaults(v, items) if isinstance(v, dict) else v for v in out[key]
+            ]
     return out
 
 
@@ -355,8 +360,108 @@ def check_workflow_inputs(
             )
     if config.get("maturity", {}).get("enabled"):
         problems += _maturity_problems(config, samples, source=source)
+    problems += _stats_problems(config, samples, source=source)
     if problems:
         raise ConfigError(problems)
+
+
+def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list[str]:
+    """Each stats analysis can run on the sheet's samples (before any job)."""
+    from .stats import design_problems, select_samples
+
+    st = config.get("stats", {})
+    sheet = config["samples"]
+    problems: list[str] = []
+
+    def where_of(key: str, analysis: dict):
+        try:
+            return select_samples(samples, analysis.get("where")), None
+        except ValueError as err:
+            return None, f"{source}: key {key}: {err}; name a column of {sheet}"
+
+    for i, a in enumerate(st.get("permanova", [])):
+        key = f"stats.permanova[{i}] ({a['name']})"
+        md, err = where_of(key, a)
+        if err:
+            problems.append(err)
+            continue
+        problems += [
+            f"{sheet}: {p} (config key {key})"
+            for p in design_problems(
+                md,
+                formula=a["formula"],
+                strata=a.get("strata"),
+                plots=a.get("plots"),
+                name=a["name"],
+            )  # fmt: skip
+        ]
+        for col in a.get("dispersion", []):
+            if col not in samples.columns:
+                problems.append(
+                    f"{source}: key {key}.dispersion: {sheet} has no column {col!r}"
+                )
+    for i, a in enumerate(st.get("differential", [])):
+        key = f"stats.differential[{i}] ({a['name']})"
+        md, err = where_of(key, a)
+        if err:
+            problems.append(err)
+            continue
+        missing = [c for c in [a["group"], *a.get("covariates", [])] if c not in md]
+        if missing:
+            problems += [
+                f"{source}: key {key}: {sheet} has no column {c!r}" for c in missing
+            ]
+            continue
+        for level in (a["reference"], a["treatment"]):
+            n = int((md[a["group"]].astype(str) == str(level)).sum())
+            if n < 2:
+                problems.append(
+                    f"{sheet}: {a['name']}: {a['group']}={level!r} has {n} samples "
+                    f"after where:, at least 2 are needed (config key {key})"
+                )
+    alpha_metrics = config["diversity"].get("alpha_metrics", [])
+    for i, a in enumerate(st.get("longitudinal", [])):
+        key = f"stats.longitudinal[{i}] ({a['name']})"
+        md, err = where_of(key, a)
+        if err:
+            problems.append(err)
+            continue
+        problems += [
+            f"{sheet}: {p} (config key {key})"
+            for p in design_problems(
+                md, formula=a["formula"], plots=a["subject"], name=a["name"]
+            )
+        ]
+        for m in a.get("metrics", []):
+            if m not in alpha_metrics:
+                problems.append(
+                    f"{source}: key {key}.metrics: {m} is not in "
+                    "diversity.alpha_metrics; add it there or drop it here"
+                )
+    paired = st.get("paired", {})
+    if paired.get("enabled"):
+        cols = [paired["subject_column"], paired["site_column"]]
+        missing = [c for c in cols if c not in samples.columns]
+        if missing:
+            problems += [
+                f"{source}: key stats.paired: {sheet} has no column {c!r}"
+                for c in missing
+            ]
+        else:
+            sites = samples.groupby(paired["subject_column"])[paired["site_column"]]
+            both = sites.agg(lambda v: {paired["gut"], paired["lung"]} <= set(v))
+            if int(both.sum()) < 4:
+                problems.append(
+                    f"{sheet}: stats.paired: {int(both.sum())} subjects have both a "
+                    f"{paired['gut']!r} and a {paired['lung']!r} sample, at least 4 "
+                    "are needed; set stats.paired.enabled: false"
+                )
+        if paired["metric"] not in config["diversity"].get("beta_metrics", []):
+            problems.append(
+                f"{source}: key stats.paired.metric: {paired['metric']} is not in "
+                "diversity.beta_metrics; add it there"
+            )
+    return problems
 
 
 def _maturity_problems(

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from skbio import DistanceMatrix, TreeNode
 from scipy.spatial.distance import pdist, squareform
+from skbio import DistanceMatrix, TreeNode
 from skbio.diversity import alpha_diversity, beta_diversity
 from skbio.stats import subsample_counts
 from skbio.stats.composition import clr, rclr

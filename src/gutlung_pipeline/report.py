@@ -26,7 +26,15 @@ plt.rcParams["svg.hashsalt"] = "gutlung-pipeline"
 plt.rcParams["svg.fonttype"] = "none"
 SITE_COLOURS = {"gut": "#8c510a", "lung": "#01665e", "upper_airway": "#5ab4ac",
                 "none": "#999999"}  # fmt: skip
-FIGURES = ("read_tracking", "genus_barplot", "alpha_body_site", "alpha_group", "pcoa")
+FIGURES = (
+    "read_tracking",
+    "genus_barplot",
+    "rarefaction_curves",
+    "alpha_body_site",
+    "alpha_group",
+    "pcoa",
+)
+DIFFERENTIAL_FIGURES = ("differential",)
 MATURITY_FIGURES = ("maturity_age", "maturity_maz", "maturity_taxa")
 
 
@@ -112,9 +120,11 @@ def fig_alpha(alpha: pd.DataFrame, groups: pd.Series, *, label: str):
 
 
 def fig_pcoa(ordinations: dict, sites: pd.Series):
-    fig, axes = plt.subplots(1, len(ordinations), figsize=(4 * len(ordinations), 3.8))
-    axes = np.atleast_1d(axes)
-    for ax, (name, ordn) in zip(axes, ordinations.items(), strict=True):
+    ncol = min(3, len(ordinations))
+    nrow = -(-len(ordinations) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.8 * nrow), squeeze=False)
+    axes = axes.ravel()
+    for ax, (name, ordn) in zip(axes, ordinations.items(), strict=False):
         coords = ordn.samples
         prop = ordn.proportion_explained
         site = sites.reindex(coords.index).fillna("none")
@@ -125,7 +135,64 @@ def fig_pcoa(ordinations: dict, sites: pd.Series):
         ax.set_xlabel(f"PC1 ({100 * prop.iloc[0]:.1f}%)", fontsize=8)
         ax.set_ylabel(f"PC2 ({100 * prop.iloc[1]:.1f}%)", fontsize=8)
         ax.set_title(name, fontsize=9)
+    for ax in axes[len(ordinations) :]:
+        ax.set_visible(False)
     axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def fig_rarefaction_curves(groups: pd.DataFrame):
+    """Mean alpha diversity per group against depth, one panel per metric."""
+    metrics = list(dict.fromkeys(groups["metric"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4))
+    axes = np.atleast_1d(axes)
+    cmap = plt.get_cmap("tab10")
+    levels = sorted(groups["group"].unique())
+    for ax, metric in zip(axes, metrics, strict=True):
+        sub = groups.loc[groups["metric"] == metric]
+        for k, lev in enumerate(levels):
+            g = sub.loc[sub["group"] == lev].sort_values("depth")
+            sd = g["sd"].fillna(0)
+            ax.plot(g["depth"], g["mean"], color=cmap(k % 10), label=lev, lw=1.2)
+            ax.fill_between(g["depth"], g["mean"] - sd, g["mean"] + sd,
+                            color=cmap(k % 10), alpha=0.15, lw=0)  # fmt: skip
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel("reads per sample", fontsize=8)
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def fig_differential(da: pd.DataFrame, *, alpha: float = 0.05):
+    """Volcano plots (log fold change against -log10 q) per analysis and method;
+    the genera the literature names are labelled."""
+    keys = list(
+        dict.fromkeys(zip(da["analysis"], da["method"], da["term"], strict=True))
+    )
+    keys = [k for k in keys if not str(k[2]).startswith(("age", "np."))] or keys
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 4), squeeze=False)
+    for ax, (analysis, method, term) in zip(axes[0], keys, strict=True):
+        g = da.loc[
+            (da["analysis"] == analysis)
+            & (da["method"] == method)
+            & (da["term"] == term)
+        ]
+        y = -np.log10(g["q"].clip(lower=1e-300).fillna(1.0))
+        sig = g["q"] < alpha
+        lit = g["literature"].astype(bool)
+        ax.scatter(g["log_fc"], y, s=10, color=np.where(sig, "#b2182b", "#999999"))
+        ax.scatter(g.loc[lit, "log_fc"], y[lit], s=28, facecolors="none",
+                   edgecolors="#2166ac", lw=1)  # fmt: skip
+        for _, r in g.loc[lit].iterrows():
+            ax.annotate(r["genus"], (r["log_fc"], -np.log10(max(r["q"], 1e-300))),
+                        fontsize=6, color="#2166ac", xytext=(2, 2),
+                        textcoords="offset points")  # fmt: skip
+        ax.axhline(-np.log10(alpha), color="#666666", lw=0.6, ls="--")
+        ax.axvline(0, color="#666666", lw=0.6)
+        ax.set_xlabel(f"log fold change ({g['unit'].iloc[0]})", fontsize=8)
+        ax.set_ylabel("-log10 q (BH)", fontsize=8)
+        ax.set_title(f"{analysis}: {method}\n{term}", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -186,6 +253,15 @@ def fig_maturity_taxa(abundance: pd.DataFrame, bins: pd.Series):
     return fig
 
 
+def _read_plain(path) -> pd.DataFrame:
+    """A stats table as written (no index column)."""
+    return pd.read_csv(path, sep="\t")
+
+
+def read_curves(path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype={"group": str})
+
+
 def _table_html(df: pd.DataFrame) -> str:
     return df.to_html(classes="data", border=0, na_rep="", float_format="%.4g")
 
@@ -207,8 +283,12 @@ def render_report(
     rarefaction: pd.DataFrame,
     figures: dict[str, str],
     captions: dict[str, str],
+    stats: dict[str, tuple[list[str], pd.DataFrame]] | None = None,
 ) -> str:
-    """Assemble the HTML text from tables and inline SVG figures."""
+    """Assemble the HTML text from tables and inline SVG figures.
+
+    ``stats`` maps a heading to (sentences, table) for the statistics section.
+    """
     excluded = rarefaction.loc[~rarefaction["rarefied"].astype(bool)]
     parts = [
         "<!DOCTYPE html>",
@@ -231,6 +311,7 @@ def render_report(
         parts.append(_table_html(excluded[["reads", "reason"]]))
     for key, heading in (
         ("genus_barplot", "Genus composition"),
+        ("rarefaction_curves", "Rarefaction curves"),
         ("alpha_body_site", "Alpha diversity by body site"),
         ("alpha_group", "Alpha diversity by group"),
         ("pcoa", "Beta diversity (PCoA)"),
@@ -245,6 +326,17 @@ def render_report(
             f'<p class="note">{html.escape(captions[key])}</p>',
             f'<div class="fig">{figures[key]}</div>',
         ]
+    for heading, (sentences, table) in (stats or {}).items():
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if heading == "Differential abundance" and "differential" in figures:
+            parts += [
+                f'<p class="note">{html.escape(captions["differential"])}</p>',
+                f'<div class="fig">{figures["differential"]}</div>',
+            ]
+        parts.append("<ul>")
+        parts += [f"<li>{html.escape(line)}</li>" for line in sentences]
+        parts.append("</ul>")
+        parts.append(_table_html(table))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -266,14 +358,24 @@ def build_report(
     importances: str | os.PathLike | None = None,
     maturity_group: str = "asthma",
     maturity_rank: str = "g",
+    curves: str | os.PathLike | None = None,
+    rarefactions: int = 1,
+    permanova: list[str | os.PathLike] | None = None,
+    differential: str | os.PathLike | None = None,
+    mixed_models: str | os.PathLike | None = None,
+    paired: str | os.PathLike | None = None,
+    paired_samples: str | os.PathLike | None = None,
 ) -> None:
     """Read the workflow's outputs, draw the figures, write SVGs and the HTML.
 
     With ``maturity`` and ``importances`` (outputs of ``gutlung maturity``), the
-    three maturity figures are added, grouped by ``maturity_group``.
+    three maturity figures are added, grouped by ``maturity_group``. ``curves``
+    (per-group rarefaction curves) adds that figure; the stats tables add a
+    section each, with sentences (:mod:`.summaries`) above the table.
     """
     from skbio import OrdinationResults
 
+    from . import summaries
     from .config import read_sample_sheet
 
     track = read_tsv(tracking)
@@ -301,6 +403,35 @@ def build_report(
         ),
         "pcoa": fig_pcoa(ordinations, sites),
     }
+    if curves is not None:
+        figures["rarefaction_curves"] = fig_rarefaction_curves(read_curves(curves))
+    stats: dict[str, tuple[list[str], pd.DataFrame]] = {}
+    if permanova:
+        perm = pd.concat([_read_plain(p) for p in permanova], ignore_index=True)
+        stats["PERMANOVA and dispersion"] = (
+            summaries.permanova_sentences(perm),
+            perm.drop(columns=["formula"]),
+        )
+    if differential is not None:
+        da = _read_plain(differential)
+        if len(da):
+            figures["differential"] = fig_differential(da)
+        top = da.loc[(da["q"] < 0.05) | da["literature"].astype(bool)]
+        stats["Differential abundance"] = (
+            summaries.differential_sentences(da),
+            top[["analysis", "method", "term", "genus", "log_fc", "unit", "ci_low",
+                 "ci_high", "p", "q", "literature"]],
+        )  # fmt: skip
+    if mixed_models is not None:
+        lme = _read_plain(mixed_models)
+        stats["Longitudinal alpha diversity (mixed models)"] = (
+            summaries.mixed_model_sentences(lme),
+            lme.drop(columns=["test", "formula"]),
+        )
+    if paired is not None:
+        pt = _read_plain(paired)
+        per = _read_plain(paired_samples) if paired_samples else pd.DataFrame()
+        stats["Paired gut and lung samples"] = (summaries.paired_sentences(pt), per)
     if maturity is not None:
         from .maturity import collapse, relative_abundance
 
@@ -329,11 +460,21 @@ def build_report(
         "in the ASV table.",
         "genus_barplot": "Relative abundance of the most abundant genera (unrarefied "
         "ASV table), samples ordered by body site.",
-        "alpha_body_site": "Observed features, Shannon (bits) and Faith PD on the "
-        f"rarefied table (smallest kept library: {depth} reads).",
+        "rarefaction_curves": "Mean alpha diversity (± SD between samples) against "
+        f"sequencing depth per body site and {group_column}; each sample's value is "
+        f"the mean of {rarefactions} seeded rarefactions at each depth.",
+        "alpha_body_site": "Observed features, Shannon (bits), Gini-Simpson, Pielou "
+        "evenness, Chao1 and Faith PD per sample: the mean of "
+        f"{rarefactions} seeded rarefactions to {depth} reads.",
         "alpha_group": f"The same metrics by body site and {group_column}.",
-        "pcoa": "PCoA of Bray-Curtis, unweighted and weighted (unnormalised) UniFrac "
-        "distances on the rarefied table, coloured by body site.",
+        "pcoa": "PCoA of each distance, coloured by body site, with the share of "
+        "variation on each axis. Bray-Curtis, Jaccard and UniFrac (weighted: "
+        f"unnormalised) are the mean of {rarefactions} rarefactions; Aitchison (clr "
+        "of counts + pseudocount) and robust Aitchison (rclr, rank-3 completion) "
+        "use the unrarefied counts.",
+        "differential": "Volcano plots: each point a taxon; red at q < 0.05 "
+        "(Benjamini-Hochberg across taxa); the genera the gut-lung literature names "
+        "are circled and labelled.",
         "maturity_age": "Microbiota age (random forest; out-of-fold for reference "
         "samples) against chronological age, by "
         f"{maturity_group}, with the smoothing spline of the reference.",
@@ -343,7 +484,8 @@ def build_report(
         "important features of the maturity model.",
     }
     text = render_report(
-        title=title, tracking=track, rarefaction=rare, figures=svgs, captions=captions
-    )
+        title=title, tracking=track, rarefaction=rare, figures=svgs,
+        captions=captions, stats=stats,
+    )  # fmt: skip
     with atomic_path(output) as tmp:
         tmp.write_text(text)

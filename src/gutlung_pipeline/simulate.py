@@ -236,6 +236,7 @@ def simulate_cohort(
     n_infants: int = 0,
     infant_ages_days: tuple[int, ...] = INFANT_AGES_DAYS,
     maturity_sd: float = 0.3,
+    translocation: float = 0.05,
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
@@ -272,6 +273,9 @@ def simulate_cohort(
         other samples do not change.
     infant_ages_days, maturity_sd
         Sampling ages, and the spread of the planted maturity offsets.
+    translocation
+        Share of each lung sample made of three strains of the same subject's
+        own gut (microaspiration), drawn from a third seed stream.
     random_state
         Seed; the same seed gives byte-identical files.
 
@@ -285,6 +289,8 @@ def simulate_cohort(
     """
     if layout not in ("paired", "single"):
         raise ValueError(f"layout must be 'paired' or 'single', got {layout!r}")
+    if not 0 <= translocation < 0.9:
+        raise ValueError(f"translocation must be within [0, 0.9), got {translocation}")
     if not 0 <= chimera_rate < 1:
         raise ValueError(f"chimera_rate must be within [0, 1), got {chimera_rate}")
     rng = np.random.default_rng(random_state)
@@ -345,17 +351,27 @@ def simulate_cohort(
                         f"run{1 + k % 2}", None))  # fmt: skip
 
     sheet_rows, truth_rows = [], []
+    gut_of: dict[str, pd.DataFrame] = {}
+    trng = np.random.default_rng([random_state, 11])
     for sample_id, subject_id, site, stype, run, subject in samples:
         if site == "gut":
             n_taxa = 18 if subject["asthma"] == "yes" else 28
             community = _community(pools["gut"], n_taxa, rng)
+            gut_of[subject_id] = community
             n_reads, conc = reads_per_sample, rng.uniform(15, 60)
         elif site == "lung":
             community = _community(pools["lung"], 14, rng)
             contam = _community(pools["none"], 2, rng)
             contam["abundance"] *= 0.05
-            community["abundance"] *= 0.95
-            community = pd.concat([community, contam], ignore_index=True)
+            # gut-to-lung translocation: three of the subject's own gut strains
+            # (a second seed stream, so the other draws stay as they were)
+            gut = gut_of[subject_id]
+            own = gut.iloc[np.sort(trng.choice(len(gut), size=3, replace=False))]
+            own = own.assign(abundance=own["abundance"] / own["abundance"].sum())
+            own["abundance"] *= translocation
+            community["abundance"] *= 0.95 - translocation
+            community = pd.concat([community, own, contam], ignore_index=True)
+            community = community.drop_duplicates("ref_id")
             n_reads, conc = reads_per_sample, rng.uniform(0.5, 3)
         else:
             community = _community(pools["none"], 5, rng)

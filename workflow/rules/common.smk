@@ -1,5 +1,6 @@
 # Load and validate the configuration and the sample sheet before any job runs;
 # helpers (get_*/is_*) for the rules. No rules here.
+import json
 import re
 import shlex
 import sys
@@ -12,7 +13,7 @@ from gutlung_pipeline.config import (
     load_samples,
     validate_config,
 )
-from gutlung_pipeline.diversity import BETA_METRICS
+from gutlung_pipeline.report import DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
 
@@ -38,6 +39,7 @@ config.update(_checked)
 
 SAMPLES = list(samples.index)
 PAIRED = is_paired(samples)
+BETA_METRICS = list(config["diversity"]["beta_metrics"])
 
 
 wildcard_constraints:
@@ -93,11 +95,64 @@ def get_final_outputs():
         "results/taxonomy/taxonomy.tsv",
         "results/phylogeny/tree.nwk",
         "results/diversity/alpha.tsv",
+        "results/diversity/rarefaction_curves.tsv",
         *expand("results/diversity/beta/{metric}.tsv", metric=BETA_METRICS),
         *expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
         "results/report/report.html",
         *get_maturity_outputs(),
+        *get_stats_outputs(),
     ]
+
+
+def get_alpha_iterations():
+    """Rarefactions averaged for alpha diversity; 0 = unrarefied counts."""
+    d = config["diversity"]
+    return d["rarefactions"] if d["rarefy_alpha"] else 0
+
+
+def get_curve_max_depth_arg():
+    """--max-depth when configured (default: the median library size)."""
+    depth = config["diversity"]["curve_max_depth"]
+    return "" if depth is None else f"--max-depth {int(depth)}"
+
+
+def get_stats_outputs():
+    """Tables of the configured stats analyses (by name in the report)."""
+    st = config["stats"]
+    out = []
+    if st["permanova"]:
+        out += expand("results/stats/permanova/{metric}.tsv", metric=BETA_METRICS)
+    if st["differential"]:
+        out.append("results/stats/differential_abundance.tsv")
+    if st["longitudinal"]:
+        out.append("results/stats/alpha_mixed_models.tsv")
+    if st["paired"]["enabled"]:
+        out += [
+            "results/stats/paired_gut_lung.tsv",
+            "results/stats/paired_lung_samples.tsv",
+        ]
+    return out
+
+
+def get_report_stats_args():
+    """Report options naming the stats tables that are made."""
+    st = config["stats"]
+    args = []
+    if st["permanova"]:
+        args.append("--permanova")
+        args += [f"results/stats/permanova/{m}.tsv" for m in BETA_METRICS]
+    if st["differential"]:
+        args += ["--differential", "results/stats/differential_abundance.tsv"]
+    if st["longitudinal"]:
+        args += ["--mixed-models", "results/stats/alpha_mixed_models.tsv"]
+    if st["paired"]["enabled"]:
+        args += [
+            "--paired",
+            "results/stats/paired_gut_lung.tsv",
+            "--paired-samples",
+            "results/stats/paired_lung_samples.tsv",
+        ]
+    return " ".join(args)
 
 
 def get_maturity_outputs():
@@ -112,6 +167,8 @@ def get_report_figures():
     figures = list(REPORT_FIGURES)
     if config["maturity"]["enabled"]:
         figures += list(MATURITY_FIGURES)
+    if config["stats"]["differential"]:
+        figures += list(DIFFERENTIAL_FIGURES)
     return figures
 
 

@@ -18,26 +18,58 @@ rule rarefy_table:
 
 rule alpha_diversity:
     input:
-        table="results/diversity/rarefied_table.biom",
+        table="results/asv/asv_table.biom",
         tree="results/phylogeny/tree.nwk",
     output:
-        report(
+        mean=report(
             "results/diversity/alpha.tsv",
             caption="../report/alpha.rst",
             category="Diversity",
         ),
+        sd="results/diversity/alpha_sd.tsv",
     log:
         "logs/alpha_diversity.log",
     conda:
         "../envs/gutlung.yaml"
+    params:
+        depth=config["diversity"]["rarefaction_depth"],
+        iterations=get_alpha_iterations(),
+        metrics=",".join(config["diversity"]["alpha_metrics"]),
+        seed=config["seed"],
     shell:
         "gutlung alpha-diversity --table {input.table:q} --tree {input.tree:q}"
-        " --output {output:q} > {log:q} 2>&1"
+        " --depth {params.depth} --iterations {params.iterations}"
+        " --metrics {params.metrics} --seed {params.seed}"
+        " --output {output.mean:q} --sd-output {output.sd:q} > {log:q} 2>&1"
+
+
+rule rarefaction_curves:
+    input:
+        table="results/asv/asv_table.biom",
+        tree="results/phylogeny/tree.nwk",
+        samples=config["samples"],
+    output:
+        samples="results/diversity/rarefaction_curves.tsv",
+        groups="results/diversity/rarefaction_curves_by_group.tsv",
+    log:
+        "logs/rarefaction_curves.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        d=config["diversity"],
+        max_depth=get_curve_max_depth_arg(),
+        seed=config["seed"],
+    shell:
+        "gutlung rarefaction-curves --table {input.table:q} --tree {input.tree:q}"
+        " --samples {input.samples:q} --group-column {params.d[group_column]:q}"
+        " {params.max_depth} --steps {params.d[curve_steps]}"
+        " --iterations {params.d[rarefactions]} --seed {params.seed}"
+        " --output {output.samples:q} --groups-output {output.groups:q} > {log:q} 2>&1"
 
 
 rule beta_diversity:
     input:
-        table="results/diversity/rarefied_table.biom",
+        table="results/asv/asv_table.biom",
         tree="results/phylogeny/tree.nwk",
     output:
         "results/diversity/beta/{metric}.tsv",
@@ -45,9 +77,14 @@ rule beta_diversity:
         "logs/beta_diversity/{metric}.log",
     conda:
         "../envs/gutlung.yaml"
+    params:
+        d=config["diversity"],
+        seed=config["seed"],
     shell:
         "gutlung beta-diversity --table {input.table:q} --tree {input.tree:q}"
-        " --metric {wildcards.metric} --output {output:q} > {log:q} 2>&1"
+        " --metric {wildcards.metric} --depth {params.d[rarefaction_depth]}"
+        " --iterations {params.d[rarefactions]} --seed {params.seed}"
+        " --pseudocount {params.d[pseudocount]} --output {output:q} > {log:q} 2>&1"
 
 
 rule run_pcoa:

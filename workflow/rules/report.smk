@@ -6,8 +6,10 @@ rule make_report:
         samples=config["samples"],
         alpha="results/diversity/alpha.tsv",
         rarefaction="results/diversity/rarefaction_summary.tsv",
+        curves="results/diversity/rarefaction_curves_by_group.tsv",
         pcoa=expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
         maturity=get_maturity_outputs(),
+        stats=get_stats_outputs(),
     output:
         html=report(
             "results/report/report.html",
@@ -27,10 +29,13 @@ rule make_report:
         group=config["diversity"]["group_column"],
         title=config["report"]["title"],
         maturity=get_report_maturity_args(),
+        stats=get_report_stats_args(),
+        rarefactions=get_alpha_iterations(),
     shell:
         "gutlung report --tracking {input.tracking:q} --table {input.table:q}"
         " --taxonomy {input.taxonomy:q} --samples {input.samples:q}"
         " --alpha {input.alpha:q} --rarefaction {input.rarefaction:q}"
         " --pcoa {input.pcoa:q} --group-column {params.group:q}"
         " --title {params.title:q} --output {output.html:q} {params.maturity}"
+        " --curves {input.curves:q} --rarefactions {params.rarefactions} {params.stats}"
         " --figures-dir results/report/figures > {log:q} 2>&1"

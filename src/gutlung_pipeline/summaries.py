@@ -1,0 +1,98 @@
+"""Sentences a reviewer can quote, from the stats tables (test, n, statistic, p).
+
+Each function takes one table written by ``gutlung permanova``,
+``differential``, ``alpha-lme`` or ``paired`` and returns plain-text
+sentences; the report escapes and shows them above the tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def fmt_p(p: float, permutations: int | None = None) -> str:
+    """``p = 0.012``; the smallest permutation p is shown as ``p = 0.001``."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p not computed"
+    if p < 0.001 and not permutations:
+        return "p < 0.001"
+    return f"p = {p:.3g}"
+
+
+def permanova_sentences(df: pd.DataFrame) -> list[str]:
+    out = []
+    for _, r in df.iterrows():
+        perm = int(r["permutations"])
+        where = "" if r["permutation"] == "free" else f", {r['permutation']}"
+        if str(r["test"]).startswith("PERMANOVA"):
+            stat = (
+                f"R² = {r['r2']:.3f}, pseudo-F({int(r['df'])}, "
+                f"{int(r['df_residual'])}) = {r['statistic']:.2f}"
+            )
+        else:
+            stat = f"F({int(r['df'])}, {int(r['df_residual'])}) = {r['statistic']:.2f}"
+        dropped = (
+            f"; {int(r['n_dropped'])} below the rarefaction depth left out"
+            if r.get("n_dropped", 0)
+            else ""
+        )
+        out.append(
+            f"{r['analysis']}, {r['metric']}: {r['test']} of {r['term']}: {stat}, "
+            f"{fmt_p(r['p'], perm)} ({perm} permutations{where}; "
+            f"n = {int(r['n'])}{dropped})."
+        )
+    return out
+
+
+def differential_sentences(df: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
+    out = []
+    for (analysis, method, term), g in df.groupby(
+        ["analysis", "method", "term"], sort=False
+    ):
+        hits = g.loc[g["q"] < alpha].sort_values("q")
+        first = g.iloc[0]
+        n = f"n = {int(first['n_treatment'])} vs {int(first['n_reference'])}"
+        head = (
+            f"{analysis}: {method}, {term} ({first['comparison']}; {n}; "
+            f"{len(g)} taxa; {first['adjustment']}): "
+        )
+        if hits.empty:
+            out.append(head + f"no taxon at q < {alpha}.")
+            continue
+        listed = ", ".join(
+            f"{r['genus']} (log fold change {r['log_fc']:+.2f} {r['unit']}, "
+            f"q = {r['q']:.2g})"
+            for _, r in hits.head(8).iterrows()
+        )
+        more = f" and {len(hits) - 8} more" if len(hits) > 8 else ""
+        out.append(head + f"{len(hits)} taxa at q < {alpha}: {listed}{more}.")
+    return out
+
+
+def mixed_model_sentences(df: pd.DataFrame) -> list[str]:
+    out = []
+    for _, r in df.loc[df["term"] != "Intercept"].iterrows():
+        conv = "" if bool(r["converged"]) else " (did not converge: read with care)"
+        out.append(
+            f"{r['analysis']}: {r['formula']}: {r['term']} estimate "
+            f"{r['estimate']:.3g} (95% CI {r['ci_low']:.3g} to {r['ci_high']:.3g}), "
+            f"z = {r['statistic']:.2f}, {fmt_p(r['p'])}; n = {int(r['n'])} samples "
+            f"of {int(r['n_subjects'])} subjects{conv}."
+        )
+    return out
+
+
+def paired_sentences(df: pd.DataFrame) -> list[str]:
+    out = []
+    for _, r in df.iterrows():
+        extra = ""
+        if str(r["test"]).startswith("shared"):
+            extra = f" (own {r['own']:.3f} vs other {r['other']:.3f})"
+        out.append(
+            f"{r['test']}: {r['statistic_name']} = {r['statistic']:.3f}{extra}, "
+            f"{fmt_p(r['p'], int(r['permutations']))} ({int(r['permutations'])} "
+            f"permutations; n = {int(r['n'])} subjects; {r['method']})."
+        )
+    return out

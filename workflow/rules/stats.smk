@@ -1,0 +1,85 @@
+rule permanova:
+    input:
+        distance="results/diversity/beta/{metric}.tsv",
+        samples=config["samples"],
+    output:
+        "results/stats/permanova/{metric}.tsv",
+    log:
+        "logs/permanova/{metric}.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        analyses=json.dumps(config["stats"]["permanova"]),
+        permutations=config["stats"]["permutations"],
+        seed=config["seed"],
+    shell:
+        "gutlung permanova --distance {input.distance:q} --metadata {input.samples:q}"
+        " --analyses {params.analyses:q} --metric {wildcards.metric}"
+        " --permutations {params.permutations} --seed {params.seed}"
+        " --output {output:q} > {log:q} 2>&1"
+
+
+rule differential_abundance:
+    input:
+        table="results/asv/asv_table.biom",
+        taxonomy="results/taxonomy/taxonomy.tsv",
+        samples=config["samples"],
+    output:
+        report(
+            "results/stats/differential_abundance.tsv",
+            caption="../report/differential.rst",
+            category="Statistics",
+        ),
+    log:
+        "logs/differential_abundance.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        analyses=json.dumps(config["stats"]["differential"]),
+        seed=config["seed"],
+    shell:
+        "gutlung differential --table {input.table:q} --taxonomy {input.taxonomy:q}"
+        " --metadata {input.samples:q} --analyses {params.analyses:q}"
+        " --seed {params.seed} --output {output:q} > {log:q} 2>&1"
+
+
+rule alpha_mixed_models:
+    input:
+        alpha="results/diversity/alpha.tsv",
+        samples=config["samples"],
+    output:
+        "results/stats/alpha_mixed_models.tsv",
+    log:
+        "logs/alpha_mixed_models.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        analyses=json.dumps(config["stats"]["longitudinal"]),
+    shell:
+        "gutlung alpha-lme --alpha {input.alpha:q} --metadata {input.samples:q}"
+        " --analyses {params.analyses:q} --output {output:q} > {log:q} 2>&1"
+
+
+rule paired_gut_lung:
+    input:
+        table="results/asv/asv_table.biom",
+        distance=f"results/diversity/beta/{config['stats']['paired']['metric']}.tsv",
+        samples=config["samples"],
+    output:
+        tests="results/stats/paired_gut_lung.tsv",
+        per_sample="results/stats/paired_lung_samples.tsv",
+    log:
+        "logs/paired_gut_lung.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        p=config["stats"]["paired"],
+        permutations=config["stats"]["permutations"],
+        seed=config["seed"],
+    shell:
+        "gutlung paired --table {input.table:q} --distance {input.distance:q}"
+        " --metadata {input.samples:q} --subject-column {params.p[subject_column]:q}"
+        " --site-column {params.p[site_column]:q} --gut {params.p[gut]:q}"
+        " --lung {params.p[lung]:q} --metric {params.p[metric]}"
+        " --permutations {params.permutations} --seed {params.seed}"
+        " --output {output.tests:q} --per-sample {output.per_sample:q} > {log:q} 2>&1"
