@@ -131,7 +131,7 @@ def build_design(formula: str, metadata: pd.DataFrame) -> Design:
 
     data = metadata.copy()
     for col in formula_columns(formula):
-        if col in data and data[col].dtype == object:
+        if col in data and not pd.api.types.is_numeric_dtype(data[col]):
             numeric = pd.to_numeric(data[col], errors="coerce")
             if numeric.notna().all():
                 data[col] = numeric

@@ -170,7 +170,7 @@ def fig_differential(da: pd.DataFrame, *, alpha: float = 0.05):
     keys = list(
         dict.fromkeys(zip(da["analysis"], da["method"], da["term"], strict=True))
     )
-    keys = [k for k in keys if not str(k[2]).startswith(("age", "np."))] or keys
+    keys = [k for k in keys if "[T." in str(k[2])] or keys
     fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 4), squeeze=False)
     for ax, (analysis, method, term) in zip(axes[0], keys, strict=True):
         g = da.loc[

@@ -82,9 +82,11 @@ def select_samples(metadata: pd.DataFrame, where: dict | None) -> pd.DataFrame:
 
 
 def _numeric_or_text(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """Columns that are all numbers become numeric; empty text is missing."""
     out = df.copy()
     for c in columns:
-        if c in out and out[c].dtype == object:
+        if c in out and not pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = out[c].replace("", np.nan)
             num = pd.to_numeric(out[c], errors="coerce")
             if num.notna().all():
                 out[c] = num
@@ -123,7 +125,7 @@ def design_problems(
                 f"{name}: column {col!r} is empty for {len(missing)} samples "
                 f"(first: {missing[0]}); fill it or exclude them with where:"
             )
-        elif data[col].dtype == object:
+        elif not pd.api.types.is_numeric_dtype(data[col]):
             counts = data[col].value_counts()
             if len(counts) < 2:
                 problems.append(
@@ -416,9 +418,11 @@ def alpha_mixed_model(
             fit = smf.mixedlm(
                 f"_y ~ {analysis['formula']}", df, groups=df[subject]
             ).fit(reml=True)
-        converged = bool(fit.converged) and not any(
-            "converge" in str(w.message).lower() for w in caught
-        )
+        # statsmodels retries with another optimiser after a failure; what
+        # counts is the final fit. A variance on the boundary (near 0) is noted.
+        converged = bool(fit.converged)
+        boundary = any("boundary" in str(w.message) for w in caught)
+        note = "subject variance on the boundary (near 0)" if boundary else ""
         ci = fit.conf_int()
         for term in fit.fe_params.index:
             rows.append(
@@ -439,6 +443,7 @@ def alpha_mixed_model(
                     "var_subject": float(fit.cov_re.iloc[0, 0]),
                     "var_residual": float(fit.scale),
                     "converged": converged,
+                    "note": note,
                     "formula": f"{metric} ~ {analysis['formula']} + (1 | {subject})",
                 }
             )

@@ -47,7 +47,10 @@ def permanova_sentences(df: pd.DataFrame) -> list[str]:
 
 
 def differential_sentences(df: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
+    """One sentence per analysis and method, for the compared group only
+    (covariates' coefficients stay in the table)."""
     out = []
+    df = df.loc[df["term"].astype(str).str.contains(r"\[T\.", regex=True)]
     for (analysis, method, term), g in df.groupby(
         ["analysis", "method", "term"], sort=False
     ):
@@ -75,6 +78,9 @@ def mixed_model_sentences(df: pd.DataFrame) -> list[str]:
     out = []
     for _, r in df.loc[df["term"] != "Intercept"].iterrows():
         conv = "" if bool(r["converged"]) else " (did not converge: read with care)"
+        note = r.get("note")
+        if isinstance(note, str) and note:
+            conv += f" ({note})"
         out.append(
             f"{r['analysis']}: {r['formula']}: {r['term']} estimate "
             f"{r['estimate']:.3g} (95% CI {r['ci_low']:.3g} to {r['ci_high']:.3g}), "
