@@ -64,9 +64,12 @@ def select_samples(metadata: pd.DataFrame, where: dict | None) -> pd.DataFrame:
     """
     keep = pd.Series(True, index=metadata.index)
     for column, cond in (where or {}).items():
-        if column not in metadata.columns:
+        if column == "sample_id" and column not in metadata.columns:
+            values = metadata.index.to_series()
+        elif column not in metadata.columns:
             raise ValueError(f"where: no column {column!r} in the metadata")
-        values = metadata[column]
+        else:
+            values = metadata[column]
         if isinstance(cond, dict):
             num = pd.to_numeric(values, errors="coerce")
             ok = num.notna()

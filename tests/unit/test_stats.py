@@ -163,7 +163,7 @@ def _planted_counts(seed=0, n_per=12, n_taxa=60, effect=3.0):
     base[:3] = np.median(base)
     cols, groups = [], []
     for g in ("a", "b"):
-        for k in range(n_per):
+        for _ in range(n_per):
             p = base * rng.gamma(20, 1 / 20, size=n_taxa)
             if g == "b":
                 p[:3] *= effect

@@ -47,15 +47,30 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def make_workdir(path: Path, sheet: pd.DataFrame, **overrides) -> Path:
-    """A working directory with config/config.yaml pointing at ``sheet``."""
+NO_STATS = {
+    "permanova": [],
+    "differential": [],
+    "longitudinal": [],
+    "paired": {"enabled": False},
+}
+
+
+def make_workdir(
+    path: Path, sheet: pd.DataFrame, *, stats: bool = False, **overrides
+) -> Path:
+    """A working directory with config/config.yaml pointing at ``sheet``.
+
+    Maturity and the shipped stats analyses need the demo's infants and
+    adults: they are on only where a test asks for them.
+    """
     (path / "config").mkdir(parents=True, exist_ok=True)
     sheet.to_csv(path / "config" / "samples.tsv", sep="\t", index=False)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["samples"] = "config/samples.tsv"
     config["taxonomy"]["reference"] = str(REFERENCE)
-    # maturity needs infant series: on only where a test asks for it
     config["maturity"]["enabled"] = False
+    if not stats:
+        config["stats"].update(NO_STATS)
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         config[section][name] = value
@@ -86,7 +101,7 @@ def demo_cohort(tmp_path_factory):
 def demo_run(tmp_path_factory, demo_cohort):
     sheet, truth = demo_cohort
     work = make_workdir(
-        tmp_path_factory.mktemp("run1"), sheet, **{"maturity.enabled": True}
+        tmp_path_factory.mktemp("run1"), sheet, stats=True, **{"maturity.enabled": True}
     )
     proc = snakemake(work)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -174,26 +189,34 @@ def test_taxonomy_layout_and_genus_agreement(demo_run):
 
 
 def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
+    """alpha.tsv is the mean of 10 seeded rarefactions: redo them with
+    scikit-bio alone (same Generator, iteration then sample order)."""
+    import numpy as np
     from skbio import TreeNode
     from skbio.diversity import alpha_diversity
+    from skbio.stats import subsample_counts
 
     work, sheet, _ = demo_run
     alpha = pd.read_csv(work / "results/diversity/alpha.tsv", sep="\t", index_col=0)
-    rare = read_table(work / "results/diversity/rarefied_table.biom")
+    table = read_table(work / "results/asv/asv_table.biom")
+    kept = table.loc[:, table.sum() >= 1000]
     tree = TreeNode.read(str(work / "results/phylogeny/tree.nwk"))
-    counts, ids, taxa = rare.T.to_numpy(), list(rare.columns), list(rare.index)
-    pd.testing.assert_series_equal(
-        alpha["faith_pd"],
-        alpha_diversity("faith_pd", counts, ids=ids, taxa=taxa, tree=tree),
-        check_names=False,
-        rtol=1e-12,
-    )
-    pd.testing.assert_series_equal(
-        alpha["shannon"],
-        alpha_diversity("shannon", counts, ids=ids, base=2),
-        check_names=False,
-        rtol=1e-9,
-    )
+    rng = np.random.default_rng(42)
+    faith, shannon = [], []
+    for _ in range(10):
+        draw = np.stack(
+            [subsample_counts(kept[c].to_numpy(), 1000, seed=rng) for c in kept.columns]
+        )
+        ids, taxa = list(kept.columns), list(kept.index)
+        faith.append(alpha_diversity("faith_pd", draw, ids=ids, taxa=taxa, tree=tree))
+        shannon.append(alpha_diversity("shannon", draw, ids=ids, base=2))
+    # alpha.tsv keeps 10 significant digits
+    np.testing.assert_allclose(alpha["faith_pd"], sum(faith) / 10, rtol=1e-9)
+    np.testing.assert_allclose(alpha["shannon"], sum(shannon) / 10, rtol=1e-9)
+    assert list(alpha.columns) == [
+        "observed_features", "shannon", "simpson", "pielou_e", "chao1", "faith_pd",
+    ]  # fmt: skip
+    rare = read_table(work / "results/diversity/rarefied_table.biom")
     assert (rare.sum() == 1000).all()
     summary = pd.read_csv(
         work / "results/diversity/rarefaction_summary.tsv", sep="\t", index_col=0
@@ -210,23 +233,114 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
 def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     work, _, _ = demo_run
     html = (work / "results/report/report.html").read_text()
-    from gutlung_pipeline.report import FIGURES, MATURITY_FIGURES
+    from gutlung_pipeline.report import DIFFERENTIAL_FIGURES, FIGURES, MATURITY_FIGURES
 
-    assert html.count("<svg") == len(FIGURES) + len(MATURITY_FIGURES) == 8
+    n_figures = len(FIGURES) + len(MATURITY_FIGURES) + len(DIFFERENTIAL_FIGURES)
+    assert html.count("<svg") == n_figures == 10
     # nothing is fetched: no external src/href/url() (xmlns URIs are names only)
     for ref in ('src="http', 'href="http', "url(http", "<link", "<script"):
         assert ref not in html, ref
     assert "Microbiota-for-age Z-scores by group" in html
-    for fig in (*FIGURES, *MATURITY_FIGURES):
+    for fig in (*FIGURES, *MATURITY_FIGURES, *DIFFERENTIAL_FIGURES):
         assert (work / f"results/report/figures/{fig}.svg").stat().st_size > 1000
     proc = snakemake(work, "--report", str(work / "snakemake_report.zip"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (work / "snakemake_report.zip").stat().st_size > 10000
 
 
+def test_stats_tables_and_planted_effects(demo_run):
+    """Every configured analysis on every metric; the simulator's planted
+    effects are found; the report quotes test, n, statistic and p."""
+    work, sheet, _ = demo_run
+    metrics = yaml.safe_load((REPO / "config/config.yaml").read_text())["diversity"][
+        "beta_metrics"
+    ]
+    for metric in metrics:
+        perm = pd.read_csv(work / f"results/stats/permanova/{metric}.tsv", sep="\t")
+        assert set(perm["analysis"]) == {"gut_vs_lung", "adult_gut", "infant_gut"}
+        assert (perm["permutations"] == 999).all()
+        pcoa = (work / f"results/diversity/pcoa/{metric}.txt").read_text()
+        assert "Proportion explained" in pcoa
+    perm = pd.read_csv(
+        work / "results/stats/permanova/unweighted_unifrac.tsv", sep="\t"
+    )
+    site = perm.loc[perm["test"].str.startswith("PERMANOVA")].set_index(
+        ["analysis", "term"]
+    )
+    # gut and lung communities differ (planted), within subjects
+    assert site.loc[("gut_vs_lung", "body_site"), "p"] < 0.01
+    assert site.loc[("gut_vs_lung", "body_site"), "permutation"] == "within subject_id"
+    # infant communities change with age (planted succession)
+    assert site.loc[("infant_gut", "age_days"), "p"] < 0.01
+    assert site.loc[("infant_gut", "age_days"), "permutation"] == (
+        "whole subject_id permuted"
+    )
+    paired = pd.read_csv(work / "results/stats/paired_gut_lung.tsv", sep="\t")
+    shared = paired.iloc[0]
+    assert shared["own"] > shared["other"] and shared["p"] < 0.01  # planted, 3 strains
+    per = pd.read_csv(work / "results/stats/paired_lung_samples.tsv", sep="\t")
+    assert len(per) == 12 and (per["read_share_own_gut"] > 0.02).mean() >= 0.9
+    lme = pd.read_csv(work / "results/stats/alpha_mixed_models.tsv", sep="\t")
+    age = lme.loc[lme["term"] == "np.log(age_days)"].set_index("metric")
+    assert (age["estimate"] > 0).all() and (age["p"] < 0.001).all()  # richness rises
+    da = pd.read_csv(work / "results/stats/differential_abundance.tsv", sep="\t")
+    assert set(da["method"]) == {"ANCOM-BC", "dirmult_ttest"}
+    assert set(da["adjustment"]) == {"Benjamini-Hochberg across taxa, per term"}
+    curves = pd.read_csv(work / "results/diversity/rarefaction_curves.tsv", sep="\t")
+    assert set(curves["metric"]) == {"observed_features", "shannon", "faith_pd"}
+    html = (work / "results/report/report.html").read_text()
+    for heading in (
+        "PERMANOVA and dispersion",
+        "Differential abundance",
+        "Longitudinal alpha diversity (mixed models)",
+        "Paired gut and lung samples",
+        "Rarefaction curves",
+    ):
+        assert f"<h2>{heading}</h2>" in html
+    assert (
+        "gut_vs_lung, unweighted_unifrac: PERMANOVA (adonis2, by=terms) of body_site: R"
+        in html
+    )
+
+
+def test_stats_design_errors_stop_before_any_job(tmp_path, demo_cohort):
+    sheet, _ = demo_cohort
+    bad = [
+        {"name": "typo", "formula": "asthmaa"},
+        {
+            "name": "lonely",
+            "formula": "body_site",
+            "where": {"sample_id": ["P01_gut", "P01_lung", "P02_gut"]},
+        },
+        {
+            "name": "strata1",
+            "formula": "body_site",
+            "strata": "run",
+            "where": {
+                "sample_id": ["P01_gut", "P01_lung", "P02_gut", "P03_gut", "P03_lung"]
+            },
+        },
+    ]
+    work = make_workdir(tmp_path / "w", sheet, **{"stats.permanova": bad})
+    proc = snakemake(work)
+    assert_stopped_before_any_job(
+        work, proc, "typo: column 'asthmaa' is not in the sample sheet"
+    )
+    assert (
+        "lonely: column 'body_site': group 'lung' has a single sample (P01_lung)"
+        in proc.stderr
+    )
+    assert (
+        "strata1: strata 'run': stratum 'run1' has a single sample (P02_gut)"
+        in proc.stderr
+    )
+
+
 def test_two_runs_give_identical_tables(demo_run, tmp_path):
     work, sheet, _ = demo_run
-    second = make_workdir(tmp_path / "run2", sheet, **{"maturity.enabled": True})
+    second = make_workdir(
+        tmp_path / "run2", sheet, stats=True, **{"maturity.enabled": True}
+    )
     proc = snakemake(second)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rel in (
@@ -236,6 +350,14 @@ def test_two_runs_give_identical_tables(demo_run, tmp_path):
         "results/diversity/alpha.tsv",
         "results/asv/asv_table.biom",
         "results/phylogeny/tree.nwk",
+        "results/diversity/alpha_sd.tsv",
+        "results/diversity/rarefaction_curves.tsv",
+        "results/diversity/beta/unweighted_unifrac.tsv",
+        "results/diversity/beta/robust_aitchison.tsv",
+        "results/stats/permanova/braycurtis.tsv",
+        "results/stats/differential_abundance.tsv",
+        "results/stats/alpha_mixed_models.tsv",
+        "results/stats/paired_gut_lung.tsv",
     ):
         assert (work / rel).read_bytes() == (second / rel).read_bytes(), rel
 
