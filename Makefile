@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_ARGS := --n-subjects 12 --n-controls 2 --n-infants 12 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
-.PHONY: demo test install system-tools r-tools demo-data lint unit workflow-tests clean
+.PHONY: demo test install system-tools r-tools peer-python demo-data lint unit workflow-tests clean
 
 install: $(VENV)/.installed system-tools
 
@@ -45,6 +45,13 @@ r-tools:
 	    r-base-core r-cran-vegan r-cran-nlme >/dev/null; \
 	fi
 
+# gemelli's OptSpace, the peer of our robust Aitchison distance in the tests.
+# --no-deps: its other dependencies (iow, tax2tree) do not build here and the
+# tests import only gemelli.optspace (numpy and scipy).
+peer-python: $(VENV)/.installed
+	@$(PY) -c "import gemelli.optspace" 2>/dev/null || \
+	  $(PY) -m pip install --quiet --no-deps gemelli==0.0.13
+
 $(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz \
   src/gutlung_pipeline/simulate.py Makefile
 	$(BIN)/gutlung simulate --reference resources/reference/gg_13_8_v4.sintax.fasta.gz \
@@ -64,7 +71,7 @@ lint: install
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/snakemake --lint --cores 1
 
-test: install r-tools demo-data lint
+test: install r-tools peer-python demo-data lint
 	$(BIN)/pytest -ra
 
 clean:

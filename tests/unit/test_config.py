@@ -219,3 +219,45 @@ def test_empty_required_cell(tmp_path):
     assert problems(sheet) == [
         "s.tsv: row 2 (sample S1): column subject_id: empty; fill it in"
     ]
+
+
+def test_stats_analyses_are_checked_against_the_sheet():
+    from gutlung_pipeline.config import check_workflow_inputs
+
+    cfg = load_config(CONFIG)
+    sheet = load_samples(REPO / cfg["samples"], check_files=False)
+    check_workflow_inputs(cfg, sheet, source="c.yaml")  # the shipped design runs
+    cfg["diversity"]["alpha_metrics"] = ["shannon"]
+    cfg["diversity"]["beta_metrics"] = ["jaccard"]
+    cfg["stats"]["differential"][0]["treatment"] = "maybe"
+    cfg["stats"]["permanova"][0]["where"] = {"colour": ["red"]}
+    cfg["stats"]["paired"]["gut"] = "stool"
+    with pytest.raises(ConfigError) as err:
+        check_workflow_inputs(cfg, sheet, source="c.yaml")
+    assert err.value.problems == [
+        "c.yaml: key stats.permanova[0] (gut_vs_lung): where: no column 'colour' in "
+        "the metadata; name a column of config/samples.tsv",
+        "config/samples.tsv: adult_gut_asthma: asthma='maybe' has 0 samples after "
+        "where:, at least 2 are needed (config key stats.differential[0] "
+        "(adult_gut_asthma))",
+        "c.yaml: key stats.longitudinal[0] (infant_alpha).metrics: observed_features "
+        "is not in diversity.alpha_metrics; add it there or drop it here",
+        "c.yaml: key stats.longitudinal[0] (infant_alpha).metrics: faith_pd is not in "
+        "diversity.alpha_metrics; add it there or drop it here",
+        "config/samples.tsv: stats.paired: 0 subjects have both a 'stool' and a "
+        "'lung' sample, at least 4 are needed; set stats.paired.enabled: false",
+        "c.yaml: key stats.paired.metric: braycurtis is not in diversity.beta_metrics; "
+        "add it there",
+    ]
+
+
+def test_analysis_items_get_their_defaults():
+    cfg = base_config()
+    cfg["stats"]["permanova"] = [{"name": "x", "formula": "asthma"}]
+    filled = validate_config(cfg)
+    assert filled["stats"]["permanova"][0]["by"] == "terms"
+    assert filled["stats"]["permanova"][0]["dispersion"] == []
+    cfg["stats"]["permanova"] = [{"name": "bad name", "formula": "asthma", "by": "x"}]
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, source="c.yaml")
+    assert len(err.value.problems) == 2
