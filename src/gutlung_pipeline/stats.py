@@ -384,7 +384,11 @@ def differential_abundance(
     for _, idx in out.groupby(["method", "term"]).groups.items():
         out.loc[idx, "q"] = bh(out.loc[idx, "p"])
     out["adjustment"] = ADJUSTMENT
-    out["genus"] = out["taxon"].map(short_name)
+    if analysis.get("rank", "g") == "asv" and taxonomy is not None:
+        # ASV IDs say nothing: name each by its own lineage's deepest rank
+        out["genus"] = out["taxon"].map(taxonomy).fillna("").map(short_name)
+    else:
+        out["genus"] = out["taxon"].map(short_name)
     out["literature"] = out["genus"].isin(LITERATURE_GENERA)
     out.insert(0, "analysis", name)
     out["n_reference"] = n_ref

@@ -356,3 +356,22 @@ def test_summaries_of_differential_and_models():
     )
     assert summaries.fmt_p(0.0004) == "p < 0.001"
     assert summaries.fmt_p(0.001, 999) == "p = 0.001"
+
+
+def test_asv_level_is_named_by_its_lineage():
+    table, md = _planted_counts()
+    tax = pd.Series(
+        [
+            f"d__Bacteria; p__X; g__{'Rothia' if i < 3 else 'Blautia'}"
+            for i in range(60)
+        ],
+        index=table.index,
+    )
+    out = differential_abundance(
+        table, md,
+        {"name": "t", "group": "grp", "reference": "a", "treatment": "b", "rank": "asv"},
+        taxonomy=tax, seed=1,
+    )  # fmt: skip
+    named = out.drop_duplicates("taxon").set_index("taxon")["genus"]
+    assert named["t0"] == "Rothia" and named["t10"] == "Blautia"
+    assert out.loc[out["taxon"] == "t0", "literature"].all()
