@@ -23,6 +23,22 @@ needs_tools = pytest.mark.skipif(
 )
 
 
+def needs_r(*packages: str):
+    """Skip unless Rscript can load ``packages`` (`make test` installs them)."""
+    import subprocess
+
+    loads = "; ".join(f"library({p})" for p in packages)
+    ok = (
+        shutil.which("Rscript") is not None
+        and subprocess.run(["Rscript", "-e", loads], capture_output=True).returncode
+        == 0
+    )
+    return pytest.mark.skipif(
+        not ok,
+        reason=f"Rscript with {', '.join(packages)} is installed by `make test` (apt)",
+    )
+
+
 @pytest.fixture(scope="session")
 def reference():
     from gutlung_pipeline.simulate import load_reference

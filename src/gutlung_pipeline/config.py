@@ -373,18 +373,17 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
     sheet = config["samples"]
     problems: list[str] = []
 
-    def where_of(key: str, analysis: dict):
-        try:
-            return select_samples(samples, analysis.get("where")), None
-        except ValueError as err:
-            return None, f"{source}: key {key}: {err}; name a column of {sheet}"
+    def analyses(section: str):
+        """(config key, analysis, its samples) for each analysis whose where:
+        can be applied; a where: naming a missing column is a problem."""
+        for i, a in enumerate(st.get(section, [])):
+            key = f"stats.{section}[{i}] ({a['name']})"
+            try:
+                yield key, a, select_samples(samples, a.get("where"))
+            except ValueError as err:
+                problems.append(f"{source}: key {key}: {err}; name a column of {sheet}")
 
-    for i, a in enumerate(st.get("permanova", [])):
-        key = f"stats.permanova[{i}] ({a['name']})"
-        md, err = where_of(key, a)
-        if err:
-            problems.append(err)
-            continue
+    for key, a, md in analyses("permanova"):
         problems += [
             f"{sheet}: {p} (config key {key})"
             for p in design_problems(
@@ -400,12 +399,7 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
                 problems.append(
                     f"{source}: key {key}.dispersion: {sheet} has no column {col!r}"
                 )
-    for i, a in enumerate(st.get("differential", [])):
-        key = f"stats.differential[{i}] ({a['name']})"
-        md, err = where_of(key, a)
-        if err:
-            problems.append(err)
-            continue
+    for key, a, md in analyses("differential"):
         missing = [c for c in [a["group"], *a.get("covariates", [])] if c not in md]
         if missing:
             problems += [
@@ -420,12 +414,7 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
                     f"after where:, at least 2 are needed (config key {key})"
                 )
     alpha_metrics = config["diversity"].get("alpha_metrics", [])
-    for i, a in enumerate(st.get("longitudinal", [])):
-        key = f"stats.longitudinal[{i}] ({a['name']})"
-        md, err = where_of(key, a)
-        if err:
-            problems.append(err)
-            continue
+    for key, a, md in analyses("longitudinal"):
         problems += [
             f"{sheet}: {p} (config key {key})"
             for p in design_problems(

@@ -1,12 +1,11 @@
 """adonis2 and betadisper: vegan's stored dune results, vegan run live, hand checks."""
 
-import shutil
 import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, needs_r
 from skbio import DistanceMatrix
 from skbio.diversity import beta_diversity
 from skbio.stats.distance import permanova
@@ -24,14 +23,7 @@ needs_vegan_ref = pytest.mark.skipif(
     not (VEGAN / "dune_bray.tsv").exists(),
     reason="../shared/reference/vegan (vegan's dune results) is not beside the repo",
 )
-needs_r = pytest.mark.skipif(
-    shutil.which("Rscript") is None
-    or subprocess.run(
-        ["Rscript", "-e", "library(vegan)"], capture_output=True
-    ).returncode
-    != 0,
-    reason="Rscript with vegan is installed by `make test` (apt r-cran-vegan)",
-)
+needs_vegan = needs_r("vegan")
 PEER = REPO / "tests" / "data" / "vegan_peer"
 COLS = ["Df", "SumOfSqs", "R2", "F"]
 
@@ -121,7 +113,7 @@ def test_betadisper_permutation_p_tracks_parametric(dune):
     assert 0.015 < ours.permutation_p < 0.05
 
 
-@needs_r
+@needs_vegan
 def test_vegan_live_peer(tmp_path):
     """Run vegan through Rscript on the shipped table and compare."""
     perms = 9999

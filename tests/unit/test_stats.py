@@ -1,12 +1,11 @@
 """Community statistics: nlme and p.adjust references, planted effects, hand checks."""
 
-import shutil
 import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, needs_r
 from skbio import DistanceMatrix
 from skbio.diversity import beta_diversity
 
@@ -28,14 +27,7 @@ needs_stats_ref = pytest.mark.skipif(
     not (STATS / "orthodont.tsv").exists(),
     reason="../shared/reference/stats (R reference fits) is not beside the repo",
 )
-needs_nlme = pytest.mark.skipif(
-    shutil.which("Rscript") is None
-    or subprocess.run(
-        ["Rscript", "-e", "library(nlme)"], capture_output=True
-    ).returncode
-    != 0,
-    reason="Rscript with nlme is installed by `make test` (apt r-cran-nlme)",
-)
+needs_nlme = needs_r("nlme")
 PEER = REPO / "tests" / "data" / "vegan_peer"
 
 
