@@ -326,6 +326,18 @@ def differential_abundance(
     counts = counts.loc[prevalence >= float(analysis.get("min_prevalence", 0.1))]
     if len(counts) < 2:
         raise ValueError(f"{name}: fewer than 2 taxa pass min_prevalence")
+    # a sample with none of the kept taxa has no composition to compare
+    empty = list(counts.columns[counts.sum(axis=0) == 0])
+    if empty:
+        counts = counts.drop(columns=empty)
+        md = md.drop(index=empty)
+        n_ref, n_trt = (int((md[group] == v).sum()) for v in (ref, trt))
+        if min(n_ref, n_trt) < 2:
+            raise ValueError(
+                f"{name}: after min_prevalence, {len(empty)} samples have no reads "
+                f"left (first: {empty[0]}) and a group has fewer than 2; lower "
+                "min_prevalence or use a coarser rank"
+            )
     samples_by_taxa = counts.T.astype(float)
     term = f"{group}[T.{trt}]"
     formula = " + ".join([f"C({group}, Treatment('{ref}'))", *covariates])
@@ -393,6 +405,7 @@ def differential_abundance(
     out.insert(0, "analysis", name)
     out["n_reference"] = n_ref
     out["n_treatment"] = n_trt
+    out["n_without_reads"] = len(empty)
     out["comparison"] = f"{group}: {trt} vs {ref}"
     return out
 

@@ -367,3 +367,18 @@ def test_asv_level_is_named_by_its_lineage():
     named = out.drop_duplicates("taxon").set_index("taxon")["genus"]
     assert named["t0"] == "Rothia" and named["t10"] == "Blautia"
     assert out.loc[out["taxon"] == "t0", "literature"].all()
+
+
+def test_samples_left_empty_by_the_prevalence_filter_are_dropped():
+    table, md = _planted_counts()
+    table.loc[:, "a0"] = 0
+    table.loc["only_a0"] = 0
+    table.loc["only_a0", "a0"] = 7  # a taxon only a0 has: below min_prevalence
+    out = differential_abundance(
+        table, md,
+        {"name": "t", "group": "grp", "reference": "a", "treatment": "b",
+         "rank": "asv", "min_prevalence": 0.2},
+        taxonomy=None, seed=1,
+    )  # fmt: skip
+    assert (out["n_reference"] == 11).all() and (out["n_without_reads"] == 1).all()
+    assert "only_a0" not in set(out["taxon"])
