@@ -1,0 +1,264 @@
+"""R decontam 1.13.0 in Python: ``isContaminant`` and ``isNotContaminant``.
+
+No Python port exists (the PyPI package named ``decontam`` is unrelated), so
+this module implements decontam's statistics as METHODS.md §2 specifies them
+from the R source (``R/decontam.R``):
+
+* **frequency**: per feature, over the batch's non-control samples where it is
+  present, ln(frequency) against ln(DNA concentration): the contaminant model
+  ln f = -ln c + b against the non-contaminant model ln f = b; score
+  ``F_cdf(RSS1 / RSS0; d, d)`` with d = samples present - 1. Without
+  negative controls every sample (blanks included) is used, as R does.
+* **prevalence**: presence in negative controls against true samples: R's
+  one-sided ``prop.test`` (Yates), or Fisher's mid-p when an expected count is
+  below 5; a feature present in every sample scores 0.5.
+* **combined** (Fisher's method, df 4), **minimum**, **either**, **both**;
+  batches combined by ``minimum``, ``product`` or ``fisher``.
+* Calls use a strict ``p < threshold``; an NA score never calls.
+
+Reference
+---------
+Davis NM, Proctor DM, Holmes SP, Relman DA, Callahan BJ (2018). Simple
+statistical identification and removal of contaminant sequences in
+marker-gene and metagenomics data. Microbiome 6:226.
+doi:10.1186/s40168-018-0605-2
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+METHODS = ("auto", "frequency", "prevalence", "combined", "minimum", "either", "both")
+BATCH_COMBINE = ("minimum", "product", "fisher")
+
+
+def frequency_score(freq: np.ndarray, conc: np.ndarray) -> float:
+    """decontam's ``isContaminantFrequency`` for one feature."""
+    present = freq > 0
+    k = int(present.sum())
+    if k <= 1:
+        return np.nan
+    logf = np.log(freq[present])
+    logc = np.log(conc[present])
+    resid1 = logf + logc
+    ss1 = np.sum((resid1 - resid1.mean()) ** 2)
+    ss0 = np.sum((logf - logf.mean()) ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = ss1 / ss0  # as R: x/0 is Inf (score 1), 0/0 is NaN
+    return float(stats.f.cdf(ratio, k - 1, k - 1))
+
+
+def _fisher_mid_p(a: int, present: int, n_neg: int, total: int) -> float:
+    """One-sided ("greater") Fisher p minus half the point probability."""
+    dist = stats.hypergeom(total, present, n_neg)
+    return float(dist.sf(a - 1) - 0.5 * dist.pmf(a))
+
+
+def prevalence_score(present: np.ndarray, neg: np.ndarray) -> float:
+    """decontam's ``isContaminantPrevalence`` (method "auto") for one feature.
+
+    ``present``: presence per sample; ``neg``: True/False/NaN per sample
+    (NaN rows are left out of the 2x2 table).
+    """
+    known = ~pd.isna(neg)
+    negb = np.asarray(neg[known], dtype=bool)
+    pres = present[known]
+    n_neg = int(negb.sum())
+    if int(present.sum()) <= 1 or n_neg == 0 or n_neg == len(negb):
+        return np.nan
+    a = int(np.sum(pres & negb))  # present in negatives
+    b = n_neg - a  # absent in negatives
+    c = int(np.sum(pres & ~negb))  # present in samples
+    d = len(negb) - n_neg - c  # absent in samples
+    if b + d == 0:  # present everywhere
+        return 0.5
+    # prop.test(tab, alternative = "greater"), Yates-corrected
+    n = np.array([a + b, c + d], dtype=float)
+    x = np.array([a, c], dtype=float)
+    pooled = x.sum() / n.sum()
+    expected = np.column_stack([n * pooled, n * (1 - pooled)])
+    if np.any(expected < 5):  # R warns "Chi-squared approximation may be incorrect"
+        return _fisher_mid_p(a, a + c, n_neg, len(negb))
+    delta = x[0] / n[0] - x[1] / n[1]
+    yates = min(0.5, abs(delta) / np.sum(1 / n))
+    observed = np.column_stack([x, n - x])
+    chi2 = float(np.sum((np.abs(observed - expected) - yates) ** 2 / expected))
+    return float(stats.norm.sf(np.sign(delta) * np.sqrt(chi2)))
+
+
+def _combine_batches(p: np.ndarray, how: str) -> np.ndarray:
+    """features x batches -> features, as decontam's ``batch.combine``."""
+    if p.shape[1] == 1:
+        return p[:, 0]
+    if how == "minimum":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmin(p, axis=1)  # all-NaN stays NaN
+    if how == "product":
+        return np.nanprod(p, axis=1)  # all-NaN gives 1, as R's prod(na.rm=TRUE)
+    if how == "fisher":
+        q = np.where(np.isnan(p), 0.5, p)
+        return stats.chi2.sf(-2 * np.log(q).sum(axis=1), 2 * p.shape[1])
+    raise ValueError(f"batch_combine must be one of {BATCH_COMBINE}, got {how!r}")
+
+
+def is_contaminant(
+    counts: pd.DataFrame,
+    *,
+    conc: pd.Series | None = None,
+    neg: pd.Series | None = None,
+    method: str = "auto",
+    batch: pd.Series | None = None,
+    batch_combine: str = "minimum",
+    threshold: float | tuple[float, float] = 0.1,
+    normalize: bool = True,
+) -> pd.DataFrame:
+    """R ``isContaminant(seqtab, conc, neg, method, batch, batch.combine,
+    threshold, normalize, detailed = TRUE)``.
+
+    Parameters
+    ----------
+    counts
+        Samples x features (decontam's orientation).
+    conc
+        DNA concentration per sample (> 0); for frequency-based methods.
+    neg
+        True for negative controls (NaN: left out of the prevalence test).
+    threshold
+        One value, or (frequency, prevalence) for ``either``/``both``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per feature: ``freq`` (mean proportion), ``prev`` (samples present),
+        ``p.freq``, ``p.prev``, ``p`` and ``contaminant``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "auto":
+        method = (
+            "combined"
+            if conc is not None and neg is not None
+            else "frequency"
+            if conc is not None
+            else "prevalence"
+        )
+    totals = counts.sum(axis=1)
+    counts = counts.loc[totals > 0]
+    values = counts.to_numpy(dtype=float)
+    if normalize:
+        values = values / values.sum(axis=1, keepdims=True)
+    ids = counts.index
+    n_samples, n_features = values.shape
+    negv = (
+        np.zeros(n_samples, dtype=object)
+        if neg is None
+        else neg.reindex(ids).to_numpy(dtype=object)
+    )
+    if neg is None:
+        negv[:] = False
+    batches = (
+        np.zeros(n_samples, dtype=object)
+        if batch is None
+        else batch.reindex(ids).astype(str).to_numpy(dtype=object)
+    )
+    levels = list(pd.unique(batches))
+    for lev in levels:
+        if int(np.sum(batches == lev)) <= 1:
+            raise ValueError(
+                f"batch {lev!r} has a single sample; merge it with another batch"
+            )
+    needs_freq = method in ("frequency", "combined", "minimum", "either", "both")
+    needs_prev = method in ("prevalence", "combined", "minimum", "either", "both")
+    p_freq = np.full(n_features, np.nan)
+    p_prev = np.full(n_features, np.nan)
+    if needs_freq:
+        if conc is None:
+            raise ValueError(f"method {method!r} needs DNA concentrations")
+        concv = conc.reindex(ids).to_numpy(dtype=float)
+        bad = [s for s, c in zip(ids, concv, strict=True) if not (c > 0)]
+        if bad:
+            raise ValueError(
+                f"DNA concentration must be positive; {len(bad)} samples are not "
+                f"(first: {bad[0]})"
+            )
+        notneg = np.array([v is False or v == 0 for v in negv])
+        per = np.full((n_features, len(levels)), np.nan)
+        for k, lev in enumerate(levels):
+            rows = (batches == lev) & notneg
+            sub, c = values[rows], concv[rows]
+            per[:, k] = [frequency_score(sub[:, j], c) for j in range(n_features)]
+        p_freq = _combine_batches(per, batch_combine)
+    if needs_prev:
+        if neg is None:
+            raise ValueError(f"method {method!r} needs negative controls")
+        negf = np.array([np.nan if pd.isna(v) else bool(v) for v in negv], dtype=object)
+        per = np.full((n_features, len(levels)), np.nan)
+        present = values > 0
+        for k, lev in enumerate(levels):
+            rows = batches == lev
+            per[:, k] = [
+                prevalence_score(present[rows, j], negf[rows])
+                for j in range(n_features)
+            ]
+        p_prev = _combine_batches(per, batch_combine)
+    t = np.atleast_1d(np.asarray(threshold, dtype=float))
+    t_freq, t_prev = (t[0], t[0]) if t.size == 1 else (t[0], t[1])
+    if method == "frequency":
+        p = p_freq
+    elif method == "prevalence":
+        p = p_prev
+    elif method == "combined":
+        with np.errstate(divide="ignore"):
+            p = stats.chi2.sf(-2 * np.log(p_freq * p_prev), 4)
+    elif method == "minimum":
+        p = np.minimum(p_freq, p_prev)  # NaN if either is NaN, as R's pmin
+    else:
+        p = np.full(n_features, np.nan)
+    if method == "either":
+        call = (p_freq < t_freq) | (p_prev < t_prev)  # NaN < t is False
+    elif method == "both":
+        call = (p_freq < t_freq) & (p_prev < t_prev)
+    else:
+        call = p < t_freq
+    return pd.DataFrame(
+        {
+            "freq": values.mean(axis=0),
+            "prev": (values > 0).sum(axis=0),
+            "p.freq": p_freq,
+            "p.prev": p_prev,
+            "p": p,
+            "contaminant": np.asarray(call, dtype=bool),
+        },
+        index=counts.columns,
+    )
+
+
+def is_not_contaminant(
+    counts: pd.DataFrame,
+    *,
+    neg: pd.Series,
+    threshold: float = 0.5,
+    batch: pd.Series | None = None,
+    batch_combine: str = "minimum",
+    normalize: bool = True,
+) -> pd.DataFrame:
+    """R ``isNotContaminant(seqtab, neg, method = "prevalence", threshold,
+    detailed = TRUE)``: p = 1 - p.prev; ``not.contaminant = p < threshold``.
+
+    For low-biomass samples where most reads may be contaminants: it calls
+    what is clearly *more* prevalent in samples than in controls.
+    """
+    df = is_contaminant(
+        counts, neg=neg, method="prevalence", batch=batch,
+        batch_combine=batch_combine, threshold=threshold, normalize=normalize,
+    )  # fmt: skip
+    df["p.prev"] = 1 - df["p.prev"]
+    df["p"] = df["p.prev"]
+    df = df.drop(columns="contaminant")
+    df["not.contaminant"] = (df["p"] < threshold).to_numpy(dtype=bool)
+    return df

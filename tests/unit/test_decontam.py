@@ -1,0 +1,169 @@
+"""decontam in Python against R decontam 1.13.0's own results, and by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO
+from scipy import stats
+
+from gutlung_pipeline.decontam import (
+    frequency_score,
+    is_contaminant,
+    is_not_contaminant,
+    prevalence_score,
+)
+
+DECONTAM = REPO.parent / "shared" / "reference" / "decontam"
+needs_decontam = pytest.mark.skipif(
+    not (DECONTAM / "MUClite_counts.tsv").exists(),
+    reason="../shared/reference/decontam (R decontam results) is not beside the repo",
+)
+ST_CONC = [6413, 3581, 5375, 4107, 4291, 4260, 4171, 2765, 33, 48]
+
+
+@pytest.fixture(scope="module")
+def muclite():
+    counts = pd.read_csv(DECONTAM / "MUClite_counts.tsv", sep="\t", index_col=0)
+    samples = pd.read_csv(DECONTAM / "MUClite_samples.tsv", sep="\t", index_col=0)
+    samples = samples.loc[counts.index]
+    return counts, samples
+
+
+def check(ours: pd.DataFrame, ref: pd.DataFrame, flag: str = "contaminant"):
+    assert list(ours.index) == list(ref.index)
+    np.testing.assert_array_equal(ours[flag].to_numpy(), ref[flag].to_numpy())
+    np.testing.assert_allclose(ours["freq"], ref["freq"], rtol=1e-10)
+    np.testing.assert_array_equal(ours["prev"], ref["prev"])
+    for col in ("p.freq", "p.prev", "p"):
+        a, b = ours[col].to_numpy(float), ref[col].to_numpy(float)
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=col)
+        ok = ~np.isnan(b)
+        np.testing.assert_allclose(a[ok], b[ok], rtol=1e-7, atol=1e-12, err_msg=col)
+
+
+@needs_decontam
+@pytest.mark.parametrize(
+    ("name", "kwargs", "n_calls"),
+    [
+        ("freq", {"method": "frequency", "use_neg": False}, 58),
+        ("prev", {"method": "prevalence"}, 124),
+        ("prev05", {"method": "prevalence", "threshold": 0.5}, 142),
+        ("combined", {"method": "combined"}, 56),
+        ("minimum", {"method": "minimum"}, 66),
+        ("either", {"method": "either"}, 138),
+        ("both", {"method": "both", "threshold": (0.1, 0.5)}, 22),
+        (
+            "freq_batch_plate_min",
+            {"method": "frequency", "use_neg": False, "batch": True},
+            60,
+        ),
+        (
+            "prev_batch_plate_fisher",
+            {"method": "prevalence", "batch": True, "batch_combine": "fisher"},
+            44,
+        ),
+        (
+            "prev_batch_plate_product",
+            {"method": "prevalence", "batch": True, "batch_combine": "product"},
+            101,
+        ),
+    ],
+)
+def test_matches_r_decontam_on_muclite(muclite, name, kwargs, n_calls):
+    counts, samples = muclite
+    kwargs = dict(kwargs)
+    use_neg = kwargs.pop("use_neg", True)
+    if kwargs.pop("batch", False):
+        kwargs["batch"] = samples["PlateNumber"]
+    ours = is_contaminant(
+        counts,
+        conc=samples["quant_reading"],
+        neg=samples["is.neg"].astype(bool) if use_neg else None,
+        **kwargs,
+    )
+    ref = pd.read_csv(DECONTAM / f"R_{name}.tsv", sep="\t", index_col=0)
+    check(ours, ref)
+    assert int(ours["contaminant"].sum()) == n_calls
+
+
+@needs_decontam
+def test_is_not_contaminant_matches_r(muclite):
+    counts, samples = muclite
+    ours = is_not_contaminant(counts, neg=samples["is.neg"].astype(bool))
+    ref = pd.read_csv(DECONTAM / "R_notcontam_prev.tsv", sep="\t", index_col=0)
+    check(ours, ref, flag="not.contaminant")
+    assert int(ours["not.contaminant"].sum()) == 705
+
+
+@needs_decontam
+@pytest.mark.parametrize(
+    ("name", "kwargs", "n_calls"),
+    [
+        ("st_example_freq_t0.2", {"method": "frequency", "threshold": 0.2}, 6),
+        ("st_example_both", {"method": "both", "threshold": (0.1, 0.5)}, 0),
+    ],
+)
+def test_matches_r_decontam_man_page_example(name, kwargs, n_calls):
+    counts = pd.read_csv(DECONTAM / "st_counts.tsv", sep="\t", index_col=0)
+    conc = pd.Series(ST_CONC, index=counts.index, dtype=float)
+    neg = pd.Series([False] * 8 + [True] * 2, index=counts.index)
+    ours = is_contaminant(
+        counts,
+        conc=conc,
+        neg=None if kwargs["method"] == "frequency" else neg,
+        **kwargs,
+    )
+    ref = pd.read_csv(DECONTAM / f"R_{name}.tsv", sep="\t", index_col=0)
+    check(ours, ref)
+    assert int(ours["contaminant"].sum()) == n_calls
+
+
+def test_frequency_score_by_hand():
+    conc = np.array([1.0, 2.0, 4.0, 8.0])
+    # an exact contaminant: f = 0.1 / conc fits the contaminant model with RSS1 = 0
+    assert frequency_score(0.1 / conc, conc) == pytest.approx(0.0, abs=1e-30)
+    # constant frequency fits the non-contaminant model: RSS0 = 0 -> ratio inf -> 1
+    with np.errstate(divide="ignore"):
+        assert frequency_score(np.full(4, 0.1), conc) == 1.0
+    # by hand: f = (0.1, 0.2, 0.1) at conc (1, 2, 4)
+    f, c = np.array([0.1, 0.2, 0.1]), np.array([1.0, 2.0, 4.0])
+    r1 = np.log(f) + np.log(c)
+    r0 = np.log(f)
+    ratio = np.sum((r1 - r1.mean()) ** 2) / np.sum((r0 - r0.mean()) ** 2)
+    assert frequency_score(f, c) == pytest.approx(stats.f.cdf(ratio, 2, 2))
+    assert np.isnan(frequency_score(np.array([0.1, 0, 0]), c))  # present once
+
+
+def test_prevalence_score_by_hand():
+    neg = np.array([True] * 10 + [False] * 10)
+    # large enough for prop.test: present in 9/10 controls, 2/10 samples
+    present = np.array([1] * 9 + [0] + [1] * 2 + [0] * 8, dtype=bool)
+    # expected counts: pooled 11/20 -> 5.5 and 4.5 (< 5) -> Fisher mid-p
+    dist = stats.hypergeom(20, 11, 10)
+    assert prevalence_score(present, neg) == pytest.approx(
+        dist.sf(8) - 0.5 * dist.pmf(9)
+    )
+    neg = np.array([True] * 20 + [False] * 20)
+    present = np.array([1] * 14 + [0] * 6 + [1] * 6 + [0] * 14, dtype=bool)
+    # every expected count is 10: R's prop.test with Yates
+    x2 = 4 * (abs(14 - 10) - 0.5) ** 2 / 10
+    assert prevalence_score(present, neg) == pytest.approx(stats.norm.sf(np.sqrt(x2)))
+    assert prevalence_score(np.ones(40, bool), neg) == 0.5  # everywhere
+    assert np.isnan(prevalence_score(present, np.zeros(40, bool)))  # no controls
+
+
+def test_errors_name_the_samples():
+    counts = pd.DataFrame(
+        [[5, 1], [3, 2], [0, 4]], index=["a", "b", "c"], columns=["x", "y"]
+    )
+    with pytest.raises(
+        ValueError, match=r"must be positive; 1 samples are not \(first: b\)"
+    ):
+        is_contaminant(counts, conc=pd.Series([1.0, 0.0, 2.0], index=counts.index))
+    with pytest.raises(ValueError, match="batch 'r2' has a single sample"):
+        is_contaminant(
+            counts, conc=pd.Series([1.0, 2.0, 3.0], index=counts.index),
+            batch=pd.Series(["r1", "r1", "r2"], index=counts.index),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="needs negative controls"):
+        is_contaminant(counts, method="prevalence")
