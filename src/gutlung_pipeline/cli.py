@@ -412,6 +412,62 @@ def cmd_pcoa(args) -> None:
         ordination.write(str(tmp))
 
 
+def cmd_decontam(args) -> None:
+    import pandas as pd
+
+    from .decontam import is_contaminant, is_not_contaminant
+    from .io import read_metadata, read_table, write_biom, write_tsv
+
+    table = read_table(args.table)
+    md = read_metadata(args.metadata).reindex(table.columns)
+    counts = table.T
+    neg = None
+    if args.neg_column:
+        if args.neg_column not in md:
+            raise ValueError(f"{args.metadata}: no column {args.neg_column!r}")
+        neg = md[args.neg_column].astype(str) == args.neg_value
+        if not neg.any():
+            raise ValueError(
+                f"{args.metadata}: no sample has {args.neg_column} = {args.neg_value}; "
+                "the prevalence method needs negative controls"
+            )
+    conc = None
+    if args.conc_column:
+        conc = pd.to_numeric(md[args.conc_column], errors="coerce")
+        bad = list(conc.index[~(conc > 0)])
+        if bad and args.method in (
+            "frequency",
+            "combined",
+            "minimum",
+            "either",
+            "both",
+        ):
+            raise ValueError(
+                f"{args.metadata}: column {args.conc_column}: missing or non-positive "
+                f"DNA concentration for {len(bad)} samples ({', '.join(bad[:5])}); "
+                "measure them or use the prevalence method"
+            )
+    batch = md[args.batch_column] if args.batch_column else None
+    threshold = args.threshold[0] if len(args.threshold) == 1 else tuple(args.threshold)
+    if args.not_contaminant:
+        res = is_not_contaminant(counts, neg=neg, threshold=threshold, batch=batch,
+                                 batch_combine=args.batch_combine)  # fmt: skip
+        drop = ~res["not.contaminant"]
+    else:
+        res = is_contaminant(
+            counts, conc=conc, neg=neg, method=args.method, batch=batch,
+            batch_combine=args.batch_combine, threshold=threshold,
+        )  # fmt: skip
+        drop = res["contaminant"]
+    res.index.name = "feature_id"
+    clean = table.loc[~table.index.isin(res.index[drop])]
+    if neg is not None:
+        clean = clean.loc[:, ~neg.reindex(clean.columns).fillna(False).to_numpy(bool)]
+    write_biom(clean, args.clean_table)
+    write_tsv(res, args.output)
+    log.info("%d of %d features removed", int(drop.sum()), len(res))
+
+
 # ---------------------------------------------------------------- maturity
 def cmd_maturity(args) -> None:
     from .io import read_metadata, read_table, write_tsv
@@ -723,6 +779,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
+
+    p = add("decontam", cmd_decontam, "R decontam's contaminant calls; a clean table")
+    p.add_argument("--table", required=True, help="counts (features x samples)")
+    p.add_argument("--metadata", required=True)
+    p.add_argument("--method", default="auto",
+                   choices=["auto", "frequency", "prevalence", "combined", "minimum",
+                            "either", "both"])  # fmt: skip
+    p.add_argument("--threshold", type=float, nargs="+", default=[0.1],
+                   help="one value, or frequency then prevalence")  # fmt: skip
+    p.add_argument("--neg-column", help="column marking negative controls")
+    p.add_argument("--neg-value", default="negative_control")
+    p.add_argument("--conc-column", help="DNA concentration column")
+    p.add_argument("--batch-column", help="run or extraction plate")
+    p.add_argument("--batch-combine", default="minimum",
+                   choices=["minimum", "product", "fisher"])  # fmt: skip
+    p.add_argument("--not-contaminant", action="store_true",
+                   help="isNotContaminant: keep its not.contaminant")  # fmt: skip
+    p.add_argument("--output", required=True, help="per-feature evidence and call")
+    p.add_argument(
+        "--clean-table", required=True, help="without contaminants and controls"
+    )
 
     p = add("maturity", cmd_maturity, "microbiota age, relative maturity and MAZ")
     p.add_argument("--table", required=True, help="counts: BIOM, TSV or QIIME 2 .qza")

@@ -317,3 +317,48 @@ def test_stats_commands_through_main(tmp_path):
                  str(md), "--analyses", bad, "--metric", "aitchison",
                  "--output", str(tmp_path / "bad.tsv")]) == 1  # fmt: skip
     assert not (tmp_path / "bad.tsv").exists()
+
+
+def test_decontam_through_main(tmp_path, capsys):
+    """Planted: two features sit in the blanks and fall with DNA concentration."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 12
+    conc = np.r_[rng.uniform(1, 20, size=n - 3), [0.05, 0.04, 0.06]]
+    true = rng.integers(200, 400, size=(n, 6)) * (conc[:, None] > 0.5)
+    contam = np.round(np.outer(200 / conc, [1, 0.5])).astype(int)
+    counts = pd.DataFrame(
+        np.hstack([true, contam]).T,
+        index=[f"t{i}" for i in range(6)] + ["c0", "c1"],
+        columns=[f"s{i}" for i in range(n)],
+    )
+    write_biom(counts, tmp_path / "t.biom")
+    md = pd.DataFrame(
+        {
+            "sample_id": counts.columns,
+            "sample_type": ["stool"] * (n - 3) + ["negative_control"] * 3,
+            "dna_conc": conc,
+        }
+    )
+    md.to_csv(tmp_path / "m.tsv", sep="\t", index=False)
+    args = ["decontam", "--table", str(tmp_path / "t.biom"), "--metadata",
+            str(tmp_path / "m.tsv"), "--neg-column", "sample_type", "--conc-column",
+            "dna_conc", "--output", str(tmp_path / "c.tsv"),
+            "--clean-table", str(tmp_path / "clean.biom")]  # fmt: skip
+    assert main(args) == 0
+    calls = pd.read_csv(tmp_path / "c.tsv", sep="\t", index_col=0)
+    assert set(calls.index[calls["contaminant"]]) == {"c0", "c1"}
+    clean = read_table(tmp_path / "clean.biom")
+    assert set(clean.index) == {f"t{i}" for i in range(6)}
+    assert list(clean.columns) == [f"s{i}" for i in range(n - 3)]  # blanks leave
+    md.loc[2, "dna_conc"] = 0
+    md.to_csv(tmp_path / "m.tsv", sep="\t", index=False)
+    assert main(args) == 1
+    assert (
+        "non-positive DNA concentration for 1 samples (s2)" in capsys.readouterr().err
+    )
+    md["sample_type"] = "stool"
+    md.to_csv(tmp_path / "m.tsv", sep="\t", index=False)
+    assert main([*args, "--method", "prevalence"]) == 1
+    assert "needs negative controls" in capsys.readouterr().err
