@@ -435,13 +435,7 @@ def cmd_decontam(args) -> None:
     if args.conc_column:
         conc = pd.to_numeric(md[args.conc_column], errors="coerce")
         bad = list(conc.index[~(conc > 0)])
-        if bad and args.method in (
-            "frequency",
-            "combined",
-            "minimum",
-            "either",
-            "both",
-        ):
+        if bad and args.method != "prevalence":
             raise ValueError(
                 f"{args.metadata}: column {args.conc_column}: missing or non-positive "
                 f"DNA concentration for {len(bad)} samples ({', '.join(bad[:5])}); "
