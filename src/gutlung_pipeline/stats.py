@@ -411,6 +411,23 @@ def differential_abundance(
 
 
 # ------------------------------------------------------------ mixed models
+def _fit_mixed(model):
+    """REML fit; where statsmodels' default (BFGS, then L-BFGS) does not
+    converge, as near a zero subject variance, L-BFGS, Powell and Nelder-Mead
+    are tried alone and the first converged fit at least as likely is kept."""
+    fit = model.fit(reml=True)
+    if fit.converged:
+        return fit
+    for method in ("lbfgs", "powell", "nm"):
+        try:
+            alt = model.fit(reml=True, method=[method])
+        except (np.linalg.LinAlgError, ValueError):
+            continue
+        if alt.converged and alt.llf >= fit.llf - 1e-9:
+            return alt
+    return fit
+
+
 def alpha_mixed_model(
     alpha: pd.DataFrame,
     metadata: pd.DataFrame,
@@ -435,11 +452,10 @@ def alpha_mixed_model(
         df = md.assign(**{"_y": alpha.loc[md.index, metric].to_numpy()})
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = smf.mixedlm(
-                f"_y ~ {analysis['formula']}", df, groups=df[subject]
-            ).fit(reml=True)
-        # statsmodels retries with another optimiser after a failure; what
-        # counts is the final fit. A variance on the boundary (near 0) is noted.
+            fit = _fit_mixed(
+                smf.mixedlm(f"_y ~ {analysis['formula']}", df, groups=df[subject])
+            )
+        # What counts is the final fit; a variance on the boundary is noted.
         converged = bool(fit.converged)
         boundary = any("boundary" in str(w.message) for w in caught)
         note = "subject variance on the boundary (near 0)" if boundary else ""
