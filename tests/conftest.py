@@ -23,6 +23,18 @@ needs_tools = pytest.mark.skipif(
 )
 
 
+SHARED_REFERENCE = REPO.parent / "shared" / "reference"
+
+
+def needs_reference(folder: str, probe: str, what: str):
+    """Skip unless ``../shared/reference/<folder>/<probe>`` is beside the repo
+    (a user's clone does not have the peer tools' stored results)."""
+    return pytest.mark.skipif(
+        not (SHARED_REFERENCE / folder / probe).exists(),
+        reason=f"../shared/reference/{folder} ({what}) is not beside the repo",
+    )
+
+
 def needs_r(*packages: str):
     """Skip unless Rscript can load ``packages`` (`make test` installs them)."""
     import subprocess

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import SHARED_REFERENCE, needs_reference
 from scipy import stats
 
 from gutlung_pipeline.decontam import (
@@ -13,11 +13,8 @@ from gutlung_pipeline.decontam import (
     prevalence_score,
 )
 
-DECONTAM = REPO.parent / "shared" / "reference" / "decontam"
-needs_decontam = pytest.mark.skipif(
-    not (DECONTAM / "MUClite_counts.tsv").exists(),
-    reason="../shared/reference/decontam (R decontam results) is not beside the repo",
-)
+DECONTAM = SHARED_REFERENCE / "decontam"
+needs_decontam = needs_reference("decontam", "MUClite_counts.tsv", "R decontam results")
 ST_CONC = [6413, 3581, 5375, 4107, 4291, 4260, 4171, 2765, 33, 48]
 
 

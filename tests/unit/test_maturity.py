@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import SHARED_REFERENCE, needs_reference
 
 from gutlung_pipeline.cli import main
 from gutlung_pipeline.io import read_metadata, read_table
@@ -17,11 +17,8 @@ from gutlung_pipeline.maturity import (
     relative_abundance,
 )
 
-ECAM = REPO.parent / "shared" / "reference" / "ecam"
-needs_ecam = pytest.mark.skipif(
-    not (ECAM / "maz.tsv").exists(),
-    reason="../shared/reference/ecam (QIIME 2's ECAM test data) is not beside the repo",
-)
+ECAM = SHARED_REFERENCE / "ecam"
+needs_ecam = needs_reference("ecam", "maz.tsv", "QIIME 2's ECAM test data")
 
 
 def test_maz_scores_known_answer_by_hand():

@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, needs_r
+from conftest import REPO, SHARED_REFERENCE, needs_r, needs_reference
 from skbio import DistanceMatrix
 from skbio.diversity import beta_diversity
 from skbio.stats.distance import permanova
@@ -18,11 +18,8 @@ from gutlung_pipeline.permanova import (
     gower,
 )
 
-VEGAN = REPO.parent / "shared" / "reference" / "vegan"
-needs_vegan_ref = pytest.mark.skipif(
-    not (VEGAN / "dune_bray.tsv").exists(),
-    reason="../shared/reference/vegan (vegan's dune results) is not beside the repo",
-)
+VEGAN = SHARED_REFERENCE / "vegan"
+needs_vegan_ref = needs_reference("vegan", "dune_bray.tsv", "vegan's dune results")
 needs_vegan = needs_r("vegan")
 PEER = REPO / "tests" / "data" / "vegan_peer"
 COLS = ["Df", "SumOfSqs", "R2", "F"]

@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, needs_r
+from conftest import REPO, SHARED_REFERENCE, needs_r, needs_reference
 from skbio import DistanceMatrix
 from skbio.diversity import beta_diversity
 
@@ -22,11 +22,8 @@ from gutlung_pipeline.stats import (
     short_name,
 )
 
-STATS = REPO.parent / "shared" / "reference" / "stats"
-needs_stats_ref = pytest.mark.skipif(
-    not (STATS / "orthodont.tsv").exists(),
-    reason="../shared/reference/stats (R reference fits) is not beside the repo",
-)
+STATS = SHARED_REFERENCE / "stats"
+needs_stats_ref = needs_reference("stats", "orthodont.tsv", "R reference fits")
 needs_nlme = needs_r("nlme")
 PEER = REPO / "tests" / "data" / "vegan_peer"
 
