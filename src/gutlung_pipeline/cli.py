@@ -8,6 +8,7 @@ in a fraction of a second.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -318,6 +319,15 @@ def cmd_beta(args) -> None:
         dm.write(str(tmp))
 
 
+@contextlib.contextmanager
+def _naming(path):
+    """Prefix a ValueError raised inside with the file it is about."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
 def _analyses(text: str) -> list[dict]:
     import json
 
@@ -368,10 +378,11 @@ def cmd_differential(args) -> None:
     table = read_table(args.table)
     taxonomy = read_taxonomy(args.taxonomy) if args.taxonomy else None
     md = read_metadata(args.metadata)
-    frames = [
-        differential_abundance(table, md, a, taxonomy=taxonomy, seed=args.seed)
-        for a in _analyses(args.analyses)
-    ]
+    with _naming(args.metadata):
+        frames = [
+            differential_abundance(table, md, a, taxonomy=taxonomy, seed=args.seed)
+            for a in _analyses(args.analyses)
+        ]
     write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
 
 
@@ -381,7 +392,8 @@ def cmd_alpha_lme(args) -> None:
 
     alpha = read_tsv(args.alpha)
     md = read_metadata(args.metadata)
-    frames = [alpha_mixed_model(alpha, md, a) for a in _analyses(args.analyses)]
+    with _naming(args.metadata):
+        frames = [alpha_mixed_model(alpha, md, a) for a in _analyses(args.analyses)]
     write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
 
 
@@ -391,12 +403,13 @@ def cmd_paired(args) -> None:
     from .io import read_metadata, read_table, write_tsv
     from .stats import paired_gut_lung
 
-    tests, per_lung = paired_gut_lung(
-        read_table(args.table), DistanceMatrix.read(args.distance),
-        read_metadata(args.metadata), subject=args.subject_column,
-        site=args.site_column, gut=args.gut, lung=args.lung, metric=args.metric,
-        permutations=args.permutations, seed=args.seed,
-    )  # fmt: skip
+    with _naming(args.metadata):
+        tests, per_lung = paired_gut_lung(
+            read_table(args.table), DistanceMatrix.read(args.distance),
+            read_metadata(args.metadata), subject=args.subject_column,
+            site=args.site_column, gut=args.gut, lung=args.lung, metric=args.metric,
+            permutations=args.permutations, seed=args.seed,
+        )  # fmt: skip
     write_tsv(per_lung, args.per_sample, index=False)
     write_tsv(tests, args.output, index=False)
 
@@ -420,39 +433,32 @@ def cmd_decontam(args) -> None:
 
     table = read_table(args.table)
     md = read_metadata(args.metadata).reindex(table.columns)
-    counts = table.T
-    neg = None
-    if args.neg_column:
-        if args.neg_column not in md:
-            raise ValueError(f"{args.metadata}: no column {args.neg_column!r}")
-        neg = md[args.neg_column].astype(str) == args.neg_value
-        if not neg.any():
+    for col in (args.neg_column, args.conc_column, args.batch_column):
+        if col and col not in md:
             raise ValueError(
-                f"{args.metadata}: no sample has {args.neg_column} = {args.neg_value}; "
-                "the prevalence method needs negative controls"
+                f"{args.metadata}: no column {col!r}; name one of its columns"
             )
-    conc = None
-    if args.conc_column:
-        conc = pd.to_numeric(md[args.conc_column], errors="coerce")
-        bad = list(conc.index[~(conc > 0)])
-        if bad and args.method != "prevalence":
-            raise ValueError(
-                f"{args.metadata}: column {args.conc_column}: missing or non-positive "
-                f"DNA concentration for {len(bad)} samples ({', '.join(bad[:5])}); "
-                "measure them or use the prevalence method"
-            )
+    neg = md[args.neg_column].astype(str) == args.neg_value if args.neg_column else None
+    conc = (
+        pd.to_numeric(md[args.conc_column], errors="coerce")
+        if args.conc_column
+        else None
+    )
     batch = md[args.batch_column] if args.batch_column else None
     threshold = args.threshold[0] if len(args.threshold) == 1 else tuple(args.threshold)
-    if args.not_contaminant:
-        res = is_not_contaminant(counts, neg=neg, threshold=threshold, batch=batch,
-                                 batch_combine=args.batch_combine)  # fmt: skip
-        drop = ~res["not.contaminant"]
-    else:
-        res = is_contaminant(
-            counts, conc=conc, neg=neg, method=args.method, batch=batch,
-            batch_combine=args.batch_combine, threshold=threshold,
-        )  # fmt: skip
-        drop = res["contaminant"]
+    with _naming(args.metadata):
+        if args.not_contaminant:
+            res = is_not_contaminant(
+                table.T, neg=neg, threshold=threshold, batch=batch,
+                batch_combine=args.batch_combine,
+            )  # fmt: skip
+            drop = ~res["not.contaminant"]
+        else:
+            res = is_contaminant(
+                table.T, conc=conc, neg=neg, method=args.method, batch=batch,
+                batch_combine=args.batch_combine, threshold=threshold,
+            )  # fmt: skip
+            drop = res["contaminant"]
     res.index.name = "feature_id"
     clean = table.loc[~table.index.isin(res.index[drop])]
     if neg is not None:

@@ -183,8 +183,8 @@ def is_contaminant(
         bad = [s for s, c in zip(ids, concv, strict=True) if not (c > 0)]
         if bad:
             raise ValueError(
-                f"DNA concentration must be positive; {len(bad)} samples are not "
-                f"(first: {bad[0]})"
+                f"missing or non-positive DNA concentration for {len(bad)} samples "
+                f"({', '.join(bad[:5])}); measure them or use the prevalence method"
             )
         notneg = np.array([v is False or v == 0 for v in negv])
         per = np.full((n_features, len(levels)), np.nan)
@@ -194,8 +194,11 @@ def is_contaminant(
             per[:, k] = [frequency_score(sub[:, j], c) for j in range(n_features)]
         p_freq = _combine_batches(per, batch_combine)
     if needs_prev:
-        if neg is None:
-            raise ValueError(f"method {method!r} needs negative controls")
+        if neg is None or not any(v is True or v == 1 for v in negv):
+            raise ValueError(
+                f"method {method!r} needs negative controls and no sample is one; "
+                "mark the extraction blanks or use the frequency method"
+            )
         negf = np.array([np.nan if pd.isna(v) else bool(v) for v in negv], dtype=object)
         per = np.full((n_features, len(levels)), np.nan)
         present = values > 0

@@ -73,16 +73,9 @@ def rarefy(
     """
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
-    rng = np.random.default_rng(random_state)
     reads = table.sum(axis=0).astype("int64")
     enough = reads >= depth
-    kept = list(table.columns[enough.to_numpy()])
-    out = np.zeros((table.shape[0], len(kept)), dtype="int64")
-    for j, sample in enumerate(kept):
-        out[:, j] = subsample_counts(
-            table[sample].to_numpy(dtype="int64"), depth, seed=rng
-        )
-    rarefied = pd.DataFrame(out, index=table.index, columns=kept)
+    rarefied = _draws(table.loc[:, enough], depth, np.random.default_rng(random_state))
     rarefied = rarefied.loc[rarefied.sum(axis=1) > 0]
     summary = pd.DataFrame(
         {

@@ -72,6 +72,18 @@ def _orthobasis(x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------- design
+def numeric_or_text(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """Columns that are all numbers become numeric; empty text is missing."""
+    out = df.copy()
+    for c in columns:
+        if c in out and not pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = out[c].replace("", np.nan)
+            num = pd.to_numeric(out[c], errors="coerce")
+            if num.notna().all():
+                out[c] = num
+    return out
+
+
 def formula_columns(formula: str) -> list[str]:
     """Metadata columns a right-hand-side formula refers to (patsy's parser)."""
     from patsy import ModelDesc
@@ -129,12 +141,7 @@ def build_design(formula: str, metadata: pd.DataFrame) -> Design:
     """
     from patsy import ModelDesc, dmatrix
 
-    data = metadata.copy()
-    for col in formula_columns(formula):
-        if col in data and not pd.api.types.is_numeric_dtype(data[col]):
-            numeric = pd.to_numeric(data[col], errors="coerce")
-            if numeric.notna().all():
-                data[col] = numeric
+    data = numeric_or_text(metadata, formula_columns(formula))
     x = dmatrix(_rhs(formula), data, return_type="dataframe", NA_action="raise")
     info = x.design_info
     # R orders terms by degree (main effects, then two-way interactions, ...),

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import procrustes
 
-from .permanova import adonis2, betadisper, formula_columns
+from .permanova import adonis2, betadisper, formula_columns, numeric_or_text
 
 #: Genera the gut-lung literature names; highlighted in tables and plots.
 LITERATURE_GENERA = (
@@ -84,18 +84,6 @@ def select_samples(metadata: pd.DataFrame, where: dict | None) -> pd.DataFrame:
     return metadata.loc[keep]
 
 
-def _numeric_or_text(df: pd.DataFrame, columns) -> pd.DataFrame:
-    """Columns that are all numbers become numeric; empty text is missing."""
-    out = df.copy()
-    for c in columns:
-        if c in out and not pd.api.types.is_numeric_dtype(out[c]):
-            out[c] = out[c].replace("", np.nan)
-            num = pd.to_numeric(out[c], errors="coerce")
-            if num.notna().all():
-                out[c] = num
-    return out
-
-
 def design_problems(
     metadata: pd.DataFrame,
     *,
@@ -120,7 +108,7 @@ def design_problems(
     if len(metadata) < 3:
         problems.append(f"{name}: {len(metadata)} samples; at least 3 are needed")
         return problems
-    data = _numeric_or_text(metadata, used)
+    data = numeric_or_text(metadata, used)
     for col in used:
         missing = data.index[data[col].isna()].tolist()
         if missing:
@@ -311,7 +299,7 @@ def differential_abundance(
     md = select_samples(metadata, analysis.get("where"))
     md = md.loc[[s for s in md.index if s in table.columns]]
     md = md.loc[md[group].astype(str).isin([ref, trt])]
-    md = _numeric_or_text(md, covariates)
+    md = numeric_or_text(md, covariates)
     md = md.dropna(subset=covariates)
     md[group] = pd.Categorical(md[group].astype(str), categories=[ref, trt])
     n_ref, n_trt = (int((md[group] == v).sum()) for v in (ref, trt))
@@ -348,7 +336,7 @@ def differential_abundance(
             samples_by_taxa + float(analysis.get("pseudocount", 1.0)),
             md[[group, *covariates]],
             formula,
-            p_adjust="fdr_bh",
+            p_adjust=None,  # BH below, per method and term
         ).result
     res = res.reset_index()
     for _, r in res.iterrows():
@@ -374,7 +362,7 @@ def differential_abundance(
         warnings.simplefilter("ignore")
         dm = dirmult_ttest(
             samples_by_taxa, md[group].astype(str), treatment=trt, reference=ref,
-            p_adjust="fdr_bh", seed=seed,
+            p_adjust=None, seed=seed,
         )  # fmt: skip
     for taxon, r in dm.iterrows():
         rows.append(
@@ -446,7 +434,7 @@ def alpha_mixed_model(
     md = select_samples(metadata, analysis.get("where"))
     md = md.loc[[s for s in md.index if s in alpha.index]]
     used = formula_columns(analysis["formula"])
-    md = _numeric_or_text(md, used).dropna(subset=[*used, subject])
+    md = numeric_or_text(md, used).dropna(subset=[*used, subject])
     rows = []
     for metric in analysis["metrics"]:
         df = md.assign(**{"_y": alpha.loc[md.index, metric].to_numpy()})

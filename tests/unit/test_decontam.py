@@ -154,7 +154,7 @@ def test_errors_name_the_samples():
         [[5, 1], [3, 2], [0, 4]], index=["a", "b", "c"], columns=["x", "y"]
     )
     with pytest.raises(
-        ValueError, match=r"must be positive; 1 samples are not \(first: b\)"
+        ValueError, match=r"non-positive DNA concentration for 1 samples \(b\)"
     ):
         is_contaminant(counts, conc=pd.Series([1.0, 0.0, 2.0], index=counts.index))
     with pytest.raises(ValueError, match="batch 'r2' has a single sample"):
