@@ -8,7 +8,7 @@ CORES ?= 2
 export PATH := $(BIN):$(PATH)
 
 # The demo cohort (tests check that config/samples.tsv is what this writes).
-DEMO_ARGS := --n-subjects 12 --n-controls 2 --n-infants 12 --reads 2000 --seed 42
+DEMO_ARGS := --n-subjects 12 --n-controls 6 --n-mocks 1 --n-infants 12 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
 .PHONY: demo test install system-tools r-tools peer-python demo-data lint unit workflow-tests clean

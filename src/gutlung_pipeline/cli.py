@@ -35,7 +35,8 @@ def cmd_validate(args) -> None:
 
 # ---------------------------------------------------------------- demo data
 def cmd_simulate(args) -> None:
-    from .simulate import load_reference, simulate_cohort, write_cohort
+    from .io import write_tsv
+    from .simulate import load_reference, mock_expected, simulate_cohort, write_cohort
 
     reference = load_reference(args.reference)
     sheet, truth = simulate_cohort(
@@ -43,7 +44,8 @@ def cmd_simulate(args) -> None:
         n_subjects=args.n_subjects, n_controls=args.n_controls,
         reads_per_sample=args.reads, read_length=args.read_length,
         chimera_rate=args.chimera_rate, layout=args.layout, random_state=args.seed,
-        n_infants=args.n_infants,
+        n_infants=args.n_infants, n_mocks=args.n_mocks,
+        contaminant_load=args.contaminant_load,
     )  # fmt: skip
     out = Path(args.out_dir)
     write_cohort(
@@ -51,6 +53,8 @@ def cmd_simulate(args) -> None:
         sheet_path=args.sample_sheet or out / "samples.tsv",
         truth_path=args.truth or out / "truth.tsv",
     )  # fmt: skip
+    if args.n_mocks:
+        write_tsv(mock_expected(), out / "mock_expected.tsv", index=False)
     log.info("wrote %d samples to %s", len(sheet), out)
 
 
@@ -537,6 +541,42 @@ def cmd_maturity(args) -> None:
     write_tsv(result.importances.rename_axis("feature_id").to_frame(), args.importances)
 
 
+def cmd_decontaminate(args) -> None:
+    import json
+
+    from .config import load_samples
+    from .decontam import decontaminate, read_expected
+    from .io import read_table, read_taxonomy, read_tsv, write_biom
+    from .io import write_table_tsv, write_tsv
+
+    settings = json.loads(args.settings)
+    samples = load_samples(args.samples, check_files=False)
+    expected = settings["mock"]["expected"]
+    with _naming(args.samples):
+        result = decontaminate(
+            read_table(args.table), samples, read_taxonomy(args.taxonomy),
+            settings=settings,
+            tracking=read_tsv(args.tracking) if args.tracking else None,
+            expected=read_expected(expected) if expected else None,
+        )  # fmt: skip
+    write_tsv(result.contaminants, args.contaminants, index=False)
+    write_tsv(result.filtered, args.filtered)
+    write_tsv(result.signal, args.signal)
+    write_tsv(result.tracking, args.tracking_output, index=False)
+    write_tsv(result.mock, args.mock, index=False)
+    write_tsv(result.mock_taxa, args.mock_taxa, index=False)
+    write_table_tsv(result.table, args.output_tsv)
+    write_biom(result.table, args.output)  # last: the table marks completion
+    calls = result.contaminants
+    log.info(
+        "%d off-target features; %d contaminant calls (%s); %d samples flagged",
+        len(result.filtered), int(calls["contaminant"].sum()),
+        ", ".join(f"{s}: {int(g['contaminant'].sum())}" for s, g in
+                  calls.groupby("body_site")),
+        int(result.signal["flagged"].sum()),
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args) -> None:
     from .report import build_report
@@ -551,7 +591,23 @@ def cmd_report(args) -> None:
         rarefactions=args.rarefactions, permanova=args.permanova,
         differential=args.differential, mixed_models=args.mixed_models,
         paired=args.paired, paired_samples=args.paired_samples,
+        decontam=_decontam_tables(args),
     )  # fmt: skip
+
+
+def _decontam_tables(args) -> dict[str, str] | None:
+    """The contamination tables for the report: all five or none."""
+    tables = {
+        "contaminants": args.contaminants, "filtered": args.filtered_features,
+        "signal": args.signal, "mock": args.mock, "mock_taxa": args.mock_taxa,
+    }  # fmt: skip
+    given = [k for k, v in tables.items() if v]
+    if not given:
+        return None
+    if len(given) < len(tables):
+        missing = ", ".join(k for k in tables if k not in given)
+        raise ValueError(f"the contamination section needs all five tables; add {missing}")
+    return tables
 
 
 # ---------------------------------------------------------------- parser
@@ -585,6 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-controls", type=int, default=0)
     p.add_argument("--n-infants", type=int, default=0,
                    help="children with a stool series (7 days to 2 years)")  # fmt: skip
+    p.add_argument("--n-mocks", type=int, default=0,
+                   help="mock-community samples (OUT_DIR/mock_expected.tsv)")  # fmt: skip
+    p.add_argument("--contaminant-load", type=float, default=0.05,
+                   help="reagent DNA per extraction, ng/ul")  # fmt: skip
     p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
     p.add_argument("--read-length", type=int, default=250)
     p.add_argument("--chimera-rate", type=float, default=0.03)
@@ -801,6 +861,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--clean-table", required=True, help="without contaminants and controls"
     )
 
+    p = add("decontaminate", cmd_decontaminate,
+            "the workflow's contamination step: off-target features, decontam per "
+            "body site, signal above background, mock accuracy")  # fmt: skip
+    p.add_argument("--table", required=True, help="denoised counts (features x samples)")
+    p.add_argument("--taxonomy", required=True, help="taxonomy.tsv (Feature ID, Taxon)")
+    p.add_argument("--samples", required=True, help="the sample sheet")
+    p.add_argument("--tracking", help="read_tracking.tsv from denoising")
+    p.add_argument("--settings", required=True,
+                   help="the config's decontam section as JSON")  # fmt: skip
+    p.add_argument("--output", required=True, help="analysis table (BIOM)")
+    p.add_argument("--output-tsv", required=True, help="analysis table (TSV)")
+    p.add_argument("--contaminants", required=True, help="evidence per feature, site")
+    p.add_argument("--filtered", required=True, help="off-target features removed")
+    p.add_argument("--signal", required=True, help="signal above background")
+    p.add_argument("--tracking-output", required=True, help="read tracking, extended")
+    p.add_argument("--mock", required=True, help="mock accuracy per mock sample")
+    p.add_argument("--mock-taxa", required=True, help="mock shares per taxon")
+
     p = add("maturity", cmd_maturity, "microbiota age, relative maturity and MAZ")
     p.add_argument("--table", required=True, help="counts: BIOM, TSV or QIIME 2 .qza")
     p.add_argument("--metadata", required=True, help="TSV, first column sample ID")
@@ -855,6 +933,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mixed-models", help="alpha_mixed_models.tsv")
     p.add_argument("--paired", help="paired_gut_lung.tsv")
     p.add_argument("--paired-samples", help="paired_lung_samples.tsv")
+    p.add_argument("--contaminants", help="decontam/contaminants.tsv: adds the "
+                   "contamination section (with the four below)")  # fmt: skip
+    p.add_argument("--filtered-features", help="decontam/filtered_features.tsv")
+    p.add_argument("--signal", help="decontam/signal.tsv")
+    p.add_argument("--mock", help="decontam/mock.tsv")
+    p.add_argument("--mock-taxa", help="decontam/mock_taxa.tsv")
     return parser
 
 

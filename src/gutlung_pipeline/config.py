@@ -38,18 +38,29 @@ def load_schema(name: str, schema_dir: str | os.PathLike | None = None) -> dict:
     return read_yaml(Path(schema_dir or DEFAULT_SCHEMA_DIR) / f"{name}.schema.yaml")
 
 
-def _fill_defaults(instance: dict, schema: dict) -> dict:
-    """Return a copy of ``instance`` with the schema's defaults filled in."""
+def _fill_defaults(instance: dict, schema: dict, root: dict | None = None) -> dict:
+    """Return a copy of ``instance`` with the schema's defaults filled in
+    (local ``$ref``s to ``#/$defs/...`` are followed)."""
+    root = schema if root is None else root
+
+    def resolve(sub: dict) -> dict:
+        ref = sub.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return {**root["$defs"][ref.rsplit("/", 1)[1]], **sub}
+        return sub
+
     out = copy.deepcopy(instance)
     for key, sub in schema.get("properties", {}).items():
+        sub = resolve(sub)
         if key not in out and "default" in sub:
             out[key] = copy.deepcopy(sub["default"])
         if isinstance(out.get(key), dict) and sub.get("type") == "object":
-            out[key] = _fill_defaults(out[key], sub)
-        items = sub.get("items", {})
+            out[key] = _fill_defaults(out[key], sub, root)
+        items = resolve(sub.get("items", {}))
         if isinstance(out.get(key), list) and "properties" in items:
             out[key] = [
-                _fill_defaults(v, items) if isinstance(v, dict) else v for v in out[key]
+                _fill_defaults(v, items, root) if isinstance(v, dict) else v
+                for v in out[key]
             ]
     return out
 
@@ -322,7 +333,9 @@ def check_workflow_inputs(
     Rows with only a ``run_accession`` (downloading is not built yet); the
     report's ``diversity.group_column`` exists; the taxonomy reference is a file
     or a manifest entry; and, with ``maturity.enabled``, the maturity design
-    (columns, reference ages and subjects, folds, reference samples per bin).
+    (columns, reference ages and subjects, folds, reference samples per bin);
+    each stats analysis; and decontam's needs (negative controls, DNA
+    concentrations and batches per body site, the mock composition file).
     Used by the workflow and by ``gutlung validate``, so both agree.
 
     Raises
@@ -361,6 +374,7 @@ def check_workflow_inputs(
     if config.get("maturity", {}).get("enabled"):
         problems += _maturity_problems(config, samples, source=source)
     problems += _stats_problems(config, samples, source=source)
+    problems += _decontam_problems(config, samples, source=source)
     if problems:
         raise ConfigError(problems)
 
@@ -450,6 +464,31 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
                 f"{source}: key stats.paired.metric: {paired['metric']} is not in "
                 "diversity.beta_metrics; add it there"
             )
+    return problems
+
+
+def _decontam_problems(
+    config: dict, samples: pd.DataFrame, *, source: str
+) -> list[str]:
+    """Controls, concentrations and batches decontam needs; the mock file."""
+    from .decontam import design_problems, read_expected
+
+    settings = config.get("decontam")
+    if not settings:
+        return []
+    problems = design_problems(samples, settings, sheet=config["samples"])
+    expected = settings["mock"]["expected"]
+    if expected:
+        if not Path(expected).is_file():
+            problems.append(
+                f"{source}: key decontam.mock.expected: {expected} does not exist; "
+                "give the mock's expected composition (taxon, relative_abundance)"
+            )
+        else:
+            try:
+                read_expected(expected)
+            except ValueError as err:
+                problems.append(f"{err} (config key decontam.mock.expected)")
     return problems
 
 

@@ -28,6 +28,7 @@ SITE_COLOURS = {"gut": "#8c510a", "lung": "#01665e", "upper_airway": "#5ab4ac",
                 "none": "#999999"}  # fmt: skip
 FIGURES = (
     "read_tracking",
+    "contamination",
     "genus_barplot",
     "rarefaction_curves",
     "alpha_body_site",
@@ -66,7 +67,8 @@ def _svg(fig) -> str:
 
 
 def fig_read_tracking(tracking: pd.DataFrame):
-    steps = [c for c in ("input", "primer_trimmed", "merged", "filtered", "in_table")
+    steps = [c for c in ("input", "primer_trimmed", "merged", "filtered", "in_table",
+                         "analysed")
              if c in tracking and tracking[c].notna().any()]  # fmt: skip
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(tracking)), 4))
     x = np.arange(len(tracking))
@@ -77,6 +79,49 @@ def fig_read_tracking(tracking: pd.DataFrame):
     ax.set_ylabel("reads")
     ax.legend(fontsize=7, ncols=len(steps), loc="upper center",
               bbox_to_anchor=(0.5, 1.12))  # fmt: skip
+    return fig
+
+
+def fig_contamination(
+    signal: pd.DataFrame, conc: pd.Series | None, mock_taxa: pd.DataFrame
+):
+    """Left: each sample's non-contaminant share of reads against its DNA
+    concentration (log scale), flagged samples crossed. Right: the first mock
+    community's observed against expected shares."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
+    x = (
+        pd.to_numeric(conc.reindex(signal.index), errors="coerce")
+        if conc is not None
+        else pd.Series(np.nan, index=signal.index)
+    )
+    use_conc = x.notna().any() and (x > 0).all()
+    x = x if use_conc else signal["reads"].astype(float)
+    for site, g in signal.groupby("body_site", sort=True):
+        ax.scatter(x[g.index], g["noncontaminant_fraction"], s=18, label=site,
+                   color=SITE_COLOURS.get(site, "#333333"))  # fmt: skip
+    flagged = signal.index[signal["flagged"].astype(bool)]
+    if len(flagged):
+        ax.scatter(x[flagged], signal.loc[flagged, "noncontaminant_fraction"],
+                   marker="x", s=60, color="red", label="flagged")  # fmt: skip
+    if use_conc:
+        ax.set_xscale("log")
+    ax.set_xlabel("DNA concentration" if use_conc else "reads")
+    ax.set_ylabel("non-contaminant share of reads")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=7)
+    if len(mock_taxa):
+        first = mock_taxa[mock_taxa["sample_id"] == mock_taxa["sample_id"].iloc[0]]
+        first = first.sort_values("expected", ascending=False, kind="stable")
+        first = first[(first["expected"] > 0) | (first["observed"] >= 0.001)]
+        pos = np.arange(len(first))
+        bx.bar(pos - 0.2, first["expected"], 0.4, label="expected", color="#bbbbbb")
+        bx.bar(pos + 0.2, first["observed"], 0.4, label="observed", color="#01665e")
+        bx.set_xticks(pos, first["taxon"], rotation=90, fontsize=7)
+        bx.set_ylabel(f"share of reads ({first['sample_id'].iloc[0]})")
+        bx.legend(fontsize=7)
+    else:
+        bx.text(0.5, 0.5, "no mock community scored", ha="center", va="center")
+        bx.set_axis_off()
     return fig
 
 
@@ -284,10 +329,12 @@ def render_report(
     figures: dict[str, str],
     captions: dict[str, str],
     stats: dict[str, tuple[list[str], pd.DataFrame]] | None = None,
+    contamination: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
 ) -> str:
     """Assemble the HTML text from tables and inline SVG figures.
 
-    ``stats`` maps a heading to (sentences, table) for the statistics section.
+    ``stats`` maps a heading to (sentences, table) for the statistics section;
+    ``contamination`` is (sentences, [(caption, table), ...]).
     """
     excluded = rarefaction.loc[~rarefaction["rarefied"].astype(bool)]
     parts = [
@@ -299,8 +346,21 @@ def render_report(
         f'<p class="note">{html.escape(captions["read_tracking"])}</p>',
         f'<div class="fig">{figures["read_tracking"]}</div>',
         _table_html(tracking),
-        "<h2>Samples excluded from diversity</h2>",
     ]
+    if contamination is not None:
+        sentences, tables = contamination
+        parts += ["<h2>Contamination: negative controls and mock communities</h2>"]
+        parts.append("<ul>")
+        parts += [f"<li>{html.escape(line)}</li>" for line in sentences]
+        parts.append("</ul>")
+        if "contamination" in figures:
+            parts += [
+                f'<p class="note">{html.escape(captions["contamination"])}</p>',
+                f'<div class="fig">{figures["contamination"]}</div>',
+            ]
+        for caption, table in tables:
+            parts += [f'<p class="note">{html.escape(caption)}</p>', _table_html(table)]
+    parts.append("<h2>Samples excluded from diversity</h2>")
     if excluded.empty:
         parts.append("<p>None: every sample reached the rarefaction depth.</p>")
     else:
@@ -365,6 +425,7 @@ def build_report(
     mixed_models: str | os.PathLike | None = None,
     paired: str | os.PathLike | None = None,
     paired_samples: str | os.PathLike | None = None,
+    decontam: dict[str, str | os.PathLike] | None = None,
 ) -> None:
     """Read the workflow's outputs, draw the figures, write SVGs and the HTML.
 
@@ -372,6 +433,9 @@ def build_report(
     three maturity figures are added, grouped by ``maturity_group``. ``curves``
     (per-group rarefaction curves) adds that figure; the stats tables add a
     section each, with sentences (:mod:`.summaries`) above the table.
+    ``decontam`` names the tables of ``gutlung decontaminate`` (keys
+    contaminants, filtered, signal, mock, mock_taxa) for the contamination
+    section and figure.
     """
     from skbio import OrdinationResults
 
@@ -405,6 +469,32 @@ def build_report(
     }
     if curves is not None:
         figures["rarefaction_curves"] = fig_rarefaction_curves(read_curves(curves))
+    contamination = None
+    if decontam is not None:
+        calls = _read_plain(decontam["contaminants"])
+        signal = read_tsv(decontam["signal"])
+        signal["reason"] = signal["reason"].fillna("")
+        mock = _read_plain(decontam["mock"])
+        mock_taxa = _read_plain(decontam["mock_taxa"])
+        filtered = _read_plain(decontam["filtered"])
+        conc = sheet["dna_conc"] if "dna_conc" in sheet else None
+        figures["contamination"] = fig_contamination(signal, conc, mock_taxa)
+        shown = calls[calls["contaminant"].astype(bool)].copy()
+        shown["taxon"] = shown["taxon"].map(genus_of)
+        contamination = (
+            summaries.decontam_sentences(
+                calls, signal, mock, track.reset_index(), filtered
+            ),
+            [
+                ("Features called contaminants, with decontam's evidence.",
+                 shown[["feature_id", "body_site", "method", "prev_samples",
+                        "prev_controls", "p_freq", "p_prev", "p", "taxon"]]),
+                ("Signal above background per sample (profile before contaminant "
+                 "removal against the negative controls).",
+                 signal.drop(columns=["excluded"])),
+                ("Mock communities against the expected composition.", mock),
+            ],
+        )  # fmt: skip
     stats: dict[str, tuple[list[str], pd.DataFrame]] = {}
     if permanova:
         perm = pd.concat([_read_plain(p) for p in permanova], ignore_index=True)
@@ -457,9 +547,15 @@ def build_report(
     captions = {
         "read_tracking": "Reads per sample after each step: input pairs, pairs with "
         "both primers, merged pairs, reads passing the quality filter, reads counted "
-        "in the ASV table.",
-        "genus_barplot": "Relative abundance of the most abundant genera (unrarefied "
-        "ASV table), samples ordered by body site.",
+        "in the ASV table, reads left in the analysis table (0 for controls, mocks "
+        "and excluded samples).",
+        "contamination": "Left: each sample's share of reads from features that "
+        "are not contaminants of its body site, against its DNA concentration; red "
+        "crosses mark samples flagged as indistinguishable from the blanks. Right: "
+        "the mock community's observed genus shares against the expected ones.",
+        "genus_barplot": "Relative abundance of the most abundant genera in the "
+        "analysis table (unrarefied; contaminants, off-target features and "
+        "controls removed), samples ordered by body site.",
         "rarefaction_curves": "Mean alpha diversity (± SD between samples) against "
         f"sequencing depth per body site and {group_column}; each sample's value is "
         f"the mean of {rarefactions} seeded rarefactions at each depth.",
@@ -485,7 +581,7 @@ def build_report(
     }
     text = render_report(
         title=title, tracking=track, rarefaction=rare, figures=svgs,
-        captions=captions, stats=stats,
+        captions=captions, stats=stats, contamination=contamination,
     )  # fmt: skip
     with atomic_path(output) as tmp:
         tmp.write_text(text)

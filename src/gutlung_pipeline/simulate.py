@@ -5,7 +5,15 @@ primers (degenerate positions resolved at random per read), read as Illumina
 pairs with substitution errors that rise toward the read ends, and mixed with a
 few percent of two-parent PCR chimeras. Subjects give a stool and a BAL sample;
 negative controls hold reagent contaminants. The truth table lists which
-sequence each sample holds and at what share of its non-chimeric reads.
+sequence each sample holds, where it comes from (community, translocated,
+contaminant, mock) and at what share of its non-chimeric reads.
+
+Contamination follows the low-biomass model decontam rests on: every
+extraction adds the same small amount of reagent DNA (``contaminant_load``)
+with one fixed profile, so a sample's contaminant share is load / (load +
+biomass): about 0.1% of a stool sample, 2-70% of a BAL sample, all of an
+extraction blank. The measured ``dna_conc`` is biomass plus load, with 10%
+measurement noise.
 
 Everything is vectorised with numpy: records have a fixed width, so a sample's
 FASTQ is built as one byte array.
@@ -46,8 +54,16 @@ INFANT_SUCCESSION = {
     "Dorea": 800, "Oscillospira": 1200, "Akkermansia": 500, "Parabacteroides": 700,
 }  # fmt: skip
 INFANT_AGES_DAYS = (7, 30, 91, 182, 365, 730)
+#: Reagent ("kitome") contaminants: one profile shared by every extraction.
 CONTAMINANT_GENERA = (
-    "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Methylobacterium", "Burkholderia",
+    "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Pseudomonas", "Methylobacterium",
+    "Burkholderia",
+)  # fmt: skip
+#: A mock community (one strain per genus, equal shares), as the even
+#: ZymoBIOMICS standard: genera the reference holds, none of them contaminants.
+MOCK_GENERA = (
+    "Escherichia", "Enterococcus", "Lactobacillus", "Staphylococcus",
+    "Bacteroides", "Bifidobacterium", "Streptococcus", "Akkermansia",
 )  # fmt: skip
 
 BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
@@ -166,13 +182,23 @@ def _chimeras(
     return out, w / w.sum() if len(w) else w
 
 
+def _merge_strains(community: pd.DataFrame) -> pd.DataFrame:
+    """One row per strain: shares of a strain listed twice (a Prevotella both
+    in the lung community and translocated from the gut) are added; the first
+    source is kept."""
+    return community.groupby("ref_id", sort=False, as_index=False).agg(
+        {"genus": "first", "sequence": "first", "source": "first", "abundance": "sum"}
+    )
+
+
 def _truth_rows(sample_id: str, community: pd.DataFrame, counts) -> list[dict]:
     total = counts.sum()
     return [
         {
             "sample_id": sample_id, "ref_id": taxon["ref_id"], "genus": taxon["genus"],
             "md5": hashlib.md5(taxon["sequence"].encode()).hexdigest(),
-            "sequence": taxon["sequence"], "abundance": taxon["abundance"],
+            "sequence": taxon["sequence"], "source": taxon["source"],
+            "abundance": taxon["abundance"],
             "reads": int(n), "observed_share": n / total if total else 0.0,
         }
         for (_, taxon), n in zip(community.iterrows(), counts, strict=True)
@@ -237,6 +263,9 @@ def simulate_cohort(
     infant_ages_days: tuple[int, ...] = INFANT_AGES_DAYS,
     maturity_sd: float = 0.3,
     translocation: float = 0.05,
+    n_mocks: int = 0,
+    n_contaminants: int = 8,
+    contaminant_load: float = 0.05,
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
@@ -253,7 +282,8 @@ def simulate_cohort(
     n_subjects
         Each gives one stool (gut) and one BAL (lung) sample.
     n_controls
-        Extraction blanks holding contaminant genera, at a tenth of the reads.
+        Extraction blanks (reagent contaminants only), at a tenth of the reads,
+        spread over the runs.
     reads_per_sample
         Read pairs per gut or lung sample.
     read_length
@@ -276,6 +306,12 @@ def simulate_cohort(
     translocation
         Share of each lung sample made of three strains of the same subject's
         own gut (microaspiration), drawn from a third seed stream.
+    n_mocks
+        Mock-community samples (:data:`MOCK_GENERA`, equal shares).
+    n_contaminants, contaminant_load
+        Strains in the reagent profile, and the reagent DNA every extraction
+        adds (ng/ul); drawn from a fourth seed stream, as are the lung
+        biomasses (log-uniform 0.02-3 ng/ul).
     random_state
         Seed; the same seed gives byte-identical files.
 
@@ -284,8 +320,9 @@ def simulate_cohort(
     sheet : pandas.DataFrame
         Sample sheet in the canonical vocabulary.
     truth : pandas.DataFrame
-        sample_id, ref_id, genus, md5, sequence, abundance (expected share of
-        the sample's non-chimeric reads) and reads (drawn).
+        sample_id, ref_id, genus, md5, sequence, source (community,
+        translocated, contaminant, mock), abundance (expected share of the
+        sample's non-chimeric reads) and reads (drawn).
     """
     if layout not in ("paired", "single"):
         raise ValueError(f"layout must be 'paired' or 'single', got {layout!r}")
@@ -302,6 +339,10 @@ def simulate_cohort(
             ("gut", GUT_GENERA), ("lung", LUNG_GENERA), ("none", CONTAMINANT_GENERA)
         )
     }  # fmt: skip
+    # a lung core shared across subjects (two strains per genus), as airway
+    # communities share their taxa far more than a random draw would
+    pools["lung"] = pools["lung"].groupby("genus", sort=False).head(2)
+    pools["lung"] = pools["lung"].reset_index(drop=True)
     for site, pool in pools.items():
         if len(pool) < 5:
             raise ValueError(f"reference has too few {site} sequences ({len(pool)})")
@@ -340,6 +381,7 @@ def simulate_cohort(
             paths[f"fq{mate}"] = str(path)
         return paths, counts
 
+    runs = ["run1", "run2"] + (["run3"] if n_infants else [])
     samples = []
     for _, subject in meta.iterrows():
         sid = subject["subject_id"]
@@ -348,7 +390,32 @@ def simulate_cohort(
             samples.append((f"{sid}_{site}", sid, site, stype, run, subject))
     for k in range(1, n_controls + 1):
         samples.append((f"NC{k:02d}", f"NC{k:02d}", "none", "negative_control",
-                        f"run{1 + k % 2}", None))  # fmt: skip
+                        runs[(k - 1) % len(runs)], None))  # fmt: skip
+    for k in range(1, n_mocks + 1):
+        samples.append((f"MOCK{k:02d}", f"MOCK{k:02d}", "none", "mock",
+                        runs[(k - 1) % len(runs)], None))  # fmt: skip
+
+    # the reagent profile and lung biomasses: a fourth seed stream
+    crng = np.random.default_rng([random_state, 13])
+    reagents = _community(pools["none"], n_contaminants, crng, sigma=1.0)
+    mock = pd.concat(
+        [reference[reference["genus"] == g].iloc[:1] for g in MOCK_GENERA]
+    ).reset_index(drop=True)
+    mock["abundance"] = 1 / len(mock)
+
+    def contaminate(community, biomass):
+        """Mix in the reagent profile at load / (load + biomass); the measured
+        concentration is biomass + load with 10% noise."""
+        share = contaminant_load / (contaminant_load + biomass)
+        mixed = pd.concat(
+            [community.assign(abundance=community["abundance"] * (1 - share)),
+             reagents.assign(abundance=reagents["abundance"] * share,
+                             source="contaminant")],
+            ignore_index=True,
+        )  # fmt: skip
+        mixed = _merge_strains(mixed)
+        conc = (biomass + contaminant_load) * crng.lognormal(0.0, 0.1)
+        return mixed, conc
 
     sheet_rows, truth_rows = [], []
     gut_of: dict[str, pd.DataFrame] = {}
@@ -356,26 +423,34 @@ def simulate_cohort(
     for sample_id, subject_id, site, stype, run, subject in samples:
         if site == "gut":
             n_taxa = 18 if subject["asthma"] == "yes" else 28
-            community = _community(pools["gut"], n_taxa, rng)
+            community = _community(pools["gut"], n_taxa, rng).assign(
+                source="community"
+            )
             gut_of[subject_id] = community
-            n_reads, conc = reads_per_sample, rng.uniform(15, 60)
+            community, conc = contaminate(community, rng.uniform(15, 60))
+            n_reads = reads_per_sample
         elif site == "lung":
-            community = _community(pools["lung"], 14, rng)
-            contam = _community(pools["none"], 2, rng)
-            contam["abundance"] *= 0.05
+            community = _community(pools["lung"], 14, rng).assign(source="community")
             # gut-to-lung translocation: three of the subject's own gut strains
             # (a second seed stream, so the other draws stay as they were)
             gut = gut_of[subject_id]
             own = gut.iloc[np.sort(trng.choice(len(gut), size=3, replace=False))]
-            own = own.assign(abundance=own["abundance"] / own["abundance"].sum())
-            own["abundance"] *= translocation
-            community["abundance"] *= 0.95 - translocation
-            community = pd.concat([community, own, contam], ignore_index=True)
-            community = community.drop_duplicates("ref_id")
-            n_reads, conc = reads_per_sample, rng.uniform(0.5, 3)
+            own = own.assign(
+                abundance=translocation * own["abundance"] / own["abundance"].sum(),
+                source="translocated",
+            )
+            community["abundance"] *= 1 - translocation
+            community = _merge_strains(pd.concat([community, own]))
+            biomass = float(np.exp(crng.uniform(np.log(0.02), np.log(3.0))))
+            community, conc = contaminate(community, biomass)
+            n_reads = reads_per_sample
+        elif stype == "mock":
+            community, conc = contaminate(mock.assign(source="mock"), 20.0)
+            n_reads = reads_per_sample
         else:
-            community = _community(pools["none"], 5, rng)
-            n_reads, conc = max(reads_per_sample // 10, 10), rng.uniform(0.01, 0.1)
+            community = reagents.assign(source="contaminant")
+            conc = contaminant_load * crng.lognormal(0.0, 0.1)
+            n_reads = max(reads_per_sample // 10, 10)
         paths, counts = emit(sample_id, community, n_reads, rng)
         row = {
             "sample_id": sample_id, "subject_id": subject_id, "body_site": site,
@@ -409,13 +484,15 @@ def simulate_cohort(
         for age in infant_ages_days:
             sample_id = f"{child}_d{age:04d}"
             community = _infant_community(strains, age * np.exp(offset), irng)
+            community, conc = contaminate(
+                community.assign(source="community"), float(irng.uniform(5, 40))
+            )
             paths, counts = emit(sample_id, community, reads_per_sample, irng)
             row = {
                 "sample_id": sample_id, "subject_id": child, "body_site": "gut",
                 "sample_type": "stool", "run": "run3", "study": "demo",
                 "fq1": paths["fq1"], "fq2": paths.get("fq2", ""),
-                **meta, "age_days": age,
-                "dna_conc": round(float(irng.uniform(5, 40)), 3),
+                **meta, "age_days": age, "dna_conc": round(float(conc), 3),
             }  # fmt: skip
             sheet_rows.append(row)
             rows = _truth_rows(sample_id, community, counts)
@@ -438,6 +515,13 @@ SHEET_COLUMNS = (
     "respiratory_infection", "fev1_pct_pred", "smoking", "antibiotics",
     "delivery_mode", "dna_conc",
 )  # fmt: skip
+
+
+def mock_expected() -> pd.DataFrame:
+    """The simulated mock's expected composition (taxon, relative_abundance)."""
+    return pd.DataFrame(
+        {"taxon": MOCK_GENERA, "relative_abundance": 1 / len(MOCK_GENERA)}
+    )
 
 
 def write_cohort(

@@ -95,7 +95,8 @@ def design_problems(
     """Why an analysis cannot run on these samples (empty list when it can).
 
     Missing columns, missing values in used columns, a categorical level
-    with a single sample, a stratum with a single sample.
+    with a single sample, strata of which none has two samples (a lone
+    sample in a stratum stays in place, as in vegan).
     """
     problems = []
     used = formula_columns(formula)
@@ -131,12 +132,14 @@ def design_problems(
                     f"({sample}); merge it or exclude it with where:"
                 )
     if strata:
+        # a stratum with one sample stays in place, as in vegan's how(blocks=);
+        # with no stratum of two there is nothing to permute
         counts = metadata[strata].value_counts()
-        for level in counts[counts < 2].index:
-            sample = metadata.index[metadata[strata] == level][0]
+        if len(counts) and counts.max() < 2:
             problems.append(
-                f"{name}: strata {strata!r}: stratum {level!r} has a single sample "
-                f"({sample}); it cannot be permuted (drop it with where:)"
+                f"{name}: strata {strata!r}: every stratum has a single sample "
+                f"({len(counts)} strata); nothing can be permuted (drop strata: or "
+                "select samples that share strata with where:)"
             )
     return problems
 

@@ -102,3 +102,66 @@ def paired_sentences(df: pd.DataFrame) -> list[str]:
             f"permutations; n = {int(r['n'])} subjects; {r['method']})."
         )
     return out
+
+
+def decontam_sentences(
+    contaminants: pd.DataFrame,
+    signal: pd.DataFrame,
+    mock: pd.DataFrame,
+    tracking: pd.DataFrame,
+    filtered: pd.DataFrame,
+) -> list[str]:
+    """Contaminant calls per body site, flagged samples, off-target features and
+    mock accuracy (tables of ``gutlung decontaminate``)."""
+    out = []
+    roles = tracking.set_index("sample_id")["role"] if "role" in tracking else None
+    n_controls = int((roles == "control").sum()) if roles is not None else 0
+    for reason in ("organelle", "unassigned"):
+        sub = filtered[filtered["reason"] == reason] if len(filtered) else filtered
+        out.append(
+            f"{len(sub)} {reason} features removed from every sample "
+            f"({int(sub['reads'].sum()) if len(sub) else 0:,} reads)."
+        )
+    for site, g in contaminants.groupby("body_site", sort=False):
+        called = g[g["contaminant"].astype(bool)]
+        site_reads = signal.loc[signal["body_site"] == site]
+        total = int(site_reads["reads"].sum())
+        removed = int(site_reads["contaminant_reads"].sum())
+        share = f" ({100 * removed / total:.1f}%)" if total else ""
+        out.append(
+            f"{site}: decontam {g['method'].iloc[0]} (threshold "
+            f"{g['threshold'].iloc[0]}) against {n_controls} negative controls called "
+            f"{len(called)} of {len(g)} features contaminants; they held "
+            f"{removed:,} of {total:,} reads{share} in the {len(site_reads)} {site} "
+            "samples and were removed from them."
+        )
+    flagged = signal[signal["flagged"].astype(bool)]
+    if len(flagged):
+        action = (
+            "excluded from the analysis"
+            if flagged["excluded"].astype(bool).all()
+            else "kept in the analysis (decontam.signal.exclude: false)"
+        )
+        details = "; ".join(f"{s}: {r['reason']}" for s, r in flagged.iterrows())
+        which = "1 sample looks" if len(flagged) == 1 else f"{len(flagged)} samples look"
+        out.append(
+            f"{which} like the negative controls (flagged), {action}: {details}."
+        )
+    else:
+        out.append("No sample is flagged as indistinguishable from the blanks.")
+    for _, r in mock.iterrows():
+        if pd.isna(r["recall"]):
+            out.append(
+                f"{r['sample_id']}: mock community with {int(r['reads']):,} reads; no "
+                "expected composition given (decontam.mock.expected)."
+            )
+            continue
+        out.append(
+            f"{r['sample_id']}: mock community recall {r['recall']:.2f}, precision "
+            f"{r['precision']:.2f} ({int(r['true_positives'])} of "
+            f"{int(r['expected_taxa'])} expected taxa, {int(r['observed_taxa'])} "
+            f"observed), Bray-Curtis {r['bray_curtis']:.3f} to the expected "
+            f"composition, mean absolute error {r['mean_abs_error']:.4f} (largest "
+            f"{r['max_abs_error']:.4f})."
+        )
+    return out

@@ -118,7 +118,7 @@ def test_simulate_writes_sheet_truth_and_reads(tmp_path):
 
 def test_shipped_sample_sheet_is_what_simulate_writes(tmp_path):
     """config/samples.tsv is the demo sheet that `make demo` regenerates."""
-    args = "--n-subjects 12 --n-controls 2 --n-infants 12 --reads 2000 --seed 42"
+    args = "--n-subjects 12 --n-controls 6 --n-mocks 1 --n-infants 12 --reads 2000 --seed 42"
     assert args in " ".join((REPO / "Makefile").read_text().split())
     out = tmp_path / "demo"
     assert (

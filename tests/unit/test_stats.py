@@ -57,12 +57,13 @@ def test_design_problems_name_the_sample_and_fix():
     problems = design_problems(md, formula="n", name="t")
     assert "empty for 1 samples (first: s3)" in problems[0]
     md2 = md.assign(s=["x", "x", "y", "z"], g=["a", "a", "b", "b"])
-    problems = design_problems(md2, formula="g", strata="s", name="t")
+    # lone samples in a stratum stay in place (vegan's how(blocks=))
+    assert design_problems(md2, formula="g", strata="s", name="t") == []
+    md3 = md2.assign(s=["w", "x", "y", "z"])
+    problems = design_problems(md3, formula="g", strata="s", name="t")
     assert problems == [
-        "t: strata 's': stratum 'y' has a single sample (s3); it cannot be "
-        "permuted (drop it with where:)",
-        "t: strata 's': stratum 'z' has a single sample (s4); it cannot be "
-        "permuted (drop it with where:)",
+        "t: strata 's': every stratum has a single sample (4 strata); nothing can "
+        "be permuted (drop strata: or select samples that share strata with where:)"
     ]
 
 

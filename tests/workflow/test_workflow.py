@@ -315,10 +315,8 @@ def test_stats_design_errors_stop_before_any_job(tmp_path, demo_cohort):
         {
             "name": "strata1",
             "formula": "body_site",
-            "strata": "run",
-            "where": {
-                "sample_id": ["P01_gut", "P01_lung", "P02_gut", "P03_gut", "P03_lung"]
-            },
+            "strata": "subject_id",
+            "where": {"sample_id": ["P01_gut", "P02_gut", "P03_lung", "P04_lung"]},
         },
     ]
     work = make_workdir(tmp_path / "w", sheet, **{"stats.permanova": bad})
@@ -330,10 +328,7 @@ def test_stats_design_errors_stop_before_any_job(tmp_path, demo_cohort):
         "lonely: column 'body_site': group 'lung' has a single sample (P01_lung)"
         in proc.stderr
     )
-    assert (
-        "strata1: strata 'run': stratum 'run1' has a single sample (P02_gut)"
-        in proc.stderr
-    )
+    assert "strata1: strata 'subject_id': every stratum has a single" in proc.stderr
 
 
 def test_two_runs_give_identical_tables(demo_run, tmp_path):

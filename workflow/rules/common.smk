@@ -86,6 +86,20 @@ def get_taxonomy_reference():
     return f"resources/databases/{reference}.sintax.fasta.gz"
 
 
+def get_decontam_inputs(wildcards):
+    """The denoised table, its taxonomy, the sheet, read tracking and the mock's
+    expected composition (when configured)."""
+    inputs = {
+        "table": "results/asv/asv_table.biom",
+        "taxonomy": "results/taxonomy/taxonomy.tsv",
+        "samples": config["samples"],
+        "tracking": "results/asv/read_tracking.tsv",
+    }
+    if config["decontam"]["mock"]["expected"]:
+        inputs["expected"] = config["decontam"]["mock"]["expected"]
+    return inputs
+
+
 def get_final_outputs():
     return [
         "results/asv/asv_table.biom",
@@ -94,6 +108,8 @@ def get_final_outputs():
         "results/asv/read_tracking.tsv",
         "results/taxonomy/taxonomy.tsv",
         "results/phylogeny/tree.nwk",
+        "results/decontam/table.biom",
+        "results/decontam/signal.tsv",
         "results/diversity/alpha.tsv",
         "results/diversity/rarefaction_curves.tsv",
         *expand("results/diversity/beta/{metric}.tsv", metric=BETA_METRICS),

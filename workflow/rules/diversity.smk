@@ -1,6 +1,6 @@
 rule rarefy_table:
     input:
-        "results/asv/asv_table.biom",
+        "results/decontam/table.biom",
     output:
         table="results/diversity/rarefied_table.biom",
         summary="results/diversity/rarefaction_summary.tsv",
@@ -18,7 +18,7 @@ rule rarefy_table:
 
 rule alpha_diversity:
     input:
-        table="results/asv/asv_table.biom",
+        table="results/decontam/table.biom",
         tree="results/phylogeny/tree.nwk",
     output:
         mean=report(
@@ -45,7 +45,7 @@ rule alpha_diversity:
 
 rule rarefaction_curves:
     input:
-        table="results/asv/asv_table.biom",
+        table="results/decontam/table.biom",
         tree="results/phylogeny/tree.nwk",
         samples=config["samples"],
     output:
@@ -69,7 +69,7 @@ rule rarefaction_curves:
 
 rule beta_diversity:
     input:
-        table="results/asv/asv_table.biom",
+        table="results/decontam/table.biom",
         tree="results/phylogeny/tree.nwk",
     output:
         "results/diversity/beta/{metric}.tsv",

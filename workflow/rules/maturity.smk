@@ -1,6 +1,6 @@
 rule compute_maturity:
     input:
-        table="results/asv/asv_table.biom",
+        table="results/decontam/table.biom",
         taxonomy="results/taxonomy/taxonomy.tsv",
         samples=config["samples"],
     output:

@@ -1,7 +1,7 @@
 rule make_report:
     input:
-        tracking="results/asv/read_tracking.tsv",
-        table="results/asv/asv_table.biom",
+        tracking="results/decontam/read_tracking.tsv",
+        table="results/decontam/table.biom",
         taxonomy="results/taxonomy/taxonomy.tsv",
         samples=config["samples"],
         alpha="results/diversity/alpha.tsv",
@@ -10,6 +10,11 @@ rule make_report:
         pcoa=expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
         maturity=get_maturity_outputs(),
         stats=get_stats_outputs(),
+        contaminants="results/decontam/contaminants.tsv",
+        filtered="results/decontam/filtered_features.tsv",
+        signal="results/decontam/signal.tsv",
+        mock="results/decontam/mock.tsv",
+        mock_taxa="results/decontam/mock_taxa.tsv",
     output:
         html=report(
             "results/report/report.html",
@@ -38,4 +43,6 @@ rule make_report:
         " --pcoa {input.pcoa:q} --group-column {params.group:q}"
         " --title {params.title:q} --output {output.html:q} {params.maturity}"
         " --curves {input.curves:q} --rarefactions {params.rarefactions} {params.stats}"
+        " --contaminants {input.contaminants:q} --filtered-features {input.filtered:q}"
+        " --signal {input.signal:q} --mock {input.mock:q} --mock-taxa {input.mock_taxa:q}"
         " --figures-dir results/report/figures > {log:q} 2>&1"

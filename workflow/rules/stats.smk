@@ -21,7 +21,7 @@ rule permanova:
 
 rule differential_abundance:
     input:
-        table="results/asv/asv_table.biom",
+        table="results/decontam/table.biom",
         taxonomy="results/taxonomy/taxonomy.tsv",
         samples=config["samples"],
     output:
@@ -62,7 +62,7 @@ rule alpha_mixed_models:
 
 rule paired_gut_lung:
     input:
-        table="results/asv/asv_table.biom",
+        table="results/decontam/table.biom",
         distance=f"results/diversity/beta/{config['stats']['paired']['metric']}.tsv",
         samples=config["samples"],
     output:

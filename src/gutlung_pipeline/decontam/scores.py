@@ -106,6 +106,53 @@ def _combine_batches(p: np.ndarray, how: str) -> np.ndarray:
     raise ValueError(f"batch_combine must be one of {BATCH_COMBINE}, got {how!r}")
 
 
+def split_threshold(threshold: float | tuple[float, float]) -> tuple[float, float]:
+    """(frequency, prevalence) thresholds; one value serves both, as in R."""
+    t = np.atleast_1d(np.asarray(threshold, dtype=float))
+    if t.size not in (1, 2):
+        raise ValueError(f"threshold must be one or two numbers, got {threshold!r}")
+    return (float(t[0]), float(t[0])) if t.size == 1 else (float(t[0]), float(t[1]))
+
+
+def call_contaminants(
+    p_freq: np.ndarray,
+    p_prev: np.ndarray,
+    *,
+    method: str,
+    threshold: float | tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """decontam's score ``p`` and call for one method, from both scores.
+
+    ``combined`` is Fisher's method (df 4); ``minimum`` is R's ``pmin`` (NA if
+    either is NA); ``either``/``both`` compare each score with its own
+    threshold and have no single score (NA). Calls use a strict ``<`` and an
+    NA score never calls (R's three-valued logic, NA -> FALSE).
+    """
+    p_freq = np.asarray(p_freq, dtype=float)
+    p_prev = np.asarray(p_prev, dtype=float)
+    t_freq, t_prev = split_threshold(threshold)
+    if method == "frequency":
+        p = p_freq
+    elif method == "prevalence":
+        p = p_prev
+    elif method == "combined":
+        with np.errstate(divide="ignore"):
+            p = stats.chi2.sf(-2 * np.log(p_freq * p_prev), 4)
+    elif method == "minimum":
+        p = np.minimum(p_freq, p_prev)  # NaN if either is NaN, as R's pmin
+    elif method in ("either", "both"):
+        p = np.full(p_freq.shape, np.nan)
+    else:
+        raise ValueError(f"method must be one of {METHODS[1:]}, got {method!r}")
+    if method == "either":
+        call = (p_freq < t_freq) | (p_prev < t_prev)  # NaN < t is False
+    elif method == "both":
+        call = (p_freq < t_freq) & (p_prev < t_prev)
+    else:
+        call = p < t_freq
+    return p, np.asarray(call, dtype=bool)
+
+
 def is_contaminant(
     counts: pd.DataFrame,
     *,
@@ -180,13 +227,15 @@ def is_contaminant(
         if conc is None:
             raise ValueError(f"method {method!r} needs DNA concentrations")
         concv = conc.reindex(ids).to_numpy(dtype=float)
-        bad = [s for s, c in zip(ids, concv, strict=True) if not (c > 0)]
+        notneg = np.array([v is False or v == 0 for v in negv])
+        # R requires every concentration > 0; only the fitted (non-control)
+        # samples use theirs, so blanks below detection are allowed here.
+        bad = [s for s, c, u in zip(ids, concv, notneg, strict=True) if u and not c > 0]
         if bad:
             raise ValueError(
                 f"missing or non-positive DNA concentration for {len(bad)} samples "
                 f"({', '.join(bad[:5])}); measure them or use the prevalence method"
             )
-        notneg = np.array([v is False or v == 0 for v in negv])
         per = np.full((n_features, len(levels)), np.nan)
         for k, lev in enumerate(levels):
             rows = (batches == lev) & notneg
@@ -209,25 +258,7 @@ def is_contaminant(
                 for j in range(n_features)
             ]
         p_prev = _combine_batches(per, batch_combine)
-    t = np.atleast_1d(np.asarray(threshold, dtype=float))
-    t_freq, t_prev = (t[0], t[0]) if t.size == 1 else (t[0], t[1])
-    if method == "frequency":
-        p = p_freq
-    elif method == "prevalence":
-        p = p_prev
-    elif method == "combined":
-        with np.errstate(divide="ignore"):
-            p = stats.chi2.sf(-2 * np.log(p_freq * p_prev), 4)
-    elif method == "minimum":
-        p = np.minimum(p_freq, p_prev)  # NaN if either is NaN, as R's pmin
-    else:
-        p = np.full(n_features, np.nan)
-    if method == "either":
-        call = (p_freq < t_freq) | (p_prev < t_prev)  # NaN < t is False
-    elif method == "both":
-        call = (p_freq < t_freq) & (p_prev < t_prev)
-    else:
-        call = p < t_freq
+    p, call = call_contaminants(p_freq, p_prev, method=method, threshold=threshold)
     return pd.DataFrame(
         {
             "freq": values.mean(axis=0),

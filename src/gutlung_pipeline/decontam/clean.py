@@ -1,0 +1,468 @@
+"""The workflow's contamination step: from the denoised table to the analysis table.
+
+1. **Off-target features**: ASVs whose lineage names an organelle
+   (``remove_taxa``, default mitochondria and chloroplast, matched to any
+   rank's name) or whose domain is unassigned or not Bacteria/Archaea
+   (``remove_unassigned``) leave every sample; their reads are counted.
+2. **decontam per body site**: each configured body site is scored on its own
+   samples plus the negative controls (``control_types``), batch by batch
+   (``batch_column``), with its own method and threshold (for example the
+   prevalence method at 0.5 for lung, as the decontam authors advise for
+   low-biomass data). A feature called for a body site is removed from that
+   site's samples only.
+3. **Signal above background**: per sample, the reads of non-contaminant
+   features, and the Bray-Curtis distance of its profile (before contaminant
+   removal) to the nearest negative control and to the controls' centroid; a
+   flag for samples of ``signal.body_sites`` that cannot be told from blanks,
+   optionally excluded.
+4. **The analysis table**: biological samples only (controls and mocks leave),
+   contaminants and flagged-and-excluded samples out.
+
+Everything here is pure: tables in, tables out (see ``cli.cmd_decontaminate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import cdist
+
+from .mock import MOCK_COLUMNS, MOCK_TAXA_COLUMNS, mock_accuracy
+from .scores import call_contaminants, is_contaminant
+
+#: Methods that need negative controls, and those that need DNA concentrations.
+NEEDS_CONTROLS = (
+    "prevalence", "combined", "minimum", "either", "both", "not_contaminant",
+)  # fmt: skip
+NEEDS_CONCENTRATION = ("frequency", "combined", "minimum", "either", "both")
+DOMAINS = ("Bacteria", "Archaea")
+
+
+@dataclass
+class CleanResult:
+    """Outputs of :func:`decontaminate`."""
+
+    table: pd.DataFrame  #: analysis table, features x biological samples
+    contaminants: pd.DataFrame  #: one row per feature and scored body site
+    filtered: pd.DataFrame  #: off-target features: feature_id, taxon, reason, reads
+    signal: pd.DataFrame  #: one row per biological sample
+    tracking: pd.DataFrame  #: read tracking with the removal columns
+    roles: pd.Series  #: sample -> sample / control / mock
+    mock: pd.DataFrame  #: one row per mock sample (see :mod:`.mock`)
+    mock_taxa: pd.DataFrame  #: expected and observed share per mock and taxon
+
+
+def _ranks(taxon: str) -> list[tuple[str, str]]:
+    """(rank letter, name) pairs of a QIIME 2 taxon string."""
+    out = []
+    for part in str(taxon).split(";"):
+        part = part.strip()
+        if "__" in part:
+            rank, name = part.split("__", 1)
+            out.append((rank.strip(), name.strip()))
+    return out
+
+
+def feature_filter(
+    taxonomy: pd.Series,
+    features: pd.Index,
+    *,
+    remove_taxa: list[str] | tuple[str, ...] = ("mitochondria", "chloroplast"),
+    remove_unassigned: bool = True,
+) -> pd.Series:
+    """Why each feature is off-target: ``organelle``, ``unassigned`` or ``""``.
+
+    A feature is an organelle when any rank's name equals (case-insensitive)
+    one of ``remove_taxa`` (Greengenes ``c__Chloroplast``/``f__mitochondria``,
+    SILVA ``o__Chloroplast``/``f__Mitochondria``). It is unassigned when its
+    domain is missing (``Unassigned``, or absent from ``taxonomy``) or is not
+    Bacteria or Archaea (host ``d__Eukaryota`` reads).
+    """
+    wanted = {t.lower() for t in remove_taxa}
+    reasons = []
+    for feature in features:
+        ranks = _ranks(taxonomy.get(feature, "Unassigned"))
+        names = {name.lower() for _, name in ranks if name}
+        domain = next((name for rank, name in ranks if rank in ("d", "k")), "")
+        if names & wanted:
+            reasons.append("organelle")
+        elif remove_unassigned and domain not in DOMAINS:
+            reasons.append("unassigned")
+        else:
+            reasons.append("")
+    return pd.Series(reasons, index=features, dtype=object)
+
+
+def sample_roles(samples: pd.DataFrame, control_types, mock_types) -> pd.Series:
+    """``control``, ``mock`` or ``sample`` for each row of the sheet."""
+    stype = samples["sample_type"].astype(str)
+    roles = pd.Series("sample", index=samples.index, dtype=object)
+    roles[stype.isin(list(mock_types))] = "mock"
+    roles[stype.isin(list(control_types))] = "control"
+    return roles
+
+
+def _positive(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce") > 0
+
+
+def resolve_method(method: str, *, has_controls: bool, has_conc: bool) -> str:
+    """decontam's ``auto``: combined with both, else whichever is available."""
+    if method != "auto":
+        return method
+    if has_controls and has_conc:
+        return "combined"
+    if has_conc:
+        return "frequency"
+    if has_controls:
+        return "prevalence"
+    return "auto"  # nothing to score with; callers report it
+
+
+def design_problems(
+    samples: pd.DataFrame, settings: dict, *, sheet: str = "sample sheet"
+) -> list[str]:
+    """What stops decontamination on this sheet, one line per problem.
+
+    Checked before any job runs (by the workflow's validation) and again by
+    :func:`decontaminate`: a method that needs negative controls on a sheet
+    without any, missing or non-positive DNA concentrations where a method
+    needs them, a batch column the sheet lacks, and batches with a single
+    sample (R decontam stops on those too).
+    """
+    if not settings.get("enabled", True):
+        return []
+    problems: list[str] = []
+    roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
+    controls = samples.index[roles == "control"]
+    conc_col, batch_col = settings["conc_column"], settings.get("batch_column") or ""
+    if batch_col and batch_col not in samples.columns:
+        return [
+            f"{sheet}: decontam.batch_column: no column {batch_col!r}; name a column "
+            "(run or extraction plate) or set it to '' for one batch"
+        ]
+    for site, opts in settings["sites"].items():
+        members = samples.index[(roles == "sample") & (samples["body_site"] == site)]
+        if opts["method"] == "none" or len(members) == 0:
+            continue
+        key = f"decontam.sites.{site}.method"
+        conc_ok = (
+            _positive(samples.loc[members, conc_col])
+            if conc_col in samples.columns
+            else pd.Series(False, index=members)
+        )
+        method = resolve_method(
+            opts["method"], has_controls=len(controls) > 0, has_conc=bool(conc_ok.all())
+        )
+        if method == "auto":
+            problems.append(
+                f"{sheet}: {site} samples have neither negative controls (sample_type "
+                f"{'/'.join(settings['control_types'])}) nor a positive {conc_col} "
+                f"for every sample, so {key}: auto has nothing to score with; add "
+                f"extraction blanks or {conc_col}, or set {key}: none"
+            )
+            continue
+        if method in NEEDS_CONTROLS and len(controls) == 0:
+            problems.append(
+                f"{sheet}: {key}: {method} needs negative controls and no sample has "
+                f"sample_type {'/'.join(settings['control_types'])}; add the "
+                "extraction blanks or use the frequency method"
+            )
+        if method in NEEDS_CONCENTRATION and not conc_ok.all():
+            bad = list(members[~conc_ok.to_numpy()])
+            problems.append(
+                f"{sheet}: {key}: {method} needs a positive {conc_col} and "
+                f"{len(bad)} {site} samples have none ({', '.join(bad[:5])}"
+                f"{', ...' if len(bad) > 5 else ''}); measure them or use the "
+                "prevalence method"
+            )
+        if batch_col:
+            scored = samples.loc[list(members) + list(controls), batch_col].astype(str)
+            for batch, ids in scored.groupby(scored, sort=True).groups.items():
+                if len(ids) == 1:
+                    problems.append(
+                        f"{sheet}: decontam ({site}): batch {batch_col}={batch} has "
+                        f"a single sample ({ids[0]}); merge it with another batch "
+                        "or set decontam.batch_column: ''"
+                    )
+    return problems
+
+
+def _site_scores(
+    counts: pd.DataFrame,
+    neg: pd.Series,
+    conc: pd.Series | None,
+    batch: pd.Series | None,
+    *,
+    method: str,
+    threshold,
+    batch_combine: str,
+) -> pd.DataFrame:
+    """decontam scores and calls for one site (counts: samples x features)."""
+    need_prev = method in NEEDS_CONTROLS
+    need_freq = method in NEEDS_CONCENTRATION
+    common = {"batch": batch, "batch_combine": batch_combine}
+    freq = prev = None
+    if need_freq:
+        freq = is_contaminant(counts, conc=conc, neg=neg, method="frequency", **common)
+    if need_prev:
+        prev = is_contaminant(counts, neg=neg, method="prevalence", **common)
+    base = freq if freq is not None else prev
+    nan = np.full(len(base), np.nan)
+    p_freq = freq["p.freq"].to_numpy() if freq is not None else nan
+    p_prev = prev["p.prev"].to_numpy() if prev is not None else nan
+    if method == "not_contaminant":
+        # isNotContaminant: p = 1 - p.prev, not.contaminant = p < threshold;
+        # everything scored and not called not-contaminant is removed
+        p = 1 - p_prev
+        call = ~(p < float(np.atleast_1d(threshold)[0])) & ~np.isnan(p)
+    else:
+        p, call = call_contaminants(p_freq, p_prev, method=method, threshold=threshold)
+    return pd.DataFrame(
+        {"freq": base["freq"].to_numpy(), "p_freq": p_freq, "p_prev": p_prev,
+         "p": p, "contaminant": call},
+        index=base.index,
+    )  # fmt: skip
+
+
+def signal_above_background(
+    counts: pd.DataFrame,
+    contaminant_reads: pd.Series,
+    controls: list[str],
+    *,
+    min_fraction: float,
+    min_distance: float,
+    flag_sites: pd.Series,
+) -> pd.DataFrame:
+    """Per sample: how far it stands from the negative controls.
+
+    Parameters
+    ----------
+    counts
+        Features x samples (biological samples and controls), before
+        contaminant removal.
+    contaminant_reads
+        Per biological sample, reads of the features called for its site.
+    controls
+        Negative-control sample IDs (columns of ``counts``).
+    min_fraction, min_distance
+        A sample is flagged when its non-contaminant share of reads is below
+        ``min_fraction`` or its Bray-Curtis distance to the nearest control is
+        below ``min_distance``.
+    flag_sites
+        Per biological sample, whether its body site is one that is flagged.
+    """
+    ids = list(contaminant_reads.index)
+    reads = counts[ids].sum(axis=0).astype(int)
+    out = pd.DataFrame({"reads": reads, "contaminant_reads": contaminant_reads})
+    out["noncontaminant_reads"] = out["reads"] - out["contaminant_reads"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["noncontaminant_fraction"] = out["noncontaminant_reads"] / out["reads"]
+    rel = counts.div(counts.sum(axis=0).replace(0, np.nan), axis=1)
+    blanks = [c for c in controls if counts[c].sum() > 0]
+    out["nearest_control"] = ""
+    out["bc_nearest_control"] = np.nan
+    out["bc_control_centroid"] = np.nan
+    if blanks:
+        x = rel[ids].fillna(0).T.to_numpy()
+        b = rel[blanks].T.to_numpy()
+        d = cdist(x, b, metric="braycurtis")
+        nearest = d.argmin(axis=1)
+        out["nearest_control"] = [blanks[k] for k in nearest]
+        out["bc_nearest_control"] = d[np.arange(len(ids)), nearest]
+        centroid = b.mean(axis=0, keepdims=True)
+        out["bc_control_centroid"] = cdist(x, centroid, metric="braycurtis")[:, 0]
+        empty = out["reads"].to_numpy() == 0
+        out.loc[empty, ["bc_nearest_control", "bc_control_centroid"]] = np.nan
+        out.loc[empty, "nearest_control"] = ""
+    reasons = []
+    for sid, row in out.iterrows():
+        why = []
+        if row["reads"] == 0:
+            why.append("no reads")
+        else:
+            if row["noncontaminant_fraction"] < min_fraction:
+                why.append(
+                    f"non-contaminant share {row['noncontaminant_fraction']:.2f} < "
+                    f"{min_fraction:g}"
+                )
+            if row["bc_nearest_control"] < min_distance:
+                why.append(
+                    f"Bray-Curtis {row['bc_nearest_control']:.2f} to "
+                    f"{row['nearest_control']} < {min_distance:g}"
+                )
+        reasons.append("; ".join(why) if flag_sites[sid] else "")
+    out["flagged"] = [bool(r) for r in reasons]
+    out["reason"] = reasons
+    out.index.name = "sample_id"
+    return out
+
+
+def decontaminate(
+    table: pd.DataFrame,
+    samples: pd.DataFrame,
+    taxonomy: pd.Series,
+    *,
+    settings: dict,
+    tracking: pd.DataFrame | None = None,
+    expected: pd.Series | None = None,
+) -> CleanResult:
+    """The analysis table from the denoised one (see the module docstring).
+
+    Parameters
+    ----------
+    table
+        Features x samples counts (the denoised ASV table).
+    samples
+        The sample sheet, indexed by sample ID (``body_site``,
+        ``sample_type`` and the configured concentration and batch columns).
+    taxonomy
+        QIIME 2 taxon string per feature.
+    settings
+        The config's ``decontam`` section (schema defaults filled).
+    tracking
+        Read tracking from denoising (``sample_id`` column or index); the
+        removal columns are added to it.
+    expected
+        A mock community's composition (:func:`.mock.read_expected`); mock
+        samples are scored against it after off-target removal (decontam calls
+        are per body site and mocks have none). Without it their rows have NaN.
+
+    Raises
+    ------
+    ValueError
+        One line per problem of :func:`design_problems`.
+    """
+    problems = design_problems(samples, settings)
+    if problems:
+        raise ValueError("; ".join(problems))
+    missing = [s for s in table.columns if s not in samples.index]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} table samples are not in the sample sheet "
+            f"({', '.join(missing[:5])}); add them or drop them from the table"
+        )
+    table = table.reindex(columns=list(samples.index), fill_value=0)
+    roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
+    reasons = feature_filter(
+        taxonomy, table.index, remove_taxa=settings["remove_taxa"],
+        remove_unassigned=settings["remove_unassigned"],
+    )  # fmt: skip
+    off = reasons != ""
+    filtered = pd.DataFrame(
+        {"taxon": [taxonomy.get(f, "Unassigned") for f in table.index[off]],
+         "reason": reasons[off], "reads": table.loc[off].sum(axis=1)},
+        index=table.index[off],
+    )  # fmt: skip
+    filtered.index.name = "feature_id"
+    removed = {
+        why: table.loc[reasons == why].sum(axis=0) for why in ("organelle", "unassigned")
+    }
+    kept = table.loc[~off]
+    controls = list(samples.index[roles == "control"])
+    biological = samples.index[roles == "sample"]
+    calls = pd.DataFrame(False, index=kept.index, columns=biological)
+    rows = []
+    batch_col = settings.get("batch_column") or ""
+    conc_col = settings["conc_column"]
+    for site, opts in settings["sites"].items():
+        members = list(biological[samples.loc[biological, "body_site"] == site])
+        if not settings["enabled"] or opts["method"] == "none" or not members:
+            continue
+        scored = members + controls
+        counts = kept[scored].T
+        conc = (
+            pd.to_numeric(samples.loc[scored, conc_col], errors="coerce")
+            if conc_col in samples.columns
+            else None
+        )
+        method = resolve_method(
+            opts["method"], has_controls=bool(controls),
+            has_conc=conc is not None and bool((conc[members] > 0).all()),
+        )  # fmt: skip
+        neg = pd.Series([s in controls for s in scored], index=scored, dtype=object)
+        batch = samples.loc[scored, batch_col].astype(str) if batch_col else None
+        res = _site_scores(
+            counts, neg, conc, batch, method=method, threshold=opts["threshold"],
+            batch_combine=settings["batch_combine"],
+        )  # fmt: skip
+        present = (counts > 0).reindex(res.index, axis=1)
+        res.insert(0, "body_site", site)
+        res.insert(1, "method", method)
+        res.insert(2, "threshold", str(opts["threshold"]))
+        res.insert(4, "prev_samples", present.loc[members].sum(axis=0).to_numpy())
+        res.insert(5, "prev_controls", present.loc[controls].sum(axis=0).to_numpy())
+        res["reads_samples"] = counts.loc[members, res.index].sum(axis=0).to_numpy()
+        res["reads_controls"] = counts.loc[controls, res.index].sum(axis=0).to_numpy()
+        res["taxon"] = [taxonomy.get(f, "Unassigned") for f in res.index]
+        rows.append(res)
+        called = res.index[res["contaminant"].to_numpy(bool)]
+        calls.loc[called, members] = True
+    contaminants = (
+        pd.concat(rows) if rows else pd.DataFrame(columns=CONTAMINANT_COLUMNS)
+    )
+    contaminants.index.name = "feature_id"
+    contaminants = contaminants.reset_index()[["feature_id", *CONTAMINANT_COLUMNS]]
+    contaminant_reads = (kept[biological] * calls).sum(axis=0).astype(int)
+    sig = settings["signal"]
+    signal = signal_above_background(
+        kept[list(biological) + controls], contaminant_reads, controls,
+        min_fraction=sig["min_noncontaminant_fraction"],
+        min_distance=sig["min_distance_to_nearest_control"],
+        flag_sites=samples.loc[biological, "body_site"].isin(sig["body_sites"]),
+    )  # fmt: skip
+    signal.insert(0, "body_site", samples.loc[biological, "body_site"])
+    signal["excluded"] = signal["flagged"] & bool(sig["exclude"])
+    analysed = [s for s in biological if not signal.loc[s, "excluded"]]
+    clean = kept[analysed].mask(calls[analysed], 0)
+    clean = clean.loc[clean.sum(axis=1) > 0].astype("int64")
+    track = _tracking(
+        tracking, samples.index, roles, removed, contaminant_reads, clean, signal
+    )
+    mocks = list(samples.index[roles == "mock"])
+    mock, mock_taxa = _mocks(kept[mocks], taxonomy, expected, settings["mock"])
+    return CleanResult(
+        table=clean, contaminants=contaminants, filtered=filtered, signal=signal,
+        tracking=track, roles=roles, mock=mock, mock_taxa=mock_taxa,
+    )  # fmt: skip
+
+
+def _mocks(counts, taxonomy, expected, opts):
+    """Mock accuracy at the expected rank (NaN rows without an expected file)."""
+    from ..maturity import collapse
+
+    if expected is None:
+        summary = pd.DataFrame({"sample_id": counts.columns}, columns=MOCK_COLUMNS)
+        summary["reads"] = counts.sum(axis=0).to_numpy(int)
+        return summary, pd.DataFrame(columns=MOCK_TAXA_COLUMNS)
+    collapsed = collapse(counts, taxonomy, rank=opts["rank"])
+    return mock_accuracy(collapsed, expected, detection_limit=opts["detection_limit"])
+
+
+CONTAMINANT_COLUMNS = [
+    "body_site", "method", "threshold", "freq", "prev_samples", "prev_controls",
+    "p_freq", "p_prev", "p", "contaminant", "reads_samples", "reads_controls",
+    "taxon",
+]  # fmt: skip
+
+
+def _tracking(tracking, ids, roles, removed, contaminant_reads, clean, signal):
+    """Read tracking plus organelle, unassigned and contaminant reads removed and
+    the reads left in the analysis table (0 for controls, mocks, exclusions)."""
+    if tracking is None:
+        track = pd.DataFrame(index=pd.Index(ids, name="sample_id"))
+    else:
+        track = tracking.set_index("sample_id") if "sample_id" in tracking else tracking
+        track = track.reindex(ids)
+        track.index.name = "sample_id"
+    track["role"] = roles.reindex(track.index)
+    track.loc[signal.index[signal["excluded"]], "role"] = "excluded"
+    for why, reads in removed.items():
+        track[f"{why}_removed"] = reads.reindex(track.index).fillna(0).astype(int)
+    track["contaminant_removed"] = (
+        contaminant_reads.reindex(track.index).fillna(0).astype(int)
+    )
+    track["analysed"] = clean.sum(axis=0).reindex(track.index).fillna(0).astype(int)
+    return track.reset_index()
