@@ -61,7 +61,7 @@ def test_validate_ok_and_bad(tmp_path, capsys):
         )
         == 0
     )
-    assert "98 samples, paired-end" in capsys.readouterr().out
+    assert "103 samples, paired-end" in capsys.readouterr().out
     bad = tmp_path / "c.yaml"
     bad.write_text((REPO / "config/config.yaml").read_text().replace("seed:", "sead:"))
     assert main(["validate", "--config", str(bad), "--no-file-check"]) == 2

@@ -193,7 +193,8 @@ def test_fq1_equal_fq2_and_empty_file(tmp_path):
 
 def test_shipped_sample_sheet_validates(tmp_path):
     out = load_samples(REPO / "config" / "samples.tsv", check_files=False)
-    assert len(out) == 98
+    assert len(out) == 103  # 24 adult, 72 infant samples, 6 blanks, 1 mock
+    assert out["sample_type"].value_counts()["negative_control"] == 6
     assert set(out["body_site"]) == {"gut", "lung", "none"}
 
 

@@ -135,3 +135,30 @@ def test_infant_series_succession_and_offsets(reference, tmp_path):
     assert share(late, 730) > 0.7 and share(late, 7) < 0.3
     richness = t.groupby(age)["ref_id"].count() / 6
     assert richness.loc[730] > richness.loc[7]
+
+
+def test_reagent_contaminants_scale_inversely_with_biomass(reference, tmp_path):
+    sheet, truth = simulate_cohort(
+        reference, tmp_path, forward=FORWARD, reverse=REVERSE, n_subjects=6,
+        n_controls=3, n_mocks=1, n_infants=1, reads_per_sample=200, random_state=3,
+    )  # fmt: skip
+    sheet = sheet.set_index("sample_id")
+    share = (
+        truth[truth["source"] == "contaminant"].groupby("sample_id")["abundance"].sum()
+    )
+    conc = sheet["dna_conc"]
+    # one profile, share = load / (load + biomass) = load / concentration (+-noise)
+    bio = [s for s in sheet.index if sheet.loc[s, "sample_type"] in ("stool", "bal")]
+    np.testing.assert_allclose(share[bio] * conc[bio], 0.05, rtol=0.5)
+    assert share[[s for s in bio if s.endswith("_lung")]].min() > 0.01
+    assert share[[s for s in bio if s.endswith("_gut")]].max() < 0.01
+    # blanks are the kit alone, one per run (run3 holds the infants)
+    blanks = sheet.index[sheet["sample_type"] == "negative_control"]
+    assert list(sheet.loc[blanks, "run"]) == ["run1", "run2", "run3"]
+    assert (truth[truth["sample_id"].isin(blanks)]["source"] == "contaminant").all()
+    kit = set(truth.loc[truth["source"] == "contaminant", "genus"])
+    assert kit <= {"Ralstonia", "Bradyrhizobium", "Sphingomonas", "Pseudomonas",
+                   "Methylobacterium", "Burkholderia"}  # fmt: skip
+    mock = truth[(truth["sample_id"] == "MOCK01") & (truth["source"] == "mock")]
+    assert len(mock) == 8
+    np.testing.assert_allclose(mock["abundance"].sum(), 1 - share["MOCK01"])

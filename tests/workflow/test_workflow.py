@@ -21,7 +21,12 @@ import yaml
 from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_tools
 
 from gutlung_pipeline.io import read_fasta, read_table
-from gutlung_pipeline.simulate import load_reference, simulate_cohort, write_cohort
+from gutlung_pipeline.simulate import (
+    load_reference,
+    mock_expected,
+    simulate_cohort,
+    write_cohort,
+)
 
 pytestmark = [pytest.mark.workflow, needs_tools]
 BIN = Path(sys.executable).parent
@@ -61,7 +66,8 @@ def make_workdir(
     """A working directory with config/config.yaml pointing at ``sheet``.
 
     Maturity and the shipped stats analyses need the demo's infants and
-    adults: they are on only where a test asks for them.
+    adults: they are on only where a test asks for them. decontam is on when
+    the sheet has negative controls (the small cohorts have none).
     """
     (path / "config").mkdir(parents=True, exist_ok=True)
     sheet.to_csv(path / "config" / "samples.tsv", sep="\t", index=False)
@@ -69,6 +75,13 @@ def make_workdir(
     config["samples"] = "config/samples.tsv"
     config["taxonomy"]["reference"] = str(REFERENCE)
     config["maturity"]["enabled"] = False
+    config["decontam"]["enabled"] = bool(
+        (sheet["sample_type"] == "negative_control").any()
+    )
+    config["decontam"]["mock"]["expected"] = None
+    if (sheet["sample_type"] == "mock").any():  # the simulator's mock
+        mock_expected().to_csv(path / "config" / "mock.tsv", sep="\t", index=False)
+        config["decontam"]["mock"]["expected"] = "config/mock.tsv"
     if not stats:
         config["stats"].update(NO_STATS)
     for key, value in overrides.items():
@@ -88,7 +101,8 @@ def demo_cohort(tmp_path_factory):
         forward=FORWARD,
         reverse=REVERSE,
         n_subjects=12,
-        n_controls=2,
+        n_controls=6,
+        n_mocks=1,
         n_infants=12,
         reads_per_sample=2000,
         random_state=42,
@@ -198,7 +212,7 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
 
     work, sheet, _ = demo_run
     alpha = pd.read_csv(work / "results/diversity/alpha.tsv", sep="\t", index_col=0)
-    table = read_table(work / "results/asv/asv_table.biom")
+    table = read_table(work / "results/decontam/table.biom")
     kept = table.loc[:, table.sum() >= 1000]
     tree = TreeNode.read(str(work / "results/phylogeny/tree.nwk"))
     rng = np.random.default_rng(42)
@@ -222,8 +236,13 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
         work / "results/diversity/rarefaction_summary.tsv", sep="\t", index_col=0
     )
     excluded = sorted(summary.index[~summary["rarefied"]])
-    assert excluded == ["NC01", "NC02"]
-    assert sorted(set(sheet["sample_id"]) - set(alpha.index)) == excluded
+    # lung samples that were mostly reagent DNA fall below the depth once
+    # their contaminants are removed; controls and the mock never get here
+    assert excluded == sorted(table.columns[table.sum() < 1000])
+    assert excluded and all(s.endswith("_lung") for s in excluded)
+    controls = set(sheet["sample_id"][sheet["body_site"] == "none"])
+    assert sorted(set(sheet["sample_id"]) - set(alpha.index) - controls) == excluded
+    assert not controls & set(summary.index)
     html = (work / "results/report/report.html").read_text()
     for sample in excluded:
         assert f"<th>{sample}</th>" in html
@@ -236,7 +255,7 @@ def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     from gutlung_pipeline.report import DIFFERENTIAL_FIGURES, FIGURES, MATURITY_FIGURES
 
     n_figures = len(FIGURES) + len(MATURITY_FIGURES) + len(DIFFERENTIAL_FIGURES)
-    assert html.count("<svg") == n_figures == 10
+    assert html.count("<svg") == n_figures == 11
     # nothing is fetched: no external src/href/url() (xmlns URIs are names only)
     for ref in ('src="http', 'href="http', "url(http", "<link", "<script"):
         assert ref not in html, ref
@@ -279,7 +298,14 @@ def test_stats_tables_and_planted_effects(demo_run):
     shared = paired.iloc[0]
     assert shared["own"] > shared["other"] and shared["p"] < 0.01  # planted, 3 strains
     per = pd.read_csv(work / "results/stats/paired_lung_samples.tsv", sep="\t")
-    assert len(per) == 12 and (per["read_share_own_gut"] > 0.02).mean() >= 0.9
+    summary = pd.read_csv(
+        work / "results/diversity/rarefaction_summary.tsv", sep="\t", index_col=0
+    )
+    deep = summary.index[summary["rarefied"]]
+    lungs = [s for s in deep if s.endswith("_lung") and s.replace("lung", "gut") in deep]
+    # lung samples that were mostly reagent DNA fall below the depth
+    assert sorted(per["lung_sample"]) == sorted(lungs) and len(lungs) >= 6
+    assert (per["read_share_own_gut"] > 0.02).mean() >= 0.9
     lme = pd.read_csv(work / "results/stats/alpha_mixed_models.tsv", sep="\t")
     age = lme.loc[lme["term"] == "np.log(age_days)"].set_index("metric")
     assert (age["estimate"] > 0).all() and (age["p"] < 0.001).all()  # richness rises
@@ -331,6 +357,78 @@ def test_stats_design_errors_stop_before_any_job(tmp_path, demo_cohort):
     assert "strata1: strata 'subject_id': every stratum has a single" in proc.stderr
 
 
+def test_decontam_removes_planted_contaminants_and_keeps_lung_taxa(demo_run):
+    """The simulator's reagent contaminants (their share falls as biomass
+    rises) leave the lung samples; no true lung taxon above 1% does."""
+    work, sheet, truth = demo_run
+    calls = pd.read_csv(work / "results/decontam/contaminants.tsv", sep="\t")
+    table = read_table(work / "results/decontam/table.biom")
+    ids = sheet.set_index("sample_id")
+    controls = set(ids.index[ids["sample_type"].isin(["negative_control", "mock"])])
+    assert not controls & set(table.columns)
+    assert set(table.columns) == set(ids.index) - controls
+    lung = calls[calls["body_site"] == "lung"]
+    called = set(lung["feature_id"][lung["contaminant"]])
+    seen = set(lung["feature_id"][lung["prev_samples"] > 0])
+    planted = set(truth["md5"][truth["source"] == "contaminant"]) & seen
+    recall = len(called & planted) / len(planted)
+    precision = len(called & planted) / len(called)
+    assert recall >= 0.75 and precision >= 0.9, (recall, precision)
+    true_lung = truth[
+        truth["sample_id"].str.endswith("_lung")
+        & (truth["source"] != "contaminant")
+        & (truth["observed_share"] > 0.01)
+    ]
+    assert not called & set(true_lung["md5"])
+    lung_samples = [s for s in table.columns if s.endswith("_lung")]
+    assert table.loc[table.index.isin(called), lung_samples].to_numpy().sum() == 0
+    # signal above background follows the planted contaminant share
+    signal = pd.read_csv(work / "results/decontam/signal.tsv", sep="\t", index_col=0)
+    planted_share = (
+        truth[truth["source"] == "contaminant"].groupby("sample_id")["reads"].sum()
+        / truth.groupby("sample_id")["reads"].sum()
+    )
+    frac = signal.loc[lung_samples, "noncontaminant_fraction"]
+    assert (abs(frac - (1 - planted_share[lung_samples])) < 0.1).all()
+    flagged = set(signal.index[signal["flagged"]])
+    assert flagged == {s for s in lung_samples if frac[s] < 0.5}
+    assert flagged and not (signal["excluded"]).any()
+    # read tracking: the removal columns add up to the denoised table
+    track = pd.read_csv(
+        work / "results/decontam/read_tracking.tsv", sep="\t", index_col=0
+    )
+    bio = track[track["role"] == "sample"]
+    removed = bio[["organelle_removed", "unassigned_removed", "contaminant_removed"]]
+    assert (removed.sum(axis=1) + bio["analysed"] == bio["in_table"]).all()
+    assert (bio["analysed"] == table.sum(axis=0).reindex(bio.index)).all()
+    # the mock: every expected genus found, composition close
+    mock = pd.read_csv(work / "results/decontam/mock.tsv", sep="\t").iloc[0]
+    assert mock["sample_id"] == "MOCK01" and mock["recall"] == 1.0
+    assert mock["bray_curtis"] < 0.1 and mock["precision"] >= 0.6
+    html = (work / "results/report/report.html").read_text()
+    assert "Contamination: negative controls and mock communities" in html
+    assert "lung: decontam combined (threshold 0.05) against 6 negative" in html
+    assert "MOCK01: mock community recall 1.00" in html
+
+
+def test_decontam_needs_stop_before_any_job(tmp_path, demo_cohort):
+    sheet, _ = demo_cohort
+    blanks = sheet["sample_type"] == "negative_control"
+    work = make_workdir(tmp_path / "a", sheet[~blanks], **{"decontam.enabled": True})
+    proc = snakemake(work, "-n")
+    assert_stopped_before_any_job(
+        work, proc, "decontam.sites.lung.method: combined needs negative controls"
+    )
+    no_conc = sheet.copy()
+    no_conc.loc[no_conc["sample_id"] == "P03_lung", "dna_conc"] = None
+    work = make_workdir(tmp_path / "b", no_conc)
+    proc = snakemake(work, "-n")
+    assert_stopped_before_any_job(
+        work, proc, "combined needs a positive dna_conc for every lung sample and 1 "
+        "have none (P03_lung)",
+    )  # fmt: skip
+
+
 def test_two_runs_give_identical_tables(demo_run, tmp_path):
     work, sheet, _ = demo_run
     second = make_workdir(
@@ -344,6 +442,11 @@ def test_two_runs_give_identical_tables(demo_run, tmp_path):
         "results/taxonomy/taxonomy.tsv",
         "results/diversity/alpha.tsv",
         "results/asv/asv_table.biom",
+        "results/decontam/table.biom",
+        "results/decontam/contaminants.tsv",
+        "results/decontam/signal.tsv",
+        "results/decontam/read_tracking.tsv",
+        "results/decontam/mock.tsv",
         "results/phylogeny/tree.nwk",
         "results/diversity/alpha_sd.tsv",
         "results/diversity/rarefaction_curves.tsv",

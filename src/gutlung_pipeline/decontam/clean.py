@@ -168,13 +168,14 @@ def design_problems(
             problems.append(
                 f"{sheet}: {key}: {method} needs negative controls and no sample has "
                 f"sample_type {'/'.join(settings['control_types'])}; add the "
-                "extraction blanks or use the frequency method"
+                "extraction blanks, use the frequency method, or set "
+                "decontam.enabled: false"
             )
         if method in NEEDS_CONCENTRATION and not conc_ok.all():
             bad = list(members[~conc_ok.to_numpy()])
             problems.append(
-                f"{sheet}: {key}: {method} needs a positive {conc_col} and "
-                f"{len(bad)} {site} samples have none ({', '.join(bad[:5])}"
+                f"{sheet}: {key}: {method} needs a positive {conc_col} for every "
+                f"{site} sample and {len(bad)} have none ({', '.join(bad[:5])}"
                 f"{', ...' if len(bad) > 5 else ''}); measure them or use the "
                 "prevalence method"
             )
@@ -397,6 +398,7 @@ def decontaminate(
         res["reads_samples"] = counts.loc[members, res.index].sum(axis=0).to_numpy()
         res["reads_controls"] = counts.loc[controls, res.index].sum(axis=0).to_numpy()
         res["taxon"] = [taxonomy.get(f, "Unassigned") for f in res.index]
+        res = res.loc[(res["prev_samples"] + res["prev_controls"]).to_numpy() > 0]
         rows.append(res)
         called = res.index[res["contaminant"].to_numpy(bool)]
         calls.loc[called, members] = True

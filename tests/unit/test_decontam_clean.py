@@ -1,0 +1,268 @@
+"""The workflow's contamination step: off-target features, decontam per body
+site, signal above background, mock accuracy, the design checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from gutlung_pipeline.config import _fill_defaults, load_schema
+from gutlung_pipeline.decontam import (
+    decontaminate,
+    design_problems,
+    feature_filter,
+    is_contaminant,
+    mock_accuracy,
+    read_expected,
+)
+
+
+def settings(**overrides):
+    """The config's decontam section with the schema's defaults."""
+    return _fill_defaults({"decontam": overrides}, load_schema("config"))["decontam"]
+
+
+def test_defaults_per_body_site():
+    s = settings()
+    assert s["sites"]["gut"] == {"method": "prevalence", "threshold": 0.1}
+    assert s["sites"]["lung"] == {"method": "combined", "threshold": 0.05}
+    # a partly given site keeps the default threshold; other sites stay
+    s = settings(sites={"lung": {"method": "either"}})
+    assert s["sites"]["lung"] == {"method": "either", "threshold": 0.1}
+    assert s["sites"]["gut"]["method"] == "prevalence"
+
+
+def test_feature_filter_organelles_and_unassigned():
+    tax = pd.Series(
+        {
+            "a": "d__Bacteria; p__Cyanobacteria; c__Chloroplast; o__Streptophyta",
+            "b": "d__Bacteria; p__Proteobacteria; c__Alphaproteobacteria; "
+            "o__Rickettsiales; f__mitochondria",
+            "c": "d__Bacteria; p__Cyanobacteria; c__Cyanobacteriia; o__Chloroplast",
+            "d": "Unassigned",
+            "e": "d__Eukaryota; p__Chordata",
+            "f": "d__Bacteria; p__Firmicutes; g__Streptococcus",
+            "g": "d__Archaea; p__Euryarchaeota",
+            "h": "d__Bacteria; p__Cyanobacteria; c__Chloroplastida_like",
+        }
+    )
+    ids = pd.Index([*tax.index, "missing"])
+    got = feature_filter(tax, ids)
+    assert got.to_dict() == {
+        "a": "organelle", "b": "organelle", "c": "organelle", "d": "unassigned",
+        "e": "unassigned", "f": "", "g": "", "h": "", "missing": "unassigned",
+    }  # fmt: skip
+    kept = feature_filter(tax, ids, remove_taxa=[], remove_unassigned=False)
+    assert (kept == "").all()
+
+
+def sheet_and_table(rng, *, n_lung=8, n_gut=8, n_blank=4):
+    """Lung samples of falling biomass with a reagent contaminant `kit`; guts
+    without it; blanks of the kit alone; one mock. Two runs."""
+    rows, cols = [], {}
+    kit = np.array([0.7, 0.3])  # two contaminant features
+    for k in range(n_lung):
+        biomass = 0.05 * 2**k
+        share = 0.1 / (0.1 + biomass)
+        true = np.array([0.5, 0.3, 0.2])
+        p = np.concatenate([true * (1 - share), kit * share, [0, 0]])
+        sid = f"L{k}"
+        cols[sid] = rng.multinomial(5000, p)
+        rows.append((sid, "lung", "bal", f"run{k % 2}", biomass + 0.1))
+    for k in range(n_gut):
+        p = np.array([0, 0, 0, 0, 0, 0.6, 0.4])
+        cols[f"G{k}"] = rng.multinomial(5000, p)
+        rows.append((f"G{k}", "gut", "stool", f"run{k % 2}", 30.0 + k))
+    for k in range(n_blank):
+        cols[f"B{k}"] = rng.multinomial(300, np.concatenate([[0, 0, 0], kit, [0, 0]]))
+        rows.append((f"B{k}", "none", "negative_control", f"run{k % 2}", 0.0))
+    cols["M1"] = np.array([0, 0, 0, 0, 0, 500, 500])
+    rows.append(("M1", "none", "mock", "run0", 20.0))
+    table = pd.DataFrame(cols, index=["t1", "t2", "t3", "c1", "c2", "g1", "g2"])
+    sheet = pd.DataFrame(
+        rows, columns=["sample_id", "body_site", "sample_type", "run", "dna_conc"]
+    ).set_index("sample_id")
+    tax = pd.Series({f: f"d__Bacteria; g__{f.upper()}" for f in table.index})
+    return table, sheet, tax
+
+
+def test_decontaminate_removes_the_kit_from_lung_only():
+    table, sheet, tax = sheet_and_table(np.random.default_rng(1))
+    table.loc["c1", "G0"] = 3  # a trace of the kit in one gut sample
+    res = decontaminate(table, sheet, tax, settings=settings())
+    c = res.contaminants
+    lung_calls, gut_calls = (
+        c[c["body_site"] == site].set_index("feature_id")["contaminant"]
+        for site in ("lung", "gut")
+    )
+    # only features seen in the site's samples or its blanks are listed
+    assert set(lung_calls.index) == {"t1", "t2", "t3", "c1", "c2"}
+    assert lung_calls[["c1", "c2"]].all()
+    assert not lung_calls[["t1", "t2", "t3"]].any()
+    # the gut scores against the same blanks: c1 is in 4/4 blanks and 1/8 guts
+    assert gut_calls["c1"]
+    # the site's scores are decontam's own on the site's samples + blanks
+    lung = [f"L{k}" for k in range(8)] + [f"B{k}" for k in range(4)]
+    ref = is_contaminant(
+        table[lung].T, conc=sheet.loc[lung, "dna_conc"],
+        neg=pd.Series(sheet.loc[lung, "sample_type"] == "negative_control", dtype=object),
+        method="combined", batch=sheet.loc[lung, "run"], threshold=0.05,
+    )  # fmt: skip
+    got = res.contaminants[res.contaminants["body_site"] == "lung"].set_index(
+        "feature_id"
+    )
+    np.testing.assert_allclose(got["p"], ref["p"].reindex(got.index), rtol=1e-12)
+    # controls and mocks leave; contaminants gone from lung, kept elsewhere
+    assert set(res.table.columns) == {f"L{k}" for k in range(8)} | {
+        f"G{k}" for k in range(8)
+    }
+    # called for both sites, the kit leaves the table (all-zero rows are dropped)
+    assert not res.table.index.isin(["c1", "c2"]).any()
+    assert res.table.loc["g1"].sum() == table.loc["g1", res.table.columns].sum()
+    # read tracking adds up for every biological sample
+    t = res.tracking.set_index("sample_id")
+    bio = t[t["role"] == "sample"]
+    in_table = table[bio.index].sum(axis=0)
+    np.testing.assert_array_equal(
+        bio["organelle_removed"] + bio["unassigned_removed"]
+        + bio["contaminant_removed"] + bio["analysed"],
+        in_table,
+    )  # fmt: skip
+    assert (t.loc[["B0", "M1"], "analysed"] == 0).all()
+    assert t.loc["M1", "role"] == "mock" and t.loc["B0", "role"] == "control"
+    # a call is per body site: with gut unscored, the gut keeps its trace of c1
+    res = decontaminate(
+        table, sheet, tax, settings=settings(sites={"gut": {"method": "none"}})
+    )
+    assert res.table.loc["c1", "G0"] == 3
+    assert (res.table.loc["c1", [f"L{k}" for k in range(8)]] == 0).all()
+
+
+def test_signal_above_background_known_answer():
+    table, sheet, tax = sheet_and_table(np.random.default_rng(2))
+    res = decontaminate(table, sheet, tax, settings=settings())
+    sig = res.signal
+    rel = table / table.sum(axis=0)
+    blanks = [f"B{k}" for k in range(4)]
+    for sid in ("L0", "L5", "G3"):
+        d = {b: 0.5 * np.abs(rel[sid] - rel[b]).sum() for b in blanks}
+        nearest = min(d, key=d.get)
+        assert sig.loc[sid, "nearest_control"] == nearest
+        assert sig.loc[sid, "bc_nearest_control"] == pytest.approx(d[nearest])
+        centroid = rel[blanks].mean(axis=1)
+        assert sig.loc[sid, "bc_control_centroid"] == pytest.approx(
+            0.5 * np.abs(rel[sid] - centroid).sum()
+        )
+    # L0 (biomass 0.05 against 0.1 of kit DNA) is two thirds kit: flagged
+    assert sig.loc["L0", "flagged"] and "Bray-Curtis" in sig.loc["L0", "reason"]
+    assert not sig.loc["L7", "flagged"]
+    assert not sig.loc["G0", "flagged"]  # gut is not a flagged body site
+    assert sig.loc["L0", "contaminant_reads"] == table.loc[["c1", "c2"], "L0"].sum()
+    assert "L0" in res.table.columns  # flagged, not excluded by default
+    res = decontaminate(
+        table, sheet, tax, settings=settings(signal={"exclude": True})
+    )
+    assert "L0" not in res.table.columns
+    assert res.tracking.set_index("sample_id").loc["L0", "role"] == "excluded"
+
+
+def test_off_target_reads_are_counted():
+    table, sheet, tax = sheet_and_table(np.random.default_rng(3))
+    tax["t3"] = "d__Bacteria; p__Cyanobacteria; c__Chloroplast"
+    tax["g2"] = "Unassigned"
+    res = decontaminate(table, sheet, tax, settings=settings())
+    assert set(res.filtered.index) == {"t3", "g2"}
+    assert "t3" not in res.table.index and "g2" not in res.table.index
+    t = res.tracking.set_index("sample_id")
+    assert t.loc["L3", "organelle_removed"] == table.loc["t3", "L3"]
+    assert t.loc["G1", "unassigned_removed"] == table.loc["g2", "G1"]
+
+
+def test_disabled_keeps_features_but_drops_controls():
+    table, sheet, tax = sheet_and_table(np.random.default_rng(4))
+    res = decontaminate(table, sheet, tax, settings=settings(enabled=False))
+    assert res.contaminants.empty
+    assert "B0" not in res.table.columns and "M1" not in res.table.columns
+    assert res.table.loc["c1"].sum() == table.loc["c1", res.table.columns].sum()
+
+
+def test_design_problems_name_samples_and_fix():
+    table, sheet, tax = sheet_and_table(np.random.default_rng(5))
+    no_blanks = sheet[sheet["sample_type"] != "negative_control"]
+    problems = design_problems(no_blanks, settings(), sheet="s.tsv")
+    assert (
+        "s.tsv: decontam.sites.lung.method: combined needs negative controls and no "
+        "sample has sample_type negative_control; add the extraction blanks, use "
+        "the frequency method, or set decontam.enabled: false" in problems
+    )
+    bad_conc = sheet.copy()
+    bad_conc.loc[["L2", "L4"], "dna_conc"] = [0.0, np.nan]
+    problems = design_problems(bad_conc, settings(), sheet="s.tsv")
+    assert problems == [
+        "s.tsv: decontam.sites.lung.method: combined needs a positive dna_conc for "
+        "every lung sample and 2 have none (L2, L4); measure them or use the "
+        "prevalence method"
+    ]
+    # the blanks' own concentration is never used
+    assert design_problems(sheet, settings(), sheet="s.tsv") == []
+    lonely = sheet.copy()
+    lonely.loc["L3", "run"] = "run9"
+    problems = design_problems(lonely, settings(), sheet="s.tsv")
+    assert problems == [
+        "s.tsv: decontam (lung): batch run=run9 has a single sample (L3); merge it "
+        "with another batch or set decontam.batch_column: ''"
+    ]
+    assert design_problems(lonely, settings(batch_column=""), sheet="s.tsv") == []
+    problems = design_problems(sheet, settings(batch_column="plate"), sheet="s.tsv")
+    assert "no column 'plate'" in problems[0]
+    none = no_blanks.drop(columns="dna_conc")
+    problems = design_problems(none, settings(sites={"gut": {"method": "auto"}}))
+    assert any("auto has nothing to score with" in p for p in problems)
+    with pytest.raises(ValueError, match="needs negative controls"):
+        decontaminate(table, no_blanks, tax, settings=settings())
+
+
+def test_mock_accuracy_known_answer():
+    expected = pd.Series({"A": 0.5, "B": 0.25, "C": 0.25})
+    counts = pd.DataFrame(
+        {"m1": [60, 20, 0, 19, 1], "m2": [0, 0, 0, 0, 0]},
+        index=["g__A", "g__B", "g__C", "g__D", "g__E"],
+    )
+    summary, taxa = mock_accuracy(counts, expected, detection_limit=0.05)
+    m1 = summary.set_index("sample_id").loc["m1"]
+    # observed >= 5%: A, B, D; expected A, B, C
+    assert (m1["observed_taxa"], m1["true_positives"]) == (3, 2)
+    assert m1["recall"] == pytest.approx(2 / 3)
+    assert m1["precision"] == pytest.approx(2 / 3)
+    o = np.array([0.6, 0.2, 0.0, 0.19, 0.01])
+    e = np.array([0.5, 0.25, 0.25, 0.0, 0.0])
+    assert m1["bray_curtis"] == pytest.approx(np.abs(o - e).sum() / (o + e).sum())
+    assert m1["mean_abs_error"] == pytest.approx((0.1 + 0.05 + 0.25) / 3)
+    assert m1["max_abs_error"] == pytest.approx(0.25)
+    assert np.isnan(summary.set_index("sample_id").loc["m2", "recall"] * 0 + np.nan)
+    row = taxa[(taxa["sample_id"] == "m1") & (taxa["taxon"] == "D")].iloc[0]
+    assert row["observed"] == pytest.approx(0.19) and not row["in_expected"]
+
+
+def test_read_expected(tmp_path):
+    good = tmp_path / "mock.tsv"
+    good.write_text("taxon\trelative_abundance\ng__A\t2\nB\t2\n")
+    assert read_expected(good).to_dict() == {"A": 0.5, "B": 0.5}
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("taxon\trelative_abundance\nA\t1\nB\t-1\n")
+    with pytest.raises(ValueError, match=r"row 3 \(taxon B\): relative_abundance"):
+        read_expected(bad)
+    bad.write_text("name\tshare\nA\t1\n")
+    with pytest.raises(ValueError, match="no column taxon, relative_abundance"):
+        read_expected(bad)
+
+
+def test_combined_is_fishers_method():
+    """A site's combined score is Fisher's method on its two scores (df 4)."""
+    table, sheet, tax = sheet_and_table(np.random.default_rng(6))
+    res = decontaminate(table, sheet, tax, settings=settings())
+    lung = res.contaminants[res.contaminants["body_site"] == "lung"].dropna(
+        subset=["p"]
+    )
+    expect = stats.chi2.sf(-2 * np.log(lung["p_freq"] * lung["p_prev"]), 4)
+    np.testing.assert_allclose(lung["p"], expect, rtol=1e-12)
