@@ -546,8 +546,14 @@ def cmd_decontaminate(args) -> None:
 
     from .config import load_samples
     from .decontam import decontaminate, read_expected
-    from .io import read_table, read_taxonomy, read_tsv, write_biom
-    from .io import write_table_tsv, write_tsv
+    from .io import (
+        read_table,
+        read_taxonomy,
+        read_tsv,
+        write_biom,
+        write_table_tsv,
+        write_tsv,
+    )
 
     settings = json.loads(args.settings)
     samples = load_samples(args.samples, check_files=False)
@@ -606,7 +612,9 @@ def _decontam_tables(args) -> dict[str, str] | None:
         return None
     if len(given) < len(tables):
         missing = ", ".join(k for k in tables if k not in given)
-        raise ValueError(f"the contamination section needs all five tables; add {missing}")
+        raise ValueError(
+            f"the contamination section needs all five tables; add {missing}"
+        )
     return tables
 
 
@@ -642,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-infants", type=int, default=0,
                    help="children with a stool series (7 days to 2 years)")  # fmt: skip
     p.add_argument("--n-mocks", type=int, default=0,
-                   help="mock-community samples (OUT_DIR/mock_expected.tsv)")  # fmt: skip
+                   help="mock samples (OUT_DIR/mock_expected.tsv)")  # fmt: skip
     p.add_argument("--contaminant-load", type=float, default=0.05,
                    help="reagent DNA per extraction, ng/ul")  # fmt: skip
     p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
@@ -864,7 +872,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("decontaminate", cmd_decontaminate,
             "the workflow's contamination step: off-target features, decontam per "
             "body site, signal above background, mock accuracy")  # fmt: skip
-    p.add_argument("--table", required=True, help="denoised counts (features x samples)")
+    p.add_argument(
+        "--table", required=True, help="denoised counts (features x samples)"
+    )
     p.add_argument("--taxonomy", required=True, help="taxonomy.tsv (Feature ID, Taxon)")
     p.add_argument("--samples", required=True, help="the sample sheet")
     p.add_argument("--tracking", help="read_tracking.tsv from denoising")

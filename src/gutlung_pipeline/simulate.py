@@ -423,9 +423,7 @@ def simulate_cohort(
     for sample_id, subject_id, site, stype, run, subject in samples:
         if site == "gut":
             n_taxa = 18 if subject["asthma"] == "yes" else 28
-            community = _community(pools["gut"], n_taxa, rng).assign(
-                source="community"
-            )
+            community = _community(pools["gut"], n_taxa, rng).assign(source="community")
             gut_of[subject_id] = community
             community, conc = contaminate(community, rng.uniform(15, 60))
             n_reads = reads_per_sample

@@ -143,7 +143,9 @@ def decontam_sentences(
             else "kept in the analysis (decontam.signal.exclude: false)"
         )
         details = "; ".join(f"{s}: {r['reason']}" for s, r in flagged.iterrows())
-        which = "1 sample looks" if len(flagged) == 1 else f"{len(flagged)} samples look"
+        which = (
+            "1 sample looks" if len(flagged) == 1 else f"{len(flagged)} samples look"
+        )
         out.append(
             f"{which} like the negative controls (flagged), {action}: {details}."
         )

@@ -159,9 +159,7 @@ def test_signal_above_background_known_answer():
     assert not sig.loc["G0", "flagged"]  # gut is not a flagged body site
     assert sig.loc["L0", "contaminant_reads"] == table.loc[["c1", "c2"], "L0"].sum()
     assert "L0" in res.table.columns  # flagged, not excluded by default
-    res = decontaminate(
-        table, sheet, tax, settings=settings(signal={"exclude": True})
-    )
+    res = decontaminate(table, sheet, tax, settings=settings(signal={"exclude": True}))
     assert "L0" not in res.table.columns
     assert res.tracking.set_index("sample_id").loc["L0", "role"] == "excluded"
 

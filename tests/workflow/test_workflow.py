@@ -302,7 +302,9 @@ def test_stats_tables_and_planted_effects(demo_run):
         work / "results/diversity/rarefaction_summary.tsv", sep="\t", index_col=0
     )
     deep = summary.index[summary["rarefied"]]
-    lungs = [s for s in deep if s.endswith("_lung") and s.replace("lung", "gut") in deep]
+    lungs = [
+        s for s in deep if s.endswith("_lung") and s.replace("lung", "gut") in deep
+    ]
     # lung samples that were mostly reagent DNA fall below the depth
     assert sorted(per["lung_sample"]) == sorted(lungs) and len(lungs) >= 6
     assert (per["read_share_own_gut"] > 0.02).mean() >= 0.9

@@ -8,8 +8,8 @@
 """
 
 from .clean import (
-    NEEDS_CONTROLS,
     NEEDS_CONCENTRATION,
+    NEEDS_CONTROLS,
     CleanResult,
     decontaminate,
     design_problems,

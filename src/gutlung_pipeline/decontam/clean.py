@@ -359,7 +359,8 @@ def decontaminate(
     )  # fmt: skip
     filtered.index.name = "feature_id"
     removed = {
-        why: table.loc[reasons == why].sum(axis=0) for why in ("organelle", "unassigned")
+        why: table.loc[reasons == why].sum(axis=0)
+        for why in ("organelle", "unassigned")
     }
     kept = table.loc[~off]
     controls = list(samples.index[roles == "control"])
