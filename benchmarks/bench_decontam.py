@@ -1,0 +1,141 @@
+"""Accuracy and speed of decontam per body site on simulated cohorts.
+
+Usage: python benchmarks/bench_decontam.py [--seeds 8] [--subjects 12]
+        [--controls 6] [--time-samples 1000 --time-features 5000]
+
+For each seed, ``gutlung simulate``'s cohort (reagent contaminants whose share
+is load / (load + biomass), blanks, a mock) is turned into its true count
+table (the truth's reads per sequence, so denoising plays no part), and every
+candidate lung method runs through :func:`gutlung_pipeline.decontam.decontaminate`.
+Prints, per method: recall (planted contaminants seen in lung samples that
+are called), precision (calls that are planted contaminants), and the number
+of true lung taxa above 1% of a sample that were called, over the seeds.
+Then the wall time and peak memory of one ``decontaminate`` call on a
+synthetic table of ``--time-samples`` x ``--time-features``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+from gutlung_pipeline.config import _fill_defaults, load_schema
+from gutlung_pipeline.decontam import decontaminate
+from gutlung_pipeline.simulate import load_reference, simulate_cohort
+
+REFERENCE = "resources/reference/gg_13_8_v4.sintax.fasta.gz"
+CANDIDATES = {
+    "prevalence 0.5": ("prevalence", 0.5),
+    "frequency 0.1": ("frequency", 0.1),
+    "either 0.1/0.5": ("either", [0.1, 0.5]),
+    "either 0.02/0.5": ("either", [0.02, 0.5]),
+    "minimum 0.1": ("minimum", 0.1),
+    "combined 0.1": ("combined", 0.1),
+    "combined 0.05": ("combined", 0.05),
+}
+
+
+def settings(method, threshold):
+    cfg = {"decontam": {"sites": {"lung": {"method": method, "threshold": threshold}}}}
+    return _fill_defaults(cfg, load_schema("config"))["decontam"]
+
+
+def accuracy(args) -> None:
+    reference = load_reference(REFERENCE)
+    scores = {k: [] for k in CANDIDATES}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(1, args.seeds + 1):
+            sheet, truth = simulate_cohort(
+                reference, tmp, forward="GTGYCAGCMGCCGCGGTAA",
+                reverse="GGACTACNVGGGTWTCTAAT", n_subjects=args.subjects,
+                n_controls=args.controls, n_infants=0, n_mocks=1,
+                reads_per_sample=2000, random_state=seed,
+            )  # fmt: skip
+            counts = truth.pivot_table(
+                index="md5", columns="sample_id", values="reads", aggfunc="sum",
+                fill_value=0,
+            )  # fmt: skip
+            genus = truth.drop_duplicates("md5").set_index("md5")["genus"]
+            taxonomy = "d__Bacteria; g__" + genus
+            samples = sheet.set_index("sample_id")
+            planted = set(truth["md5"][truth["source"] == "contaminant"])
+            lung = truth[truth["sample_id"].str.endswith("_lung")]
+            true_big = set(
+                lung["md5"][
+                    (lung["source"] != "contaminant") & (lung["observed_share"] > 0.01)
+                ]
+            )
+            for name, (method, threshold) in CANDIDATES.items():
+                res = decontaminate(
+                    counts, samples, taxonomy, settings=settings(method, threshold)
+                )
+                c = res.contaminants[res.contaminants["body_site"] == "lung"]
+                called = set(c["feature_id"][c["contaminant"]])
+                seen = set(c["feature_id"][c["prev_samples"] > 0]) & planted
+                hit = len(called & seen)
+                scores[name].append(
+                    (hit / len(seen), hit / len(called) if called else 1.0,
+                     len(called & true_big))
+                )  # fmt: skip
+    print(f"lung calls over {args.seeds} simulated cohorts "
+          f"({args.subjects} BAL samples, {args.controls} blanks each)")  # fmt: skip
+    print(f"{'method':18s} {'recall':>8s} {'min':>6s} {'precision':>10s} {'min':>6s} "
+          f"{'true>1% called':>15s} {'cohorts':>8s}")  # fmt: skip
+    for name, rows in scores.items():
+        a = np.array(rows)
+        print(f"{name:18s} {a[:, 0].mean():8.3f} {a[:, 0].min():6.2f} "
+              f"{a[:, 1].mean():10.3f} {a[:, 1].min():6.2f} {int(a[:, 2].sum()):15d} "
+              f"{int((a[:, 2] > 0).sum()):8d}")  # fmt: skip
+
+
+def timing(args) -> None:
+    rng = np.random.default_rng(0)
+    n, m = args.time_samples, args.time_features
+    n_blank = max(n // 50, 4)
+    base = rng.lognormal(0, 2, size=m)
+    counts = rng.poisson(
+        base[None, :] * rng.lognormal(0, 1, size=(n + n_blank, m)) / 20
+    )
+    ids = [f"S{i:05d}" for i in range(n)] + [f"B{i:03d}" for i in range(n_blank)]
+    table = pd.DataFrame(counts.T, index=[f"f{j}" for j in range(m)], columns=ids)
+    sheet = pd.DataFrame(
+        {
+            "body_site": ["gut" if i % 2 else "lung" for i in range(n)]
+            + ["none"] * n_blank,
+            "sample_type": ["stool" if i % 2 else "bal" for i in range(n)]
+            + ["negative_control"] * n_blank,
+            "run": [f"run{i % 4}" for i in range(n + n_blank)],
+            "dna_conc": rng.uniform(0.1, 50, size=n + n_blank),
+        },
+        index=ids,
+    )
+    taxonomy = pd.Series("d__Bacteria; g__X", index=table.index)
+    start = time.perf_counter()
+    res = decontaminate(table, sheet, taxonomy, settings=settings("combined", 0.05))
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    calls = int(res.contaminants["contaminant"].sum())
+    print(f"decontaminate on {n} samples + {n_blank} blanks x {m} features "
+          f"(4 batches, gut prevalence + lung combined): {wall:.1f} s, "
+          f"peak RSS {peak:.0f} MB, {calls} calls")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--subjects", type=int, default=12)
+    parser.add_argument("--controls", type=int, default=6)
+    parser.add_argument("--time-samples", type=int, default=1000)
+    parser.add_argument("--time-features", type=int, default=5000)
+    args = parser.parse_args()
+    accuracy(args)
+    timing(args)
+
+
+if __name__ == "__main__":
+    main()
