@@ -36,58 +36,90 @@ METHODS = ("auto", "frequency", "prevalence", "combined", "minimum", "either", "
 BATCH_COMBINE = ("minimum", "product", "fisher")
 
 
+#: Features scored per block: bounds the samples x block work arrays.
+BLOCK = 4096
+
+
+def frequency_scores(freq: np.ndarray, conc: np.ndarray) -> np.ndarray:
+    """decontam's ``isContaminantFrequency`` for every column of ``freq``.
+
+    ``freq``: samples x features proportions; ``conc``: per sample (> 0).
+    Per feature, over the samples where it is present (k of them; NaN when
+    k <= 1): RSS of ln f = -ln c + b (RSS1) and of ln f = b (RSS0), score
+    ``F_cdf(RSS1 / RSS0; k - 1, k - 1)``. Computed in blocks of features.
+    """
+    freq = np.asarray(freq, dtype=float)
+    logc = np.log(np.asarray(conc, dtype=float))[:, None]
+    out = np.full(freq.shape[1], np.nan)
+    for lo in range(0, freq.shape[1], BLOCK):
+        f = freq[:, lo : lo + BLOCK]
+        present = f > 0
+        k = present.sum(axis=0)
+        logf = np.log(np.where(present, f, 1.0))
+        resid1 = np.where(present, logf + logc, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean1 = resid1.sum(axis=0) / k
+            mean0 = logf.sum(axis=0) / k  # logf is 0 where absent
+            ss1 = np.sum(np.where(present, resid1 - mean1, 0.0) ** 2, axis=0)
+            ss0 = np.sum(np.where(present, logf - mean0, 0.0) ** 2, axis=0)
+            ratio = ss1 / ss0  # as R: x/0 is Inf (score 1), 0/0 is NaN
+        ok = k > 1
+        out[lo : lo + BLOCK][ok] = stats.f.cdf(ratio[ok], k[ok] - 1, k[ok] - 1)
+    return out
+
+
 def frequency_score(freq: np.ndarray, conc: np.ndarray) -> float:
-    """decontam's ``isContaminantFrequency`` for one feature."""
-    present = freq > 0
-    k = int(present.sum())
-    if k <= 1:
-        return np.nan
-    logf = np.log(freq[present])
-    logc = np.log(conc[present])
-    resid1 = logf + logc
-    ss1 = np.sum((resid1 - resid1.mean()) ** 2)
-    ss0 = np.sum((logf - logf.mean()) ** 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = ss1 / ss0  # as R: x/0 is Inf (score 1), 0/0 is NaN
-    return float(stats.f.cdf(ratio, k - 1, k - 1))
+    """:func:`frequency_scores` for one feature."""
+    return float(frequency_scores(np.asarray(freq, dtype=float)[:, None], conc)[0])
 
 
-def _fisher_mid_p(a: int, present: int, n_neg: int, total: int) -> float:
-    """One-sided ("greater") Fisher p minus half the point probability."""
-    dist = stats.hypergeom(total, present, n_neg)
-    return float(dist.sf(a - 1) - 0.5 * dist.pmf(a))
+def prevalence_scores(present: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """decontam's ``isContaminantPrevalence`` (method "auto") for every column.
+
+    ``present``: samples x features presence; ``neg``: True/False/NaN per
+    sample (NaN rows are left out of the 2x2 table, but count towards the
+    "present in more than one sample" condition, as in R). R's one-sided
+    ``prop.test`` (Yates), or Fisher's mid-p where an expected count is below
+    5; a feature present in every sample scores 0.5.
+    """
+    present = np.asarray(present, dtype=bool)
+    known = ~pd.isna(np.asarray(neg, dtype=object))
+    negb = np.asarray(np.asarray(neg, dtype=object)[known], dtype=bool)
+    pres = present[known]
+    out = np.full(present.shape[1], np.nan)
+    n, n_neg = len(negb), int(negb.sum())
+    if n_neg == 0 or n_neg == n:
+        return out
+    a = pres[negb].sum(axis=0)  # present in negatives
+    b = n_neg - a  # absent in negatives
+    c = pres[~negb].sum(axis=0)  # present in samples
+    d = (n - n_neg) - c  # absent in samples
+    valid = present.sum(axis=0) > 1
+    everywhere = valid & (b + d == 0)
+    out[everywhere] = 0.5
+    rest = valid & ~everywhere
+    n1, n2 = float(n_neg), float(n - n_neg)
+    pooled = (a + c) / n
+    expected = np.stack(
+        [n1 * pooled, n1 * (1 - pooled), n2 * pooled, n2 * (1 - pooled)]
+    )
+    small = rest & np.any(expected < 5, axis=0)  # R's "may be incorrect" warning
+    # one-sided ("greater") Fisher p minus half the point probability
+    dist = stats.hypergeom(n, (a + c)[small], n_neg)
+    out[small] = dist.sf(a[small] - 1) - 0.5 * dist.pmf(a[small])
+    chi = rest & ~small
+    delta = a[chi] / n1 - c[chi] / n2
+    yates = np.minimum(0.5, np.abs(delta) / (1 / n1 + 1 / n2))
+    observed = np.stack([a[chi], b[chi], c[chi], d[chi]]).astype(float)
+    e = expected[:, chi]
+    chi2 = np.sum((np.abs(observed - e) - yates) ** 2 / e, axis=0)
+    out[chi] = stats.norm.sf(np.sign(delta) * np.sqrt(chi2))
+    return out
 
 
 def prevalence_score(present: np.ndarray, neg: np.ndarray) -> float:
-    """decontam's ``isContaminantPrevalence`` (method "auto") for one feature.
-
-    ``present``: presence per sample; ``neg``: True/False/NaN per sample
-    (NaN rows are left out of the 2x2 table).
-    """
-    known = ~pd.isna(neg)
-    negb = np.asarray(neg[known], dtype=bool)
-    pres = present[known]
-    n_neg = int(negb.sum())
-    if int(present.sum()) <= 1 or n_neg == 0 or n_neg == len(negb):
-        return np.nan
-    a = int(np.sum(pres & negb))  # present in negatives
-    b = n_neg - a  # absent in negatives
-    c = int(np.sum(pres & ~negb))  # present in samples
-    d = len(negb) - n_neg - c  # absent in samples
-    if b + d == 0:  # present everywhere
-        return 0.5
-    # prop.test(tab, alternative = "greater"), Yates-corrected
-    n = np.array([a + b, c + d], dtype=float)
-    x = np.array([a, c], dtype=float)
-    pooled = x.sum() / n.sum()
-    expected = np.column_stack([n * pooled, n * (1 - pooled)])
-    if np.any(expected < 5):  # R warns "Chi-squared approximation may be incorrect"
-        return _fisher_mid_p(a, a + c, n_neg, len(negb))
-    delta = x[0] / n[0] - x[1] / n[1]
-    yates = min(0.5, abs(delta) / np.sum(1 / n))
-    observed = np.column_stack([x, n - x])
-    chi2 = float(np.sum((np.abs(observed - expected) - yates) ** 2 / expected))
-    return float(stats.norm.sf(np.sign(delta) * np.sqrt(chi2)))
+    """:func:`prevalence_scores` for one feature."""
+    return float(prevalence_scores(np.asarray(present)[:, None], neg)[0])
 
 
 def _combine_batches(p: np.ndarray, how: str) -> np.ndarray:
@@ -239,8 +271,7 @@ def is_contaminant(
         per = np.full((n_features, len(levels)), np.nan)
         for k, lev in enumerate(levels):
             rows = (batches == lev) & notneg
-            sub, c = values[rows], concv[rows]
-            per[:, k] = [frequency_score(sub[:, j], c) for j in range(n_features)]
+            per[:, k] = frequency_scores(values[rows], concv[rows])
         p_freq = _combine_batches(per, batch_combine)
     if needs_prev:
         if neg is None or not any(v is True or v == 1 for v in negv):
@@ -253,10 +284,7 @@ def is_contaminant(
         present = values > 0
         for k, lev in enumerate(levels):
             rows = batches == lev
-            per[:, k] = [
-                prevalence_score(present[rows, j], negf[rows])
-                for j in range(n_features)
-            ]
+            per[:, k] = prevalence_scores(present[rows], negf[rows])
         p_prev = _combine_batches(per, batch_combine)
     p, call = call_contaminants(p_freq, p_prev, method=method, threshold=threshold)
     return pd.DataFrame(
