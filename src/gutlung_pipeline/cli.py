@@ -583,6 +583,34 @@ def cmd_decontaminate(args) -> None:
     )  # fmt: skip
 
 
+def cmd_claims(args) -> None:
+    from skbio import DistanceMatrix
+
+    from .claims import load_catalogue, run_claims
+    from .config import read_sample_sheet
+    from .io import read_table, read_taxonomy, read_tsv, write_tsv
+
+    claims = load_catalogue(args.catalogue or None)
+    sheet = read_sample_sheet(args.samples).set_index("sample_id")
+    sources = {
+        "alpha": read_tsv(args.alpha) if args.alpha else None,
+        "maturity": read_tsv(args.maturity) if args.maturity else None,
+        "table": read_table(args.table) if args.table else None,
+        "taxonomy": read_taxonomy(args.taxonomy) if args.taxonomy else None,
+        "beta": {Path(p).stem: DistanceMatrix.read(p) for p in args.distance or []},
+    }
+    with _naming(args.samples):
+        out = run_claims(
+            claims, sheet, sources, permutations=args.permutations, seed=args.seed,
+            power_reps=args.power_reps,
+        )  # fmt: skip
+    write_tsv(out, args.output, index=False)
+    log.info(
+        "%d claims x studies: %s", len(out),
+        ", ".join(f"{k} {v}" for k, v in out["verdict"].value_counts().items()),
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args) -> None:
     from .report import build_report
@@ -597,7 +625,7 @@ def cmd_report(args) -> None:
         rarefactions=args.rarefactions, permanova=args.permanova,
         differential=args.differential, mixed_models=args.mixed_models,
         paired=args.paired, paired_samples=args.paired_samples,
-        decontam=_decontam_tables(args),
+        decontam=_decontam_tables(args), claims=args.claims,
     )  # fmt: skip
 
 
@@ -889,6 +917,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mock", required=True, help="mock accuracy per mock sample")
     p.add_argument("--mock-taxa", required=True, help="mock shares per taxon")
 
+    p = add("claims", cmd_claims,
+            "re-test the literature's gut-lung claims: claims.tsv")  # fmt: skip
+    p.add_argument("--samples", required=True, help="the sample sheet")
+    p.add_argument("--catalogue", nargs="*",
+                   help="claims YAML files or folders (default: shipped)")  # fmt: skip
+    p.add_argument("--alpha", help="alpha.tsv")
+    p.add_argument("--maturity", help="maturity.tsv (maturity claims)")
+    p.add_argument("--table", help="analysis table (taxa claims)")
+    p.add_argument("--taxonomy", help="taxonomy.tsv (taxa claims)")
+    p.add_argument("--distance", nargs="*", help="distance matrices, named by file")
+    p.add_argument("--permutations", type=int, default=999)
+    p.add_argument("--power-reps", type=int, default=200,
+                   help="simulated datasets per power estimate")  # fmt: skip
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--output", required=True, help="claims.tsv")
+
     p = add("maturity", cmd_maturity, "microbiota age, relative maturity and MAZ")
     p.add_argument("--table", required=True, help="counts: BIOM, TSV or QIIME 2 .qza")
     p.add_argument("--metadata", required=True, help="TSV, first column sample ID")
@@ -949,6 +993,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--signal", help="decontam/signal.tsv")
     p.add_argument("--mock", help="decontam/mock.tsv")
     p.add_argument("--mock-taxa", help="decontam/mock_taxa.tsv")
+    p.add_argument("--claims", help="associations/claims.tsv: the claims section")
     return parser
 
 

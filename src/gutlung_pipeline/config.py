@@ -68,7 +68,10 @@ def _fill_defaults(instance: dict, schema: dict, root: dict | None = None) -> di
 def _schema_at(schema: dict, path) -> dict:
     node = schema
     for part in path:
-        node = node.get("properties", {}).get(part, {})
+        if isinstance(part, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part, {})
     return node
 
 
@@ -375,6 +378,13 @@ def check_workflow_inputs(
         problems += _maturity_problems(config, samples, source=source)
     problems += _stats_problems(config, samples, source=source)
     problems += _decontam_problems(config, samples, source=source)
+    if config.get("claims", {}).get("enabled"):
+        from .claims import load_catalogue
+
+        try:
+            load_catalogue(config["claims"]["catalogue"] or None)
+        except ConfigError as err:
+            problems += err.problems
     if problems:
         raise ConfigError(problems)
 

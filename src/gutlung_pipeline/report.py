@@ -330,11 +330,13 @@ def render_report(
     captions: dict[str, str],
     stats: dict[str, tuple[list[str], pd.DataFrame]] | None = None,
     contamination: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
+    claims: tuple[list[str], pd.DataFrame] | None = None,
 ) -> str:
     """Assemble the HTML text from tables and inline SVG figures.
 
     ``stats`` maps a heading to (sentences, table) for the statistics section;
-    ``contamination`` is (sentences, [(caption, table), ...]).
+    ``contamination`` is (sentences, [(caption, table), ...]); ``claims``
+    (sentences, table) is the first section.
     """
     excluded = rarefaction.loc[~rarefaction["rarefied"].astype(bool)]
     parts = [
@@ -342,6 +344,18 @@ def render_report(
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
+    ]
+    if claims is not None:
+        sentences, table = claims
+        parts += [
+            "<h2>Claims from the literature, re-tested</h2>",
+            f'<p class="note">{html.escape(captions["claims"])}</p>',
+            _table_html(table),
+            "<ul>",
+            *[f"<li>{html.escape(line)}</li>" for line in sentences],
+            "</ul>",
+        ]
+    parts += [
         "<h2>Read tracking</h2>",
         f'<p class="note">{html.escape(captions["read_tracking"])}</p>',
         f'<div class="fig">{figures["read_tracking"]}</div>',
@@ -426,6 +440,7 @@ def build_report(
     paired: str | os.PathLike | None = None,
     paired_samples: str | os.PathLike | None = None,
     decontam: dict[str, str | os.PathLike] | None = None,
+    claims: str | os.PathLike | None = None,
 ) -> None:
     """Read the workflow's outputs, draw the figures, write SVGs and the HTML.
 
@@ -435,7 +450,7 @@ def build_report(
     section each, with sentences (:mod:`.summaries`) above the table.
     ``decontam`` names the tables of ``gutlung decontaminate`` (keys
     contaminants, filtered, signal, mock, mock_taxa) for the contamination
-    section and figure.
+    section and figure; ``claims`` (claims.tsv) adds the claims section first.
     """
     from skbio import OrdinationResults
 
@@ -536,6 +551,12 @@ def build_report(
         figures["maturity_maz"] = fig_maturity_maz(scores, mgroup, label=maturity_group)
         rel = relative_abundance(scored.loc[:, scored.sum(axis=0) > 0])
         figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
+    claims_section = None
+    if claims is not None:
+        ct = _read_plain(claims)
+        shown = ct[["claim_id", "study", "verdict", "n", "estimate", "ci_low",
+                    "ci_high", "p", "q", "power", "evidence"]]  # fmt: skip
+        claims_section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
     svgs = {key: _svg(fig) for key, fig in figures.items()}
     figures_dir = Path(figures_dir)
     for key, svg in svgs.items():
@@ -545,6 +566,13 @@ def build_report(
         int(rare.loc[rare["rarefied"].astype(bool), "reads"].min()) if len(rare) else 0
     )
     captions = {
+        "claims": "Each claim of the catalogue re-tested on this study with the model "
+        "it names: the estimate on the published scale with its 95% CI, p, q "
+        "(Benjamini-Hochberg within the claim's family), the power to detect the "
+        "published effect at this n (simulated), and the verdict: consistent "
+        "(significant in the published direction), contradicts (significant the "
+        "other way), inconclusive, or not testable (with the missing column or "
+        "sample count).",
         "read_tracking": "Reads per sample after each step: input pairs, pairs with "
         "both primers, merged pairs, reads passing the quality filter, reads counted "
         "in the ASV table, reads left in the analysis table (0 for controls, mocks "
@@ -582,6 +610,7 @@ def build_report(
     text = render_report(
         title=title, tracking=track, rarefaction=rare, figures=svgs,
         captions=captions, stats=stats, contamination=contamination,
+        claims=claims_section,
     )  # fmt: skip
     with atomic_path(output) as tmp:
         tmp.write_text(text)

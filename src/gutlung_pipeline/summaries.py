@@ -167,3 +167,35 @@ def decontam_sentences(
             f"{r['max_abs_error']:.4f})."
         )
     return out
+
+
+def claims_sentences(claims: pd.DataFrame) -> list[str]:
+    """One sentence per claim and study: estimate, CI, p, q, n, power, verdict."""
+    out = []
+    for _, r in claims.iterrows():
+        head = f"{r['claim_id']} ({r['study']}): {str(r['verdict']).upper()}"
+        cite = f" [{r['citation']} doi:{r['doi']}; evidence: {r['evidence']}]"
+        if r["verdict"] == "not testable":
+            out.append(f"{head}: {r['reason']}.{cite}")
+            continue
+        ci = (
+            f" (95% CI {r['ci_low']:.3g} to {r['ci_high']:.3g})"
+            if pd.notna(r["ci_low"])
+            else ""
+        )
+        power = (
+            f"; power to detect the published effect at this n {r['power']:.2f}"
+            if pd.notna(r["power"])
+            else ""
+        )
+        events = (
+            f", {int(r['n_events'])} with the outcome"
+            if pd.notna(r["n_events"])
+            else ""
+        )
+        out.append(
+            f"{head}: {r['scale']} = {r['estimate']:.3g}{ci}, {fmt_p(r['p'])}, "
+            f"q = {r['q']:.3g} (BH within {r['family']}); n = {int(r['n'])}{events}"
+            f"{power}; {r['reason']}. Published: {r['published']}.{cite}"
+        )
+    return out

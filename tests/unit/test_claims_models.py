@@ -35,9 +35,7 @@ def test_logistic_interaction_matches_r_glm_on_birthwt():
     )
     b = ref["Estimate"]
     # the stratum OR is exp(b_lwt + b_lwt:smoke), the other exp(b_lwt)
-    assert est.estimate == pytest.approx(
-        math.exp(b["lwt"] + b["lwt:smoke1"]), rel=1e-6
-    )
+    assert est.estimate == pytest.approx(math.exp(b["lwt"] + b["lwt:smoke1"]), rel=1e-6)
     assert est.detail["or_other_stratum"] == pytest.approx(math.exp(b["lwt"]), rel=1e-6)
     # R stops iterating at epsilon 1e-8: SEs agree to 1e-4 (METHODS 4a), p to 1e-3
     assert est.detail["p_interaction_wald"] == pytest.approx(

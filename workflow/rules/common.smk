@@ -6,6 +6,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from gutlung_pipeline.claims.catalogue import DEFAULT_CATALOGUE
 from gutlung_pipeline.config import (
     ConfigError,
     check_workflow_inputs,
@@ -100,6 +101,51 @@ def get_decontam_inputs(wildcards):
     return inputs
 
 
+def get_claims_catalogue():
+    """The catalogue's YAML files (the shipped one unless configured)."""
+    paths = config["claims"]["catalogue"] or [str(DEFAULT_CATALOGUE)]
+    files = []
+    for p in map(Path, paths):
+        files += sorted(map(str, p.glob("*.yaml"))) if p.is_dir() else [str(p)]
+    return files
+
+
+def get_claims_inputs(wildcards):
+    """Everything a claim may draw on: sheet, catalogue, alpha, analysis table,
+    taxonomy, distance matrices and (when computed) the maturity scores."""
+    inputs = {
+        "samples": config["samples"],
+        "catalogue": get_claims_catalogue(),
+        "alpha": "results/diversity/alpha.tsv",
+        "table": "results/decontam/table.biom",
+        "taxonomy": "results/taxonomy/taxonomy.tsv",
+        "distance": expand("results/diversity/beta/{metric}.tsv", metric=BETA_METRICS),
+    }
+    if config["maturity"]["enabled"]:
+        inputs["maturity"] = "results/maturity/maturity.tsv"
+    return inputs
+
+
+def get_claims_maturity_arg():
+    """--maturity when maturity scores are computed."""
+    if config["maturity"]["enabled"]:
+        return "--maturity results/maturity/maturity.tsv"
+    return ""
+
+
+def get_claims_outputs():
+    return ["results/associations/claims.tsv"] if config["claims"]["enabled"] else []
+
+
+def get_report_claims_arg():
+    """--claims for the report when the claims are tested."""
+    return (
+        "--claims results/associations/claims.tsv"
+        if config["claims"]["enabled"]
+        else ""
+    )
+
+
 def get_final_outputs():
     return [
         "results/asv/asv_table.biom",
@@ -117,6 +163,7 @@ def get_final_outputs():
         "results/report/report.html",
         *get_maturity_outputs(),
         *get_stats_outputs(),
+        *get_claims_outputs(),
     ]
 
 

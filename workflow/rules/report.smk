@@ -15,6 +15,7 @@ rule make_report:
         signal="results/decontam/signal.tsv",
         mock="results/decontam/mock.tsv",
         mock_taxa="results/decontam/mock_taxa.tsv",
+        claims=get_claims_outputs(),
     output:
         html=report(
             "results/report/report.html",
@@ -36,6 +37,7 @@ rule make_report:
         maturity=get_report_maturity_args(),
         stats=get_report_stats_args(),
         rarefactions=get_alpha_iterations(),
+        claims=get_report_claims_arg(),
     shell:
         "gutlung report --tracking {input.tracking:q} --table {input.table:q}"
         " --taxonomy {input.taxonomy:q} --samples {input.samples:q}"
@@ -45,4 +47,5 @@ rule make_report:
         " --curves {input.curves:q} --rarefactions {params.rarefactions} {params.stats}"
         " --contaminants {input.contaminants:q} --filtered-features {input.filtered:q}"
         " --signal {input.signal:q} --mock {input.mock:q} --mock-taxa {input.mock_taxa:q}"
+        " {params.claims}"
         " --figures-dir results/report/figures > {log:q} 2>&1"

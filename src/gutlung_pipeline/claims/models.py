@@ -115,7 +115,7 @@ def logistic_interaction(
     events = _binary_counts(d[outcome], min_events=min_events, what=outcome)
     in_stratum = d[d[modifier] == 1]
     _binary_counts(
-        in_stratum[outcome], min_events=min_events, what=f"{outcome} ({modifier}=1)"
+        in_stratum[outcome], min_events=min_events, what=f"{outcome} ({modifier})"
     )
     x, m = f"Q('{exposure}')", f"Q('{modifier}')"
     rhs = f"{x} * {m}{_terms(covariates)}"

@@ -1,0 +1,407 @@
+"""Test every claim of the catalogue on a study's data: ``claims.tsv``.
+
+For each claim and each study (the sheet's ``study`` column) the claim's
+population is selected (body site, ``where``, one sample per subject nearest
+the target age where the unit is the subject), its exposure is taken from its
+source (maturity scores, alpha diversity, a sheet column, genus counts, a
+distance matrix) and scaled as published, and the claim's model runs. Claims
+whose columns or sources are missing are kept, with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import models
+from .models import Estimate, NotTestable
+from .verdict import bh_within, simulate_power, verdict
+
+DAYS_PER_MONTH = 30.4375
+COLUMNS = [
+    "claim_id", "study", "family", "model", "n", "n_events", "estimate", "ci_low",
+    "ci_high", "scale", "p", "q", "power", "published", "expected", "verdict",
+    "reason", "detail", "evidence", "citation", "doi",
+]  # fmt: skip
+
+
+def _population(claim: dict, sheet: pd.DataFrame) -> pd.DataFrame:
+    from ..stats import select_samples
+
+    pop = claim["population"]
+    missing = [c for c in claim["needs"] if c not in sheet.columns]
+    if missing:
+        raise NotTestable(f"needs column {', '.join(missing)}, which the sheet lacks")
+    md = sheet[sheet["body_site"] == pop["body_site"]]
+    try:
+        md = select_samples(md, pop.get("where"))
+    except ValueError as err:
+        raise NotTestable(str(err)) from err
+    if md.empty:
+        where = f" with {pop['where']}" if pop.get("where") else ""
+        raise NotTestable(f"no {pop['body_site']} samples{where}")
+    return md
+
+
+def _one_per_subject(md: pd.DataFrame, target: float | None) -> pd.DataFrame:
+    """The sample nearest the target age per subject (earliest on ties)."""
+    if target is None or "age_days" not in md.columns:
+        return md.groupby("subject_id", sort=False).head(1)
+    age = pd.to_numeric(md["age_days"], errors="coerce")
+    order = md.assign(_gap=(age - target).abs(), _age=age).sort_values(
+        ["subject_id", "_gap", "_age"], kind="stable"
+    )
+    return (
+        order.groupby("subject_id", sort=False).head(1).drop(columns=["_gap", "_age"])
+    )
+
+
+def _exposure(claim, md, sources) -> pd.Series:
+    exp = claim["exposure"]
+    src, var = exp["source"], exp.get("variable")
+    if src == "maturity":
+        table = sources.get("maturity")
+        if table is None:
+            raise NotTestable("maturity scores are not computed; set maturity.enabled")
+    elif src == "alpha":
+        table = sources.get("alpha")
+        if table is None:
+            raise NotTestable("alpha diversity is not available")
+    else:  # column
+        table = md
+    if var not in table.columns:
+        raise NotTestable(f"{src} has no {var}")
+    x = pd.to_numeric(table[var].reindex(md.index), errors="coerce") * exp["sign"]
+    if exp["scale"] == "per_month":
+        x = x / DAYS_PER_MONTH
+    return x
+
+
+def _scale(x: pd.Series, how: str) -> pd.Series:
+    if how == "per_sd":
+        sd = x.std(ddof=1)
+        if not sd > 0:
+            raise NotTestable("the exposure does not vary")
+        return (x - x.mean()) / sd
+    return x
+
+
+def _outcome(claim, md) -> pd.Series:
+    out = claim["outcome"]
+    values = md[out["column"]]
+    if out.get("groups"):
+        lookup = {str(v): g for g, vals in out["groups"].items() for v in vals}
+        values = values.map(lambda v: lookup.get(_text(v)))
+    if claim["model"] in ("kruskal", "spearman"):
+        return pd.to_numeric(values, errors="coerce")
+    y = values.map(
+        lambda v: np.nan if _missing(v) else float(_text(v) == str(out["event"]))
+    )
+    return y
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _missing(v) -> bool:
+    return (
+        v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v == ""
+    )
+
+
+def evaluate_claim(
+    claim: dict,
+    sheet: pd.DataFrame,
+    sources: dict,
+    *,
+    permutations: int = 999,
+    seed: int = 0,
+    power_reps: int = 200,
+) -> tuple[Estimate, float]:
+    """Run one claim on one study; (estimate, power to detect the published
+    effect, NaN where the claim gives none). Raises :class:`NotTestable`."""
+    md = _population(claim, sheet)
+    model = claim["model"]
+    if claim["population"]["unit"] == "subject":
+        md = _one_per_subject(md, claim["population"].get("target_age_days"))
+    if model == "differential":
+        return _differential(claim, md, sources, seed=seed), np.nan
+    if model == "permanova":
+        return _permanova(
+            claim, md, sources, permutations=permutations, seed=seed
+        ), np.nan
+    # columns named as the user knows them, so the reasons read well
+    out_col = claim["outcome"]["column"]
+    x, y = "exposure", out_col if out_col != "exposure" else "outcome"
+    d = pd.DataFrame(index=md.index)
+    d[x] = _exposure(claim, md, sources)
+    d = d.dropna(subset=[x])
+    if d.empty:
+        raise NotTestable(
+            f"no sample of the population has {claim['exposure']['label']}"
+        )
+    md = md.loc[d.index]
+    d[y] = _outcome(claim, md)
+    covs = list(claim.get("covariates", []))
+    for c in covs:
+        d[c] = md[c]
+    m = None
+    if model == "logistic_interaction":
+        mod = claim["modifier"]
+        m = f"{mod['column']}={mod['level']}"
+        d[m] = md[mod["column"]].map(
+            lambda v: np.nan if _missing(v) else float(_text(v) == str(mod["level"]))
+        )
+    d = d.dropna()
+    d[x] = _scale(d[x], claim["exposure"]["scale"])
+    pub = claim["published"]
+    if model == "logistic":
+        est = models.logistic(d, outcome=y, exposure=x, covariates=covs)
+    elif model == "logistic_interaction":
+        est = models.logistic_interaction(
+            d, outcome=y, exposure=x, modifier=m, covariates=covs
+        )
+    elif model == "mann_whitney":
+        est = models.mann_whitney(d, value=x, group=y)
+    elif model == "kruskal":
+        est = models.kruskal(d, value=x, group=y)
+    elif model == "spearman":
+        est = models.spearman(d, x=x, y=y)
+    elif model == "cox":
+        out = claim["outcome"]
+        d["_time"] = pd.to_numeric(md[out["time_column"]], errors="coerce")
+        d["_age"] = pd.to_numeric(md["age_days"], errors="coerce")
+        est = models.cox_landmark(
+            d.dropna(), time="_time", event=y, exposure=x, landmark="_age",
+            covariates=covs,
+        )  # fmt: skip
+    else:  # pragma: no cover - the schema lists the models
+        raise NotTestable(f"model {model} is not known")
+    d = d.rename(columns={x: "x", y: "y", **({m: "m"} if m else {})})
+    return est, _power(claim, d, pub, seed=seed, reps=power_reps)
+
+
+def _power(claim, d, pub, *, seed, reps) -> float:
+    """Power at this design to detect the published effect (or, for a claim of
+    no difference, a moderate one); NaN for direction-only claims."""
+    model = claim["model"]
+    value = pub.get("value")
+    want = claim["expected"]["direction"]
+    if model == "kruskal" and want == "none":
+        groups = d.groupby("y")["x"]
+        sizes = groups.size().to_numpy()
+        sd = float(d["x"].std(ddof=1)) or 1.0
+        shifts = np.linspace(0, 0.5 * sd, len(sizes))  # 0.5 SD end to end
+
+        def one(rng):
+            from scipy import stats
+
+            samples = [rng.normal(s, sd, n) for s, n in zip(shifts, sizes, strict=True)]
+            return stats.kruskal(*samples).pvalue, True
+
+        return simulate_power(one, reps=reps, seed=seed)
+    if value is None:
+        return np.nan
+    if model in ("logistic", "logistic_interaction"):
+        beta = math.log(value)
+        x = d["x"].to_numpy(float)
+        m = (
+            d["m"].to_numpy(float)
+            if model == "logistic_interaction"
+            else np.ones(len(x))
+        )
+        rate = float(d["y"].mean())
+        b0 = math.log(rate / (1 - rate)) - beta * float(np.mean(x * m))
+
+        def one(rng):
+            y = (rng.random(len(x)) < 1 / (1 + np.exp(-(b0 + beta * x * m)))).astype(
+                float
+            )
+            sim = pd.DataFrame({"y": y, "x": x, "m": m})
+            try:
+                if model == "logistic":
+                    e = models.logistic(sim, outcome="y", exposure="x")
+                else:
+                    e = models.logistic_interaction(
+                        sim, outcome="y", exposure="x", modifier="m"
+                    )
+            except NotTestable:
+                return None
+            return e.p, (e.estimate > 1) == (value > 1)
+
+        return simulate_power(one, reps=reps, seed=seed)
+    if model == "mann_whitney":
+        a, b = d.loc[d["y"] == 1, "x"], d.loc[d["y"] == 0, "x"]
+        sd = float(np.sqrt((a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1))
+                           / (len(a) + len(b) - 2)))  # fmt: skip
+
+        def one(rng):
+            from scipy import stats
+
+            sa, sb = rng.normal(value, sd, len(a)), rng.normal(0, sd, len(b))
+            p = stats.mannwhitneyu(sa, sb, method="asymptotic").pvalue
+            return p, (sa.mean() - sb.mean() > 0) == (value > 0)
+
+        return simulate_power(one, reps=reps, seed=seed)
+    return np.nan
+
+
+def _differential(claim, md, sources, *, seed) -> Estimate:
+    """ANCOM-BC at genus level on the claim's samples; the claim's genera.
+
+    The estimate is the mean natural-log fold change of the named genera that
+    pass the prevalence filter; p is Bonferroni's min(1, k x smallest p) over
+    them; ``detail`` lists each genus's fold change, CI and p.
+    """
+    from ..stats import differential_abundance, short_name
+
+    table, taxonomy = sources.get("table"), sources.get("taxonomy")
+    if table is None or taxonomy is None:
+        raise NotTestable("the feature table and taxonomy are not available")
+    y = _outcome(claim, md).dropna()
+    md = md.loc[[s for s in y.index if s in table.columns]]
+    meta = pd.DataFrame({"grp": y.reindex(md.index).map({1.0: "yes", 0.0: "no"})})
+    try:
+        res = differential_abundance(
+            table, meta,
+            {"name": claim["id"], "group": "grp", "reference": "no", "treatment": "yes",
+             "rank": "g", "min_prevalence": 0.1},
+            taxonomy=taxonomy, seed=seed,
+        )  # fmt: skip
+    except ValueError as err:
+        raise NotTestable(str(err).split(": ", 1)[-1]) from err
+    res = res[(res["method"] == "ANCOM-BC") & (res["term"].str.startswith("grp"))]
+    named = {t.lower() for t in claim["exposure"]["taxa"]}
+    hits = res[res["taxon"].map(lambda t: short_name(t).lower() in named)]
+    if hits.empty:
+        raise NotTestable(
+            f"none of {', '.join(claim['exposure']['taxa'])} passes the 10% prevalence "
+            "filter in these samples"
+        )
+    k = len(hits)
+    detail = {
+        short_name(r["taxon"]): (round(r["log_fc"], 4), round(r["ci_low"], 4),
+                                 round(r["ci_high"], 4), float(f"{r['p']:.4g}"))
+        for _, r in hits.iterrows()
+    }  # fmt: skip
+    return Estimate(
+        n=len(meta), estimate=float(hits["log_fc"].mean()), ci_low=np.nan,
+        ci_high=np.nan, p=float(min(1.0, k * hits["p"].min())),
+        scale="mean ln fold change of the named genera (ANCOM-BC)", null=0.0,
+        n_events=int((meta["grp"] == "yes").sum()), detail=detail,
+    )  # fmt: skip
+
+
+def _permanova(claim, md, sources, *, permutations, seed) -> Estimate:
+    from ..permanova import adonis2
+
+    metric = claim["exposure"].get("metric", "braycurtis")
+    dm = (sources.get("beta") or {}).get(metric)
+    if dm is None:
+        raise NotTestable(f"the {metric} distance matrix is not available")
+    y = _outcome(claim, md).dropna()
+    ids = [s for s in y.index if s in dm.ids]
+    meta = pd.DataFrame({"grp": y.reindex(ids).map({1.0: "yes", 0.0: "no"})}, index=ids)
+    counts = meta["grp"].value_counts()
+    if len(counts) < 2 or counts.min() < 3:
+        raise NotTestable(
+            f"{counts.get('yes', 0)} samples in the group and {counts.get('no', 0)} "
+            "outside it reach the rarefaction depth; at least 3 of each are needed"
+        )
+    res = adonis2(dm.filter(ids), meta, "grp", permutations=permutations, seed=seed)
+    row = res.loc["grp"]
+    return Estimate(
+        n=len(ids), estimate=float(row["R2"]), ci_low=np.nan, ci_high=np.nan,
+        p=float(row["Pr(>F)"]), scale=f"PERMANOVA R2 ({metric})", null=0.0,
+        n_events=int(counts.get("yes", 0)),
+        detail={"pseudo_F": round(float(row["F"]), 4), "permutations": permutations},
+    )  # fmt: skip
+
+
+def run_claims(
+    claims: list[dict],
+    sheet: pd.DataFrame,
+    sources: dict,
+    *,
+    permutations: int = 999,
+    seed: int = 0,
+    power_reps: int = 200,
+) -> pd.DataFrame:
+    """One row per claim and study (:data:`COLUMNS`), BH within families."""
+    studies = (
+        sorted(sheet["study"].astype(str).unique()) if "study" in sheet else ["all"]
+    )
+    rows = []
+    for claim in claims:
+        for study in studies:
+            sub = (
+                sheet[sheet["study"].astype(str) == study]
+                if "study" in sheet
+                else sheet
+            )
+            row = {
+                "claim_id": claim["id"], "study": study, "family": claim["family"],
+                "model": claim["model"], "expected": claim["expected"]["direction"],
+                "published": _published(claim), "evidence": claim["evidence"],
+                "citation": claim["citation"], "doi": claim["doi"],
+            }  # fmt: skip
+            try:
+                est, power = evaluate_claim(
+                    claim, sub, sources, permutations=permutations, seed=seed,
+                    power_reps=power_reps,
+                )  # fmt: skip
+            except NotTestable as err:
+                row.update(verdict="not testable", reason=str(err))
+                rows.append(row)
+                continue
+            row.update(
+                n=est.n, n_events=est.n_events, estimate=est.estimate,
+                ci_low=est.ci_low, ci_high=est.ci_high,
+                scale=f"{est.scale}: {claim['exposure']['label']}", p=est.p,
+                power=power, detail=_detail(est.detail), _null=est.null,
+            )  # fmt: skip
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    for col in COLUMNS:
+        if col not in out:
+            out[col] = np.nan
+    tested = out["verdict"].isna()
+    out.loc[tested, "q"] = bh_within(
+        out.loc[tested, "family"] + "/" + out.loc[tested, "study"],
+        out.loc[tested, "p"].astype(float),
+    )
+    for i in out.index[tested]:
+        v, why = verdict(
+            out.at[i, "expected"], float(out.at[i, "estimate"]),
+            float(out.at[i, "_null"]), float(out.at[i, "q"]),
+            float(out.at[i, "power"]) if pd.notna(out.at[i, "power"]) else np.nan,
+        )  # fmt: skip
+        out.at[i, "verdict"], out.at[i, "reason"] = v, why
+    return out[COLUMNS]
+
+
+def _published(claim) -> str:
+    pub = claim["published"]
+    if pub.get("direction_only"):
+        extra = f", p = {pub['p']}" if "p" in pub else ""
+        return (
+            f"direction only ({claim['expected']['direction']}{extra}); {pub['scale']}"
+        )
+    ci = f" (95% CI {pub['ci'][0]} to {pub['ci'][1]})" if "ci" in pub else ""
+    return f"{pub['value']}{ci}; {pub['scale']}"
+
+
+def _detail(detail: dict) -> str:
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        if isinstance(v, tuple):
+            return "(" + ", ".join(fmt(x) for x in v) + ")"
+        return str(v)
+
+    return "; ".join(f"{k}: {fmt(v)}" for k, v in detail.items())
