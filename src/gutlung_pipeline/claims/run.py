@@ -370,6 +370,8 @@ def run_claims(
     for col in COLUMNS:
         if col not in out:
             out[col] = np.nan
+    for col in ("verdict", "reason", "detail", "scale"):
+        out[col] = out[col].astype(object)
     tested = out["verdict"].isna()
     out.loc[tested, "q"] = bh_within(
         out.loc[tested, "family"] + "/" + out.loc[tested, "study"],

@@ -1,0 +1,204 @@
+"""The claims catalogue and its re-testing: schema checks, planted effects
+recovered (verdict and CI), no-effect calibration, reasons for untestable
+claims, Benjamini-Hochberg within families."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from gutlung_pipeline.claims import evaluate_claim, load_catalogue, run_claims
+from gutlung_pipeline.claims.verdict import bh_within, verdict
+from gutlung_pipeline.errors import ConfigError
+
+PAPERS = {
+    "Stokholm", "Depner", "Hoskinson", "Alcazar", "Arrieta", "Chiu", "Bowerman",
+    "Woodall", "Dickson", "Thorsen",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return {c["id"]: c for c in load_catalogue()}
+
+
+def test_catalogue_has_every_paper_and_published_effects(catalogue):
+    authors = {c["citation"].split()[0] for c in catalogue.values()}
+    assert PAPERS <= authors
+    depner = catalogue["depner2020_microbiome_age_asthma"]["published"]
+    assert (depner["value"], depner["ci"]) == (0.72, [0.56, 0.93])
+    woodall = catalogue["woodall2022_infection_shannon"]["published"]
+    assert (woodall["value"], woodall["ci"]) == (-1.45, [-2.50, -0.15])
+    assert (
+        catalogue["stokholm2018_maturity_asthma"]["doi"] == "10.1038/s41467-017-02573-2"
+    )
+    assert all(c["needs"] is not None for c in catalogue.values())
+
+
+def test_catalogue_errors_name_file_claim_and_key(tmp_path):
+    good = yaml.safe_load(
+        open(load_catalogue()[0]["source_file"])  # noqa: SIM115
+    )["claims"][0]
+    bad = [
+        {**good, "model": "anova"},
+        {**good, "id": good["id"], "exposure": {**good["exposure"], "colour": 1}},
+        {k: v for k, v in good.items() if k != "modifier"} | {"id": "no_modifier"},
+    ]
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"claims": bad}))
+    with pytest.raises(ConfigError) as err:
+        load_catalogue([path])
+    lines = err.value.problems
+    assert any(
+        f"{path} (claim {good['id']}): key claims.0.model: 'anova' is not allowed" in ln
+        for ln in lines
+    ), lines
+    assert any("key claims.1.exposure.colour: unknown key" in ln for ln in lines)
+    # schema-valid but inconsistent, and a duplicate ID
+    ok = [good, {**good}, {k: v for k, v in good.items() if k != "modifier"}]
+    ok[2] = ok[2] | {"id": "no_modifier"}
+    path.write_text(yaml.safe_dump({"claims": ok}))
+    with pytest.raises(ConfigError) as err:
+        load_catalogue([path])
+    assert any("the ID is also used in" in ln for ln in err.value.problems)
+    assert any(
+        "claim no_modifier: model logistic_interaction needs a modifier" in ln
+        for ln in err.value.problems
+    )
+
+
+def infants(n, *, odds_ratio, seed, maternal_share=0.3):
+    """Children sampled at 1 year with MAZ ~ N(0, 1): asthma odds rise by
+    ``odds_ratio`` per SD lower MAZ in children of asthmatic mothers only."""
+    rng = np.random.default_rng(seed)
+    ids = [f"C{i:04d}_d0365" for i in range(n)]
+    maternal = rng.random(n) < maternal_share
+    maz = rng.normal(size=n)
+    logit = np.log(0.25) - np.log(odds_ratio) * maz * maternal
+    asthma = rng.random(n) < 1 / (1 + np.exp(-logit))
+    sheet = pd.DataFrame(
+        {
+            "subject_id": [f"C{i:04d}" for i in range(n)], "body_site": "gut",
+            "sample_type": "stool", "study": "sim", "age_days": 365,
+            "asthma": np.where(asthma, "yes", "no"),
+            "maternal_asthma": np.where(maternal, "yes", "no"),
+        },
+        index=pd.Index(ids, name="sample_id"),
+    )  # fmt: skip
+    maturity = pd.DataFrame({"maz": maz * 1.7 + 0.2}, index=sheet.index)
+    return sheet, {"maturity": maturity}
+
+
+def test_planted_maternal_interaction_is_found(catalogue):
+    claim = catalogue["stokholm2018_maturity_asthma"]
+    sheet, sources = infants(3000, odds_ratio=2.0, seed=1)
+    est, _ = evaluate_claim(claim, sheet, sources, power_reps=10)
+    assert est.ci_low <= 2.0 <= est.ci_high
+    assert est.n == 3000 and est.detail["n_stratum"] == pytest.approx(900, abs=60)
+    # no effect where the mother has no asthma
+    lo, hi = est.detail["or_other_stratum_ci"]
+    assert lo <= 1.0 <= hi
+    out = run_claims([claim], sheet, sources, power_reps=10)
+    assert out.loc[0, "verdict"] == "consistent"
+    assert out.loc[0, "study"] == "sim"
+
+
+def woodall_cohort(n, shift, seed):
+    rng = np.random.default_rng(seed)
+    infected = rng.random(n) < 0.3
+    ids = [f"S{i:04d}" for i in range(n)]
+    sheet = pd.DataFrame(
+        {"subject_id": ids, "body_site": "gut", "sample_type": "stool",
+         "study": "sim", "respiratory_infection": np.where(infected, "yes", "no")},
+        index=pd.Index(ids, name="sample_id"),
+    )  # fmt: skip
+    alpha = pd.DataFrame(
+        {"shannon": rng.normal(4.0 + shift * infected, 1.2)}, index=sheet.index
+    )
+    return sheet, {"alpha": alpha}
+
+
+def test_planted_shannon_drop_is_found_with_its_power(catalogue):
+    claim = catalogue["woodall2022_infection_shannon"]
+    sheet, sources = woodall_cohort(400, -1.45, seed=2)
+    out = run_claims([claim], sheet, sources, power_reps=100)
+    row = out.iloc[0]
+    assert row["verdict"] == "consistent"
+    assert row["ci_low"] <= -1.45 <= row["ci_high"]
+    assert row["power"] > 0.99  # 120 vs 280 samples, SD 1.2: certain
+    small = run_claims([claim], *woodall_cohort(12, -1.45, seed=3), power_reps=200)
+    assert 0.2 < small.loc[0, "power"] < 0.95
+
+
+def test_no_effect_is_rarely_called_consistent(catalogue):
+    """Across seeds without a planted effect, 'consistent' (one-sided at
+    q < 0.05) should come up about 2.5% of the time: 40 seeds, at most 4
+    (P(X >= 5) = 0.02 at 2.5%)."""
+    claims = [
+        catalogue["stokholm2018_maturity_asthma"],
+        catalogue["woodall2022_infection_shannon"],
+    ]
+    hits = {c["id"]: 0 for c in claims}
+    for seed in range(40):
+        sheet, sources = infants(400, odds_ratio=1.0, seed=100 + seed)
+        w_sheet, w_sources = woodall_cohort(200, 0.0, seed=200 + seed)
+        for claim, (s, src) in zip(
+            claims, [(sheet, sources), (w_sheet, w_sources)], strict=True
+        ):
+            est, _ = evaluate_claim(claim, s, src, power_reps=10)
+            v, _ = verdict(claim["expected"]["direction"], est.estimate, est.null,
+                           est.p, np.nan)  # fmt: skip
+            hits[claim["id"]] += v == "consistent"
+    assert all(n <= 4 for n in hits.values()), hits
+
+
+def test_untestable_claims_say_why(catalogue):
+    sheet, sources = infants(50, odds_ratio=1.0, seed=4)
+    rows = run_claims(list(catalogue.values()), sheet, {}, power_reps=10)
+    reasons = rows.set_index("claim_id")["reason"]
+    assert (rows.set_index("claim_id")["verdict"] == "not testable").all()
+    assert reasons["stokholm2018_maturity_asthma"] == (
+        "maturity scores are not computed; set maturity.enabled"
+    )
+    assert reasons["dickson2016_bacteroides_lung_ards"] == (
+        "needs column ards, which the sheet lacks"
+    )
+    assert reasons["woodall2022_infection_shannon"] == (
+        "needs column respiratory_infection, which the sheet lacks"
+    )
+    assert "no upper_airway samples" in reasons["thorsen2019_airway_genera_asthma"]
+    # too few events in the stratum
+    few = sheet.assign(maternal_asthma="no")
+    few.iloc[:3, few.columns.get_loc("maternal_asthma")] = "yes"
+    row = run_claims([catalogue["stokholm2018_maturity_asthma"]], few, sources)
+    assert "(maternal_asthma=yes) events" in row.loc[0, "reason"]
+
+
+def test_one_sample_per_subject_nearest_the_target_age(catalogue):
+    claim = catalogue["stokholm2018_maturity_asthma"]
+    sheet, sources = infants(600, odds_ratio=2.0, seed=5)
+    # a second, later sample per child, with scores pointing the other way
+    late = sheet.copy()
+    late.index = late.index.str.replace("d0365", "d0440")
+    late["age_days"] = 440
+    both = pd.concat([sheet, late])
+    maturity = pd.concat(
+        [sources["maturity"], -sources["maturity"].set_axis(late.index)]
+    )
+    est_one, _ = evaluate_claim(claim, sheet, sources, power_reps=10)
+    est_two, _ = evaluate_claim(claim, both, {"maturity": maturity}, power_reps=10)
+    assert est_two.n == 600 and est_two.estimate == pytest.approx(est_one.estimate)
+
+
+def test_bh_within_families_and_verdicts():
+    fam = pd.Series(["a", "a", "a", "b"])
+    p = pd.Series([0.01, 0.04, 0.03, 0.04])
+    q = bh_within(fam, p)
+    np.testing.assert_allclose(q, [0.03, 0.04, 0.04, 0.04])
+    assert verdict("increase", 1.5, 1.0, 0.01, np.nan)[0] == "consistent"
+    assert verdict("increase", 0.7, 1.0, 0.01, np.nan)[0] == "contradicts"
+    assert verdict("decrease", 0.7, 1.0, 0.2, 0.4)[0] == "inconclusive"
+    assert verdict("none", 0.0, 0.0, 0.5, 0.9)[0] == "consistent"
+    assert verdict("none", 0.0, 0.0, 0.5, 0.3)[0] == "inconclusive"
+    assert verdict("none", 0.1, 0.0, 0.001, 0.3)[0] == "contradicts"
+    assert verdict("differ", 0.1, 0.0, 0.001, np.nan)[0] == "consistent"
