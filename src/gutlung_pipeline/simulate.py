@@ -8,7 +8,9 @@ negative controls hold reagent contaminants. The truth table lists which
 sequence each sample holds, where it comes from (community, translocated,
 contaminant, mock) and at what share of its non-chimeric reads.
 
-Contamination follows the low-biomass model decontam rests on: every
+The literature's claims are planted (see ``maternal_odds_ratio``,
+``infection_skew``, ``copd_genera``), so ``gutlung claims`` has something to
+find. Contamination follows the low-biomass model decontam rests on: every
 extraction adds the same small amount of reagent DNA (``contaminant_load``)
 with one fixed profile, so a sample's contaminant share is load / (load +
 biomass): about 0.1% of a stool sample, 2-70% of a BAL sample, all of an
@@ -182,6 +184,20 @@ def _chimeras(
     return out, w / w.sum() if len(w) else w
 
 
+def _add_strains(
+    community: pd.DataFrame, reference: pd.DataFrame, shares: dict[str, float]
+) -> pd.DataFrame:
+    """Add the first reference strain of each genus at its share (the rest
+    scaled down), as the community's own."""
+    extra = pd.concat(
+        [reference[reference["genus"] == g].iloc[:1] for g in shares]
+    ).assign(abundance=list(shares.values()), source="community")
+    scaled = community.assign(
+        abundance=community["abundance"] * (1 - sum(shares.values()))
+    )
+    return _merge_strains(pd.concat([scaled, extra]))
+
+
 def _merge_strains(community: pd.DataFrame) -> pd.DataFrame:
     """One row per strain: shares of a strain listed twice (a Prevotella both
     in the lung community and translocated from the gut) are added; the first
@@ -266,6 +282,9 @@ def simulate_cohort(
     n_mocks: int = 0,
     n_contaminants: int = 8,
     contaminant_load: float = 0.05,
+    maternal_odds_ratio: float = 2.0,
+    infection_skew: float = 2.0,
+    copd_genera: bool = True,
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
@@ -312,6 +331,17 @@ def simulate_cohort(
         Strains in the reagent profile, and the reagent DNA every extraction
         adds (ng/ul); drawn from a fourth seed stream, as are the lung
         biomasses (log-uniform 0.02-3 ng/ul).
+    maternal_odds_ratio
+        The literature's claims, planted (Stokholm 2018): a child's odds of
+        asthma rise by this factor per SD lower maturity offset if the mother
+        has asthma (30% of mothers), and not otherwise (base risk 25%).
+    infection_skew
+        Stool abundances of adults with a respiratory infection are raised to
+        this power and renormalised: about 1.4 bits less Shannon at 2 (Woodall
+        2022 reports 1.45 lower). 1 plants nothing.
+    copd_genera
+        COPD stool gains a Streptococcus strain (4%, Bowerman 2020), GOLD 3-4
+        stool also a Fusobacterium strain (5%, Chiu 2021).
     random_state
         Seed; the same seed gives byte-identical files.
 
@@ -424,6 +454,14 @@ def simulate_cohort(
         if site == "gut":
             n_taxa = 18 if subject["asthma"] == "yes" else 28
             community = _community(pools["gut"], n_taxa, rng).assign(source="community")
+            if subject["respiratory_infection"] == "yes" and infection_skew != 1:
+                skewed = community["abundance"] ** infection_skew
+                community["abundance"] = skewed / skewed.sum()
+            if copd_genera and subject["copd"] == "yes":
+                shares = {"Streptococcus": 0.04}
+                if subject["gold_stage"] in (3, 4):
+                    shares["Fusobacterium"] = 0.05
+                community = _add_strains(community, reference, shares)
             gut_of[subject_id] = community
             community, conc = contaminate(community, rng.uniform(15, 60))
             n_reads = reads_per_sample
@@ -471,11 +509,18 @@ def simulate_cohort(
                 if (reference["genus"] == genus).any()
             ]
         ).reset_index(drop=True)
-        asthma = irng.random() < 1 / (1 + np.exp(1.0 + 4.0 * offset))
+        u_asthma = irng.random()
+        sex = irng.choice(["female", "male"])
+        maternal = irng.random() < 0.3
+        # Stokholm 2018: OR per SD lower maturity, only with maternal asthma
+        logit = (
+            np.log(0.25 / 0.75)
+            - np.log(maternal_odds_ratio) * (offset / maturity_sd) * maternal
+        )
+        asthma = u_asthma < 1 / (1 + np.exp(-logit))
         meta = {
-            "age_days": None, "sex": irng.choice(["female", "male"]),
-            "asthma": "yes" if asthma else "no",
-            "maternal_asthma": "yes" if irng.random() < 0.2 + 0.3 * asthma else "no",
+            "age_days": None, "sex": sex, "asthma": "yes" if asthma else "no",
+            "maternal_asthma": "yes" if maternal else "no",
             "copd": "no", "delivery_mode": irng.choice(["vaginal", "cesarean"]),
             "antibiotics": "yes" if irng.random() < 0.2 else "no",
         }  # fmt: skip

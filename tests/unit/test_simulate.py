@@ -162,3 +162,48 @@ def test_reagent_contaminants_scale_inversely_with_biomass(reference, tmp_path):
     mock = truth[(truth["sample_id"] == "MOCK01") & (truth["source"] == "mock")]
     assert len(mock) == 8
     np.testing.assert_allclose(mock["abundance"].sum(), 1 - share["MOCK01"])
+
+
+def test_planted_claims(reference, tmp_path):
+    """The literature's effects the simulator plants, read off its truth."""
+    from gutlung_pipeline.claims.models import logistic_interaction
+
+    sheet, truth = simulate_cohort(
+        reference, tmp_path, forward=FORWARD, reverse=REVERSE, n_subjects=60,
+        n_infants=1500, infant_ages_days=(365,), reads_per_sample=10,
+        chimera_rate=0.0, random_state=8,
+    )  # fmt: skip
+    sheet = sheet.set_index("sample_id")
+    kids = sheet[sheet["subject_id"].str.startswith("I")]
+    offset = truth.groupby("sample_id")["maturity_offset"].first()[kids.index]
+    d = pd.DataFrame(
+        {"asthma": (kids["asthma"] == "yes").astype(float),
+         "lower": -offset / 0.3,  # per SD lower maturity
+         "maternal": (kids["maternal_asthma"] == "yes").astype(float)}
+    )  # fmt: skip
+    est = logistic_interaction(
+        d, outcome="asthma", exposure="lower", modifier="maternal"
+    )
+    assert est.ci_low <= 2.0 <= est.ci_high and est.ci_low > 1.2
+    lo, hi = est.detail["or_other_stratum_ci"]
+    assert lo <= 1.0 <= hi
+    # respiratory infection: about 1.4 bits less Shannon in stool (true shares)
+    adults = sheet[
+        sheet["body_site"].eq("gut") & sheet["subject_id"].str.startswith("P")
+    ]
+    gut = truth[
+        truth["sample_id"].isin(adults.index) & (truth["source"] == "community")
+    ]
+    shannon = gut.groupby("sample_id")["abundance"].agg(
+        lambda a: -(a / a.sum() * np.log2(a / a.sum())).sum()
+    )
+    infected = adults["respiratory_infection"] == "yes"
+    drop = shannon[~infected].mean() - shannon[infected].mean()
+    assert 0.8 < drop < 2.2, drop
+    # COPD stool carries Streptococcus, GOLD 3-4 also Fusobacterium
+    genera = gut.groupby("sample_id")["genus"].agg(set)
+    assert (adults["copd"] == "yes").sum() >= 10
+    for sid, row in adults.iterrows():  # neither genus is in the gut pool
+        assert ("Streptococcus" in genera[sid]) == (row["copd"] == "yes")
+        copd_severe = row["copd"] == "yes" and row["gold_stage"] in (3, 4)
+        assert ("Fusobacterium" in genera[sid]) == copd_severe
