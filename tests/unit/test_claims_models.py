@@ -107,7 +107,8 @@ def test_live_r_peers(tmp_path):
         d$fu <- d$t - d$age
         cx <- summary(coxph(Surv(fu, e) ~ x, d, ties = "efron"))$conf.int
         tt <- t.test(d$v[d$y == 1], d$v[d$y == 0])
-        w <- wilcox.test(d$v[d$y == 1], d$v[d$y == 0], exact = FALSE, correct = TRUE)
+        w <- wilcox.test(d$v[d$y == 1], d$v[d$y == 0], exact = FALSE, correct = TRUE,
+                         conf.int = TRUE)
         k <- kruskal.test(v ~ g, d)
         sp <- cor.test(d$x, d$v, method = "spearman", exact = FALSE)
         s <- unname(s); se <- unname(se)
@@ -115,7 +116,8 @@ def test_live_r_peers(tmp_path):
                or0 = exp(unname(coef(f0)["x"])), lo0 = exp(confint.default(f0)["x", 1]),
                hr = cx[1, 1], hrlo = cx[1, 3], hrhi = cx[1, 4],
                tdiff = unname(tt$estimate[1] - tt$estimate[2]), tlo = tt$conf.int[1],
-               thi = tt$conf.int[2], wp = w$p.value, kh = unname(k$statistic),
+               thi = tt$conf.int[2], wp = w$p.value, west = unname(w$estimate),
+               wlo = w$conf.int[1], whi = w$conf.int[2], kh = unname(k$statistic),
                kp = k$p.value, rho = unname(sp$estimate), rp = sp$p.value)
         """,
         d,
@@ -135,10 +137,15 @@ def test_live_r_peers(tmp_path):
         (r["hr"], r["hrlo"], r["hrhi"]), rel=1e-6
     )
     est = mann_whitney(d, value="v", group="y")
+    # R finds the shift and limits with uniroot(tol = 1e-4)
     assert (est.estimate, est.ci_low, est.ci_high) == pytest.approx(
-        (r["tdiff"], r["tlo"], r["thi"]), rel=1e-9
+        (r["west"], r["wlo"], r["whi"]), abs=2e-4
     )
     assert est.p == pytest.approx(r["wp"], rel=1e-9)
+    assert est.detail["mean_difference"] == pytest.approx(r["tdiff"], rel=1e-9)
+    assert est.detail["mean_difference_ci"] == pytest.approx(
+        (r["tlo"], r["thi"]), rel=1e-9
+    )
     est = kruskal(d, value="v", group="g")
     assert est.detail["h"] == pytest.approx(r["kh"], rel=1e-9)
     assert est.p == pytest.approx(r["kp"], rel=1e-9)

@@ -176,12 +176,48 @@ def cox_landmark(
     )  # fmt: skip
 
 
+def _wilcoxon_shift(a: np.ndarray, b: np.ndarray, *, level: float = 0.95):
+    """Location shift of ``a`` against ``b`` and its CI, as R's
+    ``wilcox.test(a, b, conf.int = TRUE, exact = FALSE, correct = TRUE)``:
+    the shifts d at which the continuity-corrected normal statistic of the
+    rank-sum test of a - d against b is 0 (the estimate) or -+z (the limits),
+    found by Brent's method. The CI is the inversion of the test, so it
+    excludes 0 exactly when p < 1 - level (up to the root tolerance)."""
+    from scipy.optimize import brentq
+
+    nx, ny = len(a), len(b)
+
+    def wdiff(d: float, zq: float) -> float:
+        ranks = stats.rankdata(np.concatenate([a - d, b]))
+        dz = ranks[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2
+        _, ties = np.unique(ranks, return_counts=True)
+        sigma = math.sqrt(
+            (nx * ny / 12)
+            * ((nx + ny + 1) - np.sum(ties**3 - ties) / ((nx + ny) * (nx + ny - 1)))
+        )
+        return (dz - np.sign(dz) * 0.5) / sigma - zq
+
+    lo_d, hi_d = a.min() - b.max(), a.max() - b.min()
+
+    def root(zq: float) -> float:
+        f_lo, f_hi = wdiff(lo_d, zq), wdiff(hi_d, zq)
+        if f_lo <= 0:
+            return lo_d
+        if f_hi >= 0:
+            return hi_d
+        return brentq(wdiff, lo_d, hi_d, args=(zq,), xtol=1e-10)
+
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    return root(0.0), root(z), root(-z)
+
+
 def mann_whitney(
     data: pd.DataFrame, *, value: str, group: str, min_per_group=3
 ) -> Estimate:
-    """Difference in means of ``value``, group 1 minus group 0, with Welch's
-    95% CI; p from the two-sided Mann-Whitney U test (scipy; R's
-    ``wilcox.test`` with the normal approximation and continuity correction)."""
+    """Mann-Whitney: the location shift of ``value``, group 1 against group 0,
+    with its 95% CI and two-sided p, all from the one rank-sum test (R's
+    ``wilcox.test(conf.int = TRUE, exact = FALSE)``; scipy for p).
+    ``detail`` adds the difference in means with Welch's CI."""
     d = data[[value, group]].dropna()
     a = d.loc[d[group] == 1, value].to_numpy(float)
     b = d.loc[d[group] == 0, value].to_numpy(float)
@@ -190,14 +226,16 @@ def mann_whitney(
             f"{len(a)} samples with {group} and {len(b)} without; at least "
             f"{min_per_group} of each are needed"
         )
+    shift, lo, hi = _wilcoxon_shift(a, b)
+    mw = stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
     welch = stats.ttest_ind(a, b, equal_var=False)
     ci = welch.confidence_interval(0.95)
-    mw = stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
     return Estimate(
-        n=len(d), estimate=float(a.mean() - b.mean()), ci_low=float(ci.low),
-        ci_high=float(ci.high), p=float(mw.pvalue), scale="difference in means",
-        null=0.0, n_events=len(a),
-        detail={"median_difference": float(np.median(a) - np.median(b)),
+        n=len(d), estimate=float(shift), ci_low=float(lo), ci_high=float(hi),
+        p=float(mw.pvalue), scale="location shift (Hodges-Lehmann)", null=0.0,
+        n_events=len(a),
+        detail={"mean_difference": float(a.mean() - b.mean()),
+                "mean_difference_ci": (float(ci.low), float(ci.high)),
                 "p_welch": float(welch.pvalue), "u": float(mw.statistic)},
     )  # fmt: skip
 

@@ -254,9 +254,12 @@ def _power(claim, d, pub, *, seed, reps) -> float:
 def _differential(claim, md, sources, *, seed) -> Estimate:
     """ANCOM-BC at genus level on the claim's samples; the claim's genera.
 
-    The estimate is the mean natural-log fold change of the named genera that
-    pass the prevalence filter; p is Bonferroni's min(1, k x smallest p) over
-    them; ``detail`` lists each genus's fold change, CI and p.
+    The estimate is the natural-log fold change (with its CI) of the named
+    genus with the smallest p, and p is Bonferroni's min(1, k x that p) over
+    the k named genera that pass the 10% prevalence filter, so the verdict
+    follows the strongest genus. ``detail`` lists every named genus (fold
+    change, CI, p) and ``conflict`` when named genera are significant in
+    both directions (the verdict is then inconclusive).
     """
     from ..stats import differential_abundance, short_name
 
@@ -266,6 +269,10 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
     y = _outcome(claim, md).dropna()
     md = md.loc[[s for s in y.index if s in table.columns]]
     meta = pd.DataFrame({"grp": y.reindex(md.index).map({1.0: "yes", 0.0: "no"})})
+    models._binary_counts(
+        (meta["grp"] == "yes").astype(float), min_events=3,
+        what=f"{claim['outcome']['column']}",
+    )  # fmt: skip
     try:
         res = differential_abundance(
             table, meta,
@@ -289,11 +296,16 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
                                  round(r["ci_high"], 4), float(f"{r['p']:.4g}"))
         for _, r in hits.iterrows()
     }  # fmt: skip
+    best = hits.loc[hits["p"].idxmin()]
+    significant = hits[hits["p"] * k < 0.05]
+    if (significant["log_fc"] > 0).any() and (significant["log_fc"] < 0).any():
+        detail["conflict"] = "named genera significant in both directions"
     return Estimate(
-        n=len(meta), estimate=float(hits["log_fc"].mean()), ci_low=np.nan,
-        ci_high=np.nan, p=float(min(1.0, k * hits["p"].min())),
-        scale="mean ln fold change of the named genera (ANCOM-BC)", null=0.0,
-        n_events=int((meta["grp"] == "yes").sum()), detail=detail,
+        n=len(meta), estimate=float(best["log_fc"]), ci_low=float(best["ci_low"]),
+        ci_high=float(best["ci_high"]), p=float(min(1.0, k * best["p"])),
+        scale=f"ln fold change of {short_name(best['taxon'])}, the strongest of "
+        f"{k} named genera (ANCOM-BC)",
+        null=0.0, n_events=int((meta["grp"] == "yes").sum()), detail=detail,
     )  # fmt: skip
 
 
@@ -378,6 +390,10 @@ def run_claims(
         out.loc[tested, "p"].astype(float),
     )
     for i in out.index[tested]:
+        if "conflict" in str(out.at[i, "detail"]):
+            out.at[i, "verdict"] = "inconclusive"
+            out.at[i, "reason"] = "named genera are significant in both directions"
+            continue
         v, why = verdict(
             out.at[i, "expected"], float(out.at[i, "estimate"]),
             float(out.at[i, "_null"]), float(out.at[i, "q"]),
