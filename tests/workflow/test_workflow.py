@@ -86,7 +86,7 @@ def make_workdir(
         config["stats"].update(NO_STATS)
     for key, value in overrides.items():
         section, _, name = key.partition(".")
-        config[section][name] = value
+        config.setdefault(section, {})[name] = value
     (path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     return path
 
@@ -431,6 +431,45 @@ def test_decontam_needs_stop_before_any_job(tmp_path, demo_cohort):
     )  # fmt: skip
 
 
+def test_claims_table_lists_every_claim_and_leads_the_report(demo_run):
+    """Every catalogue claim has a row with a verdict; untestable ones say
+    why; the planted COPD Streptococcus and infection-Shannon effects are
+    found; the claims section comes first in the report."""
+    from gutlung_pipeline.claims import COLUMNS, load_catalogue
+
+    work, _, _ = demo_run
+    claims = pd.read_csv(work / "results/associations/claims.tsv", sep="\t")
+    assert list(claims.columns) == COLUMNS
+    assert sorted(claims["claim_id"]) == sorted(c["id"] for c in load_catalogue())
+    assert set(claims["study"]) == {"demo"}
+    allowed = {"consistent", "contradicts", "inconclusive", "not testable"}
+    assert set(claims["verdict"]) <= allowed
+    untestable = claims[claims["verdict"] == "not testable"]
+    assert untestable["reason"].str.len().gt(10).all()
+    assert untestable["estimate"].isna().all()
+    by_id = claims.set_index("claim_id")
+    assert by_id.loc["dickson2016_bacteroides_lung_ards", "reason"] == (
+        "needs column ards, which the sheet lacks"
+    )
+    assert by_id.loc["bowerman2020_copd_streptococcus", "verdict"] == "consistent"
+    woodall = by_id.loc["woodall2022_infection_shannon"]
+    assert woodall["estimate"] < 0 and woodall["ci_high"] < 0
+    tested = claims[claims["verdict"] != "not testable"]
+    assert (tested["q"] >= tested["p"]).all()
+    html = (work / "results/report/report.html").read_text()
+    first = html.index("<h2>")
+    assert html[first:].startswith("<h2>Claims from the literature, re-tested</h2>")
+    assert "bowerman2020_copd_streptococcus (demo): CONSISTENT" in html
+
+
+def test_broken_catalogue_stops_before_any_job(tmp_path, tiny):
+    catalogue = tmp_path / "claims.yaml"
+    catalogue.write_text("claims:\n  - id: Bad-ID\n")
+    work = make_workdir(tmp_path / "w", tiny, **{"claims.catalogue": [str(catalogue)]})
+    proc = snakemake(work, "-n")
+    assert_stopped_before_any_job(work, proc, f"{catalogue} (claim Bad-ID): key ")
+
+
 def test_two_runs_give_identical_tables(demo_run, tmp_path):
     work, sheet, _ = demo_run
     second = make_workdir(
@@ -449,6 +488,7 @@ def test_two_runs_give_identical_tables(demo_run, tmp_path):
         "results/decontam/signal.tsv",
         "results/decontam/read_tracking.tsv",
         "results/decontam/mock.tsv",
+        "results/associations/claims.tsv",
         "results/phylogeny/tree.nwk",
         "results/diversity/alpha_sd.tsv",
         "results/diversity/rarefaction_curves.tsv",
