@@ -34,15 +34,15 @@ system-tools:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq vsearch mafft fasttree >/dev/null; \
 	fi
 
-# R with vegan, nlme and survival, for the tests that run the reference implementations
+# R with vegan, nlme, survival and metafor, for the tests that run the reference implementations
 # live (`make test` only; the workflow itself never calls R).
 r-tools:
-	@if ! Rscript -e 'library(vegan); library(nlme); library(survival)' >/dev/null 2>&1; then \
-	  echo "installing R, vegan, nlme and survival"; \
+	@if ! Rscript -e 'library(vegan); library(nlme); library(survival); library(metafor)' >/dev/null 2>&1; then \
+	  echo "installing R, vegan, nlme, survival and metafor"; \
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    r-base-core r-cran-vegan r-cran-nlme r-cran-survival >/dev/null; \
+	    r-base-core r-cran-vegan r-cran-nlme r-cran-survival r-cran-metafor >/dev/null; \
 	fi
 
 # gemelli's OptSpace, the peer of our robust Aitchison distance in the tests.

@@ -202,3 +202,26 @@ def test_bh_within_families_and_verdicts():
     assert verdict("none", 0.0, 0.0, 0.5, 0.3)[0] == "inconclusive"
     assert verdict("none", 0.1, 0.0, 0.001, 0.3)[0] == "contradicts"
     assert verdict("differ", 0.1, 0.0, 0.001, np.nan)[0] == "consistent"
+
+
+def test_several_studies_give_per_study_rows_and_a_meta_analysis(catalogue):
+    claim = catalogue["woodall2022_infection_shannon"]
+    parts = []
+    for k, seed in enumerate((11, 12, 13)):
+        sheet, src = woodall_cohort(150, -1.45, seed=seed)
+        sheet = sheet.assign(study=f"s{k}").rename(index=lambda i, k=k: f"{i}_{k}")
+        parts.append((sheet, src["alpha"].rename(index=lambda i, k=k: f"{i}_{k}")))
+    sheet = pd.concat([p[0] for p in parts])
+    alpha = pd.concat([p[1] for p in parts])
+    out = run_claims([claim], sheet, {"alpha": alpha}, power_reps=10)
+    assert list(out["study"]) == ["s0", "s1", "s2", "meta-analysis (3 studies)"]
+    meta = out.iloc[3]
+    from gutlung_pipeline.claims.meta import dersimonian_laird
+
+    per = out.iloc[:3]
+    se = (per["ci_high"] - per["ci_low"]) / (2 * 1.959963984540054)
+    expect = dersimonian_laird(per["estimate"].to_numpy(), se.to_numpy())
+    assert meta["estimate"] == pytest.approx(expect["estimate"])
+    assert meta["ci_low"] <= -1.45 <= meta["ci_high"]
+    assert meta["verdict"] == "consistent" and "I2" in meta["detail"]
+    assert np.isnan(meta["q"])

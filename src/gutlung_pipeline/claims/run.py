@@ -344,7 +344,10 @@ def run_claims(
     seed: int = 0,
     power_reps: int = 200,
 ) -> pd.DataFrame:
-    """One row per claim and study (:data:`COLUMNS`), BH within families."""
+    """One row per claim and study (:data:`COLUMNS`), BH within families
+    (and studies); then, for claims tested in two or more studies, a
+    random-effects meta-analysis row (``study`` "meta-analysis (k studies)",
+    its verdict from the pooled p; q left empty)."""
     studies = (
         sorted(sheet["study"].astype(str).unique()) if "study" in sheet else ["all"]
     )
@@ -400,7 +403,43 @@ def run_claims(
             float(out.at[i, "power"]) if pd.notna(out.at[i, "power"]) else np.nan,
         )  # fmt: skip
         out.at[i, "verdict"], out.at[i, "reason"] = v, why
-    return out[COLUMNS]
+    meta = _meta_rows(out, claims)
+    if meta.empty:
+        return out[COLUMNS]
+    return pd.concat([out[COLUMNS], meta], ignore_index=True)
+
+
+def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
+    """A DerSimonian-Laird row per claim tested in two or more studies."""
+    from .meta import pool_claim
+
+    rows = []
+    for claim in claims:
+        tested = out[
+            (out["claim_id"] == claim["id"]) & (out["verdict"] != "not testable")
+        ]
+        ratio = tested["scale"].astype(str).str.contains("ratio").any()
+        res = pool_claim(tested, ratio=bool(ratio))
+        if res is None:
+            continue
+        null = 1.0 if ratio else 0.0
+        v, why = verdict(claim["expected"]["direction"], res["estimate"], null,
+                         res["p"], np.nan)  # fmt: skip
+        first = tested.iloc[0]
+        rows.append(
+            {
+                **{c: first[c] for c in ("claim_id", "family", "model", "scale",
+                                         "published", "expected", "evidence",
+                                         "citation", "doi")},
+                "study": f"meta-analysis ({res['k']} studies)",
+                "n": int(tested["n"].sum()), "estimate": res["estimate"],
+                "ci_low": res["ci_low"], "ci_high": res["ci_high"], "p": res["p"],
+                "verdict": v, "reason": f"{why} (random effects, DerSimonian-Laird)",
+                "detail": f"tau2: {res['tau2']:.4g}; I2: {res['i2']:.1f}%; "
+                f"Q: {res['q']:.4g}",
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _published(claim) -> str:
