@@ -36,6 +36,7 @@ FIGURES = (
     "pcoa",
 )
 DIFFERENTIAL_FIGURES = ("differential",)
+CLAIMS_FIGURES = ("claims_forest",)
 MATURITY_FIGURES = ("maturity_age", "maturity_maz", "maturity_taxa")
 
 
@@ -79,6 +80,50 @@ def fig_read_tracking(tracking: pd.DataFrame):
     ax.set_ylabel("reads")
     ax.legend(fontsize=7, ncols=len(steps), loc="upper center",
               bbox_to_anchor=(0.5, 1.12))  # fmt: skip
+    return fig
+
+
+def fig_claims_forest(claims: pd.DataFrame):
+    """A forest panel per claim with an estimate and CI: each study, the
+    meta-analysis (if any) and the published effect, against no effect."""
+    has_ci = claims.dropna(subset=["estimate", "ci_low", "ci_high"])
+    ids = list(dict.fromkeys(has_ci["claim_id"]))
+    if not ids:
+        fig, ax = plt.subplots(figsize=(7, 1.2))
+        ax.text(0.5, 0.5, "no claim has an estimate with a 95% CI here",
+                ha="center", va="center")  # fmt: skip
+        ax.set_axis_off()
+        return fig
+    fig, axes = plt.subplots(len(ids), 1, figsize=(8, 1.1 + 1.3 * len(ids)),
+                             squeeze=False)  # fmt: skip
+    for ax, cid in zip(axes[:, 0], ids, strict=True):
+        rows = has_ci[has_ci["claim_id"] == cid]
+        ratio = rows["scale"].astype(str).str.contains("ratio").any()
+        labels, est, lo, hi, colours = [], [], [], [], []
+        for _, r in rows.iterrows():
+            labels.append(str(r["study"]))
+            est.append(r["estimate"]), lo.append(r["ci_low"]), hi.append(r["ci_high"])
+            colours.append("#b2182b" if r["study"].startswith("meta") else "#2166ac")
+        pub = rows.iloc[0]
+        if pd.notna(pub["published_value"]):
+            labels.append("published")
+            est.append(pub["published_value"])
+            lo.append(pub["published_ci_low"] if pd.notna(pub["published_ci_low"])
+                      else pub["published_value"])  # fmt: skip
+            hi.append(pub["published_ci_high"] if pd.notna(pub["published_ci_high"])
+                      else pub["published_value"])  # fmt: skip
+            colours.append("#555555")
+        y = np.arange(len(labels))[::-1]
+        est, lo, hi = map(np.asarray, (est, lo, hi))
+        ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="none", ecolor=colours)
+        ax.scatter(est, y, c=colours, s=25, zorder=3)
+        ax.axvline(1.0 if ratio else 0.0, color="#999999", lw=0.8, ls="--")
+        if ratio:
+            ax.set_xscale("log")
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_title(cid, fontsize=8, loc="left")
+        ax.set_xlabel(str(pub["scale"]), fontsize=7)
+    fig.tight_layout()
     return fig
 
 
@@ -351,6 +396,8 @@ def render_report(
             "<h2>Claims from the literature, re-tested</h2>",
             f'<p class="note">{html.escape(captions["claims"])}</p>',
             _table_html(table),
+            f'<p class="note">{html.escape(captions["claims_forest"])}</p>',
+            f'<div class="fig">{figures["claims_forest"]}</div>',
             "<ul>",
             *[f"<li>{html.escape(line)}</li>" for line in sentences],
             "</ul>",
@@ -557,6 +604,7 @@ def build_report(
         shown = ct[["claim_id", "study", "verdict", "n", "estimate", "ci_low",
                     "ci_high", "p", "q", "power", "evidence"]]  # fmt: skip
         claims_section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
+        figures["claims_forest"] = fig_claims_forest(ct)
     svgs = {key: _svg(fig) for key, fig in figures.items()}
     figures_dir = Path(figures_dir)
     for key, svg in svgs.items():
@@ -566,6 +614,9 @@ def build_report(
         int(rare.loc[rare["rarefied"].astype(bool), "reads"].min()) if len(rare) else 0
     )
     captions = {
+        "claims_forest": "Forest plots: each claim's estimate and 95% CI per study "
+        "(blue), the random-effects meta-analysis where several studies test it "
+        "(red), and the published effect (grey), against no effect (dashed).",
         "claims": "Each claim of the catalogue re-tested on this study with the model "
         "it names: the estimate on the published scale with its 95% CI, p, q "
         "(Benjamini-Hochberg within the claim's family), the power to detect the "

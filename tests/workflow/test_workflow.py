@@ -252,15 +252,20 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
 def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     work, _, _ = demo_run
     html = (work / "results/report/report.html").read_text()
-    from gutlung_pipeline.report import DIFFERENTIAL_FIGURES, FIGURES, MATURITY_FIGURES
+    from gutlung_pipeline.report import (
+        CLAIMS_FIGURES,
+        DIFFERENTIAL_FIGURES,
+        FIGURES,
+        MATURITY_FIGURES,
+    )
 
-    n_figures = len(FIGURES) + len(MATURITY_FIGURES) + len(DIFFERENTIAL_FIGURES)
-    assert html.count("<svg") == n_figures == 11
+    extra = (*MATURITY_FIGURES, *DIFFERENTIAL_FIGURES, *CLAIMS_FIGURES)
+    assert html.count("<svg") == len(FIGURES) + len(extra) == 12
     # nothing is fetched: no external src/href/url() (xmlns URIs are names only)
     for ref in ('src="http', 'href="http', "url(http", "<link", "<script"):
         assert ref not in html, ref
     assert "Microbiota-for-age Z-scores by group" in html
-    for fig in (*FIGURES, *MATURITY_FIGURES, *DIFFERENTIAL_FIGURES):
+    for fig in (*FIGURES, *extra):
         assert (work / f"results/report/figures/{fig}.svg").stat().st_size > 1000
     proc = snakemake(work, "--report", str(work / "snakemake_report.zip"))
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -14,7 +14,7 @@ from gutlung_pipeline.config import (
     load_samples,
     validate_config,
 )
-from gutlung_pipeline.report import DIFFERENTIAL_FIGURES
+from gutlung_pipeline.report import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
 
@@ -232,6 +232,8 @@ def get_report_figures():
         figures += list(MATURITY_FIGURES)
     if config["stats"]["differential"]:
         figures += list(DIFFERENTIAL_FIGURES)
+    if config["claims"]["enabled"]:
+        figures += list(CLAIMS_FIGURES)
     return figures
 
 

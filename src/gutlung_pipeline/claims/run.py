@@ -22,7 +22,8 @@ from .verdict import bh_within, simulate_power, verdict
 DAYS_PER_MONTH = 30.4375
 COLUMNS = [
     "claim_id", "study", "family", "model", "n", "n_events", "estimate", "ci_low",
-    "ci_high", "scale", "p", "q", "power", "published", "expected", "verdict",
+    "ci_high", "scale", "p", "q", "power", "published", "published_value",
+    "published_ci_low", "published_ci_high", "expected", "verdict",
     "reason", "detail", "evidence", "citation", "doi",
 ]  # fmt: skip
 
@@ -363,6 +364,9 @@ def run_claims(
                 "claim_id": claim["id"], "study": study, "family": claim["family"],
                 "model": claim["model"], "expected": claim["expected"]["direction"],
                 "published": _published(claim), "evidence": claim["evidence"],
+                "published_value": claim["published"].get("value", np.nan),
+                "published_ci_low": (claim["published"].get("ci") or [np.nan])[0],
+                "published_ci_high": (claim["published"].get("ci") or [np.nan])[-1],
                 "citation": claim["citation"], "doi": claim["doi"],
             }  # fmt: skip
             try:
@@ -429,8 +433,9 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
         rows.append(
             {
                 **{c: first[c] for c in ("claim_id", "family", "model", "scale",
-                                         "published", "expected", "evidence",
-                                         "citation", "doi")},
+                                         "published", "published_value",
+                                         "published_ci_low", "published_ci_high",
+                                         "expected", "evidence", "citation", "doi")},
                 "study": f"meta-analysis ({res['k']} studies)",
                 "n": int(tested["n"].sum()), "estimate": res["estimate"],
                 "ci_low": res["ci_low"], "ci_high": res["ci_high"], "p": res["p"],
