@@ -611,6 +611,36 @@ def cmd_claims(args) -> None:
     )  # fmt: skip
 
 
+def cmd_power(args) -> None:
+    import pandas as pd
+
+    from .claims import load_catalogue
+    from .claims.power import planned_power
+
+    claims = {c["id"]: c for c in load_catalogue(args.catalogue or None)}
+    if args.claim not in claims:
+        raise ValueError(
+            f"no claim {args.claim!r} in the catalogue; one of: {', '.join(claims)}"
+        )
+    rows = [
+        planned_power(
+            claims[args.claim],
+            n,
+            effect=args.effect,
+            event_rate=args.event_rate,
+            modifier_share=args.modifier_share,
+            group_share=args.group_share,
+            sd=args.sd,
+            exposure_sd=args.exposure_sd,
+            reps=args.reps,
+            seed=args.seed,
+        )  # fmt: skip
+        for n in args.n
+    ]
+    table = pd.DataFrame(rows)
+    print(table.to_csv(sep="\t", index=False, float_format="%.4g"), end="")
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args) -> None:
     from .report import build_report
@@ -932,6 +962,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulated datasets per power estimate")  # fmt: skip
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--output", required=True, help="claims.tsv")
+
+    p = add("power", cmd_power,
+            "power to detect a claim's published effect at sizes N")  # fmt: skip
+    p.add_argument("--claim", required=True, help="claim ID")
+    p.add_argument("--n", type=int, nargs="+", required=True, help="sample sizes")
+    p.add_argument("--effect", type=float,
+                   help="effect to plan for (default: the published one)")  # fmt: skip
+    p.add_argument("--event-rate", type=float, default=0.25)
+    p.add_argument("--modifier-share", type=float, default=0.3)
+    p.add_argument("--group-share", type=float, default=0.3)
+    p.add_argument("--sd", type=float, default=1.0, help="outcome SD (group tests)")
+    p.add_argument("--exposure-sd", type=float, default=1.0)
+    p.add_argument("--reps", type=int, default=500)
+    p.add_argument("--catalogue", nargs="*")
+    p.add_argument("--seed", type=int, default=42)
 
     p = add("maturity", cmd_maturity, "microbiota age, relative maturity and MAZ")
     p.add_argument("--table", required=True, help="counts: BIOM, TSV or QIIME 2 .qza")

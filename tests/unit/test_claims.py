@@ -225,3 +225,35 @@ def test_several_studies_give_per_study_rows_and_a_meta_analysis(catalogue):
     assert meta["ci_low"] <= -1.45 <= meta["ci_high"]
     assert meta["verdict"] == "consistent" and "I2" in meta["detail"]
     assert np.isnan(meta["q"])
+
+
+def test_planned_power_against_the_t_test_and_under_no_effect(catalogue, capsys):
+    from statsmodels.stats.power import TTestIndPower
+
+    from gutlung_pipeline.claims.power import planned_power
+    from gutlung_pipeline.cli import main
+
+    woodall = catalogue["woodall2022_infection_shannon"]
+    res = planned_power(woodall, 100, effect=-0.5, group_share=0.5, sd=1.0, reps=1000)
+    # Mann-Whitney's efficiency for normal data is 3/pi of the t test's
+    t_power = TTestIndPower().power(0.5 * np.sqrt(3 / np.pi), nobs1=50, ratio=1.0,
+                                    alpha=0.05)  # fmt: skip
+    assert res["power"] == pytest.approx(t_power, abs=0.05)
+    assert res["ci_low"] <= res["power"] <= res["ci_high"]
+    null = planned_power(catalogue["depner2020_microbiome_age_asthma"], 200,
+                         effect=1.0, reps=400)  # fmt: skip
+    assert null["power"] < 0.06  # two-sided 5%, one direction counted
+    small, large = (
+        planned_power(catalogue["depner2020_microbiome_age_asthma"], n, reps=200)[
+            "power"
+        ]
+        for n in (50, 400)
+    )
+    assert small < large
+    with pytest.raises(ValueError, match="publishes a direction only"):
+        planned_power(catalogue["stokholm2018_maturity_asthma"], 100)
+    assert main(["power", "--claim", "woodall2022_infection_shannon", "--n", "20",
+                 "--reps", "50"]) == 0  # fmt: skip
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split("\t")[:4] == ["claim_id", "n", "effect", "power"]
+    assert out[1].startswith("woodall2022_infection_shannon\t20\t-1.45\t")
