@@ -25,6 +25,31 @@ from .verdict import ALPHA, simulate_power
 POWER_MODELS = ("logistic", "logistic_interaction", "mann_whitney")
 
 
+def logistic_trial(rng, x, m, *, b0: float, odds_ratio: float, model: str):
+    """One simulated outcome for exposures ``x`` (effect only where ``m`` is
+    1), tested with the claim's logistic model: (p, right direction), or None
+    where the model cannot run."""
+    beta = math.log(odds_ratio)
+    y = (rng.random(len(x)) < 1 / (1 + np.exp(-(b0 + beta * x * m)))).astype(float)
+    d = pd.DataFrame({"y": y, "x": x, "m": m})
+    try:
+        if model == "logistic":
+            e = models.logistic(d, outcome="y", exposure="x")
+        else:
+            e = models.logistic_interaction(d, outcome="y", exposure="x", modifier="m")
+    except NotTestable:
+        return None
+    return e.p, (e.estimate > 1) == (odds_ratio > 1)
+
+
+def shift_trial(rng, n_a: int, n_b: int, *, shift: float, sd: float):
+    """Two normal groups ``shift`` apart, tested by Mann-Whitney: (p, right
+    direction)."""
+    a, b = rng.normal(shift, sd, n_a), rng.normal(0, sd, n_b)
+    p = stats.mannwhitneyu(a, b, method="asymptotic").pvalue
+    return p, (np.median(a) - np.median(b) > 0) == (shift > 0)
+
+
 def planned_power(
     claim: dict,
     n: int,
@@ -57,7 +82,6 @@ def planned_power(
     if model in ("logistic", "logistic_interaction"):
         if not value > 0:
             raise ValueError(f"an odds ratio must be positive, got {value}")
-        beta = math.log(value)
         b0 = math.log(event_rate / (1 - event_rate))
 
         def one(rng):
@@ -67,19 +91,7 @@ def planned_power(
                 if model == "logistic_interaction"
                 else np.ones(n)
             )
-            y = (rng.random(n) < 1 / (1 + np.exp(-(b0 + beta * x * m)))).astype(float)
-            d = pd.DataFrame({"y": y, "x": x, "m": m})
-            try:
-                e = (
-                    models.logistic(d, outcome="y", exposure="x")
-                    if model == "logistic"
-                    else models.logistic_interaction(
-                        d, outcome="y", exposure="x", modifier="m"
-                    )
-                )
-            except NotTestable:
-                return None
-            return e.p, (e.estimate > 1) == (value > 1)
+            return logistic_trial(rng, x, m, b0=b0, odds_ratio=value, model=model)
 
     else:
 
@@ -87,12 +99,7 @@ def planned_power(
             g = rng.random(n) < group_share
             if g.sum() < 2 or (~g).sum() < 2:
                 return None
-            a, b = (
-                rng.normal(value, sd, int(g.sum())),
-                rng.normal(0, sd, int((~g).sum())),
-            )
-            p = stats.mannwhitneyu(a, b, method="asymptotic").pvalue
-            return p, (np.median(a) - np.median(b) > 0) == (value > 0)
+            return shift_trial(rng, int(g.sum()), int((~g).sum()), shift=value, sd=sd)
 
     power = simulate_power(one, reps=reps, seed=seed, alpha=ALPHA)
     hits = round(power * reps)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import models
 from .models import Estimate, NotTestable
+from .power import logistic_trial, shift_trial
 from .verdict import bh_within, simulate_power, verdict
 
 DAYS_PER_MONTH = 30.4375
@@ -209,7 +210,6 @@ def _power(claim, d, pub, *, seed, reps) -> float:
     if value is None:
         return np.nan
     if model in ("logistic", "logistic_interaction"):
-        beta = math.log(value)
         x = d["x"].to_numpy(float)
         m = (
             d["m"].to_numpy(float)
@@ -217,38 +217,19 @@ def _power(claim, d, pub, *, seed, reps) -> float:
             else np.ones(len(x))
         )
         rate = float(d["y"].mean())
-        b0 = math.log(rate / (1 - rate)) - beta * float(np.mean(x * m))
-
-        def one(rng):
-            y = (rng.random(len(x)) < 1 / (1 + np.exp(-(b0 + beta * x * m)))).astype(
-                float
-            )
-            sim = pd.DataFrame({"y": y, "x": x, "m": m})
-            try:
-                if model == "logistic":
-                    e = models.logistic(sim, outcome="y", exposure="x")
-                else:
-                    e = models.logistic_interaction(
-                        sim, outcome="y", exposure="x", modifier="m"
-                    )
-            except NotTestable:
-                return None
-            return e.p, (e.estimate > 1) == (value > 1)
-
-        return simulate_power(one, reps=reps, seed=seed)
+        b0 = math.log(rate / (1 - rate)) - math.log(value) * float(np.mean(x * m))
+        return simulate_power(
+            lambda rng: logistic_trial(rng, x, m, b0=b0, odds_ratio=value, model=model),
+            reps=reps, seed=seed,
+        )  # fmt: skip
     if model == "mann_whitney":
         a, b = d.loc[d["y"] == 1, "x"], d.loc[d["y"] == 0, "x"]
         sd = float(np.sqrt((a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1))
                            / (len(a) + len(b) - 2)))  # fmt: skip
-
-        def one(rng):
-            from scipy import stats
-
-            sa, sb = rng.normal(value, sd, len(a)), rng.normal(0, sd, len(b))
-            p = stats.mannwhitneyu(sa, sb, method="asymptotic").pvalue
-            return p, (sa.mean() - sb.mean() > 0) == (value > 0)
-
-        return simulate_power(one, reps=reps, seed=seed)
+        return simulate_power(
+            lambda rng: shift_trial(rng, len(a), len(b), shift=value, sd=sd),
+            reps=reps, seed=seed,
+        )  # fmt: skip
     return np.nan
 
 
