@@ -36,9 +36,10 @@ def test_catalogue_has_every_paper_and_published_effects(catalogue):
 
 
 def test_catalogue_errors_name_file_claim_and_key(tmp_path):
-    good = yaml.safe_load(
-        open(load_catalogue()[0]["source_file"])  # noqa: SIM115
-    )["claims"][0]
+    from pathlib import Path
+
+    source = Path(load_catalogue()[0]["source_file"])
+    good = yaml.safe_load(source.read_text())["claims"][0]
     bad = [
         {**good, "model": "anova"},
         {**good, "id": good["id"], "exposure": {**good["exposure"], "colour": 1}},
