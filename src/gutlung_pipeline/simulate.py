@@ -335,6 +335,8 @@ def simulate_cohort(
         The literature's claims, planted (Stokholm 2018): a child's odds of
         asthma rise by this factor per SD lower maturity offset if the mother
         has asthma (30% of mothers), and not otherwise (base risk 25%).
+        Asthmatic children get an ``asthma_age_days`` between 400 and 1,825
+        days; the others are followed to 1,825 days (censored).
     infection_skew
         Stool abundances of adults with a respiratory infection are raised to
         this power and renormalised: about 1.4 bits less Shannon at 2 (Woodall
@@ -517,9 +519,14 @@ def simulate_cohort(
             np.log(0.25 / 0.75)
             - np.log(maternal_odds_ratio) * (offset / maturity_sd) * maternal
         )
-        asthma = u_asthma < 1 / (1 + np.exp(-logit))
+        risk = 1 / (1 + np.exp(-logit))
+        asthma = u_asthma < risk
+        # diagnosed uniformly between 13 months and 5 years (u / risk is
+        # uniform given asthma), else followed to 5 years
+        onset = float(np.round(400 + 1425 * u_asthma / risk)) if asthma else 1825.0
         meta = {
             "age_days": None, "sex": sex, "asthma": "yes" if asthma else "no",
+            "asthma_age_days": onset,
             "maternal_asthma": "yes" if maternal else "no",
             "copd": "no", "delivery_mode": irng.choice(["vaginal", "cesarean"]),
             "antibiotics": "yes" if irng.random() < 0.2 else "no",
@@ -545,7 +552,7 @@ def simulate_cohort(
     sheet = pd.DataFrame(sheet_rows)
     if layout == "single":
         sheet = sheet.drop(columns="fq2")
-    for col in ("age_days", "gold_stage"):
+    for col in ("age_days", "gold_stage", "asthma_age_days"):
         if col in sheet.columns:
             sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
     columns = [c for c in SHEET_COLUMNS if c in sheet.columns]
@@ -556,7 +563,7 @@ SHEET_COLUMNS = (
     "sample_id", "subject_id", "body_site", "sample_type", "run", "study", "fq1",
     "fq2", "age_days", "sex", "asthma", "maternal_asthma", "copd", "gold_stage",
     "respiratory_infection", "fev1_pct_pred", "smoking", "antibiotics",
-    "delivery_mode", "dna_conc",
+    "delivery_mode", "dna_conc", "asthma_age_days",
 )  # fmt: skip
 
 

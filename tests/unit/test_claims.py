@@ -258,3 +258,22 @@ def test_planned_power_against_the_t_test_and_under_no_effect(catalogue, capsys)
     out = capsys.readouterr().out.splitlines()
     assert out[0].split("\t")[:4] == ["claim_id", "n", "effect", "power"]
     assert out[1].startswith("woodall2022_infection_shannon\t20\t-1.45\t")
+
+
+def test_planted_onset_hazard_in_the_maternal_stratum(catalogue):
+    """The Cox variant: follow-up from the 1-year sample, children of
+    asthmatic mothers; with OR 3 per SD planted the hazard ratio is above 1."""
+    claim = catalogue["stokholm2018_maturity_asthma_onset"]
+    sheet, sources = infants(2000, odds_ratio=3.0, seed=21)
+    rng = np.random.default_rng(22)
+    sheet["asthma_age_days"] = np.where(
+        sheet["asthma"] == "yes", rng.uniform(400, 1825, len(sheet)).round(), 1825
+    )
+    out = run_claims([claim], sheet, sources, power_reps=10)
+    row = out.iloc[0]
+    assert row["verdict"] == "consistent", row["reason"]
+    assert row["ci_low"] > 1 and row["n"] == (sheet["maternal_asthma"] == "yes").sum()
+    no_time = run_claims([claim], sheet.drop(columns="asthma_age_days"), sources)
+    assert no_time.loc[0, "reason"] == (
+        "needs column asthma_age_days, which the sheet lacks"
+    )
