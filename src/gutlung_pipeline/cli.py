@@ -463,7 +463,7 @@ def cmd_decontam(args) -> None:
                 batch_combine=args.batch_combine, threshold=threshold,
             )  # fmt: skip
             drop = res["contaminant"]
-    res.index.name = "feature_id"
+    res = res.rename_axis("feature_id")
     clean = table.loc[~table.index.isin(res.index[drop])]
     if neg is not None:
         clean = clean.loc[:, ~neg.reindex(clean.columns).fillna(False).to_numpy(bool)]

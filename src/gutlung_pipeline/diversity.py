@@ -87,7 +87,7 @@ def rarefy(
             ],
         },
     )
-    summary.index.name = "sample_id"
+    summary = summary.rename_axis("sample_id")  # never rename the input's index
     return rarefied, summary
 
 
@@ -135,8 +135,7 @@ def alpha(
                 metric, counts, ids=ids, **_alpha_kwargs(metric)
             )
     df = pd.DataFrame(out)
-    df.index.name = "sample_id"
-    return df
+    return df.rename_axis("sample_id")
 
 
 def _draws(table: pd.DataFrame, depth: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -297,7 +297,7 @@ def signal_above_background(
         reasons.append("; ".join(why) if flag_sites[sid] else "")
     out["flagged"] = [bool(r) for r in reasons]
     out["reason"] = reasons
-    out.index.name = "sample_id"
+    out = out.rename_axis("sample_id")
     return out
 
 
@@ -459,7 +459,7 @@ def _tracking(tracking, ids, roles, removed, contaminant_reads, clean, signal):
     else:
         track = tracking.set_index("sample_id") if "sample_id" in tracking else tracking
         track = track.reindex(ids)
-        track.index.name = "sample_id"
+        track = track.rename_axis("sample_id")
     track["role"] = roles.reindex(track.index)
     track.loc[signal.index[signal["excluded"]], "role"] = "excluded"
     for why, reads in removed.items():
