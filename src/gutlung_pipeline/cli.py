@@ -641,6 +641,21 @@ def cmd_power(args) -> None:
     print(table.to_csv(sep="\t", index=False, float_format="%.4g"), end="")
 
 
+def cmd_fetch_runs(args) -> None:
+    from .acquire import fetch_runs
+    from .io import write_tsv
+
+    runs = fetch_runs(
+        args.accession, args.cache, base_url=args.base_url, scheme=args.scheme,
+        retries=args.retries, backoff=args.backoff,
+    )  # fmt: skip
+    write_tsv(runs, args.output, index=False)
+    failed = runs[runs["status"] != "ok"]
+    log.info("%d runs fetched, %d failed", len(runs) - len(failed), len(failed))
+    for _, r in failed.iterrows():
+        log.error("%s excluded: %s", r["run_accession"], r["reason"])
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args) -> None:
     from .report import build_report
@@ -962,6 +977,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulated datasets per power estimate")  # fmt: skip
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--output", required=True, help="claims.tsv")
+
+    p = add("fetch-runs", cmd_fetch_runs,
+            "download ENA runs (resume, retries, md5) into a shared cache")  # fmt: skip
+    p.add_argument("--accession", nargs="+", required=True,
+                   help="study (PRJEB, ERP...) or run (ERR, SRR...)")  # fmt: skip
+    p.add_argument("--cache", required=True, help="download cache folder")
+    p.add_argument("--output", required=True, help="runs.tsv: files and status")
+    p.add_argument("--base-url", default="https://www.ebi.ac.uk/ena/portal/api")
+    p.add_argument("--scheme", choices=["https", "http"], default="https",
+                   help="for fastq_ftp paths without a scheme")  # fmt: skip
+    p.add_argument("--retries", type=int, default=4)
+    p.add_argument("--backoff", type=float, default=1.0, help="first wait, seconds")
 
     p = add("power", cmd_power,
             "power to detect a claim's published effect at sizes N")  # fmt: skip
