@@ -333,7 +333,7 @@ def check_workflow_inputs(
 ) -> None:
     """Checks across the validated config and sample sheet, before any job.
 
-    Rows with only a ``run_accession`` (downloading is not built yet); the
+    Rows with only a ``run_accession`` (the workflow does not download yet); the
     report's ``diversity.group_column`` exists; the taxonomy reference is a file
     or a manifest entry; and, with ``maturity.enabled``, the maturity design
     (columns, reference ages and subjects, folds, reference samples per bin);
@@ -354,8 +354,10 @@ def check_workflow_inputs(
         else pd.Series(False, index=samples.index)
     )
     problems += [
-        f"{sheet_path}: sample {sid}: column fq1: downloading run_accession is not "
-        "supported yet; give fq1 (and fq2)"
+        f"{sheet_path}: sample {sid}: column fq1: the workflow does not download "
+        "run_accession yet; fetch it with `gutlung fetch-runs --accession "
+        f"{samples.loc[sid, 'run_accession']} --cache <dir> --output runs.tsv` and "
+        "give its files as fq1 (and fq2)"
         for sid in samples.index[~local]
     ]
     group = config["diversity"]["group_column"]
