@@ -6,7 +6,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from gutlung_pipeline.claims.catalogue import DEFAULT_CATALOGUE
 from gutlung_pipeline.config import (
     ConfigError,
     check_workflow_inputs,
@@ -19,6 +18,7 @@ from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
 
 SCHEMA_DIR = Path(workflow.current_basedir).parent / "schemas"
+REPO_ROOT = Path(workflow.current_basedir).parents[1]
 # Name every file the config came from (--configfile values override the default).
 CONFIG_SOURCE = " + ".join(dict.fromkeys(map(str, workflow.configfiles))) or "config"
 
@@ -102,8 +102,9 @@ def get_decontam_inputs(wildcards):
 
 
 def get_claims_catalogue():
-    """The catalogue's YAML files (the shipped one unless configured)."""
-    paths = config["claims"]["catalogue"] or [str(DEFAULT_CATALOGUE)]
+    """The catalogue's YAML files (the repository's unless configured)."""
+    shipped = REPO_ROOT / "resources" / "claims"
+    paths = config["claims"]["catalogue"] or [str(shipped)]
     files = []
     for p in map(Path, paths):
         files += sorted(map(str, p.glob("*.yaml"))) if p.is_dir() else [str(p)]
