@@ -193,9 +193,14 @@ def claims_sentences(claims: pd.DataFrame) -> list[str]:
             if pd.notna(r["n_events"])
             else ""
         )
+        q = (
+            f"q = {r['q']:.3g} (BH within {r['family']})"
+            if pd.notna(r["q"])
+            else "random-effects pooled estimate"
+        )
         out.append(
             f"{head}: {r['scale']} = {r['estimate']:.3g}{ci}, {fmt_p(r['p'])}, "
-            f"q = {r['q']:.3g} (BH within {r['family']}); n = {int(r['n'])}{events}"
-            f"{power}; {r['reason']}. Published: {r['published']}.{cite}"
+            f"{q}; n = {int(r['n'])}{events}{power}; {r['reason']}. "
+            f"Published: {r['published']}.{cite}"
         )
     return out

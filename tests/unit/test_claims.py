@@ -226,6 +226,13 @@ def test_several_studies_give_per_study_rows_and_a_meta_analysis(catalogue):
     assert meta["ci_low"] <= -1.45 <= meta["ci_high"]
     assert meta["verdict"] == "consistent" and "I2" in meta["detail"]
     assert np.isnan(meta["q"])
+    from gutlung_pipeline.summaries import claims_sentences
+
+    sentence = claims_sentences(out)[3]
+    assert sentence.startswith(
+        "woodall2022_infection_shannon (meta-analysis (3 studies)): CONSISTENT: "
+    )
+    assert "random-effects pooled estimate; n = 450" in sentence
 
 
 def test_planned_power_against_the_t_test_and_under_no_effect(catalogue, capsys):
