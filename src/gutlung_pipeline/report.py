@@ -98,7 +98,7 @@ def fig_claims_forest(claims: pd.DataFrame):
                              squeeze=False)  # fmt: skip
     for ax, cid in zip(axes[:, 0], ids, strict=True):
         rows = has_ci[has_ci["claim_id"] == cid]
-        ratio = rows["scale"].astype(str).str.contains("ratio").any()
+        ratio = rows["null"].iloc[0] == 1.0  # odds and hazard ratios
         labels, est, lo, hi, colours = [], [], [], [], []
         for _, r in rows.iterrows():
             labels.append(str(r["study"]))

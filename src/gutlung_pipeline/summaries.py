@@ -152,6 +152,9 @@ def decontam_sentences(
     else:
         out.append("No sample is flagged as indistinguishable from the blanks.")
     for _, r in mock.iterrows():
+        if int(r["reads"]) == 0:
+            out.append(f"{r['sample_id']}: mock community with no reads; not scored.")
+            continue
         if pd.isna(r["recall"]):
             out.append(
                 f"{r['sample_id']}: mock community with {int(r['reads']):,} reads; no "

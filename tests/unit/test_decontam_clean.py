@@ -237,7 +237,18 @@ def test_mock_accuracy_known_answer():
     assert m1["bray_curtis"] == pytest.approx(np.abs(o - e).sum() / (o + e).sum())
     assert m1["mean_abs_error"] == pytest.approx((0.1 + 0.05 + 0.25) / 3)
     assert m1["max_abs_error"] == pytest.approx(0.25)
-    assert np.isnan(summary.set_index("sample_id").loc["m2", "recall"] * 0 + np.nan)
+    m2 = summary.set_index("sample_id").loc["m2"]  # no reads: nothing to score
+    assert m2["reads"] == 0 and np.isnan(m2["recall"]) and np.isnan(m2["bray_curtis"])
+    from gutlung_pipeline.summaries import decontam_sentences
+
+    lines = decontam_sentences(
+        pd.DataFrame(columns=["body_site", "contaminant"]),
+        pd.DataFrame(columns=["body_site", "reads", "contaminant_reads", "flagged"]),
+        summary, pd.DataFrame({"sample_id": [], "role": []}),
+        pd.DataFrame(columns=["reason", "reads"]),
+    )  # fmt: skip
+    assert "m1: mock community recall 0.67, precision 0.67" in lines[-2]
+    assert lines[-1] == "m2: mock community with no reads; not scored."
     row = taxa[(taxa["sample_id"] == "m1") & (taxa["taxon"] == "D")].iloc[0]
     assert row["observed"] == pytest.approx(0.19) and not row["in_expected"]
 

@@ -23,7 +23,7 @@ from .verdict import bh_within, simulate_power, verdict
 DAYS_PER_MONTH = 30.4375
 COLUMNS = [
     "claim_id", "study", "family", "model", "n", "n_events", "estimate", "ci_low",
-    "ci_high", "scale", "p", "q", "power", "published", "published_value",
+    "ci_high", "scale", "null", "p", "q", "power", "published", "published_value",
     "published_ci_low", "published_ci_high", "expected", "verdict",
     "reason", "detail", "evidence", "citation", "doi",
 ]  # fmt: skip
@@ -98,10 +98,15 @@ def _outcome(claim, md) -> pd.Series:
         values = values.map(lambda v: lookup.get(_text(v)))
     if claim["model"] in ("kruskal", "spearman"):
         return pd.to_numeric(values, errors="coerce")
-    y = values.map(
-        lambda v: np.nan if _missing(v) else float(_text(v) == str(out["event"]))
+    return _indicator(values, out["event"])
+
+
+def _indicator(values: pd.Series, level) -> pd.Series:
+    """1.0 where the value is ``level`` (compared as text), 0.0 elsewhere,
+    NaN where missing."""
+    return values.map(
+        lambda v: np.nan if _missing(v) else float(_text(v) == str(level))
     )
-    return y
 
 
 def _text(v) -> str:
@@ -156,9 +161,7 @@ def evaluate_claim(
     if model == "logistic_interaction":
         mod = claim["modifier"]
         m = f"{mod['column']}={mod['level']}"
-        d[m] = md[mod["column"]].map(
-            lambda v: np.nan if _missing(v) else float(_text(v) == str(mod["level"]))
-        )
+        d[m] = _indicator(md[mod["column"]], mod["level"])
     d = d.dropna()
     d[x] = _scale(d[x], claim["exposure"]["scale"])
     pub = claim["published"]
@@ -363,7 +366,7 @@ def run_claims(
                 n=est.n, n_events=est.n_events, estimate=est.estimate,
                 ci_low=est.ci_low, ci_high=est.ci_high,
                 scale=f"{est.scale}: {claim['exposure']['label']}", p=est.p,
-                power=power, detail=_detail(est.detail), _null=est.null,
+                power=power, detail=_detail(est.detail), null=est.null,
             )  # fmt: skip
             rows.append(row)
     out = pd.DataFrame(rows)
@@ -384,7 +387,7 @@ def run_claims(
             continue
         v, why = verdict(
             out.at[i, "expected"], float(out.at[i, "estimate"]),
-            float(out.at[i, "_null"]), float(out.at[i, "q"]),
+            float(out.at[i, "null"]), float(out.at[i, "q"]),
             float(out.at[i, "power"]) if pd.notna(out.at[i, "power"]) else np.nan,
         )  # fmt: skip
         out.at[i, "verdict"], out.at[i, "reason"] = v, why
@@ -403,18 +406,19 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
         tested = out[
             (out["claim_id"] == claim["id"]) & (out["verdict"] != "not testable")
         ]
-        ratio = tested["scale"].astype(str).str.contains("ratio").any()
-        res = pool_claim(tested, ratio=bool(ratio))
+        if tested.empty:
+            continue
+        null = float(tested["null"].iloc[0])
+        res = pool_claim(tested, ratio=null == 1.0)  # odds and hazard ratios
         if res is None:
             continue
-        null = 1.0 if ratio else 0.0
         v, why = verdict(claim["expected"]["direction"], res["estimate"], null,
                          res["p"], np.nan)  # fmt: skip
         first = tested.iloc[0]
         rows.append(
             {
                 **{c: first[c] for c in ("claim_id", "family", "model", "scale",
-                                         "published", "published_value",
+                                         "null", "published", "published_value",
                                          "published_ci_low", "published_ci_high",
                                          "expected", "evidence", "citation", "doi")},
                 "study": f"meta-analysis ({res['k']} studies)",

@@ -121,6 +121,30 @@ def resolve_method(method: str, *, has_controls: bool, has_conc: bool) -> str:
     return "auto"  # nothing to score with; callers report it
 
 
+def site_plan(samples: pd.DataFrame, settings: dict) -> dict:
+    """Per scored body site: (its biological samples, the method after
+    resolving ``auto``, which of them have a positive concentration). Sites
+    with method ``none`` or no samples are left out."""
+    roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
+    has_controls = bool((roles == "control").any())
+    conc_col = settings["conc_column"]
+    plan = {}
+    for site, opts in settings["sites"].items():
+        members = samples.index[(roles == "sample") & (samples["body_site"] == site)]
+        if opts["method"] == "none" or len(members) == 0:
+            continue
+        conc_ok = (
+            _positive(samples.loc[members, conc_col])
+            if conc_col in samples.columns
+            else pd.Series(False, index=members)
+        )
+        method = resolve_method(
+            opts["method"], has_controls=has_controls, has_conc=bool(conc_ok.all())
+        )
+        plan[site] = (members, method, conc_ok)
+    return plan
+
+
 def design_problems(
     samples: pd.DataFrame, settings: dict, *, sheet: str = "sample sheet"
 ) -> list[str]:
@@ -143,19 +167,8 @@ def design_problems(
             f"{sheet}: decontam.batch_column: no column {batch_col!r}; name a column "
             "(run or extraction plate) or set it to '' for one batch"
         ]
-    for site, opts in settings["sites"].items():
-        members = samples.index[(roles == "sample") & (samples["body_site"] == site)]
-        if opts["method"] == "none" or len(members) == 0:
-            continue
+    for site, (members, method, conc_ok) in site_plan(samples, settings).items():
         key = f"decontam.sites.{site}.method"
-        conc_ok = (
-            _positive(samples.loc[members, conc_col])
-            if conc_col in samples.columns
-            else pd.Series(False, index=members)
-        )
-        method = resolve_method(
-            opts["method"], has_controls=len(controls) > 0, has_conc=bool(conc_ok.all())
-        )
         if method == "auto":
             problems.append(
                 f"{sheet}: {site} samples have neither negative controls (sample_type "
@@ -204,16 +217,16 @@ def _site_scores(
     """decontam scores and calls for one site (counts: samples x features)."""
     need_prev = method in NEEDS_CONTROLS
     need_freq = method in NEEDS_CONCENTRATION
-    common = {"batch": batch, "batch_combine": batch_combine}
-    freq = prev = None
-    if need_freq:
-        freq = is_contaminant(counts, conc=conc, neg=neg, method="frequency", **common)
-    if need_prev:
-        prev = is_contaminant(counts, neg=neg, method="prevalence", **common)
-    base = freq if freq is not None else prev
-    nan = np.full(len(base), np.nan)
-    p_freq = freq["p.freq"].to_numpy() if freq is not None else nan
-    p_prev = prev["p.prev"].to_numpy() if prev is not None else nan
+    # one pass computes whichever scores the method needs ("minimum" both)
+    score_with = (
+        "minimum" if need_freq and need_prev else "frequency" if need_freq
+        else "prevalence"
+    )  # fmt: skip
+    base = is_contaminant(
+        counts, conc=conc if need_freq else None, neg=neg, method=score_with,
+        batch=batch, batch_combine=batch_combine,
+    )  # fmt: skip
+    p_freq, p_prev = base["p.freq"].to_numpy(), base["p.prev"].to_numpy()
     if method == "not_contaminant":
         # isNotContaminant: p = 1 - p.prev, not.contaminant = p < threshold;
         # everything scored and not called not-contaminant is removed
@@ -369,10 +382,10 @@ def decontaminate(
     rows = []
     batch_col = settings.get("batch_column") or ""
     conc_col = settings["conc_column"]
-    for site, opts in settings["sites"].items():
-        members = list(biological[samples.loc[biological, "body_site"] == site])
-        if not settings["enabled"] or opts["method"] == "none" or not members:
-            continue
+    plan = site_plan(samples, settings) if settings["enabled"] else {}
+    for site, (members, method, _) in plan.items():
+        opts = settings["sites"][site]
+        members = list(members)
         scored = members + controls
         counts = kept[scored].T
         conc = (
@@ -380,10 +393,6 @@ def decontaminate(
             if conc_col in samples.columns
             else None
         )
-        method = resolve_method(
-            opts["method"], has_controls=bool(controls),
-            has_conc=conc is not None and bool((conc[members] > 0).all()),
-        )  # fmt: skip
         neg = pd.Series([s in controls for s in scored], index=scored, dtype=object)
         batch = samples.loc[scored, batch_col].astype(str) if batch_col else None
         res = _site_scores(

@@ -103,7 +103,7 @@ def mock_accuracy(
             {
                 "sample_id": sid, "reads": reads, "expected_taxa": len(expected),
                 "observed_taxa": len(seen), "true_positives": len(hits),
-                "recall": len(hits) / len(expected),
+                "recall": len(hits) / len(expected) if reads else np.nan,
                 "precision": len(hits) / len(seen) if seen else np.nan,
                 "bray_curtis": braycurtis(o, e) if reads else np.nan,
                 "mean_abs_error": float(err.mean()) if reads else np.nan,
