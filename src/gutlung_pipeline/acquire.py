@@ -41,14 +41,20 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 ENA_PORTAL = "https://www.ebi.ac.uk/ena/portal/api"
+ENA_BROWSER = "https://www.ebi.ac.uk/ena/browser/api"
 FIELDS = (
     "run_accession", "sample_accession", "fastq_ftp", "fastq_md5", "fastq_bytes",
     "library_layout", "instrument_model",
+)  # fmt: skip
+#: Asked for too and kept when the report has them (metadata joins use them).
+EXTRA_FIELDS = (
+    "study_accession", "secondary_sample_accession", "sample_alias", "sample_title",
 )  # fmt: skip
 PATTERNS = {
     "study": re.compile(r"^(PRJ[EDN][A-Z][0-9]+|[EDS]RP[0-9]+)$"),
     "run": re.compile(r"^[EDS]RR[0-9]+$"),
 }
+SAMPLE_PATTERN = re.compile(r"^(SAM[EDN][A-Z]?[0-9]+|[EDS]RS[0-9]+)$")
 CHUNK = 1 << 20
 
 
@@ -74,7 +80,8 @@ def filereport_url(accession: str, *, base_url: str = ENA_PORTAL) -> str:
     """The portal API URL listing ``accession``'s runs (accession checked)."""
     accession_kind(accession)
     query = urllib.parse.urlencode(
-        {"accession": accession, "result": "read_run", "fields": ",".join(FIELDS),
+        {"accession": accession, "result": "read_run",
+         "fields": ",".join(FIELDS + EXTRA_FIELDS),
          "format": "tsv", "download": "false"}
     )  # fmt: skip
     return f"{base_url.rstrip('/')}/filereport?{query}"
@@ -114,15 +121,129 @@ def fetch_filereport(
     timeout: float = 60.0,
 ) -> pd.DataFrame:
     """``accession``'s runs from the ENA portal API (see :func:`parse_filereport`)."""
+    text = fetch_filereport_text(
+        accession, base_url=base_url, retries=retries, backoff=backoff, timeout=timeout
+    )
+    return parse_filereport(text, accession=accession)
+
+
+def fetch_filereport_text(
+    accession: str,
+    *,
+    base_url: str = ENA_PORTAL,
+    retries: int = 4,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+) -> str:
+    """The portal API's TSV answer for ``accession``, as text."""
     url = filereport_url(accession, base_url=base_url)
 
     def get():
         with _open(url, timeout=timeout) as response:
             return response.read().decode()
 
-    text = _with_retries(f"ENA filereport for {accession}", get, retries=retries,
+    return _with_retries(f"ENA filereport for {accession}", get, retries=retries,
                          backoff=backoff)  # fmt: skip
-    return parse_filereport(text, accession=accession)
+
+
+def cached_filereport(
+    accession: str, cache: str | os.PathLike, *, refresh: bool = False, **fetch_options
+) -> Path:
+    """``<cache>/filereport/<accession>.tsv``: the ENA answer, fetched once and
+    kept (checked before it is written), so a run plans offline and the run
+    list it used stays on record. ``refresh`` asks ENA again."""
+    accession_kind(accession)
+    cache = Path(cache)
+    path = _inside(cache, cache / "filereport" / f"{accession}.tsv")
+    if path.is_file() and not refresh:
+        return path
+    text = fetch_filereport_text(accession, **fetch_options)
+    parse_filereport(text, accession=accession)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(text)
+    os.replace(part, path)
+    return path
+
+
+def read_filereport(path: str | os.PathLike) -> pd.DataFrame:
+    """A saved filereport (see :func:`cached_filereport`), parsed."""
+    path = Path(path)
+    return parse_filereport(path.read_text(), accession=path.stem)
+
+
+def sample_attributes_xml(text: str) -> pd.DataFrame:
+    """ENA sample XML (``SAMPLE_SET``) to one row per sample: sample_accession,
+    sample_alias, sample_title and one column per attribute tag (strings).
+    Python's expat refuses entity-expansion attacks; no DTD is fetched."""
+    import xml.etree.ElementTree as ET
+
+    rows = []
+    for sample in ET.fromstring(text).iter("SAMPLE"):
+        row = {
+            "sample_accession": sample.get("accession", ""),
+            "sample_alias": sample.get("alias", ""),
+            "sample_title": (sample.findtext("TITLE") or "").strip(),
+        }
+        for attr in sample.iter("SAMPLE_ATTRIBUTE"):
+            tag = (attr.findtext("TAG") or "").strip()
+            if tag and tag not in row:
+                row[tag] = (attr.findtext("VALUE") or "").strip()
+        rows.append(row)
+    return pd.DataFrame(rows).fillna("")
+
+
+def fetch_sample_attributes(
+    samples: list[str],
+    *,
+    base_url: str = ENA_BROWSER,
+    batch: int = 100,
+    retries: int = 4,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+) -> pd.DataFrame:
+    """Every sample's attributes from the ENA browser API's XML, ``batch``
+    accessions per request (see :func:`sample_attributes_xml`)."""
+    for acc in samples:
+        if not SAMPLE_PATTERN.match(acc):
+            raise ValueError(f"{acc!r} is not a sample accession (SAMEA/SAMN/ERS...)")
+    parts = []
+    for start in range(0, len(samples), batch):
+        chunk = samples[start : start + batch]
+        url = f"{base_url.rstrip('/')}/xml/{','.join(chunk)}"
+
+        def get(url=url):
+            with _open(url, timeout=timeout) as response:
+                return response.read().decode()
+
+        text = _with_retries(f"ENA sample XML for {chunk[0]}...", get,
+                             retries=retries, backoff=backoff)  # fmt: skip
+        parts.append(sample_attributes_xml(text))
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return table.fillna("")
+
+
+def cached_sample_attributes(
+    accession: str,
+    samples: list[str],
+    cache: str | os.PathLike,
+    *,
+    refresh: bool = False,
+    **fetch_options,
+) -> Path:
+    """``<cache>/attributes/<accession>.tsv``: the study's sample attributes
+    from ENA, fetched once and kept (like :func:`cached_filereport`)."""
+    accession_kind(accession)
+    cache = Path(cache)
+    path = _inside(cache, cache / "attributes" / f"{accession}.tsv")
+    if path.is_file() and not refresh:
+        return path
+    table = fetch_sample_attributes(sorted(set(samples)), **fetch_options)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    table.to_csv(part, sep="\t", index=False)
+    os.replace(part, path)
+    return path
 
 
 @dataclass(frozen=True)
@@ -185,6 +306,7 @@ def parse_filereport(text: str, *, accession: str = "") -> pd.DataFrame:
             "run_accession": run, "sample_accession": r["sample_accession"],
             "library_layout": layout, "instrument_model": r["instrument_model"],
             "files": files,
+            **{f: r[f] for f in EXTRA_FIELDS if f in df.columns},
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -314,6 +436,7 @@ def fetch_runs(
     Failed runs are listed, never used."""
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
+    options = dict(scheme=scheme, retries=retries, backoff=backoff, timeout=timeout)
     rows = []
     for accession in accessions:
         report = fetch_filereport(
@@ -321,27 +444,47 @@ def fetch_runs(
             timeout=timeout,
         )  # fmt: skip
         for _, run in report.iterrows():
-            rid = run["run_accession"]
-            row = {k: run[k] for k in FIELDS if k in run.index}
-            row.update(fq1="", fq2="", status="ok", reason="")
-            try:
-                if run["files"]:
-                    paths = {
-                        f.mate: download(
-                            f, cache / rid / f.name, cache=cache, scheme=scheme,
-                            retries=retries, backoff=backoff, timeout=timeout,
-                        )
-                        for f in run["files"]
-                    }  # fmt: skip
-                else:
-                    dumped = fasterq_dump(rid, cache / rid, cache=cache)
-                    paths = {_mate(p.name): p for p in dumped}
-                if run["library_layout"] == "paired":
-                    row.update(fq1=str(paths["1"]), fq2=str(paths["2"]))
-                else:
-                    row.update(fq1=str(next(iter(paths.values()))))
-            except DownloadError as err:
-                row.update(status="failed", reason=str(err))
-                log.error("%s excluded: %s", rid, err)
-            rows.append(row)
+            rows.append(fetch_run(run, cache, **options))
     return pd.DataFrame(rows)
+
+
+def fetch_run(
+    run: pd.Series,
+    cache: str | os.PathLike,
+    *,
+    scheme: str = "https",
+    retries: int = 4,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+    threads: int = 1,
+) -> dict:
+    """Download one filereport row's files into ``cache`` (fasterq-dump where
+    ENA lists none). Returns run_accession, sample_accession, library_layout,
+    instrument_model, fq1, fq2 ('' for single-end), status (``ok`` or
+    ``failed``) and reason; a failure is returned, not raised."""
+    cache = Path(cache)
+    rid = run["run_accession"]
+    row = {k: run[k] for k in FIELDS if k in run.index}
+    row.update(fq1="", fq2="", status="ok", reason="")
+    try:
+        if run["files"]:
+            paths = {
+                f.mate: download(
+                    f, cache / rid / f.name, cache=cache, scheme=scheme,
+                    retries=retries, backoff=backoff, timeout=timeout,
+                )
+                for f in run["files"]
+            }  # fmt: skip
+        else:
+            dumped = fasterq_dump(rid, cache / rid, cache=cache, threads=threads)
+            paths = {_mate(p.name): p for p in dumped}
+        if run["library_layout"] == "paired":
+            if set(paths) != {"1", "2"}:
+                raise DownloadError(f"{rid}: paired, but got mates {sorted(paths)}")
+            row.update(fq1=str(paths["1"]), fq2=str(paths["2"]))
+        else:
+            row.update(fq1=str(next(iter(paths.values()))))
+    except DownloadError as err:
+        row.update(status="failed", reason=str(err))
+        log.error("%s excluded: %s", rid, err)
+    return row

@@ -21,16 +21,19 @@ PRIMER_806R = "GGACTACNVGGGTWTCTAAT"
 
 # ---------------------------------------------------------------- validation
 def cmd_validate(args) -> None:
-    from .config import check_workflow_inputs, is_paired, load_config, load_samples
+    from .config import check_workflow_inputs, load_config
+    from .ingest import plan_from_config
 
     config = load_config(args.config)
     if args.samples:
         config["samples"] = args.samples
-    sheet = config["samples"]
-    samples = load_samples(sheet, check_files=not args.no_file_check)
+    plan = plan_from_config(config, check_files=not args.no_file_check)
+    samples = plan.sheet
     check_workflow_inputs(config, samples, source=str(args.config))
-    layout = "paired-end" if is_paired(samples) else "single-end"
-    print(f"{args.config}: valid; {sheet}: {len(samples)} samples, {layout}")
+    layout = "paired-end" if plan.paired else "single-end"
+    where = config["samples"] or "acquire.accessions"
+    print(f"{args.config}: valid; {where}: {len(samples)} samples ({len(plan.remote)} "
+          f"from ENA), {layout}")  # fmt: skip
 
 
 # ---------------------------------------------------------------- demo data
@@ -656,6 +659,42 @@ def cmd_fetch_runs(args) -> None:
         log.error("%s excluded: %s", r["run_accession"], r["reason"])
 
 
+def cmd_fetch_run(args) -> None:
+    from .acquire import fetch_run, read_filereport
+    from .io import write_json
+
+    report = read_filereport(args.filereport).set_index("run_accession", drop=False)
+    if args.run not in report.index:
+        raise SystemExit(f"{args.filereport}: run {args.run} is not listed")
+    status = fetch_run(
+        report.loc[args.run], args.cache, scheme=args.scheme, retries=args.retries,
+        backoff=args.backoff, timeout=args.timeout, threads=args.threads,
+    )  # fmt: skip
+    write_json(status, args.output)
+    if status["status"] != "ok":
+        log.error("%s excluded: %s", args.run, status["reason"])
+
+
+def cmd_acquisition(args) -> None:
+    from .ingest import finish_samples, plan_samples
+    from .io import read_json, write_tsv
+
+    plan = plan_samples(
+        sheet=args.sheet, accessions=args.accession or [], mapping=args.mapping,
+        metadata=args.metadata, cache=args.cache, fetch=None,
+    )  # fmt: skip
+    sheet, runs = finish_samples(plan, [read_json(p) for p in args.status or []])
+    failed = runs[runs["status"] != "ok"]
+    for _, r in failed.iterrows():
+        log.error("%s (%s) excluded: %s", r["sample_id"], r["run_accession"],
+                  r["reason"])  # fmt: skip
+    write_tsv(plan.unmapped, args.unmapped, index=False)
+    write_tsv(plan.dropped, args.dropped, index=False)
+    write_tsv(runs, args.runs, index=False)
+    write_tsv(sheet, args.output_sheet, index=False)
+    log.info("%d samples, %d runs failed", len(sheet), len(failed))
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args) -> None:
     from .report import build_report
@@ -989,6 +1028,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for fastq_ftp paths without a scheme")  # fmt: skip
     p.add_argument("--retries", type=int, default=4)
     p.add_argument("--backoff", type=float, default=1.0, help="first wait, seconds")
+
+    p = add("fetch-run", cmd_fetch_run,
+            "download one ENA run listed in a saved filereport; write its status")  # fmt: skip
+    p.add_argument("--run", required=True, help="run accession")
+    p.add_argument("--filereport", required=True, help="saved filereport TSV")
+    p.add_argument("--cache", required=True, help="download cache folder")
+    p.add_argument("--output", required=True, help="status JSON")
+    p.add_argument("--scheme", choices=["https", "http"], default="https")
+    p.add_argument("--retries", type=int, default=4)
+    p.add_argument("--backoff", type=float, default=2.0, help="first wait, seconds")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds")
+    p.add_argument("--threads", type=int, default=1, help="fasterq-dump threads")
+
+    p = add("acquisition", cmd_acquisition,
+            "the analysis sheet from the plan and the runs' download statuses")  # fmt: skip
+    p.add_argument("--sheet", help="the configured sample sheet")
+    p.add_argument("--accession", nargs="*", help="configured study/run accessions")
+    p.add_argument("--mapping", help="metadata mapping YAML")
+    p.add_argument("--metadata", default="ena", help="'ena' or a metadata file")
+    p.add_argument("--cache", required=True, help="download cache folder")
+    p.add_argument("--status", nargs="*", help="fetch-run status JSONs")
+    p.add_argument("--output-sheet", required=True, help="analysis samples.tsv")
+    p.add_argument("--runs", required=True, help="runs.tsv")
+    p.add_argument("--unmapped", required=True, help="unmapped_values.tsv")
+    p.add_argument("--dropped", required=True, help="dropped_samples.tsv")
 
     p = add("power", cmd_power,
             "power to detect a claim's published effect at sizes N")  # fmt: skip

@@ -333,8 +333,7 @@ def check_workflow_inputs(
 ) -> None:
     """Checks across the validated config and sample sheet, before any job.
 
-    Rows with only a ``run_accession`` (the workflow does not download yet); the
-    report's ``diversity.group_column`` exists; the taxonomy reference is a file
+    The report's ``diversity.group_column`` exists; the taxonomy reference is a file
     or a manifest entry; and, with ``maturity.enabled``, the maturity design
     (columns, reference ages and subjects, folds, reference samples per bin);
     each stats analysis; and decontam's needs (negative controls, DNA
@@ -346,20 +345,8 @@ def check_workflow_inputs(
     ConfigError
         One line per problem, naming the file, the key or sample, and the fix.
     """
-    sheet_path = config["samples"]
+    sheet_path = config["samples"] or "the acquired samples"
     problems: list[str] = []
-    local = (
-        samples["fq1"].notna()
-        if "fq1" in samples
-        else pd.Series(False, index=samples.index)
-    )
-    problems += [
-        f"{sheet_path}: sample {sid}: column fq1: the workflow does not download "
-        "run_accession yet; fetch it with `gutlung fetch-runs --accession "
-        f"{samples.loc[sid, 'run_accession']} --cache <dir> --output runs.tsv` and "
-        "give its files as fq1 (and fq2)"
-        for sid in samples.index[~local]
-    ]
     group = config["diversity"]["group_column"]
     if group not in samples.columns:
         problems.append(

@@ -4,13 +4,10 @@ run, a run with a wrong md5, a run whose connection drops mid-file (resumed
 with a Range request), a 500 that recovers, and a hostile file path."""
 
 import gzip
-import hashlib
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from ena_stub import ENAStub, serving
 
 from gutlung_pipeline.acquire import (
     DownloadError,
@@ -32,109 +29,51 @@ def fastq_gz(name: str, n: int) -> bytes:
     return gzip.compress(records.encode(), mtime=0)
 
 
-class ENA:
-    """The server's state: files by path, the report rows, what was asked."""
-
-    def __init__(self):
-        self.files: dict[str, bytes] = {}
-        self.published_md5: dict[str, str] = {}
-        self.requests: list[tuple[str, str | None]] = []
-        self.failures_left = {"/vol1/ERR0000005/ERR0000005.fastq.gz": 1}
-        self.drop_once = {"/vol1/ERR0000004/ERR0000004_1.fastq.gz"}
-        self.runs: dict[str, tuple[str, list[str]]] = {}
-
-    def add_run(self, run, layout, paths, *, wrong_md5=False):
-        for k, path in enumerate(paths):
-            data = fastq_gz(f"{run}.{k}", 400)
-            self.files[path] = data
-            md5 = hashlib.md5(data).hexdigest()
-            self.published_md5[path] = ("0" * 32) if wrong_md5 else md5
-        self.runs[run] = (layout, paths)
-
-    def report(self, host, runs):
-        lines = [HEADER]
-        for run in runs:
-            layout, paths = self.runs[run]
-            lines.append("\t".join([
-                run, f"SAMEA{run[3:]}", ";".join(f"{host}{p}" for p in paths),
-                ";".join(self.published_md5[p] for p in paths),
-                ";".join(str(len(self.files[p])) for p in paths), layout,
-                "Illumina MiSeq",
-            ]))  # fmt: skip
-        return "\n".join(lines) + "\n"
+def files(run, *paths):
+    return {p: fastq_gz(f"{run}.{k}", 400) for k, p in enumerate(paths)}
 
 
 @pytest.fixture
 def ena():
-    state = ENA()
-    state.add_run("ERR0000001", "PAIRED", [
-        "/vol1/ERR0000001/ERR0000001_1.fastq.gz", "/vol1/ERR0000001/ERR0000001_2.fastq.gz",
-    ])  # fmt: skip
-    state.add_run("ERR0000002", "SINGLE", ["/vol1/ERR0000002/ERR0000002.fastq.gz"])
-    state.add_run("ERR0000003", "SINGLE", ["/vol1/ERR0000003/ERR0000003.fastq.gz"],
-                  wrong_md5=True)  # fmt: skip
-    state.add_run("ERR0000004", "PAIRED", [
-        "/vol1/ERR0000004/ERR0000004_1.fastq.gz", "/vol1/ERR0000004/ERR0000004_2.fastq.gz",
-    ])  # fmt: skip
-    state.add_run("ERR0000005", "SINGLE", ["/vol1/ERR0000005/ERR0000005.fastq.gz"])
+    state = ENAStub()
+    v = "/vol1/ERR000000"
+    state.add_run(
+        "ERR0000001",
+        "PAIRED",
+        files(
+            "ERR0000001", f"{v}1/ERR0000001_1.fastq.gz", f"{v}1/ERR0000001_2.fastq.gz"
+        ),
+    )
+    state.add_run(
+        "ERR0000002", "SINGLE", files("ERR0000002", f"{v}2/ERR0000002.fastq.gz")
+    )
+    state.add_run(
+        "ERR0000003",
+        "SINGLE",
+        files("ERR0000003", f"{v}3/ERR0000003.fastq.gz"),
+        wrong_md5=True,
+    )
+    state.add_run(
+        "ERR0000004",
+        "PAIRED",
+        files(
+            "ERR0000004", f"{v}4/ERR0000004_1.fastq.gz", f"{v}4/ERR0000004_2.fastq.gz"
+        ),
+    )
+    state.add_run(
+        "ERR0000005", "SINGLE", files("ERR0000005", f"{v}5/ERR0000005.fastq.gz")
+    )
     # a path that tries to climb out of the cache
-    state.add_run("ERR0000006", "SINGLE", ["/vol1/../../../../tmp/pwned_x.fastq.gz"])
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):  # noqa: N802
-            url = urllib.parse.urlsplit(self.path)
-            state.requests.append((url.path, self.headers.get("Range")))
-            if url.path == "/portal/api/filereport":
-                acc = urllib.parse.parse_qs(url.query)["accession"][0]
-                runs = (sorted(state.runs) if acc == "PRJEB00001"
-                        else [acc] if acc in state.runs else None)  # fmt: skip
-                if runs is None:
-                    self.send_error(400, "Invalid accession")
-                    return
-                body = state.report(f"127.0.0.1:{self.server.server_port}", runs)
-                self._send(200, body.encode())
-                return
-            data = state.files.get(url.path)
-            if data is None:
-                self.send_error(404)
-                return
-            if state.failures_left.get(url.path, 0):
-                state.failures_left[url.path] -= 1
-                self.send_error(500, "Internal Server Error")
-                return
-            start = 0
-            rng = self.headers.get("Range")
-            if rng:
-                start = int(rng.split("=")[1].split("-")[0])
-            if url.path in state.drop_once and not rng:
-                state.drop_once.discard(url.path)
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data[: len(data) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            body = data[start:]
-            self._send(206 if rng else 200, body, start=start, total=len(data))
-
-        def _send(self, code, body, *, start=0, total=None):
-            self.send_response(code)
-            self.send_header("Content-Length", str(len(body)))
-            if code == 206:
-                self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.base = f"http://127.0.0.1:{server.server_port}/portal/api"
-    yield state
-    server.shutdown()
+    state.add_run(
+        "ERR0000006",
+        "SINGLE",
+        files("ERR0000006", "/vol1/../../../../tmp/pwned_x.fastq.gz"),
+    )
+    state.failures_left = {f"{v}5/ERR0000005.fastq.gz": 1}
+    state.drop_once = {f"{v}4/ERR0000004_1.fastq.gz"}
+    with serving(state) as url:
+        state.base = f"{url}/ena/portal/api"
+        yield state  # fmt: skip
 
 
 def test_accessions_are_checked_before_any_url():
@@ -187,7 +126,7 @@ def test_fetch_study_every_case(ena, tmp_path):
     before = len(ena.requests)
     again = fetch_runs(["ERR0000001"], cache, base_url=ena.base, scheme="http")
     assert again.loc[0, "status"] == "ok"
-    assert [r[0] for r in ena.requests[before:]] == ["/portal/api/filereport"]
+    assert [r[0] for r in ena.requests[before:]] == ["/ena/portal/api/filereport"]
 
 
 def test_filereport_errors(ena):
@@ -205,7 +144,7 @@ def test_filereport_errors(ena):
 
 def test_no_fastq_and_no_fasterq_dump_is_reported(ena, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    ena.runs["SRR0000007"] = ("SINGLE", [])
+    ena.add_run("SRR0000007", "SINGLE", {})
     out = fetch_runs(["SRR0000007"], tmp_path, base_url=ena.base, scheme="http")
     assert out.loc[0, "status"] == "failed"
     assert "fasterq-dump is not installed" in out.loc[0, "reason"]

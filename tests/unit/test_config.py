@@ -262,21 +262,3 @@ def test_analysis_items_get_their_defaults():
     with pytest.raises(ConfigError) as err:
         validate_config(cfg, source="c.yaml")
     assert len(err.value.problems) == 2
-
-
-def test_run_accession_rows_point_at_fetch_runs():
-    from gutlung_pipeline.config import check_workflow_inputs
-
-    cfg = load_config(CONFIG)
-    sheet = load_samples(REPO / cfg["samples"], check_files=False)
-    sheet["run_accession"] = pd.NA
-    sheet.loc["P01_gut", ["fq1", "fq2"]] = pd.NA
-    sheet.loc["P01_gut", "run_accession"] = "ERR1234567"
-    with pytest.raises(ConfigError) as err:
-        check_workflow_inputs(cfg, sheet, source="c.yaml")
-    assert err.value.problems == [
-        "config/samples.tsv: sample P01_gut: column fq1: the workflow does not "
-        "download run_accession yet; fetch it with `gutlung fetch-runs --accession "
-        "ERR1234567 --cache <dir> --output runs.tsv` and give its files as fq1 (and "
-        "fq2)"
-    ]

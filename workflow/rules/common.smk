@@ -9,10 +9,10 @@ from pathlib import Path
 from gutlung_pipeline.config import (
     ConfigError,
     check_workflow_inputs,
-    is_paired,
-    load_samples,
+    read_sample_sheet,
     validate_config,
 )
+from gutlung_pipeline.ingest import default_cache, plan_from_config
 from gutlung_pipeline.report import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
@@ -24,36 +24,93 @@ CONFIG_SOURCE = " + ".join(dict.fromkeys(map(str, workflow.configfiles))) or "co
 
 
 def _load_inputs():
+    """Validate the config; plan the samples (sheet rows and the runs of the
+    configured accessions; ENA is asked once, answers kept in the cache);
+    check the analyses against them."""
     checked = validate_config(config, source=CONFIG_SOURCE, schema_dir=SCHEMA_DIR)
-    sheet = load_samples(checked["samples"], schema_dir=SCHEMA_DIR)
-    check_workflow_inputs(checked, sheet, source=CONFIG_SOURCE)
-    return checked, sheet
+    plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
+    cache = checked["acquire"]["cache"] or str(default_cache())
+    check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
+    return checked, plan, cache
 
 
 try:
-    _checked, samples = _load_inputs()
+    _checked, PLAN, ENA_CACHE = _load_inputs()
 except ConfigError as err:
     for _line in err.problems:
         print(f"gutlung-pipeline: error: {_line}", file=sys.stderr)
     sys.exit(1)
 config.update(_checked)
 
+samples = PLAN.sheet
 SAMPLES = list(samples.index)
-PAIRED = is_paired(samples)
+PAIRED = PLAN.paired
 BETA_METRICS = list(config["diversity"]["beta_metrics"])
+# Samples whose reads come from ENA, and their runs.
+REMOTE = set(PLAN.remote)
+RUNS = sorted(samples.loc[sorted(REMOTE), "run_accession"]) if REMOTE else []
+# The sheet every table step reads: the acquisition job's when runs are
+# downloaded (files filled in, failed runs left out), else the configured one.
+SAMPLE_SHEET = "results/acquire/samples.tsv" if REMOTE else config["samples"]
 
 
 wildcard_constraints:
     sample="|".join(re.escape(s) for s in SAMPLES),
     metric="|".join(BETA_METRICS),
+    run="[EDS]RR[0-9]+",
+
+
+def _acquired_sheet():
+    """The acquisition job's sheet (once it has run), indexed by sample_id."""
+    path = checkpoints.acquisition.get().output.sheet
+    return read_sample_sheet(path).set_index("sample_id", drop=False)
+
+
+def get_samples(wildcards=None):
+    """Samples that reach the ASV table: all planned ones, minus runs whose
+    download failed (known once the acquisition job has run)."""
+    if not REMOTE:
+        return SAMPLES
+    return list(_acquired_sheet().index)
 
 
 def get_fastq(wildcards):
-    """The sample's FASTQ files: fq1, plus fq2 for paired-end runs."""
+    """The sample's FASTQ files: fq1, plus fq2 for paired-end runs
+    (for ENA runs, the downloaded files)."""
     row = samples.loc[wildcards.sample]
+    if wildcards.sample in REMOTE:
+        row = _acquired_sheet().loc[wildcards.sample]
     if PAIRED:
         return {"fq1": row["fq1"], "fq2": row["fq2"]}
     return {"fq1": row["fq1"]}
+
+
+def get_run_report(wildcards):
+    """The saved ENA filereport listing the run."""
+    return str(PLAN.reports[wildcards.run])
+
+
+def get_fetch_args():
+    """Download options of gutlung fetch-run."""
+    acq = config["acquire"]
+    return (
+        f"--cache {shlex.quote(ENA_CACHE)} --scheme {acq['scheme']}"
+        f" --retries {int(acq['retries'])} --backoff {float(acq['backoff'])}"
+        f" --timeout {float(acq['timeout'])}"
+    )
+
+
+def get_acquisition_args():
+    """Options of gutlung acquisition: how the plan was made (quoted)."""
+    acq = config["acquire"]
+    args = [f"--cache {shlex.quote(ENA_CACHE)}"]
+    if config["samples"]:
+        args.append(f"--sheet {shlex.quote(config['samples'])}")
+    if acq["accessions"]:
+        args.append("--accession " + " ".join(map(shlex.quote, acq["accessions"])))
+        args.append(f"--mapping {shlex.quote(acq['mapping'])}")
+        args.append(f"--metadata {shlex.quote(acq['metadata'])}")
+    return " ".join(args)
 
 
 def get_filter_input(wildcards):
@@ -73,10 +130,12 @@ def get_filter_args():
     return f"--trunc-length {int(f['trunc_length'])}"
 
 
-def get_step_stats():
+def get_step_stats(wildcards=None):
     """Per-sample JSON read counts of every read step."""
     steps = ["trim", "merge", "filter"] if PAIRED else ["trim", "filter"]
-    return [f"results/work/stats/{s}/{step}.json" for s in SAMPLES for step in steps]
+    return [
+        f"results/work/stats/{s}/{step}.json" for s in get_samples() for step in steps
+    ]
 
 
 def get_taxonomy_reference():
@@ -93,7 +152,7 @@ def get_decontam_inputs(wildcards):
     inputs = {
         "table": "results/asv/asv_table.biom",
         "taxonomy": "results/taxonomy/taxonomy.tsv",
-        "samples": config["samples"],
+        "samples": SAMPLE_SHEET,
         "tracking": "results/asv/read_tracking.tsv",
     }
     if config["decontam"]["mock"]["expected"]:
@@ -115,7 +174,7 @@ def get_claims_inputs(wildcards):
     """Everything a claim may draw on: sheet, catalogue, alpha, analysis table,
     taxonomy, distance matrices and (when computed) the maturity scores."""
     inputs = {
-        "samples": config["samples"],
+        "samples": SAMPLE_SHEET,
         "catalogue": get_claims_catalogue(),
         "alpha": "results/diversity/alpha.tsv",
         "table": "results/decontam/table.biom",

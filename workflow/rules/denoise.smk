@@ -63,7 +63,7 @@ rule dereplicate_sample:
 
 rule pool_uniques:
     input:
-        expand("results/work/derep/{sample}.fasta", sample=SAMPLES),
+        lambda w: expand("results/work/derep/{sample}.fasta", sample=get_samples()),
     output:
         temp("results/work/pooled_uniques.fasta"),
     log:
@@ -137,8 +137,8 @@ rule map_reads:
 rule build_asv_table:
     input:
         asvs="results/work/nonchimeric.fasta",
-        mapped=expand("results/work/mapped/{sample}.tsv", sample=SAMPLES),
-        stats=get_step_stats(),
+        mapped=lambda w: expand("results/work/mapped/{sample}.tsv", sample=get_samples()),
+        stats=get_step_stats,
     output:
         biom="results/asv/asv_table.biom",
         tsv="results/asv/asv_table.tsv",
@@ -155,7 +155,7 @@ rule build_asv_table:
     conda:
         "../envs/gutlung.yaml"
     params:
-        samples=SAMPLES,
+        samples=get_samples,
     shell:
         "gutlung build-table --asvs {input.asvs:q} --samples {params.samples:q}"
         " --mapped {input.mapped:q} --stats {input.stats:q}"

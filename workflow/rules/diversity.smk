@@ -47,7 +47,7 @@ rule rarefaction_curves:
     input:
         table="results/decontam/table.biom",
         tree="results/phylogeny/tree.nwk",
-        samples=config["samples"],
+        samples=SAMPLE_SHEET,
     output:
         samples="results/diversity/rarefaction_curves.tsv",
         groups="results/diversity/rarefaction_curves_by_group.tsv",

@@ -2,7 +2,7 @@ rule compute_maturity:
     input:
         table="results/decontam/table.biom",
         taxonomy="results/taxonomy/taxonomy.tsv",
-        samples=config["samples"],
+        samples=SAMPLE_SHEET,
     output:
         scores=report(
             "results/maturity/maturity.tsv",

@@ -3,7 +3,7 @@ rule make_report:
         tracking="results/decontam/read_tracking.tsv",
         table="results/decontam/table.biom",
         taxonomy="results/taxonomy/taxonomy.tsv",
-        samples=config["samples"],
+        samples=SAMPLE_SHEET,
         alpha="results/diversity/alpha.tsv",
         rarefaction="results/diversity/rarefaction_summary.tsv",
         curves="results/diversity/rarefaction_curves_by_group.tsv",

@@ -1,7 +1,7 @@
 rule permanova:
     input:
         distance="results/diversity/beta/{metric}.tsv",
-        samples=config["samples"],
+        samples=SAMPLE_SHEET,
     output:
         "results/stats/permanova/{metric}.tsv",
     log:
@@ -23,7 +23,7 @@ rule differential_abundance:
     input:
         table="results/decontam/table.biom",
         taxonomy="results/taxonomy/taxonomy.tsv",
-        samples=config["samples"],
+        samples=SAMPLE_SHEET,
     output:
         report(
             "results/stats/differential_abundance.tsv",
@@ -46,7 +46,7 @@ rule differential_abundance:
 rule alpha_mixed_models:
     input:
         alpha="results/diversity/alpha.tsv",
-        samples=config["samples"],
+        samples=SAMPLE_SHEET,
     output:
         "results/stats/alpha_mixed_models.tsv",
     log:
@@ -64,7 +64,7 @@ rule paired_gut_lung:
     input:
         table="results/decontam/table.biom",
         distance=f"results/diversity/beta/{config['stats']['paired']['metric']}.tsv",
-        samples=config["samples"],
+        samples=SAMPLE_SHEET,
     output:
         tests="results/stats/paired_gut_lung.tsv",
         per_sample="results/stats/paired_lung_samples.tsv",
