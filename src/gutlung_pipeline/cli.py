@@ -710,6 +710,10 @@ def cmd_report(args) -> None:
         differential=args.differential, mixed_models=args.mixed_models,
         paired=args.paired, paired_samples=args.paired_samples,
         decontam=_decontam_tables(args), claims=args.claims,
+        acquisition=(
+            {"runs": args.runs, "unmapped": args.unmapped, "dropped": args.dropped}
+            if args.runs else None
+        ),
     )  # fmt: skip
 
 
@@ -1030,7 +1034,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backoff", type=float, default=1.0, help="first wait, seconds")
 
     p = add("fetch-run", cmd_fetch_run,
-            "download one ENA run listed in a saved filereport; write its status")  # fmt: skip
+            "download one ENA run of a saved filereport; write its status")  # fmt: skip
     p.add_argument("--run", required=True, help="run accession")
     p.add_argument("--filereport", required=True, help="saved filereport TSV")
     p.add_argument("--cache", required=True, help="download cache folder")
@@ -1042,7 +1046,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="fasterq-dump threads")
 
     p = add("acquisition", cmd_acquisition,
-            "the analysis sheet from the plan and the runs' download statuses")  # fmt: skip
+            "the analysis sheet from the plan and the download statuses")  # fmt: skip
     p.add_argument("--sheet", help="the configured sample sheet")
     p.add_argument("--accession", nargs="*", help="configured study/run accessions")
     p.add_argument("--mapping", help="metadata mapping YAML")
@@ -1130,6 +1134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mock", help="decontam/mock.tsv")
     p.add_argument("--mock-taxa", help="decontam/mock_taxa.tsv")
     p.add_argument("--claims", help="associations/claims.tsv: the claims section")
+    p.add_argument("--runs", help="acquire/runs.tsv: the public-data section")
+    p.add_argument("--unmapped", help="acquire/unmapped_values.tsv")
+    p.add_argument("--dropped", help="acquire/dropped_samples.tsv")
     return parser
 
 

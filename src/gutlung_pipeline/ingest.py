@@ -45,7 +45,9 @@ class Plan:
     sheet: pd.DataFrame
     reports: dict[str, Path] = field(default_factory=dict)
     runs: dict[str, pd.Series] = field(default_factory=dict)
-    unmapped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMAPPED))
+    unmapped: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=UNMAPPED)
+    )
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DROPPED))
     sources: list[str] = field(default_factory=list)
 
@@ -146,9 +148,7 @@ def plan_samples(
                             **{k: v for k, v in fetch.items() if k != "base_url"},
                         )  # fmt: skip
                     except (acquire.DownloadError, ValueError) as err:
-                        raise ConfigError(
-                            [f"acquire.metadata: {acc}: {err}"]
-                        ) from None
+                        raise ConfigError([f"acquire.metadata: {acc}: {err}"]) from None
             else:
                 attrs = Path(metadata)
             sources.append(str(attrs))

@@ -39,8 +39,10 @@ _DAYS = {"days": 1.0, "day": 1.0, "d": 1.0, "weeks": 7.0, "week": 7.0,
 UNITS: dict[str, tuple[str, dict[str, float]]] = {
     "age_days": ("days", _DAYS),
     "asthma_age_days": ("days", _DAYS),
-    "dna_conc": ("ng/ul", {"ng/ul": 1.0, "ng/µl": 1.0, "ug/ml": 1.0,
-                           "ng/ml": 1e-3, "pg/ul": 1e-3}),  # fmt: skip
+    "dna_conc": (
+        "ng/ul",
+        {"ng/ul": 1.0, "ng/µl": 1.0, "ug/ml": 1.0, "ng/ml": 1e-3, "pg/ul": 1e-3},
+    ),  # fmt: skip
 }
 
 
@@ -170,8 +172,8 @@ def harmonise(
     for column, allowed in mapping["keep"].items():
         ok = _norm(table[column]).isin({str(v).strip().casefold() for v in allowed})
         for i in np.flatnonzero(keep & ~ok.to_numpy()):
-            dropped.append((sid.iloc[i], table["run_accession"].iloc[i],
-                            f"{column} = {table[column].iloc[i]!r} not kept"))  # fmt: skip
+            why = f"{column} = {table[column].iloc[i]!r} not kept"
+            dropped.append((sid.iloc[i], table["run_accession"].iloc[i], why))
         keep &= ok.to_numpy()
     table, sid = table[keep], sid[keep]
 

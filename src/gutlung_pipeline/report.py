@@ -376,12 +376,14 @@ def render_report(
     stats: dict[str, tuple[list[str], pd.DataFrame]] | None = None,
     contamination: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
     claims: tuple[list[str], pd.DataFrame] | None = None,
+    acquisition: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
 ) -> str:
     """Assemble the HTML text from tables and inline SVG figures.
 
     ``stats`` maps a heading to (sentences, table) for the statistics section;
     ``contamination`` is (sentences, [(caption, table), ...]); ``claims``
-    (sentences, table) is the first section.
+    (sentences, table) is the first section; ``acquisition`` (sentences,
+    [(caption, table), ...]) follows it.
     """
     excluded = rarefaction.loc[~rarefaction["rarefied"].astype(bool)]
     parts = [
@@ -402,6 +404,13 @@ def render_report(
             *[f"<li>{html.escape(line)}</li>" for line in sentences],
             "</ul>",
         ]
+    if acquisition is not None:
+        sentences, tables = acquisition
+        parts += ["<h2>Public data: runs and metadata</h2>", "<ul>"]
+        parts += [f"<li>{html.escape(line)}</li>" for line in sentences]
+        parts.append("</ul>")
+        for caption, table in tables:
+            parts += [f'<p class="note">{html.escape(caption)}</p>', _table_html(table)]
     parts += [
         "<h2>Read tracking</h2>",
         f'<p class="note">{html.escape(captions["read_tracking"])}</p>',
@@ -488,6 +497,7 @@ def build_report(
     paired_samples: str | os.PathLike | None = None,
     decontam: dict[str, str | os.PathLike] | None = None,
     claims: str | os.PathLike | None = None,
+    acquisition: dict[str, str | os.PathLike] | None = None,
 ) -> None:
     """Read the workflow's outputs, draw the figures, write SVGs and the HTML.
 
@@ -497,7 +507,9 @@ def build_report(
     section each, with sentences (:mod:`.summaries`) above the table.
     ``decontam`` names the tables of ``gutlung decontaminate`` (keys
     contaminants, filtered, signal, mock, mock_taxa) for the contamination
-    section and figure; ``claims`` (claims.tsv) adds the claims section first.
+    section and figure; ``claims`` (claims.tsv) adds the claims section first;
+    ``acquisition`` (keys runs, unmapped, dropped: tables of ``gutlung
+    acquisition``) a section on the downloaded runs after it.
     """
     from skbio import OrdinationResults
 
@@ -555,6 +567,23 @@ def build_report(
                  "removal against the negative controls).",
                  signal.drop(columns=["excluded"])),
                 ("Mock communities against the expected composition.", mock),
+            ],
+        )  # fmt: skip
+    acquired = None
+    if acquisition is not None:
+        runs = _read_plain(acquisition["runs"])
+        unmapped = _read_plain(acquisition["unmapped"])
+        dropped = _read_plain(acquisition["dropped"])
+        acquired = (
+            summaries.acquisition_sentences(runs, unmapped, dropped),
+            [
+                ("One row per ENA run: whether its files arrived intact (size and "
+                 "md5 as published); failed runs are left out of every analysis.",
+                 runs[["sample_id", "run_accession", "status", "reason",
+                       "library_layout", "instrument_model"]]),
+                ("Values the study's mapping does not name (set to missing).",
+                 unmapped),
+                ("Rows of the study left out by the mapping.", dropped),
             ],
         )  # fmt: skip
     stats: dict[str, tuple[list[str], pd.DataFrame]] = {}
@@ -661,7 +690,7 @@ def build_report(
     text = render_report(
         title=title, tracking=track, rarefaction=rare, figures=svgs,
         captions=captions, stats=stats, contamination=contamination,
-        claims=claims_section,
+        claims=claims_section, acquisition=acquired,
     )  # fmt: skip
     with atomic_path(output) as tmp:
         tmp.write_text(text)

@@ -207,3 +207,29 @@ def claims_sentences(claims: pd.DataFrame) -> list[str]:
             f"Published: {r['published']}.{cite}"
         )
     return out
+
+
+def acquisition_sentences(
+    runs: pd.DataFrame, unmapped: pd.DataFrame, dropped: pd.DataFrame
+) -> list[str]:
+    """What came from ENA: runs downloaded intact, runs left out and why,
+    values and rows the mapping did not take."""
+    ok = runs[runs["status"] == "ok"]
+    lines = [
+        f"{len(ok)} of {len(runs)} ENA runs were downloaded and matched their "
+        "published size and md5."
+    ]
+    for r in runs[runs["status"] != "ok"].itertuples():
+        lines.append(
+            f"{r.sample_id} ({r.run_accession}) was left out of every analysis: "
+            f"{r.reason}."
+        )
+    if len(unmapped):
+        n = int(pd.to_numeric(unmapped["n"]).sum())
+        lines.append(
+            f"{len(unmapped)} attribute values in {n} samples had no entry in the "
+            "study's mapping and were set to missing (table below)."
+        )
+    if len(dropped):
+        lines.append(f"{len(dropped)} rows of the study were left out by the mapping.")
+    return lines

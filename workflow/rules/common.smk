@@ -100,6 +100,23 @@ def get_fetch_args():
     )
 
 
+def get_acquisition_outputs():
+    """The acquisition job's tables, when runs come from ENA."""
+    if not REMOTE:
+        return []
+    return [
+        "results/acquire/runs.tsv",
+        "results/acquire/unmapped_values.tsv",
+        "results/acquire/dropped_samples.tsv",
+    ]
+
+
+def get_report_acquisition_args():
+    """Report options for the public-data section."""
+    names = ["--runs", "--unmapped", "--dropped"]
+    return " ".join(f"{n} {p}" for n, p in zip(names, get_acquisition_outputs()))
+
+
 def get_acquisition_args():
     """Options of gutlung acquisition: how the plan was made (quoted)."""
     acq = config["acquire"]
@@ -224,6 +241,7 @@ def get_final_outputs():
         *get_maturity_outputs(),
         *get_stats_outputs(),
         *get_claims_outputs(),
+        *get_acquisition_outputs(),
     ]
 
 

@@ -137,7 +137,9 @@ rule map_reads:
 rule build_asv_table:
     input:
         asvs="results/work/nonchimeric.fasta",
-        mapped=lambda w: expand("results/work/mapped/{sample}.tsv", sample=get_samples()),
+        mapped=lambda w: expand(
+            "results/work/mapped/{sample}.tsv", sample=get_samples()
+        ),
         stats=get_step_stats,
     output:
         biom="results/asv/asv_table.biom",

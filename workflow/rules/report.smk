@@ -16,6 +16,7 @@ rule make_report:
         mock="results/decontam/mock.tsv",
         mock_taxa="results/decontam/mock_taxa.tsv",
         claims=get_claims_outputs(),
+        acquisition=get_acquisition_outputs(),
     output:
         html=report(
             "results/report/report.html",
@@ -38,6 +39,7 @@ rule make_report:
         stats=get_report_stats_args(),
         rarefactions=get_alpha_iterations(),
         claims=get_report_claims_arg(),
+        acquisition=get_report_acquisition_args(),
     shell:
         "gutlung report --tracking {input.tracking:q} --table {input.table:q}"
         " --taxonomy {input.taxonomy:q} --samples {input.samples:q}"
@@ -47,5 +49,5 @@ rule make_report:
         " --curves {input.curves:q} --rarefactions {params.rarefactions} {params.stats}"
         " --contaminants {input.contaminants:q} --filtered-features {input.filtered:q}"
         " --signal {input.signal:q} --mock {input.mock:q} --mock-taxa {input.mock_taxa:q}"
-        " {params.claims}"
+        " {params.claims} {params.acquisition}"
         " --figures-dir results/report/figures > {log:q} 2>&1"
