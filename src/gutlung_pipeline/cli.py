@@ -32,8 +32,8 @@ def cmd_validate(args) -> None:
     check_workflow_inputs(config, samples, source=str(args.config))
     layout = "paired-end" if plan.paired else "single-end"
     where = config["samples"] or "acquire.accessions"
-    print(f"{args.config}: valid; {where}: {len(samples)} samples ({len(plan.remote)} "
-          f"from ENA), {layout}")  # fmt: skip
+    remote = f" ({len(plan.remote)} from ENA)" if plan.remote else ""
+    print(f"{args.config}: valid; {where}: {len(samples)} samples, {layout}{remote}")
 
 
 # ---------------------------------------------------------------- demo data
@@ -106,7 +106,7 @@ def cmd_trim_primers(args) -> None:
     counts = trim_primers(
         args.sample, args.fq1, args.out1, fq2=args.fq2, out2=args.out2,
         forward=args.forward, reverse=args.reverse, error_rate=args.error_rate,
-        threads=args.threads,
+        threads=args.threads, in_reads=not args.primers_not_in_reads,
     )  # fmt: skip
     _write_stats(args.stats, args.sample, counts)
 
@@ -559,7 +559,8 @@ def cmd_decontaminate(args) -> None:
     )
 
     settings = json.loads(args.settings)
-    samples = load_samples(args.samples, check_files=False)
+    # the table steps need no reads (a study may enter at the table stage)
+    samples = load_samples(args.samples, check_files=False, reads=False)
     expected = settings["mock"]["expected"]
     with _naming(args.samples):
         result = decontaminate(
@@ -657,6 +658,38 @@ def cmd_fetch_runs(args) -> None:
     log.info("%d runs fetched, %d failed", len(runs) - len(failed), len(failed))
     for _, r in failed.iterrows():
         log.error("%s excluded: %s", r["run_accession"], r["reason"])
+
+
+def cmd_import_table(args) -> None:
+    from .config import read_sample_sheet
+    from .denoise import read_tracking
+    from .io import (
+        read_fasta,
+        read_table_subset,
+        read_tsv,
+        write_biom,
+        write_fasta,
+        write_table_tsv,
+        write_tsv,
+    )
+    from .tables import import_feature_table
+
+    samples = list(read_sample_sheet(args.samples)["sample_id"])
+    raw = read_table_subset(args.table, samples)
+    table, fasta, taxonomy, left_out = import_feature_table(
+        raw, samples=samples,
+        sequences=read_fasta(args.sequences) if args.sequences else None,
+        taxonomy=read_tsv(args.taxonomy) if args.taxonomy else None,
+        source=args.table,
+    )  # fmt: skip
+    write_fasta(fasta.items(), args.fasta)
+    write_table_tsv(table, args.tsv)
+    write_biom(table, args.biom)
+    write_tsv(read_tracking({s: {} for s in samples}, table), args.tracking)
+    if taxonomy is not None:
+        write_tsv(taxonomy, args.taxonomy_output)
+    log.info("%d features x %d samples imported; %d samples of the table not in the "
+             "sheet left out", len(table), table.shape[1], len(left_out))  # fmt: skip
 
 
 def cmd_fetch_run(args) -> None:
@@ -801,6 +834,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-rate", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stats", required=True, help="JSON read counts")
+    p.add_argument("--primers-not-in-reads", action="store_true",
+                   help="reads start after the primer (EMP protocol): keep all")  # fmt: skip
     primers(p)
 
     p = add("merge-pairs", cmd_merge_pairs, "merge read pairs with vsearch")
@@ -1032,6 +1067,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for fastq_ftp paths without a scheme")  # fmt: skip
     p.add_argument("--retries", type=int, default=4)
     p.add_argument("--backoff", type=float, default=1.0, help="first wait, seconds")
+
+    p = add("import-table", cmd_import_table,
+            "a feature table (BIOM/TSV/.qza) into the ASV-table outputs")  # fmt: skip
+    p.add_argument("--table", required=True, help="feature table")
+    p.add_argument("--sequences", help="FASTA of the features")
+    p.add_argument("--taxonomy", help="taxonomy TSV of the features")
+    p.add_argument("--samples", required=True, help="sample sheet")
+    p.add_argument("--biom", required=True)
+    p.add_argument("--tsv", required=True)
+    p.add_argument("--fasta", required=True)
+    p.add_argument("--tracking", required=True)
+    p.add_argument("--taxonomy-output", help="taxonomy.tsv (with --taxonomy)")
 
     p = add("fetch-run", cmd_fetch_run,
             "download one ENA run of a saved filereport; write its status")  # fmt: skip

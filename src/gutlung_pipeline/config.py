@@ -192,8 +192,12 @@ def validate_samples(
     source: str = "samples.tsv",
     check_files: bool = True,
     schema_dir: str | os.PathLike | None = None,
+    reads: bool = True,
 ) -> pd.DataFrame:
     """Validate a sample sheet; return it indexed by ``sample_id``, typed.
+
+    ``reads=False`` (a study entering at the table stage) does not ask for
+    fq1 or run_accession.
 
     Checks, on top of the schema (required columns, ID pattern, vocabularies,
     numeric ranges): unique ``sample_id``; each row has ``fq1`` or
@@ -245,7 +249,7 @@ def validate_samples(
             if error.validator == "required":  # the column exists: the cell is empty
                 what = "empty; fill it in"
             problems.append(f"{where}: column {col}: {what}")
-        if "fq1" not in record and "run_accession" not in record:
+        if reads and "fq1" not in record and "run_accession" not in record:
             problems.append(
                 f"{where}: column fq1: no fq1 and no run_accession; give one"
             )
@@ -314,13 +318,18 @@ def _check_layouts(sheet: pd.DataFrame, source: str) -> list[str]:
 
 
 def load_samples(
-    path: str | os.PathLike, *, check_files: bool = True, schema_dir=None
+    path: str | os.PathLike,
+    *,
+    check_files: bool = True,
+    schema_dir=None,
+    reads: bool = True,
 ) -> pd.DataFrame:
     """Read and validate a sample sheet file; see :func:`validate_samples`."""
     sheet = read_sample_sheet(path)
     return validate_samples(
-        sheet, source=str(path), check_files=check_files, schema_dir=schema_dir
-    )
+        sheet, source=str(path), check_files=check_files, schema_dir=schema_dir,
+        reads=reads,
+    )  # fmt: skip
 
 
 def is_paired(samples: pd.DataFrame) -> bool:
@@ -353,6 +362,7 @@ def check_workflow_inputs(
             f"{source}: key diversity.group_column: {sheet_path} has no column "
             f"{group!r}; name one of its columns"
         )
+    problems += _feature_table_problems(config, samples, source=source)
     reference = config["taxonomy"]["reference"]
     if not Path(reference).is_file():
         manifest = config["taxonomy"]["manifest"]
@@ -378,12 +388,44 @@ def check_workflow_inputs(
         raise ConfigError(problems)
 
 
+def _feature_table_problems(
+    config: dict, samples: pd.DataFrame, *, source: str
+) -> list[str]:
+    """The table, sequences and taxonomy files exist; the table has a column
+    for every sample of the sheet (read from its header only)."""
+    from .io import table_sample_ids
+
+    entry = config.get("feature_table", {})
+    if not entry.get("table"):
+        return []
+    problems = []
+    for key in ("table", "sequences", "taxonomy"):
+        path = entry.get(key)
+        if path and not Path(path).is_file():
+            problems.append(
+                f"{source}: key feature_table.{key}: file {path} not found; fix the "
+                "path (relative to the directory Snakemake runs in)"
+            )
+    if problems:
+        return problems
+    ids = table_sample_ids(entry["table"])
+    if ids is not None:
+        lacking = [s for s in samples.index if s not in set(ids)]
+        if lacking:
+            shown = ", ".join(lacking[:5]) + (", ..." if len(lacking) > 5 else "")
+            problems.append(
+                f"{entry['table']}: no column for sample(s) {shown} of the sheet; "
+                "fix the sample IDs or drop those rows"
+            )
+    return problems
+
+
 def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list[str]:
     """Each stats analysis can run on the sheet's samples (before any job)."""
     from .stats import design_problems, select_samples
 
     st = config.get("stats", {})
-    sheet = config["samples"]
+    sheet = config["samples"] or "the acquired samples"
     problems: list[str] = []
 
     def analyses(section: str):

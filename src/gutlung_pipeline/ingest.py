@@ -100,6 +100,7 @@ def plan_samples(
     fetch: dict | None = None,
     browser_url: str = acquire.ENA_BROWSER,
     check_files: bool = True,
+    reads: bool = True,
     schema_dir=None,
 ) -> Plan:
     """The samples of a run: rows of ``sheet`` (local FASTQ or run_accession)
@@ -157,7 +158,11 @@ def plan_samples(
             if "run" not in rows.columns:
                 rows["run"] = acc
             if "subject_id" not in rows.columns:
-                rows["subject_id"] = rows["sample_id"]
+                rows["subject_id"] = ""
+            # a sample without a subject (a blank, a mock) is its own subject
+            rows["subject_id"] = rows["subject_id"].where(
+                rows["subject_id"] != "", rows["sample_id"]
+            )
             parts.append(rows)
             unmapped.append(done.unmapped.assign(accession=acc))
             dropped.append(done.dropped.assign(accession=acc))
@@ -203,8 +208,9 @@ def plan_samples(
             "whose ASVs are not comparable; run each layout as its own study"
         ])  # fmt: skip
     typed = validate_samples(
-        planned, source=source, check_files=check_files, schema_dir=schema_dir
-    )
+        planned, source=source, check_files=check_files, schema_dir=schema_dir,
+        reads=reads,
+    )  # fmt: skip
     concat = [d for d in unmapped if len(d)]
     return Plan(
         sheet=typed,
@@ -222,6 +228,12 @@ def plan_from_config(
     """:func:`plan_samples` with a validated config's ``samples`` and
     ``acquire`` keys (the workflow and ``gutlung validate`` both use this)."""
     acq = config["acquire"]
+    table = config.get("feature_table", {}).get("table")
+    if table and acq["accessions"]:
+        raise ConfigError([
+            "config: feature_table.table and acquire.accessions are both set; a "
+            "study enters as reads or as a table: run them as separate studies"
+        ])  # fmt: skip
     fetch = {
         "base_url": acq["portal_url"], "retries": acq["retries"],
         "backoff": acq["backoff"], "timeout": acq["timeout"],
@@ -231,7 +243,7 @@ def plan_from_config(
         mapping=acq["mapping"], metadata=acq["metadata"],
         cache=acq["cache"] or default_cache(), fetch=None if offline else fetch,
         browser_url=acq["browser_url"], check_files=check_files,
-        schema_dir=schema_dir,
+        reads=not table, schema_dir=schema_dir,
     )  # fmt: skip
 
 

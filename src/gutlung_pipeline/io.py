@@ -161,6 +161,45 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
+def read_table_subset(path: str | os.PathLike, samples: list[str]) -> pd.DataFrame:
+    """Only ``samples``' columns of a feature table (features absent from them
+    dropped): a BIOM is filtered while sparse, so a study-wide export (tens of
+    thousands of samples) never becomes dense. Missing samples are left out."""
+    path = Path(path)
+    if path.suffix == ".biom":
+        import biom
+
+        table = biom.load_table(str(path))
+        keep = [s for s in samples if table.exists(s, axis="sample")]
+        table = table.filter(keep, axis="sample", inplace=False)
+        table.remove_empty(axis="observation", inplace=True)
+        return table.to_dataframe(dense=True).astype("int64")
+    table = read_table(path)
+    return table[[s for s in samples if s in table.columns]]
+
+
+def table_sample_ids(path: str | os.PathLike) -> list[str] | None:
+    """A feature table's sample IDs without reading its counts (HDF5 BIOM, TSV);
+    None where that is not cheap (JSON BIOM, .qza)."""
+    path = Path(path)
+    if path.suffix == ".biom":
+        import h5py
+
+        try:
+            with h5py.File(path, "r") as handle:
+                return [x.decode() if isinstance(x, bytes) else str(x)
+                        for x in handle["sample/ids"][:]]  # fmt: skip
+        except OSError:
+            return None
+    if path.suffix == ".qza":
+        return None
+    with open(path) as handle:
+        line = handle.readline()
+        if line.startswith("# Constructed"):
+            line = handle.readline()
+    return [c.strip() for c in line.rstrip("\n").split("\t")[1:]]
+
+
 def write_biom(
     df: pd.DataFrame,
     path: str | os.PathLike,

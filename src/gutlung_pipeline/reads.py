@@ -38,8 +38,14 @@ def trim_primers(
     out2: str | os.PathLike | None = None,
     error_rate: float = 0.1,
     threads: int = 1,
+    in_reads: bool = True,
 ) -> dict[str, int]:
     """Remove the primers with cutadapt; discard reads (pairs) lacking them.
+
+    ``in_reads=False`` is for protocols whose sequencing primer is the PCR
+    primer (the Earth Microbiome Project's 515F/806R, as in American Gut and
+    ECAM): reads start after the primer, so nothing is required or discarded;
+    a single-end read that runs into the reverse primer is still cut there.
 
     Paired-end: the forward primer must start R1 and the reverse primer R2
     (``--pair-filter=any``: a pair is dropped when either read lacks its primer).
@@ -57,9 +63,16 @@ def trim_primers(
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "cutadapt.json"
-        args = ["cutadapt", "-e", str(error_rate), "--discard-untrimmed",
-                "-j", str(threads), "--json", str(report)]  # fmt: skip
-        if fq2 is not None:
+        args = ["cutadapt", "-e", str(error_rate), "-j", str(threads),
+                "--json", str(report)]  # fmt: skip
+        if in_reads:
+            args.append("--discard-untrimmed")
+        if not in_reads:
+            if fq2 is not None:
+                args += ["-o", str(out1), "-p", str(out2), str(fq1), str(fq2)]
+            else:
+                args += ["-a", reverse_complement(reverse), "-o", str(out1), str(fq1)]
+        elif fq2 is not None:
             args += ["-g", forward, "-G", reverse, "--pair-filter=any",
                      "-o", str(out1), "-p", str(out2), str(fq1), str(fq2)]  # fmt: skip
         else:

@@ -169,3 +169,29 @@ def test_sample_without_reads_counts_zero(tmp_path):
     counts = filter_reads("E", tmp_path / "m.fq", tmp_path / "f.fa")
     assert counts == {"filter_input": 0, "filtered": 0}
     assert (tmp_path / "f.fa").read_text() == ""
+
+
+@needs_tools
+def test_primers_not_in_reads_keeps_every_read(small_cohort, tmp_path):
+    """EMP-style reads start after the primer: with in_reads=False nothing is
+    required, so reads whose primer was cut off beforehand all stay; with the
+    default they would all be discarded."""
+    import gzip
+
+    out, sheet, _ = small_cohort
+    row = sheet.iloc[0]
+    trim_primers("s", row["fq1"], tmp_path / "a.fq.gz", forward=FORWARD,
+                 reverse=REVERSE)  # fmt: skip
+    # a.fq.gz: single-end reads without their forward primer (cut above)
+    kept = trim_primers("s", tmp_path / "a.fq.gz", tmp_path / "b.fq.gz",
+                        forward=FORWARD, reverse=REVERSE, in_reads=False)  # fmt: skip
+    assert kept["input"] == kept["primer_trimmed"] > 500
+    with (
+        gzip.open(tmp_path / "a.fq.gz", "rt") as a,
+        gzip.open(tmp_path / "b.fq.gz", "rt") as b,
+    ):
+        first_a, first_b = a.readlines()[1], b.readlines()[1]
+    assert first_b.strip() and first_a.startswith(first_b.strip()[:50])
+    required = trim_primers("s", tmp_path / "a.fq.gz", tmp_path / "c.fq.gz",
+                            forward=FORWARD, reverse=REVERSE)  # fmt: skip
+    assert required["primer_trimmed"] < 0.05 * required["input"]

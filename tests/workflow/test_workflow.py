@@ -507,6 +507,66 @@ def test_two_runs_give_identical_tables(demo_run, tmp_path):
         assert (work / rel).read_bytes() == (second / rel).read_bytes(), rel
 
 
+def test_table_entry_equals_the_reads_run(demo_run, tmp_path):
+    """The demo's ASV table entering at the table stage (IDs = sequences, as
+    deblur and Qiita write them; no FASTQ columns): every later step runs
+    and gives the reads run's files."""
+    work, sheet, _ = demo_run
+    table = read_table(work / "results/asv/asv_table.tsv")
+    seqs = read_fasta(work / "results/asv/asv_seqs.fasta")
+    table.index = [seqs[f] for f in table.index]
+    table["not_in_sheet"] = 5  # a table column the sheet does not list
+    entry = make_workdir(
+        tmp_path / "table", sheet.drop(columns=["fq1", "fq2"]), stats=True,
+        **{"maturity.enabled": True},
+    )  # fmt: skip
+    table.rename_axis("#OTU ID").to_csv(entry / "config" / "table.tsv", sep="\t")
+    config = yaml.safe_load((entry / "config" / "config.yaml").read_text())
+    config["feature_table"] = {"table": "config/table.tsv"}
+    (entry / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(entry)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not (entry / "results/work").exists()  # no read step ran
+    for rel in (
+        "results/asv/asv_table.tsv",
+        "results/asv/asv_seqs.fasta",
+        "results/taxonomy/taxonomy.tsv",
+        "results/phylogeny/tree.nwk",
+        "results/decontam/table.biom",
+        "results/decontam/contaminants.tsv",
+        "results/diversity/alpha.tsv",
+        "results/diversity/beta/weighted_unifrac.tsv",
+        "results/maturity/maturity.tsv",
+        "results/stats/permanova/braycurtis.tsv",
+        "results/stats/differential_abundance.tsv",
+        "results/associations/claims.tsv",
+    ):
+        assert (work / rel).read_bytes() == (entry / rel).read_bytes(), rel
+    tracking = pd.read_csv(
+        entry / "results/asv/read_tracking.tsv", sep="\t", index_col=0
+    )
+    assert tracking["input"].isna().all() and "not_in_sheet" not in tracking.index
+    assert (entry / "results/report/report.html").is_file()
+
+
+def test_table_entry_problems_stop_before_any_job(tmp_path, tiny):
+    work = make_workdir(tmp_path, tiny.drop(columns=["fq1", "fq2"]))
+    (work / "config" / "table.tsv").write_text("#OTU ID\tP01_gut\nACGT\t3\n")
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    config["feature_table"] = {"table": "config/table.tsv", "sequences": "nope.fa"}
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(work, "-n")
+    assert_stopped_before_any_job(
+        work, proc, "key feature_table.sequences: file nope.fa not found"
+    )
+    config["feature_table"] = {"table": "config/table.tsv"}
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(work, "-n")
+    assert_stopped_before_any_job(
+        work, proc, "config/table.tsv: no column for sample(s) P01_lung of the sheet"
+    )
+
+
 @pytest.fixture(scope="module")
 def single_end(tmp_path_factory):
     out = tmp_path_factory.mktemp("single_data")

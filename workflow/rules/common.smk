@@ -28,6 +28,10 @@ def _load_inputs():
     configured accessions; ENA is asked once, answers kept in the cache);
     check the analyses against them."""
     checked = validate_config(config, source=CONFIG_SOURCE, schema_dir=SCHEMA_DIR)
+    # the shipped manifest, also when Snakemake runs in another directory
+    manifest = checked["taxonomy"]["manifest"]
+    if not Path(manifest).is_file() and (REPO_ROOT / manifest).is_file():
+        checked["taxonomy"]["manifest"] = str(REPO_ROOT / manifest)
     plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
     cache = checked["acquire"]["cache"] or str(default_cache())
     check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
@@ -43,6 +47,9 @@ except ConfigError as err:
 config.update(_checked)
 
 samples = PLAN.sheet
+# A study entering at the table stage (no read steps), and its own taxonomy.
+TABLE_ENTRY = bool(config["feature_table"]["table"])
+TAXONOMY_GIVEN = TABLE_ENTRY and bool(config["feature_table"]["taxonomy"])
 SAMPLES = list(samples.index)
 PAIRED = PLAN.paired
 BETA_METRICS = list(config["diversity"]["beta_metrics"])
@@ -83,6 +90,28 @@ def get_fastq(wildcards):
     if PAIRED:
         return {"fq1": row["fq1"], "fq2": row["fq2"]}
     return {"fq1": row["fq1"]}
+
+
+def get_import_args():
+    """Optional files of gutlung import-table (quoted: config values)."""
+    entry = config["feature_table"]
+    args = []
+    if entry["sequences"]:
+        args.append(f"--sequences {shlex.quote(entry['sequences'])}")
+    if entry["taxonomy"]:
+        args.append(f"--taxonomy {shlex.quote(entry['taxonomy'])}")
+        args.append("--taxonomy-output results/taxonomy/taxonomy.tsv")
+    return " ".join(args)
+
+
+def get_import_inputs(wildcards):
+    """The table, its sequences and taxonomy (when given), the sheet."""
+    entry = config["feature_table"]
+    inputs = {"table": entry["table"], "samples": SAMPLE_SHEET}
+    for key in ("sequences", "taxonomy"):
+        if entry[key]:
+            inputs[key] = entry[key]
+    return inputs
 
 
 def get_run_report(wildcards):

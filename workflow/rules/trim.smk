@@ -18,12 +18,14 @@ if PAIRED:
             fwd=config["primers"]["forward"],
             rev=config["primers"]["reverse"],
             error_rate=config["primers"]["error_rate"],
+            in_reads="" if config["primers"]["in_reads"] else "--primers-not-in-reads",
         shell:
             "gutlung trim-primers --sample {wildcards.sample:q}"
             " --fq1 {input.fq1:q} --fq2 {input.fq2:q}"
             " --out1 {output.r1:q} --out2 {output.r2:q} --stats {output.stats:q}"
             " --forward {params.fwd:q} --reverse {params.rev:q}"
-            " --error-rate {params.error_rate} --threads {threads} > {log:q} 2>&1"
+            " --error-rate {params.error_rate} {params.in_reads}"
+            " --threads {threads} > {log:q} 2>&1"
 
 else:
 
@@ -44,8 +46,10 @@ else:
             fwd=config["primers"]["forward"],
             rev=config["primers"]["reverse"],
             error_rate=config["primers"]["error_rate"],
+            in_reads="" if config["primers"]["in_reads"] else "--primers-not-in-reads",
         shell:
             "gutlung trim-primers --sample {wildcards.sample:q} --fq1 {input.fq1:q}"
             " --out1 {output.r1:q} --stats {output.stats:q}"
             " --forward {params.fwd:q} --reverse {params.rev:q}"
-            " --error-rate {params.error_rate} --threads {threads} > {log:q} 2>&1"
+            " --error-rate {params.error_rate} {params.in_reads}"
+            " --threads {threads} > {log:q} 2>&1"

@@ -1,0 +1,23 @@
+# A study entering at the table stage: its feature table (with sequences and,
+# optionally, taxonomy) becomes the files the read steps would have written.
+
+
+rule import_table:
+    input:
+        unpack(get_import_inputs),
+    output:
+        biom="results/asv/asv_table.biom",
+        tsv="results/asv/asv_table.tsv",
+        fasta="results/asv/asv_seqs.fasta",
+        tracking="results/asv/read_tracking.tsv",
+        taxonomy=(["results/taxonomy/taxonomy.tsv"] if TAXONOMY_GIVEN else []),
+    log:
+        "logs/import_table.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        options=get_import_args(),
+    shell:
+        "gutlung import-table --table {input.table:q} --samples {input.samples:q}"
+        " {params.options} --biom {output.biom:q} --tsv {output.tsv:q}"
+        " --fasta {output.fasta:q} --tracking {output.tracking:q} > {log:q} 2>&1"
