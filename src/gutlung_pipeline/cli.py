@@ -835,7 +835,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stats", required=True, help="JSON read counts")
     p.add_argument("--primers-not-in-reads", action="store_true",
-                   help="reads start after the primer (EMP protocol): keep all")  # fmt: skip
+                   help="reads start after the primer (EMP): keep all")  # fmt: skip
     primers(p)
 
     p = add("merge-pairs", cmd_merge_pairs, "merge read pairs with vsearch")
