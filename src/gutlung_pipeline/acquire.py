@@ -112,19 +112,11 @@ def _with_retries(what: str, action, *, retries: int, backoff: float):
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def fetch_filereport(
-    accession: str,
-    *,
-    base_url: str = ENA_PORTAL,
-    retries: int = 4,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-) -> pd.DataFrame:
-    """``accession``'s runs from the ENA portal API (see :func:`parse_filereport`)."""
-    text = fetch_filereport_text(
-        accession, base_url=base_url, retries=retries, backoff=backoff, timeout=timeout
-    )
-    return parse_filereport(text, accession=accession)
+def fetch_filereport(accession: str, **options) -> pd.DataFrame:
+    """``accession``'s runs from the ENA portal API, parsed (options as
+    :func:`fetch_filereport_text`; see :func:`parse_filereport`)."""
+    return parse_filereport(fetch_filereport_text(accession, **options),
+                            accession=accession)  # fmt: skip
 
 
 def fetch_filereport_text(

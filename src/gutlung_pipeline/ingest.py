@@ -140,7 +140,10 @@ def plan_samples(
                 if fetch is None:
                     attrs = cache / "attributes" / f"{acc}.tsv"
                     if not attrs.is_file():
-                        raise ConfigError([f"{attrs}: no saved ENA sample attributes"])
+                        raise ConfigError([
+                            f"{attrs}: no saved ENA sample attributes for {acc}; run "
+                            "the workflow (it asks ENA when it plans) first"
+                        ])  # fmt: skip
                 else:
                     try:
                         attrs = acquire.cached_sample_attributes(

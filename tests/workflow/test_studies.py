@@ -4,6 +4,7 @@ this machine cannot reach ENA: see tests/data/ena/standins.py)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -11,17 +12,21 @@ import yaml
 from conftest import REPO
 from test_workflow import snakemake
 
+from gutlung_pipeline.config import validate_config
+from gutlung_pipeline.ingest import plan_from_config
+
+# accession, runs planned, paired, body sites of the planned samples
 STUDIES = {
-    "american_gut": ("PRJEB11419", 11, "trim_primers"),  # 10 stool - 1 skin + 2 blanks
-    "ecam": ("ERP016173", 120, "trim_primers"),  # 12 children x 10 months
-    "chile_asthma": ("PRJNA446042", 16, "merge_pairs"),
+    "american_gut": ("PRJEB11419", 11, False, {"gut": 9, "none": 2}),  # skin left out
+    "ecam": ("ERP016173", 120, False, {"gut": 120}),  # 12 children x 10; mothers out
+    "chile_asthma": ("PRJNA446042", 16, True, {"upper_airway": 16}),
 }
 DATA = REPO / "tests" / "data" / "ena"
 
 
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_study_config_plans_from_the_cache(tmp_path, name):
-    accession, n_runs, read_rule = STUDIES[name]
+    accession, n_runs, paired, sites = STUDIES[name]
     shutil.copytree(REPO / "config" / "studies", tmp_path / "config" / "studies")
     cache = tmp_path / "cache"
     for kind in ("filereport", "attributes"):
@@ -38,6 +43,17 @@ def test_study_config_plans_from_the_cache(tmp_path, name):
     proc = snakemake(tmp_path, "-n", "--configfile", study, str(overlay))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("rule fetch_run:") == n_runs
-    assert "checkpoint acquisition:" in proc.stdout and read_rule not in proc.stderr
+    assert "checkpoint acquisition:" in proc.stdout
     # the demo's analyses did not leak into the study's config
     assert "adult_gut" not in proc.stdout + proc.stderr
+    # the same plan from Python: layout from ENA's report, sites from the mapping
+    config = yaml.safe_load((REPO / study).read_text())
+    config["acquire"].update(yaml.safe_load(overlay.read_text())["acquire"])
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        plan = plan_from_config(validate_config(config), offline=True)
+    finally:
+        os.chdir(old)
+    assert plan.paired is paired
+    assert plan.sheet["body_site"].value_counts().to_dict() == sites
