@@ -38,6 +38,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .io import atomic_path, write_tsv
+
 log = logging.getLogger(__name__)
 
 ENA_PORTAL = "https://www.ebi.ac.uk/ena/portal/api"
@@ -151,10 +153,8 @@ def cached_filereport(
         return path
     text = fetch_filereport_text(accession, **fetch_options)
     parse_filereport(text, accession=accession)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    part.write_text(text)
-    os.replace(part, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
     return path
 
 
@@ -231,10 +231,7 @@ def cached_sample_attributes(
     if path.is_file() and not refresh:
         return path
     table = fetch_sample_attributes(sorted(set(samples)), **fetch_options)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    table.to_csv(part, sep="\t", index=False)
-    os.replace(part, path)
+    write_tsv(table, path, index=False)
     return path
 
 
@@ -401,12 +398,9 @@ def fasterq_dump(
     written = []
     for raw in sorted(tmp.glob(f"{run}*.fastq")):
         target = out_dir / f"{raw.stem}.fastq.gz"
-        with (
-            open(raw, "rb") as src,
-            gzip.open(target.with_suffix(".gz.part"), "wb") as gz,
-        ):
-            shutil.copyfileobj(src, gz, CHUNK)
-        os.replace(target.with_suffix(".gz.part"), target)
+        with atomic_path(target) as tmp, open(raw, "rb") as src:
+            with gzip.open(tmp, "wb") as gz:
+                shutil.copyfileobj(src, gz, CHUNK)
         written.append(target)
     shutil.rmtree(tmp, ignore_errors=True)
     return written

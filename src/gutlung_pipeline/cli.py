@@ -721,6 +721,12 @@ def cmd_acquisition(args) -> None:
     for _, r in failed.iterrows():
         log.error("%s (%s) excluded: %s", r["sample_id"], r["run_accession"],
                   r["reason"])  # fmt: skip
+    if sheet.empty:
+        raise SystemExit(
+            f"every one of the {len(runs)} runs failed to download (reasons above "
+            "and in logs/fetch_run/); fix the network or the accessions, then "
+            "delete results/acquire/runs/*.json to try again"
+        )
     write_tsv(plan.unmapped, args.unmapped, index=False)
     write_tsv(plan.dropped, args.dropped, index=False)
     write_tsv(runs, args.runs, index=False)

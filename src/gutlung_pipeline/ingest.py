@@ -39,10 +39,12 @@ def default_cache() -> Path:
 @dataclass
 class Plan:
     """The planned sheet (validated, typed; remote rows without fq1), the
-    filereport holding each run to fetch, each run's ENA row, the values no
-    mapping named, the rows left out, and the files the plan was built from."""
+    download cache, the filereport holding each run to fetch, each run's ENA
+    row, the values no mapping named, the rows left out, and the files the
+    plan was built from."""
 
     sheet: pd.DataFrame
+    cache: Path = field(default_factory=default_cache)
     reports: dict[str, Path] = field(default_factory=dict)
     runs: dict[str, pd.Series] = field(default_factory=dict)
     unmapped: pd.DataFrame = field(
@@ -53,8 +55,9 @@ class Plan:
 
     @property
     def remote(self) -> list[str]:
-        """Samples whose reads come from ENA."""
-        return [s for s, r in self.sheet["run_accession"].items() if r in self.runs]
+        """Samples whose reads come from ENA (a run accession and no fq1)."""
+        wanted = self.sheet["run_accession"].where(self.sheet["fq1"].isna())
+        return [s for s, r in wanted.items() if r in self.runs]
 
     @property
     def paired(self) -> bool:
@@ -217,6 +220,7 @@ def plan_samples(
     concat = [d for d in unmapped if len(d)]
     return Plan(
         sheet=typed,
+        cache=cache,
         reports=reports,
         runs=runs,
         unmapped=pd.concat(concat) if concat else pd.DataFrame(columns=UNMAPPED),
@@ -253,8 +257,9 @@ def plan_from_config(
 def finish_samples(
     plan: Plan, statuses: list[dict]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The analysis sheet (downloaded files in fq1/fq2, failed runs left out)
-    and the per-run table (sample_id, run_accession, status, reason, files)."""
+    """The analysis sheet (downloaded files in fq1/fq2, failed runs left out;
+    empty when every run failed) and the per-run table (sample_id,
+    run_accession, status, reason, files)."""
     by_run = {s["run_accession"]: s for s in statuses}
     sheet = plan.sheet.copy()
     sheet[["fq1", "fq2"]] = sheet[["fq1", "fq2"]].astype(object)
@@ -271,8 +276,6 @@ def finish_samples(
         sheet.at[sample, "fq1"] = status["fq1"]
         sheet.at[sample, "fq2"] = status["fq2"] or None
     sheet = sheet.drop(index=drop)
-    if len(sheet) == 0:
-        raise ValueError("every run failed to download; see the runs table")
     columns = ["sample_id", "run_accession", "status", "reason", "library_layout",
                "instrument_model", "sample_accession", "fq1", "fq2"]  # fmt: skip
     return sheet, pd.DataFrame(rows).reindex(columns=columns)

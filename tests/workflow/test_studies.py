@@ -28,6 +28,8 @@ DATA = REPO / "tests" / "data" / "ena"
 def test_study_config_plans_from_the_cache(tmp_path, name):
     accession, n_runs, paired, sites = STUDIES[name]
     shutil.copytree(REPO / "config" / "studies", tmp_path / "config" / "studies")
+    # the demo's config beside it, as in the repository: it must not be merged in
+    shutil.copy(REPO / "config" / "config.yaml", tmp_path / "config" / "config.yaml")
     cache = tmp_path / "cache"
     for kind in ("filereport", "attributes"):
         (cache / kind).mkdir(parents=True)

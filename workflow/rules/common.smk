@@ -1,5 +1,6 @@
 # Load and validate the configuration and the sample sheet before any job runs;
 # helpers (get_*/is_*) for the rules. No rules here.
+import functools
 import json
 import re
 import shlex
@@ -12,7 +13,7 @@ from gutlung_pipeline.config import (
     read_sample_sheet,
     validate_config,
 )
-from gutlung_pipeline.ingest import default_cache, plan_from_config
+from gutlung_pipeline.ingest import plan_from_config
 from gutlung_pipeline.report import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
@@ -33,18 +34,18 @@ def _load_inputs():
     if not Path(manifest).is_file() and (REPO_ROOT / manifest).is_file():
         checked["taxonomy"]["manifest"] = str(REPO_ROOT / manifest)
     plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
-    cache = checked["acquire"]["cache"] or str(default_cache())
     check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
-    return checked, plan, cache
+    return checked, plan
 
 
 try:
-    _checked, PLAN, ENA_CACHE = _load_inputs()
+    _checked, PLAN = _load_inputs()
 except ConfigError as err:
     for _line in err.problems:
         print(f"gutlung-pipeline: error: {_line}", file=sys.stderr)
     sys.exit(1)
 config.update(_checked)
+ENA_CACHE = str(PLAN.cache)
 
 samples = PLAN.sheet
 # A study entering at the table stage (no read steps), and its own taxonomy.
@@ -68,8 +69,14 @@ wildcard_constraints:
 
 
 def _acquired_sheet():
-    """The acquisition job's sheet (once it has run), indexed by sample_id."""
+    """The acquisition job's sheet (once it has run), indexed by sample_id;
+    read once per version of the file, not once per job."""
     path = checkpoints.acquisition.get().output.sheet
+    return _read_sheet(path, Path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_sheet(path, mtime_ns):
     return read_sample_sheet(path).set_index("sample_id", drop=False)
 
 
