@@ -232,3 +232,25 @@ def test_plan_sheet_rows_and_layout_errors(ena, tmp_path):
     with pytest.raises(ConfigError, match="no mapping"):
         plan_samples(sheet=None, accessions=["PRJEB22222"], mapping=None,
                      cache=tmp_path / "c", fetch=fetch)  # fmt: skip
+
+
+def test_row_with_its_own_files_is_not_downloaded(ena, tmp_path):
+    """A sheet row giving fq1 stays local even when its run is in a listed study."""
+    fq = tmp_path / "a.fastq.gz"
+    fq.write_bytes(gz(3))
+    fq2 = tmp_path / "a2.fastq.gz"
+    fq2.write_bytes(gz(3))
+    sheet = tmp_path / "s.tsv"
+    pd.DataFrame({
+        "sample_id": ["own"], "subject_id": ["own"], "body_site": ["gut"],
+        "sample_type": ["stool"], "run": ["r"], "study": ["x"],
+        "run_accession": ["ERR0000021"], "fq1": [str(fq)], "fq2": [str(fq2)],
+    }).to_csv(sheet, sep="\t", index=False)  # fmt: skip
+    mapping = write_mapping(tmp_path, {**MAPPING, "join": {}, "keep": {}})
+    plan = plan_samples(
+        sheet=sheet, accessions=["PRJEB22222"], mapping=mapping, cache=tmp_path / "c",
+        fetch={"base_url": f"{ena.url}/ena/portal/api", "retries": 0},
+        browser_url=f"{ena.url}/ena/browser/api",
+    )  # fmt: skip
+    assert "own" in plan.sheet.index and "own" not in plan.remote
+    assert sorted(plan.remote) == ["ERR0000021", "ERR0000022", "ERR0000023"]
