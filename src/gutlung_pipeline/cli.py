@@ -722,16 +722,69 @@ def cmd_acquisition(args) -> None:
         log.error("%s (%s) excluded: %s", r["sample_id"], r["run_accession"],
                   r["reason"])  # fmt: skip
     if sheet.empty:
+        status_dir = Path(args.status[0]).parent if args.status else "the status"
         raise SystemExit(
             f"every one of the {len(runs)} runs failed to download (reasons above "
-            "and in logs/fetch_run/); fix the network or the accessions, then "
-            "delete results/acquire/runs/*.json to try again"
+            "and in the fetch_run logs); fix the network or the accessions, then "
+            f"delete {status_dir}/*.json to try again"
         )
     write_tsv(plan.unmapped, args.unmapped, index=False)
     write_tsv(plan.dropped, args.dropped, index=False)
     write_tsv(runs, args.runs, index=False)
     write_tsv(sheet, args.output_sheet, index=False)
     log.info("%d samples, %d runs failed", len(sheet), len(failed))
+
+
+def cmd_combine_studies(args) -> None:
+    import pandas as pd
+
+    from .config import read_sample_sheet
+    from .io import read_table, read_taxonomy, write_biom, write_table_tsv, write_tsv
+    from .studies import STACKED, combine_tables, stack_tables
+
+    names = args.study
+    lists = {"--table": args.table, "--taxonomy": args.taxonomy,
+             "--samples": args.samples}  # fmt: skip
+    lists.update({f"--{k.replace('_', '-')}": getattr(args, k) for k in STACKED})
+    for flag, values in lists.items():
+        if len(values) != len(names):
+            raise SystemExit(
+                f"{flag}: {len(values)} files for {len(names)} studies; give one "
+                "per --study, in the same order"
+            )
+    tables = {n: read_table(p) for n, p in zip(names, args.table, strict=True)}
+    taxonomies = {
+        n: read_taxonomy(p) for n, p in zip(names, args.taxonomy, strict=True)
+    }
+    table, taxonomy, summary = combine_tables(tables, taxonomies, rank=args.rank)
+    sheets = [
+        read_sample_sheet(p).assign(study=n)
+        for n, p in zip(names, args.samples, strict=True)
+    ]
+    sheet = pd.concat(sheets, ignore_index=True, sort=False)
+    for key in STACKED:
+        paths = dict(zip(names, getattr(args, key), strict=True))
+        write_tsv(stack_tables(paths), getattr(args, f"{key}_output"), index=False)
+    write_tsv(summary, args.summary, index=False)
+    write_tsv(taxonomy, args.taxonomy_output, index=False)
+    write_tsv(sheet, args.samples_output, index=False)
+    write_table_tsv(table, args.tsv)
+    write_biom(table, args.biom)
+    log.info("%d studies, %d samples merged into %d taxa at rank %s", len(names),
+             table.shape[1], len(table), args.rank)  # fmt: skip
+
+
+def cmd_stack_tables(args) -> None:
+    from .io import write_tsv
+    from .studies import stack_tables
+
+    if len(args.input) != len(args.study):
+        raise SystemExit(
+            f"--input: {len(args.input)} files for {len(args.study)} studies; give "
+            "one per --study, in the same order"
+        )
+    tables = dict(zip(args.study, args.input, strict=True))
+    write_tsv(stack_tables(tables), args.output, index=False)
 
 
 # ---------------------------------------------------------------- report
@@ -753,6 +806,7 @@ def cmd_report(args) -> None:
             {"runs": args.runs, "unmapped": args.unmapped, "dropped": args.dropped}
             if args.runs else None
         ),
+        studies=args.studies,
     )  # fmt: skip
 
 
@@ -1086,6 +1140,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking", required=True)
     p.add_argument("--taxonomy-output", help="taxonomy.tsv (with --taxonomy)")
 
+    p = add("combine-studies", cmd_combine_studies,
+            "merge studies' decontaminated tables at one taxonomic rank")  # fmt: skip
+    p.add_argument("--study", nargs="+", required=True, help="study names")
+    p.add_argument("--rank", default="g", help="rank letter to merge at (d..s)")
+    p.add_argument("--table", nargs="+", required=True, help="per study, in order")
+    p.add_argument("--taxonomy", nargs="+", required=True)
+    p.add_argument("--samples", nargs="+", required=True, help="per-study sheets")
+    # studies.STACKED, spelled out so the parser does not import pandas
+    for key in ("read_tracking", "contaminants", "filtered_features", "signal",
+                "mock", "mock_taxa"):  # fmt: skip
+        flag = key.replace("_", "-")
+        p.add_argument(f"--{flag}", nargs="+", required=True)
+        p.add_argument(f"--{flag}-output", required=True, help="stacked, + study")
+    p.add_argument("--biom", required=True, help="merged table (BIOM)")
+    p.add_argument("--tsv", required=True, help="merged table (TSV)")
+    p.add_argument("--taxonomy-output", required=True, help="taxonomy of the taxa")
+    p.add_argument("--samples-output", required=True, help="merged sheet + study")
+    p.add_argument("--summary", required=True, help="one row per study")
+
+    p = add("stack-tables", cmd_stack_tables,
+            "stack one kind of table of several studies, + a study column")  # fmt: skip
+    p.add_argument("--study", nargs="+", required=True, help="study names")
+    p.add_argument("--input", nargs="+", required=True, help="per study, in order")
+    p.add_argument("--output", required=True)
+
     p = add("fetch-run", cmd_fetch_run,
             "download one ENA run of a saved filereport; write its status")  # fmt: skip
     p.add_argument("--run", required=True, help="run accession")
@@ -1188,6 +1267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mock-taxa", help="decontam/mock_taxa.tsv")
     p.add_argument("--claims", help="associations/claims.tsv: the claims section")
     p.add_argument("--runs", help="acquire/runs.tsv: the public-data section")
+    p.add_argument("--studies", help="combined/studies.tsv: the merged studies")
     p.add_argument("--unmapped", help="acquire/unmapped_values.tsv")
     p.add_argument("--dropped", help="acquire/dropped_samples.tsv")
     return parser

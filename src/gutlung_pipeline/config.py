@@ -136,6 +136,11 @@ def validate_config(
     for error in sorted(validator.iter_errors(filled), key=lambda e: list(e.path)):
         where, what = _describe(error, schema)
         problems.append(f"{source}: key {where}: {what}")
+    if not filled.get("studies") and "primers" not in filled:
+        problems.append(
+            f"{source}: key primers: missing; give primers.forward and "
+            "primers.reverse (or list several study configs under studies)"
+        )
     if problems:
         raise ConfigError(problems)
     return filled

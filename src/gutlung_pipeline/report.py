@@ -377,13 +377,15 @@ def render_report(
     contamination: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
     claims: tuple[list[str], pd.DataFrame] | None = None,
     acquisition: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
+    studies: tuple[list[str], pd.DataFrame] | None = None,
 ) -> str:
     """Assemble the HTML text from tables and inline SVG figures.
 
     ``stats`` maps a heading to (sentences, table) for the statistics section;
     ``contamination`` is (sentences, [(caption, table), ...]); ``claims``
-    (sentences, table) is the first section; ``acquisition`` (sentences,
-    [(caption, table), ...]) follows it.
+    (sentences, table) is the first section; ``studies`` (sentences, table:
+    the merge of several studies) and ``acquisition`` (sentences,
+    [(caption, table), ...]) follow it.
     """
     excluded = rarefaction.loc[~rarefaction["rarefied"].astype(bool)]
     parts = [
@@ -404,6 +406,11 @@ def render_report(
             *[f"<li>{html.escape(line)}</li>" for line in sentences],
             "</ul>",
         ]
+    if studies is not None:
+        sentences, table = studies
+        parts += ["<h2>Studies merged</h2>", "<ul>"]
+        parts += [f"<li>{html.escape(line)}</li>" for line in sentences]
+        parts += ["</ul>", _table_html(table)]
     if acquisition is not None:
         sentences, tables = acquisition
         parts += ["<h2>Public data: runs and metadata</h2>", "<ul>"]
@@ -471,6 +478,13 @@ def render_report(
     return "\n".join(parts) + "\n"
 
 
+def _studies_section(path) -> tuple[list[str], pd.DataFrame]:
+    from . import summaries
+
+    summary = _read_plain(path)
+    return summaries.studies_sentences(summary), summary.set_index("study")
+
+
 def build_report(
     *,
     tracking: str | os.PathLike,
@@ -498,6 +512,7 @@ def build_report(
     decontam: dict[str, str | os.PathLike] | None = None,
     claims: str | os.PathLike | None = None,
     acquisition: dict[str, str | os.PathLike] | None = None,
+    studies: str | os.PathLike | None = None,
 ) -> None:
     """Read the workflow's outputs, draw the figures, write SVGs and the HTML.
 
@@ -509,7 +524,8 @@ def build_report(
     contaminants, filtered, signal, mock, mock_taxa) for the contamination
     section and figure; ``claims`` (claims.tsv) adds the claims section first;
     ``acquisition`` (keys runs, unmapped, dropped: tables of ``gutlung
-    acquisition``) a section on the downloaded runs after it.
+    acquisition``) a section on the downloaded runs after it; ``studies`` (the
+    summary of ``gutlung combine-studies``) a section on the merged studies.
     """
     from skbio import OrdinationResults
 
@@ -691,6 +707,7 @@ def build_report(
         title=title, tracking=track, rarefaction=rare, figures=svgs,
         captions=captions, stats=stats, contamination=contamination,
         claims=claims_section, acquisition=acquired,
+        studies=_studies_section(studies) if studies else None,
     )  # fmt: skip
     with atomic_path(output) as tmp:
         tmp.write_text(text)

@@ -233,3 +233,26 @@ def acquisition_sentences(
     if len(dropped):
         lines.append(f"{len(dropped)} rows of the study were left out by the mapping.")
     return lines
+
+
+def studies_sentences(summary: pd.DataFrame) -> list[str]:
+    """How several studies were merged: samples and reads of each, and how
+    much of each study the taxa every study shares carry."""
+    shared = int(summary["taxa_shared_by_all"].iloc[0]) if len(summary) else 0
+    lines = [
+        f"{len(summary)} studies were processed on their own (primers, read "
+        "layout, lengths, decontam) and merged at one taxonomic rank; every "
+        "analysis below runs on the merged table, with `study` in the sheet."
+    ]
+    for r in summary.itertuples():
+        lines.append(
+            f"{r.study}: {r.samples} samples, {r.reads:,} reads, {r.features} "
+            f"features into {r.taxa} taxa; {_pct(r.reads_assigned_at_rank)} of "
+            f"its reads assigned at the merge rank, {_pct(r.reads_in_shared_taxa)} "
+            f"in the {shared} taxa every study has."
+        )
+    return lines
+
+
+def _pct(share) -> str:
+    return "n/a" if pd.isna(share) else f"{100 * float(share):.1f}%"

@@ -1,11 +1,8 @@
 # Public runs in: one download job per ENA run into the shared cache, then one
 # job that writes the analysis sheet (downloaded files filled in, runs that
 # failed their md5 left out and listed).
-
-
-localrules:
-    fetch_run,
-    acquisition,
+# Both run where the network is (a rule-level flag, so the rules stay local
+# when a combined run renames them <study>_fetch_run).
 
 
 rule fetch_run:
@@ -17,6 +14,7 @@ rule fetch_run:
         "logs/fetch_run/{run}.log",
     benchmark:
         "logs/benchmark/fetch_run/{run}.tsv"
+    localrule: True
     conda:
         "../envs/gutlung.yaml"
     resources:
@@ -43,6 +41,7 @@ checkpoint acquisition:
         dropped="results/acquire/dropped_samples.tsv",
     log:
         "logs/acquisition.log",
+    localrule: True
     conda:
         "../envs/gutlung.yaml"
     params:

@@ -13,15 +13,26 @@ from gutlung_pipeline.config import (
     read_sample_sheet,
     validate_config,
 )
-from gutlung_pipeline.ingest import plan_from_config
+from gutlung_pipeline.ingest import Plan, plan_from_config
 from gutlung_pipeline.report import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
+from gutlung_pipeline.studies import (
+    combined_sheet,
+    load_studies,
+    study_outputs,
+    study_rules,
+)
 
 SCHEMA_DIR = Path(workflow.current_basedir).parent / "schemas"
 REPO_ROOT = Path(workflow.current_basedir).parents[1]
-# Name every file the config came from (--configfile values override the default).
-CONFIG_SOURCE = " + ".join(dict.fromkeys(map(str, workflow.configfiles))) or "config"
+# Name every file the config came from (--configfile values override the
+# default); a study of a combined run names its own file.
+CONFIG_SOURCE = (
+    config.pop("_config_file", None)
+    or " + ".join(dict.fromkeys(map(str, workflow.configfiles)))
+    or "config"
+)
 
 
 def _load_inputs():
@@ -33,13 +44,22 @@ def _load_inputs():
     manifest = checked["taxonomy"]["manifest"]
     if not Path(manifest).is_file() and (REPO_ROOT / manifest).is_file():
         checked["taxonomy"]["manifest"] = str(REPO_ROOT / manifest)
+    if checked["studies"]:
+        # several studies: each planned from its own config, then stacked;
+        # decontam ran per study, so the merged analysis has none to check
+        studies = load_studies(checked, source=CONFIG_SOURCE, schema_dir=SCHEMA_DIR)
+        plan = Plan(sheet=combined_sheet(studies))
+        check_workflow_inputs(
+            dict(checked, decontam=None), plan.sheet, source=CONFIG_SOURCE
+        )
+        return checked, plan, studies
     plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
     check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
-    return checked, plan
+    return checked, plan, {}
 
 
 try:
-    _checked, PLAN = _load_inputs()
+    _checked, PLAN, STUDIES = _load_inputs()
 except ConfigError as err:
     for _line in err.problems:
         print(f"gutlung-pipeline: error: {_line}", file=sys.stderr)
@@ -54,12 +74,20 @@ TAXONOMY_GIVEN = TABLE_ENTRY and bool(config["feature_table"]["taxonomy"])
 SAMPLES = list(samples.index)
 PAIRED = PLAN.paired
 BETA_METRICS = list(config["diversity"]["beta_metrics"])
-# Samples whose reads come from ENA, and their runs.
+# Samples whose reads come from ENA, and their runs (in a combined run, the
+# studies with such samples).
 REMOTE = set(PLAN.remote)
+REMOTE_STUDIES = [name for name, study in STUDIES.items() if study.remote]
 RUNS = sorted(samples.loc[sorted(REMOTE), "run_accession"]) if REMOTE else []
-# The sheet every table step reads: the acquisition job's when runs are
-# downloaded (files filled in, failed runs left out), else the configured one.
-SAMPLE_SHEET = "results/acquire/samples.tsv" if REMOTE else config["samples"]
+# The sheet every table step reads: the merged studies' sheet; the acquisition
+# job's when runs are downloaded (files filled in, failed runs left out); else
+# the configured one.
+if STUDIES:
+    SAMPLE_SHEET = "results/combined/samples.tsv"
+elif REMOTE:
+    SAMPLE_SHEET = "results/acquire/samples.tsv"
+else:
+    SAMPLE_SHEET = config["samples"]
 
 
 wildcard_constraints:
@@ -107,8 +135,13 @@ def get_import_args():
         args.append(f"--sequences {shlex.quote(entry['sequences'])}")
     if entry["taxonomy"]:
         args.append(f"--taxonomy {shlex.quote(entry['taxonomy'])}")
-        args.append("--taxonomy-output results/taxonomy/taxonomy.tsv")
     return " ".join(args)
+
+
+def get_import_taxonomy_output(wildcards, output):
+    """--taxonomy-output (the rule's own output path, so a study of a combined
+    run writes inside its folder) when the table brings its taxonomy."""
+    return f"--taxonomy-output {shlex.quote(output.taxonomy)}" if TAXONOMY_GIVEN else ""
 
 
 def get_import_inputs(wildcards):
@@ -137,8 +170,9 @@ def get_fetch_args():
 
 
 def get_acquisition_outputs():
-    """The acquisition job's tables, when runs come from ENA."""
-    if not REMOTE:
+    """The acquisition job's tables, when runs come from ENA (in a combined
+    run, the ENA studies' tables stacked)."""
+    if not REMOTE and not REMOTE_STUDIES:
         return []
     return [
         "results/acquire/runs.tsv",
@@ -259,14 +293,46 @@ def get_report_claims_arg():
     )
 
 
+def get_combine_inputs(wildcards):
+    """Each study's decontaminated table, taxonomy, sheet and decontam tables,
+    as lists in study order (keys as in gutlung_pipeline.studies)."""
+    inputs = {"samples": [s.sheet_path for s in STUDIES.values()]}
+    for name in STUDIES:
+        for key, path in study_outputs(name).items():
+            inputs.setdefault(key, []).append(path)
+    return inputs
+
+
+def get_tree():
+    """The rooted tree; none when studies are merged at a taxonomic rank."""
+    return [] if STUDIES else "results/phylogeny/tree.nwk"
+
+
+def get_tree_arg(wildcards, input):
+    return f"--tree {shlex.quote(input.tree)}" if input.get("tree") else ""
+
+
 def get_final_outputs():
+    if STUDIES:
+        tables = [
+            "results/combined/studies.tsv",
+            *[
+                f"results/studies/{name}/asv/{f}"
+                for name in STUDIES
+                for f in ("asv_table.biom", "asv_seqs.fasta", "read_tracking.tsv")
+            ],
+        ]
+    else:
+        tables = [
+            "results/asv/asv_table.biom",
+            "results/asv/asv_table.tsv",
+            "results/asv/asv_seqs.fasta",
+            "results/asv/read_tracking.tsv",
+            "results/phylogeny/tree.nwk",
+        ]
     return [
-        "results/asv/asv_table.biom",
-        "results/asv/asv_table.tsv",
-        "results/asv/asv_seqs.fasta",
-        "results/asv/read_tracking.tsv",
+        *tables,
         "results/taxonomy/taxonomy.tsv",
-        "results/phylogeny/tree.nwk",
         "results/decontam/table.biom",
         "results/decontam/signal.tsv",
         "results/diversity/alpha.tsv",

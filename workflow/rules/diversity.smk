@@ -19,7 +19,7 @@ rule rarefy_table:
 rule alpha_diversity:
     input:
         table="results/decontam/table.biom",
-        tree="results/phylogeny/tree.nwk",
+        tree=get_tree(),
     output:
         mean=report(
             "results/diversity/alpha.tsv",
@@ -35,9 +35,10 @@ rule alpha_diversity:
         depth=config["diversity"]["rarefaction_depth"],
         iterations=get_alpha_iterations(),
         metrics=",".join(config["diversity"]["alpha_metrics"]),
+        tree=get_tree_arg,
         seed=config["seed"],
     shell:
-        "gutlung alpha-diversity --table {input.table:q} --tree {input.tree:q}"
+        "gutlung alpha-diversity --table {input.table:q} {params.tree}"
         " --depth {params.depth} --iterations {params.iterations}"
         " --metrics {params.metrics} --seed {params.seed}"
         " --output {output.mean:q} --sd-output {output.sd:q} > {log:q} 2>&1"
@@ -46,7 +47,7 @@ rule alpha_diversity:
 rule rarefaction_curves:
     input:
         table="results/decontam/table.biom",
-        tree="results/phylogeny/tree.nwk",
+        tree=get_tree(),
         samples=SAMPLE_SHEET,
     output:
         samples="results/diversity/rarefaction_curves.tsv",
@@ -58,9 +59,10 @@ rule rarefaction_curves:
     params:
         d=config["diversity"],
         max_depth=get_curve_max_depth_arg(),
+        tree=get_tree_arg,
         seed=config["seed"],
     shell:
-        "gutlung rarefaction-curves --table {input.table:q} --tree {input.tree:q}"
+        "gutlung rarefaction-curves --table {input.table:q} {params.tree}"
         " --samples {input.samples:q} --group-column {params.d[group_column]:q}"
         " {params.max_depth} --steps {params.d[curve_steps]}"
         " --iterations {params.d[rarefactions]} --seed {params.seed}"
@@ -70,7 +72,7 @@ rule rarefaction_curves:
 rule beta_diversity:
     input:
         table="results/decontam/table.biom",
-        tree="results/phylogeny/tree.nwk",
+        tree=get_tree(),
     output:
         "results/diversity/beta/{metric}.tsv",
     log:
@@ -80,8 +82,9 @@ rule beta_diversity:
     params:
         d=config["diversity"],
         seed=config["seed"],
+        tree=get_tree_arg,
     shell:
-        "gutlung beta-diversity --table {input.table:q} --tree {input.tree:q}"
+        "gutlung beta-diversity --table {input.table:q} {params.tree}"
         " --metric {wildcards.metric} --depth {params.d[rarefaction_depth]}"
         " --iterations {params.d[rarefactions]} --seed {params.seed}"
         " --pseudocount {params.d[pseudocount]} --output {output:q} > {log:q} 2>&1"

@@ -17,7 +17,8 @@ rule import_table:
         "../envs/gutlung.yaml"
     params:
         options=get_import_args(),
+        taxonomy=get_import_taxonomy_output,
     shell:
         "gutlung import-table --table {input.table:q} --samples {input.samples:q}"
-        " {params.options} --biom {output.biom:q} --tsv {output.tsv:q}"
+        " {params.options} {params.taxonomy} --biom {output.biom:q} --tsv {output.tsv:q}"
         " --fasta {output.fasta:q} --tracking {output.tracking:q} > {log:q} 2>&1"

@@ -17,6 +17,7 @@ rule make_report:
         mock_taxa="results/decontam/mock_taxa.tsv",
         claims=get_claims_outputs(),
         acquisition=get_acquisition_outputs(),
+        studies=["results/combined/studies.tsv"] if STUDIES else [],
     output:
         html=report(
             "results/report/report.html",
@@ -40,6 +41,7 @@ rule make_report:
         rarefactions=get_alpha_iterations(),
         claims=get_report_claims_arg(),
         acquisition=get_report_acquisition_args(),
+        studies="--studies results/combined/studies.tsv" if STUDIES else "",
     shell:
         "gutlung report --tracking {input.tracking:q} --table {input.table:q}"
         " --taxonomy {input.taxonomy:q} --samples {input.samples:q}"
@@ -49,5 +51,5 @@ rule make_report:
         " --curves {input.curves:q} --rarefactions {params.rarefactions} {params.stats}"
         " --contaminants {input.contaminants:q} --filtered-features {input.filtered:q}"
         " --signal {input.signal:q} --mock {input.mock:q} --mock-taxa {input.mock_taxa:q}"
-        " {params.claims} {params.acquisition}"
+        " {params.claims} {params.acquisition} {params.studies}"
         " --figures-dir results/report/figures > {log:q} 2>&1"

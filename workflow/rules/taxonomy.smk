@@ -16,7 +16,7 @@ rule fetch_reference:
 
 
 # A table that enters with its own taxonomy keeps it (rule import_table).
-if not TAXONOMY_GIVEN:
+if not TAXONOMY_GIVEN and not STUDIES:
 
     rule assign_taxonomy:
         input:

@@ -1,0 +1,287 @@
+"""Several studies in one run.
+
+Each study keeps its own config (primers, read layout, lengths, decontam
+settings, accessions or table) and is processed on its own up to its
+decontaminated table; the tables are then merged at one taxonomic rank
+(genus by default), where amplicons of different regions, lengths and
+pipelines can meet, and every later step runs on the merged table with the
+``study`` column of the merged sheet as covariate or stratum.
+
+The workflow loads each study's Snakefile as a Snakemake module under
+``results/studies/<study>/``; this module plans and checks the studies before
+any job (:func:`load_studies`, :func:`combined_sheet`) and merges their
+outputs (:func:`combine_tables`, :func:`stack_tables`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ConfigError
+
+#: Study names become rule-name prefixes and folder names.
+STUDY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+#: Metrics that need one tree over all features: none exists across amplicons.
+PHYLOGENETIC = {
+    "faith_pd",
+    "unweighted_unifrac",
+    "weighted_unifrac",
+    "generalized_unifrac",
+}
+#: Per-study decontam outputs stacked (with a ``study`` column) for the report.
+STACKED = [
+    "read_tracking",
+    "contaminants",
+    "filtered_features",
+    "signal",
+    "mock",
+    "mock_taxa",
+]
+
+
+@dataclass
+class Study:
+    """One study of a combined run: its name, config file, validated config
+    and sample plan (:class:`gutlung_pipeline.ingest.Plan`)."""
+
+    name: str
+    source: str
+    config: dict
+    plan: object
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.plan.remote)
+
+    @property
+    def sheet_path(self) -> str:
+        """The sheet the study's table steps read, inside the combined run:
+        the acquisition job's when its runs come from ENA."""
+        if self.remote:
+            return f"results/studies/{self.name}/acquire/samples.tsv"
+        return self.config["samples"]
+
+
+#: The rules a study of a combined run takes from the workflow: its reads (or
+#: table) to its decontaminated table; diversity and later run once, merged.
+READ_RULES = [
+    "fetch_run", "acquisition", "trim_primers", "merge_pairs", "filter_reads",
+    "dereplicate_sample", "pool_uniques", "denoise_uniques", "remove_chimeras",
+    "map_reads", "build_asv_table",
+]  # fmt: skip
+
+
+def study_rules(config: dict) -> list[str]:
+    """Names of the workflow rules one study (validated config) runs."""
+    entry = config["feature_table"]
+    rules = ["import_table"] if entry["table"] else list(READ_RULES)
+    if not entry["taxonomy"]:
+        rules.append("assign_taxonomy")
+    return rules + ["decontaminate"]
+
+
+def study_outputs(name: str) -> dict[str, str]:
+    """The files of a study that the merge reads (its decontaminated table,
+    taxonomy and the decontam tables), inside the combined run."""
+    base = f"results/studies/{name}"
+    out = {
+        "table": f"{base}/decontam/table.biom",
+        "taxonomy": f"{base}/taxonomy/taxonomy.tsv",
+    }
+    for key in STACKED:
+        out[key] = f"{base}/decontam/{key}.tsv"
+    return out
+
+
+def load_studies(
+    config: dict, *, source: str, schema_dir=None, offline: bool = False
+) -> dict[str, Study]:
+    """Validate each study's config and plan its samples, before any job.
+
+    ``config["studies"]`` maps a study name to its config file. A study config
+    is an ordinary single-study config; it may not list studies itself.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem, naming the file, the study and the fix.
+    """
+    from .config import check_workflow_inputs, load_config
+    from .ingest import plan_from_config
+
+    problems: list[str] = []
+    studies: dict[str, Study] = {}
+    for name, path in config["studies"].items():
+        where = f"{source}: key studies.{name}"
+        if not STUDY_NAME.match(name):
+            problems.append(
+                f"{where}: the study name must start with a letter and hold only "
+                "letters, digits and _ (at most 40); rename it"
+            )
+            continue
+        try:
+            study_config = load_config(path, schema_dir=schema_dir)
+            if study_config.get("studies"):
+                raise ConfigError([
+                    f"{path}: key studies: a study config lists studies itself; "
+                    "list every study in the combined config instead"
+                ])  # fmt: skip
+            manifest = Path(study_config["taxonomy"]["manifest"])
+            root = Path(schema_dir).parents[1] if schema_dir else None
+            if not manifest.is_file() and root and (root / manifest).is_file():
+                study_config["taxonomy"]["manifest"] = str(root / manifest)
+            plan = plan_from_config(
+                study_config, schema_dir=schema_dir, offline=offline
+            )
+            check_workflow_inputs(study_config, plan.sheet, source=str(path))
+        except ConfigError as err:
+            problems += [f"{where}: {p}" for p in err.problems]
+            continue
+        studies[name] = Study(name, str(path), study_config, plan)
+    if not problems:
+        problems += _shared_problems(studies, config, source=source)
+    if problems:
+        raise ConfigError(problems)
+    return studies
+
+
+def _shared_problems(studies: dict[str, Study], config: dict, *, source: str):
+    """What the studies may not share (sample IDs, runs) and what they must
+    (the taxonomy manifest of the one reference download rule)."""
+    problems = []
+    owner: dict[str, str] = {}
+    runs: dict[str, str] = {}
+    for name, study in studies.items():
+        sheet = study.plan.sheet
+        for sample in sheet.index:
+            if sample in owner:
+                problems.append(
+                    f"{source}: sample {sample} is in both studies {owner[sample]} "
+                    f"and {name}; sample IDs must be unique across studies: rename "
+                    "it in one sheet (or map another sample_id in its mapping)"
+                )
+            owner.setdefault(sample, name)
+        for run in sheet.loc[study.plan.remote, "run_accession"]:
+            if run in runs:
+                problems.append(
+                    f"{source}: run {run} is in both studies {runs[run]} and {name}; "
+                    "list each run in one study only"
+                )
+            runs.setdefault(run, name)
+        if not study.config["feature_table"]["taxonomy"]:
+            mine = Path(study.config["taxonomy"]["manifest"]).resolve()
+            main = Path(config["taxonomy"]["manifest"]).resolve()
+            if mine != main:
+                problems.append(
+                    f"{source}: key studies.{name}: its taxonomy.manifest "
+                    f"({study.config['taxonomy']['manifest']}) differs from the "
+                    f"combined config's ({config['taxonomy']['manifest']}); one "
+                    "manifest serves every study: set the same file in both"
+                )
+    for key in ("alpha_metrics", "beta_metrics"):
+        tree = sorted(PHYLOGENETIC.intersection(config["diversity"][key]))
+        if tree:
+            problems.append(
+                f"{source}: key diversity.{key}: {', '.join(tree)} need(s) one tree "
+                "over all features, and studies merged at a taxonomic rank have "
+                "none; drop them (each study's own tree is in its results)"
+            )
+    return problems
+
+
+def combined_sheet(studies: dict[str, Study]) -> pd.DataFrame:
+    """The studies' planned sheets stacked, ``study`` set to each study's
+    name (the value in a study's own sheet, if any, is replaced)."""
+    parts = [s.plan.sheet.assign(study=name) for name, s in studies.items()]
+    return pd.concat(parts, axis=0, sort=False)
+
+
+def combine_tables(
+    tables: dict[str, pd.DataFrame],
+    taxonomies: dict[str, pd.Series],
+    *,
+    rank: str = "g",
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Merge studies' feature tables at ``rank``.
+
+    Each study's features are summed per lineage down to ``rank``
+    (:func:`gutlung_pipeline.maturity.collapse`: a feature unassigned at
+    ``rank`` keeps its deepest assigned lineage, so no read is lost); the
+    collapsed tables are joined on the lineage (absent = 0). A sample may
+    belong to one study only.
+
+    Returns
+    -------
+    table
+        Lineages x samples, integer counts; samples in study order, lineages
+        sorted.
+    taxonomy
+        QIIME 2 columns: ``Feature ID`` (the lineage) and ``Taxon``.
+    summary
+        One row per study: samples, reads, features before the merge, taxa
+        after it, the share of reads assigned at ``rank``, and the taxa and
+        share of reads shared with every other study.
+    """
+    from .maturity import collapse
+    from .taxonomy import RANKS
+
+    if rank not in RANKS:
+        raise ValueError(f"rank must be one of {', '.join(RANKS)}, got {rank!r}")
+    collapsed: dict[str, pd.DataFrame] = {}
+    seen: dict[str, str] = {}
+    for name, table in tables.items():
+        for sample in table.columns:
+            if sample in seen:
+                raise ValueError(
+                    f"sample {sample} is in both studies {seen[sample]} and {name}; "
+                    "rename it in one of them"
+                )
+            seen[sample] = name
+        collapsed[name] = collapse(table, taxonomies[name], rank=rank)
+    merged = pd.concat(collapsed.values(), axis=1, sort=True).fillna(0)
+    merged = merged.astype("int64").rename_axis("#OTU ID")
+    merged = merged.loc[merged.sum(axis=1) > 0]
+    taxonomy = pd.DataFrame({"Feature ID": merged.index, "Taxon": merged.index})
+    prefix = f"{rank}__"
+    present = {n: set(c.index[c.sum(axis=1) > 0]) for n, c in collapsed.items()}
+    shared = set.intersection(*present.values()) if present else set()
+    rows = []
+    for name, c in collapsed.items():
+        reads = int(c.to_numpy().sum())
+        at_rank = c.index.map(lambda t: t.split(";")[-1].strip().startswith(prefix))
+        assigned = int(c.loc[at_rank].to_numpy().sum())
+        in_shared = int(c.loc[c.index.isin(shared)].to_numpy().sum())
+        rows.append({
+            "study": name,
+            "samples": c.shape[1],
+            "reads": reads,
+            "features": len(tables[name]),
+            "taxa": len(present[name]),
+            "reads_assigned_at_rank": _share(assigned, reads),
+            "taxa_shared_by_all": len(shared),
+            "reads_in_shared_taxa": _share(in_shared, reads),
+        })  # fmt: skip
+    return merged, taxonomy, pd.DataFrame(rows)
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else float("nan")
+
+
+def stack_tables(paths: dict[str, str | os.PathLike]) -> pd.DataFrame:
+    """Per-study tables of one kind stacked, ``study`` after the first (ID)
+    column, so sample-keyed tables stay keyed by sample; columns a study lacks
+    (``merged`` for single-end reads) are left empty."""
+    from .io import read_tsv
+
+    parts = []
+    for name, path in paths.items():
+        df = read_tsv(path).reset_index()
+        df.insert(1, "study", name)
+        parts.append(df)
+    return pd.concat(parts, axis=0, ignore_index=True, sort=False)
