@@ -131,10 +131,8 @@ def load_studies(
                     f"{path}: key studies: a study config lists studies itself; "
                     "list every study in the combined config instead"
                 ])  # fmt: skip
-            manifest = Path(study_config["taxonomy"]["manifest"])
-            root = Path(schema_dir).parents[1] if schema_dir else None
-            if not manifest.is_file() and root and (root / manifest).is_file():
-                study_config["taxonomy"]["manifest"] = str(root / manifest)
+            taxonomy = study_config["taxonomy"]
+            taxonomy["manifest"] = _shipped(taxonomy["manifest"], schema_dir)
             plan = plan_from_config(
                 study_config, schema_dir=schema_dir, offline=offline
             )
@@ -144,13 +142,25 @@ def load_studies(
             continue
         studies[name] = Study(name, str(path), study_config, plan)
     if not problems:
-        problems += _shared_problems(studies, config, source=source)
+        manifest = _shipped(config["taxonomy"]["manifest"], schema_dir)
+        problems += _shared_problems(studies, config, manifest, source=source)
     if problems:
         raise ConfigError(problems)
     return studies
 
 
-def _shared_problems(studies: dict[str, Study], config: dict, *, source: str):
+def _shipped(manifest: str, schema_dir) -> str:
+    """The manifest as given, or the repository's (next to the schemas) when
+    the relative path does not exist from here."""
+    root = Path(schema_dir).parents[1] if schema_dir else None
+    if not Path(manifest).is_file() and root and (root / manifest).is_file():
+        return str(root / manifest)
+    return manifest
+
+
+def _shared_problems(
+    studies: dict[str, Study], config: dict, manifest: str, *, source: str
+):
     """What the studies may not share (sample IDs, runs) and what they must
     (the taxonomy manifest of the one reference download rule)."""
     problems = []
@@ -175,8 +185,7 @@ def _shared_problems(studies: dict[str, Study], config: dict, *, source: str):
             runs.setdefault(run, name)
         if not study.config["feature_table"]["taxonomy"]:
             mine = Path(study.config["taxonomy"]["manifest"]).resolve()
-            main = Path(config["taxonomy"]["manifest"]).resolve()
-            if mine != main:
+            if mine != Path(manifest).resolve():
                 problems.append(
                     f"{source}: key studies.{name}: its taxonomy.manifest "
                     f"({study.config['taxonomy']['manifest']}) differs from the "
