@@ -715,6 +715,7 @@ def cmd_acquisition(args) -> None:
     plan = plan_samples(
         sheet=args.sheet, accessions=args.accession or [], mapping=args.mapping,
         metadata=args.metadata, cache=args.cache, fetch=None,
+        reads=not args.no_reads,
     )  # fmt: skip
     sheet, runs = finish_samples(plan, [read_json(p) for p in args.status or []])
     failed = runs[runs["status"] != "ok"]
@@ -1185,6 +1186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata", default="ena", help="'ena' or a metadata file")
     p.add_argument("--cache", required=True, help="download cache folder")
     p.add_argument("--status", nargs="*", help="fetch-run status JSONs")
+    p.add_argument("--no-reads", action="store_true",
+                   help="samples of a feature table: no FASTQ expected")  # fmt: skip
     p.add_argument("--output-sheet", required=True, help="analysis samples.tsv")
     p.add_argument("--runs", required=True, help="runs.tsv")
     p.add_argument("--unmapped", required=True, help="unmapped_values.tsv")

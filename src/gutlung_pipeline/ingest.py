@@ -93,6 +93,19 @@ def _report(acc: str, cache: Path, fetch: dict | None) -> Path:
         ]) from None  # fmt: skip
 
 
+def _mapped_rows(rows: pd.DataFrame, *, run: str) -> pd.DataFrame:
+    """Sheet rows from a mapping: ``run`` where the mapping sets none, and a
+    sample without a subject (a blank, a mock) is its own subject."""
+    if "run" not in rows.columns:
+        rows["run"] = run
+    if "subject_id" not in rows.columns:
+        rows["subject_id"] = ""
+    rows["subject_id"] = rows["subject_id"].where(
+        rows["subject_id"] != "", rows["sample_id"]
+    )
+    return rows
+
+
 def plan_samples(
     *,
     sheet: str | os.PathLike | None,
@@ -107,7 +120,9 @@ def plan_samples(
     schema_dir=None,
 ) -> Plan:
     """The samples of a run: rows of ``sheet`` (local FASTQ or run_accession)
-    plus the runs of ``accessions`` mapped by ``mapping``.
+    plus the runs of ``accessions`` mapped by ``mapping``; without accessions,
+    a ``metadata`` file mapped by ``mapping`` gives one row per line (a study
+    entering as a table with, for example, its Qiita sample-information file).
 
     ``fetch`` (keyword options of :func:`acquire.fetch_filereport_text`:
     base_url, retries, backoff, timeout) lets it ask ENA for what the cache
@@ -160,18 +175,22 @@ def plan_samples(
                 attrs = Path(metadata)
             sources.append(str(attrs))
             done = harmonise(table, _read_attributes(attrs), spec, default_study=acc)
-            rows = done.sheet
-            if "run" not in rows.columns:
-                rows["run"] = acc
-            if "subject_id" not in rows.columns:
-                rows["subject_id"] = ""
-            # a sample without a subject (a blank, a mock) is its own subject
-            rows["subject_id"] = rows["subject_id"].where(
-                rows["subject_id"] != "", rows["sample_id"]
-            )
-            parts.append(rows)
+            parts.append(_mapped_rows(done.sheet, run=acc))
             unmapped.append(done.unmapped.assign(accession=acc))
             dropped.append(done.dropped.assign(accession=acc))
+    elif mapping and metadata != "ena":
+        # a study entering as a table with its metadata file (a Qiita
+        # sample-information file): every row of the file is a sample
+        spec = load_mapping(mapping, schema_dir=schema_dir)
+        sources += [str(mapping), str(metadata)]
+        rows = _read_attributes(Path(metadata))
+        if "run_accession" not in rows.columns:
+            rows["run_accession"] = ""
+        study = spec.get("study") or Path(metadata).stem
+        done = harmonise(rows, None, spec, default_study=study)
+        parts.append(_mapped_rows(done.sheet, run=study))
+        unmapped.append(done.unmapped.assign(accession=""))
+        dropped.append(done.dropped.assign(accession=""))
 
     source = str(sheet) if sheet else "acquire"
     if sheet:
@@ -252,6 +271,14 @@ def plan_from_config(
         browser_url=acq["browser_url"], check_files=check_files,
         reads=not table, schema_dir=schema_dir,
     )  # fmt: skip
+
+
+def writes_sheet(config: dict, plan: Plan) -> bool:
+    """Whether the workflow writes the analysis sheet (results/acquire/
+    samples.tsv) instead of reading the configured one: runs come from ENA, or
+    a table's samples come from its metadata file through a mapping."""
+    table = config["feature_table"]["table"]
+    return bool(plan.remote) or bool(table and config["acquire"]["mapping"])
 
 
 def finish_samples(

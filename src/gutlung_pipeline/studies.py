@@ -56,13 +56,16 @@ class Study:
 
     @property
     def remote(self) -> bool:
+        """Whether some of its runs are downloaded from ENA."""
         return bool(self.plan.remote)
 
     @property
     def sheet_path(self) -> str:
         """The sheet the study's table steps read, inside the combined run:
         the acquisition job's when its runs come from ENA."""
-        if self.remote:
+        from .ingest import writes_sheet
+
+        if writes_sheet(self.config, self.plan):
             return f"results/studies/{self.name}/acquire/samples.tsv"
         return self.config["samples"]
 
@@ -79,7 +82,12 @@ READ_RULES = [
 def study_rules(config: dict) -> list[str]:
     """Names of the workflow rules one study (validated config) runs."""
     entry = config["feature_table"]
-    rules = ["import_table"] if entry["table"] else list(READ_RULES)
+    if entry["table"]:
+        rules = ["import_table"]
+        if config["acquire"]["mapping"]:
+            rules.append("map_metadata")
+    else:
+        rules = list(READ_RULES)
     if not entry["taxonomy"]:
         rules.append("assign_taxonomy")
     return rules + ["decontaminate"]

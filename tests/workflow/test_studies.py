@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REFERENCE, REPO
 from test_workflow import snakemake
 
 from gutlung_pipeline.config import validate_config
 from gutlung_pipeline.ingest import plan_from_config
+from gutlung_pipeline.studies import combined_sheet, load_studies
 
 # accession, runs planned, paired, body sites of the planned samples
 STUDIES = {
@@ -22,6 +24,33 @@ STUDIES = {
     "chile_asthma": ("PRJNA446042", 16, True, {"upper_airway": 16}),
 }
 DATA = REPO / "tests" / "data" / "ena"
+QIITA = REPO / "tests" / "data" / "qiita" / "1454"
+OFFLINE = {
+    "cache": None,
+    # nothing listens here: a plan that asked ENA would fail, not go online
+    "portal_url": "http://127.0.0.1:9/ena/portal/api",
+    "browser_url": "http://127.0.0.1:9/ena/browser/api",
+    "retries": 0,
+}
+
+
+def _offline_copy(root) -> dict:
+    """config/studies/ in root, the ENA studies pointed at a cache holding
+    their stand-ins, the Qiita stand-in where the Subramanian config looks."""
+    shutil.copytree(REPO / "config" / "studies", root / "config" / "studies")
+    cache = root / "cache"
+    for accession, *_ in STUDIES.values():
+        for kind in ("filereport", "attributes"):
+            (cache / kind).mkdir(parents=True, exist_ok=True)
+            shutil.copy(DATA / kind / f"{accession}.tsv", cache / kind)
+    shutil.copytree(QIITA, root / "data" / "qiita_1454")
+    offline = dict(OFFLINE, cache=str(cache))
+    for name in STUDIES:
+        path = root / "config" / "studies" / name / "config.yaml"
+        config = yaml.safe_load(path.read_text())
+        config["acquire"].update(offline)
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return offline
 
 
 @pytest.mark.parametrize("name", sorted(STUDIES))
@@ -59,3 +88,76 @@ def test_study_config_plans_from_the_cache(tmp_path, name):
         os.chdir(old)
     assert plan.paired is paired
     assert plan.sheet["body_site"].value_counts().to_dict() == sites
+
+
+def test_subramanian_enters_as_a_qiita_table(tmp_path):
+    """Planned offline, then run to the report on the Qiita stand-in with the
+    shipped reference (SILVA cannot be downloaded here)."""
+    _offline_copy(tmp_path)
+    study = "config/studies/subramanian/config.yaml"
+    proc = snakemake(tmp_path, "-n", "--configfile", str(tmp_path / study))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rule import_table:" in proc.stdout
+    assert "rule map_metadata:" in proc.stdout  # the sheet comes from the file
+    for rule in ("fetch_run", "trim_primers", "denoise_uniques"):
+        assert f"rule {rule}:" not in proc.stdout
+    assert "rule assign_taxonomy:" in proc.stdout  # the table brings no taxonomy
+    assert "rule compute_maturity:" in proc.stdout
+
+    config = yaml.safe_load((tmp_path / study).read_text())
+    config["taxonomy"]["reference"] = str(REFERENCE)
+    config["diversity"]["rarefaction_depth"] = 500
+    (tmp_path / "local.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(tmp_path, "--configfile", str(tmp_path / "local.yaml"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # the sample-information file, mapped: one row per sample, months to days
+    sheet = pd.read_csv(tmp_path / "results/acquire/samples.tsv", sep="\t", index_col=0)
+    assert len(sheet) == 12 * 10 + 6 * 6
+    assert set(sheet["study"]) == {"subramanian2014"}
+    assert sheet["health_status"].value_counts().to_dict() == {
+        "healthy": 120,
+        "SAM": 36,
+    }
+    assert sheet.loc["1454.BGD01.m03", "age_days"] == 3 * 30.4375
+    assert sheet.loc["1454.BGD01.m03", "subject_id"] == "BGD01"
+    # the maturity model is trained on the healthy children only
+    maturity = pd.read_csv(
+        tmp_path / "results/maturity/maturity.tsv", sep="\t", index_col=0
+    )
+    reference = maturity["reference"].astype(bool)
+    assert set(sheet.loc[maturity.index[reference], "health_status"]) == {"healthy"}
+    assert not reference[sheet.loc[maturity.index, "health_status"] == "SAM"].any()
+
+
+def test_the_open_studies_plan_as_one_combined_run(tmp_path):
+    _offline_copy(tmp_path)
+    combined = tmp_path / "config/studies/combined/config.yaml"
+    proc = snakemake(tmp_path, "-n", "--configfile", str(combined))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    for name, (_, n_runs, _, _) in STUDIES.items():
+        assert out.count(f"rule {name}_fetch_run:") == n_runs
+        assert f"checkpoint {name}_acquisition:" in out
+    assert "rule subramanian_import_table:" in out
+    assert "rule subramanian_map_metadata:" in out
+    assert "rule combine_studies:" in out
+    assert "rule build_tree:" not in out
+    # the same plan from Python: each study keeps its own layout and samples
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        config = validate_config(yaml.safe_load(combined.read_text()))
+        studies = load_studies(
+            config, source="combined", schema_dir=REPO / "workflow" / "schemas",
+            offline=True,
+        )  # fmt: skip
+    finally:
+        os.chdir(old)
+    assert list(studies) == [*STUDIES, "subramanian"]
+    for name, (_, n_runs, paired, _) in STUDIES.items():
+        assert studies[name].plan.paired is paired
+        assert len(studies[name].plan.remote) == n_runs
+    sheet = combined_sheet(studies)
+    assert sheet["study"].value_counts().to_dict() == {
+        "american_gut": 11, "ecam": 120, "chile_asthma": 16, "subramanian": 156,
+    }  # fmt: skip

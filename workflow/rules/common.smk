@@ -13,7 +13,7 @@ from gutlung_pipeline.config import (
     read_sample_sheet,
     validate_config,
 )
-from gutlung_pipeline.ingest import Plan, plan_from_config
+from gutlung_pipeline.ingest import Plan, plan_from_config, writes_sheet
 from gutlung_pipeline.report import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report import MATURITY_FIGURES
@@ -82,9 +82,11 @@ RUNS = sorted(samples.loc[sorted(REMOTE), "run_accession"]) if REMOTE else []
 # The sheet every table step reads: the merged studies' sheet; the acquisition
 # job's when runs are downloaded (files filled in, failed runs left out); else
 # the configured one.
+# A table's samples mapped from its metadata file also get a written sheet.
+MAPPED_TABLE = not STUDIES and TABLE_ENTRY and writes_sheet(config, PLAN)
 if STUDIES:
     SAMPLE_SHEET = "results/combined/samples.tsv"
-elif REMOTE:
+elif REMOTE or MAPPED_TABLE:
     SAMPLE_SHEET = "results/acquire/samples.tsv"
 else:
     SAMPLE_SHEET = config["samples"]
@@ -195,8 +197,11 @@ def get_acquisition_args():
         args.append(f"--sheet {shlex.quote(config['samples'])}")
     if acq["accessions"]:
         args.append("--accession " + " ".join(map(shlex.quote, acq["accessions"])))
+    if acq["mapping"]:
         args.append(f"--mapping {shlex.quote(acq['mapping'])}")
         args.append(f"--metadata {shlex.quote(acq['metadata'])}")
+    if TABLE_ENTRY:
+        args.append("--no-reads")
     return " ".join(args)
 
 

@@ -22,3 +22,27 @@ rule import_table:
         "gutlung import-table --table {input.table:q} --samples {input.samples:q}"
         " {params.options} {params.taxonomy} --biom {output.biom:q} --tsv {output.tsv:q}"
         " --fasta {output.fasta:q} --tracking {output.tracking:q} > {log:q} 2>&1"
+
+
+# The table's samples from its metadata file (acquire.mapping and
+# acquire.metadata, no accessions): the mapped sheet, as for ENA runs.
+if MAPPED_TABLE:
+
+    rule map_metadata:
+        input:
+            PLAN.sources,
+        output:
+            sheet="results/acquire/samples.tsv",
+            runs="results/acquire/runs.tsv",
+            unmapped="results/acquire/unmapped_values.tsv",
+            dropped="results/acquire/dropped_samples.tsv",
+        log:
+            "logs/map_metadata.log",
+        conda:
+            "../envs/gutlung.yaml"
+        params:
+            options=get_acquisition_args(),
+        shell:
+            "gutlung acquisition {params.options}"
+            " --output-sheet {output.sheet:q} --runs {output.runs:q}"
+            " --unmapped {output.unmapped:q} --dropped {output.dropped:q} > {log:q} 2>&1"
