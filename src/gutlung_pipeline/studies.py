@@ -112,7 +112,9 @@ def load_studies(
     """Validate each study's config and plan its samples, before any job.
 
     ``config["studies"]`` maps a study name to its config file. A study config
-    is an ordinary single-study config; it may not list studies itself.
+    is an ordinary single-study config; it may not list studies itself. The
+    combined config's ``seed`` replaces each study's, so one seed reaches
+    every random step.
 
     Raises
     ------
@@ -141,6 +143,8 @@ def load_studies(
                 ])  # fmt: skip
             taxonomy = study_config["taxonomy"]
             taxonomy["manifest"] = _shipped(taxonomy["manifest"], schema_dir)
+            # one seed reaches every random step of the run
+            study_config["seed"] = config["seed"]
             plan = plan_from_config(
                 study_config, schema_dir=schema_dir, offline=offline
             )

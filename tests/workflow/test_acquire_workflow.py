@@ -76,18 +76,24 @@ def ena(cohort):
         yield state
 
 
+def acquire_settings(cache: Path, ena, mapping: str) -> dict:
+    """The config's acquire section for the stand-in study, downloading
+    into ``cache`` with quick retries."""
+    return {
+        "accessions": [STUDY], "mapping": mapping, "cache": str(cache),
+        "portal_url": f"{ena.url}/ena/portal/api",
+        "browser_url": f"{ena.url}/ena/browser/api", "scheme": "http",
+        "retries": 2, "backoff": 0.01, "timeout": 10,
+    }  # fmt: skip
+
+
 def acquire_workdir(path: Path, cohort, ena) -> Path:
     work = make_workdir(path, cohort, **{"diversity.rarefaction_depth": 300})
     (work / "config" / "samples.tsv").unlink()
     (work / "config" / "mapping.yaml").write_text(yaml.safe_dump(MAPPING))
     config = yaml.safe_load((work / "config" / "config.yaml").read_text())
     config["samples"] = None
-    config["acquire"] = {
-        "accessions": [STUDY], "mapping": "config/mapping.yaml",
-        "cache": str(path / "ena_cache"), "portal_url": f"{ena.url}/ena/portal/api",
-        "browser_url": f"{ena.url}/ena/browser/api", "scheme": "http",
-        "retries": 2, "backoff": 0.01, "timeout": 10,
-    }  # fmt: skip
+    config["acquire"] = acquire_settings(path / "ena_cache", ena, "config/mapping.yaml")
     (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     return work
 

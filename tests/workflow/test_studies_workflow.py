@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import FORWARD, REFERENCE, REVERSE, needs_tools
-from test_acquire_workflow import MAPPING, STUDY, cohort, ena  # noqa: F401
+from test_acquire_workflow import MAPPING, acquire_settings, cohort, ena  # noqa: F401
 from test_workflow import make_workdir, snakemake
 
 from gutlung_pipeline.io import read_fasta, read_table, read_taxonomy
@@ -63,12 +63,9 @@ def combined(tmp_path_factory, cohort, ena):  # noqa: F811
     (root / "ena" / "config" / "mapping.yaml").write_text(yaml.safe_dump(MAPPING))
     config = yaml.safe_load((root / studies["ena"]).read_text())
     config["samples"] = None
-    config["acquire"] = {
-        "accessions": [STUDY], "mapping": "ena/config/mapping.yaml",
-        "cache": str(root / "ena_cache"), "portal_url": f"{ena.url}/ena/portal/api",
-        "browser_url": f"{ena.url}/ena/browser/api", "scheme": "http",
-        "retries": 2, "backoff": 0.01, "timeout": 10,
-    }  # fmt: skip
+    config["acquire"] = acquire_settings(
+        root / "ena_cache", ena, "ena/config/mapping.yaml"
+    )
     (root / studies["ena"]).write_text(yaml.safe_dump(config))
 
     main = yaml.safe_load((root / studies["local"]).read_text())

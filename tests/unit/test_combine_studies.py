@@ -148,8 +148,10 @@ def _load(combined):
 
 def test_load_studies_plans_each_study_and_stacks_the_sheets(two_studies):
     _, combined = two_studies
+    combined["seed"] = 7
     studies = _load(combined)
     assert list(studies) == ["a", "b"]
+    assert {s.config["seed"] for s in studies.values()} == {7}
     assert studies["a"].sheet_path == "a.tsv" and not studies["a"].remote
     sheet = combined_sheet(studies)
     assert list(sheet.index) == ["S1", "S2", "T1", "T2"]
