@@ -80,9 +80,8 @@ REMOTE = set(PLAN.remote)
 REMOTE_STUDIES = [name for name, study in STUDIES.items() if study.remote]
 RUNS = sorted(samples.loc[sorted(REMOTE), "run_accession"]) if REMOTE else []
 # The sheet every table step reads: the merged studies' sheet; the acquisition
-# job's when runs are downloaded (files filled in, failed runs left out); else
-# the configured one.
-# A table's samples mapped from its metadata file also get a written sheet.
+# job's when runs are downloaded (files filled in, failed runs left out) or a
+# table's samples are mapped from its metadata file; else the configured one.
 MAPPED_TABLE = not STUDIES and TABLE_ENTRY and writes_sheet(config, PLAN)
 if STUDIES:
     SAMPLE_SHEET = "results/combined/samples.tsv"
@@ -314,6 +313,7 @@ def get_tree():
 
 
 def get_tree_arg(wildcards, input):
+    """--tree for the diversity commands when the rule has a tree input."""
     return f"--tree {shlex.quote(input.tree)}" if input.get("tree") else ""
 
 
