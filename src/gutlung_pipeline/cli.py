@@ -736,6 +736,16 @@ def cmd_acquisition(args) -> None:
     log.info("%d samples, %d runs failed", len(sheet), len(failed))
 
 
+def _one_per_study(names: list[str], lists: dict[str, list[str]]) -> None:
+    """Each option gives one file per --study, in the same order."""
+    for flag, values in lists.items():
+        if len(values) != len(names):
+            raise SystemExit(
+                f"{flag}: {len(values)} files for {len(names)} studies; give one "
+                "per --study, in the same order"
+            )
+
+
 def cmd_combine_studies(args) -> None:
     import pandas as pd
 
@@ -747,12 +757,7 @@ def cmd_combine_studies(args) -> None:
     lists = {"--table": args.table, "--taxonomy": args.taxonomy,
              "--samples": args.samples}  # fmt: skip
     lists.update({f"--{k.replace('_', '-')}": getattr(args, k) for k in STACKED})
-    for flag, values in lists.items():
-        if len(values) != len(names):
-            raise SystemExit(
-                f"{flag}: {len(values)} files for {len(names)} studies; give one "
-                "per --study, in the same order"
-            )
+    _one_per_study(names, lists)
     tables = {n: read_table(p) for n, p in zip(names, args.table, strict=True)}
     taxonomies = {
         n: read_taxonomy(p) for n, p in zip(names, args.taxonomy, strict=True)
@@ -779,11 +784,7 @@ def cmd_stack_tables(args) -> None:
     from .io import write_tsv
     from .studies import stack_tables
 
-    if len(args.input) != len(args.study):
-        raise SystemExit(
-            f"--input: {len(args.input)} files for {len(args.study)} studies; give "
-            "one per --study, in the same order"
-        )
+    _one_per_study(args.study, {"--input": args.input})
     tables = dict(zip(args.study, args.input, strict=True))
     write_tsv(stack_tables(tables), args.output, index=False)
 

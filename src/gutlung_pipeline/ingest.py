@@ -183,11 +183,10 @@ def plan_samples(
         # sample-information file): every row of the file is a sample
         spec = load_mapping(mapping, schema_dir=schema_dir)
         sources += [str(mapping), str(metadata)]
-        rows = _read_attributes(Path(metadata))
-        if "run_accession" not in rows.columns:
-            rows["run_accession"] = ""
         study = spec.get("study") or Path(metadata).stem
-        done = harmonise(rows, None, spec, default_study=study)
+        done = harmonise(
+            _read_attributes(Path(metadata)), None, spec, default_study=study
+        )
         parts.append(_mapped_rows(done.sheet, run=study))
         unmapped.append(done.unmapped.assign(accession=""))
         dropped.append(done.dropped.assign(accession=""))

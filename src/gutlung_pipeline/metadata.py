@@ -164,16 +164,18 @@ def harmonise(
         ])  # fmt: skip
 
     sid = table[mapping["sample_id"]].str.strip()
+    # a sample-information file mapped alone (a table's samples) has no runs
+    run = table.get("run_accession", pd.Series("", index=table.index))
     dropped = []
     keep = ~np.asarray(unmatched, dtype=bool)
     for i in np.flatnonzero(~keep):
-        dropped.append((sid.iloc[i], table["run_accession"].iloc[i],
+        dropped.append((sid.iloc[i], run.iloc[i],
                         "no metadata row for this sample"))  # fmt: skip
     for column, allowed in mapping["keep"].items():
         ok = _norm(table[column]).isin({str(v).strip().casefold() for v in allowed})
         for i in np.flatnonzero(keep & ~ok.to_numpy()):
             why = f"{column} = {table[column].iloc[i]!r} not kept"
-            dropped.append((sid.iloc[i], table["run_accession"].iloc[i], why))
+            dropped.append((sid.iloc[i], run.iloc[i], why))
         keep &= ok.to_numpy()
     table, sid = table[keep], sid[keep]
 

@@ -66,7 +66,7 @@ class Study:
         from .ingest import writes_sheet
 
         if writes_sheet(self.config, self.plan):
-            return f"results/studies/{self.name}/acquire/samples.tsv"
+            return f"{study_dir(self.name)}/acquire/samples.tsv"
         return self.config["samples"]
 
 
@@ -93,10 +93,15 @@ def study_rules(config: dict) -> list[str]:
     return rules + ["decontaminate"]
 
 
+def study_dir(name: str) -> str:
+    """Where a study's results go in a combined run (its module's prefix)."""
+    return f"results/studies/{name}"
+
+
 def study_outputs(name: str) -> dict[str, str]:
     """The files of a study that the merge reads (its decontaminated table,
     taxonomy and the decontam tables), inside the combined run."""
-    base = f"results/studies/{name}"
+    base = study_dir(name)
     out = {
         "table": f"{base}/decontam/table.biom",
         "taxonomy": f"{base}/taxonomy/taxonomy.tsv",

@@ -20,6 +20,7 @@ from gutlung_pipeline.report import MATURITY_FIGURES
 from gutlung_pipeline.studies import (
     combined_sheet,
     load_studies,
+    study_dir,
     study_outputs,
     study_rules,
 )
@@ -82,13 +83,14 @@ RUNS = sorted(samples.loc[sorted(REMOTE), "run_accession"]) if REMOTE else []
 # The sheet every table step reads: the merged studies' sheet; the acquisition
 # job's when runs are downloaded (files filled in, failed runs left out) or a
 # table's samples are mapped from its metadata file; else the configured one.
-MAPPED_TABLE = not STUDIES and TABLE_ENTRY and writes_sheet(config, PLAN)
 if STUDIES:
     SAMPLE_SHEET = "results/combined/samples.tsv"
-elif REMOTE or MAPPED_TABLE:
+elif writes_sheet(config, PLAN):
     SAMPLE_SHEET = "results/acquire/samples.tsv"
 else:
     SAMPLE_SHEET = config["samples"]
+# ... written by rule map_metadata for a table (by the acquisition job for runs)
+MAPPED_TABLE = TABLE_ENTRY and SAMPLE_SHEET == "results/acquire/samples.tsv"
 
 
 wildcard_constraints:
@@ -322,7 +324,7 @@ def get_final_outputs():
         tables = [
             "results/combined/studies.tsv",
             *[
-                f"results/studies/{name}/asv/{f}"
+                f"{study_dir(name)}/asv/{f}"
                 for name in STUDIES
                 for f in ("asv_table.biom", "asv_seqs.fasta", "read_tracking.tsv")
             ],

@@ -14,7 +14,7 @@ for _study in STUDIES.values():
         snakefile=str(Path(workflow.current_basedir).parent / "Snakefile"),
         config=dict(_study.config, _config_file=_study.source),
         replace_prefix={
-            "results/": f"results/studies/{_study.name}/",
+            "results/": f"{study_dir(_study.name)}/",
             "logs/": f"logs/studies/{_study.name}/",
         },
     )
@@ -72,7 +72,7 @@ rule combine_studies:
 # the report (each study's own stay in its folder).
 rule stack_acquisition:
     input:
-        expand("results/studies/{study}/acquire/{{table}}.tsv", study=REMOTE_STUDIES),
+        [f"{study_dir(name)}/acquire/{{table}}.tsv" for name in REMOTE_STUDIES],
     output:
         "results/acquire/{table}.tsv",
     log:
