@@ -34,15 +34,19 @@ system-tools:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq vsearch mafft fasttree >/dev/null; \
 	fi
 
-# R with vegan, nlme, survival and metafor, for the tests that run the reference implementations
-# live (`make test` only; the workflow itself never calls R).
+# R with vegan, nlme, survival and metafor, for the tests that run the reference
+# implementations live, and DADA2 for the DADA2 engine (denoise.engine: dada2)
+# and its tests. The default engine never calls R.
+R_PACKAGES := vegan nlme survival metafor dada2
+R_DEBS := r-base-core r-cran-vegan r-cran-nlme r-cran-survival r-cran-metafor r-bioc-dada2
 r-tools:
-	@if ! Rscript -e 'library(vegan); library(nlme); library(survival); library(metafor)' >/dev/null 2>&1; then \
-	  echo "installing R, vegan, nlme, survival and metafor"; \
+	@if ! Rscript -e 'for (p in commandArgs(TRUE)) library(p, character.only = TRUE)' \
+	    $(R_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing R and $(R_PACKAGES)"; \
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    r-base-core r-cran-vegan r-cran-nlme r-cran-survival r-cran-metafor >/dev/null; \
+	    $(R_DEBS) >/dev/null; \
 	fi
 
 # gemelli's OptSpace, the peer of our robust Aitchison distance in the tests.

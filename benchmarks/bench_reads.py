@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from reads_config import REFERENCE, reads_only_config
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -35,13 +36,12 @@ def main() -> None:
         shutil.rmtree(work)
     (work / "config").mkdir(parents=True)
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    reference = REPO / "resources/reference/gg_13_8_v4.sintax.fasta.gz"
     subprocess.run(
         [
             BIN / "gutlung",
             "simulate",
             "--reference",
-            reference,
+            REFERENCE,
             "--out-dir",
             work / "data",
             "--sample-sheet",
@@ -57,10 +57,7 @@ def main() -> None:
         env=env,
         capture_output=True,
     )
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    config["samples"] = "config/samples.tsv"
-    config["taxonomy"]["reference"] = str(reference)
-    config["threads"] = 1
+    config = reads_only_config("config/samples.tsv")
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(

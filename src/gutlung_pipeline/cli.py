@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger("gutlung")
@@ -136,6 +137,17 @@ def cmd_dereplicate(args) -> None:
     from .reads import dereplicate
 
     dereplicate(args.sample, args.input, args.output)
+    if args.candidates:
+        from .denoise import unoise
+
+        if args.candidate_min_size > 0:
+            counts = unoise(
+                args.output, args.candidates, min_size=args.candidate_min_size,
+                alpha=args.alpha,
+            )  # fmt: skip
+            log.info("sample UNOISE candidates: %d", counts["asvs"])
+        else:
+            Path(args.candidates).write_text("")
 
 
 def cmd_pool_uniques(args) -> None:
@@ -145,16 +157,39 @@ def cmd_pool_uniques(args) -> None:
 
 
 def cmd_denoise(args) -> None:
-    from .denoise import unoise
+    from .denoise import add_candidates, unoise
 
-    unoise(args.input, args.output, min_size=args.min_size, alpha=args.alpha)
+    pooled_out = args.output if not args.candidates else f"{args.output}.pooled"
+    counts = unoise(
+        args.input, pooled_out, min_size=args.min_size, alpha=args.alpha,
+        by_length=not args.all_lengths,
+    )  # fmt: skip
+    log.info(
+        "UNOISE centroids: %d, indel errors absorbed: %d, ASVs: %d",
+        counts["centroids"], counts["indel_absorbed"], counts["asvs"],
+    )  # fmt: skip
+    if args.candidates:
+        try:
+            added = add_candidates(pooled_out, args.input, args.candidates, args.output)
+        finally:
+            Path(pooled_out).unlink(missing_ok=True)
+        log.info(
+            "added from the samples' own UNOISE: %d, candidates: %d",
+            added["added"], added["candidates"],
+        )  # fmt: skip
 
 
 def cmd_remove_chimeras(args) -> None:
     from .denoise import remove_chimeras
 
-    counts = remove_chimeras(args.input, args.output)
-    log.info("chimeras: %d, ASVs: %d", counts["chimeras"], counts["asvs"])
+    counts = remove_chimeras(
+        args.input, args.output, abskew=args.abskew, reference=args.reference,
+        threads=args.threads,
+    )  # fmt: skip
+    log.info(
+        "chimeras de novo: %d, against the reference: %d, ASVs: %d",
+        counts["chimeras"], counts["reference_chimeras"], counts["asvs"],
+    )  # fmt: skip
 
 
 def cmd_map_reads(args) -> None:
@@ -167,15 +202,8 @@ def cmd_map_reads(args) -> None:
 
 
 def cmd_build_table(args) -> None:
-    from .denoise import build_table, read_otutab, read_tracking
-    from .io import (
-        read_fasta,
-        read_json,
-        write_biom,
-        write_fasta,
-        write_table_tsv,
-        write_tsv,
-    )
+    from .denoise import build_table, read_otutab
+    from .io import read_fasta
 
     # vsearch soft-masks low-complexity stretches in lower case; the MD5 labels
     # are of the upper-case sequence, which is what we write
@@ -184,15 +212,32 @@ def cmd_build_table(args) -> None:
         raise ValueError("give one --mapped file per --samples ID, in the same order")
     counts = {s: read_otutab(p) for s, p in zip(args.samples, args.mapped, strict=True)}
     table = build_table(list(asvs), counts)
-    stats: dict[str, dict] = {s: {} for s in args.samples}
-    for path in args.stats:
+    _write_asv_outputs(table, asvs, _step_stats(args.samples, args.stats), args)
+
+
+def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
+    """Per-sample read counts from the steps' JSON files (and ``extra``)."""
+    from .io import read_json
+
+    stats: dict[str, dict] = {s: {} for s in samples}
+    for path in paths:
         doc = read_json(path)
         sample = doc.pop("sample")
         if sample not in stats:
             raise ValueError(f"{path}: stats for sample {sample}, not in --samples")
         stats[sample].update(doc)
+    for sample, counts in (extra or {}).items():
+        stats[sample].update(counts)
+    return stats
+
+
+def _write_asv_outputs(table, sequences, stats, args) -> None:
+    """The ASV table (TSV, BIOM), its sequences and the read tracking."""
+    from .denoise import read_tracking
+    from .io import write_biom, write_fasta, write_table_tsv, write_tsv
+
     tracking = read_tracking(stats, table)
-    write_fasta(((f, asvs[f]) for f in table.index), args.fasta)
+    write_fasta(((f, sequences[f]) for f in table.index), args.fasta)
     write_table_tsv(table, args.tsv)
     write_biom(table, args.biom)
     write_tsv(tracking, args.tracking)
@@ -201,10 +246,45 @@ def cmd_build_table(args) -> None:
     )
 
 
+def cmd_dada2_denoise(args) -> None:
+    from .dada2 import denoise_group
+
+    if len(args.samples) != len(args.fq1) or (
+        args.fq2 and len(args.fq2) != len(args.fq1)
+    ):
+        raise ValueError("give one --fq1 (and --fq2) per --samples ID, in order")
+    fq2 = args.fq2 or [None] * len(args.fq1)
+    fastqs = dict(zip(args.samples, zip(args.fq1, fq2, strict=True), strict=True))
+    with tempfile.TemporaryDirectory(dir=Path(args.seqtab).parent) as tmp:
+        denoise_group(
+            fastqs, tmp, args.seqtab, args.track, trunc_len=args.trunc_len,
+            max_ee=args.max_ee, trunc_q=args.trunc_q, pool=args.pool,
+            min_overlap=args.min_overlap, max_mismatch=args.max_mismatch,
+            threads=args.threads, seed=args.seed,
+        )  # fmt: skip
+
+
+def cmd_dada2_table(args) -> None:
+    import pandas as pd
+
+    from .dada2 import group_stats, read_long, remove_bimeras, wide_table
+
+    with tempfile.TemporaryDirectory(dir=Path(args.tsv).parent) as tmp:
+        nochim = Path(tmp) / "nochim.tsv"
+        remove_bimeras(
+            args.seqtabs, nochim, method=args.chimera_method, threads=args.threads
+        )
+        table, sequences = wide_table(read_long(nochim), args.samples)
+    extra: dict[str, dict] = {}
+    for path in args.tracks:
+        extra.update(group_stats(pd.read_csv(path, sep="\t", dtype={0: str})))
+    _write_asv_outputs(
+        table, sequences, _step_stats(args.samples, args.stats, extra), args
+    )
+
+
 # ---------------------------------------------------------------- taxonomy, tree
 def cmd_assign_taxonomy(args) -> None:
-    import tempfile
-
     from .io import write_tsv
     from .taxonomy import read_sintax_tabbed, run_sintax, sintax_to_qiime
 
@@ -925,6 +1005,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", required=True)
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
+    p.add_argument("--candidates", help="also write the sample's UNOISE centroids")
+    p.add_argument("--candidate-min-size", type=int, default=4, help="0: none")
+    p.add_argument("--alpha", type=float, default=2.0)
 
     p = add("pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
     p.add_argument("--inputs", nargs="+", required=True)
@@ -936,10 +1019,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--min-size", type=int, default=8)
     p.add_argument("--alpha", type=float, default=2.0)
+    p.add_argument(
+        "--all-lengths", action="store_true",
+        help="one UNOISE over all lengths (vsearch's own; indels not counted)",
+    )  # fmt: skip
+    p.add_argument("--candidates", nargs="*", help="per-sample UNOISE centroids")
 
-    p = add("remove-chimeras", cmd_remove_chimeras, "de novo chimera removal (UCHIME3)")
+    p = add("remove-chimeras", cmd_remove_chimeras, "chimera removal (UCHIME3)")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
+    p.add_argument("--abskew", type=float, default=16.0, help="de novo parent skew")
+    p.add_argument("--reference", help="also check against this FASTA (uchime_ref)")
+    p.add_argument("--threads", type=int, default=1)
 
     p = add("map-reads", cmd_map_reads, "count a sample's reads per ASV")
     p.add_argument("--sample", required=True)
@@ -948,6 +1039,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--identity", type=float, default=0.97)
     p.add_argument("--threads", type=int, default=1)
+
+    p = add("dada2-denoise", cmd_dada2_denoise, "DADA2 on one group of samples")
+    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument("--fq1", nargs="+", required=True, help="primer-trimmed R1")
+    p.add_argument("--fq2", nargs="+", help="primer-trimmed R2 (paired-end)")
+    p.add_argument("--seqtab", required=True, help="long sequence table out")
+    p.add_argument("--track", required=True, help="per-sample counts out")
+    p.add_argument("--trunc-len", type=int, nargs=2, default=[0, 0])
+    p.add_argument("--max-ee", type=float, nargs=2, default=[2.0, 2.0])
+    p.add_argument("--trunc-q", type=int, default=2)
+    p.add_argument("--pool", choices=["false", "true", "pseudo"], default="false")
+    p.add_argument("--min-overlap", type=int, default=12)
+    p.add_argument("--max-mismatch", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1)
+
+    p = add("dada2-table", cmd_dada2_table, "DADA2 chimera removal and the ASV table")
+    p.add_argument("--seqtabs", nargs="+", required=True)
+    p.add_argument("--tracks", nargs="+", required=True)
+    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument("--stats", nargs="+", required=True, help="primer-trim JSON counts")
+    p.add_argument(
+        "--chimera-method", choices=["consensus", "pooled", "per-sample"],
+        default="consensus",
+    )  # fmt: skip
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--biom", required=True)
+    p.add_argument("--tsv", required=True)
+    p.add_argument("--fasta", required=True)
+    p.add_argument("--tracking", required=True)
 
     p = add("build-table", cmd_build_table, "ASV table, sequences and read tracking")
     p.add_argument("--asvs", required=True, help="non-chimeric ASVs (MD5 labels)")

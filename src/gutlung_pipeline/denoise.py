@@ -10,14 +10,18 @@ bioRxiv 074252. doi:10.1101/074252
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ToolError
+from .io import atomic_path
 from .tools import require_tool, run_tool
 
 if TYPE_CHECKING:  # pandas is imported where tables are built, not by read steps
@@ -66,11 +70,86 @@ def unoise(
     *,
     min_size: int = 8,
     alpha: float = 2.0,
-) -> None:
+    by_length: bool = True,
+) -> dict[str, int]:
     """Denoise pooled uniques with ``vsearch --cluster_unoise`` (UNOISE3).
 
-    Run on one thread: centroids then do not depend on thread scheduling.
+    vsearch's UNOISE counts only mismatches as differences, so a true
+    sequence one indel away from a more abundant one is absorbed whatever the
+    abundances (two real strains differing by a 3-nt deletion become one
+    ASV). With ``by_length`` (the default) UNOISE runs within each sequence
+    length, where no indel can separate two uniques, and the centroids of
+    different lengths are then compared with indels counted
+    (:func:`absorb_indel_errors`): an indel error of an abundant ASV is still
+    absorbed, a real indel variant is kept. Run on one thread: centroids then
+    do not depend on thread scheduling.
+
+    Returns
+    -------
+    dict
+        ``centroids`` (UNOISE's), ``indel_absorbed`` and ``asvs`` written.
     """
+    if not by_length:
+        _cluster_unoise(pooled, out, min_size=min_size, alpha=alpha)
+        n = _count_fasta(out)
+        return {"centroids": n, "indel_absorbed": 0, "asvs": n}
+    with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
+        buckets = _split_by_length(pooled, Path(tmp))
+        centroids = Path(tmp) / "centroids.fasta"
+        records: list[tuple[str, str]] = []
+        for bucket in buckets:
+            part = bucket.with_suffix(".out")
+            _cluster_unoise(bucket, part, min_size=min_size, alpha=alpha)
+            records.extend(_read_records(part))
+        records.sort(key=lambda r: (-_size(r[0]), r[1]))
+        _write_records(records, centroids)
+        kept = absorb_indel_errors(centroids, records, alpha=alpha, tmp=Path(tmp))
+    _write_records(kept, out)
+    return {
+        "centroids": len(records),
+        "indel_absorbed": len(records) - len(kept),
+        "asvs": len(kept),
+    }
+
+
+def add_candidates(
+    centroids: str | os.PathLike,
+    pooled: str | os.PathLike,
+    candidate_files: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+) -> dict[str, int]:
+    """Join the per-sample UNOISE centroids to the pooled ones.
+
+    Pooled UNOISE judges a unique by its abundance in all samples together, so
+    a real strain one or two bases from a strain that is abundant elsewhere is
+    absorbed even in the samples where it is alone or dominant. Each sample's
+    own UNOISE (``gutlung dereplicate --candidates``) keeps it there; its
+    sequence joins the pooled centroids here, with its pooled abundance (for
+    the de novo chimera check), most abundant first.
+
+    Returns
+    -------
+    dict
+        ``pooled`` centroids, ``added`` from the samples, ``candidates`` written.
+    """
+    records = _read_records(centroids)
+    have = {seq for _, seq in records}
+    extra: dict[str, str] = {}
+    for path in candidate_files:
+        for label, seq in _read_records(path):
+            if seq not in have and seq not in extra:
+                extra[seq] = label
+    if extra:
+        sizes = {seq: _size(label) for label, seq in _read_records(pooled)}
+        for seq, label in extra.items():
+            size = sizes.get(seq, _size(label))
+            records.append((_SIZE.sub(f";size={size}", label), seq))
+        records.sort(key=lambda r: (-_size(r[0]), r[1]))
+    _write_records(records, out)
+    return {"pooled": len(have), "added": len(extra), "candidates": len(records)}
+
+
+def _cluster_unoise(pooled, out, *, min_size: int, alpha: float) -> None:
     run_tool(
         [
             "vsearch", "--cluster_unoise", str(pooled), "--sizein", "--sizeout",
@@ -82,33 +161,195 @@ def unoise(
     )  # fmt: skip
 
 
+_SIZE = re.compile(r";size=(\d+)")
+
+
+def _size(label: str) -> int:
+    match = _SIZE.search(label)
+    return int(match.group(1)) if match else 1
+
+
+def _read_records(path) -> list[tuple[str, str]]:
+    """(label, sequence) of a one-line-per-sequence FASTA, in file order."""
+    records = []
+    with open(path) as handle:
+        label = None
+        for line in handle:
+            line = line.rstrip("\n")
+            if line.startswith(">"):
+                label = line[1:]
+            elif label is not None:
+                records.append((label, line.upper()))
+                label = None
+    return records
+
+
+def _write_records(records, path) -> None:
+    with open(path, "w") as handle:
+        for label, seq in records:
+            handle.write(f">{label}\n{seq}\n")
+
+
+def _count_fasta(path) -> int:
+    with open(path) as handle:
+        return sum(line.startswith(">") for line in handle)
+
+
+def _split_by_length(pooled, tmp: Path) -> list[Path]:
+    """Write the pooled uniques (sizes kept) to one FASTA per length."""
+    handles: dict[int, object] = {}
+    try:
+        for label, seq in _read_records(pooled):
+            if len(seq) not in handles:
+                handles[len(seq)] = open(tmp / f"len{len(seq)}.fasta", "w")
+            handles[len(seq)].write(f">{label}\n{seq}\n")
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return [tmp / f"len{n}.fasta" for n in sorted(handles)]
+
+
+def absorb_indel_errors(
+    centroids: str | os.PathLike,
+    records: Sequence[tuple[str, str]],
+    *,
+    alpha: float = 2.0,
+    tmp: Path,
+) -> list[tuple[str, str]]:
+    """Apply UNOISE's rule across lengths, indels counted as differences.
+
+    Each centroid, from the most abundant down, is absorbed into a more
+    abundant kept centroid of another length when its abundance is at most
+    that one's times ``1 / 2 ** (alpha * d + 1)``, with ``d`` the mismatches
+    plus gap columns of their global alignment (``vsearch --usearch_global``
+    against the centroids themselves, 97% identity or more). Sizes of
+    absorbed centroids are added to their target.
+
+    Returns the kept (label, sequence) records, most abundant first, labels
+    carrying the new sizes.
+    """
+    hits = tmp / "self_hits.tsv"
+    run_tool(
+        [
+            "vsearch", "--usearch_global", str(centroids), "--db", str(centroids),
+            "--self", "--id", "0.97", "--maxaccepts", "16", "--maxrejects", "64",
+            "--strand", "plus", "--userout", str(hits), "--userfields",
+            "query+target+mism+gaps", "--threads", "1",
+        ],
+        context=f"denoised sequences {centroids}",
+        outputs=(hits,),
+    )  # fmt: skip
+    seq_of = dict(records)
+    size = {label: _size(label) for label, _ in records}
+    candidates: dict[str, list[tuple[str, int]]] = {}
+    with open(hits) as handle:
+        for line in handle:
+            query, target, mism, gaps = line.rstrip("\n").split("\t")
+            if len(seq_of[query]) != len(seq_of[target]) and size[target] > size[query]:
+                candidates.setdefault(query, []).append((target, int(mism) + int(gaps)))
+    kept: dict[str, int] = {}
+    for label, _ in records:  # most abundant first
+        targets = [
+            (t, d) for t, d in candidates.get(label, ())
+            if t in kept and size[label] <= size[t] / 2 ** (alpha * d + 1)
+        ]  # fmt: skip
+        if targets:
+            target = min(targets, key=lambda td: (td[1], -size[td[0]]))[0]
+            kept[target] += size[label]
+        else:
+            kept[label] = size[label]
+    out = [(_SIZE.sub(f";size={n}", label), seq_of[label]) for label, n in kept.items()]
+    out.sort(key=lambda r: (-_size(r[0]), r[1]))
+    return out
+
+
 _CHIMERAS = re.compile(
     r"Found (\d+) \([\d.]+%\) chimeras, (\d+) \([\d.]+%\) non-chimeras"
 )
 
 
 def remove_chimeras(
-    denoised: str | os.PathLike, out: str | os.PathLike
+    denoised: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    abskew: float = 16.0,
+    reference: str | os.PathLike | None = None,
+    threads: int = 1,
 ) -> dict[str, int]:
-    """Remove chimeras with ``vsearch --uchime3_denovo``; label ASVs by MD5.
+    """Remove chimeras; label ASVs by MD5 (of the upper-case sequence), most
+    abundant first.
+
+    De novo with ``vsearch --uchime3_denovo`` (parents at least ``abskew``
+    times as abundant as the chimera; UCHIME3's default 16). With
+    ``reference`` (the taxonomy reference), two more steps:
+
+    - a de novo call (or borderline one) that is exactly a stretch of a
+      reference sequence (``vsearch --usearch_global --id 1.0 --query_cov
+      1.0``) is kept: a known organism's sequence, not a PCR artefact;
+    - the rest is checked against the reference (``vsearch --uchime_ref``),
+      which catches chimeras whose parents are too rare here for the de novo
+      test.
 
     Returns
     -------
     dict
-        ``chimeras`` and ``asvs`` (non-chimeric sequences written).
+        ``chimeras`` (de novo), ``rescued`` (de novo calls found in the
+        reference), ``reference_chimeras`` and ``asvs`` written.
     """
-    err = run_tool(
-        [
-            "vsearch", "--uchime3_denovo", str(denoised), "--sizein", "--xsize",
-            "--nonchimeras", str(out), "--relabel_md5", "--fasta_width", "0",
-        ],
-        context=f"denoised sequences {denoised}",
-        outputs=(out,),
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
+        tmp = Path(tmp)
+        nonchim, chim, border = (tmp / f"{n}.fasta" for n in ("nc", "ch", "bl"))
+        err = run_tool(
+            [
+                "vsearch", "--uchime3_denovo", str(denoised), "--sizein",
+                "--sizeout", "--abskew", str(abskew), "--nonchimeras", str(nonchim),
+                "--chimeras", str(chim), "--borderline", str(border),
+                "--fasta_width", "0",
+            ],
+            context=f"denoised sequences {denoised}",
+        )  # fmt: skip
+        counts = {"chimeras": _chimera_count(err), "rescued": 0}
+        counts["reference_chimeras"] = 0
+        kept = _read_records(nonchim)
+        if reference:
+            calls = tmp / "calls.fasta"
+            _write_records(_read_records(chim) + _read_records(border), calls)
+            rescued = tmp / "rescued.fasta"
+            run_tool(
+                [
+                    "vsearch", "--usearch_global", str(calls), "--db", str(reference),
+                    "--id", "1.0", "--query_cov", "1.0", "--strand", "plus",
+                    "--maxaccepts", "1", "--matched", str(rescued),
+                    "--fasta_width", "0", "--threads", str(threads),
+                ],
+                context=f"chimera calls of {denoised} against {reference}",
+            )  # fmt: skip
+            back = _read_records(rescued)
+            counts["rescued"] = len(back)
+            _write_records(kept + back, calls)
+            checked = tmp / "checked.fasta"
+            err = run_tool(
+                [
+                    "vsearch", "--uchime_ref", str(calls), "--db", str(reference),
+                    "--nonchimeras", str(checked), "--fasta_width", "0",
+                    "--threads", str(threads),
+                ],
+                context=f"denoised sequences {denoised} against {reference}",
+            )  # fmt: skip
+            counts["reference_chimeras"] = _chimera_count(err)
+            kept = _read_records(checked)
+    kept.sort(key=lambda r: (-_size(r[0]), r[1]))
+    with atomic_path(out) as path:
+        _write_records(
+            ((hashlib.md5(seq.encode()).hexdigest(), seq) for _, seq in kept), path
+        )
+    counts["asvs"] = len(kept)
+    return counts
+
+
+def _chimera_count(err: str) -> int:
     match = _CHIMERAS.search(err)
-    if match is None:
-        return {"chimeras": 0, "asvs": 0}
-    return {"chimeras": int(match.group(1)), "asvs": int(match.group(2))}
+    return int(match.group(1)) if match else 0
 
 
 def map_reads(

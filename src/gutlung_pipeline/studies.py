@@ -72,11 +72,15 @@ class Study:
 
 #: The rules a study of a combined run takes from the workflow: its reads (or
 #: table) to its decontaminated table; diversity and later run once, merged.
-READ_RULES = [
-    "fetch_run", "acquisition", "trim_primers", "merge_pairs", "filter_reads",
-    "dereplicate_sample", "pool_uniques", "denoise_uniques", "remove_chimeras",
-    "map_reads", "build_asv_table",
-]  # fmt: skip
+READ_RULES = ["fetch_run", "acquisition", "trim_primers"]
+#: The rules of each denoising engine (``denoise.engine``).
+ENGINE_RULES = {
+    "unoise": [
+        "merge_pairs", "filter_reads", "dereplicate_sample", "pool_uniques",
+        "denoise_uniques", "remove_chimeras", "map_reads", "build_asv_table",
+    ],
+    "dada2": ["dada2_denoise", "dada2_table"],
+}  # fmt: skip
 
 
 def study_rules(config: dict) -> list[str]:
@@ -87,7 +91,7 @@ def study_rules(config: dict) -> list[str]:
         if config["acquire"]["mapping"]:
             rules.append("map_metadata")
     else:
-        rules = list(READ_RULES)
+        rules = READ_RULES + ENGINE_RULES[config["denoise"]["engine"]]
     if not entry["taxonomy"]:
         rules.append("assign_taxonomy")
     return rules + ["decontaminate"]

@@ -21,7 +21,8 @@ def base_config():
 
 def test_shipped_config_validates_and_gets_defaults():
     cfg = load_config(CONFIG)
-    assert cfg["denoise"]["min_size"] == 8
+    assert cfg["denoise"]["min_size"] == 2
+    assert cfg["denoise"]["engine"] == "unoise"
     assert cfg["taxonomy"]["confidence"] == 0.8
     minimal = {
         "samples": "x.tsv",
@@ -38,7 +39,10 @@ def test_shipped_config_validates_and_gets_defaults():
         "max_ns": 0,
         "trunc_length": 150,
     }
-    assert filled["denoise"]["min_size"] == 8
+    assert filled["denoise"]["min_size"] == 2
+    assert filled["denoise"]["sample_min_size"] == 4
+    assert filled["denoise"]["chimera_reference"] is True
+    assert filled["denoise"]["dada2"]["pool"] == "false"
 
 
 def test_misspelled_key_names_key_and_suggests_fix():

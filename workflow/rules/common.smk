@@ -73,6 +73,7 @@ samples = PLAN.sheet
 TABLE_ENTRY = bool(config["feature_table"]["table"])
 TAXONOMY_GIVEN = TABLE_ENTRY and bool(config["feature_table"]["taxonomy"])
 SAMPLES = list(samples.index)
+DADA2 = config["denoise"]["engine"] == "dada2"
 PAIRED = PLAN.paired
 BETA_METRICS = list(config["diversity"]["beta_metrics"])
 # Samples whose reads come from ENA, and their runs (in a combined run, the
@@ -224,11 +225,74 @@ def get_filter_args():
 
 
 def get_step_stats(wildcards=None):
-    """Per-sample JSON read counts of every read step."""
-    steps = ["trim", "merge", "filter"] if PAIRED else ["trim", "filter"]
+    """Per-sample JSON read counts of every read step (the DADA2 engine's own
+    counts come from its groups' tables)."""
+    if DADA2:
+        steps = ["trim"]
+    else:
+        steps = ["trim", "merge", "filter"] if PAIRED else ["trim", "filter"]
     return [
         f"results/work/stats/{s}/{step}.json" for s in get_samples() for step in steps
     ]
+
+
+def dada2_groups():
+    """DADA2 error-model groups (names safe in paths) -> their samples: one per
+    value of the sheet's run column, or one for all (error_model: pooled)."""
+    kept = get_samples()
+    if config["denoise"]["dada2"]["error_model"] == "pooled" or "run" not in samples:
+        return {"all": kept}
+    groups = {}
+    for sample in kept:
+        run = str(samples.loc[sample, "run"] or "")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", run).strip("._") or "run"
+        groups.setdefault(name, {}).setdefault(run, []).append(sample)
+    # two runs whose names clean to the same text are kept apart
+    out = {}
+    for name, runs in groups.items():
+        for k, members in enumerate(runs.values()):
+            out[name if k == 0 else f"{name}_{k + 1}"] = members
+    return out
+
+
+def get_dada2_reads(wildcards):
+    """The group's primer-trimmed FASTQ files (r1, and r2 when paired)."""
+    members = dada2_groups()[wildcards.group]
+    reads = {"r1": [f"results/work/trimmed/{s}_R1.fastq.gz" for s in members]}
+    if PAIRED:
+        reads["r2"] = [f"results/work/trimmed/{s}_R2.fastq.gz" for s in members]
+    return reads
+
+
+def get_dada2_fq2_arg(wildcards, input):
+    """--fq2 with the group's R2 files (quoted), or nothing (single-end)."""
+    if not PAIRED:
+        return ""
+    return "--fq2 " + " ".join(shlex.quote(path) for path in input.r2)
+
+
+def get_dada2_args():
+    """filterAndTrim, dada and mergePairs options of the DADA2 engine."""
+    d = config["denoise"]["dada2"]
+    trunc = d["trunc_len"] if PAIRED else [config["filter"]["trunc_length"], 0]
+    return (
+        f"--trunc-len {int(trunc[0])} {int(trunc[1])}"
+        f" --max-ee {float(d['max_ee'][0])} {float(d['max_ee'][1])}"
+        f" --trunc-q {int(d['trunc_q'])} --pool {d['pool']}"
+        f" --min-overlap {int(d['min_overlap'])} --max-mismatch {int(d['max_mismatch'])}"
+    )
+
+
+def get_chimera_reference(wildcards=None):
+    """The taxonomy reference, when chimeras are also checked against it."""
+    return [get_taxonomy_reference()] if config["denoise"]["chimera_reference"] else []
+
+
+def get_chimera_reference_arg(wildcards, input):
+    """--reference with the taxonomy reference (quoted), or nothing."""
+    if not input.reference:
+        return ""
+    return f"--reference {shlex.quote(str(input.reference[0]))}"
 
 
 def get_taxonomy_reference():

@@ -49,16 +49,22 @@ rule dereplicate_sample:
     input:
         "results/work/filtered/{sample}.fasta",
     output:
-        temp("results/work/derep/{sample}.fasta"),
+        derep=temp("results/work/derep/{sample}.fasta"),
+        candidates=temp("results/work/candidates/{sample}.fasta"),
     log:
         "logs/dereplicate_sample/{sample}.log",
     benchmark:
         "logs/benchmark/dereplicate_sample/{sample}.tsv"
     conda:
         "../envs/gutlung.yaml"
+    params:
+        min_size=config["denoise"]["sample_min_size"],
+        alpha=config["denoise"]["unoise_alpha"],
     shell:
         "gutlung dereplicate --sample {wildcards.sample:q} --input {input:q}"
-        " --output {output:q} > {log:q} 2>&1"
+        " --output {output.derep:q} --candidates {output.candidates:q}"
+        " --candidate-min-size {params.min_size} --alpha {params.alpha}"
+        " > {log:q} 2>&1"
 
 
 rule pool_uniques:
@@ -81,7 +87,10 @@ rule pool_uniques:
 
 rule denoise_uniques:
     input:
-        "results/work/pooled_uniques.fasta",
+        pooled="results/work/pooled_uniques.fasta",
+        candidates=lambda w: expand(
+            "results/work/candidates/{sample}.fasta", sample=get_samples()
+        ),
     output:
         "results/work/unoise.fasta",
     log:
@@ -93,14 +102,17 @@ rule denoise_uniques:
     params:
         min_size=config["denoise"]["min_size"],
         alpha=config["denoise"]["unoise_alpha"],
+        all_lengths="" if config["denoise"]["by_length"] else "--all-lengths",
     shell:
-        "gutlung denoise --input {input:q} --output {output:q}"
-        " --min-size {params.min_size} --alpha {params.alpha} > {log:q} 2>&1"
+        "gutlung denoise --input {input.pooled:q} --output {output:q}"
+        " --candidates {input.candidates:q} --min-size {params.min_size}"
+        " --alpha {params.alpha} {params.all_lengths} > {log:q} 2>&1"
 
 
 rule remove_chimeras:
     input:
-        "results/work/unoise.fasta",
+        asvs="results/work/unoise.fasta",
+        reference=get_chimera_reference,
     output:
         "results/work/nonchimeric.fasta",
     log:
@@ -109,8 +121,14 @@ rule remove_chimeras:
         "logs/benchmark/remove_chimeras.tsv"
     conda:
         "../envs/gutlung.yaml"
+    threads: config["threads"]
+    params:
+        abskew=config["denoise"]["chimera_abskew"],
+        reference=get_chimera_reference_arg,
     shell:
-        "gutlung remove-chimeras --input {input:q} --output {output:q} > {log:q} 2>&1"
+        "gutlung remove-chimeras --input {input.asvs:q} --output {output:q}"
+        " --abskew {params.abskew} {params.reference} --threads {threads}"
+        " > {log:q} 2>&1"
 
 
 rule map_reads:

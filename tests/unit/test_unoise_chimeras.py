@@ -1,0 +1,89 @@
+"""UNOISE by length with indels counted, the samples' own candidates, and the
+reference's part in chimera removal (real vsearch, known answers)."""
+
+import hashlib
+
+from conftest import REFERENCE, needs_tools
+
+from gutlung_pipeline.denoise import add_candidates, remove_chimeras, unoise
+from gutlung_pipeline.io import read_fasta
+
+pytestmark = needs_tools
+
+
+def seqs(n):
+    """n distinct reference V4 sequences of 253 nt."""
+    out = [s.upper() for s in read_fasta(REFERENCE).values() if len(s) == 253]
+    return out[:n]
+
+
+def write(path, records):
+    path.write_text(
+        "".join(f">{label};size={size}\n{seq}\n" for label, seq, size in records)
+    )
+    return path
+
+
+def sizes(path):
+    return {
+        seq: int(label.split("size=")[1].rstrip(";"))
+        for label, seq in read_fasta(path).items()
+    }
+
+
+def test_a_real_indel_variant_survives_and_an_indel_error_does_not(tmp_path):
+    (a,) = seqs(1)
+    variant = a[:100] + a[103:]  # a strain 3 nt shorter
+    error = a[:50] + a[51:]  # one base lost in sequencing
+    pooled = write(
+        tmp_path / "p.fa", [("a", a, 1000), ("v", variant, 800), ("e", error, 9)]
+    )
+    # vsearch's own UNOISE counts mismatches only: both are absorbed
+    counts = unoise(pooled, tmp_path / "all.fa", min_size=2, by_length=False)
+    assert counts["asvs"] == 1 and list(sizes(tmp_path / "all.fa")) == [a]
+    counts = unoise(pooled, tmp_path / "len.fa", min_size=2)
+    got = sizes(tmp_path / "len.fa")
+    assert counts == {"centroids": 3, "indel_absorbed": 1, "asvs": 2}
+    # 9 <= 1000 / 2 ** (2 * 1 + 1): the error joins its parent; 800 > 1000 / 2 ** 7
+    assert got == {a: 1009, variant: 800}
+
+
+def test_sample_candidates_join_with_pooled_sizes(tmp_path):
+    a, b, c = seqs(3)
+    centroids = write(tmp_path / "c.fa", [("a", a, 500)])
+    pooled = write(tmp_path / "p.fa", [("a", a, 500), ("b", b, 40), ("c", c, 7)])
+    s1 = write(tmp_path / "s1.fa", [("a", a, 90), ("b", b, 12)])
+    s2 = write(tmp_path / "s2.fa", [("b", b, 20)])
+    counts = add_candidates(centroids, pooled, [s1, s2], tmp_path / "out.fa")
+    assert counts == {"pooled": 1, "added": 1, "candidates": 2}
+    out = read_fasta(tmp_path / "out.fa")
+    assert [s.upper() for s in out.values()] == [a, b]
+    assert sizes(tmp_path / "out.fa") == {
+        a: 500,
+        b: 40,
+    }  # pooled size, not the sample's
+
+
+def test_reference_rescues_known_sequences_and_catches_rare_parents(tmp_path):
+    a, b, c, d = seqs(4)
+    known = a[:120] + b[120:]  # looks like a chimera, but is a known organism
+    rare = c[:110] + d[110:]  # a chimera whose parents are rare here
+    reference = tmp_path / "ref.fa"
+    reference.write_text(
+        "".join(f">r{i}\n{s}\n" for i, s in enumerate([a, b, c, d, known]))
+    )
+    denoised = write(
+        tmp_path / "u.fa",
+        [("a", a, 2000), ("b", b, 1500), ("k", known, 40), ("r", rare, 30), ("c", c, 20), ("d", d, 15)],
+    )  # fmt: skip
+    alone = remove_chimeras(denoised, tmp_path / "n1.fa")
+    kept = set(read_fasta(tmp_path / "n1.fa").values())
+    assert known not in kept and rare in kept  # de novo alone: both wrong
+    counts = remove_chimeras(denoised, tmp_path / "n2.fa", reference=reference)
+    out = read_fasta(tmp_path / "n2.fa")
+    assert set(out.values()) == {a, b, known, c, d}
+    assert counts["rescued"] == 1 and counts["reference_chimeras"] == 1
+    assert counts["asvs"] == 5 and alone["chimeras"] >= 1
+    # MD5 labels, most abundant first
+    assert list(out.values()) == [a, b, known, c, d]
+    assert all(hashlib.md5(s.encode()).hexdigest() == k for k, s in out.items())
