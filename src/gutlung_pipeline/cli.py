@@ -112,44 +112,6 @@ def cmd_trim_primers(args) -> None:
     _write_stats(args.stats, args.sample, counts)
 
 
-def cmd_merge_pairs(args) -> None:
-    from .reads import merge_pairs
-
-    counts = merge_pairs(
-        args.sample, args.r1, args.r2, args.output, min_overlap=args.min_overlap,
-        max_diffs=args.max_diffs, threads=args.threads,
-    )  # fmt: skip
-    _write_stats(args.stats, args.sample, counts)
-
-
-def cmd_filter_reads(args) -> None:
-    from .reads import filter_reads
-
-    counts = filter_reads(
-        args.sample, args.input, args.output, max_ee=args.max_ee,
-        min_length=args.min_length, max_length=args.max_length, max_ns=args.max_ns,
-        trunc_length=args.trunc_length,
-    )  # fmt: skip
-    _write_stats(args.stats, args.sample, counts)
-
-
-def cmd_dereplicate(args) -> None:
-    from .reads import dereplicate
-
-    dereplicate(args.sample, args.input, args.output)
-    if args.candidates:
-        from .denoise import unoise
-
-        if args.candidate_min_size > 0:
-            counts = unoise(
-                args.output, args.candidates, min_size=args.candidate_min_size,
-                alpha=args.alpha,
-            )  # fmt: skip
-            log.info("sample UNOISE candidates: %d", counts["asvs"])
-        else:
-            Path(args.candidates).write_text("")
-
-
 def cmd_pool_uniques(args) -> None:
     from .denoise import pool_uniques
 
@@ -192,27 +154,69 @@ def cmd_remove_chimeras(args) -> None:
     )  # fmt: skip
 
 
-def cmd_map_reads(args) -> None:
-    from .denoise import map_reads
+def cmd_sample_reads(args) -> None:
+    from .reads import sample_reads
 
-    map_reads(
-        args.sample, args.reads, args.asvs, args.output, identity=args.identity,
+    counts = sample_reads(
+        args.sample, args.fq1, args.fq2, derep=args.derep, mapping=args.mapping,
+        forward=args.forward, reverse=args.reverse, error_rate=args.error_rate,
+        in_reads=not args.primers_not_in_reads, min_overlap=args.min_overlap,
+        max_diffs=args.max_diffs, max_ee=args.max_ee, min_length=args.min_length,
+        max_length=args.max_length, max_ns=args.max_ns,
+        trunc_length=args.trunc_length, threads=args.threads,
+    )  # fmt: skip
+    if args.candidates:
+        from .denoise import unoise
+
+        if args.candidate_min_size > 0:
+            unoise(
+                args.derep, args.candidates, min_size=args.candidate_min_size,
+                alpha=args.alpha,
+            )  # fmt: skip
+        else:
+            Path(args.candidates).write_text("")
+    _write_stats(args.stats, args.sample, counts)
+
+
+def cmd_map_samples(args) -> None:
+    from .denoise import map_samples
+
+    map_samples(
+        args.mapping, args.asvs, args.output, identity=args.identity,
         threads=args.threads,
     )  # fmt: skip
 
 
 def cmd_build_table(args) -> None:
-    from .denoise import build_table, read_otutab
+    from .denoise import build_table, read_otutab, read_otutab_samples
     from .io import read_fasta
 
     # vsearch soft-masks low-complexity stretches in lower case; the MD5 labels
     # are of the upper-case sequence, which is what we write
     asvs = {label: seq.upper() for label, seq in read_fasta(args.asvs).items()}
-    if len(args.samples) != len(args.mapped):
-        raise ValueError("give one --mapped file per --samples ID, in the same order")
-    counts = {s: read_otutab(p) for s, p in zip(args.samples, args.mapped, strict=True)}
+    if args.otutab:
+        mapped = read_otutab_samples(args.otutab)
+        unknown = sorted(set(mapped) - set(args.samples))
+        if unknown:
+            raise ValueError(f"{args.otutab}: counts for sample {unknown[0]}")
+        counts = {s: mapped.get(s, pd_series()) for s in args.samples}
+    else:
+        if len(args.samples) != len(args.mapped or []):
+            raise ValueError(
+                "give one --mapped file per --samples ID, in the same order"
+            )
+        counts = {
+            s: read_otutab(p) for s, p in zip(args.samples, args.mapped, strict=True)
+        }
     table = build_table(list(asvs), counts)
     _write_asv_outputs(table, asvs, _step_stats(args.samples, args.stats), args)
+
+
+def pd_series():
+    """An empty count series (a sample with no mapped read)."""
+    import pandas as pd
+
+    return pd.Series(dtype="int64")
 
 
 def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
@@ -980,35 +984,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reads start after the primer (EMP): keep all")  # fmt: skip
     primers(p)
 
-    p = add("merge-pairs", cmd_merge_pairs, "merge read pairs with vsearch")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--r1", required=True)
-    p.add_argument("--r2", required=True)
-    p.add_argument("--output", required=True)
-    p.add_argument("--min-overlap", type=int, default=16)
-    p.add_argument("--max-diffs", type=int, default=10)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--stats", required=True)
-
-    p = add("filter-reads", cmd_filter_reads, "quality-filter reads with vsearch")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--input", required=True)
-    p.add_argument("--output", required=True)
-    p.add_argument("--max-ee", type=float, default=1.0)
-    p.add_argument("--min-length", type=int)
-    p.add_argument("--max-length", type=int)
-    p.add_argument("--max-ns", type=int, default=0)
-    p.add_argument("--trunc-length", type=int, help="single-end: cut reads to this")
-    p.add_argument("--stats", required=True)
-
-    p = add("dereplicate", cmd_dereplicate, "dereplicate one sample's reads")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--input", required=True)
-    p.add_argument("--output", required=True)
-    p.add_argument("--candidates", help="also write the sample's UNOISE centroids")
-    p.add_argument("--candidate-min-size", type=int, default=4, help="0: none")
-    p.add_argument("--alpha", type=float, default=2.0)
-
     p = add("pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
     p.add_argument("--inputs", nargs="+", required=True)
     p.add_argument("--output", required=True)
@@ -1030,14 +1005,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--abskew", type=float, default=16.0, help="de novo parent skew")
     p.add_argument("--reference", help="also check against this FASTA (uchime_ref)")
-    p.add_argument("--threads", type=int, default=1)
-
-    p = add("map-reads", cmd_map_reads, "count a sample's reads per ASV")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--reads", required=True, help="dereplicated reads with ;size=")
-    p.add_argument("--asvs", required=True)
-    p.add_argument("--output", required=True)
-    p.add_argument("--identity", type=float, default=0.97)
     p.add_argument("--threads", type=int, default=1)
 
     p = add("dada2-denoise", cmd_dada2_denoise, "DADA2 on one group of samples")
@@ -1070,10 +1037,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fasta", required=True)
     p.add_argument("--tracking", required=True)
 
+    p = add("sample-reads", cmd_sample_reads, "one sample's read steps in one job")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--fq1", required=True)
+    p.add_argument("--fq2")
+    p.add_argument("--derep", required=True, help="filtered uniques out")
+    p.add_argument("--mapping", required=True, help="all merged uniques out")
+    p.add_argument("--candidates", help="the sample's UNOISE centroids out")
+    p.add_argument("--candidate-min-size", type=int, default=4, help="0: none")
+    p.add_argument("--alpha", type=float, default=2.0)
+    p.add_argument("--stats", required=True)
+    p.add_argument("--forward", required=True)
+    p.add_argument("--reverse", required=True)
+    p.add_argument("--error-rate", type=float, default=0.1)
+    p.add_argument("--primers-not-in-reads", action="store_true")
+    p.add_argument("--min-overlap", type=int, default=16)
+    p.add_argument("--max-diffs", type=int, default=10)
+    p.add_argument("--max-ee", type=float, default=1.0)
+    p.add_argument("--min-length", type=int)
+    p.add_argument("--max-length", type=int)
+    p.add_argument("--max-ns", type=int, default=0)
+    p.add_argument("--trunc-length", type=int)
+    p.add_argument("--threads", type=int, default=1)
+
+    p = add("map-samples", cmd_map_samples, "count all samples' reads per ASV")
+    p.add_argument("--mapping", nargs="+", required=True, help="dereplicated reads")
+    p.add_argument("--asvs", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--identity", type=float, default=0.97)
+    p.add_argument("--threads", type=int, default=1)
+
     p = add("build-table", cmd_build_table, "ASV table, sequences and read tracking")
     p.add_argument("--asvs", required=True, help="non-chimeric ASVs (MD5 labels)")
     p.add_argument("--samples", nargs="+", required=True)
-    p.add_argument("--mapped", nargs="+", required=True, help="per-sample otutab")
+    p.add_argument("--mapped", nargs="+", help="per-sample otutab files")
+    p.add_argument("--otutab", help="one otutab of all samples (map-samples)")
     p.add_argument("--stats", nargs="+", required=True, help="per-step JSON counts")
     p.add_argument("--biom", required=True)
     p.add_argument("--tsv", required=True)

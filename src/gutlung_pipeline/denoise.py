@@ -10,6 +10,7 @@ bioRxiv 074252. doi:10.1101/074252
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -379,6 +380,58 @@ def map_reads(
     run_tool(args, context=f"sample {sample} ({reads})", outputs=(out,))
 
 
+def map_samples(
+    mapping_files: Sequence[str | os.PathLike],
+    asvs: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    identity: float = 0.97,
+    threads: int = 1,
+) -> None:
+    """Count every sample's reads per ASV in one ``vsearch --usearch_global``.
+
+    The samples' dereplicated reads (labels ``sample=<id>;...;size=<n>``) are
+    streamed, in the order given, into one search on all threads; its
+    ``--otutabout`` table has one column per sample. Identical reads map to the
+    same ASV, so mapping the uniques with their sizes counts as mapping every
+    read.
+    """
+    exe = require_tool("vsearch")
+    args = [
+        exe, "--usearch_global", "-", "--db", str(asvs), "--id", str(identity),
+        "--strand", "plus", "--sizein", "--otutabout", str(out),
+        "--threads", str(threads),
+    ]  # fmt: skip
+    with subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    ) as proc:
+        try:
+            for path in mapping_files:
+                with open(path, "rb") as handle:
+                    shutil.copyfileobj(handle, proc.stdin)
+        except BrokenPipeError:
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+        err = proc.stderr.read().decode(errors="replace")
+    if proc.returncode != 0:
+        Path(out).unlink(missing_ok=True)
+        raise ToolError(
+            f"vsearch failed mapping {len(mapping_files)} samples to {asvs}: "
+            f"{err.strip().splitlines()[-1] if err.strip() else 'no message'}"
+        )
+
+
+def read_otutab_samples(path: str | os.PathLike) -> dict[str, pd.Series]:
+    """A many-sample ``--otutabout`` file as sample -> counts per ASV."""
+    import pandas as pd
+
+    df = pd.read_csv(path, sep="\t", index_col=0, dtype={0: str})
+    df.columns = df.columns.astype(str)
+    return {s: df[s].astype("int64") for s in df.columns}
+
+
 def read_otutab(path: str | os.PathLike) -> pd.Series:
     """One sample's ``--otutabout`` file as counts per ASV (columns summed)."""
     import pandas as pd
@@ -437,8 +490,10 @@ def read_tracking(
     -------
     pandas.DataFrame
         Indexed by ``sample_id``: the counts of :data:`TRACKING_COLUMNS`
-        (``merged`` empty for single-end runs) and ``pct_in_table``
-        (in_table / input, percent).
+        (``merged`` empty for single-end runs), ``quality_filtered`` where the
+        stats give it (the reads within the expected-error limit, which the
+        default engine denoises; ``filtered`` are those it counts) and
+        ``pct_in_table`` (in_table / input, percent).
     """
     import numpy as np
     import pandas as pd
@@ -453,6 +508,10 @@ def read_tracking(
         rows.append(row)
     df = pd.DataFrame(rows).set_index("sample_id")
     df = df.astype({c: "Int64" for c in TRACKING_COLUMNS})
+    if any("quality_filtered" in counts for counts in stats.values()):
+        df["quality_filtered"] = pd.array(
+            [stats[s].get("quality_filtered", pd.NA) for s in df.index], dtype="Int64"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = 100 * df["in_table"].astype(float) / df["input"].astype(float)
     df["pct_in_table"] = pct.round(2)

@@ -138,7 +138,7 @@ def filter_reads(
     fastq: str | os.PathLike,
     out_fasta: str | os.PathLike,
     *,
-    max_ee: float = 1.0,
+    max_ee: float | None = 1.0,
     min_length: int | None = None,
     max_length: int | None = None,
     max_ns: int = 0,
@@ -148,7 +148,8 @@ def filter_reads(
 
     Reads are relabelled ``sample=<id>;r<n>`` so that ``--otutabout`` counts
     them for the sample. ``trunc_length`` (single-end runs) cuts every read to
-    that length and drops shorter ones.
+    that length and drops shorter ones. ``max_ee=None`` filters on length and
+    Ns only.
 
     Returns
     -------
@@ -156,10 +157,12 @@ def filter_reads(
         ``filter_input`` (reads seen) and ``filtered`` (reads kept).
     """
     args = [
-        "vsearch", "--fastq_filter", str(fastq), "--fastq_maxee", str(max_ee),
-        "--fastq_maxns", str(max_ns), "--fastaout", str(out_fasta),
-        "--fasta_width", "0", "--relabel", f"sample={sample};r",
+        "vsearch", "--fastq_filter", str(fastq), "--fastq_maxns", str(max_ns),
+        "--fastaout", str(out_fasta), "--fasta_width", "0",
+        "--relabel", f"sample={sample};r",
     ]  # fmt: skip
+    if max_ee is not None:
+        args += ["--fastq_maxee", str(max_ee)]
     if trunc_length is not None:
         args += ["--fastq_trunclen", str(trunc_length)]
     if min_length is not None:
@@ -186,3 +189,76 @@ def dereplicate(sample: str, fasta: str | os.PathLike, out: str | os.PathLike) -
         context=f"sample {sample} ({fasta})",
         outputs=(out,),
     )  # fmt: skip
+
+
+def sample_reads(
+    sample: str,
+    fq1: str | os.PathLike,
+    fq2: str | os.PathLike | None,
+    *,
+    derep: str | os.PathLike,
+    mapping: str | os.PathLike,
+    forward: str,
+    reverse: str,
+    error_rate: float = 0.1,
+    in_reads: bool = True,
+    min_overlap: int = 16,
+    max_diffs: int = 10,
+    max_ee: float = 1.0,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    max_ns: int = 0,
+    trunc_length: int | None = None,
+    threads: int = 1,
+) -> dict[str, int]:
+    """One sample's read steps in one job: primers (cutadapt), pairs merged,
+    then two dereplicated FASTA files (``;size=`` labels, reads relabelled
+    ``sample=<id>;...``).
+
+    - ``derep``: the reads passing the expected-error filter, to denoise;
+    - ``mapping``: every merged read within the length and N limits, whatever
+      its expected errors, to count against the ASVs (a read with a few
+      errors still belongs to its ASV; the error filter is for finding the
+      ASVs, not for counting them).
+
+    Single-end runs (``fq2`` None) skip the merge and are cut to
+    ``trunc_length``. Intermediate files live in a temporary folder beside
+    ``derep``.
+
+    Returns
+    -------
+    dict
+        Read counts: ``input``, ``primer_trimmed``, ``merged`` (paired-end),
+        ``filtered`` (within the length and N limits: the reads counted
+        against the ASVs) and ``quality_filtered`` (also within ``max_ee``:
+        the reads denoised).
+    """
+    with tempfile.TemporaryDirectory(dir=Path(derep).parent) as tmp:
+        tmp = Path(tmp)
+        t1, t2 = tmp / "t1.fastq.gz", (tmp / "t2.fastq.gz" if fq2 else None)
+        counts = trim_primers(
+            sample, fq1, t1, fq2=fq2, out2=t2, forward=forward, reverse=reverse,
+            error_rate=error_rate, threads=threads, in_reads=in_reads,
+        )  # fmt: skip
+        reads = t1
+        if fq2:
+            reads = tmp / "merged.fastq"
+            counts.update(
+                merge_pairs(
+                    sample, t1, t2, reads, min_overlap=min_overlap,
+                    max_diffs=max_diffs, threads=threads,
+                )
+            )  # fmt: skip
+        lengths = {
+            "min_length": min_length, "max_length": max_length, "max_ns": max_ns,
+            "trunc_length": trunc_length,
+        }  # fmt: skip
+        filtered = tmp / "filtered.fasta"
+        kept = filter_reads(sample, reads, filtered, max_ee=max_ee, **lengths)
+        counts["quality_filtered"] = kept["filtered"]
+        dereplicate(sample, filtered, derep)
+        every = tmp / "mappable.fasta"
+        kept = filter_reads(sample, reads, every, max_ee=None, **lengths)
+        counts["filtered"] = kept["filtered"]
+        dereplicate(sample, every, mapping)
+    return counts

@@ -72,14 +72,14 @@ class Study:
 
 #: The rules a study of a combined run takes from the workflow: its reads (or
 #: table) to its decontaminated table; diversity and later run once, merged.
-READ_RULES = ["fetch_run", "acquisition", "trim_primers"]
+READ_RULES = ["fetch_run", "acquisition"]
 #: The rules of each denoising engine (``denoise.engine``).
 ENGINE_RULES = {
     "unoise": [
-        "merge_pairs", "filter_reads", "dereplicate_sample", "pool_uniques",
-        "denoise_uniques", "remove_chimeras", "map_reads", "build_asv_table",
+        "sample_reads", "pool_uniques", "denoise_uniques", "remove_chimeras",
+        "map_reads", "build_asv_table",
     ],
-    "dada2": ["dada2_denoise", "dada2_table"],
+    "dada2": ["trim_primers", "dada2_denoise", "dada2_table"],
 }  # fmt: skip
 
 

@@ -89,7 +89,9 @@ def test_stack_tables_keeps_the_id_column_first(tmp_path):
 
 def test_study_rules_follow_the_entry():
     config = validate_config(_study_config("s.tsv"))
-    assert study_rules(config)[:3] == ["fetch_run", "acquisition", "trim_primers"]
+    assert study_rules(config)[:3] == ["fetch_run", "acquisition", "sample_reads"]
+    dada2 = validate_config(dict(_study_config("s.tsv"), denoise={"engine": "dada2"}))
+    assert study_rules(dada2)[2:5] == ["trim_primers", "dada2_denoise", "dada2_table"]
     assert study_rules(config)[-2:] == ["assign_taxonomy", "decontaminate"]
     config["feature_table"].update(table="t.biom", taxonomy="tax.tsv")
     assert study_rules(config) == ["import_table", "decontaminate"]

@@ -87,3 +87,22 @@ def test_reference_rescues_known_sequences_and_catches_rare_parents(tmp_path):
     # MD5 labels, most abundant first
     assert list(out.values()) == [a, b, known, c, d]
     assert all(hashlib.md5(s.encode()).hexdigest() == k for k, s in out.items())
+
+
+def test_one_search_counts_every_sample(tmp_path):
+    from gutlung_pipeline.denoise import map_samples, read_otutab_samples
+
+    a, b = seqs(2)
+    near_a = "T" + a[1:] if a[0] != "T" else "G" + a[1:]  # 1 mismatch: maps to a
+    asvs = tmp_path / "asvs.fa"
+    asvs.write_text(f">A\n{a}\n>B\n{b}\n")
+    s1 = write(
+        tmp_path / "s1.fa", [("sample=s1;r1", a, 5), ("sample=s1;r2", near_a, 2)]
+    )
+    s2 = write(
+        tmp_path / "s2.fa", [("sample=s2;r1", b, 7), ("sample=s2;r2", "ACGT" * 60, 3)]
+    )
+    map_samples([s1, s2], asvs, tmp_path / "otu.tsv", threads=2)
+    got = read_otutab_samples(tmp_path / "otu.tsv")
+    assert got["s1"].to_dict() == {"A": 7, "B": 0}
+    assert got["s2"].to_dict() == {"A": 0, "B": 7}  # the unrelated read is not counted

@@ -89,15 +89,14 @@ def test_each_study_runs_its_own_steps(combined):
     root, dry, proc = combined
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for rule in ("local_merge_pairs", "single_trim_primers", "local_decontaminate"):
+    for rule in ("local_sample_reads", "single_sample_reads", "local_decontaminate"):
         assert f"rule {rule}:" in dry.stdout
     # the ENA study's read jobs are known once its checkpoint has run
     assert "rule ena_fetch_run:" in dry.stdout
     assert "localrule ena_fetch_run:" in proc.stderr  # renamed and still local
-    assert "rule ena_merge_pairs:" in proc.stderr
-    # single-end: nothing to merge; no tree is built across amplicons
+    assert "rule ena_sample_reads:" in proc.stderr
+    # no tree is built across amplicons
     for log in (dry.stdout, proc.stderr):
-        assert "rule single_merge_pairs:" not in log
         assert "build_tree:" not in log
 
     studies = root / "results" / "studies"
@@ -111,7 +110,7 @@ def test_each_study_runs_its_own_steps(combined):
     assert min(lengths["local"]) > 200 and min(lengths["ena"]) > 200  # merged pairs
     tracking = pd.read_csv(studies / "single/asv/read_tracking.tsv", sep="\t")
     assert tracking["merged"].isna().all()
-    assert (root / "logs/studies/local/trim_primers").is_dir()
+    assert (root / "logs/studies/local/sample_reads").is_dir()
     # the ENA study's failed run is left out of its sheet and of the merge
     runs = pd.read_csv(root / "results/acquire/runs.tsv", sep="\t")
     assert runs.loc[runs["status"] != "ok", "sample_id"].tolist() == ["P03_lung"]

@@ -124,13 +124,15 @@ def demo_run(tmp_path_factory, demo_cohort):
 
 def test_dry_run_of_each_config_variant(tmp_path, demo_cohort):
     sheet, _ = demo_cohort
-    proc = snakemake(make_workdir(tmp_path / "paired", sheet), "-n")
+    proc = snakemake(make_workdir(tmp_path / "paired", sheet), "-n", "-p")
     assert proc.returncode == 0, proc.stderr
-    assert "merge_pairs" in proc.stdout
+    assert "sample_reads" in proc.stdout and " --fq2 " in proc.stdout
+    assert "--min-length 200" in proc.stdout
     single = sheet.drop(columns="fq2")
-    proc = snakemake(make_workdir(tmp_path / "single", single), "-n")
+    proc = snakemake(make_workdir(tmp_path / "single", single), "-n", "-p")
     assert proc.returncode == 0, proc.stderr
-    assert "merge_pairs" not in proc.stdout and "filter_reads" in proc.stdout
+    assert "sample_reads" in proc.stdout and " --fq2 " not in proc.stdout
+    assert "--trunc-length 150" in proc.stdout
     proc = snakemake(REPO, "-n")  # the shipped config, from the repository root
     assert proc.returncode == 0, proc.stderr
 
@@ -143,16 +145,13 @@ def test_read_tracking_covers_every_sample_and_matches_table(demo_run):
     assert list(tracking.index) == list(sheet["sample_id"])
     table = read_table(work / "results/asv/asv_table.biom")
     assert list(table.columns) == list(sheet["sample_id"])
-    mapped = {
-        s: pd.read_csv(work / f"results/work/mapped/{s}.tsv", sep="\t", index_col=0)
-        .to_numpy()
-        .sum()
-        for s in sheet["sample_id"]
-    }
-    assert table.sum(axis=0).to_dict() == mapped
-    assert tracking["in_table"].to_dict() == mapped
+    assert tracking["in_table"].to_dict() == table.sum(axis=0).to_dict()
     steps = ["input", "primer_trimmed", "merged", "filtered", "in_table"]
     assert (tracking[steps].diff(axis=1).iloc[:, 1:] <= 0).all().all()
+    # the expected-error filter picks the reads to denoise; the reads counted
+    # are all those within the length limits
+    assert (tracking["quality_filtered"] <= tracking["filtered"]).all()
+    assert (tracking["quality_filtered"] < tracking["in_table"]).any()
     assert (tracking.loc[tracking.index.str.startswith("P"), "input"] == 2000).all()
     tsv = read_table(work / "results/asv/asv_table.tsv")
     pd.testing.assert_frame_equal(tsv, table, check_names=False)
@@ -657,15 +656,15 @@ def test_unknown_body_site_stops_before_any_job(tmp_path, tiny):
 
 def assert_failed_in_trimming(work: Path, proc, sample: str, expected: str):
     assert proc.returncode != 0
-    log = (work / f"logs/trim_primers/{sample}.log").read_text()
+    log = (work / f"logs/sample_reads/{sample}.log").read_text()
     last = log.strip().splitlines()[-1]
     assert last.startswith(
-        f"gutlung trim-primers: error: cutadapt failed on sample {sample}"
+        f"gutlung sample-reads: error: cutadapt failed on sample {sample}"
     )
     assert expected in last
-    assert f"logs/trim_primers/{sample}.log" in proc.stderr
-    assert not (work / f"results/work/trimmed/{sample}_R1.fastq.gz").exists()
-    assert not (work / f"results/work/stats/{sample}/trim.json").exists()
+    assert f"logs/sample_reads/{sample}.log" in proc.stderr
+    assert not (work / f"results/work/derep/{sample}.fasta").exists()
+    assert not (work / f"results/work/stats/{sample}/reads.json").exists()
     assert not (work / "results/asv").exists()
 
 

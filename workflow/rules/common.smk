@@ -207,30 +207,41 @@ def get_acquisition_args():
     return " ".join(args)
 
 
-def get_filter_input(wildcards):
-    """Merged pairs (paired-end) or primer-trimmed reads (single-end)."""
-    if PAIRED:
-        return f"results/work/merged/{wildcards.sample}.fastq"
-    return f"results/work/trimmed/{wildcards.sample}_R1.fastq.gz"
+def get_fq2_arg(wildcards, input):
+    """--fq2 with the sample's R2 file (quoted), or nothing (single-end)."""
+    return f"--fq2 {shlex.quote(str(input.fq2))}" if PAIRED else ""
 
 
-def get_filter_args():
-    """Length options: min/max for merged pairs, one truncation for single-end."""
-    f = config["filter"]
+def get_primer_args():
+    """Primer options of gutlung sample-reads (quoted: config values)."""
+    p = config["primers"]
+    args = (
+        f"--forward {shlex.quote(p['forward'])} --reverse {shlex.quote(p['reverse'])}"
+        f" --error-rate {float(p['error_rate'])}"
+    )
+    return args if p["in_reads"] else f"{args} --primers-not-in-reads"
+
+
+def get_read_filter_args():
+    """Merge and filter options of gutlung sample-reads: min/max length for
+    merged pairs, one truncation length for single-end runs."""
+    f, m = config["filter"], config["merge"]
+    args = (
+        f"--min-overlap {int(m['min_overlap'])} --max-diffs {int(m['max_diffs'])}"
+        f" --max-ee {float(f['max_ee'])} --max-ns {int(f['max_ns'])}"
+    )
     if PAIRED:
         return (
-            f"--min-length {int(f['min_length'])} --max-length {int(f['max_length'])}"
+            f"{args} --min-length {int(f['min_length'])}"
+            f" --max-length {int(f['max_length'])}"
         )
-    return f"--trunc-length {int(f['trunc_length'])}"
+    return f"{args} --trunc-length {int(f['trunc_length'])}"
 
 
 def get_step_stats(wildcards=None):
     """Per-sample JSON read counts of every read step (the DADA2 engine's own
     counts come from its groups' tables)."""
-    if DADA2:
-        steps = ["trim"]
-    else:
-        steps = ["trim", "merge", "filter"] if PAIRED else ["trim", "filter"]
+    steps = ["trim"] if DADA2 else ["reads"]
     return [
         f"results/work/stats/{s}/{step}.json" for s in get_samples() for step in steps
     ]

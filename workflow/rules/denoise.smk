@@ -1,70 +1,34 @@
-rule merge_pairs:
+# The default engine (denoise.engine: unoise). Each sample's read steps run as
+# one job; the ASVs are found in the pooled uniques plus each sample's own
+# UNOISE centroids; one search then counts every sample's reads.
+
+
+rule sample_reads:
     input:
-        r1="results/work/trimmed/{sample}_R1.fastq.gz",
-        r2="results/work/trimmed/{sample}_R2.fastq.gz",
-    output:
-        merged=temp("results/work/merged/{sample}.fastq"),
-        stats="results/work/stats/{sample}/merge.json",
-    log:
-        "logs/merge_pairs/{sample}.log",
-    benchmark:
-        "logs/benchmark/merge_pairs/{sample}.tsv"
-    conda:
-        "../envs/gutlung.yaml"
-    threads: config["threads"]
-    params:
-        min_overlap=config["merge"]["min_overlap"],
-        max_diffs=config["merge"]["max_diffs"],
-    shell:
-        "gutlung merge-pairs --sample {wildcards.sample:q} --r1 {input.r1:q}"
-        " --r2 {input.r2:q} --output {output.merged:q} --stats {output.stats:q}"
-        " --min-overlap {params.min_overlap} --max-diffs {params.max_diffs}"
-        " --threads {threads} > {log:q} 2>&1"
-
-
-rule filter_reads:
-    input:
-        get_filter_input,
-    output:
-        fasta=temp("results/work/filtered/{sample}.fasta"),
-        stats="results/work/stats/{sample}/filter.json",
-    log:
-        "logs/filter_reads/{sample}.log",
-    benchmark:
-        "logs/benchmark/filter_reads/{sample}.tsv"
-    conda:
-        "../envs/gutlung.yaml"
-    params:
-        max_ee=config["filter"]["max_ee"],
-        max_ns=config["filter"]["max_ns"],
-        lengths=get_filter_args(),
-    shell:
-        "gutlung filter-reads --sample {wildcards.sample:q} --input {input:q}"
-        " --output {output.fasta:q} --stats {output.stats:q}"
-        " --max-ee {params.max_ee} --max-ns {params.max_ns} {params.lengths}"
-        " > {log:q} 2>&1"
-
-
-rule dereplicate_sample:
-    input:
-        "results/work/filtered/{sample}.fasta",
+        unpack(get_fastq),
     output:
         derep=temp("results/work/derep/{sample}.fasta"),
+        mapping=temp("results/work/mappable/{sample}.fasta"),
         candidates=temp("results/work/candidates/{sample}.fasta"),
+        stats="results/work/stats/{sample}/reads.json",
     log:
-        "logs/dereplicate_sample/{sample}.log",
+        "logs/sample_reads/{sample}.log",
     benchmark:
-        "logs/benchmark/dereplicate_sample/{sample}.tsv"
+        "logs/benchmark/sample_reads/{sample}.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
+        fq2=get_fq2_arg,
+        primers=get_primer_args(),
+        reads=get_read_filter_args(),
         min_size=config["denoise"]["sample_min_size"],
         alpha=config["denoise"]["unoise_alpha"],
     shell:
-        "gutlung dereplicate --sample {wildcards.sample:q} --input {input:q}"
-        " --output {output.derep:q} --candidates {output.candidates:q}"
-        " --candidate-min-size {params.min_size} --alpha {params.alpha}"
-        " > {log:q} 2>&1"
+        "gutlung sample-reads --sample {wildcards.sample:q} --fq1 {input.fq1:q}"
+        " {params.fq2} {params.primers} {params.reads}"
+        " --derep {output.derep:q} --mapping {output.mapping:q}"
+        " --candidates {output.candidates:q} --candidate-min-size {params.min_size}"
+        " --alpha {params.alpha} --stats {output.stats:q} > {log:q} 2>&1"
 
 
 rule pool_uniques:
@@ -133,31 +97,31 @@ rule remove_chimeras:
 
 rule map_reads:
     input:
-        reads="results/work/derep/{sample}.fasta",
+        reads=lambda w: expand(
+            "results/work/mappable/{sample}.fasta", sample=get_samples()
+        ),
         asvs="results/work/nonchimeric.fasta",
     output:
-        "results/work/mapped/{sample}.tsv",
+        temp("results/work/mapped.tsv"),
     log:
-        "logs/map_reads/{sample}.log",
+        "logs/map_reads.log",
     benchmark:
-        "logs/benchmark/map_reads/{sample}.tsv"
+        "logs/benchmark/map_reads.tsv"
     conda:
         "../envs/gutlung.yaml"
-    threads: config["threads"]
+    threads: workflow.cores
     params:
         identity=config["denoise"]["map_identity"],
     shell:
-        "gutlung map-reads --sample {wildcards.sample:q} --reads {input.reads:q}"
-        " --asvs {input.asvs:q} --output {output:q} --identity {params.identity}"
-        " --threads {threads} > {log:q} 2>&1"
+        "gutlung map-samples --mapping {input.reads:q} --asvs {input.asvs:q}"
+        " --output {output:q} --identity {params.identity} --threads {threads}"
+        " > {log:q} 2>&1"
 
 
 rule build_asv_table:
     input:
         asvs="results/work/nonchimeric.fasta",
-        mapped=lambda w: expand(
-            "results/work/mapped/{sample}.tsv", sample=get_samples()
-        ),
+        mapped="results/work/mapped.tsv",
         stats=get_step_stats,
     output:
         biom="results/asv/asv_table.biom",
@@ -178,6 +142,6 @@ rule build_asv_table:
         samples=get_samples,
     shell:
         "gutlung build-table --asvs {input.asvs:q} --samples {params.samples:q}"
-        " --mapped {input.mapped:q} --stats {input.stats:q}"
+        " --otutab {input.mapped:q} --stats {input.stats:q}"
         " --biom {output.biom:q} --tsv {output.tsv:q} --fasta {output.fasta:q}"
         " --tracking {output.tracking:q} > {log:q} 2>&1"
