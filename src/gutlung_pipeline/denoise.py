@@ -1,4 +1,13 @@
-"""Pooled denoising with UNOISE3, de novo chimera removal, and the ASV table.
+"""The default engine's denoising (UNOISE3 through vsearch), chimera removal,
+and the ASV table.
+
+The ASVs are the centroids of UNOISE3 on all samples' uniques together
+(:func:`pool_uniques`, :func:`unoise`), run within each read length with
+indels counted across lengths, plus each sample's own centroids
+(:func:`add_candidates`); chimeras are removed de novo and against the
+taxonomy reference (:func:`remove_chimeras`); one search then counts every
+sample's merged reads against them (:func:`map_samples`). Each choice was
+measured on simulated cohorts with known truth (``benchmarks/bench_denoise.py``).
 
 References
 ----------
@@ -44,25 +53,46 @@ def pool_uniques(
     The files are streamed, in the order given, into ``vsearch --fastx_uniques``;
     uniques below ``min_size`` in total cannot become ASVs and are dropped here.
     """
+    _stream_into_vsearch(
+        [
+            "--fastx_uniques", "-", "--sizein", "--sizeout", "--minuniquesize",
+            str(min_size), "--fastaout", str(out), "--fasta_width", "0",
+        ],
+        derep_files,
+        what=f"pooling {len(derep_files)} samples",
+        outputs=(out,),
+    )  # fmt: skip
+
+
+def _stream_into_vsearch(
+    args: Sequence[str],
+    files: Sequence[str | os.PathLike],
+    *,
+    what: str,
+    outputs: Sequence[str | os.PathLike],
+) -> None:
+    """Run ``vsearch args`` with ``files`` streamed, in order, into its stdin
+    (``-``); on failure remove ``outputs`` and raise a one-line ToolError."""
     exe = require_tool("vsearch")
-    args = [
-        exe, "--fastx_uniques", "-", "--sizein", "--sizeout", "--minuniquesize",
-        str(min_size), "--fastaout", str(out), "--fasta_width", "0",
-    ]  # fmt: skip
     with subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    ) as proc:
+        [exe, *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as proc:  # fmt: skip
         try:
-            for path in derep_files:
+            for path in files:
                 with open(path, "rb") as handle:
                     shutil.copyfileobj(handle, proc.stdin)
+        except BrokenPipeError:
+            pass  # vsearch stopped early; its exit status says why
         finally:
-            proc.stdin.close()
-        err = proc.stderr.read().decode(errors="replace")
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+        err = proc.stderr.read().decode(errors="replace").strip()
     if proc.returncode != 0:
-        raise ToolError(
-            f"vsearch failed pooling {len(derep_files)} samples: {err.strip()}"
-        )
+        for path in outputs:
+            Path(path).unlink(missing_ok=True)
+        reason = err.splitlines()[-1] if err else "no message"
+        raise ToolError(f"vsearch failed {what}: {reason}")
 
 
 def unoise(
@@ -396,31 +426,16 @@ def map_samples(
     same ASV, so mapping the uniques with their sizes counts as mapping every
     read.
     """
-    exe = require_tool("vsearch")
-    args = [
-        exe, "--usearch_global", "-", "--db", str(asvs), "--id", str(identity),
-        "--strand", "plus", "--sizein", "--otutabout", str(out),
-        "--threads", str(threads),
-    ]  # fmt: skip
-    with subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    ) as proc:
-        try:
-            for path in mapping_files:
-                with open(path, "rb") as handle:
-                    shutil.copyfileobj(handle, proc.stdin)
-        except BrokenPipeError:
-            pass
-        finally:
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-        err = proc.stderr.read().decode(errors="replace")
-    if proc.returncode != 0:
-        Path(out).unlink(missing_ok=True)
-        raise ToolError(
-            f"vsearch failed mapping {len(mapping_files)} samples to {asvs}: "
-            f"{err.strip().splitlines()[-1] if err.strip() else 'no message'}"
-        )
+    _stream_into_vsearch(
+        [
+            "--usearch_global", "-", "--db", str(asvs), "--id", str(identity),
+            "--strand", "plus", "--sizein", "--otutabout", str(out),
+            "--threads", str(threads),
+        ],
+        mapping_files,
+        what=f"mapping {len(mapping_files)} samples to {asvs}",
+        outputs=(out,),
+    )  # fmt: skip
 
 
 def read_otutab_samples(path: str | os.PathLike) -> dict[str, pd.Series]:
