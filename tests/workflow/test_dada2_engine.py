@@ -99,3 +99,20 @@ def test_bad_engine_settings_stop_before_any_job(tmp_path, cohort):
     assert proc.returncode != 0
     assert "denoise.dada2.pool" in proc.stderr, proc.stderr
     assert not (work / "results").exists()
+
+
+def test_single_end_runs_are_cut_to_one_length(tmp_path):
+    out = tmp_path / "data"
+    sheet, truth = simulate_cohort(
+        load_reference(REFERENCE), out, forward=FORWARD, reverse=REVERSE,
+        n_subjects=2, reads_per_sample=1500, layout="single", random_state=4,
+    )  # fmt: skip
+    work = make_workdir(tmp_path / "run", sheet, **{"denoise.engine": "dada2"})
+    proc = snakemake(work, "results/asv/asv_table.tsv")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seqs = read_fasta(work / "results/asv/asv_seqs.fasta")
+    assert {len(s) for s in seqs.values()} == {150}  # filter.trunc_length
+    track = pd.read_csv(work / "results/asv/read_tracking.tsv", sep="\t", index_col=0)
+    assert track["merged"].isna().all() and (track["in_table"] > 0).all()
+    major = truth[truth["observed_share"] >= 0.01]["sequence"].str[:150]
+    assert major.isin(set(seqs.values())).mean() >= 0.9
