@@ -121,24 +121,22 @@ def cmd_pool_uniques(args) -> None:
 def cmd_denoise(args) -> None:
     from .denoise import add_candidates, unoise
 
-    pooled_out = args.output if not args.candidates else f"{args.output}.pooled"
-    counts = unoise(
-        args.input, pooled_out, min_size=args.min_size, alpha=args.alpha,
-        by_length=not args.all_lengths,
-    )  # fmt: skip
-    log.info(
-        "UNOISE centroids: %d, indel errors absorbed: %d, ASVs: %d",
-        counts["centroids"], counts["indel_absorbed"], counts["asvs"],
-    )  # fmt: skip
-    if args.candidates:
-        try:
-            added = add_candidates(pooled_out, args.input, args.candidates, args.output)
-        finally:
-            Path(pooled_out).unlink(missing_ok=True)
-        log.info(
-            "added from the samples' own UNOISE: %d, candidates: %d",
-            added["added"], added["candidates"],
+    with tempfile.TemporaryDirectory(dir=Path(args.output).parent) as tmp:
+        pooled_out = Path(tmp) / "pooled.fasta" if args.candidates else args.output
+        counts = unoise(
+            args.input, pooled_out, min_size=args.min_size, alpha=args.alpha,
+            by_length=not args.all_lengths,
         )  # fmt: skip
+        log.info(
+            "UNOISE centroids: %d, indel errors absorbed: %d, ASVs: %d",
+            counts["centroids"], counts["indel_absorbed"], counts["asvs"],
+        )  # fmt: skip
+        if args.candidates:
+            added = add_candidates(pooled_out, args.input, args.candidates, args.output)
+            log.info(
+                "added from the samples' own UNOISE: %d, candidates: %d",
+                added["added"], added["candidates"],
+            )  # fmt: skip
 
 
 def cmd_remove_chimeras(args) -> None:
@@ -188,35 +186,25 @@ def cmd_map_samples(args) -> None:
 
 
 def cmd_build_table(args) -> None:
-    from .denoise import build_table, read_otutab, read_otutab_samples
+    from .denoise import build_table, read_otutab_samples
     from .io import read_fasta
 
     # vsearch soft-masks low-complexity stretches in lower case; the MD5 labels
     # are of the upper-case sequence, which is what we write
     asvs = {label: seq.upper() for label, seq in read_fasta(args.asvs).items()}
-    if args.otutab:
-        mapped = read_otutab_samples(args.otutab)
-        unknown = sorted(set(mapped) - set(args.samples))
-        if unknown:
-            raise ValueError(f"{args.otutab}: counts for sample {unknown[0]}")
-        counts = {s: mapped.get(s, pd_series()) for s in args.samples}
-    else:
-        if len(args.samples) != len(args.mapped or []):
-            raise ValueError(
-                "give one --mapped file per --samples ID, in the same order"
-            )
-        counts = {
-            s: read_otutab(p) for s, p in zip(args.samples, args.mapped, strict=True)
-        }
-    table = build_table(list(asvs), counts)
-    _write_asv_outputs(table, asvs, _step_stats(args.samples, args.stats), args)
-
-
-def pd_series():
-    """An empty count series (a sample with no mapped read)."""
+    mapped = read_otutab_samples(args.otutab)
+    unknown = sorted(set(mapped) - set(args.samples))
+    if unknown:
+        raise ValueError(
+            f"{args.otutab}: counts for sample {unknown[0]}, which is not in "
+            "--samples; map only the samples of this run"
+        )
     import pandas as pd
 
-    return pd.Series(dtype="int64")
+    empty = pd.Series(dtype="int64")  # a sample with no mapped read
+    counts = {s: mapped.get(s, empty) for s in args.samples}
+    table = build_table(list(asvs), counts)
+    _write_asv_outputs(table, asvs, _step_stats(args.samples, args.stats), args)
 
 
 def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
@@ -1070,8 +1058,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("build-table", cmd_build_table, "ASV table, sequences and read tracking")
     p.add_argument("--asvs", required=True, help="non-chimeric ASVs (MD5 labels)")
     p.add_argument("--samples", nargs="+", required=True)
-    p.add_argument("--mapped", nargs="+", help="per-sample otutab files")
-    p.add_argument("--otutab", help="one otutab of all samples (map-samples)")
+    p.add_argument("--otutab", required=True, help="all samples' otutab (map-samples)")
     p.add_argument("--stats", nargs="+", required=True, help="per-step JSON counts")
     p.add_argument("--biom", required=True)
     p.add_argument("--tsv", required=True)

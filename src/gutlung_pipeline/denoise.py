@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ToolError
-from .io import atomic_path
+from .io import read_fasta, write_fasta
 from .tools import require_tool, run_tool
 
 if TYPE_CHECKING:  # pandas is imported where tables are built, not by read steps
@@ -122,7 +122,7 @@ def unoise(
     """
     if not by_length:
         _cluster_unoise(pooled, out, min_size=min_size, alpha=alpha)
-        n = _count_fasta(out)
+        n = len(read_fasta(out))
         return {"centroids": n, "indel_absorbed": 0, "asvs": n}
     with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
         buckets = _split_by_length(pooled, Path(tmp))
@@ -133,9 +133,9 @@ def unoise(
             _cluster_unoise(bucket, part, min_size=min_size, alpha=alpha)
             records.extend(_read_records(part))
         records.sort(key=lambda r: (-_size(r[0]), r[1]))
-        _write_records(records, centroids)
+        write_fasta(records, centroids)
         kept = absorb_indel_errors(centroids, records, alpha=alpha, tmp=Path(tmp))
-    _write_records(kept, out)
+    write_fasta(kept, out)
     return {
         "centroids": len(records),
         "indel_absorbed": len(records) - len(kept),
@@ -154,7 +154,7 @@ def add_candidates(
     Pooled UNOISE judges a unique by its abundance in all samples together, so
     a real strain one or two bases from a strain that is abundant elsewhere is
     absorbed even in the samples where it is alone or dominant. Each sample's
-    own UNOISE (``gutlung dereplicate --candidates``) keeps it there; its
+    own UNOISE (``gutlung sample-reads --candidates``) keeps it there; its
     sequence joins the pooled centroids here, with its pooled abundance (for
     the de novo chimera check), most abundant first.
 
@@ -176,7 +176,7 @@ def add_candidates(
             size = sizes.get(seq, _size(label))
             records.append((_SIZE.sub(f";size={size}", label), seq))
         records.sort(key=lambda r: (-_size(r[0]), r[1]))
-    _write_records(records, out)
+    write_fasta(records, out)
     return {"pooled": len(have), "added": len(extra), "candidates": len(records)}
 
 
@@ -201,29 +201,9 @@ def _size(label: str) -> int:
 
 
 def _read_records(path) -> list[tuple[str, str]]:
-    """(label, sequence) of a one-line-per-sequence FASTA, in file order."""
-    records = []
-    with open(path) as handle:
-        label = None
-        for line in handle:
-            line = line.rstrip("\n")
-            if line.startswith(">"):
-                label = line[1:]
-            elif label is not None:
-                records.append((label, line.upper()))
-                label = None
-    return records
-
-
-def _write_records(records, path) -> None:
-    with open(path, "w") as handle:
-        for label, seq in records:
-            handle.write(f">{label}\n{seq}\n")
-
-
-def _count_fasta(path) -> int:
-    with open(path) as handle:
-        return sum(line.startswith(">") for line in handle)
+    """(label, upper-case sequence) of a FASTA file, in file order (vsearch
+    soft-masks low-complexity stretches in lower case)."""
+    return [(label, seq.upper()) for label, seq in read_fasta(path).items()]
 
 
 def _split_by_length(pooled, tmp: Path) -> list[Path]:
@@ -340,11 +320,11 @@ def remove_chimeras(
             context=f"denoised sequences {denoised}",
         )  # fmt: skip
         counts = {"chimeras": _chimera_count(err), "rescued": 0}
-        counts["reference_chimeras"] = 0
+        counts.update(reference_chimeras=0)
         kept = _read_records(nonchim)
         if reference:
             calls = tmp / "calls.fasta"
-            _write_records(_read_records(chim) + _read_records(border), calls)
+            write_fasta(_read_records(chim) + _read_records(border), calls)
             rescued = tmp / "rescued.fasta"
             run_tool(
                 [
@@ -357,7 +337,7 @@ def remove_chimeras(
             )  # fmt: skip
             back = _read_records(rescued)
             counts["rescued"] = len(back)
-            _write_records(kept + back, calls)
+            write_fasta(kept + back, calls)
             checked = tmp / "checked.fasta"
             err = run_tool(
                 [
@@ -370,10 +350,7 @@ def remove_chimeras(
             counts["reference_chimeras"] = _chimera_count(err)
             kept = _read_records(checked)
     kept.sort(key=lambda r: (-_size(r[0]), r[1]))
-    with atomic_path(out) as path:
-        _write_records(
-            ((hashlib.md5(seq.encode()).hexdigest(), seq) for _, seq in kept), path
-        )
+    write_fasta(((hashlib.md5(seq.encode()).hexdigest(), seq) for _, seq in kept), out)
     counts["asvs"] = len(kept)
     return counts
 
@@ -381,33 +358,6 @@ def remove_chimeras(
 def _chimera_count(err: str) -> int:
     match = _CHIMERAS.search(err)
     return int(match.group(1)) if match else 0
-
-
-def map_reads(
-    sample: str,
-    reads: str | os.PathLike,
-    asvs: str | os.PathLike,
-    out: str | os.PathLike,
-    *,
-    identity: float = 0.97,
-    threads: int = 1,
-    sizein: bool = True,
-) -> None:
-    """Count one sample's reads per ASV (``vsearch --usearch_global``).
-
-    ``reads`` are the sample's dereplicated reads with ``;size=`` annotations
-    (``sizein=True``, the default): identical reads map to the same ASV, so
-    this gives the same counts as mapping every read, for a fraction of the
-    searches. With ``sizein=False`` every record counts once.
-    """
-    args = [
-        "vsearch", "--usearch_global", str(reads), "--db", str(asvs),
-        "--id", str(identity), "--strand", "plus", "--otutabout", str(out),
-        "--threads", str(threads),
-    ]  # fmt: skip
-    if sizein:
-        args.append("--sizein")
-    run_tool(args, context=f"sample {sample} ({reads})", outputs=(out,))
 
 
 def map_samples(
@@ -451,16 +401,6 @@ def read_otutab_samples(path: str | os.PathLike) -> dict[str, pd.Series]:
     return {s: df[s].astype("int64") for s in df.columns}
 
 
-def read_otutab(path: str | os.PathLike) -> pd.Series:
-    """One sample's ``--otutabout`` file as counts per ASV (columns summed)."""
-    import pandas as pd
-
-    df = pd.read_csv(path, sep="\t", index_col=0, dtype={0: str})
-    if df.shape[1] == 0:
-        return pd.Series(dtype="int64")
-    return df.sum(axis=1).astype("int64")
-
-
 def build_table(
     asv_ids: Sequence[str], counts: Mapping[str, pd.Series]
 ) -> pd.DataFrame:
@@ -471,7 +411,7 @@ def build_table(
     asv_ids
         ASV IDs in output order (abundance order from UNOISE).
     counts
-        Sample ID -> counts per ASV ID (from :func:`read_otutab`).
+        Sample ID -> counts per ASV ID (from :func:`read_otutab_samples`).
 
     Returns
     -------

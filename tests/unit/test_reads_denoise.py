@@ -8,9 +8,9 @@ from conftest import FORWARD, REVERSE, needs_tools
 
 from gutlung_pipeline.denoise import (
     build_table,
-    map_reads,
+    map_samples,
     pool_uniques,
-    read_otutab,
+    read_otutab_samples,
     read_tracking,
     remove_chimeras,
     unoise,
@@ -49,11 +49,14 @@ def test_read_tracking_known_answer():
     assert out.loc["S2", "in_table"] == 2
 
 
-def test_read_otutab_sums_columns(tmp_path):
-    (tmp_path / "t.tsv").write_text("#OTU ID\tS1\tS1x\nA\t2\t1\nB\t0\t4\n")
-    assert read_otutab(tmp_path / "t.tsv").to_dict() == {"A": 3, "B": 4}
+def test_read_otutab_samples_gives_one_series_per_sample(tmp_path):
+    (tmp_path / "t.tsv").write_text("#OTU ID\tS1\tS2\nA\t2\t1\nB\t0\t4\n")
+    got = read_otutab_samples(tmp_path / "t.tsv")
+    assert {s: c.to_dict() for s, c in got.items()} == {
+        "S1": {"A": 2, "B": 0}, "S2": {"A": 1, "B": 4},
+    }  # fmt: skip
     (tmp_path / "e.tsv").write_text("#OTU ID\n")
-    assert read_otutab(tmp_path / "e.tsv").empty
+    assert read_otutab_samples(tmp_path / "e.tsv") == {}
 
 
 @needs_tools
@@ -106,15 +109,15 @@ def test_read_steps_end_to_end_on_one_sample(small_cohort, tmp_path):
     import hashlib
 
     assert all(hashlib.md5(s.encode()).hexdigest() == k for k, s in asvs.items())
-    map_reads(sid, tmp_path / "d.fa", tmp_path / "n.fa", tmp_path / "o.tsv")
-    mapped = read_otutab(tmp_path / "o.tsv")
+    map_samples([tmp_path / "d.fa"], tmp_path / "n.fa", tmp_path / "o.tsv")
+    mapped = read_otutab_samples(tmp_path / "o.tsv")[sid]
     assert 0.9 * len(filtered) <= mapped.sum() <= len(filtered)
     # mapping the uniques with their sizes counts exactly as mapping every read
-    map_reads(
-        sid, tmp_path / "f.fa", tmp_path / "n.fa", tmp_path / "all.tsv", sizein=False
-    )
+    # (the filtered reads carry no size: each counts once)
+    map_samples([tmp_path / "f.fa"], tmp_path / "n.fa", tmp_path / "all.tsv")
     pd.testing.assert_series_equal(
-        read_otutab(tmp_path / "all.tsv").sort_index(), mapped.sort_index()
+        read_otutab_samples(tmp_path / "all.tsv")[sid].sort_index(),
+        mapped.sort_index(),
     )
 
 
