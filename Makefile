@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_ARGS := --n-subjects 12 --n-controls 6 --n-mocks 1 --n-infants 12 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
-.PHONY: demo test install system-tools r-tools peer-python demo-data lint unit workflow-tests clean
+.PHONY: demo test test-slurm install system-tools r-tools slurm-tools peer-python demo-data lint unit workflow-tests clean
 
 install: $(VENV)/.installed system-tools
 
@@ -49,6 +49,17 @@ r-tools:
 	    $(R_DEBS) >/dev/null; \
 	fi
 
+# Slurm and munge for the test cluster (tests/slurm_cluster.py starts its own
+# daemons; nothing is enabled as a service).
+slurm-tools:
+	@if ! command -v slurmd >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then \
+	  echo "installing slurm-wlm and munge"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    slurm-wlm munge >/dev/null; \
+	fi
+
 # gemelli's OptSpace, the peer of our robust Aitchison distance in the tests.
 # --no-deps: its other dependencies (iow, tax2tree) do not build here and the
 # tests import only gemelli.optspace (numpy and scipy).
@@ -75,8 +86,13 @@ lint: install
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/snakemake --lint --cores 1
 
-test: install r-tools peer-python demo-data lint
+test: install r-tools slurm-tools peer-python demo-data lint
 	$(BIN)/pytest -ra
+
+# The workflow on a real single-node Slurm through workflow/profiles/slurm
+# (needs root: slurmd starts the jobs).
+test-slurm: install slurm-tools demo-data
+	$(BIN)/pytest -ra tests/workflow/test_slurm.py
 
 clean:
 	rm -rf results logs .snakemake resources/demo/reads resources/demo/truth.tsv

@@ -109,7 +109,7 @@ rule map_reads:
         "logs/benchmark/map_reads.tsv"
     conda:
         "../envs/gutlung.yaml"
-    threads: workflow.cores
+    threads: config["threads"]
     params:
         identity=config["denoise"]["map_identity"],
     shell:
