@@ -91,7 +91,7 @@ test: install r-tools slurm-tools peer-python demo-data lint
 
 # The workflow on a real single-node Slurm through workflow/profiles/slurm
 # (needs root: slurmd starts the jobs).
-test-slurm: install slurm-tools demo-data
+test-slurm: install slurm-tools
 	$(BIN)/pytest -ra tests/workflow/test_slurm.py
 
 clean:

@@ -139,8 +139,11 @@ def test_results_equal_a_local_run(slurm_run, cohort, tmp_path):
     assert len(files) > 30
     for rel in files:
         assert (work / rel).read_bytes() == (local / rel).read_bytes(), rel
-    assert sorted(
-        p.relative_to(work)
-        for p in (work / "results").rglob("*")
-        if p.is_file() and "report" not in p.parts
-    ) == files
+    assert (
+        sorted(
+            p.relative_to(work)
+            for p in (work / "results").rglob("*")
+            if p.is_file() and "report" not in p.parts
+        )
+        == files
+    )

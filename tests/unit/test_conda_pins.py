@@ -1,0 +1,119 @@
+"""The conda environments (workflow/envs/*.yaml, for users off Debian) pin the
+versions the tests run: what `make test` installs from Debian and PyPI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, needs_r, needs_tools
+
+ENVS = REPO / "workflow" / "envs"
+
+
+def tool_output(*cmd: str) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return proc.stdout + proc.stderr
+
+
+def r_value(expr: str) -> str:
+    return subprocess.run(
+        ["Rscript", "-e", f"cat({expr})"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+# conda package -> the version installed here, as that tool reports it
+INSTALLED = {
+    "python": lambda: f"{sys.version_info.major}.{sys.version_info.minor}",
+    "vsearch": lambda: re.search(
+        r"vsearch v([\d.]+)", tool_output("vsearch", "--version")
+    )[1],
+    "mafft": lambda: re.search(r"v([\d.]+)", tool_output("mafft", "--version"))[1],
+    "fasttree": lambda: re.search(
+        r"FastTree Version ([\d.]+)", tool_output("FastTree")
+    )[1],
+    "cutadapt": lambda: version("cutadapt"),
+    "r-base": lambda: r_value('R.version$major, R.version$minor, sep="."'),
+    "bioconductor-dada2": lambda: r_value('as.character(packageVersion("dada2"))'),
+    "gutlung-pipeline": lambda: version("gutlung-pipeline"),
+}
+UNPINNED = {"pip"}
+
+
+def pins(env: Path) -> dict[str, str]:
+    """Package -> pinned version (conda `=x.y` and pip `==x.y`)."""
+    deps = yaml.safe_load(env.read_text())["dependencies"]
+    out = {}
+    for dep in deps:
+        specs = dep["pip"] if isinstance(dep, dict) else [dep]
+        for spec in specs:
+            name, _, pinned = re.match(r"([\w.-]+)\s*(==|=)?\s*(\S*)", spec).groups()
+            out[name] = pinned
+    return out
+
+
+def agrees(pinned: str, installed: str) -> bool:
+    """conda's `=4.2` is 4.2.*; `=2.22.1` and `==2.22.1` are exact."""
+    return installed == pinned or installed.startswith(pinned + ".")
+
+
+ALL = sorted(ENVS.glob("*.yaml"))
+
+
+def test_every_package_is_pinned_and_checked():
+    assert ALL
+    for env in ALL:
+        for name, pinned in pins(env).items():
+            if name in UNPINNED:
+                continue
+            assert pinned, f"{env.name}: {name} is not pinned"
+            assert name in INSTALLED, f"{env.name}: no check for {name}"
+
+
+def test_every_env_is_used_by_a_rule_and_every_rule_env_exists():
+    used = set()
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        used |= set(re.findall(r'conda:\s*\n\s*"\.\./envs/([\w.]+)"', smk.read_text()))
+    assert used == {env.name for env in ALL}
+
+
+@pytest.mark.parametrize(
+    "env", [e for e in ALL if e.stem != "dada2"], ids=lambda e: e.stem
+)
+@needs_tools
+def test_pins_match_what_the_tests_run(env):
+    for name, pinned in pins(env).items():
+        if name not in UNPINNED:
+            installed = INSTALLED[name]()
+            assert agrees(pinned, installed), (
+                f"{env.name}: {name} pinned {pinned}, installed {installed}"
+            )
+
+
+@needs_r("dada2")
+def test_dada2_pins_match_what_the_tests_run():
+    env = ENVS / "dada2.yaml"
+    for name, pinned in pins(env).items():
+        if name not in UNPINNED:
+            installed = INSTALLED[name]()
+            assert agrees(pinned, installed), (
+                f"{env.name}: {name} pinned {pinned}, installed {installed}"
+            )
+
+
+def test_cutadapt_pin_is_the_packages():
+    deps = (REPO / "pyproject.toml").read_text()
+    pinned = re.search(r'"cutadapt==([\d.]+)"', deps)[1]
+    for env in ALL:
+        if "cutadapt" in pins(env):
+            assert pins(env)["cutadapt"] == pinned, env.name
+
+
+def test_agrees_reads_conda_pins():
+    assert agrees("4.2", "4.2.2") and agrees("2.22.1", "2.22.1")
+    assert not agrees("4.2", "4.20.1") and not agrees("2.22.1", "2.22.2")
