@@ -77,7 +77,7 @@ $(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz
 demo-data: $(DEMO_READS)
 
 demo: install demo-data
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES)
 	@echo "report: results/report/report.html"
 
 lint: install

@@ -105,14 +105,15 @@ def test_the_profiles_threads_memory_and_runtime_reach_sbatch(cluster, slurm_run
     work, _ = slurm_run
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
     done = {job["JobId"]: job for job in cluster.completed_jobs()}
-    cpus = min(profile["set-threads"]["sample_reads"], os.cpu_count())
+    cpus = min(profile["set-threads"]["remove_chimeras"], os.cpu_count())
     seen = set()
     for job_id, rule in slurm_jobs(work).items():
         tres = dict(kv.split("=") for kv in done[job_id]["Tres"].split(","))
         if rule == "sample_reads":
-            assert (tres["cpu"], tres["mem"]) == (str(cpus), "1000M")
+            assert (tres["cpu"], tres["mem"]) == ("1", "1000M")
+            assert done[job_id]["TimeLimit"] == "10"  # 10 + input MB // 10
         elif rule == "remove_chimeras":
-            assert tres["mem"] == "4000M"
+            assert (tres["cpu"], tres["mem"]) == (str(cpus), "4000M")
         elif rule in ("rarefy_table", "alpha_diversity", "decontaminate"):
             # the profile's defaults
             assert (tres["cpu"], tres["mem"]) == ("1", "2000M")
