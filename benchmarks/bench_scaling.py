@@ -2,9 +2,12 @@
 demo-shaped cohorts of growing size, for flat cost per sample and bounded
 memory.
 
-Each size N is the demo cohort scaled by N / 103: adults with a stool and a BAL
-sample, infants with a six-sample stool series, extraction blanks and one mock
-(so 48 -> 52 samples, 200 -> 205, 1,000 -> 1,030). For each it reports the
+Each size N is a demo-shaped cohort of about N samples: half of them infants
+with a six-sample stool series (at least 4 infants), adults with a stool and a
+BAL sample (at least 12), extraction blanks (6%, at least 6: two per run) and
+one mock; 48 -> 55 samples, 200 -> 201, 1,000 -> 999. The maturity model
+uses 3 folds at every size (the shipped 5 need 5 reference infants, more than
+a 48-sample cohort holds). For each size it reports the
 wall time, the time per sample and its ratio to the smallest size, the peak
 memory of the largest job (Snakemake's benchmark files: max RSS per job) and
 the rules that take the time.
@@ -33,12 +36,14 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
 
 def cohort_args(samples: int) -> dict[str, int]:
-    """Demo proportions (12 adults x 2, 12 infants x 6, 6 blanks, 1 mock)."""
-    k = samples / 103
+    """Infants (6 samples each), adults (2 each), blanks and one mock."""
+    infants = max(4, round(samples * 0.5 / 6))
+    controls = max(6, round(samples * 0.06))
+    adults = max(12, round((samples - 6 * infants - controls - 1) / 2))
     return {
-        "n-subjects": max(2, round(12 * k)),
-        "n-infants": max(2, round(12 * k)),
-        "n-controls": max(2, round(6 * k)),
+        "n-subjects": adults,
+        "n-infants": infants,
+        "n-controls": controls,
         "n-mocks": 1,
     }
 
@@ -83,6 +88,7 @@ def run_size(samples: int, reads: int, cores: int, seed: int, out: Path) -> dict
     config["samples"] = "config/samples.tsv"
     config["taxonomy"]["reference"] = str(REFERENCE)
     config["decontam"]["mock"]["expected"] = str(work / "data/mock_expected.tsv")
+    config["maturity"]["folds"] = 3
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(

@@ -9,6 +9,8 @@ rule test_claims:
         ),
     log:
         "logs/test_claims.log",
+    benchmark:
+        "logs/benchmark/test_claims.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:

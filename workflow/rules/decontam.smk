@@ -20,6 +20,8 @@ rule decontaminate:
         mock_taxa="results/decontam/mock_taxa.tsv",
     log:
         "logs/decontaminate.log",
+    benchmark:
+        "logs/benchmark/decontaminate.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:

@@ -6,6 +6,8 @@ rule rarefy_table:
         summary="results/diversity/rarefaction_summary.tsv",
     log:
         "logs/rarefy_table.log",
+    benchmark:
+        "logs/benchmark/rarefy_table.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -29,6 +31,8 @@ rule alpha_diversity:
         sd="results/diversity/alpha_sd.tsv",
     log:
         "logs/alpha_diversity.log",
+    benchmark:
+        "logs/benchmark/alpha_diversity.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -54,6 +58,8 @@ rule rarefaction_curves:
         groups="results/diversity/rarefaction_curves_by_group.tsv",
     log:
         "logs/rarefaction_curves.log",
+    benchmark:
+        "logs/benchmark/rarefaction_curves.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -77,6 +83,8 @@ rule beta_diversity:
         "results/diversity/beta/{metric}.tsv",
     log:
         "logs/beta_diversity/{metric}.log",
+    benchmark:
+        "logs/benchmark/beta_diversity/{metric}.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -97,6 +105,8 @@ rule run_pcoa:
         "results/diversity/pcoa/{metric}.txt",
     log:
         "logs/run_pcoa/{metric}.log",
+    benchmark:
+        "logs/benchmark/run_pcoa/{metric}.tsv"
     conda:
         "../envs/gutlung.yaml"
     shell:

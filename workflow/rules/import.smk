@@ -13,6 +13,8 @@ rule import_table:
         taxonomy=(["results/taxonomy/taxonomy.tsv"] if TAXONOMY_GIVEN else []),
     log:
         "logs/import_table.log",
+    benchmark:
+        "logs/benchmark/import_table.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -38,6 +40,8 @@ if MAPPED_TABLE:
             dropped="results/acquire/dropped_samples.tsv",
         log:
             "logs/map_metadata.log",
+        benchmark:
+            "logs/benchmark/map_metadata.tsv"
         conda:
             "../envs/gutlung.yaml"
         params:

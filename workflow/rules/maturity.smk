@@ -12,6 +12,8 @@ rule compute_maturity:
         importances="results/maturity/importances.tsv",
     log:
         "logs/compute_maturity.log",
+    benchmark:
+        "logs/benchmark/compute_maturity.tsv"
     conda:
         "../envs/gutlung.yaml"
     threads: config["threads"]

@@ -5,6 +5,8 @@ rule align_asvs:
         temp("results/phylogeny/asv_aligned.fasta"),
     log:
         "logs/align_asvs.log",
+    benchmark:
+        "logs/benchmark/align_asvs.tsv"
     conda:
         "../envs/mafft.yaml"
     # one thread: multi-threaded FFT-NS-i gives different alignments run to run
@@ -19,6 +21,8 @@ rule build_tree:
         temp("results/phylogeny/unrooted.nwk"),
     log:
         "logs/build_tree.log",
+    benchmark:
+        "logs/benchmark/build_tree.tsv"
     conda:
         "../envs/fasttree.yaml"
     shell:
@@ -32,6 +36,8 @@ rule root_tree:
         "results/phylogeny/tree.nwk",
     log:
         "logs/root_tree.log",
+    benchmark:
+        "logs/benchmark/root_tree.tsv"
     conda:
         "../envs/gutlung.yaml"
     shell:

@@ -31,6 +31,8 @@ rule make_report:
         ),
     log:
         "logs/make_report.log",
+    benchmark:
+        "logs/benchmark/make_report.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:

@@ -6,6 +6,8 @@ rule permanova:
         "results/stats/permanova/{metric}.tsv",
     log:
         "logs/permanova/{metric}.log",
+    benchmark:
+        "logs/benchmark/permanova/{metric}.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -32,6 +34,8 @@ rule differential_abundance:
         ),
     log:
         "logs/differential_abundance.log",
+    benchmark:
+        "logs/benchmark/differential_abundance.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -51,6 +55,8 @@ rule alpha_mixed_models:
         "results/stats/alpha_mixed_models.tsv",
     log:
         "logs/alpha_mixed_models.log",
+    benchmark:
+        "logs/benchmark/alpha_mixed_models.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -70,6 +76,8 @@ rule paired_gut_lung:
         per_sample="results/stats/paired_lung_samples.tsv",
     log:
         "logs/paired_gut_lung.log",
+    benchmark:
+        "logs/benchmark/paired_gut_lung.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:

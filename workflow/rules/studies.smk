@@ -46,6 +46,8 @@ rule combine_studies:
         mock_taxa="results/decontam/mock_taxa.tsv",
     log:
         "logs/combine_studies.log",
+    benchmark:
+        "logs/benchmark/combine_studies.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -77,6 +79,8 @@ rule stack_acquisition:
         "results/acquire/{table}.tsv",
     log:
         "logs/stack_acquisition/{table}.log",
+    benchmark:
+        "logs/benchmark/stack_acquisition/{table}.tsv"
     wildcard_constraints:
         table="runs|unmapped_values|dropped_samples",
     conda:

@@ -5,6 +5,8 @@ rule fetch_reference:
         "resources/databases/{name}.sintax.fasta.gz",
     log:
         "logs/fetch_reference/{name}.log",
+    benchmark:
+        "logs/benchmark/fetch_reference/{name}.tsv"
     conda:
         "../envs/gutlung.yaml"
     params:
@@ -27,6 +29,8 @@ if not TAXONOMY_GIVEN and not STUDIES:
             raw="results/taxonomy/sintax_predictions.tsv",
         log:
             "logs/assign_taxonomy.log",
+        benchmark:
+            "logs/benchmark/assign_taxonomy.tsv"
         conda:
             "../envs/gutlung.yaml"
         params:
