@@ -5,7 +5,7 @@ memory.
 Each size N is a demo-shaped cohort of about N samples: half of them infants
 with a six-sample stool series (at least 4 infants), adults with a stool and a
 BAL sample (at least 12), extraction blanks (6%, at least 6: two per run) and
-one mock; 48 -> 55 samples, 200 -> 201, 1,000 -> 999. The maturity model
+one mock; 48 -> 55 samples, 200 -> 199, 1,000 -> 999. The maturity model
 uses 3 folds at every size (the shipped 5 need 5 reference infants, more than
 a 48-sample cohort holds). For each size it reports the
 wall time, the time per sample and its ratio to the smallest size, the peak
