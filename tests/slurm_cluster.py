@@ -36,7 +36,7 @@ from pathlib import Path
 
 CONF = Path("/etc/slurm/slurm.conf")
 MARK = "# written by gutlung-pipeline's tests/slurm_cluster.py"
-DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol")
+TOOLS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "sinfo")
 
 
 class Unavailable(RuntimeError):
@@ -70,7 +70,7 @@ def why_unavailable() -> str | None:
     """None where the cluster can start here, else the reason it cannot."""
     if os.geteuid() != 0:
         return "slurmd must run as root to start jobs as their user; not root here"
-    missing = [tool for tool in DAEMONS if shutil.which(tool) is None]
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         return f"{', '.join(missing)} not found: run `make slurm-tools`"
     if CONF.exists() and MARK not in CONF.read_text():
@@ -155,11 +155,21 @@ def _wait(check, what: str, root: Path, timeout: float = 30) -> None:
 
 
 def start(root: Path) -> Cluster:
-    """Start munged, slurmctld and slurmd with everything under ``root``."""
+    """Start munged, slurmctld and slurmd with everything under ``root``; if
+    any of them fails, stop what did start before raising."""
     reason = why_unavailable()
     if reason:
         raise Unavailable(reason)
     root = root.resolve()
+    try:
+        _start(root)
+    except BaseException:
+        stop(root)
+        raise
+    return Cluster(root)
+
+
+def _start(root: Path) -> None:
     for sub in ("state", "spool", "munge"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     munge = root / "munge"
@@ -192,7 +202,6 @@ def start(root: Path) -> Cluster:
         return out.strip() == "idle"
 
     _wait(node_idle, "the node did not become idle", root)
-    return Cluster(root)
 
 
 def _kill_pidfile(path: Path) -> None:
