@@ -75,12 +75,34 @@ def why_unavailable() -> str | None:
         return f"{', '.join(missing)} not found: run `make slurm-tools`"
     if CONF.exists() and MARK not in CONF.read_text():
         return f"{CONF} belongs to a Slurm already configured here; not replacing it"
-    running = subprocess.run(
-        ["pgrep", "-x", "slurmctld|slurmd"], capture_output=True, check=False
-    )
-    if running.returncode == 0:
-        return "a slurmctld or slurmd is already running on this machine"
+    running = [name for name in ("slurmctld", "slurmd") if _running(name)]
+    if running:
+        return f"{' and '.join(running)} already running on this machine"
     return None
+
+
+def _running(name: str) -> bool:
+    """A live (not zombie) process called ``name``."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text()
+        except OSError:
+            continue
+        comm, _, rest = fields.partition("(")[2].rpartition(")")
+        if comm == name and rest.split()[0] != "Z":
+            return True
+    return False
+
+
+def _daemon(root: Path, name: str, args: list[str], env: dict) -> None:
+    """Start ``args`` in the foreground of its own session; its pid goes to
+    ``root/<name>.pid`` before anything can fail, for ``stop``."""
+    with open(root / f"{name}.out", "ab") as out:
+        proc = subprocess.Popen(
+            args, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    (root / f"{name}.pid").write_text(str(proc.pid))
 
 
 def _free_ports(n: int) -> list[int]:
@@ -120,8 +142,8 @@ SlurmctldPort={ctld_port}
 SlurmdPort={node_port}
 StateSaveLocation={root}/state
 SlurmdSpoolDir={root}/spool
-SlurmctldPidFile={root}/slurmctld.pid
-SlurmdPidFile={root}/slurmd.pid
+SlurmctldPidFile={root}/state/slurmctld.pid
+SlurmdPidFile={root}/spool/slurmd.pid
 SlurmctldLogFile={root}/slurmctld.log
 SlurmdLogFile={root}/slurmd.log
 ProctrackType=proctrack/linuxproc
@@ -149,7 +171,8 @@ def _wait(check, what: str, root: Path, timeout: float = 30) -> None:
             return
         time.sleep(0.5)
     logs = "".join(
-        f"\n--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(root.glob("*.log"))
+        f"\n--- {p.name}\n{p.read_text()[-2000:]}"
+        for p in sorted([*root.glob("*.log"), *root.glob("*.out")])
     )
     raise RuntimeError(f"the test Slurm cluster: {what} within {timeout:.0f} s{logs}")
 
@@ -177,22 +200,23 @@ def _start(root: Path) -> None:
     key = munge / "munge.key"
     key.write_bytes(os.urandom(128))
     key.chmod(0o600)
-    subprocess.run(
-        ["munged", "--force", f"--key-file={key}", f"--socket={munge}/munge.socket",
-         f"--pid-file={munge}/munged.pid", f"--log-file={munge}/munged.log",
-         f"--seed-file={munge}/munged.seed"],
-        check=True,
-    )  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "SLURM_CONF"}
+    _daemon(root, "munged", [
+        "munged", "--foreground", "--force", f"--key-file={key}",
+        f"--socket={munge}/munge.socket", f"--pid-file={munge}/munged.pid",
+        f"--log-file={munge}/munged.log",
+        f"--seed-file={munge}/munged.seed",
+    ], env)  # fmt: skip
+    _wait(lambda: (munge / "munge.socket").exists(), "munged did not start", root)
     CONF.parent.mkdir(parents=True, exist_ok=True)
     CONF.write_text(slurm_conf(root))
-    env = {k: v for k, v in os.environ.items() if k != "SLURM_CONF"}
-    subprocess.run(["slurmctld"], check=True, env=env)
+    _daemon(root, "slurmctld", ["slurmctld", "-D"], env)
     _wait(
         lambda: subprocess.run(["scontrol", "ping"], capture_output=True,
                                env=env, check=False).returncode == 0,
         "slurmctld did not answer", root,
     )  # fmt: skip
-    subprocess.run(["slurmd"], check=True, env=env)
+    _daemon(root, "slurmd", ["slurmd", "-D"], env)
 
     def node_idle() -> bool:
         out = subprocess.run(
@@ -215,6 +239,11 @@ def _kill_pidfile(path: Path) -> None:
         return
     for _ in range(60):
         try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return  # our own child, now reaped
+        except ChildProcessError:
+            pass  # started by another process (stop run by hand)
+        try:
             os.kill(pid, 0)
         except ProcessLookupError:
             return
@@ -225,8 +254,8 @@ def _kill_pidfile(path: Path) -> None:
 def stop(root: Path) -> None:
     """Stop the daemons that ``start`` began and remove its slurm.conf."""
     root = root.resolve()
-    for pidfile in ("slurmd.pid", "slurmctld.pid", "munge/munged.pid"):
-        _kill_pidfile(root / pidfile)
+    for name in ("slurmd", "slurmctld", "munged"):
+        _kill_pidfile(root / f"{name}.pid")
     if CONF.exists() and MARK in CONF.read_text():
         CONF.unlink()
 
