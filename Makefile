@@ -74,11 +74,25 @@ $(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz
 	  --truth resources/demo/truth.tsv $(DEMO_ARGS)
 	touch $@
 
-demo-data: $(DEMO_READS)
+# The second demo run: two table-stage birth cohorts of 400 children, for the
+# infant claims (resources/demo/cohorts/config/config.yaml is its config).
+COHORTS := resources/demo/cohorts
+COHORT_ARGS := --studies cohort_a cohort_b --n-infants 400 --depth 5000 --seed 42
+COHORT_DATA := $(COHORTS)/data/samples.tsv
+
+$(COHORT_DATA): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz \
+  src/gutlung_pipeline/simulate.py Makefile
+	$(BIN)/gutlung simulate-table --reference resources/reference/gg_13_8_v4.sintax.fasta.gz \
+	  --out-dir $(COHORTS)/data $(COHORT_ARGS)
+
+demo-data: $(DEMO_READS) $(COHORT_DATA)
 
 demo: install demo-data
 	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES)
+	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES) \
+	  --snakefile Snakefile --directory $(COHORTS)
 	@echo "report: results/report/report.html"
+	@echo "infant claims (two simulated cohorts): $(COHORTS)/results/report/report.html"
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
@@ -96,3 +110,4 @@ test-slurm: install slurm-tools
 
 clean:
 	rm -rf results logs .snakemake resources/demo/reads resources/demo/truth.tsv
+	rm -rf $(COHORTS)/data $(COHORTS)/results $(COHORTS)/logs $(COHORTS)/.snakemake

@@ -62,6 +62,44 @@ def cmd_simulate(args) -> None:
     log.info("wrote %d samples to %s", len(sheet), out)
 
 
+def cmd_simulate_table(args) -> None:
+    import pandas as pd
+
+    from .io import write_biom, write_tsv
+    from .simulate import load_reference, reference_taxonomy, simulate_infant_table
+
+    if len(set(args.studies)) != len(args.studies):
+        raise SystemExit(f"--studies: names repeat ({' '.join(args.studies)})")
+    reference = load_reference(args.reference)
+    tables, sheets, truths = [], [], []
+    for stream, study in enumerate(args.studies):
+        table, sheet, truth = simulate_infant_table(
+            reference, study=study, n_infants=args.n_infants,
+            ages_days=tuple(args.ages), depth=args.depth,
+            maternal_odds_ratio=args.maternal_odds_ratio, random_state=args.seed,
+            stream=stream,
+        )  # fmt: skip
+        tables.append(table)
+        sheets.append(sheet)
+        truths.append(truth.assign(study=study))
+    order = {seq: i for i, seq in enumerate(reference["sequence"])}
+    table = pd.concat(tables, axis=1).fillna(0).astype("int64")
+    table = table.loc[sorted(table.index, key=order.__getitem__)]
+    taxonomy = reference_taxonomy(args.reference)
+    taxonomy = taxonomy[taxonomy["Feature ID"].isin(table.index)]
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_biom(table, out / "table.biom")
+    write_tsv(taxonomy, out / "taxonomy.tsv", index=False)
+    write_tsv(pd.concat(truths, ignore_index=True), out / "truth.tsv", index=False)
+    # the sheet last: its presence says the cohort is complete
+    write_tsv(pd.concat(sheets, ignore_index=True), out / "samples.tsv", index=False)
+    log.info(
+        "wrote %d samples of %d studies (%d features) to %s",
+        table.shape[1], len(args.studies), table.shape[0], out,
+    )  # fmt: skip
+
+
 def cmd_build_reference(args) -> None:
     from .reference import build_demo_reference
 
@@ -942,6 +980,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=["paired", "single"], default="paired")
     p.add_argument("--seed", type=int, default=42)
     primers(p)
+
+    p = add("simulate-table", cmd_simulate_table,
+            "write seeded table-stage infant cohorts")  # fmt: skip
+    p.add_argument("--reference", required=True, help="SINTAX FASTA of V4 sequences")
+    p.add_argument("--out-dir", required=True,
+                   help="table.biom, taxonomy.tsv, samples.tsv, truth.tsv")  # fmt: skip
+    p.add_argument("--studies", nargs="+", default=["cohort"],
+                   help="one cohort per name (the sheet's study column)")  # fmt: skip
+    p.add_argument("--n-infants", type=int, default=400, help="children per study")
+    p.add_argument("--ages", type=int, nargs="+", default=[7, 30, 91, 365, 730],
+                   help="sampling ages (days)")  # fmt: skip
+    p.add_argument("--depth", type=int, default=5000, help="counts per sample")
+    p.add_argument("--maternal-odds-ratio", type=float, default=2.0,
+                   help="planted OR of asthma per SD lower maturity, asthmatic "
+                   "mothers' children (1 plants nothing)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=42)
 
     p = add("build-reference", cmd_build_reference,
             "build the small V4 SINTAX reference from Greengenes 13_8")  # fmt: skip

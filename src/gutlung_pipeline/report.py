@@ -647,7 +647,7 @@ def build_report(
     if claims is not None:
         ct = _read_plain(claims)
         shown = ct[["claim_id", "study", "verdict", "n", "estimate", "ci_low",
-                    "ci_high", "p", "q", "power", "evidence"]]  # fmt: skip
+                    "ci_high", "p", "q", "power", "grade"]]  # fmt: skip
         claims_section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
         figures["claims_forest"] = fig_claims_forest(ct)
     svgs = {key: _svg(fig) for key, fig in figures.items()}
@@ -668,7 +668,9 @@ def build_report(
         "published effect at this n (simulated), and the verdict: consistent "
         "(significant in the published direction), contradicts (significant the "
         "other way), inconclusive, or not testable (with the missing column or "
-        "sample count).",
+        "sample count). The grade is the published evidence (mechanism only, "
+        "single association, replicated association), one step up for each study "
+        "here that finds the claim consistent (an independent replication).",
         "read_tracking": "Reads per sample after each step: input pairs, pairs with "
         "both primers, merged pairs, reads passing the quality filter, reads counted "
         "in the ASV table, reads left in the analysis table (0 for controls, mocks "

@@ -237,6 +237,51 @@ def _infant_community(
     return out
 
 
+def _draw_infant(
+    reference: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    maturity_sd: float,
+    maternal_odds_ratio: float,
+) -> tuple[float, pd.DataFrame, dict]:
+    """One child: (maturity offset, one strain per succession genus, metadata).
+
+    The offset ~ N(0, ``maturity_sd``) makes the child's microbiota look
+    ``exp(offset)`` times its age. Asthma by 5 years follows Stokholm 2018:
+    odds rise by ``maternal_odds_ratio`` per SD lower offset if the mother has
+    asthma (30% of mothers), not otherwise (base risk 25%); asthmatic children
+    are diagnosed uniformly between 13 months and 5 years (``asthma_age_days``),
+    the others are followed to 1,825 days.
+    """
+    offset = float(rng.normal(0.0, maturity_sd))
+    strains = pd.concat(
+        [
+            reference[reference["genus"] == genus].sample(1, random_state=rng)
+            for genus in INFANT_SUCCESSION
+            if (reference["genus"] == genus).any()
+        ]
+    ).reset_index(drop=True)
+    u_asthma = rng.random()
+    sex = rng.choice(["female", "male"])
+    maternal = rng.random() < 0.3
+    logit = (
+        np.log(0.25 / 0.75)
+        - np.log(maternal_odds_ratio) * (offset / maturity_sd) * maternal
+    )
+    risk = 1 / (1 + np.exp(-logit))
+    asthma = u_asthma < risk
+    # u / risk is uniform given asthma
+    onset = float(np.round(400 + 1425 * u_asthma / risk)) if asthma else 1825.0
+    meta = {
+        "age_days": None, "sex": sex, "asthma": "yes" if asthma else "no",
+        "asthma_age_days": onset,
+        "maternal_asthma": "yes" if maternal else "no",
+        "copd": "no", "delivery_mode": rng.choice(["vaginal", "cesarean"]),
+        "antibiotics": "yes" if rng.random() < 0.2 else "no",
+    }  # fmt: skip
+    return offset, strains, meta
+
+
 def _metadata(n_subjects: int, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     for i in range(1, n_subjects + 1):
@@ -503,34 +548,10 @@ def simulate_cohort(
     irng = np.random.default_rng([random_state, 7])
     for k in range(1, n_infants + 1):
         child = f"I{k:02d}"
-        offset = float(irng.normal(0.0, maturity_sd))
-        strains = pd.concat(
-            [
-                reference[reference["genus"] == genus].sample(1, random_state=irng)
-                for genus in INFANT_SUCCESSION
-                if (reference["genus"] == genus).any()
-            ]
-        ).reset_index(drop=True)
-        u_asthma = irng.random()
-        sex = irng.choice(["female", "male"])
-        maternal = irng.random() < 0.3
-        # Stokholm 2018: OR per SD lower maturity, only with maternal asthma
-        logit = (
-            np.log(0.25 / 0.75)
-            - np.log(maternal_odds_ratio) * (offset / maturity_sd) * maternal
-        )
-        risk = 1 / (1 + np.exp(-logit))
-        asthma = u_asthma < risk
-        # diagnosed uniformly between 13 months and 5 years (u / risk is
-        # uniform given asthma), else followed to 5 years
-        onset = float(np.round(400 + 1425 * u_asthma / risk)) if asthma else 1825.0
-        meta = {
-            "age_days": None, "sex": sex, "asthma": "yes" if asthma else "no",
-            "asthma_age_days": onset,
-            "maternal_asthma": "yes" if maternal else "no",
-            "copd": "no", "delivery_mode": irng.choice(["vaginal", "cesarean"]),
-            "antibiotics": "yes" if irng.random() < 0.2 else "no",
-        }  # fmt: skip
+        offset, strains, meta = _draw_infant(
+            reference, irng, maturity_sd=maturity_sd,
+            maternal_odds_ratio=maternal_odds_ratio,
+        )  # fmt: skip
         for age in infant_ages_days:
             sample_id = f"{child}_d{age:04d}"
             community = _infant_community(strains, age * np.exp(offset), irng)
@@ -557,6 +578,95 @@ def simulate_cohort(
             sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
     columns = [c for c in SHEET_COLUMNS if c in sheet.columns]
     return sheet[columns], pd.DataFrame(truth_rows)
+
+
+def simulate_infant_table(
+    reference: pd.DataFrame,
+    *,
+    study: str,
+    n_infants: int = 400,
+    ages_days: tuple[int, ...] = (7, 30, 91, 365, 730),
+    depth: int = 5000,
+    age_jitter: float = 0.1,
+    maturity_sd: float = 0.3,
+    maternal_odds_ratio: float = 2.0,
+    random_state: int = 0,
+    stream: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A table-stage infant cohort: (feature table, sample sheet, truth).
+
+    The infants of :func:`simulate_cohort` (same succession, maturity offsets
+    and planted asthma risk, see :func:`_draw_infant`) without reads: each
+    stool sample's ``depth`` counts are drawn from its community, as a study's
+    denoised table would hold them. Big cohorts cost seconds, so the infant
+    claims (Stokholm 2018, Depner 2020, Hoskinson 2023) can be re-tested at the
+    sizes they need. Each visit in ``ages_days`` happens at that age give or
+    take up to ``age_jitter`` of it (uniform, whole days), as cohort visits do;
+    sample IDs carry the visit (``<subject>_d0365``), ``age_days`` the age.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Features x samples counts; feature IDs are the sequences (as deblur and
+        DADA2 tables), in reference order.
+    sheet : pandas.DataFrame
+        One row per sample in the canonical vocabulary (``study`` and ``run``
+        are ``study``), subjects ``<study>_I<k>``.
+    truth : pandas.DataFrame
+        subject_id, maturity_offset, asthma, maternal_asthma: the planted
+        values per child.
+
+    ``random_state`` is the run's seed and ``stream`` tells cohorts of one run
+    apart: each cohort draws from its own stream of the seed.
+    """
+    if n_infants < 1 or depth < 1:
+        raise ValueError("n_infants and depth must be at least 1")
+    rng = np.random.default_rng([random_state, 17, stream])
+    counts: dict[str, pd.Series] = {}
+    sheet_rows, truth_rows = [], []
+    width = len(str(n_infants))
+    for k in range(1, n_infants + 1):
+        child = f"{study}_I{k:0{width}d}"
+        offset, strains, meta = _draw_infant(
+            reference, rng, maturity_sd=maturity_sd,
+            maternal_odds_ratio=maternal_odds_ratio,
+        )  # fmt: skip
+        truth_rows.append(
+            {"subject_id": child, "maturity_offset": offset,
+             "asthma": meta["asthma"], "maternal_asthma": meta["maternal_asthma"]}
+        )  # fmt: skip
+        for visit in ages_days:
+            sample_id = f"{child}_d{visit:04d}"
+            spread = int(round(age_jitter * visit))
+            age = visit + int(rng.integers(-spread, spread + 1))
+            community = _infant_community(strains, age * np.exp(offset), rng)
+            drawn = rng.multinomial(depth, community["abundance"].to_numpy())
+            counts[sample_id] = pd.Series(drawn, index=community["sequence"].to_numpy())
+            sheet_rows.append(
+                {"sample_id": sample_id, "subject_id": child, "body_site": "gut",
+                 "sample_type": "stool", "run": study, "study": study, **meta,
+                 "age_days": age}
+            )  # fmt: skip
+    table = pd.DataFrame(counts).fillna(0).astype("int64")
+    order = {seq: i for i, seq in enumerate(reference["sequence"])}
+    table = table.loc[sorted(table.index, key=order.__getitem__)]
+    table = table.loc[table.sum(axis=1) > 0]
+    sheet = pd.DataFrame(sheet_rows)
+    for col in ("age_days", "asthma_age_days"):
+        sheet[col] = pd.to_numeric(sheet[col]).astype("Int64")
+    columns = [c for c in SHEET_COLUMNS if c in sheet.columns]
+    return table, sheet[columns], pd.DataFrame(truth_rows)
+
+
+def reference_taxonomy(path: str | os.PathLike) -> pd.DataFrame:
+    """``Feature ID`` (the sequence) and ``Taxon`` (Greengenes-style lineage,
+    ``d__Bacteria; p__...; g__...``) of every sequence of a SINTAX FASTA."""
+    rows = {}
+    for header, seq in read_fasta(path).items():
+        _, ranks = parse_sintax_header(header)
+        lineage = "; ".join(f"{rank}__{name}" for rank, name in ranks.items())
+        rows.setdefault(seq.upper(), lineage)
+    return pd.DataFrame({"Feature ID": list(rows), "Taxon": list(rows.values())})
 
 
 SHEET_COLUMNS = (

@@ -335,12 +335,22 @@ def differential_abundance(
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = ancombc(
-            samples_by_taxa + float(analysis.get("pseudocount", 1.0)),
-            md[[group, *covariates]],
-            formula,
-            p_adjust=None,  # BH below, per method and term
-        ).result
+        try:
+            res = ancombc(
+                samples_by_taxa + float(analysis.get("pseudocount", 1.0)),
+                md[[group, *covariates]],
+                formula,
+                p_adjust=None,  # BH below, per method and term
+            ).result
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
+            # the bias-correction EM fails (NaN mixture weights) where few
+            # taxa are left, as its authors note (ANCOMBC issue #31)
+            raise ValueError(
+                f"{name}: ANCOM-BC's bias correction did not converge on the "
+                f"{len(counts)} taxa passing min_prevalence at rank "
+                f"{analysis.get('rank', 'g')} ({err}); its EM needs more taxa: use "
+                "a finer rank or a lower min_prevalence"
+            ) from err
     res = res.reset_index()
     for _, r in res.iterrows():
         cov = str(r["Covariate"])
@@ -402,7 +412,7 @@ def differential_abundance(
 
 
 # ------------------------------------------------------------ mixed models
-def _fit_mixed(model):
+def fit_mixed(model):
     """REML fit; where statsmodels' default (BFGS, then L-BFGS) does not
     converge, as near a zero subject variance, L-BFGS, Powell and Nelder-Mead
     are tried alone and the first converged fit at least as likely is kept."""
@@ -443,7 +453,7 @@ def alpha_mixed_model(
         df = md.assign(**{"_y": alpha.loc[md.index, metric].to_numpy()})
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = _fit_mixed(
+            fit = fit_mixed(
                 smf.mixedlm(f"_y ~ {analysis['formula']}", df, groups=df[subject])
             )
         # What counts is the final fit; a variance on the boundary is noted.

@@ -173,11 +173,15 @@ def decontam_sentences(
 
 
 def claims_sentences(claims: pd.DataFrame) -> list[str]:
-    """One sentence per claim and study: estimate, CI, p, q, n, power, verdict."""
+    """One sentence per claim and study: estimate, CI, p, q, n, model and
+    covariates, power, verdict, citation and the evidence grade after this run."""
     out = []
     for _, r in claims.iterrows():
         head = f"{r['claim_id']} ({r['study']}): {str(r['verdict']).upper()}"
-        cite = f" [{r['citation']} doi:{r['doi']}; evidence: {r['evidence']}]"
+        cite = (
+            f" [{r['citation']} doi:{r['doi']}; evidence: "
+            f"{str(r['grade']).replace('_', ' ')} ({r['grade_basis']})]"
+        )
         if r["verdict"] == "not testable":
             out.append(f"{head}: {r['reason']}.{cite}")
             continue
@@ -196,14 +200,16 @@ def claims_sentences(claims: pd.DataFrame) -> list[str]:
             if pd.notna(r["n_events"])
             else ""
         )
+        q = f"q = {r['q']:.3g} (BH within {r['family']}"
         q = (
-            f"q = {r['q']:.3g} (BH within {r['family']})"
-            if pd.notna(r["q"])
-            else "random-effects pooled estimate"
+            f"random-effects pooled estimate, {q}'s meta-analyses)"
+            if str(r["study"]).startswith("meta-analysis")
+            else f"{q})"
         )
         out.append(
             f"{head}: {r['scale']} = {r['estimate']:.3g}{ci}, {fmt_p(r['p'])}, "
-            f"{q}; n = {int(r['n'])}{events}{power}; {r['reason']}. "
+            f"{q}; n = {int(r['n'])}{events}{power}; model {r['model']}, "
+            f"covariates: {r['covariates']}; {r['reason']}. "
             f"Published: {r['published']}.{cite}"
         )
     return out

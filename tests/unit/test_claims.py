@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import needs_r
 
 from gutlung_pipeline.claims import evaluate_claim, load_catalogue, run_claims
 from gutlung_pipeline.claims.verdict import bh_within, verdict
@@ -225,14 +226,19 @@ def test_several_studies_give_per_study_rows_and_a_meta_analysis(catalogue):
     assert meta["estimate"] == pytest.approx(expect["estimate"])
     assert meta["ci_low"] <= -1.45 <= meta["ci_high"]
     assert meta["verdict"] == "consistent" and "I2" in meta["detail"]
-    assert np.isnan(meta["q"])
+    # one claim in its family: BH across the family's meta-analyses leaves p
+    assert meta["q"] == pytest.approx(meta["p"])
     from gutlung_pipeline.summaries import claims_sentences
 
     sentence = claims_sentences(out)[3]
     assert sentence.startswith(
         "woodall2022_infection_shannon (meta-analysis (3 studies)): CONSISTENT: "
     )
-    assert "random-effects pooled estimate; n = 450" in sentence
+    assert "random-effects pooled estimate, q = " in sentence
+    assert "meta-analyses); n = 450" in sentence
+    # the three studies agree: a published replicated association stays so
+    assert set(out["grade"]) == {"replicated_association"}
+    assert "consistent here in s0, s1, s2" in out["grade_basis"].iloc[0]
 
 
 def test_planned_power_against_the_t_test_and_under_no_effect(catalogue, capsys):
@@ -284,3 +290,167 @@ def test_planted_onset_hazard_in_the_maternal_stratum(catalogue):
     assert no_time.loc[0, "reason"] == (
         "needs column asthma_age_days, which the sheet lacks"
     )
+
+
+def longitudinal_infants(n, *, shift, seed):
+    """Two stool samples per child (7 and 30 days); Shannon rises with age,
+    varies by child, and is ``shift`` lower in children with asthma."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n):
+        asthma = rng.random() < 0.3
+        child = rng.normal(0, 0.5)
+        for age in (7, 30):
+            rows.append(
+                {"sample_id": f"C{k:03d}_d{age:02d}", "subject_id": f"C{k:03d}",
+                 "body_site": "gut", "age_days": age,
+                 "asthma": "yes" if asthma else "no",
+                 "shannon": 1.5 + 0.02 * age + child + shift * asthma
+                 + rng.normal(0, 0.4)}
+            )  # fmt: skip
+    df = pd.DataFrame(rows).set_index("sample_id")
+    return df.drop(columns="shannon"), {"alpha": df[["shannon"]]}
+
+
+def test_mixed_model_claim_recovers_a_planted_difference(catalogue):
+    claim = catalogue["abrahamsson2014_early_diversity_asthma"]
+    sheet, src = longitudinal_infants(300, shift=-0.5, seed=3)
+    est, power = evaluate_claim(claim, sheet, src, power_reps=10)
+    assert est.n == 600 and est.detail["subjects"] == 300
+    assert est.ci_low <= -0.5 <= est.ci_high and est.ci_high < 0
+    assert np.isnan(power)  # direction only: no published effect to power for
+    out = run_claims([claim], sheet, src, power_reps=10)
+    assert out.loc[0, "verdict"] == "consistent"
+    assert out.loc[0, "covariates"] == "age_days"
+    # a single published association, consistent here: now replicated
+    assert out.loc[0, "grade"] == "replicated_association"
+    assert out.loc[0, "grade_basis"] == (
+        "published: single association; consistent here in all; so replicated "
+        "association (this run's data)"
+    )
+    # a sample older than the claim's window (45 days) is left out
+    late = sheet.iloc[:2].set_axis(["late0", "late1"]).assign(age_days=91)
+    est_late, _ = evaluate_claim(
+        claim, pd.concat([sheet, late]),
+        {"alpha": pd.concat([src["alpha"], src["alpha"].iloc[:2].set_axis(late.index)])},
+        power_reps=10,
+    )  # fmt: skip
+    assert est_late.n == 600
+
+
+@needs_r("nlme")
+def test_mixed_claim_model_matches_nlme_live(tmp_path):
+    import subprocess
+
+    from gutlung_pipeline.claims import models
+
+    sheet, src = longitudinal_infants(40, shift=-0.5, seed=4)
+    d = sheet.assign(
+        y=src["alpha"]["shannon"], g=(sheet["asthma"] == "yes").astype(float)
+    )
+    d.to_csv(tmp_path / "d.tsv", sep="\t")
+    script = (
+        "suppressPackageStartupMessages(library(nlme));"
+        f"d <- read.delim('{tmp_path / 'd.tsv'}');"
+        "f <- lme(y ~ g + age_days, random = ~ 1 | subject_id, data = d, method = 'REML');"
+        f"write.table(summary(f)$tTable[, 1:2], '{tmp_path / 'fe.tsv'}', sep = '\\t', quote = FALSE)"
+    )  # fmt: skip
+    subprocess.run(["Rscript", "-e", script], check=True, capture_output=True)
+    fe = pd.read_csv(tmp_path / "fe.tsv", sep="\t")
+    est = models.mixed(
+        d, value="y", group="g", subject="subject_id", covariates=["age_days"]
+    )
+    assert est.estimate == pytest.approx(fe.loc["g", "Value"], rel=1e-5)
+    se = (est.ci_high - est.ci_low) / (2 * 1.959963984540054)
+    assert se == pytest.approx(fe.loc["g", "Std.Error"], rel=1e-3)
+    assert est.n == 80 and est.detail["subjects"] == 40
+
+
+def test_spearman_claim_of_no_trend_and_its_power(catalogue):
+    from scipy import stats
+
+    claim = catalogue["chiu2021_gold_richness_trend"]
+    rng = np.random.default_rng(6)
+    n = 120
+    sheet = pd.DataFrame(
+        {"subject_id": [f"P{k}" for k in range(n)], "body_site": "gut",
+         "copd": "yes", "gold_stage": rng.integers(1, 5, n)},
+        index=[f"P{k}_gut" for k in range(n)],
+    )  # fmt: skip
+    alpha = pd.DataFrame({"observed_features": rng.normal(80, 15, n)}, sheet.index)
+    est, power = evaluate_claim(claim, sheet, {"alpha": alpha}, power_reps=400)
+    rho, p = stats.spearmanr(alpha["observed_features"], sheet["gold_stage"])
+    assert est.estimate == pytest.approx(rho) and est.p == pytest.approx(p)
+    assert est.ci_low < rho < est.ci_high
+    # power to detect rho = 0.3 at n = 120: Fisher z, two-sided 5%
+    z = np.arctanh(0.3) * np.sqrt(n - 3) / 1.03
+    assert power == pytest.approx(stats.norm.sf(1.959964 - z), abs=0.06)
+    out = run_claims([claim], sheet, {"alpha": alpha}, power_reps=400)
+    assert out.loc[0, "verdict"] == ("consistent" if p >= 0.05 else "contradicts")
+
+
+def test_evidence_grade_moves_up_with_replication_here():
+    from gutlung_pipeline.claims.run import grade_evidence
+
+    claims = [
+        {"id": "a", "evidence": "single_association"},
+        {"id": "b", "evidence": "mechanism_only"},
+        {"id": "c", "evidence": "mechanism_only"},
+        {"id": "d", "evidence": "single_association"},
+        {"id": "e", "evidence": "replicated_association"},
+    ]
+    meta = "meta-analysis (2 studies)"
+    rows = [
+        ("a", "s1", "consistent"), ("a", "s2", "inconclusive"),
+        ("b", "s1", "inconclusive"), ("b", "s2", "inconclusive"),
+        ("b", meta, "consistent"),
+        ("c", "s1", "consistent"), ("c", "s2", "consistent"), ("c", meta, "consistent"),
+        ("d", "s1", "contradicts"), ("d", "s2", "not testable"),
+        ("e", "s1", "inconclusive"),
+    ]  # fmt: skip
+    out = grade_evidence(
+        pd.DataFrame(rows, columns=["claim_id", "study", "verdict"]), claims
+    )
+    grade = out.groupby("claim_id")["grade"].agg(set)
+    assert grade.to_dict() == {
+        "a": {"replicated_association"}, "b": {"single_association"},
+        "c": {"replicated_association"}, "d": {"single_association"},
+        "e": {"replicated_association"},
+    }  # fmt: skip
+    basis = out.groupby("claim_id")["grade_basis"].first()
+    assert basis["b"] == (
+        f"published: mechanism only; consistent here in {meta}; so single "
+        "association (this run's data)"
+    )
+    assert basis["d"] == "published: single association; contradicted here in s1"
+    assert basis["e"] == "published: replicated association; not settled here"
+
+
+def test_named_genera_are_pooled_genus_by_genus(catalogue):
+    """Each study's strongest genus differs; the meta-analysis pools each
+    genus on its own (DerSimonian-Laird), then takes the strongest."""
+    from gutlung_pipeline.claims.meta import dersimonian_laird
+    from gutlung_pipeline.claims.run import _pool_genera
+
+    claim = catalogue["alcazar2022_infant_genera_respiratory"]
+    tested = pd.DataFrame(
+        {"_genera": [
+            {"Roseburia": (-0.6, -1.0, -0.2, 0.003), "Bifidobacterium": (0.1, -0.3, 0.5, 0.6)},
+            {"Roseburia": (-0.1, -0.5, 0.3, 0.6), "Bifidobacterium": (0.5, 0.1, 0.9, 0.01)},
+            None,
+        ]}
+    )  # fmt: skip
+    res = _pool_genera(tested, claim)
+    z = 1.959963984540054
+    for genus, ests in {
+        "Roseburia": (-0.6, -0.1),
+        "Bifidobacterium": (0.1, 0.5),
+    }.items():
+        ref = dersimonian_laird(np.array(ests), np.array([0.4 / z, 0.4 / z]))
+        assert f"{genus}: ({ref['estimate']:.4g}, " in res["extra"]
+    rose = dersimonian_laird(np.array([-0.6, -0.1]), np.array([0.4 / z, 0.4 / z]))
+    bifi = dersimonian_laird(np.array([0.1, 0.5]), np.array([0.4 / z, 0.4 / z]))
+    best = rose if rose["p"] < bifi["p"] else bifi
+    assert res["estimate"] == pytest.approx(best["estimate"])
+    assert res["p"] == pytest.approx(min(1.0, 2 * best["p"]))
+    assert res["k"] == 2 and "pooled genus by genus" in res["scale"]

@@ -207,3 +207,49 @@ def test_planted_claims(reference, tmp_path):
         assert ("Streptococcus" in genera[sid]) == (row["copd"] == "yes")
         copd_severe = row["copd"] == "yes" and row["gold_stage"] in (3, 4)
         assert ("Fusobacterium" in genera[sid]) == copd_severe
+
+
+def test_infant_table_cohort(reference):
+    """The table-stage cohort: counts at the depth, visits give or take 10%,
+    the planted Stokholm interaction in its truth, seeded streams."""
+    from gutlung_pipeline.claims.models import logistic_interaction
+    from gutlung_pipeline.simulate import simulate_infant_table
+
+    table, sheet, truth = simulate_infant_table(
+        reference, study="c", n_infants=1500, ages_days=(30, 365), depth=800,
+        random_state=8,
+    )  # fmt: skip
+    assert list(table.columns) == list(sheet["sample_id"])
+    assert (table.sum(axis=0) == 800).all() and (table.sum(axis=1) > 0).all()
+    assert set(table.index) <= set(reference["sequence"])
+    visit = sheet["sample_id"].str[-4:].astype(int)
+    assert set(visit) == {30, 365}
+    gap = (sheet["age_days"].astype(int) - visit).abs()
+    assert (gap <= (0.1 * visit).round()).all() and gap.max() > 0
+    assert sheet["subject_id"].iloc[0] == "c_I0001" and (sheet["study"] == "c").all()
+    d = pd.DataFrame(
+        {"asthma": (truth["asthma"] == "yes").astype(float),
+         "lower": -truth["maturity_offset"] / 0.3,
+         "maternal": (truth["maternal_asthma"] == "yes").astype(float)}
+    )  # fmt: skip
+    est = logistic_interaction(
+        d, outcome="asthma", exposure="lower", modifier="maternal"
+    )
+    assert est.ci_low <= 2.0 <= est.ci_high and est.ci_low > 1.2
+    lo, hi = est.detail["or_other_stratum_ci"]
+    assert lo <= 1.0 <= hi
+    # older effective age, richer stool: observed genera rise with the offset
+    one_year = sheet.loc[visit == 365, "sample_id"]
+    rich = (table[one_year] > 0).sum().to_numpy()
+    assert np.corrcoef(truth["maturity_offset"], rich)[0, 1] > 0.3
+    again = simulate_infant_table(
+        reference, study="c", n_infants=5, depth=100, random_state=8
+    )
+    same = simulate_infant_table(
+        reference, study="c", n_infants=5, depth=100, random_state=8
+    )
+    other = simulate_infant_table(
+        reference, study="c", n_infants=5, depth=100, random_state=8, stream=1
+    )
+    pd.testing.assert_frame_equal(again[0], same[0])
+    assert not again[2]["maturity_offset"].equals(other[2]["maturity_offset"])

@@ -145,7 +145,10 @@ def get_import_args():
 def get_import_taxonomy_output(wildcards, output):
     """--taxonomy-output (the rule's own output path, so a study of a combined
     run writes inside its folder) when the table brings its taxonomy."""
-    return f"--taxonomy-output {shlex.quote(output.taxonomy)}" if TAXONOMY_GIVEN else ""
+    if not TAXONOMY_GIVEN:
+        return ""
+    # output.taxonomy is the one-item list the rule declares
+    return f"--taxonomy-output {shlex.quote(output.taxonomy[0])}"
 
 
 def get_import_inputs(wildcards):

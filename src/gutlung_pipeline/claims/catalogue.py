@@ -79,6 +79,11 @@ def _consistency(claim: dict, path) -> list[str]:
         "variable"
     ):
         out.append(f"{where}: exposure.variable is needed for {exposure['source']}")
+    if model == "mixed" and claim["population"]["unit"] != "sample":
+        out.append(
+            f"{where}: model mixed uses every sample of a subject; set "
+            "population.unit: sample"
+        )
     if model == "cox" and "time_column" not in claim["outcome"]:
         out.append(f"{where}: model cox needs outcome.time_column")
     pub = claim["published"]

@@ -2,10 +2,11 @@
 
 Thin layers over statsmodels (logistic regression, with an interaction and
 the stratum-specific odds ratio), lifelines (Cox regression from a landmark),
-scipy (Mann-Whitney with Welch's mean difference, Kruskal-Wallis, Spearman)
-and the package's own adonis2 and ANCOM-BC layers. A model that cannot run on
-the data raises :class:`NotTestable` with the reason, which the claims table
-shows instead of a result.
+scipy (Mann-Whitney with Welch's mean difference, Kruskal-Wallis, Spearman),
+statsmodels' MixedLM (repeated samples per subject, through the statistics
+layer's fit) and the package's own adonis2 and ANCOM-BC layers. A model that
+cannot run on the data raises :class:`NotTestable` with the reason, which the
+claims table shows instead of a result.
 """
 
 from __future__ import annotations
@@ -269,4 +270,51 @@ def spearman(data: pd.DataFrame, *, x: str, y: str, min_n=5) -> Estimate:
         n=len(d), estimate=float(rho), ci_low=float(np.tanh(z - 1.96 * se)),
         ci_high=float(np.tanh(z + 1.96 * se)), p=float(p), scale="Spearman rho",
         null=0.0,
+    )  # fmt: skip
+
+
+def mixed(
+    data: pd.DataFrame,
+    *,
+    value: str,
+    group: str,
+    subject: str,
+    covariates=(),
+    min_subjects: int = 3,
+) -> Estimate:
+    """Linear mixed model ``value ~ group + covariates + (1 | subject)`` (REML,
+    statsmodels MixedLM, fitted as the statistics layer fits its longitudinal
+    models): the estimate is ``group``'s coefficient, the difference in
+    ``value`` between group 1 and group 0 over all of a subject's samples, with
+    its Wald 95% CI and p. ``n`` counts samples, ``n_events`` subjects in
+    group 1; ``detail`` gives subjects, both variance components and whether
+    the fit converged."""
+    import statsmodels.formula.api as smf
+
+    from ..stats import fit_mixed
+
+    d = data[[value, group, subject, *covariates]].dropna()
+    per_group = d.groupby(group)[subject].nunique()
+    have, lack = int(per_group.get(1.0, 0)), int(per_group.get(0.0, 0))
+    if min(have, lack) < min_subjects:
+        raise NotTestable(
+            f"{have} subjects with {group} and {lack} without; at least "
+            f"{min_subjects} of each are needed"
+        )
+    formula = f"{value} ~ {group}{_terms(covariates)}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_mixed(smf.mixedlm(formula, d, groups=d[subject]))
+    ci = fit.conf_int()
+    boundary = any("boundary" in str(w.message) for w in caught)
+    return Estimate(
+        n=len(d), estimate=float(fit.fe_params[group]),
+        ci_low=float(ci.loc[group, 0]), ci_high=float(ci.loc[group, 1]),
+        p=float(fit.pvalues[group]),
+        scale="difference (linear mixed model, random intercept per subject)",
+        null=0.0, n_events=have,
+        detail={"subjects": int(d[subject].nunique()),
+                "var_subject": float(fit.cov_re.iloc[0, 0]),
+                "var_residual": float(fit.scale), "converged": bool(fit.converged),
+                **({"note": "subject variance on the boundary"} if boundary else {})},
     )  # fmt: skip

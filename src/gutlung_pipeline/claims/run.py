@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from . import models
 from .models import Estimate, NotTestable
@@ -22,11 +23,14 @@ from .verdict import bh_within, simulate_power, verdict
 
 DAYS_PER_MONTH = 30.4375
 COLUMNS = [
-    "claim_id", "study", "family", "model", "n", "n_events", "estimate", "ci_low",
-    "ci_high", "scale", "null", "p", "q", "power", "published", "published_value",
-    "published_ci_low", "published_ci_high", "expected", "verdict",
-    "reason", "detail", "evidence", "citation", "doi",
+    "claim_id", "study", "family", "model", "covariates", "n", "n_events",
+    "estimate", "ci_low", "ci_high", "scale", "null", "p", "q", "power", "published",
+    "published_value", "published_ci_low", "published_ci_high", "expected",
+    "verdict", "reason", "detail", "evidence", "grade", "grade_basis", "citation",
+    "doi",
 ]  # fmt: skip
+#: Evidence grades, weakest first (the catalogue's ``evidence``).
+GRADES = ("mechanism_only", "single_association", "replicated_association")
 
 
 def _population(claim: dict, sheet: pd.DataFrame) -> pd.DataFrame:
@@ -157,6 +161,8 @@ def evaluate_claim(
     covs = list(claim.get("covariates", []))
     for c in covs:
         d[c] = md[c]
+    if model == "mixed":
+        d["_subject"] = md["subject_id"]
     m = None
     if model == "logistic_interaction":
         mod = claim["modifier"]
@@ -177,6 +183,8 @@ def evaluate_claim(
         est = models.kruskal(d, value=x, group=y)
     elif model == "spearman":
         est = models.spearman(d, x=x, y=y)
+    elif model == "mixed":
+        est = models.mixed(d, value=x, group=y, subject="_subject", covariates=covs)
     elif model == "cox":
         out = claim["outcome"]
         d["_time"] = pd.to_numeric(md[out["time_column"]], errors="coerce")
@@ -204,10 +212,18 @@ def _power(claim, d, pub, *, seed, reps) -> float:
         shifts = np.linspace(0, 0.5 * sd, len(sizes))  # 0.5 SD end to end
 
         def one(rng):
-            from scipy import stats
-
             samples = [rng.normal(s, sd, n) for s, n in zip(shifts, sizes, strict=True)]
             return stats.kruskal(*samples).pvalue, True
+
+        return simulate_power(one, reps=reps, seed=seed)
+    if model == "spearman" and (value is not None or want == "none"):
+        rho = value if value is not None else 0.3  # a moderate correlation
+        n = len(d)
+
+        def one(rng):
+            a, b = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], n).T
+            res = stats.spearmanr(a, b)
+            return res.pvalue, (res.statistic > 0) == (rho > 0)
 
         return simulate_power(one, reps=reps, seed=seed)
     if value is None:
@@ -277,8 +293,8 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
         )
     k = len(hits)
     detail = {
-        short_name(r["taxon"]): (round(r["log_fc"], 4), round(r["ci_low"], 4),
-                                 round(r["ci_high"], 4), float(f"{r['p']:.4g}"))
+        short_name(r["taxon"]): (float(r["log_fc"]), float(r["ci_low"]),
+                                 float(r["ci_high"]), float(r["p"]))
         for _, r in hits.iterrows()
     }  # fmt: skip
     best = hits.loc[hits["p"].idxmin()]
@@ -332,7 +348,8 @@ def run_claims(
     """One row per claim and study (:data:`COLUMNS`), BH within families
     (and studies); then, for claims tested in two or more studies, a
     random-effects meta-analysis row (``study`` "meta-analysis (k studies)",
-    its verdict from the pooled p; q left empty)."""
+    q by Benjamini-Hochberg within the family's meta-analyses, its verdict
+    from that q)."""
     studies = (
         sorted(sheet["study"].astype(str).unique()) if "study" in sheet else ["all"]
     )
@@ -347,6 +364,7 @@ def run_claims(
             row = {
                 "claim_id": claim["id"], "study": study, "family": claim["family"],
                 "model": claim["model"], "expected": claim["expected"]["direction"],
+                "covariates": ", ".join(_covariates(claim)) or "none",
                 "published": _published(claim), "evidence": claim["evidence"],
                 "published_value": claim["published"].get("value", np.nan),
                 "published_ci_low": (claim["published"].get("ci") or [np.nan])[0],
@@ -367,6 +385,8 @@ def run_claims(
                 ci_low=est.ci_low, ci_high=est.ci_high,
                 scale=f"{est.scale}: {claim['exposure']['label']}", p=est.p,
                 power=power, detail=_detail(est.detail), null=est.null,
+                _genera={k: v for k, v in est.detail.items() if isinstance(v, tuple)}
+                if claim["model"] == "differential" else None,
             )  # fmt: skip
             rows.append(row)
     out = pd.DataFrame(rows)
@@ -392,13 +412,67 @@ def run_claims(
         )  # fmt: skip
         out.at[i, "verdict"], out.at[i, "reason"] = v, why
     meta = _meta_rows(out, claims)
-    if meta.empty:
-        return out[COLUMNS]
-    return pd.concat([out[COLUMNS], meta], ignore_index=True)
+    if not meta.empty:
+        out = pd.concat([out[COLUMNS], meta], ignore_index=True)
+    return grade_evidence(out[COLUMNS], claims)
+
+
+def _covariates(claim: dict) -> list[str]:
+    """What the model adjusts for, as the claims table lists it."""
+    covs = list(claim.get("covariates", []))
+    if claim["model"] == "logistic_interaction":
+        mod = claim["modifier"]
+        covs.append(f"{mod['column']} (interaction; stratum {mod['level']})")
+    return covs
+
+
+def grade_evidence(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
+    """The evidence grade after this run (``grade``, with ``grade_basis``).
+
+    The catalogue's grade (``evidence``) is that of the published evidence.
+    A study of this run that finds the claim consistent is an independent
+    replication, and each moves the grade up one step: a single published
+    association consistent here in one study becomes a replicated
+    association; a mechanism-only claim becomes a single association, or a
+    replicated one where two studies here agree. A consistent meta-analysis
+    counts as one replication only where no study does on its own (it pools
+    the same studies). A claim this run contradicts keeps its grade, and the
+    basis says where it was contradicted; the grade never goes down on one
+    run's data.
+    """
+    out = out.copy()
+    out["grade"] = out["grade_basis"] = ""
+    for claim in claims:
+        rows = out["claim_id"] == claim["id"]
+        verdicts = out.loc[rows, ["study", "verdict"]]
+        agree = list(verdicts.loc[verdicts["verdict"] == "consistent", "study"])
+        against = list(verdicts.loc[verdicts["verdict"] == "contradicts", "study"])
+        published = claim["evidence"]
+        studies = [a for a in agree if not a.startswith("meta-analysis")]
+        replications = len(studies) or len(agree)  # a meta-analysis alone: 1
+        grade = GRADES[min(GRADES.index(published) + replications, len(GRADES) - 1)]
+        basis = f"published: {published.replace('_', ' ')}"
+        if agree:
+            basis += f"; consistent here in {', '.join(agree)}"
+        if against:
+            basis += f"; contradicted here in {', '.join(against)}"
+        if not agree and not against:
+            basis += "; not settled here"
+        if grade != published:
+            basis += f"; so {grade.replace('_', ' ')} (this run's data)"
+        out.loc[rows, "grade"] = grade
+        out.loc[rows, "grade_basis"] = basis
+    return out
 
 
 def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
-    """A DerSimonian-Laird row per claim tested in two or more studies."""
+    """A DerSimonian-Laird row per claim tested in two or more studies.
+
+    A claim on named genera is pooled genus by genus (each study's estimate
+    is its strongest genus, which need not be the same genus everywhere);
+    the row is the pooled genus with the smallest p, Bonferroni over the
+    genera pooled, as within a study.
+    """
     from .meta import pool_claim
 
     rows = []
@@ -409,27 +483,82 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
         if tested.empty:
             continue
         null = float(tested["null"].iloc[0])
-        res = pool_claim(tested, ratio=null == 1.0)  # odds and hazard ratios
+        first = tested.iloc[0]
+        scale, extra = first["scale"], ""
+        if claim["model"] == "differential":
+            res = _pool_genera(tested, claim)
+            if res is not None:
+                scale, extra = res.pop("scale"), res.pop("extra")
+        else:
+            res = pool_claim(tested, ratio=null == 1.0)  # odds and hazard ratios
         if res is None:
             continue
-        v, why = verdict(claim["expected"]["direction"], res["estimate"], null,
-                         res["p"], np.nan)  # fmt: skip
-        first = tested.iloc[0]
         rows.append(
             {
-                **{c: first[c] for c in ("claim_id", "family", "model", "scale",
-                                         "null", "published", "published_value",
+                **{c: first[c] for c in ("claim_id", "family", "model", "null",
+                                         "published", "published_value",
                                          "published_ci_low", "published_ci_high",
                                          "expected", "evidence", "citation", "doi")},
-                "study": f"meta-analysis ({res['k']} studies)",
+                "study": f"meta-analysis ({res['k']} studies)", "scale": scale,
                 "n": int(tested["n"].sum()), "estimate": res["estimate"],
                 "ci_low": res["ci_low"], "ci_high": res["ci_high"], "p": res["p"],
-                "verdict": v, "reason": f"{why} (random effects, DerSimonian-Laird)",
                 "detail": f"tau2: {res['tau2']:.4g}; I2: {res['i2']:.1f}%; "
-                f"Q: {res['q']:.4g}",
+                f"Q: {res['q']:.4g}{extra}",
             }
         )  # fmt: skip
-    return pd.DataFrame(rows, columns=COLUMNS)
+    meta = pd.DataFrame(rows, columns=COLUMNS)
+    # BH within each family's meta-analyses, as within each study
+    meta["q"] = bh_within(meta["family"], meta["p"].astype(float))
+    for col in ("verdict", "reason"):
+        meta[col] = meta[col].astype(object)
+    for i in meta.index:
+        v, why = verdict(
+            meta.at[i, "expected"], float(meta.at[i, "estimate"]),
+            float(meta.at[i, "null"]), float(meta.at[i, "q"]), np.nan,
+        )  # fmt: skip
+        if "conflict" in str(meta.at[i, "detail"]):
+            v, why = "inconclusive", "named genera are significant in both directions"
+        meta.at[i, "verdict"] = v
+        meta.at[i, "reason"] = f"{why} (random effects, DerSimonian-Laird)"
+    return meta
+
+
+def _pool_genera(tested: pd.DataFrame, claim: dict) -> dict | None:
+    """Pool each named genus tested in two or more studies; the strongest,
+    with its p times the number of genera pooled. None when no genus is."""
+    from .meta import pool_claim
+
+    per_genus: dict[str, list] = {}
+    for genera in tested["_genera"].dropna():
+        for genus, (lfc, lo, hi, _) in genera.items():
+            per_genus.setdefault(genus, []).append((lfc, lo, hi))
+    pooled = {}
+    for genus, values in per_genus.items():
+        res = pool_claim(
+            pd.DataFrame(values, columns=["estimate", "ci_low", "ci_high"]), ratio=False
+        )
+        if res is not None:
+            pooled[genus] = res
+    if not pooled:
+        return None
+    k = len(pooled)
+    best = min(pooled, key=lambda g: pooled[g]["p"])
+    res = dict(pooled[best], p=min(1.0, k * pooled[best]["p"]))
+    significant = [r["estimate"] for r in pooled.values() if r["p"] * k < 0.05]
+    parts = "; ".join(
+        f"{g}: ({r['estimate']:.4g}, {r['ci_low']:.4g}, {r['ci_high']:.4g}, "
+        f"{r['p']:.4g})"
+        for g, r in pooled.items()
+    )
+    conflict = any(e > 0 for e in significant) and any(e < 0 for e in significant)
+    res["scale"] = (
+        f"ln fold change of {best}, the strongest of {k} named genera pooled genus "
+        f"by genus (ANCOM-BC): {claim['exposure']['label']}"
+    )
+    res["extra"] = f"; {parts}" + (
+        "; conflict: named genera significant in both directions" if conflict else ""
+    )
+    return res
 
 
 def _published(claim) -> str:
