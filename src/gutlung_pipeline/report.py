@@ -67,10 +67,23 @@ def _svg(fig) -> str:
     return text[text.index("<svg") :]
 
 
+#: Above this many samples the per-sample figures (read tracking, genus
+#: composition) draw distributions and areas instead of one bar per sample:
+#: thousands of bars make a figure hundreds of inches wide and minutes to write.
+MAX_SAMPLE_BARS = 150
+
+
 def fig_read_tracking(tracking: pd.DataFrame):
     steps = [c for c in ("input", "primer_trimmed", "merged", "filtered", "in_table",
                          "analysed")
              if c in tracking and tracking[c].notna().any()]  # fmt: skip
+    if len(tracking) > MAX_SAMPLE_BARS:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        values = [tracking[step].dropna().astype(float) for step in steps]
+        ax.boxplot(values, tick_labels=steps, showfliers=True, flierprops={"ms": 2})
+        ax.set_ylabel(f"reads per sample ({len(tracking)} samples)")
+        ax.tick_params(axis="x", labelsize=7)
+        return fig
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(tracking)), 4))
     x = np.arange(len(tracking))
     width = 0.8 / len(steps)
@@ -173,9 +186,11 @@ def fig_contamination(
 def fig_genus_barplot(genera: pd.DataFrame, sites: pd.Series):
     order = sites.reindex(genera.index).fillna("none").sort_values(kind="stable").index
     data = genera.loc[order]
+    cmap = plt.get_cmap("tab20")
+    if len(data) > MAX_SAMPLE_BARS:
+        return _genus_areas(data, sites, cmap)
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(data)), 4.5))
     bottom = np.zeros(len(data))
-    cmap = plt.get_cmap("tab20")
     for k, col in enumerate(data.columns):
         colour = "#cccccc" if col == "Other" else cmap(k % 20)
         ax.bar(range(len(data)), data[col], bottom=bottom, color=colour, label=col,
@@ -185,6 +200,39 @@ def fig_genus_barplot(genera: pd.DataFrame, sites: pd.Series):
     ax.set_xticks(range(len(data)), labels, rotation=90, fontsize=7)
     ax.set_ylabel("relative abundance")
     ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return fig
+
+
+def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
+    """Many samples: one stacked area per genus, samples side by side (by
+    body site, then by their most abundant genus), sites marked below."""
+    site = sites.reindex(data.index).fillna("none")
+    top = data.drop(columns="Other", errors="ignore").idxmax(axis=1)
+    rank = {g: k for k, g in enumerate(data.columns)}
+    order = (
+        pd.DataFrame({"site": site, "top": top.map(rank), "share": data.max(axis=1)})
+        .sort_values(["site", "top", "share"], ascending=[True, True, False],
+                     kind="stable")
+        .index
+    )  # fmt: skip
+    data, site = data.loc[order], site.loc[order]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    x = np.arange(len(data))
+    colours = ["#cccccc" if c == "Other" else cmap(k % 20)
+               for k, c in enumerate(data.columns)]  # fmt: skip
+    # rasterised: thousands of steps per genus as vectors would be megabytes
+    ax.stackplot(x, data.T.to_numpy(), labels=data.columns, colors=colours,
+                 step="mid", rasterized=True)  # fmt: skip
+    starts = np.flatnonzero(np.r_[True, site.to_numpy()[1:] != site.to_numpy()[:-1]])
+    ends = np.r_[starts[1:], len(data)]
+    names = [f"{site.iloc[a]} ({b - a})" for a, b in zip(starts, ends, strict=True)]
+    ax.set_xticks((starts + ends - 1) / 2, names)
+    for a in starts[1:]:
+        ax.axvline(a - 0.5, color="black", lw=0.8)
+    ax.set_xlim(-0.5, len(data) - 0.5)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(f"relative abundance ({len(data)} samples)")
     ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
     return fig
 
@@ -671,7 +719,8 @@ def build_report(
         "sample count). The grade is the published evidence (mechanism only, "
         "single association, replicated association), one step up for each study "
         "here that finds the claim consistent (an independent replication).",
-        "read_tracking": "Reads per sample after each step: input pairs, pairs with "
+        "read_tracking": f"Reads per sample (box plots above {MAX_SAMPLE_BARS} "
+        "samples) after each step: input pairs, pairs with "
         "both primers, merged pairs, reads passing the quality filter, reads counted "
         "in the ASV table, reads left in the analysis table (0 for controls, mocks "
         "and excluded samples).",
@@ -681,7 +730,9 @@ def build_report(
         "the mock community's observed genus shares against the expected ones.",
         "genus_barplot": "Relative abundance of the most abundant genera in the "
         "analysis table (unrarefied; contaminants, off-target features and "
-        "controls removed), samples ordered by body site.",
+        "controls removed), samples ordered by body site (above "
+        f"{MAX_SAMPLE_BARS} samples: stacked areas, samples side by side, "
+        "then ordered by their most abundant genus).",
         "rarefaction_curves": "Mean alpha diversity (± SD between samples) against "
         f"sequencing depth per body site and {group_column}; each sample's value is "
         f"the mean of {rarefactions} seeded rarefactions at each depth.",
