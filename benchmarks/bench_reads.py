@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from reads_config import REFERENCE, reads_only_config
+from reads_config import REFERENCE, job_table, reads_only_config
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -80,18 +80,7 @@ def main() -> None:
     if proc.returncode != 0:
         sys.exit(f"snakemake failed in {work}:\n{proc.stderr[-3000:]}")
 
-    rows = []
-    for path in sorted((work / "logs/benchmark").rglob("*.tsv")):
-        rule = path.parent.name if path.parent.name != "benchmark" else path.stem
-        bench = pd.read_csv(path, sep="\t")
-        rows.append(
-            {
-                "rule": rule,
-                "s": bench["s"].iloc[0],
-                "max_rss_mb": bench["max_rss"].iloc[0],
-            }
-        )
-    per_job = pd.DataFrame(rows)
+    per_job = job_table(work)
     steps = per_job.groupby("rule", sort=False).agg(
         jobs=("s", "size"), seconds=("s", "sum"), peak_rss_mb=("max_rss_mb", "max")
     )

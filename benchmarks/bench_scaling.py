@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from reads_config import REFERENCE
+from reads_config import REFERENCE, job_table
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -60,22 +60,6 @@ def simulate(work: Path, samples: int, reads: int, seed: int) -> int:
         args += [f"--{key}", str(value)]
     subprocess.run(args, check=True, env=ENV, capture_output=True)
     return len(pd.read_csv(work / "config/samples.tsv", sep="\t"))
-
-
-def job_table(work: Path) -> pd.DataFrame:
-    rows = []
-    for path in sorted((work / "logs/benchmark").rglob("*.tsv")):
-        bench = pd.read_csv(path, sep="\t")
-        rule = path.parent.name if path.parent.name != "benchmark" else path.stem
-        rows.append(
-            {
-                "rule": rule,
-                "s": float(bench["s"].iloc[0]),
-                "cpu_s": float(bench["cpu_time"].iloc[0]),
-                "max_rss_mb": float(bench["max_rss"].iloc[0]),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def run_size(samples: int, reads: int, cores: int, seed: int, out: Path) -> dict:

@@ -1,11 +1,13 @@
-"""The config the read benchmarks run with: the shipped config.yaml, with the
-analyses that need the demo's controls, mock and infants turned off (the
-benchmarks stop at the ASV table)."""
+"""What the benchmarks share: the config the read benchmarks run with (the
+shipped config.yaml, with the analyses that need the demo's controls, mock and
+infants turned off; they stop at the ASV table), and the per-job table of a
+run's Snakemake benchmark files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,3 +28,23 @@ def reads_only_config(sheet: str | Path, **denoise) -> dict:
     )
     config["denoise"].update(denoise)
     return config
+
+
+def job_table(work: Path) -> pd.DataFrame:
+    """One row per job of the run in ``work``, from its ``benchmark:`` files
+    (``logs/benchmark/<rule>.tsv`` or ``logs/benchmark/<rule>/<job>.tsv``):
+    rule, wall seconds ``s``, ``cpu_s`` and ``max_rss_mb``."""
+    rows = []
+    for path in sorted((work / "logs/benchmark").rglob("*.tsv")):
+        bench = pd.read_csv(path, sep="\t")
+        rows.append(
+            {
+                "rule": path.parent.name
+                if path.parent.name != "benchmark"
+                else path.stem,
+                "s": float(bench["s"].iloc[0]),
+                "cpu_s": float(bench["cpu_time"].iloc[0]),
+                "max_rss_mb": float(bench["max_rss"].iloc[0]),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -87,10 +88,7 @@ def test_every_job_but_the_local_rules_ran_through_sbatch(cluster, slurm_run):
     remote = {rule: n for rule, n in stats.items() if rule not in LOCAL_RULES}
     assert remote.get("sample_reads") == 6 and "build_tree" in remote
     by_job = slurm_jobs(work)
-    ran = {}
-    for rule in by_job.values():
-        ran[rule] = ran.get(rule, 0) + 1
-    assert ran == remote
+    assert Counter(by_job.values()) == remote
     # Slurm's own record: each of those jobs completed, in this working folder
     done = {
         job["JobId"]: job
