@@ -746,6 +746,8 @@ def cmd_power(args) -> None:
             group_share=args.group_share,
             sd=args.sd,
             exposure_sd=args.exposure_sd,
+            per_subject=args.per_subject,
+            icc=args.icc,
             reps=args.reps,
             seed=args.seed,
         )  # fmt: skip
@@ -1365,6 +1367,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group-share", type=float, default=0.3)
     p.add_argument("--sd", type=float, default=1.0, help="outcome SD (group tests)")
     p.add_argument("--exposure-sd", type=float, default=1.0)
+    p.add_argument("--per-subject", type=int, default=2,
+                   help="samples per subject (mixed-model claims)")  # fmt: skip
+    p.add_argument("--icc", type=float, default=0.5,
+                   help="outcome variance share between subjects (mixed)")  # fmt: skip
     p.add_argument("--reps", type=int, default=500)
     p.add_argument("--catalogue", nargs="*")
     p.add_argument("--seed", type=int, default=42)

@@ -382,9 +382,10 @@ def test_spearman_claim_of_no_trend_and_its_power(catalogue):
     rho, p = stats.spearmanr(alpha["observed_features"], sheet["gold_stage"])
     assert est.estimate == pytest.approx(rho) and est.p == pytest.approx(p)
     assert est.ci_low < rho < est.ci_high
-    # power to detect rho = 0.3 at n = 120: Fisher z, two-sided 5%
-    z = np.arctanh(0.3) * np.sqrt(n - 3) / 1.03
-    assert power == pytest.approx(stats.norm.sf(1.959964 - z), abs=0.06)
+    # power to detect Spearman's rho = 0.3 at n = 120: Fisher z with the
+    # Fieller SE sqrt(1.06 / (n - 3)), two-sided 5%
+    z = np.arctanh(0.3) * np.sqrt((n - 3) / 1.06)
+    assert power == pytest.approx(stats.norm.sf(1.959964 - z), abs=0.04)
     out = run_claims([claim], sheet, {"alpha": alpha}, power_reps=400)
     assert out.loc[0, "verdict"] == ("consistent" if p >= 0.05 else "contradicts")
 
@@ -454,3 +455,26 @@ def test_named_genera_are_pooled_genus_by_genus(catalogue):
     assert res["estimate"] == pytest.approx(best["estimate"])
     assert res["p"] == pytest.approx(min(1.0, 2 * best["p"]))
     assert res["k"] == 2 and "pooled genus by genus" in res["scale"]
+
+
+def test_planned_power_for_spearman_and_mixed_model_claims(catalogue):
+    from scipy import stats
+
+    from gutlung_pipeline.claims.power import planned_power
+
+    trend = planned_power(
+        catalogue["chiu2021_gold_richness_trend"], 100, effect=0.3, reps=600
+    )
+    z = np.arctanh(0.3) * np.sqrt((100 - 3) / 1.06)
+    assert trend["power"] == pytest.approx(stats.norm.sf(1.959964 - z), abs=0.05)
+    # 100 children, 2 samples each, 30% with asthma, ICC 0.5, SD 1: the
+    # subject means have variance 0.5 + 0.5 / 2
+    mixed = planned_power(
+        catalogue["abrahamsson2014_early_diversity_asthma"], 100, effect=-0.3,
+        reps=150, seed=3,
+    )  # fmt: skip
+    se = np.sqrt(0.75 * (1 / 30 + 1 / 70))
+    assert mixed["power"] == pytest.approx(stats.norm.sf(1.959964 - 0.3 / se), abs=0.1)
+    assert mixed["ci_low"] <= mixed["power"] <= mixed["ci_high"]
+    with pytest.raises(ValueError, match="publishes a direction only"):
+        planned_power(catalogue["abrahamsson2014_early_diversity_asthma"], 100)

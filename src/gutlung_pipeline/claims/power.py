@@ -6,8 +6,11 @@ model, and reports the share of datasets significant (p < alpha) in the
 published direction, with a 95% binomial CI. The design is stated, not
 guessed: the exposure is standard normal (per SD; ``exposure_sd`` otherwise),
 ``event_rate`` of outcomes, ``modifier_share`` in the modifier's stratum,
-``group_share`` of samples in the exposed group and ``sd`` of the outcome for
-group comparisons.
+``group_share`` of samples (subjects, for mixed models) in the exposed group
+and ``sd`` of the outcome for group comparisons. Spearman claims plan for a
+correlation (``effect`` is rho; bivariate normal). Mixed-model claims plan for
+``n`` subjects of ``per_subject`` samples each, the outcome's SD split between
+subjects and samples by ``icc`` (the share between subjects).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from . import models
 from .models import NotTestable
 from .verdict import ALPHA, simulate_power
 
-POWER_MODELS = ("logistic", "logistic_interaction", "mann_whitney")
+POWER_MODELS = ("logistic", "logistic_interaction", "mann_whitney", "spearman", "mixed")
 
 
 def logistic_trial(rng, x, m, *, b0: float, odds_ratio: float, model: str):
@@ -50,6 +53,16 @@ def shift_trial(rng, n_a: int, n_b: int, *, shift: float, sd: float):
     return p, (np.median(a) - np.median(b) > 0) == (shift > 0)
 
 
+def spearman_trial(rng, n: int, *, rho: float):
+    """``n`` bivariate normal pairs whose Spearman correlation is ``rho``
+    (Pearson r = 2 sin(pi rho / 6)), tested by Spearman: (p, right
+    direction)."""
+    r = 2 * math.sin(math.pi * rho / 6)
+    a, b = rng.multivariate_normal([0, 0], [[1, r], [r, 1]], n).T
+    res = stats.spearmanr(a, b)
+    return res.pvalue, (res.statistic > 0) == (rho > 0)
+
+
 def planned_power(
     claim: dict,
     n: int,
@@ -60,6 +73,8 @@ def planned_power(
     group_share: float = 0.3,
     sd: float = 1.0,
     exposure_sd: float = 1.0,
+    per_subject: int = 2,
+    icc: float = 0.5,
     reps: int = 500,
     seed: int = 0,
 ) -> dict:
@@ -92,6 +107,35 @@ def planned_power(
                 else np.ones(n)
             )
             return logistic_trial(rng, x, m, b0=b0, odds_ratio=value, model=model)
+
+    elif model == "spearman":
+        if not -1 < value < 1:
+            raise ValueError(f"a correlation must be within (-1, 1), got {value}")
+
+        def one(rng):
+            return spearman_trial(rng, n, rho=value)
+
+    elif model == "mixed":
+        if per_subject < 1 or not 0 <= icc < 1:
+            raise ValueError("per_subject must be >= 1 and icc within [0, 1)")
+        sd_subject, sd_sample = sd * math.sqrt(icc), sd * math.sqrt(1 - icc)
+
+        def one(rng):
+            g = (rng.random(n) < group_share).astype(float)
+            if g.sum() < 3 or n - g.sum() < 3:
+                return None
+            level = rng.normal(0, sd_subject, n) + value * g
+            d = pd.DataFrame({
+                "y": np.repeat(level, per_subject)
+                + rng.normal(0, sd_sample, n * per_subject),
+                "g": np.repeat(g, per_subject),
+                "s": np.repeat(np.arange(n), per_subject),
+            })  # fmt: skip
+            try:
+                e = models.mixed(d, value="y", group="g", subject="s")
+            except NotTestable:
+                return None
+            return e.p, (e.estimate > 0) == (value > 0)
 
     else:
 

@@ -18,7 +18,7 @@ from scipy import stats
 
 from . import models
 from .models import Estimate, NotTestable
-from .power import logistic_trial, shift_trial
+from .power import logistic_trial, shift_trial, spearman_trial
 from .verdict import bh_within, simulate_power, verdict
 
 DAYS_PER_MONTH = 30.4375
@@ -218,14 +218,9 @@ def _power(claim, d, pub, *, seed, reps) -> float:
         return simulate_power(one, reps=reps, seed=seed)
     if model == "spearman" and (value is not None or want == "none"):
         rho = value if value is not None else 0.3  # a moderate correlation
-        n = len(d)
-
-        def one(rng):
-            a, b = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], n).T
-            res = stats.spearmanr(a, b)
-            return res.pvalue, (res.statistic > 0) == (rho > 0)
-
-        return simulate_power(one, reps=reps, seed=seed)
+        return simulate_power(
+            lambda rng: spearman_trial(rng, len(d), rho=rho), reps=reps, seed=seed
+        )
     if value is None:
         return np.nan
     if model in ("logistic", "logistic_interaction"):
