@@ -164,9 +164,26 @@ def test_reagent_contaminants_scale_inversely_with_biomass(reference, tmp_path):
     np.testing.assert_allclose(mock["abundance"].sum(), 1 - share["MOCK01"])
 
 
+def assert_planted_interaction(asthma, offset, maternal):
+    """Stokholm's interaction as planted: OR 2 per SD (0.3) lower maturity
+    offset in children of asthmatic mothers, 1 in the others."""
+    from gutlung_pipeline.claims.models import logistic_interaction
+
+    d = pd.DataFrame(
+        {"asthma": (asthma == "yes").astype(float).to_numpy(),
+         "lower": (-offset / 0.3).to_numpy(),  # per SD lower maturity
+         "maternal": (maternal == "yes").astype(float).to_numpy()}
+    )  # fmt: skip
+    est = logistic_interaction(
+        d, outcome="asthma", exposure="lower", modifier="maternal"
+    )
+    assert est.ci_low <= 2.0 <= est.ci_high and est.ci_low > 1.2
+    lo, hi = est.detail["or_other_stratum_ci"]
+    assert lo <= 1.0 <= hi
+
+
 def test_planted_claims(reference, tmp_path):
     """The literature's effects the simulator plants, read off its truth."""
-    from gutlung_pipeline.claims.models import logistic_interaction
 
     sheet, truth = simulate_cohort(
         reference, tmp_path, forward=FORWARD, reverse=REVERSE, n_subjects=60,
@@ -176,17 +193,7 @@ def test_planted_claims(reference, tmp_path):
     sheet = sheet.set_index("sample_id")
     kids = sheet[sheet["subject_id"].str.startswith("I")]
     offset = truth.groupby("sample_id")["maturity_offset"].first()[kids.index]
-    d = pd.DataFrame(
-        {"asthma": (kids["asthma"] == "yes").astype(float),
-         "lower": -offset / 0.3,  # per SD lower maturity
-         "maternal": (kids["maternal_asthma"] == "yes").astype(float)}
-    )  # fmt: skip
-    est = logistic_interaction(
-        d, outcome="asthma", exposure="lower", modifier="maternal"
-    )
-    assert est.ci_low <= 2.0 <= est.ci_high and est.ci_low > 1.2
-    lo, hi = est.detail["or_other_stratum_ci"]
-    assert lo <= 1.0 <= hi
+    assert_planted_interaction(kids["asthma"], offset, kids["maternal_asthma"])
     # respiratory infection: about 1.4 bits less Shannon in stool (true shares)
     adults = sheet[
         sheet["body_site"].eq("gut") & sheet["subject_id"].str.startswith("P")
@@ -212,7 +219,6 @@ def test_planted_claims(reference, tmp_path):
 def test_infant_table_cohort(reference):
     """The table-stage cohort: counts at the depth, visits give or take 10%,
     the planted Stokholm interaction in its truth, seeded streams."""
-    from gutlung_pipeline.claims.models import logistic_interaction
     from gutlung_pipeline.simulate import simulate_infant_table
 
     table, sheet, truth = simulate_infant_table(
@@ -227,17 +233,9 @@ def test_infant_table_cohort(reference):
     gap = (sheet["age_days"].astype(int) - visit).abs()
     assert (gap <= (0.1 * visit).round()).all() and gap.max() > 0
     assert sheet["subject_id"].iloc[0] == "c_I0001" and (sheet["study"] == "c").all()
-    d = pd.DataFrame(
-        {"asthma": (truth["asthma"] == "yes").astype(float),
-         "lower": -truth["maturity_offset"] / 0.3,
-         "maternal": (truth["maternal_asthma"] == "yes").astype(float)}
-    )  # fmt: skip
-    est = logistic_interaction(
-        d, outcome="asthma", exposure="lower", modifier="maternal"
+    assert_planted_interaction(
+        truth["asthma"], truth["maturity_offset"], truth["maternal_asthma"]
     )
-    assert est.ci_low <= 2.0 <= est.ci_high and est.ci_low > 1.2
-    lo, hi = est.detail["or_other_stratum_ci"]
-    assert lo <= 1.0 <= hi
     # older effective age, richer stool: observed genera rise with the offset
     one_year = sheet.loc[visit == 365, "sample_id"]
     rich = (table[one_year] > 0).sum().to_numpy()
