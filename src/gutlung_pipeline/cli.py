@@ -181,12 +181,14 @@ def cmd_remove_chimeras(args) -> None:
     from .denoise import remove_chimeras
 
     counts = remove_chimeras(
-        args.input, args.output, abskew=args.abskew, reference=args.reference,
-        threads=args.threads,
+        args.input, args.output, abskew=args.abskew, bimera_fold=args.bimera_fold,
+        reference=args.reference, threads=args.threads,
     )  # fmt: skip
     log.info(
-        "chimeras de novo: %d, against the reference: %d, ASVs: %d",
-        counts["chimeras"], counts["reference_chimeras"], counts["asvs"],
+        "chimeras de novo: %d, exact bimeras: %d, rescued by the reference: %d, "
+        "against the reference: %d, ASVs: %d",
+        counts["chimeras"], counts["bimeras"], counts["rescued"],
+        counts["reference_chimeras"], counts["asvs"],
     )  # fmt: skip
 
 
@@ -1048,6 +1050,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
     p.add_argument("--abskew", type=float, default=16.0, help="de novo parent skew")
+    p.add_argument("--bimera-fold", type=float, default=32.0,
+                   help="exact two-parent chimeras' parent skew (0: off)")  # fmt: skip
     p.add_argument("--reference", help="also check against this FASTA (uchime_ref)")
     p.add_argument("--threads", type=int, default=1)
 

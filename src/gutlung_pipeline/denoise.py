@@ -4,10 +4,11 @@ and the ASV table.
 The ASVs are the centroids of UNOISE3 on all samples' uniques together
 (:func:`pool_uniques`, :func:`unoise`), run within each read length with
 indels counted across lengths, plus each sample's own centroids
-(:func:`add_candidates`); chimeras are removed de novo and against the
-taxonomy reference (:func:`remove_chimeras`); one search then counts every
-sample's merged reads against them (:func:`map_samples`). Each choice was
-measured on simulated cohorts with known truth (``benchmarks/bench_denoise.py``).
+(:func:`add_candidates`); chimeras are removed de novo (UCHIME3 and an exact
+two-parent test) and against the taxonomy reference (:func:`remove_chimeras`);
+one search then counts every sample's merged reads against them
+(:func:`map_samples`). Each choice was measured on simulated cohorts with
+known truth (``benchmarks/bench_denoise.py``).
 
 References
 ----------
@@ -279,11 +280,58 @@ _CHIMERAS = re.compile(
 )
 
 
+def exact_bimeras(
+    records: Sequence[tuple[str, str]], *, fold: float
+) -> list[tuple[str, str]]:
+    """The records that are exactly the start of one more abundant record
+    joined to the end of another, with no other difference (DADA2's bimera
+    test without its one-off allowance, on pooled abundances).
+
+    ``records`` are (label with ``;size=``, sequence); a record's parents must
+    each be at least ``fold`` times as abundant as it. Prefixes and suffixes
+    are compared on the sequences as they are, so parents of different
+    lengths (an indel between two strains of one genus, where UCHIME finds no
+    parents at all) are tested as well as equal ones. Sequences are compared
+    as byte arrays in numpy, one record against all its parents at a time.
+    """
+    import numpy as np
+
+    if len(records) < 3:
+        return []
+    seqs = [np.frombuffer(seq.upper().encode(), np.uint8) for _, seq in records]
+    width = max(len(b) for b in seqs)
+    fwd = np.zeros((len(seqs), width), np.uint8)  # 0 never equals a base
+    rev = np.zeros((len(seqs), width), np.uint8)
+    for k, b in enumerate(seqs):
+        fwd[k, : len(b)] = b
+        rev[k, : len(b)] = b[::-1]
+    sizes = np.array([_size(label) for label, _ in records], float)
+    calls = []
+    for q, b in enumerate(seqs):
+        parents = np.flatnonzero(sizes >= fold * sizes[q])
+        parents = parents[parents != q]
+        if len(parents) < 2:
+            continue
+        n = len(b)
+        same = fwd[parents, :n] == fwd[q, :n]
+        start = np.where(same.all(axis=1), n, same.argmin(axis=1))
+        same = rev[parents, :n] == rev[q, :n]
+        end = np.where(same.all(axis=1), n, same.argmin(axis=1))
+        i, j = int(start.argmax()), int(end.argmax())
+        joined = max(
+            start[i] + np.delete(end, i).max(), end[j] + np.delete(start, j).max()
+        )
+        if joined >= n:
+            calls.append(records[q])
+    return calls
+
+
 def remove_chimeras(
     denoised: str | os.PathLike,
     out: str | os.PathLike,
     *,
     abskew: float = 16.0,
+    bimera_fold: float = 32.0,
     reference: str | os.PathLike | None = None,
     threads: int = 1,
 ) -> dict[str, int]:
@@ -291,11 +339,13 @@ def remove_chimeras(
     abundant first.
 
     De novo with ``vsearch --uchime3_denovo`` (parents at least ``abskew``
-    times as abundant as the chimera; UCHIME3's default 16). With
-    ``reference`` (the taxonomy reference), two more steps:
+    times as abundant as the chimera; UCHIME3's default 16), then the exact
+    two-parent test of :func:`exact_bimeras` on what it keeps (parents at
+    least ``bimera_fold`` times as abundant; 0 skips it). With ``reference``
+    (the taxonomy reference), two more steps:
 
-    - a de novo call (or borderline one) that is exactly a stretch of a
-      reference sequence (``vsearch --usearch_global --id 1.0 --query_cov
+    - a call of either test (or a borderline one) that is exactly a stretch of
+      a reference sequence (``vsearch --usearch_global --id 1.0 --query_cov
       1.0``) is kept: a known organism's sequence, not a PCR artefact;
     - the rest is checked against the reference (``vsearch --uchime_ref``),
       which catches chimeras whose parents are too rare here for the de novo
@@ -304,8 +354,9 @@ def remove_chimeras(
     Returns
     -------
     dict
-        ``chimeras`` (de novo), ``rescued`` (de novo calls found in the
-        reference), ``reference_chimeras`` and ``asvs`` written.
+        ``chimeras`` (de novo), ``bimeras`` (exact two-parent), ``rescued``
+        (calls found in the reference), ``reference_chimeras`` and ``asvs``
+        written.
     """
     with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
         tmp = Path(tmp)
@@ -322,9 +373,14 @@ def remove_chimeras(
         counts = {"chimeras": _chimera_count(err), "rescued": 0}
         counts.update(reference_chimeras=0)
         kept = _read_records(nonchim)
+        bimeras = exact_bimeras(kept, fold=bimera_fold) if bimera_fold > 0 else []
+        if bimeras:
+            called = {label for label, _ in bimeras}
+            kept = [r for r in kept if r[0] not in called]
+        counts["bimeras"] = len(bimeras)
         if reference:
             calls = tmp / "calls.fasta"
-            write_fasta(_read_records(chim) + _read_records(border), calls)
+            write_fasta(_read_records(chim) + _read_records(border) + bimeras, calls)
             rescued = tmp / "rescued.fasta"
             run_tool(
                 [

@@ -106,3 +106,51 @@ def test_one_search_counts_every_sample(tmp_path):
     got = read_otutab_samples(tmp_path / "otu.tsv")
     assert got["s1"].to_dict() == {"A": 7, "B": 0}
     assert got["s2"].to_dict() == {"A": 0, "B": 7}  # the unrelated read is not counted
+
+
+def test_exact_bimeras_across_lengths():
+    """The start of one parent joined to the end of another, parents of
+    different lengths, both at least ``fold`` times as abundant."""
+    from gutlung_pipeline.denoise import exact_bimeras
+
+    (a,) = seqs(1)
+    swap = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    # a second strain: 2 nt shorter near the start, 6 substitutions late on
+    b = a[:40] + a[42:]
+    for k in (150, 170, 190, 210, 230, 245):
+        b = b[:k] + swap[b[k]] + b[k + 1 :]
+    chimera = a[:130] + b[128:]  # a's start, b's end: 253 nt like a
+    variant = a[:100] + swap[a[100]] + a[101:]  # a real SNP, in neither parent
+    records = [
+        ("a;size=4000", a), ("b;size=3300", b), ("c;size=100", chimera),
+        ("v;size=100", variant),
+    ]  # fmt: skip
+    assert len(chimera) == len(a) != len(b)
+    assert exact_bimeras(records, fold=32) == [("c;size=100", chimera)]
+    # a parent under the fold: not called (3300 < 34 x 100)
+    assert exact_bimeras(records, fold=34) == []
+    # one more difference at the junction, in neither parent: not a bimera
+    mutant = chimera[:129] + swap[chimera[129]] + chimera[130:]
+    assert exact_bimeras([*records[:2], ("m;size=10", mutant)], fold=32) == []
+
+
+def test_exact_bimeras_the_reference_keeps_a_known_one(tmp_path):
+    (a,) = seqs(1)
+    swap = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    b = a[:40] + a[42:]
+    for k in (150, 170, 190, 210, 230, 245):
+        b = b[:k] + swap[b[k]] + b[k + 1 :]
+    chimera = a[:130] + b[128:]
+    denoised = write(
+        tmp_path / "u.fa", [("a", a, 4000), ("b", b, 3300), ("c", chimera, 60)]
+    )
+    counts = remove_chimeras(denoised, tmp_path / "n.fa", bimera_fold=32)
+    assert set(read_fasta(tmp_path / "n.fa").values()) == {a, b}
+    assert counts["asvs"] == 2 and counts["chimeras"] + counts["bimeras"] == 1
+    reference = tmp_path / "ref.fa"
+    reference.write_text(f">a\n{a}\n>b\n{b}\n>c\n{chimera}\n")
+    counts = remove_chimeras(
+        denoised, tmp_path / "r.fa", bimera_fold=32, reference=reference
+    )
+    assert set(read_fasta(tmp_path / "r.fa").values()) == {a, b, chimera}
+    assert counts["rescued"] == 1

@@ -88,10 +88,12 @@ rule remove_chimeras:
     threads: config["threads"]
     params:
         abskew=config["denoise"]["chimera_abskew"],
+        bimera_fold=config["denoise"]["bimera_fold"],
         reference=get_chimera_reference_arg,
     shell:
         "gutlung remove-chimeras --input {input.asvs:q} --output {output:q}"
-        " --abskew {params.abskew} {params.reference} --threads {threads}"
+        " --abskew {params.abskew} --bimera-fold {params.bimera_fold}"
+        " {params.reference} --threads {threads}"
         " > {log:q} 2>&1"
 
 
