@@ -718,7 +718,8 @@ def build_report(
         "other way), inconclusive, or not testable (with the missing column or "
         "sample count). The grade is the published evidence (mechanism only, "
         "single association, replicated association), one step up for each study "
-        "here that finds the claim consistent (an independent replication).",
+        "here that finds the claim consistent (an independent replication), none "
+        "where a study here contradicts it.",
         "read_tracking": f"Reads per sample (box plots above {MAX_SAMPLE_BARS} "
         "samples) after each step: input pairs, pairs with "
         "both primers, merged pairs, reads passing the quality filter, reads counted "

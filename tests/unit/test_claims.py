@@ -399,6 +399,7 @@ def test_evidence_grade_moves_up_with_replication_here():
         {"id": "c", "evidence": "mechanism_only"},
         {"id": "d", "evidence": "single_association"},
         {"id": "e", "evidence": "replicated_association"},
+        {"id": "f", "evidence": "single_association"},
     ]
     meta = "meta-analysis (2 studies)"
     rows = [
@@ -408,6 +409,7 @@ def test_evidence_grade_moves_up_with_replication_here():
         ("c", "s1", "consistent"), ("c", "s2", "consistent"), ("c", meta, "consistent"),
         ("d", "s1", "contradicts"), ("d", "s2", "not testable"),
         ("e", "s1", "inconclusive"),
+        ("f", "s1", "consistent"), ("f", "s2", "contradicts"),
     ]  # fmt: skip
     out = grade_evidence(
         pd.DataFrame(rows, columns=["claim_id", "study", "verdict"]), claims
@@ -416,7 +418,7 @@ def test_evidence_grade_moves_up_with_replication_here():
     assert grade.to_dict() == {
         "a": {"replicated_association"}, "b": {"single_association"},
         "c": {"replicated_association"}, "d": {"single_association"},
-        "e": {"replicated_association"},
+        "e": {"replicated_association"}, "f": {"single_association"},
     }  # fmt: skip
     basis = out.groupby("claim_id")["grade_basis"].first()
     assert basis["b"] == (
@@ -425,6 +427,10 @@ def test_evidence_grade_moves_up_with_replication_here():
     )
     assert basis["d"] == "published: single association; contradicted here in s1"
     assert basis["e"] == "published: replicated association; not settled here"
+    # mixed evidence raises nothing
+    assert basis["f"] == (
+        "published: single association; consistent here in s1; contradicted here in s2"
+    )
 
 
 def test_named_genera_are_pooled_genus_by_genus(catalogue):

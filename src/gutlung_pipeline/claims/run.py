@@ -431,9 +431,9 @@ def grade_evidence(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
     association; a mechanism-only claim becomes a single association, or a
     replicated one where two studies here agree. A consistent meta-analysis
     counts as one replication only where no study does on its own (it pools
-    the same studies). A claim this run contradicts keeps its grade, and the
-    basis says where it was contradicted; the grade never goes down on one
-    run's data.
+    the same studies). A claim that any study or meta-analysis here
+    contradicts keeps its grade, whatever else agrees, and the basis says
+    where it was contradicted; the grade never goes down on one run's data.
     """
     out = out.copy()
     out["grade"] = out["grade_basis"] = ""
@@ -445,6 +445,8 @@ def grade_evidence(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
         published = claim["evidence"]
         studies = [a for a in agree if not a.startswith("meta-analysis")]
         replications = len(studies) or len(agree)  # a meta-analysis alone: 1
+        if against:  # mixed evidence raises nothing
+            replications = 0
         grade = GRADES[min(GRADES.index(published) + replications, len(GRADES) - 1)]
         basis = f"published: {published.replace('_', ' ')}"
         if agree:
