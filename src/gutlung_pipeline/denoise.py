@@ -318,6 +318,8 @@ def exact_bimeras(
         same = rev[parents, :n] == rev[q, :n]
         end = np.where(same.all(axis=1), n, same.argmin(axis=1))
         i, j = int(start.argmax()), int(end.argmax())
+        if start[i] == n or end[j] == n:
+            continue  # the start or end of one sequence: not two parents
         joined = max(
             start[i] + np.delete(end, i).max(), end[j] + np.delete(start, j).max()
         )

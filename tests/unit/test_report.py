@@ -56,3 +56,37 @@ def test_render_report_lists_excluded_samples_and_escapes():
     assert "NC&lt;1&gt;" in text and "3 reads &lt; depth 5" in text
     assert all(f"<svg id='{k}'></svg>" in text for k in keys)
     assert "caption pcoa &amp; more" in text
+
+
+@pytest.mark.parametrize("n", [20, 400])
+def test_per_sample_figures_stay_readable_at_any_size(n):
+    """One bar per sample up to MAX_SAMPLE_BARS; above it box plots (read
+    tracking) and stacked areas (genera), so the figure width stays fixed."""
+    import numpy as np
+
+    from gutlung_pipeline.report import (
+        MAX_SAMPLE_BARS,
+        fig_genus_barplot,
+        fig_read_tracking,
+    )
+
+    rng = np.random.default_rng(0)
+    ids = [f"s{k:03d}" for k in range(n)]
+    tracking = pd.DataFrame(
+        {"input": rng.integers(900, 1100, n), "in_table": rng.integers(500, 900, n)},
+        index=ids,
+    )
+    shares = rng.dirichlet(np.ones(4), n)
+    genera = pd.DataFrame(shares, index=ids, columns=["A", "B", "C", "Other"])
+    sites = pd.Series(["gut"] * (n // 2) + ["lung"] * (n - n // 2), index=ids)
+    reads, comp = fig_read_tracking(tracking), fig_genus_barplot(genera, sites)
+    bars = len(reads.axes[0].patches), len(comp.axes[0].patches)
+    if n <= MAX_SAMPLE_BARS:
+        assert bars == (2 * n, 4 * n)
+        assert reads.get_figwidth() == pytest.approx(max(6, 0.35 * n))
+    else:
+        assert bars == (0, 0)  # boxes are lines, areas are collections
+        assert reads.get_figwidth() == 6 and comp.get_figwidth() == 10
+        assert len(comp.axes[0].collections) == 4
+        ticks = [t.get_text() for t in comp.axes[0].get_xticklabels()]
+        assert ticks == [f"gut ({n // 2})", f"lung ({n - n // 2})"]

@@ -132,6 +132,8 @@ def test_exact_bimeras_across_lengths():
     # one more difference at the junction, in neither parent: not a bimera
     mutant = chimera[:129] + swap[chimera[129]] + chimera[130:]
     assert exact_bimeras([*records[:2], ("m;size=10", mutant)], fold=32) == []
+    # the start of one sequence alone (a shorter read of a): not two parents
+    assert exact_bimeras([*records[:2], ("s;size=10", a[:-3])], fold=32) == []
 
 
 def test_exact_bimeras_the_reference_keeps_a_known_one(tmp_path):
