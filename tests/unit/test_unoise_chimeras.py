@@ -108,19 +108,26 @@ def test_one_search_counts_every_sample(tmp_path):
     assert got["s2"].to_dict() == {"A": 0, "B": 7}  # the unrelated read is not counted
 
 
+SWAP = {"A": "C", "C": "G", "G": "T", "T": "A"}
+
+
+def two_strains_and_their_chimera():
+    """a (253 nt); b, a second strain 2 nt shorter near the start with 6
+    substitutions late on; their chimera: a's start, b's end (253 nt)."""
+    (a,) = seqs(1)
+    b = a[:40] + a[42:]
+    for k in (150, 170, 190, 210, 230, 245):
+        b = b[:k] + SWAP[b[k]] + b[k + 1 :]
+    return a, b, a[:130] + b[128:]
+
+
 def test_exact_bimeras_across_lengths():
     """The start of one parent joined to the end of another, parents of
     different lengths, both at least ``fold`` times as abundant."""
     from gutlung_pipeline.denoise import exact_bimeras
 
-    (a,) = seqs(1)
-    swap = {"A": "C", "C": "G", "G": "T", "T": "A"}
-    # a second strain: 2 nt shorter near the start, 6 substitutions late on
-    b = a[:40] + a[42:]
-    for k in (150, 170, 190, 210, 230, 245):
-        b = b[:k] + swap[b[k]] + b[k + 1 :]
-    chimera = a[:130] + b[128:]  # a's start, b's end: 253 nt like a
-    variant = a[:100] + swap[a[100]] + a[101:]  # a real SNP, in neither parent
+    a, b, chimera = two_strains_and_their_chimera()
+    variant = a[:100] + SWAP[a[100]] + a[101:]  # a real SNP, in neither parent
     records = [
         ("a;size=4000", a), ("b;size=3300", b), ("c;size=100", chimera),
         ("v;size=100", variant),
@@ -130,19 +137,14 @@ def test_exact_bimeras_across_lengths():
     # a parent under the fold: not called (3300 < 34 x 100)
     assert exact_bimeras(records, fold=34) == []
     # one more difference at the junction, in neither parent: not a bimera
-    mutant = chimera[:129] + swap[chimera[129]] + chimera[130:]
+    mutant = chimera[:129] + SWAP[chimera[129]] + chimera[130:]
     assert exact_bimeras([*records[:2], ("m;size=10", mutant)], fold=32) == []
     # the start of one sequence alone (a shorter read of a): not two parents
     assert exact_bimeras([*records[:2], ("s;size=10", a[:-3])], fold=32) == []
 
 
 def test_exact_bimeras_the_reference_keeps_a_known_one(tmp_path):
-    (a,) = seqs(1)
-    swap = {"A": "C", "C": "G", "G": "T", "T": "A"}
-    b = a[:40] + a[42:]
-    for k in (150, 170, 190, 210, 230, 245):
-        b = b[:k] + swap[b[k]] + b[k + 1 :]
-    chimera = a[:130] + b[128:]
+    a, b, chimera = two_strains_and_their_chimera()
     denoised = write(
         tmp_path / "u.fa", [("a", a, 4000), ("b", b, 3300), ("c", chimera, 60)]
     )
