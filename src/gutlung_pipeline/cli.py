@@ -66,10 +66,18 @@ def cmd_simulate_table(args) -> None:
     import pandas as pd
 
     from .io import write_biom, write_tsv
-    from .simulate import load_reference, reference_taxonomy, simulate_infant_table
+    from .simulate import (
+        in_reference_order,
+        load_reference,
+        reference_taxonomy,
+        simulate_infant_table,
+    )
 
     if len(set(args.studies)) != len(args.studies):
-        raise SystemExit(f"--studies: names repeat ({' '.join(args.studies)})")
+        raise SystemExit(
+            f"--studies: names repeat ({' '.join(args.studies)}); give each cohort "
+            "its own name"
+        )
     reference = load_reference(args.reference)
     tables, sheets, truths = [], [], []
     for stream, study in enumerate(args.studies):
@@ -82,10 +90,8 @@ def cmd_simulate_table(args) -> None:
         tables.append(table)
         sheets.append(sheet)
         truths.append(truth.assign(study=study))
-    order = {seq: i for i, seq in enumerate(reference["sequence"])}
-    table = pd.concat(tables, axis=1).fillna(0).astype("int64")
-    table = table.loc[sorted(table.index, key=order.__getitem__)]
-    taxonomy = reference_taxonomy(args.reference)
+    table = in_reference_order(pd.concat(tables, axis=1), reference)
+    taxonomy = reference_taxonomy(reference)
     taxonomy = taxonomy[taxonomy["Feature ID"].isin(table.index)]
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,7 @@ import pandas as pd
 
 from .io import read_fasta, write_gzip_bytes, write_tsv
 from .sequences import IUPAC, reverse_complement
-from .taxonomy import parse_sintax_header
+from .taxonomy import parse_sintax_header, qiime_lineage
 
 GUT_GENERA = (
     "Bacteroides", "Prevotella", "Faecalibacterium", "Roseburia", "Ruminococcus",
@@ -87,12 +87,13 @@ class ErrorModel:
 
 
 def load_reference(path: str | os.PathLike) -> pd.DataFrame:
-    """Reference sequences with their genus: columns ref_id, genus, sequence."""
+    """Reference sequences with their genus and lineage: columns ref_id,
+    genus, sequence, taxon (QIIME 2 style, ``d__Bacteria; ...; g__...``)."""
     rows = []
     for header, seq in read_fasta(path).items():
         ref_id, ranks = parse_sintax_header(header)
-        rows.append((ref_id, ranks.get("g"), seq.upper()))
-    return pd.DataFrame(rows, columns=["ref_id", "genus", "sequence"])
+        rows.append((ref_id, ranks.get("g"), seq.upper(), qiime_lineage(ranks.items())))
+    return pd.DataFrame(rows, columns=["ref_id", "genus", "sequence", "taxon"])
 
 
 def _to_codes(seq: str) -> np.ndarray:
@@ -573,11 +574,7 @@ def simulate_cohort(
     sheet = pd.DataFrame(sheet_rows)
     if layout == "single":
         sheet = sheet.drop(columns="fq2")
-    for col in ("age_days", "gold_stage", "asthma_age_days"):
-        if col in sheet.columns:
-            sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
-    columns = [c for c in SHEET_COLUMNS if c in sheet.columns]
-    return sheet[columns], pd.DataFrame(truth_rows)
+    return _canonical_sheet(sheet), pd.DataFrame(truth_rows)
 
 
 def simulate_infant_table(
@@ -647,26 +644,34 @@ def simulate_infant_table(
                  "sample_type": "stool", "run": study, "study": study, **meta,
                  "age_days": age}
             )  # fmt: skip
-    table = pd.DataFrame(counts).fillna(0).astype("int64")
-    order = {seq: i for i, seq in enumerate(reference["sequence"])}
-    table = table.loc[sorted(table.index, key=order.__getitem__)]
+    table = in_reference_order(pd.DataFrame(counts), reference)
     table = table.loc[table.sum(axis=1) > 0]
-    sheet = pd.DataFrame(sheet_rows)
-    for col in ("age_days", "asthma_age_days"):
-        sheet[col] = pd.to_numeric(sheet[col]).astype("Int64")
-    columns = [c for c in SHEET_COLUMNS if c in sheet.columns]
-    return table, sheet[columns], pd.DataFrame(truth_rows)
+    return table, _canonical_sheet(pd.DataFrame(sheet_rows)), pd.DataFrame(truth_rows)
 
 
-def reference_taxonomy(path: str | os.PathLike) -> pd.DataFrame:
-    """``Feature ID`` (the sequence) and ``Taxon`` (Greengenes-style lineage,
-    ``d__Bacteria; p__...; g__...``) of every sequence of a SINTAX FASTA."""
-    rows = {}
-    for header, seq in read_fasta(path).items():
-        _, ranks = parse_sintax_header(header)
-        lineage = "; ".join(f"{rank}__{name}" for rank, name in ranks.items())
-        rows.setdefault(seq.upper(), lineage)
-    return pd.DataFrame({"Feature ID": list(rows), "Taxon": list(rows.values())})
+def in_reference_order(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Whole counts (missing = 0), features (sequences) in reference order."""
+    order = {seq: i for i, seq in enumerate(reference["sequence"])}
+    table = table.fillna(0).astype("int64")
+    return table.loc[sorted(table.index, key=order.__getitem__)]
+
+
+def _canonical_sheet(sheet: pd.DataFrame) -> pd.DataFrame:
+    """Whole-number columns as Int64 (empty where missing), columns in
+    :data:`SHEET_COLUMNS` order."""
+    for col in ("age_days", "gold_stage", "asthma_age_days"):
+        if col in sheet.columns:
+            sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
+    return sheet[[c for c in SHEET_COLUMNS if c in sheet.columns]]
+
+
+def reference_taxonomy(reference: pd.DataFrame) -> pd.DataFrame:
+    """``Feature ID`` (the sequence) and ``Taxon`` of each distinct sequence of
+    :func:`load_reference`'s table (the first lineage where one repeats)."""
+    first = reference.drop_duplicates("sequence")
+    return pd.DataFrame(
+        {"Feature ID": first["sequence"].to_numpy(), "Taxon": first["taxon"].to_numpy()}
+    )
 
 
 SHEET_COLUMNS = (

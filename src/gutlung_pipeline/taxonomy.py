@@ -35,6 +35,12 @@ def format_sintax_header(seq_id: str, ranks: dict[str, str | None]) -> str:
     return f"{seq_id};tax={','.join(fields)};"
 
 
+def qiime_lineage(ranks) -> str:
+    """QIIME 2's ``d__Bacteria; p__...; g__...`` from (rank letter, name)
+    pairs, in order."""
+    return "; ".join(f"{rank}__{name}" for rank, name in ranks)
+
+
 def parse_sintax_header(header: str) -> tuple[str, dict[str, str]]:
     """Split a SINTAX header into its ID and ``{rank letter: name}``."""
     seq_id, sep, rest = header.partition(";tax=")
@@ -93,7 +99,7 @@ def sintax_to_qiime(predictions: pd.Series, *, confidence: float = 0.8) -> pd.Da
                 break
             kept.append((rank, name, conf))
         if kept:
-            taxon = "; ".join(f"{rank}__{name}" for rank, name, _ in kept)
+            taxon = qiime_lineage((rank, name) for rank, name, _ in kept)
             conf = kept[-1][2]
         else:
             taxon = "Unassigned"
