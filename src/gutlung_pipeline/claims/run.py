@@ -395,17 +395,7 @@ def run_claims(
         out.loc[tested, "family"] + "/" + out.loc[tested, "study"],
         out.loc[tested, "p"].astype(float),
     )
-    for i in out.index[tested]:
-        if "conflict" in str(out.at[i, "detail"]):
-            out.at[i, "verdict"] = "inconclusive"
-            out.at[i, "reason"] = "named genera are significant in both directions"
-            continue
-        v, why = verdict(
-            out.at[i, "expected"], float(out.at[i, "estimate"]),
-            float(out.at[i, "null"]), float(out.at[i, "q"]),
-            float(out.at[i, "power"]) if pd.notna(out.at[i, "power"]) else np.nan,
-        )  # fmt: skip
-        out.at[i, "verdict"], out.at[i, "reason"] = v, why
+    _judge(out, out.index[tested])
     meta = _meta_rows(out, claims)
     if not meta.empty:
         out = pd.concat([out[COLUMNS], meta], ignore_index=True)
@@ -508,16 +498,23 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
     meta["q"] = bh_within(meta["family"], meta["p"].astype(float))
     for col in ("verdict", "reason"):
         meta[col] = meta[col].astype(object)
-    for i in meta.index:
-        v, why = verdict(
-            meta.at[i, "expected"], float(meta.at[i, "estimate"]),
-            float(meta.at[i, "null"]), float(meta.at[i, "q"]), np.nan,
-        )  # fmt: skip
-        if "conflict" in str(meta.at[i, "detail"]):
-            v, why = "inconclusive", "named genera are significant in both directions"
-        meta.at[i, "verdict"] = v
-        meta.at[i, "reason"] = f"{why} (random effects, DerSimonian-Laird)"
+    _judge(meta, meta.index, note=" (random effects, DerSimonian-Laird)")
     return meta
+
+
+def _judge(out: pd.DataFrame, rows, *, note: str = "") -> None:
+    """Set verdict and reason of ``rows`` from their q (and power), in place;
+    named genera significant in both directions are inconclusive."""
+    for i in rows:
+        if "conflict" in str(out.at[i, "detail"]):
+            v, why = "inconclusive", "named genera are significant in both directions"
+        else:
+            v, why = verdict(
+                out.at[i, "expected"], float(out.at[i, "estimate"]),
+                float(out.at[i, "null"]), float(out.at[i, "q"]),
+                float(out.at[i, "power"]) if pd.notna(out.at[i, "power"]) else np.nan,
+            )  # fmt: skip
+        out.at[i, "verdict"], out.at[i, "reason"] = v, why + note
 
 
 def _pool_genera(tested: pd.DataFrame, claim: dict) -> dict | None:
