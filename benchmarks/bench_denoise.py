@@ -60,9 +60,11 @@ def zcat_seconds(sheet: pd.DataFrame) -> float:
 
 def run_workflow(work: Path, data: Path, engine: str, cores: int) -> tuple:
     (work / "config").mkdir(parents=True)
+    # the multi-threaded jobs get every core, as the R tutorial's steps do
     config = reads_only_config(
-        data / "samples.tsv", engine="unoise" if engine == "default" else engine
-    )
+        data / "samples.tsv", threads=cores,
+        engine="unoise" if engine == "default" else engine,
+    )  # fmt: skip
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(

@@ -14,12 +14,13 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "resources/reference/gg_13_8_v4.sintax.fasta.gz"
 
 
-def reads_only_config(sheet: str | Path, **denoise) -> dict:
-    """config.yaml for ``sheet``, one thread per job, ``denoise`` overrides."""
+def reads_only_config(sheet: str | Path, threads: int = 1, **denoise) -> dict:
+    """config.yaml for ``sheet``, ``threads`` for each multi-threaded job,
+    ``denoise`` overrides."""
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     config["samples"] = str(sheet)
     config["taxonomy"]["reference"] = str(REFERENCE)
-    config["threads"] = 1
+    config["threads"] = threads
     config["maturity"]["enabled"] = False
     config["decontam"]["enabled"] = False
     config["decontam"]["mock"]["expected"] = None

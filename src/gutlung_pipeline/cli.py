@@ -225,9 +225,14 @@ def cmd_sample_reads(args) -> None:
 def cmd_map_samples(args) -> None:
     from .denoise import map_samples
 
-    map_samples(
+    counts = map_samples(
         args.mapping, args.asvs, args.output, identity=args.identity,
         threads=args.threads,
+    )  # fmt: skip
+    log.info(
+        "unique reads: %d; counted by same-length Hamming distance: %d; "
+        "searched with vsearch: %d",
+        counts["uniques"], counts["by_hamming"], counts["by_vsearch"],
     )  # fmt: skip
 
 
