@@ -527,7 +527,8 @@ def _two_bit(seqs: Sequence[bytes], length: int):
     (A, C, G, T; upper or lower case), and whether each is all ACGT."""
     import numpy as np
 
-    codes = _base_codes()[np.frombuffer(b"".join(seqs), np.uint8)].reshape(len(seqs), length)
+    raw = np.frombuffer(b"".join(seqs), np.uint8)
+    codes = _base_codes()[raw].reshape(len(seqs), length)
     plain = (codes != 255).all(axis=1)
     words = -(-length // 32)
     padded = np.zeros((len(seqs), words * 32), np.uint64)
