@@ -169,7 +169,7 @@ def cmd_denoise(args) -> None:
         pooled_out = Path(tmp) / "pooled.fasta" if args.candidates else args.output
         counts = unoise(
             args.input, pooled_out, min_size=args.min_size, alpha=args.alpha,
-            by_length=not args.all_lengths,
+            by_length=not args.all_lengths, threads=args.threads,
         )  # fmt: skip
         log.info(
             "UNOISE centroids: %d, indel errors absorbed: %d, ASVs: %d",
@@ -1056,6 +1056,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="one UNOISE over all lengths (vsearch's own; indels not counted)",
     )  # fmt: skip
     p.add_argument("--candidates", nargs="*", help="per-sample UNOISE centroids")
+    p.add_argument(
+        "--threads", type=int, default=1,
+        help="lengths denoised side by side, each on one thread",
+    )  # fmt: skip
 
     p = add("remove-chimeras", cmd_remove_chimeras, "chimera removal (UCHIME3)")
     p.add_argument("--input", required=True)

@@ -427,9 +427,12 @@ def _feature_table_problems(
 
 def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list[str]:
     """Each stats analysis can run on the sheet's samples (before any job)."""
+    st = config.get("stats", {})
+    sections = ("permanova", "differential", "longitudinal")
+    if not any(st.get(s) for s in sections) and not st.get("paired", {}).get("enabled"):
+        return []  # nothing to check: spare every run scipy's import (1.6 s)
     from .stats import design_problems, select_samples
 
-    st = config.get("stats", {})
     sheet = config["samples"] or "the acquired samples"
     problems: list[str] = []
 
@@ -517,14 +520,18 @@ def _decontam_problems(
     config: dict, samples: pd.DataFrame, *, source: str
 ) -> list[str]:
     """Controls, concentrations and batches decontam needs; the mock file."""
-    from .decontam import design_problems, read_expected
-
     settings = config.get("decontam")
     if not settings:
         return []
-    problems = design_problems(samples, settings, sheet=config["samples"])
+    problems: list[str] = []
+    if settings.get("enabled", True):  # imported only then: scipy takes 1.6 s
+        from .decontam import design_problems
+
+        problems = design_problems(samples, settings, sheet=config["samples"])
     expected = settings["mock"]["expected"]
     if expected:
+        from .decontam import read_expected
+
         if not Path(expected).is_file():
             problems.append(
                 f"{source}: key decontam.mock.expected: {expected} does not exist; "

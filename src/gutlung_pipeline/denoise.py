@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,6 +105,7 @@ def unoise(
     min_size: int = 8,
     alpha: float = 2.0,
     by_length: bool = True,
+    threads: int = 1,
 ) -> dict[str, int]:
     """Denoise pooled uniques with ``vsearch --cluster_unoise`` (UNOISE3).
 
@@ -114,8 +116,10 @@ def unoise(
     length, where no indel can separate two uniques, and the centroids of
     different lengths are then compared with indels counted
     (:func:`absorb_indel_errors`): an indel error of an abundant ASV is still
-    absorbed, a real indel variant is kept. Run on one thread: centroids then
-    do not depend on thread scheduling.
+    absorbed, a real indel variant is kept. Each vsearch call runs on one
+    thread, so the centroids never depend on thread scheduling; with
+    ``threads`` > 1 the lengths are denoised side by side, the most populous
+    first (their outputs are joined in length order whatever finishes first).
 
     Returns
     -------
@@ -129,14 +133,27 @@ def unoise(
     with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
         buckets = _split_by_length(pooled, Path(tmp))
         centroids = Path(tmp) / "centroids.fasta"
-        records: list[tuple[str, str]] = []
-        for bucket in buckets:
-            part = bucket.with_suffix(".out")
-            _cluster_unoise(bucket, part, min_size=min_size, alpha=alpha)
-            records.extend(_read_records(part))
+        parts = [bucket.with_suffix(".out") for bucket in buckets]
+        order = sorted(range(len(buckets)), key=lambda k: -buckets[k].stat().st_size)
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            runs = [
+                pool.submit(
+                    _cluster_unoise,
+                    buckets[k],
+                    parts[k],
+                    min_size=min_size,
+                    alpha=alpha,
+                )  # fmt: skip
+                for k in order
+            ]
+            for run in runs:
+                run.result()
+        records = [record for part in parts for record in _read_records(part)]
         records.sort(key=lambda r: (-_size(r[0]), r[1]))
         write_fasta(records, centroids)
-        kept = absorb_indel_errors(centroids, records, alpha=alpha, tmp=Path(tmp))
+        kept = absorb_indel_errors(
+            centroids, records, alpha=alpha, tmp=Path(tmp), threads=threads
+        )
     write_fasta(kept, out)
     return {
         "centroids": len(records),
@@ -228,6 +245,7 @@ def absorb_indel_errors(
     *,
     alpha: float = 2.0,
     tmp: Path,
+    threads: int = 1,
 ) -> list[tuple[str, str]]:
     """Apply UNOISE's rule across lengths, indels counted as differences.
 
@@ -247,7 +265,7 @@ def absorb_indel_errors(
             "vsearch", "--usearch_global", str(centroids), "--db", str(centroids),
             "--self", "--id", "0.97", "--maxaccepts", "16", "--maxrejects", "64",
             "--strand", "plus", "--userout", str(hits), "--userfields",
-            "query+target+mism+gaps", "--threads", "1",
+            "query+target+mism+gaps", "--threads", str(threads),
         ],
         context=f"denoised sequences {centroids}",
         outputs=(hits,),
@@ -267,7 +285,8 @@ def absorb_indel_errors(
             if t in kept and size[label] <= size[t] / 2 ** (alpha * d + 1)
         ]  # fmt: skip
         if targets:
-            target = min(targets, key=lambda td: (td[1], -size[td[0]]))[0]
+            # hits arrive in thread order: ties broken by label, not by it
+            target = min(targets, key=lambda td: (td[1], -size[td[0]], td[0]))[0]
             kept[target] += size[label]
         else:
             kept[label] = size[label]

@@ -26,18 +26,6 @@ plt.rcParams["svg.hashsalt"] = "gutlung-pipeline"
 plt.rcParams["svg.fonttype"] = "none"
 SITE_COLOURS = {"gut": "#8c510a", "lung": "#01665e", "upper_airway": "#5ab4ac",
                 "none": "#999999"}  # fmt: skip
-FIGURES = (
-    "read_tracking",
-    "contamination",
-    "genus_barplot",
-    "rarefaction_curves",
-    "alpha_body_site",
-    "alpha_group",
-    "pcoa",
-)
-DIFFERENTIAL_FIGURES = ("differential",)
-CLAIMS_FIGURES = ("claims_forest",)
-MATURITY_FIGURES = ("maturity_age", "maturity_maz", "maturity_taxa")
 
 
 def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 15):

@@ -14,9 +14,9 @@ from gutlung_pipeline.config import (
     validate_config,
 )
 from gutlung_pipeline.ingest import Plan, plan_from_config, writes_sheet
-from gutlung_pipeline.report import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
-from gutlung_pipeline.report import FIGURES as REPORT_FIGURES
-from gutlung_pipeline.report import MATURITY_FIGURES
+from gutlung_pipeline.figures import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
+from gutlung_pipeline.figures import FIGURES as REPORT_FIGURES
+from gutlung_pipeline.figures import MATURITY_FIGURES
 from gutlung_pipeline.studies import (
     combined_sheet,
     load_studies,

@@ -63,6 +63,7 @@ rule denoise_uniques:
         "logs/benchmark/denoise_uniques.tsv"
     conda:
         "../envs/gutlung.yaml"
+    threads: config["threads"]
     params:
         min_size=config["denoise"]["min_size"],
         alpha=config["denoise"]["unoise_alpha"],
@@ -70,7 +71,8 @@ rule denoise_uniques:
     shell:
         "gutlung denoise --input {input.pooled:q} --output {output:q}"
         " --candidates {input.candidates:q} --min-size {params.min_size}"
-        " --alpha {params.alpha} {params.all_lengths} > {log:q} 2>&1"
+        " --alpha {params.alpha} {params.all_lengths} --threads {threads}"
+        " > {log:q} 2>&1"
 
 
 rule remove_chimeras:
