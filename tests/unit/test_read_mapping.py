@@ -1,0 +1,158 @@
+"""Counting reads per ASV: same-length reads by Hamming distance in numpy,
+the rest by vsearch (known answers; a brute-force Hamming reference; vsearch
+alone as the independent implementation)."""
+
+import numpy as np
+import pytest
+from conftest import REFERENCE, needs_tools
+
+from gutlung_pipeline.denoise import (
+    _same_length_index,
+    map_samples,
+    nearest_same_length,
+    read_otutab_samples,
+)
+from gutlung_pipeline.io import read_fasta
+
+SWAP = {"A": "C", "C": "G", "G": "T", "T": "A"}
+
+
+def reference_seqs(n, length=253):
+    out = [s.upper() for s in read_fasta(REFERENCE).values() if len(s) == length]
+    return out[:n]
+
+
+def mutate(seq, positions):
+    for k in positions:
+        seq = seq[:k] + SWAP[seq[k]] + seq[k + 1 :]
+    return seq
+
+
+def hamming(x, y):
+    return sum(a != b for a, b in zip(x, y, strict=True))
+
+
+def nearest(queries, asvs, identity=0.97):
+    index = _same_length_index(asvs)
+    return list(
+        nearest_same_length([q.encode() for q in queries], index, identity=identity)
+    )
+
+
+def test_known_answers_at_the_identity_bound():
+    a, b = reference_seqs(2)
+    # 253 nt at 97%: at most floor(0.03 * 253) = 7 substitutions
+    seven = mutate(a, range(10, 240, 33))
+    eight = mutate(a, range(10, 250, 30))
+    assert hamming(a, seven) == 7
+    assert hamming(a, eight) == 8
+    got = nearest([a, b, seven, eight, a.lower(), "N" + a[1:], a[1:]], [a, b])
+    assert got == [0, 1, 0, -1, 0, -1, -1]
+    # 64 nt: two words, the second partly filled; floor(0.03 * 64) = 1
+    short = "ACGT" * 16
+    assert nearest([short, mutate(short, [63]), mutate(short, [0, 63])], [short]) == [
+        0,
+        0,
+        -1,
+    ]
+
+
+def test_ties_go_to_the_more_abundant_asv():
+    (a,) = reference_seqs(1)
+    b = mutate(a, [100, 200])  # a second ASV two substitutions from a
+    mid = mutate(a, [100])  # one from each
+    assert nearest([mid], [a, b]) == [0]
+    assert nearest([mid], [b, a]) == [0]
+
+
+def test_equals_brute_force_hamming():
+    rng = np.random.default_rng(7)
+    asvs = reference_seqs(40)
+    queries, want = [], []
+    for _ in range(600):
+        k = int(rng.integers(len(asvs)))
+        n = int(rng.integers(0, 11))
+        q = mutate(asvs[k], rng.choice(253, size=n, replace=False))
+        queries.append(q)
+        dist = [hamming(q, t) for t in asvs]
+        best = int(np.argmin(dist))
+        want.append(best if dist[best] <= 7 else -1)
+    assert nearest(queries, asvs) == want
+    assert 0 < want.count(-1) < len(want)  # both outcomes occur
+
+
+def write(path, records):
+    path.write_text(
+        "".join(
+            f">sample={s};{label};size={n}\n{seq}\n" for s, label, seq, n in records
+        )
+    )
+    return path
+
+
+@needs_tools
+def test_indels_and_chimeras_go_to_vsearch(tmp_path):
+    a, b = reference_seqs(2)
+    asvs = tmp_path / "asvs.fa"
+    asvs.write_text(f">A\n{a}\n>B\n{b}\n")
+    deletion = a[:120] + a[121:]  # one base lost: vsearch finds A at 99.6%
+    chimera = a[:126] + b[126:]
+    s1 = write(
+        tmp_path / "s1.fa",
+        [("s1", "r1", a, 50), ("s1", "r2", mutate(b, [5, 90]), 4),
+         ("s1", "r3", deletion, 3), ("s1", "r4", chimera, 6)],
+    )  # fmt: skip
+    s2 = write(tmp_path / "s2.fa", [("s2", "r1", b, 9)])
+    counts = map_samples([s1, s2], asvs, tmp_path / "otu.tsv")
+    assert counts == {"uniques": 5, "by_hamming": 3, "by_vsearch": 2}
+    got = read_otutab_samples(tmp_path / "otu.tsv")
+    assert got["s1"].to_dict() == {"A": 53, "B": 4}  # the chimera is far from both
+    assert got["s2"].to_dict() == {"A": 0, "B": 9}
+
+
+@needs_tools
+def test_counts_agree_with_vsearch_alone(tmp_path):
+    """Every read of a noisy sample counted as vsearch alone counts it (its
+    first accepted candidate may be farther: allow a handful of reads)."""
+    import subprocess
+
+    rng = np.random.default_rng(3)
+    asvs = reference_seqs(30)
+    (tmp_path / "asvs.fa").write_text(
+        "".join(f">asv{k}\n{s}\n" for k, s in enumerate(asvs))
+    )
+    records = []
+    for r in range(3000):
+        k = int(rng.integers(len(asvs)))
+        seq = mutate(asvs[k], rng.choice(253, size=int(rng.poisson(2)), replace=False))
+        if r % 50 == 0:
+            seq = seq[:60] + seq[61:]  # an indel now and then
+        records.append(("s1", f"r{r}", seq, 1))
+    reads = write(tmp_path / "s1.fa", records)
+    counts = map_samples([reads], tmp_path / "asvs.fa", tmp_path / "fast.tsv")
+    assert counts["by_vsearch"] >= 60
+    subprocess.run(
+        ["vsearch", "--usearch_global", reads, "--db", tmp_path / "asvs.fa",
+         "--id", "0.97", "--strand", "plus", "--sizein", "--maxrejects", "8",
+         "--qmask", "none", "--dbmask", "none", "--otutabout",
+         tmp_path / "slow.tsv", "--quiet"],
+        check=True,
+    )  # fmt: skip
+    fast = read_otutab_samples(tmp_path / "fast.tsv")["s1"]
+    slow = read_otutab_samples(tmp_path / "slow.tsv")["s1"].reindex(fast.index)
+    assert fast.sum() == slow.fillna(0).sum()
+    assert (fast - slow.fillna(0)).abs().sum() <= 10
+
+
+def test_unlabelled_reads_stop_with_the_fix(tmp_path):
+    (a,) = reference_seqs(1)
+    asvs = tmp_path / "asvs.fa"
+    asvs.write_text(f">A\n{a}\n")
+    bad = tmp_path / "bad.fa"
+    bad.write_text(f">r1;size=2\n{a}\n")
+    with pytest.raises(ValueError, match="lacks sample=<id>.*--relabel"):
+        map_samples([bad], asvs, tmp_path / "o.tsv")
+    wrapped = tmp_path / "wrapped.fa"
+    wrapped.write_text(f">sample=s;r1;size=2\n{a[:100]}\n{a[100:]}\n")
+    with pytest.raises(ValueError, match="not one-line FASTA"):
+        map_samples([wrapped], asvs, tmp_path / "o.tsv")
