@@ -487,16 +487,25 @@ def map_samples(
     counts = {"uniques": 0, "by_hamming": 0, "by_vsearch": 0}
     with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
         rest = Path(tmp) / "rest.fasta"
-        with open(rest, "wb") as left:
-            for path in mapping_files:
-                heads, seqs, sizes, names = _read_uniques(path)
+
+        def resolve(path):
+            heads, seqs, sizes, names = _read_uniques(path)
+            hit = nearest_same_length(seqs, index, identity=identity)
+            return heads, seqs, sizes, names, hit
+
+        with (
+            open(rest, "wb") as left,
+            ThreadPoolExecutor(max_workers=max(1, threads)) as pool,
+        ):
+            # files in order, their distances on all threads (numpy lets go
+            # of the GIL); the counts do not depend on which finishes first
+            for heads, seqs, sizes, names, hit in pool.map(resolve, mapping_files):
                 for name in dict.fromkeys(names):  # one per file in the workflow
                     samples.setdefault(name, len(samples))
                 if len(set(names)) == 1:
                     code = np.full(len(names), samples[names[0]])
                 else:
                     code = np.array([samples[name] for name in names], np.int64)
-                hit = nearest_same_length(seqs, index, identity=identity)
                 found = hit >= 0
                 cells.append((hit[found], code[found], sizes[found]))
                 for k in np.flatnonzero(~found):

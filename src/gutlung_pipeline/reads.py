@@ -235,7 +235,8 @@ def sample_reads(
     """
     with tempfile.TemporaryDirectory(dir=Path(derep).parent) as tmp:
         tmp = Path(tmp)
-        t1, t2 = tmp / "t1.fastq.gz", (tmp / "t2.fastq.gz" if fq2 else None)
+        # uncompressed: vsearch then merges in two thirds of the time
+        t1, t2 = tmp / "t1.fastq", (tmp / "t2.fastq" if fq2 else None)
         counts = trim_primers(
             sample, fq1, t1, fq2=fq2, out2=t2, forward=forward, reverse=reverse,
             error_rate=error_rate, threads=threads, in_reads=in_reads,
