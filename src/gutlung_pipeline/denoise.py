@@ -6,8 +6,9 @@ The ASVs are the centroids of UNOISE3 on all samples' uniques together
 indels counted across lengths, plus each sample's own centroids
 (:func:`add_candidates`); chimeras are removed de novo (UCHIME3 and an exact
 two-parent test) and against the taxonomy reference (:func:`remove_chimeras`);
-one search then counts every sample's merged reads against them
-(:func:`map_samples`). Each choice was measured on simulated cohorts with
+every sample's merged reads are then counted against them
+(:func:`map_samples`: Hamming distance in numpy where the lengths agree,
+vsearch for the rest). Each choice was measured on simulated cohorts with
 known truth (``benchmarks/bench_denoise.py``).
 
 References
