@@ -494,13 +494,17 @@ def map_samples(
             hit = nearest_same_length(seqs, index, identity=identity)
             return heads, seqs, sizes, names, hit
 
-        with (
-            open(rest, "wb") as left,
-            ThreadPoolExecutor(max_workers=max(1, threads)) as pool,
-        ):
-            # files in order, their distances on all threads (numpy lets go
-            # of the GIL); the counts do not depend on which finishes first
-            for heads, seqs, sizes, names, hit in pool.map(resolve, mapping_files):
+        def resolved():
+            """Files in order, their distances on all threads (numpy lets go
+            of the GIL), a few files ahead at most so that memory stays that
+            of a few samples; the counts do not depend on which finishes first."""
+            ahead = 4 * max(1, threads)
+            with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+                for start in range(0, len(mapping_files), ahead):
+                    yield from pool.map(resolve, mapping_files[start : start + ahead])
+
+        with open(rest, "wb") as left:
+            for heads, seqs, sizes, names, hit in resolved():
                 for name in dict.fromkeys(names):  # one per file in the workflow
                     samples.setdefault(name, len(samples))
                 if len(set(names)) == 1:
