@@ -137,18 +137,13 @@ def unoise(
         parts = [bucket.with_suffix(".out") for bucket in buckets]
         order = sorted(range(len(buckets)), key=lambda k: -buckets[k].stat().st_size)
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            runs = [
-                pool.submit(
-                    _cluster_unoise,
-                    buckets[k],
-                    parts[k],
-                    min_size=min_size,
-                    alpha=alpha,
-                )  # fmt: skip
-                for k in order
-            ]
-            for run in runs:
-                run.result()
+            done = pool.map(
+                lambda k: _cluster_unoise(
+                    buckets[k], parts[k], min_size=min_size, alpha=alpha
+                ),
+                order,
+            )
+            list(done)  # raises the first failure
         records = [record for part in parts for record in _read_records(part)]
         records.sort(key=lambda r: (-_size(r[0]), r[1]))
         write_fasta(records, centroids)
@@ -505,16 +500,18 @@ def map_samples(
 
         with open(rest, "wb") as left:
             for heads, seqs, sizes, names, hit in resolved():
-                for name in dict.fromkeys(names):  # one per file in the workflow
+                distinct = list(dict.fromkeys(names))  # one a file in the workflow
+                for name in distinct:
                     samples.setdefault(name, len(samples))
-                if len(set(names)) == 1:
-                    code = np.full(len(names), samples[names[0]])
+                if len(distinct) == 1:
+                    code = np.full(len(names), samples[distinct[0]])
                 else:
                     code = np.array([samples[name] for name in names], np.int64)
                 found = hit >= 0
                 cells.append((hit[found], code[found], sizes[found]))
-                for k in np.flatnonzero(~found):
-                    left.write(b">" + heads[k] + b"\n" + seqs[k] + b"\n")
+                left.writelines(
+                    b">%s\n%s\n" % (heads[k], seqs[k]) for k in np.flatnonzero(~found)
+                )
                 counts["uniques"] += len(seqs)
                 counts["by_hamming"] += int(found.sum())
                 counts["by_vsearch"] += int((~found).sum())
