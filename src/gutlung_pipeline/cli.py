@@ -199,27 +199,31 @@ def cmd_remove_chimeras(args) -> None:
 
 
 def cmd_sample_reads(args) -> None:
-    from .reads import sample_reads
+    import json
 
-    counts = sample_reads(
-        args.sample, args.fq1, args.fq2, derep=args.derep, mapping=args.mapping,
-        forward=args.forward, reverse=args.reverse, error_rate=args.error_rate,
-        in_reads=not args.primers_not_in_reads, min_overlap=args.min_overlap,
-        max_diffs=args.max_diffs, max_ee=args.max_ee, min_length=args.min_length,
+    from .io import write_json
+    from .reads import sample_batch
+
+    fq2 = args.fq2 or [None] * len(args.fq1)
+    if not (len(args.sample) == len(args.fq1) == len(fq2)):
+        raise ValueError(
+            f"{len(args.sample)} samples, {len(args.fq1)} --fq1 and "
+            f"{len(args.fq2 or [])} --fq2 files; give one of each a sample, in order"
+        )
+    counts = sample_batch(
+        list(zip(args.sample, args.fq1, fq2, strict=True)), derep=args.derep,
+        mapping=args.mapping, candidates=args.candidates,
+        candidate_min_size=args.candidate_min_size, alpha=args.alpha,
+        threads=args.threads, forward=args.forward, reverse=args.reverse,
+        error_rate=args.error_rate, in_reads=not args.primers_not_in_reads,
+        min_overlap=args.min_overlap, max_diffs=args.max_diffs,
+        max_ee=args.max_ee, min_length=args.min_length,
         max_length=args.max_length, max_ns=args.max_ns,
-        trunc_length=args.trunc_length, threads=args.threads,
+        trunc_length=args.trunc_length,
     )  # fmt: skip
-    if args.candidates:
-        from .denoise import unoise
-
-        if args.candidate_min_size > 0:
-            unoise(
-                args.derep, args.candidates, min_size=args.candidate_min_size,
-                alpha=args.alpha,
-            )  # fmt: skip
-        else:
-            Path(args.candidates).write_text("")
-    _write_stats(args.stats, args.sample, counts)
+    for sample in counts:
+        log.info("sample %s: %s", sample["sample"], json.dumps(sample))
+    write_json(counts, args.stats)
 
 
 def cmd_map_samples(args) -> None:
@@ -264,11 +268,12 @@ def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
 
     stats: dict[str, dict] = {s: {} for s in samples}
     for path in paths:
-        doc = read_json(path)
-        sample = doc.pop("sample")
-        if sample not in stats:
-            raise ValueError(f"{path}: stats for sample {sample}, not in --samples")
-        stats[sample].update(doc)
+        docs = read_json(path)  # one sample's counts, or a batch's list of them
+        for doc in docs if isinstance(docs, list) else [docs]:
+            sample = doc.pop("sample")
+            if sample not in stats:
+                raise ValueError(f"{path}: stats for sample {sample}, not in --samples")
+            stats[sample].update(doc)
     for sample, counts in (extra or {}).items():
         stats[sample].update(counts)
     return stats
@@ -1100,13 +1105,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fasta", required=True)
     p.add_argument("--tracking", required=True)
 
-    p = add("sample-reads", cmd_sample_reads, "one sample's read steps in one job")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--fq1", required=True)
-    p.add_argument("--fq2")
+    p = add("sample-reads", cmd_sample_reads, "a few samples' read steps in one job")
+    p.add_argument("--samples", "--sample", dest="sample", nargs="+", required=True)
+    p.add_argument("--fq1", nargs="+", required=True, help="one a sample, in order")
+    p.add_argument("--fq2", nargs="+", help="paired-end: one a sample, in order")
     p.add_argument("--derep", required=True, help="filtered uniques out")
     p.add_argument("--mapping", required=True, help="all merged uniques out")
-    p.add_argument("--candidates", help="the sample's UNOISE centroids out")
+    p.add_argument("--candidates", help="the samples' own UNOISE centroids out")
     p.add_argument("--candidate-min-size", type=int, default=4, help="0: none")
     p.add_argument("--alpha", type=float, default=2.0)
     p.add_argument("--stats", required=True)
@@ -1121,7 +1126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int)
     p.add_argument("--max-ns", type=int, default=0)
     p.add_argument("--trunc-length", type=int)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="samples side by side")
 
     p = add("map-samples", cmd_map_samples, "count all samples' reads per ASV")
     p.add_argument("--mapping", nargs="+", required=True, help="dereplicated reads")

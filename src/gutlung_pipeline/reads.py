@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import ToolError
@@ -262,4 +265,85 @@ def sample_reads(
         kept = filter_reads(sample, reads, every, max_ee=None, **lengths)
         counts["filtered"] = kept["filtered"]
         dereplicate(sample, every, mapping)
+    return counts
+
+
+def sample_batch(
+    samples: Sequence[tuple[str, str | os.PathLike, str | os.PathLike | None]],
+    *,
+    derep: str | os.PathLike,
+    mapping: str | os.PathLike,
+    candidates: str | os.PathLike | None = None,
+    candidate_min_size: int = 4,
+    alpha: float = 2.0,
+    threads: int = 1,
+    **options,
+) -> list[dict]:
+    """:func:`sample_reads` for several samples in one job, ``threads`` samples
+    at a time, each sample's tools on one thread.
+
+    ``samples`` holds ``(sample, fq1, fq2)`` (``fq2`` None: single-end);
+    ``options`` are :func:`sample_reads`' (primers, merging, filters). The
+    samples' ``derep`` and ``mapping`` uniques, and with ``candidates`` each
+    sample's own UNOISE3 centroids (at ``candidate_min_size``; 0 writes an
+    empty file), are joined into one file each, in the order given, whatever
+    finishes first: the read labels (``sample=<id>;...``) keep the samples
+    apart. A failing sample stops the batch (the samples not started are not
+    run) with its own one-line error; no output is written then.
+
+    One job for several samples is for Snakemake: its scheduler goes over the
+    inputs of every waiting job each time a job ends, which at hundreds of
+    one-second jobs took more than half a core (``benchmarks/README.md``).
+
+    Returns
+    -------
+    list of dict
+        Per sample, in order: ``sample`` and :func:`sample_reads`' counts.
+    """
+    names = [sample for sample, _, _ in samples]
+    if len(set(names)) != len(names):
+        raise ValueError("a sample is given twice; give each sample once")
+    with tempfile.TemporaryDirectory(dir=Path(derep).parent) as tmp:
+        parts = [
+            {kind: Path(tmp) / f"{k}.{kind}.fasta" for kind in ("derep", "mapping",
+                                                                "candidates")}
+            for k in range(len(samples))
+        ]  # fmt: skip
+
+        def one(k: int) -> dict:
+            sample, fq1, fq2 = samples[k]
+            files = parts[k]
+            counts = sample_reads(
+                sample, fq1, fq2, derep=files["derep"], mapping=files["mapping"],
+                **options,
+            )  # fmt: skip
+            if candidates is not None:
+                if candidate_min_size > 0:
+                    from .denoise import unoise
+
+                    unoise(
+                        files["derep"], files["candidates"],
+                        min_size=candidate_min_size, alpha=alpha,
+                    )  # fmt: skip
+                else:
+                    files["candidates"].write_text("")
+            return {"sample": sample, **counts}
+
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            futures = [pool.submit(one, k) for k in range(len(samples))]
+            try:
+                counts = [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        outputs = {"derep": derep, "mapping": mapping, "candidates": candidates}
+        outputs = {kind: out for kind, out in outputs.items() if out is not None}
+        for kind in outputs:  # joined beside, then moved: never half written
+            with open(Path(tmp) / f"joined.{kind}", "wb") as joined:
+                for files in parts:
+                    with open(files[kind], "rb") as part:
+                        shutil.copyfileobj(part, joined)
+        for kind, out in outputs.items():
+            shutil.move(Path(tmp) / f"joined.{kind}", out)
     return counts

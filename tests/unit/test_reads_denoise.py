@@ -198,3 +198,47 @@ def test_primers_not_in_reads_keeps_every_read(small_cohort, tmp_path):
     required = trim_primers("s", tmp_path / "a.fq.gz", tmp_path / "c.fq.gz",
                             forward=FORWARD, reverse=REVERSE)  # fmt: skip
     assert required["primer_trimmed"] < 0.05 * required["input"]
+
+
+@needs_tools
+def test_a_batch_of_samples_writes_what_each_sample_alone_writes(
+    small_cohort, tmp_path
+):
+    from gutlung_pipeline.reads import sample_batch
+
+    _, sheet, _ = small_cohort
+    rows = [(r.sample_id, r.fq1, r.fq2) for r in sheet.head(3).itertuples()]
+    options = {"forward": FORWARD, "reverse": REVERSE, "min_length": 200,
+               "max_length": 300, "candidate_min_size": 2}  # fmt: skip
+    kinds = ("derep", "mapping", "candidates")
+
+    def run(batch, folder, threads):
+        folder.mkdir()
+        files = {kind: folder / f"{kind}.fasta" for kind in kinds}
+        counts = sample_batch(batch, **files, threads=threads, **options)
+        return counts, {kind: files[kind].read_bytes() for kind in kinds}
+
+    counts, joined = run(rows, tmp_path / "batch", threads=2)
+    assert [c["sample"] for c in counts] == [r[0] for r in rows]
+    alone = [
+        run([row], tmp_path / f"alone{k}", threads=1) for k, row in enumerate(rows)
+    ]
+    assert counts == [c for one, _ in alone for c in one]
+    for kind in kinds:  # the samples' files, joined in the order given
+        assert joined[kind] == b"".join(files[kind] for _, files in alone)
+    assert joined["derep"].count(b">sample=") > 3
+    assert all(0 < c["quality_filtered"] <= c["filtered"] for c in counts)
+
+    # a failing sample stops the batch with its own error; nothing is written
+    broken = tmp_path / "broken_R1.fastq.gz"
+    broken.write_bytes(gzip.compress(b"@r1\nACGT\n+\nII\n"))
+    bad = [rows[0], ("bad_one", str(broken), rows[1][2])]
+    folder = tmp_path / "failed"
+    folder.mkdir()
+    with pytest.raises(ToolError, match="sample bad_one"):
+        sample_batch(bad, derep=folder / "d.fasta", mapping=folder / "m.fasta",
+                     threads=2, forward=FORWARD, reverse=REVERSE)  # fmt: skip
+    assert list(folder.iterdir()) == []
+    with pytest.raises(ValueError, match="given twice"):
+        sample_batch([rows[0], rows[0]], derep=folder / "d", mapping=folder / "m",
+                     forward=FORWARD, reverse=REVERSE)  # fmt: skip

@@ -58,7 +58,7 @@ def job_stats(stderr: str) -> dict[str, int]:
 def slurm_run(cluster, cohort, tmp_path_factory):
     work = make_workdir(
         tmp_path_factory.mktemp("slurm_run"), cohort,
-        **{"diversity.rarefaction_depth": 500},
+        **{"diversity.rarefaction_depth": 500, "denoise.samples_per_job": 2},
     )  # fmt: skip
     proc = snakemake(
         work, "--profile", str(PROFILE),
@@ -86,7 +86,7 @@ def test_every_job_but_the_local_rules_ran_through_sbatch(cluster, slurm_run):
     work, proc = slurm_run
     stats = job_stats(proc.stderr)
     remote = {rule: n for rule, n in stats.items() if rule not in LOCAL_RULES}
-    assert remote.get("sample_reads") == 6 and "build_tree" in remote
+    assert remote.get("sample_reads") == 3 and "build_tree" in remote  # 6 samples
     by_job = slurm_jobs(work)
     assert Counter(by_job.values()) == remote
     # Slurm's own record: each of those jobs completed, in this working folder
@@ -107,8 +107,9 @@ def test_the_profiles_threads_memory_and_runtime_reach_sbatch(cluster, slurm_run
     seen = set()
     for job_id, rule in slurm_jobs(work).items():
         tres = dict(kv.split("=") for kv in done[job_id]["Tres"].split(","))
-        if rule == "sample_reads":
-            assert (tres["cpu"], tres["mem"]) == ("1", "1000M")
+        if rule == "sample_reads":  # two samples a job, side by side
+            sample_cpus = min(profile["set-threads"]["sample_reads"], os.cpu_count())
+            assert (tres["cpu"], tres["mem"]) == (str(sample_cpus), "1000M")
             assert done[job_id]["TimeLimit"] == "10"  # 10 + input MB // 10
         elif rule == "remove_chimeras":
             assert (tres["cpu"], tres["mem"]) == (str(cpus), "4000M")

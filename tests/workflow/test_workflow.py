@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,6 +129,16 @@ def test_dry_run_of_each_config_variant(tmp_path, demo_cohort):
     assert proc.returncode == 0, proc.stderr
     assert "sample_reads" in proc.stdout and " --fq2 " in proc.stdout
     assert "--min-length 200" in proc.stdout
+    # denoise.samples_per_job samples a sample_reads job, in sheet order
+    n = len(sheet)
+    jobs = re.findall(r"gutlung sample-reads --samples (.*?) --fq1", proc.stdout)
+    assert len(jobs) == -(-n // 8) and n > 8
+    assert sorted(s for job in jobs for s in job.split()) == sorted(sheet["sample_id"])
+    assert list(sheet["sample_id"][:8]) in [job.split() for job in jobs]
+    one = make_workdir(tmp_path / "one", sheet, **{"denoise.samples_per_job": 1})
+    proc = snakemake(one, "-n", "-p")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("gutlung sample-reads --samples") == n
     single = sheet.drop(columns="fq2")
     proc = snakemake(make_workdir(tmp_path / "single", single), "-n", "-p")
     assert proc.returncode == 0, proc.stderr
@@ -656,15 +667,22 @@ def test_unknown_body_site_stops_before_any_job(tmp_path, tiny):
 
 def assert_failed_in_trimming(work: Path, proc, sample: str, expected: str):
     assert proc.returncode != 0
-    log = (work / f"logs/sample_reads/{sample}.log").read_text()
-    last = log.strip().splitlines()[-1]
+    # the sample's sample_reads job (a batch of samples) stopped on its error
+    logs = [
+        log
+        for log in (work / "logs/sample_reads").glob("*.log")
+        if f"failed on sample {sample}" in log.read_text()
+    ]
+    assert len(logs) == 1
+    last = logs[0].read_text().strip().splitlines()[-1]
     assert last.startswith(
         f"gutlung sample-reads: error: cutadapt failed on sample {sample}"
     )
     assert expected in last
-    assert f"logs/sample_reads/{sample}.log" in proc.stderr
-    assert not (work / f"results/work/derep/{sample}.fasta").exists()
-    assert not (work / f"results/work/stats/{sample}/reads.json").exists()
+    assert f"logs/sample_reads/{logs[0].name}" in proc.stderr
+    batch = logs[0].stem
+    assert not (work / f"results/work/derep/{batch}.fasta").exists()
+    assert not (work / f"results/work/stats/{batch}/reads.json").exists()
     assert not (work / "results/asv").exists()
 
 

@@ -98,6 +98,7 @@ wildcard_constraints:
     sample="|".join(re.escape(s) for s in SAMPLES),
     metric="|".join(BETA_METRICS),
     run="[EDS]RR[0-9]+",
+    batch="batch[0-9]+",
 
 
 def _acquired_sheet():
@@ -123,12 +124,37 @@ def get_samples(wildcards=None):
 def get_fastq(wildcards):
     """The sample's FASTQ files: fq1, plus fq2 for paired-end runs
     (for ENA runs, the downloaded files)."""
-    row = samples.loc[wildcards.sample]
-    if wildcards.sample in REMOTE:
-        row = _acquired_sheet().loc[wildcards.sample]
+    return sample_fastq(wildcards.sample)
+
+
+def sample_fastq(sample):
+    """:func:`get_fastq` of one sample by name."""
+    row = samples.loc[sample]
+    if sample in REMOTE:
+        row = _acquired_sheet().loc[sample]
     if PAIRED:
         return {"fq1": row["fq1"], "fq2": row["fq2"]}
     return {"fq1": row["fq1"]}
+
+
+def sample_batches():
+    """The default engine's sample_reads jobs: the samples that reach the table,
+    in sheet order, denoise.samples_per_job a job, named batch1, batch2, ...
+    (known for ENA runs once the acquisition job has run)."""
+    kept = get_samples()
+    k = config["denoise"]["samples_per_job"]
+    return {f"batch{i // k + 1}": kept[i : i + k] for i in range(0, len(kept), k)}
+
+
+def batch_files(path):
+    """``path`` (with ``{batch}``) for every sample_reads batch."""
+    return lambda wildcards: expand(path, batch=list(sample_batches()))
+
+
+def get_batch_fastq(wildcards):
+    """The batch's FASTQ files, a list per mate, in its samples' order."""
+    fastq = [sample_fastq(s) for s in sample_batches()[wildcards.batch]]
+    return {mate: [f[mate] for f in fastq] for mate in fastq[0]}
 
 
 def get_import_args():
@@ -211,8 +237,12 @@ def get_acquisition_args():
 
 
 def get_fq2_arg(wildcards, input):
-    """--fq2 with the sample's R2 file (quoted), or nothing (single-end)."""
-    return f"--fq2 {shlex.quote(str(input.fq2))}" if PAIRED else ""
+    """--fq2 with the sample's (or batch's) R2 files (quoted), or nothing
+    (single-end)."""
+    if not PAIRED:
+        return ""
+    files = input.fq2 if isinstance(input.fq2, list) else [input.fq2]
+    return "--fq2 " + " ".join(shlex.quote(str(f)) for f in files)
 
 
 def get_primer_args():
@@ -244,10 +274,9 @@ def get_read_filter_args():
 def get_step_stats(wildcards=None):
     """Per-sample JSON read counts of every read step (the DADA2 engine's own
     counts come from its groups' tables)."""
-    steps = ["trim"] if DADA2 else ["reads"]
-    return [
-        f"results/work/stats/{s}/{step}.json" for s in get_samples() for step in steps
-    ]
+    if not DADA2:
+        return batch_files("results/work/stats/{batch}/reads.json")(wildcards)
+    return [f"results/work/stats/{s}/trim.json" for s in get_samples()]
 
 
 def dada2_groups():

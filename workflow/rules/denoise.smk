@@ -1,39 +1,43 @@
-# The default engine (denoise.engine: unoise). Each sample's read steps run as
-# one job; the ASVs are found in the pooled uniques plus each sample's own
-# UNOISE centroids; one search then counts every sample's reads.
+# The default engine (denoise.engine: unoise). The samples' read steps run a
+# few samples a job (denoise.samples_per_job); the ASVs are found in the pooled
+# uniques plus each sample's own UNOISE centroids; one search then counts every
+# sample's reads.
 
 
 rule sample_reads:
     input:
-        unpack(get_fastq),
+        unpack(get_batch_fastq),
     output:
-        derep=temp("results/work/derep/{sample}.fasta"),
-        mapping=temp("results/work/mappable/{sample}.fasta"),
-        candidates=temp("results/work/candidates/{sample}.fasta"),
-        stats="results/work/stats/{sample}/reads.json",
+        derep=temp("results/work/derep/{batch}.fasta"),
+        mapping=temp("results/work/mappable/{batch}.fasta"),
+        candidates=temp("results/work/candidates/{batch}.fasta"),
+        stats="results/work/stats/{batch}/reads.json",
     log:
-        "logs/sample_reads/{sample}.log",
+        "logs/sample_reads/{batch}.log",
     benchmark:
-        "logs/benchmark/sample_reads/{sample}.tsv"
+        "logs/benchmark/sample_reads/{batch}.tsv"
     conda:
         "../envs/gutlung.yaml"
+    threads: lambda w: min(config["threads"], len(sample_batches()[w.batch]))
     params:
+        samples=lambda w: sample_batches()[w.batch],
         fq2=get_fq2_arg,
         primers=get_primer_args(),
         reads=get_read_filter_args(),
         min_size=config["denoise"]["sample_min_size"],
         alpha=config["denoise"]["unoise_alpha"],
     shell:
-        "gutlung sample-reads --sample {wildcards.sample:q} --fq1 {input.fq1:q}"
+        "gutlung sample-reads --samples {params.samples:q} --fq1 {input.fq1:q}"
         " {params.fq2} {params.primers} {params.reads}"
         " --derep {output.derep:q} --mapping {output.mapping:q}"
         " --candidates {output.candidates:q} --candidate-min-size {params.min_size}"
-        " --alpha {params.alpha} --stats {output.stats:q} > {log:q} 2>&1"
+        " --alpha {params.alpha} --threads {threads} --stats {output.stats:q}"
+        " > {log:q} 2>&1"
 
 
 rule pool_uniques:
     input:
-        lambda w: expand("results/work/derep/{sample}.fasta", sample=get_samples()),
+        batch_files("results/work/derep/{batch}.fasta"),
     output:
         temp("results/work/pooled_uniques.fasta"),
     log:
@@ -52,9 +56,7 @@ rule pool_uniques:
 rule denoise_uniques:
     input:
         pooled="results/work/pooled_uniques.fasta",
-        candidates=lambda w: expand(
-            "results/work/candidates/{sample}.fasta", sample=get_samples()
-        ),
+        candidates=batch_files("results/work/candidates/{batch}.fasta"),
     output:
         "results/work/unoise.fasta",
     log:
@@ -101,9 +103,7 @@ rule remove_chimeras:
 
 rule map_reads:
     input:
-        reads=lambda w: expand(
-            "results/work/mappable/{sample}.fasta", sample=get_samples()
-        ),
+        reads=batch_files("results/work/mappable/{batch}.fasta"),
         asvs="results/work/nonchimeric.fasta",
     output:
         temp("results/work/mapped.tsv"),
