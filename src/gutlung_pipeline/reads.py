@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from .errors import ToolError
@@ -280,7 +280,7 @@ def sample_batch(
     **options,
 ) -> list[dict]:
     """:func:`sample_reads` for several samples in one job, ``threads`` samples
-    at a time, each sample's tools on one thread.
+    at a time (the largest files first), each sample's tools on one thread.
 
     ``samples`` holds ``(sample, fq1, fq2)`` (``fq2`` None: single-end);
     ``options`` are :func:`sample_reads`' (primers, merging, filters). The
@@ -329,14 +329,23 @@ def sample_batch(
                     files["candidates"].write_text("")
             return {"sample": sample, **counts}
 
+        def size(k: int) -> int:
+            files = [f for f in samples[k][1:] if f is not None and os.path.isfile(f)]
+            return sum(os.path.getsize(f) for f in files)
+
+        # the largest samples first, so that the job does not end on one
+        # thread waiting for a large sample started last
+        order = sorted(range(len(samples)), key=lambda k: (-size(k), k))
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            futures = [pool.submit(one, k) for k in range(len(samples))]
-            try:
-                counts = [future.result() for future in futures]
-            except BaseException:
-                for future in futures:
+            futures = {k: pool.submit(one, k) for k in order}
+            wait(futures.values(), return_when=FIRST_EXCEPTION)
+            failed = [k for k in sorted(futures) if futures[k].done()
+                      and futures[k].exception() is not None]  # fmt: skip
+            if failed:  # the samples not started are not run
+                for future in futures.values():
                     future.cancel()
-                raise
+                raise futures[failed[0]].exception()
+            counts = [futures[k].result() for k in range(len(samples))]
         outputs = {"derep": derep, "mapping": mapping, "candidates": candidates}
         outputs = {kind: out for kind, out in outputs.items() if out is not None}
         for kind in outputs:  # joined beside, then moved: never half written

@@ -127,8 +127,9 @@ def test_the_profiles_threads_memory_and_runtime_reach_sbatch(cluster, slurm_run
 def test_results_equal_a_local_run(slurm_run, cohort, tmp_path):
     work, _ = slurm_run
     local = make_workdir(
-        tmp_path / "local", cohort, **{"diversity.rarefaction_depth": 500}
-    )
+        tmp_path / "local", cohort,
+        **{"diversity.rarefaction_depth": 500, "denoise.samples_per_job": 2},
+    )  # fmt: skip
     proc = snakemake(local)
     assert proc.returncode == 0, proc.stderr[-3000:]
     files = sorted(
