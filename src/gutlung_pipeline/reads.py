@@ -310,25 +310,6 @@ def sample_batch(
             for k in range(len(samples))
         ]  # fmt: skip
 
-        def one(k: int) -> dict:
-            sample, fq1, fq2 = samples[k]
-            files = parts[k]
-            counts = sample_reads(
-                sample, fq1, fq2, derep=files["derep"], mapping=files["mapping"],
-                **options,
-            )  # fmt: skip
-            if candidates is not None:
-                if candidate_min_size > 0:
-                    from .denoise import unoise
-
-                    unoise(
-                        files["derep"], files["candidates"],
-                        min_size=candidate_min_size, alpha=alpha,
-                    )  # fmt: skip
-                else:
-                    files["candidates"].write_text("")
-            return {"sample": sample, **counts}
-
         def size(k: int) -> int:
             files = [f for f in samples[k][1:] if f is not None and os.path.isfile(f)]
             return sum(os.path.getsize(f) for f in files)
@@ -337,7 +318,12 @@ def sample_batch(
         # thread waiting for a large sample started last
         order = sorted(range(len(samples)), key=lambda k: (-size(k), k))
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            futures = {k: pool.submit(one, k) for k in order}
+            futures = {
+                k: pool.submit(_one_sample, *samples[k], parts[k],
+                               candidates is not None, candidate_min_size, alpha,
+                               options)
+                for k in order
+            }  # fmt: skip
             wait(futures.values(), return_when=FIRST_EXCEPTION)
             failed = [k for k in sorted(futures) if futures[k].done()
                       and futures[k].exception() is not None]  # fmt: skip
@@ -356,3 +342,22 @@ def sample_batch(
         for kind, out in outputs.items():
             shutil.move(Path(tmp) / f"joined.{kind}", out)
     return counts
+
+
+def _one_sample(sample, fq1, fq2, files, candidates, candidate_min_size, alpha,
+                options) -> dict:  # fmt: skip
+    """One sample of :func:`sample_batch`: its read steps into ``files``."""
+    counts = sample_reads(
+        sample, fq1, fq2, derep=files["derep"], mapping=files["mapping"], **options
+    )
+    if candidates:
+        if candidate_min_size > 0:
+            from .denoise import unoise
+
+            unoise(
+                files["derep"], files["candidates"], min_size=candidate_min_size,
+                alpha=alpha,
+            )  # fmt: skip
+        else:
+            files["candidates"].write_text("")
+    return {"sample": sample, **counts}
