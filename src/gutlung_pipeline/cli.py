@@ -222,7 +222,7 @@ def cmd_sample_reads(args) -> None:
         trunc_length=args.trunc_length,
     )  # fmt: skip
     for sample in counts:
-        log.info("sample %s: %s", sample["sample"], json.dumps(sample))
+        log.info("read counts: %s", json.dumps(sample))
     write_json(counts, args.stats)
 
 

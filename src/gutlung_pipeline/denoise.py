@@ -500,13 +500,13 @@ def map_samples(
 
         with open(rest, "wb") as left:
             for heads, seqs, sizes, names, hit in resolved():
-                distinct = list(dict.fromkeys(names))  # one a file in the workflow
-                for name in distinct:
-                    samples.setdefault(name, len(samples))
-                if len(distinct) == 1:
-                    code = np.full(len(names), samples[distinct[0]])
-                else:
-                    code = np.array([samples[name] for name in names], np.int64)
+                # a batch of samples a file in the workflow: factorised in C,
+                # in order of first appearance (the otutab's column order)
+                local, distinct = pd.factorize(np.array(names, dtype=object))
+                code = np.array(
+                    [samples.setdefault(name, len(samples)) for name in distinct],
+                    np.int64,
+                )[local]
                 found = hit >= 0
                 cells.append((hit[found], code[found], sizes[found]))
                 left.writelines(

@@ -304,11 +304,11 @@ def sample_batch(
     if len(set(names)) != len(names):
         raise ValueError("a sample is given twice; give each sample once")
     with tempfile.TemporaryDirectory(dir=Path(derep).parent) as tmp:
+        kinds = ("derep", "mapping", "candidates")
         parts = [
-            {kind: Path(tmp) / f"{k}.{kind}.fasta" for kind in ("derep", "mapping",
-                                                                "candidates")}
+            {kind: Path(tmp) / f"{k}.{kind}.fasta" for kind in kinds}
             for k in range(len(samples))
-        ]  # fmt: skip
+        ]
 
         def size(k: int) -> int:
             files = [f for f in samples[k][1:] if f is not None and os.path.isfile(f)]

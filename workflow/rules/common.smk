@@ -237,12 +237,10 @@ def get_acquisition_args():
 
 
 def get_fq2_arg(wildcards, input):
-    """--fq2 with the sample's (or batch's) R2 files (quoted), or nothing
-    (single-end)."""
+    """--fq2 with the batch's R2 files (quoted), or nothing (single-end)."""
     if not PAIRED:
         return ""
-    files = input.fq2 if isinstance(input.fq2, list) else [input.fq2]
-    return "--fq2 " + " ".join(shlex.quote(str(f)) for f in files)
+    return "--fq2 " + " ".join(shlex.quote(str(f)) for f in input.fq2)
 
 
 def get_primer_args():
