@@ -22,7 +22,7 @@ PRIMER_806R = "GGACTACNVGGGTWTCTAAT"
 
 # ---------------------------------------------------------------- validation
 def cmd_validate(args) -> None:
-    from .config import check_workflow_inputs, load_config
+    from .config import check_workflow_inputs, load_config, maturity_warnings
     from .ingest import plan_from_config
 
     config = load_config(args.config)
@@ -31,6 +31,8 @@ def cmd_validate(args) -> None:
     plan = plan_from_config(config, check_files=not args.no_file_check)
     samples = plan.sheet
     check_workflow_inputs(config, samples, source=str(args.config))
+    for line in maturity_warnings(config, samples):
+        print(f"gutlung-pipeline: warning: {args.config}: {line}", file=sys.stderr)
     layout = "paired-end" if plan.paired else "single-end"
     where = config["samples"] or "acquire.accessions"
     remote = f" ({len(plan.remote)} from ENA)" if plan.remote else ""
@@ -65,13 +67,9 @@ def cmd_simulate(args) -> None:
 def cmd_simulate_table(args) -> None:
     import pandas as pd
 
+    from .birth_cohort import simulate_birth_cohort
     from .io import write_biom, write_tsv
-    from .simulate import (
-        in_reference_order,
-        load_reference,
-        reference_taxonomy,
-        simulate_infant_table,
-    )
+    from .simulate import in_reference_order, load_reference, reference_taxonomy
 
     if len(set(args.studies)) != len(args.studies):
         raise SystemExit(
@@ -81,9 +79,9 @@ def cmd_simulate_table(args) -> None:
     reference = load_reference(args.reference)
     tables, sheets, truths = [], [], []
     for stream, study in enumerate(args.studies):
-        table, sheet, truth = simulate_infant_table(
+        table, sheet, truth = simulate_birth_cohort(
             reference, study=study, n_infants=args.n_infants,
-            ages_days=tuple(args.ages), depth=args.depth,
+            ages_days=tuple(args.ages), n_adults=args.n_adults, depth=args.depth,
             maternal_odds_ratio=args.maternal_odds_ratio, random_state=args.seed,
             stream=stream,
         )  # fmt: skip
@@ -663,11 +661,22 @@ def cmd_maturity(args) -> None:
         result = maturity_index(
             table, metadata, age_column=args.age_column, bin_column=state_column,
             subject_column=args.subject_column, reference=reference,
-            n_estimators=args.n_estimators, n_selected=args.n_selected or None,
+            method=args.method, n_estimators=args.n_estimators,
+            n_selected=args.n_selected or None,
             n_folds=args.folds, min_per_bin=args.min_per_bin, random_state=args.seed,
             n_jobs=args.threads,
         )  # fmt: skip
-        log.info("out-of-fold Spearman(predicted, age) = %.3f", result.cv_spearman)
+        log.info(
+            "%s: out-of-fold Spearman(predicted, age) = %.3f over all ages",
+            args.method, result.cv_spearman,
+        )  # fmt: skip
+        for _, b in result.cv_by_bin.iterrows():
+            log.info(
+                "  bin %g: %d reference samples, out-of-fold Spearman with age "
+                "%.3f, median prediction %.0f, %.0f%% within 5%% of the oldest "
+                "reference age", b["bin"], b["n"], b["spearman"],
+                b["median_prediction"], 100 * b["at_ceiling"],
+            )  # fmt: skip
     write_tsv(result.scores.rename_axis("sample_id"), args.output)
     write_tsv(result.importances.rename_axis("feature_id").to_frame(), args.importances)
 
@@ -1010,8 +1019,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one cohort per name (the sheet's study column)")  # fmt: skip
     p.add_argument("--n-infants", type=int, default=400, help="children per study")
     p.add_argument("--ages", type=int, nargs="+", default=[7, 30, 91, 365, 730],
-                   help="sampling ages (days)")  # fmt: skip
-    p.add_argument("--depth", type=int, default=5000, help="counts per sample")
+                   help="sampling ages (days); COPSAC2010: 7 30 365")  # fmt: skip
+    p.add_argument("--n-adults", type=int, default=0,
+                   help="adults with one stool each per study (a mature "
+                   "reference beyond the last visit)")  # fmt: skip
+    p.add_argument("--depth", type=int, default=5000,
+                   help="least counts per sample (up to about twice)")  # fmt: skip
     p.add_argument("--maternal-odds-ratio", type=float, default=2.0,
                    help="planted OR of asthma per SD lower maturity, asthmatic "
                    "mothers' children (1 plants nothing)")  # fmt: skip
@@ -1418,6 +1431,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rank", default="g", help="grouped: rank letter or asv (default g)"
     )
+    p.add_argument("--method", choices=["trajectory", "forest", "clr_enet"],
+                   default="trajectory",
+                   help="grouped: model of age (maturity.method)")  # fmt: skip
     p.add_argument("--n-selected", type=int, default=50,
                    help="grouped: features kept per fold (0 = all)")  # fmt: skip
     p.add_argument("--folds", type=int, default=5)

@@ -393,6 +393,48 @@ def check_workflow_inputs(
         raise ConfigError(problems)
 
 
+def maturity_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
+    """Warnings of the plan (not errors): claims on maturity scores whose
+    target age is in the oldest reference age bin
+    (:func:`gutlung_pipeline.maturity.edge_note`), naming the method."""
+    m = config.get("maturity") or {}
+    if not (m.get("enabled") and (config.get("claims") or {}).get("enabled")):
+        return []
+    from .claims import load_catalogue
+    from .maturity import edge_note, select_samples
+
+    try:
+        claims = load_catalogue(config["claims"]["catalogue"] or None)
+        md = select_samples(
+            samples,
+            age_column=m["age_column"],
+            body_site=m["body_site"],
+            max_age=m["max_age"],
+            bin_edges=m["bin_edges"],
+        )
+    except (ConfigError, ValueError):
+        return []  # reported as problems
+    reference = md[m["reference_column"]].astype(str) == m["reference_value"]
+    age = pd.to_numeric(md[m["age_column"]], errors="coerce")
+    out = []
+    for claim in claims:
+        target = claim["population"].get("target_age_days")
+        if claim["exposure"]["source"] != "maturity" or target is None:
+            continue
+        note = edge_note(target, age, md["age_bin"], reference)
+        if note:
+            method = m.get("method", "trajectory")
+            fix = (
+                "a random forest cannot predict beyond it: use maturity.method "
+                "trajectory or add older reference samples"
+                if method == "forest"
+                else f"maturity.method {method} extrapolates; read the claim with "
+                "that in mind"
+            )
+            out.append(f"claim {claim['id']}: {note}; {fix}")
+    return out
+
+
 def _feature_table_problems(
     config: dict, samples: pd.DataFrame, *, source: str
 ) -> list[str]:

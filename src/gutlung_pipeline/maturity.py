@@ -42,12 +42,18 @@ class MaturityResult:
     cv_spearman
         Grouped mode: Spearman correlation of out-of-fold reference
         predictions with age.
+    cv_by_bin
+        Grouped mode: per age bin of the reference, ``n``, the out-of-fold
+        Spearman with age, the median prediction and ``at_ceiling``, the share
+        of predictions within 5% of the oldest reference age (a score that
+        cannot rank the oldest children piles up there).
     """
 
     scores: pd.DataFrame
     importances: pd.Series
     training: list[str]
     cv_spearman: float | None = None
+    cv_by_bin: pd.DataFrame | None = None
 
 
 def maz_scores(
@@ -177,6 +183,92 @@ def maturity_index_qiime2(
     return MaturityResult(scores=scores, importances=importances, training=training)
 
 
+# ---------------------------------------------------------------- estimators
+#: The grouped mode's models of age (see :func:`maturity_index`).
+METHODS = ("forest", "clr_enet", "trajectory")
+
+
+def clr(table: pd.DataFrame, pseudocount: float = 0.5) -> pd.DataFrame:
+    """Centred log-ratio of counts, samples x features (``table`` is features x
+    samples): ``log(count + pseudocount)`` minus its mean over the sample's
+    features.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"s": [1.5, 0.5, 7.5]}, index=["a", "b", "c"])
+    >>> clr(t).round(4).loc["s"].tolist()
+    [0.0, -0.6931, 0.6931]
+    """
+    logs = np.log(table.T.astype(float) + pseudocount)
+    return logs.sub(logs.mean(axis=1), axis=0)
+
+
+class TrajectoryScore:
+    """Position along the reference's developmental trajectory.
+
+    Weighted-averaging calibration (ter Braak & Looman 1986), as used for
+    environmental reconstructions from assemblages: each feature's optimum is
+    the abundance-weighted mean of the target (log age) over the training
+    samples, a sample's score is the abundance-weighted mean of its features'
+    optima, and the score is deshrunk by inverting the least-squares line of
+    score on target in training ("inverse deshrinking"). A sample dominated by
+    late taxa scores late whatever the oldest training age, so the ranking of
+    the oldest children is kept.
+
+    ``fit(x, y)`` and ``predict(x)`` take relative abundances (samples x
+    features); ``optima_`` holds the optima (the training mean for features
+    absent from training), ``feature_importances_`` each feature's share of
+    the training abundance times its optimum's distance from the mean.
+    """
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> TrajectoryScore:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        mass = x.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            optima = np.where(mass > 0, (x.T @ y) / mass, y.mean())
+        self.optima_ = optima
+        raw = self._raw(x)
+        slope, intercept = np.polyfit(y, raw, 1)
+        if not slope > 0:
+            raise ValueError(
+                "the trajectory score does not rise with age in the reference; "
+                "use another maturity.method"
+            )
+        self.slope_, self.intercept_ = float(slope), float(intercept)
+        weight = mass / mass.sum() * np.abs(optima - y.mean())
+        self.feature_importances_ = weight / weight.sum() if weight.sum() else weight
+        return self
+
+    def _raw(self, x: np.ndarray) -> np.ndarray:
+        totals = x.sum(axis=1)
+        return (x @ self.optima_) / np.where(totals > 0, totals, 1.0)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return (self._raw(np.asarray(x, dtype=float)) - self.intercept_) / self.slope_
+
+
+def _clr_enet(random_state: int, n_jobs: int, groups: np.ndarray):
+    """Elastic net of log age on standardised CLR abundances, its penalty and
+    mix chosen by subject-grouped inner cross-validation."""
+    from sklearn.linear_model import ElasticNetCV
+    from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    inner = GroupKFold(n_splits=min(5, len(np.unique(groups))), shuffle=True,
+                       random_state=random_state)  # fmt: skip
+    return make_pipeline(
+        StandardScaler(),
+        ElasticNetCV(
+            l1_ratio=[0.1, 0.5, 0.9, 1.0],
+            cv=list(inner.split(np.zeros(len(groups)), groups=groups)),
+            n_jobs=n_jobs,
+            max_iter=20_000,
+        ),
+    )
+
+
 # ---------------------------------------------------------------- grouped mode
 def relative_abundance(table: pd.DataFrame) -> pd.DataFrame:
     """Columns (samples) scaled to sum to 1; samples with no reads raise."""
@@ -288,6 +380,7 @@ def maturity_index(
     bin_column: str,
     subject_column: str,
     reference: pd.Series,
+    method: str = "forest",
     n_estimators: int = 500,
     max_features: float = 1 / 3,
     n_selected: int | None = 50,
@@ -350,6 +443,8 @@ def maturity_index(
     from scipy.stats import spearmanr
     from sklearn.model_selection import GroupKFold
 
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     samples = [s for s in table.columns if s in metadata.index]
     md = metadata.loc[samples]
     check_design(
@@ -366,21 +461,31 @@ def maturity_index(
     subjects = md.loc[ref_ids, subject_column].astype(str)
     bins = md[bin_column]
     rel = relative_abundance(table[samples]).T  # samples x features
-    y = pd.to_numeric(md.loc[ref_ids, age_column]).to_numpy(dtype=float)
-    x_ref = rel.loc[ref_ids].to_numpy()
+    features = clr(table[samples]) if method == "clr_enet" else rel
+    age_ref = pd.to_numeric(md.loc[ref_ids, age_column]).to_numpy(dtype=float)
+    # the linear models learn log age (ages of 0 days count as half a day)
+    log_age = method in ("clr_enet", "trajectory")
+    y = np.log(np.maximum(age_ref, 0.5)) if log_age else age_ref
+    x_all = features.to_numpy()
+    x_ref = features.loc[ref_ids].to_numpy()
+    groups_ref = subjects.to_numpy()
 
-    def fit(x, target):
+    def forest():
         from sklearn.ensemble import RandomForestRegressor
 
-        def forest():
-            return RandomForestRegressor(
-                n_estimators=n_estimators,
-                max_features=max_features,
-                random_state=random_state,
-                n_jobs=n_jobs,
-            )
+        return RandomForestRegressor(
+            n_estimators=n_estimators,
+            max_features=max_features,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
 
+    def fit(x, target, groups):
         cols = np.arange(x.shape[1])
+        if method == "trajectory":
+            return TrajectoryScore().fit(x, target), cols
+        if method == "clr_enet":
+            return _clr_enet(random_state, n_jobs, groups).fit(x, target), cols
         if n_selected is not None and n_selected < x.shape[1]:
             first = forest().fit(x, target)
             order = np.argsort(-first.feature_importances_, kind="stable")
@@ -390,20 +495,24 @@ def maturity_index(
     folds = GroupKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     oof = np.empty(len(ref_ids))
     fold_of = np.empty(len(ref_ids), dtype=int)
-    for k, (train, test) in enumerate(folds.split(x_ref, y, groups=subjects)):
-        model, cols = fit(x_ref[train], y[train])
+    for k, (train, test) in enumerate(folds.split(x_ref, y, groups=groups_ref)):
+        model, cols = fit(x_ref[train], y[train], groups_ref[train])
         oof[test] = model.predict(x_ref[test][:, cols])
         fold_of[test] = k
-    final, cols = fit(x_ref, y)
+    final, cols = fit(x_ref, y, groups_ref)
+    if log_age:
+        oof = np.exp(oof)
     others = list(ref_mask.index[~ref_mask])
     pred = pd.Series(np.nan, index=samples, dtype=float)
     pred.loc[ref_ids] = oof
     if others:
-        pred.loc[others] = final.predict(rel.loc[others].to_numpy()[:, cols])
+        rows = features.index.get_indexer(others)
+        out = final.predict(x_all[rows][:, cols])
+        pred.loc[others] = np.exp(out) if log_age else out
 
     scores = maz_scores(pred, bins, ref_mask)
     age = pd.to_numeric(md[age_column], errors="coerce")
-    ref_curve = pd.DataFrame({"age": y, "pred": oof}).groupby("age")["pred"]
+    ref_curve = pd.DataFrame({"age": age_ref, "pred": oof}).groupby("age")["pred"]
     grid = ref_curve.mean()
     spline = make_smoothing_spline(
         grid.index.to_numpy(), grid.to_numpy(), w=ref_curve.size().to_numpy()
@@ -415,14 +524,95 @@ def maturity_index(
     fold.loc[ref_ids] = fold_of
     scores["fold"] = fold
     importances = pd.Series(
-        final.feature_importances_, index=rel.columns[cols], name="importance"
+        _importances(final), index=features.columns[cols], name="importance"
     ).sort_values(ascending=False, kind="stable")
     return MaturityResult(
         scores=scores,
         importances=importances,
         training=ref_ids,
-        cv_spearman=float(spearmanr(oof, y).statistic),
+        cv_spearman=float(spearmanr(oof, age_ref).statistic),
+        cv_by_bin=_by_bin(oof, age_ref, bins.loc[ref_ids].to_numpy()),
     )
+
+
+def _importances(model) -> np.ndarray:
+    """Impurity importances of a forest, the deshrunk weights of a trajectory
+    score, the absolute standardised coefficients of the elastic net."""
+    if hasattr(model, "feature_importances_"):
+        return model.feature_importances_
+    return np.abs(model[-1].coef_)
+
+
+def _by_bin(oof: np.ndarray, age: np.ndarray, bins: np.ndarray) -> pd.DataFrame:
+    """Per reference bin: n, out-of-fold Spearman with age, median prediction
+    and the share of predictions within 5% of the oldest reference age."""
+    from scipy.stats import spearmanr
+
+    top = age.max()
+    rows = []
+    for b in sorted(set(bins)):
+        inside = bins == b
+        rho = (
+            float(spearmanr(oof[inside], age[inside]).statistic)
+            if inside.sum() > 2 and np.ptp(age[inside]) > 0
+            else np.nan
+        )
+        rows.append(
+            {
+                "bin": b,
+                "n": int(inside.sum()),
+                "spearman": rho,
+                "median_prediction": float(np.median(oof[inside])),
+                "at_ceiling": float(np.mean(oof[inside] >= 0.95 * top)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def edge_note(
+    target: float,
+    age: pd.Series,
+    state: pd.Series,
+    reference: pd.Series,
+    prediction: pd.Series | None = None,
+) -> str | None:
+    """A warning when a claim's target age is in the oldest reference bin.
+
+    There no reference sample is much older than the children scored, so the
+    score must extrapolate to rank the most mature of them (a random forest
+    cannot: its predictions stop at the oldest training age). Returns None
+    when the target age is below that bin. With ``prediction``, the share of
+    that bin's predictions within 5% of the oldest reference age is given.
+
+    Examples
+    --------
+    >>> age = pd.Series([7, 30, 360, 400]); state = pd.Series([0, 14, 180, 180])
+    >>> edge_note(90, age, state, pd.Series([True] * 4)) is None
+    True
+    >>> edge_note(365, age, state, pd.Series([True] * 4))[:52]
+    'target age 365 d is in the oldest reference age bin '
+    """
+    ref = reference.reindex(age.index).fillna(False).astype(bool)
+    ref_state = pd.to_numeric(state[ref], errors="coerce").dropna()
+    if ref_state.empty:
+        return None
+    last = float(ref_state.max())
+    if target < last:
+        return None
+    oldest = float(pd.to_numeric(age[ref], errors="coerce").max())
+    note = (
+        f"target age {target:g} d is in the oldest reference age bin "
+        f"(from {last:g} d; oldest reference sample {oldest:g} d): no reference "
+        "is older, so the score must extrapolate to rank the most mature children"
+    )
+    if prediction is not None:
+        in_bin = prediction[pd.to_numeric(state, errors="coerce") == last]
+        share = float((in_bin >= 0.95 * oldest).mean()) if len(in_bin) else np.nan
+        note += (
+            f"; {share:.0%} of that bin's predictions are within 5% of the oldest "
+            "reference age"
+        )
+    return note
 
 
 def bin_ages(ages: pd.Series, edges: list[float]) -> pd.Series:

@@ -200,6 +200,15 @@ def claims_sentences(claims: pd.DataFrame) -> list[str]:
             if pd.notna(r["n_events"])
             else ""
         )
+        n = f"n = {int(r['n'])}{events}"
+        if pd.notna(r.get("n_stratum")):
+            # the estimate rests on the stratum: its size first
+            stratum = str(r["covariates"]).split("stratum ")[-1].rstrip(")")
+            modifier = str(r["covariates"]).split(" (interaction")[0].split(", ")[-1]
+            n = (
+                f"n = {int(r['n_stratum'])} in the stratum {modifier} = {stratum}, "
+                f"{int(r['n_events_stratum'])} with the outcome (of {n})"
+            )
         q = f"q = {r['q']:.3g} (BH within {r['family']}"
         q = (
             f"random-effects pooled estimate, {q}'s meta-analyses)"
@@ -208,7 +217,7 @@ def claims_sentences(claims: pd.DataFrame) -> list[str]:
         )
         out.append(
             f"{head}: {r['scale']} = {r['estimate']:.3g}{ci}, {fmt_p(r['p'])}, "
-            f"{q}; n = {int(r['n'])}{events}{power}; model {r['model']}, "
+            f"{q}; {n}{power}; model {r['model']}, "
             f"covariates: {r['covariates']}; {r['reason']}. "
             f"Published: {r['published']}.{cite}"
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from gutlung_pipeline.config import (
     ConfigError,
     check_workflow_inputs,
+    maturity_warnings,
     read_sample_sheet,
     validate_config,
 )
@@ -56,6 +57,8 @@ def _load_inputs():
         return checked, plan, studies
     plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
     check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
+    for line in maturity_warnings(checked, plan.sheet):
+        print(f"gutlung-pipeline: warning: {CONFIG_SOURCE}: {line}", file=sys.stderr)
     return checked, plan, {}
 
 

@@ -28,7 +28,7 @@ rule compute_maturity:
         " --max-age {params.m[max_age]} --bin-edges {params.edges}"
         " --subject-column {params.m[subject_column]:q}"
         " --group-by {params.m[reference_column]:q} --control {params.m[reference_value]:q}"
-        " --n-estimators {params.m[n_estimators]} --n-selected {params.m[n_selected]}"
+        " --method {params.m[method]} --n-estimators {params.m[n_estimators]} --n-selected {params.m[n_selected]}"
         " --folds {params.m[folds]} --min-per-bin {params.m[min_per_bin]}"
         " --seed {params.seed} --threads {threads}"
         " --output {output.scores:q} --importances {output.importances:q} > {log:q} 2>&1"

@@ -115,7 +115,7 @@ def logistic_interaction(
     d = data[[outcome, exposure, modifier, *covariates]].dropna()
     events = _binary_counts(d[outcome], min_events=min_events, what=outcome)
     in_stratum = d[d[modifier] == 1]
-    _binary_counts(
+    stratum_events = _binary_counts(
         in_stratum[outcome], min_events=min_events, what=f"{outcome} ({modifier})"
     )
     x, m = f"Q('{exposure}')", f"Q('{modifier}')"
@@ -134,6 +134,7 @@ def logistic_interaction(
         n_events=events,
         detail={
             "n_stratum": len(in_stratum),
+            "n_events_stratum": stratum_events,
             "or_other_stratum": math.exp(res.params[x]),
             "or_other_stratum_ci": (math.exp(olo), math.exp(ohi)),
             "p_interaction_wald": float(res.pvalues[inter]),

@@ -24,6 +24,7 @@ from .verdict import bh_within, simulate_power, verdict
 DAYS_PER_MONTH = 30.4375
 COLUMNS = [
     "claim_id", "study", "family", "model", "covariates", "n", "n_events",
+    "n_stratum", "n_events_stratum",
     "estimate", "ci_low", "ci_high", "scale", "null", "p", "q", "power", "published",
     "published_value", "published_ci_low", "published_ci_high", "expected",
     "verdict", "reason", "detail", "evidence", "grade", "grade_basis", "citation",
@@ -86,6 +87,15 @@ def _exposure(claim, md, sources) -> pd.Series:
 
 
 def _scale(x: pd.Series, how: str) -> pd.Series:
+    """The exposure in the claim's units: ``per_sd`` standardised,
+    ``per_sd_rank`` Blom's rank-based inverse normal, (r - 3/8) / (n + 1/4)
+    with average ranks for ties; otherwise as given."""
+    if how == "per_sd_rank":
+        if x.nunique() < 2:
+            raise NotTestable("the exposure does not vary")
+        r = x.rank(method="average")
+        z = stats.norm.ppf((r - 0.375) / (len(x) + 0.25))
+        return pd.Series(z / np.std(z, ddof=1), index=x.index)
     if how == "per_sd":
         sd = x.std(ddof=1)
         if not sd > 0:
@@ -376,7 +386,10 @@ def run_claims(
                 rows.append(row)
                 continue
             row.update(
-                n=est.n, n_events=est.n_events, estimate=est.estimate,
+                n=est.n, n_events=est.n_events,
+                n_stratum=est.detail.get("n_stratum", np.nan),
+                n_events_stratum=est.detail.get("n_events_stratum", np.nan),
+                estimate=est.estimate,
                 ci_low=est.ci_low, ci_high=est.ci_high,
                 scale=f"{est.scale}: {claim['exposure']['label']}", p=est.p,
                 power=power, detail=_detail(est.detail), null=est.null,
@@ -396,10 +409,37 @@ def run_claims(
         out.loc[tested, "p"].astype(float),
     )
     _judge(out, out.index[tested])
+    for i in out.index[tested]:
+        note = _edge(claims, out.at[i, "claim_id"], sources.get("maturity"))
+        if note:
+            out.at[i, "reason"] = f"{out.at[i, 'reason']}; caution: {note}"
     meta = _meta_rows(out, claims)
     if not meta.empty:
         out = pd.concat([out[COLUMNS], meta], ignore_index=True)
     return grade_evidence(out[COLUMNS], claims)
+
+
+def _edge(claims: list[dict], claim_id: str, scores: pd.DataFrame | None) -> str:
+    """The maturity step's edge note for a claim on its scores, or ''."""
+    from ..maturity import edge_note
+
+    claim = next(c for c in claims if c["id"] == claim_id)
+    target = claim["population"].get("target_age_days")
+    need = {"age", "state", "reference", "prediction"}
+    if (
+        claim["exposure"]["source"] != "maturity"
+        or target is None
+        or scores is None
+        or not need <= set(scores.columns)
+    ):
+        return ""
+    reference = scores["reference"].astype(str).str.lower() == "true"
+    return (
+        edge_note(
+            target, scores["age"], scores["state"], reference, scores["prediction"]
+        )
+        or ""
+    )
 
 
 def _covariates(claim: dict) -> list[str]:
@@ -487,7 +527,10 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
                                          "published_ci_low", "published_ci_high",
                                          "expected", "evidence", "citation", "doi")},
                 "study": f"meta-analysis ({res['k']} studies)", "scale": scale,
-                "n": int(tested["n"].sum()), "estimate": res["estimate"],
+                "n": int(tested["n"].sum()),
+                **{c: tested[c].astype(float).sum(min_count=len(tested))
+                   for c in ("n_events", "n_stratum", "n_events_stratum")},
+                "estimate": res["estimate"],
                 "ci_low": res["ci_low"], "ci_high": res["ci_high"], "p": res["p"],
                 "detail": f"tau2: {res['tau2']:.4g}; I2: {res['i2']:.1f}%; "
                 f"Q: {res['q']:.4g}{extra}",

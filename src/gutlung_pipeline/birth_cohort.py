@@ -1,0 +1,313 @@
+"""Seeded table-stage birth cohorts with a planted latent maturity.
+
+The infant claims (Stokholm 2018, Depner 2020, Hoskinson 2023) need hundreds
+of children, so these cohorts are feature tables, not reads: each stool
+sample's counts are drawn from its community as a study's denoised table
+would hold them. The design is the study's (``ages_days``: COPSAC2010 sampled
+at 1 week, 1 month and 1 year, so ``(7, 30, 365)``; optional adult stool as a
+mature reference, ``n_adults``), and the community model is meant to be hard
+for a maturity score, not shaped to one:
+
+- **Succession with cohort-specific parameters.** Each genus of
+  :data:`~gutlung_pipeline.simulate.INFANT_SUCCESSION` peaks near its listed
+  age (times a cohort-level log-normal factor, SD 0.25) with a niche width of
+  its own (uniform 0.6-1.2 on the log-age scale), so two cohorts of one run
+  differ and the log-abundances are not linear in log age.
+- **Children differ beyond maturity.** A child carries each late genus only
+  with a genus-specific prevalence (0.6-0.95), one to three strains of it
+  (ASVs, shares from a flat Dirichlet), a persistent affinity per genus
+  (log-normal, SD 0.7) and some of :data:`BACKGROUND_GENERA`, gut genera with
+  no age trend; caesarean-born children carry 15% of their Bacteroides and
+  Parabacteroides in the first two years.
+- **Samples are noisy.** Per-sample log-normal noise (SD 0.6) on every genus,
+  a richness that rises with effective age with noise (SD 2 genera), a visit
+  deviation of the latent maturity (SD ``visit_sd``), Dirichlet-multinomial
+  counts (precision 200) and a sequencing depth of ``depth`` to about twice
+  that.
+
+The latent maturity is the child's offset ~ N(0, ``maturity_sd``): at age
+``a`` the child's stool looks ``a * exp(offset + visit deviation)`` days old.
+Asthma by 5 years follows Stokholm 2018: odds rise by ``maternal_odds_ratio``
+per SD lower offset where the mother has asthma (``maternal_share`` of
+mothers), not otherwise; the risk at the mean offset is 8% (25% with an
+asthmatic mother). ``maternal_odds_ratio=1`` gives a null cohort.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Gut genera without an age trend in the simulated infant stool.
+BACKGROUND_GENERA = (
+    "Prevotella",
+    "Dialister",
+    "Sutterella",
+    "Megasphaera",
+    "Clostridium",
+    "Haemophilus",
+    "Staphylococcus",
+)
+#: Genera that caesarean-born children lack for their first two years.
+CAESAREAN_DEPLETED = ("Bacteroides", "Parabacteroides")
+ADULT_AGE_DAYS = (18 * 365, 45 * 365)
+BASE_RISK = 0.08
+MATERNAL_BASE_RISK = 0.25
+
+
+def _cohort_parameters(
+    reference: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Per genus of the succession and the background: peak age (days, NaN for
+    background genera), niche width and prevalence, drawn once per cohort."""
+    from .simulate import INFANT_SUCCESSION
+
+    rows = []
+    for genus, peak in INFANT_SUCCESSION.items():
+        if not (reference["genus"] == genus).any():
+            continue
+        rows.append(
+            {
+                "genus": genus,
+                "peak": peak * float(np.exp(rng.normal(0.0, 0.25))),
+                "width": float(rng.uniform(0.6, 1.2)),
+                "prevalence": 0.97 if peak < 200 else float(rng.uniform(0.6, 0.95)),
+            }
+        )
+    for genus in BACKGROUND_GENERA:
+        if (reference["genus"] == genus).any():
+            rows.append(
+                {"genus": genus, "peak": np.nan, "width": np.nan, "prevalence": 0.3}
+            )
+    return pd.DataFrame(rows).set_index("genus")
+
+
+def _child_strains(
+    reference: pd.DataFrame, params: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The genera a child carries: 1-3 strains each, with the strain's share
+    of its genus and the child's affinity for the genus."""
+    parts = []
+    for genus, p in params.iterrows():
+        if rng.random() >= p["prevalence"]:
+            continue
+        pool = reference[reference["genus"] == genus]
+        k = min(len(pool), int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2])))
+        chosen = pool.iloc[np.sort(rng.choice(len(pool), size=k, replace=False))]
+        parts.append(
+            chosen[["genus", "sequence"]].assign(
+                share=rng.dirichlet(np.ones(k)),
+                affinity=float(rng.lognormal(0.0, 0.7)),
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _stool(
+    strains: pd.DataFrame,
+    params: pd.DataFrame,
+    effective_age: float,
+    *,
+    caesarean: bool,
+    age: float,
+    rng: np.random.Generator,
+) -> pd.Series:
+    """Relative abundance of each strain of a child's stool at an effective age."""
+    p = params.reindex(strains["genus"])
+    peak, width = p["peak"].to_numpy(), p["width"].to_numpy()
+    trend = np.where(
+        np.isnan(peak),
+        0.05,
+        np.exp(
+            -((np.log(effective_age) - np.log(np.where(np.isnan(peak), 1, peak))) ** 2)
+            / (2 * np.where(np.isnan(width), 1, width) ** 2)
+        ),
+    )
+    genus = strains["genus"].to_numpy()
+    if caesarean and age < 730:
+        trend = np.where(np.isin(genus, CAESAREAN_DEPLETED), 0.15 * trend, trend)
+    # one noise draw per genus, split among its strains
+    names, inverse = np.unique(genus, return_inverse=True)
+    noise = rng.lognormal(0.0, 0.6, size=len(names))[inverse]
+    weight = trend * strains["affinity"].to_numpy() * noise
+    by_genus = pd.Series(weight).groupby(genus).sum()
+    span = (np.log(effective_age) - np.log(7)) / (np.log(1500) - np.log(7))
+    richness = int(np.clip(round(5 + 12 * span + rng.normal(0.0, 2.0)), 3, len(names)))
+    kept = set(by_genus.sort_values(ascending=False, kind="stable").index[:richness])
+    weight = np.where(np.isin(genus, list(kept)), weight, 0.0)
+    weight = weight * strains["share"].to_numpy()
+    out = pd.Series(weight / weight.sum(), index=strains["sequence"].to_numpy())
+    return out.groupby(level=0, sort=False).sum()
+
+
+def _counts(abundance: pd.Series, depth: int, rng: np.random.Generator) -> pd.Series:
+    """Dirichlet-multinomial counts (precision 200), depth ``depth`` to ~2x."""
+    n = int(round(depth * np.exp(abs(rng.normal(0.0, 0.4)))))
+    present = abundance[abundance > 0]
+    p = rng.dirichlet(200 * present.to_numpy())
+    return pd.Series(rng.multinomial(n, p), index=present.index)
+
+
+def _asthma(
+    offset: float, sd: float, maternal: bool, odds_ratio: float, u: float
+) -> tuple[bool, float]:
+    """Asthma by 5 years and the age at diagnosis (1,825 = followed, none)."""
+    base = MATERNAL_BASE_RISK if maternal else BASE_RISK
+    logit = np.log(base / (1 - base)) - np.log(odds_ratio) * (offset / sd) * maternal
+    risk = 1 / (1 + np.exp(-logit))
+    asthma = u < risk
+    # u / risk is uniform given asthma: diagnosis between 13 months and 5 years
+    return bool(asthma), float(np.round(400 + 1425 * u / risk)) if asthma else 1825.0
+
+
+def simulate_birth_cohort(
+    reference: pd.DataFrame,
+    *,
+    study: str,
+    n_infants: int = 400,
+    ages_days: tuple[int, ...] = (7, 30, 91, 365, 730),
+    n_adults: int = 0,
+    depth: int = 5000,
+    age_jitter: float = 0.1,
+    maturity_sd: float = 0.3,
+    visit_sd: float = 0.1,
+    maternal_odds_ratio: float = 2.0,
+    maternal_share: float = 0.3,
+    random_state: int = 0,
+    stream: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A table-stage birth cohort: (feature table, sample sheet, truth).
+
+    Parameters
+    ----------
+    reference
+        :func:`gutlung_pipeline.simulate.load_reference`'s table; strains are
+        its sequences.
+    study
+        The cohort's name (the sheet's ``study`` and ``run``; subjects are
+        ``<study>_I<k>``, adults ``<study>_A<k>``).
+    n_infants, ages_days
+        Children and their visits (days). Each visit happens at that age give
+        or take up to ``age_jitter`` of it (uniform, whole days); sample IDs
+        carry the visit (``<subject>_d0365``).
+    n_adults
+        Adults (18-45 years, no asthma, one stool each, effective age 10,000
+        days give or take the same latent spread): a mature reference beyond
+        the last visit.
+    depth
+        Smallest sequencing depth; each sample's is ``depth`` times
+        exp(abs(N(0, 0.4))).
+    maturity_sd, visit_sd
+        SD of the child's latent maturity offset (log scale) and of its
+        deviation at each visit.
+    maternal_odds_ratio, maternal_share
+        Planted odds ratio of asthma per SD lower offset in children of
+        asthmatic mothers (1 plants nothing), and the share of such mothers.
+    random_state, stream
+        The run's seed, and the cohort's stream of it (cohorts of one run
+        draw from ``numpy.random.default_rng([random_state, 17, stream])``).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Features x samples counts; feature IDs are the sequences, in
+        reference order; features with no count dropped.
+    sheet : pandas.DataFrame
+        One row per sample in the canonical sheet vocabulary.
+    truth : pandas.DataFrame
+        Per child (and adult): subject_id, maturity_offset (the planted latent
+        maturity), asthma, maternal_asthma, delivery_mode.
+    """
+    from .simulate import _canonical_sheet, in_reference_order
+
+    if n_infants < 1 or depth < 1 or n_adults < 0:
+        raise ValueError("n_infants and depth must be at least 1, n_adults at least 0")
+    rng = np.random.default_rng([random_state, 17, stream])
+    params = _cohort_parameters(reference, rng)
+    counts: dict[str, pd.Series] = {}
+    sheet_rows, truth_rows = [], []
+    width = len(str(n_infants))
+    for k in range(1, n_infants + 1):
+        child = f"{study}_I{k:0{width}d}"
+        offset = float(rng.normal(0.0, maturity_sd))
+        strains = _child_strains(reference, params, rng)
+        maternal = bool(rng.random() < maternal_share)
+        asthma, onset = _asthma(
+            offset, maturity_sd, maternal, maternal_odds_ratio, rng.random()
+        )
+        caesarean = bool(rng.random() < 0.25)
+        meta = {
+            "sex": rng.choice(["female", "male"]),
+            "asthma": "yes" if asthma else "no",
+            "asthma_age_days": onset,
+            "maternal_asthma": "yes" if maternal else "no",
+            "copd": "no",
+            "delivery_mode": "cesarean" if caesarean else "vaginal",
+            "antibiotics": "yes" if rng.random() < 0.2 else "no",
+        }
+        truth_rows.append(
+            {
+                "subject_id": child,
+                "maturity_offset": offset,
+                "asthma": meta["asthma"],
+                "maternal_asthma": meta["maternal_asthma"],
+                "delivery_mode": meta["delivery_mode"],
+            }
+        )
+        for visit in ages_days:
+            sample_id = f"{child}_d{visit:04d}"
+            spread = int(round(age_jitter * visit))
+            age = visit + int(rng.integers(-spread, spread + 1))
+            effective = age * np.exp(offset + rng.normal(0.0, visit_sd))
+            stool = _stool(
+                strains, params, effective, caesarean=caesarean, age=age, rng=rng
+            )
+            counts[sample_id] = _counts(stool, depth, rng)
+            sheet_rows.append(
+                {
+                    "sample_id": sample_id,
+                    "subject_id": child,
+                    "body_site": "gut",
+                    "sample_type": "stool",
+                    "run": study,
+                    "study": study,
+                    **meta,
+                    "age_days": age,
+                }
+            )
+    for k in range(1, n_adults + 1):
+        adult = f"{study}_A{k:0{len(str(n_adults))}d}"
+        offset = float(rng.normal(0.0, maturity_sd))
+        strains = _child_strains(reference, params, rng)
+        age = int(rng.integers(*ADULT_AGE_DAYS))
+        stool = _stool(
+            strains, params, 10_000 * np.exp(offset), caesarean=False, age=age, rng=rng
+        )
+        counts[f"{adult}_adult"] = _counts(stool, depth, rng)
+        truth_rows.append(
+            {
+                "subject_id": adult,
+                "maturity_offset": offset,
+                "asthma": "no",
+                "maternal_asthma": "",
+                "delivery_mode": "",
+            }
+        )
+        sheet_rows.append(
+            {
+                "sample_id": f"{adult}_adult",
+                "subject_id": adult,
+                "body_site": "gut",
+                "sample_type": "stool",
+                "run": study,
+                "study": study,
+                "sex": rng.choice(["female", "male"]),
+                "asthma": "no",
+                "copd": "no",
+                "age_days": age,
+            }
+        )
+    table = in_reference_order(pd.DataFrame(counts), reference)
+    table = table.loc[table.sum(axis=1) > 0]
+    sheet = _canonical_sheet(pd.DataFrame(sheet_rows))
+    return table, sheet, pd.DataFrame(truth_rows)
