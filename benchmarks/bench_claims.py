@@ -100,7 +100,9 @@ def main(argv=None) -> int:
     p.add_argument("--n-adults", type=int, default=0)
     p.add_argument("--depth", type=int, default=5000)
     p.add_argument("--odds-ratio", type=float, default=2.5)
-    p.add_argument("--methods", nargs="+", default=["forest", "clr_enet", "trajectory"])
+    p.add_argument(
+        "--methods", nargs="+", default=["forest", "clr_enet", "trajectory", "ensemble"]
+    )
     p.add_argument("--seed", type=int, default=1000, help="replicate k uses seed+k")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workflow", action="store_true")

@@ -1431,8 +1431,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rank", default="g", help="grouped: rank letter or asv (default g)"
     )
-    p.add_argument("--method", choices=["trajectory", "forest", "clr_enet"],
-                   default="trajectory",
+    p.add_argument("--method", choices=["ensemble", "trajectory", "forest", "clr_enet"],
+                   default="ensemble",
                    help="grouped: model of age (maturity.method)")  # fmt: skip
     p.add_argument("--n-selected", type=int, default=50,
                    help="grouped: features kept per fold (0 = all)")  # fmt: skip

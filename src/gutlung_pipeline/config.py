@@ -423,7 +423,7 @@ def maturity_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
             continue
         note = edge_note(target, age, md["age_bin"], reference)
         if note:
-            method = m.get("method", "trajectory")
+            method = m.get("method", "ensemble")
             fix = (
                 "a random forest cannot predict beyond it: use maturity.method "
                 "trajectory or add older reference samples"
@@ -510,6 +510,25 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
             problems += [
                 f"{source}: key {key}: {sheet} has no column {c!r}" for c in missing
             ]
+            continue
+        if "reference" not in a:  # a numeric trend
+            values = pd.to_numeric(md[a["group"]], errors="coerce")
+            bad = md[a["group"]].notna() & (md[a["group"]].astype(str) != "")
+            bad &= values.isna()
+            if bad.any():
+                first = bad.idxmax()
+                problems.append(
+                    f"{sheet}: {a['name']}: sample {first}: column {a['group']}: "
+                    f"{md.at[first, a['group']]!r} is not a number; a trend needs "
+                    f"numbers, or give reference and treatment levels (config key "
+                    f"{key})"
+                )
+            elif values.nunique() < 3:
+                problems.append(
+                    f"{sheet}: {a['name']}: {a['group']} has {values.nunique()} "
+                    "distinct values after where:; a trend needs at least 3 (or "
+                    f"give reference and treatment levels; config key {key})"
+                )
             continue
         for level in (a["reference"], a["treatment"]):
             n = int((md[a["group"]].astype(str) == str(level)).sum())

@@ -185,7 +185,7 @@ def maturity_index_qiime2(
 
 # ---------------------------------------------------------------- estimators
 #: The grouped mode's models of age (see :func:`maturity_index`).
-METHODS = ("forest", "clr_enet", "trajectory")
+METHODS = ("ensemble", "trajectory", "forest", "clr_enet")
 
 
 def clr(table: pd.DataFrame, pseudocount: float = 0.5) -> pd.DataFrame:
@@ -246,6 +246,67 @@ class TrajectoryScore:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return (self._raw(np.asarray(x, dtype=float)) - self.intercept_) / self.slope_
+
+
+class SelectedForest:
+    """A random forest of age on the ``n_selected`` most important features of
+    a first forest (None keeps all), as R's randomForest regression
+    (``max_features`` 1/3). ``feature_importances_`` covers every feature (0
+    for those not selected)."""
+
+    def __init__(self, *, n_estimators, max_features, n_selected, random_state,
+                 n_jobs):  # fmt: skip
+        self.params = dict(
+            n_estimators=n_estimators, max_features=max_features,
+            random_state=random_state, n_jobs=n_jobs,
+        )  # fmt: skip
+        self.n_selected = n_selected
+
+    def _forest(self):
+        from sklearn.ensemble import RandomForestRegressor
+
+        return RandomForestRegressor(**self.params)
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> SelectedForest:
+        cols = np.arange(x.shape[1])
+        if self.n_selected is not None and self.n_selected < x.shape[1]:
+            first = self._forest().fit(x, y)
+            order = np.argsort(-first.feature_importances_, kind="stable")
+            cols = np.sort(order[: self.n_selected])
+        self.cols_ = cols
+        self.model_ = self._forest().fit(x[:, cols], y)
+        self.feature_importances_ = np.zeros(x.shape[1])
+        self.feature_importances_[cols] = self.model_.feature_importances_
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.model_.predict(np.asarray(x)[:, self.cols_])
+
+
+class Ensemble:
+    """The geometric mean of a forest's and a trajectory score's microbiota
+    ages: fitted on log age, the forest learns age in days and its
+    predictions are logged. In the interior of the reference the two err
+    partly independently; at its edge the trajectory keeps the ranking that
+    the forest loses. ``feature_importances_`` is the mean of the two
+    models' normalised importances."""
+
+    def __init__(self, forest: SelectedForest, trajectory: TrajectoryScore):
+        self.forest, self.trajectory = forest, trajectory
+
+    def fit(self, x: np.ndarray, log_age: np.ndarray) -> Ensemble:
+        self.forest.fit(x, np.exp(log_age))
+        self.trajectory.fit(x, log_age)
+        parts = [self.forest.feature_importances_,
+                 self.trajectory.feature_importances_]  # fmt: skip
+        self.feature_importances_ = np.mean(
+            [p / p.sum() if p.sum() else p for p in parts], axis=0
+        )
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        forest = np.log(np.maximum(self.forest.predict(x), 0.5))
+        return (forest + self.trajectory.predict(x)) / 2
 
 
 def _clr_enet(random_state: int, n_jobs: int, groups: np.ndarray):
@@ -380,7 +441,7 @@ def maturity_index(
     bin_column: str,
     subject_column: str,
     reference: pd.Series,
-    method: str = "forest",
+    method: str = "ensemble",
     n_estimators: int = 500,
     max_features: float = 1 / 3,
     n_selected: int | None = 50,
@@ -413,6 +474,17 @@ def maturity_index(
         Subject ID: folds never split a subject.
     reference
         Boolean by sample: the healthy reference group the model learns from.
+    method
+        The model of age: ``forest`` (a random forest of age in days on
+        relative abundances, with the nested selection; its predictions
+        cannot exceed the oldest reference age, so at the last visit of a
+        design they pile up there and stop ranking the children),
+        ``trajectory`` (:class:`TrajectoryScore` of log age on relative
+        abundances: keeps ranking at the edge), ``ensemble`` (the default:
+        :class:`Ensemble`, the geometric mean of the two) or ``clr_enet`` (an
+        elastic net of log age on standardised CLR abundances, penalty by
+        subject-grouped inner folds). ``benchmarks/bench_claims.py`` measures
+        them on replicate birth cohorts.
     n_estimators, max_features, n_selected, n_folds, min_per_bin, random_state, n_jobs
         Forest size, features tried per split, features kept by the nested
         selection (None keeps all), folds, the smallest reference bin, the
@@ -430,7 +502,8 @@ def maturity_index(
         SD, ddof 1, QIIME 2's zero rule), ``reference`` and ``fold``;
         ``importances`` of the final model; ``training`` = the reference IDs.
         ``cv_spearman`` holds the Spearman correlation of out-of-fold
-        predictions with age in the reference.
+        predictions with age in the reference, ``cv_by_bin`` the same per
+        age bin with the share of predictions at the ceiling.
 
     Raises
     ------
@@ -464,42 +537,33 @@ def maturity_index(
     features = clr(table[samples]) if method == "clr_enet" else rel
     age_ref = pd.to_numeric(md.loc[ref_ids, age_column]).to_numpy(dtype=float)
     # the linear models learn log age (ages of 0 days count as half a day)
-    log_age = method in ("clr_enet", "trajectory")
+    log_age = method != "forest"
     y = np.log(np.maximum(age_ref, 0.5)) if log_age else age_ref
     x_all = features.to_numpy()
     x_ref = features.loc[ref_ids].to_numpy()
     groups_ref = subjects.to_numpy()
 
-    def forest():
-        from sklearn.ensemble import RandomForestRegressor
-
-        return RandomForestRegressor(
-            n_estimators=n_estimators,
-            max_features=max_features,
-            random_state=random_state,
-            n_jobs=n_jobs,
-        )
-
     def fit(x, target, groups):
-        cols = np.arange(x.shape[1])
         if method == "trajectory":
-            return TrajectoryScore().fit(x, target), cols
+            return TrajectoryScore().fit(x, target)
         if method == "clr_enet":
-            return _clr_enet(random_state, n_jobs, groups).fit(x, target), cols
-        if n_selected is not None and n_selected < x.shape[1]:
-            first = forest().fit(x, target)
-            order = np.argsort(-first.feature_importances_, kind="stable")
-            cols = np.sort(order[:n_selected])
-        return forest().fit(x[:, cols], target), cols
+            return _clr_enet(random_state, n_jobs, groups).fit(x, target)
+        forest = SelectedForest(
+            n_estimators=n_estimators, max_features=max_features,
+            n_selected=n_selected, random_state=random_state, n_jobs=n_jobs,
+        )  # fmt: skip
+        if method == "forest":
+            return forest.fit(x, target)
+        return Ensemble(forest, TrajectoryScore()).fit(x, target)
 
     folds = GroupKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     oof = np.empty(len(ref_ids))
     fold_of = np.empty(len(ref_ids), dtype=int)
     for k, (train, test) in enumerate(folds.split(x_ref, y, groups=groups_ref)):
-        model, cols = fit(x_ref[train], y[train], groups_ref[train])
-        oof[test] = model.predict(x_ref[test][:, cols])
+        model = fit(x_ref[train], y[train], groups_ref[train])
+        oof[test] = model.predict(x_ref[test])
         fold_of[test] = k
-    final, cols = fit(x_ref, y, groups_ref)
+    final = fit(x_ref, y, groups_ref)
     if log_age:
         oof = np.exp(oof)
     others = list(ref_mask.index[~ref_mask])
@@ -507,7 +571,7 @@ def maturity_index(
     pred.loc[ref_ids] = oof
     if others:
         rows = features.index.get_indexer(others)
-        out = final.predict(x_all[rows][:, cols])
+        out = final.predict(x_all[rows])
         pred.loc[others] = np.exp(out) if log_age else out
 
     scores = maz_scores(pred, bins, ref_mask)
@@ -523,8 +587,10 @@ def maturity_index(
     fold = pd.Series(pd.NA, index=samples, dtype="Int64")
     fold.loc[ref_ids] = fold_of
     scores["fold"] = fold
+    # a forest lists the features it selected, the other models every one
+    used = getattr(final, "cols_", np.arange(features.shape[1]))
     importances = pd.Series(
-        _importances(final), index=features.columns[cols], name="importance"
+        _importances(final)[used], index=features.columns[used], name="importance"
     ).sort_values(ascending=False, kind="stable")
     return MaturityResult(
         scores=scores,

@@ -286,7 +286,10 @@ def differential_abundance(
     """ANCOM-BC and dirmult_ttest for one analysis; a long table.
 
     ``analysis``: ``name``, ``group`` (column), ``reference`` and
-    ``treatment`` levels, optional ``covariates`` (list; ANCOM-BC only),
+    ``treatment`` levels (or neither: then ``group`` is a numeric term, such
+    as GOLD stage or age, and ANCOM-BC alone reports the log fold change per
+    unit of it, as a trend; dirmult_ttest compares two groups only),
+    optional ``covariates`` (list; ANCOM-BC only),
     ``where``, ``rank`` (``g`` default, ``asv``), ``min_prevalence``
     (fraction of samples a taxon must be in; default 0.1), ``pseudocount``
     (added for ANCOM-BC, as R's ``pseudo=1``; dirmult uses its own 0.5).
@@ -294,16 +297,29 @@ def differential_abundance(
     log2 (dirmult_ttest), as scikit-bio reports them; the ``unit`` column
     says which.
     """
-    from skbio.stats.composition import ancombc, dirmult_ttest
+    from skbio.stats.composition import dirmult_ttest
 
     name, group = analysis["name"], analysis["group"]
-    ref, trt = str(analysis["reference"]), str(analysis["treatment"])
+    trend = analysis.get("reference") is None and analysis.get("treatment") is None
+    ref, trt = str(analysis.get("reference")), str(analysis.get("treatment"))
     covariates = list(analysis.get("covariates") or [])
     md = select_samples(metadata, analysis.get("where"))
     md = md.loc[[s for s in md.index if s in table.columns]]
-    md = md.loc[md[group].astype(str).isin([ref, trt])]
+    if trend:
+        md = md.assign(**{group: pd.to_numeric(md[group], errors="coerce")})
+        md = md.dropna(subset=[group])
+    else:
+        md = md.loc[md[group].astype(str).isin([ref, trt])]
     md = numeric_or_text(md, covariates)
     md = md.dropna(subset=covariates)
+    if trend:
+        if md[group].nunique() < 3 or len(md) < 4:
+            raise ValueError(
+                f"{name}: {group} has {md[group].nunique()} distinct numeric values "
+                f"in {len(md)} samples; a trend needs at least 3 values and 4 "
+                "samples (or give reference and treatment levels)"
+            )
+        return _trend_abundance(table, md, analysis, taxonomy=taxonomy)
     md[group] = pd.Categorical(md[group].astype(str), categories=[ref, trt])
     n_ref, n_trt = (int((md[group] == v).sum()) for v in (ref, trt))
     if min(n_ref, n_trt) < 2:
@@ -311,17 +327,8 @@ def differential_abundance(
             f"{name}: {group}={ref!r} has {n_ref} and {trt!r} has {n_trt} samples "
             "with reads; each needs at least 2"
         )
-    counts = aggregate_rank(table[md.index], taxonomy, analysis.get("rank", "g"))
-    counts = counts.loc[counts.sum(axis=1) > 0]
-    prevalence = (counts > 0).mean(axis=1)
-    counts = counts.loc[prevalence >= float(analysis.get("min_prevalence", 0.1))]
-    if len(counts) < 2:
-        raise ValueError(f"{name}: fewer than 2 taxa pass min_prevalence")
-    # a sample with none of the kept taxa has no composition to compare
-    empty = list(counts.columns[counts.sum(axis=0) == 0])
+    counts, md, empty = _filtered_counts(table, md, analysis, taxonomy)
     if empty:
-        counts = counts.drop(columns=empty)
-        md = md.drop(index=empty)
         n_ref, n_trt = (int((md[group] == v).sum()) for v in (ref, trt))
         if min(n_ref, n_trt) < 2:
             raise ValueError(
@@ -332,45 +339,10 @@ def differential_abundance(
     samples_by_taxa = counts.T.astype(float)
     term = f"{group}[T.{trt}]"
     formula = " + ".join([f"C({group}, Treatment('{ref}'))", *covariates])
-    rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            res = ancombc(
-                samples_by_taxa + float(analysis.get("pseudocount", 1.0)),
-                md[[group, *covariates]],
-                formula,
-                p_adjust=None,  # BH below, per method and term
-            ).result
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
-            # the bias-correction EM fails (NaN mixture weights) where few
-            # taxa are left, as its authors note (ANCOMBC issue #31)
-            raise ValueError(
-                f"{name}: ANCOM-BC's bias correction did not converge on the "
-                f"{len(counts)} taxa passing min_prevalence at rank "
-                f"{analysis.get('rank', 'g')} ({err}); its EM needs more taxa: use "
-                "a finer rank or a lower min_prevalence"
-            ) from err
-    res = res.reset_index()
-    for _, r in res.iterrows():
-        cov = str(r["Covariate"])
-        if cov == "Intercept":
-            continue
-        label = term if cov.startswith(f"C({group}") else cov
-        rows.append(
-            {
-                "method": "ANCOM-BC",
-                "term": label,
-                "taxon": r["FeatureID"],
-                "log_fc": r["Log(FC)"],
-                "unit": "ln",
-                "se": r["SE"],
-                "ci_low": r["Log(FC)"] - 1.959963984540054 * r["SE"],
-                "ci_high": r["Log(FC)"] + 1.959963984540054 * r["SE"],
-                "statistic": r["W"],
-                "p": r["pvalue"],
-            }
-        )
+    rows = _ancombc_rows(
+        samples_by_taxa, md, formula, analysis,
+        rename={f"C({group}": term}, unit="ln",
+    )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dm = dirmult_ttest(
@@ -392,7 +364,97 @@ def differential_abundance(
                 "p": r["pvalue"],
             }
         )
-    out = pd.DataFrame(rows)
+    return _finish(
+        pd.DataFrame(rows), analysis, taxonomy, n_reference=n_ref,
+        n_treatment=n_trt, n_without_reads=len(empty),
+        comparison=f"{group}: {trt} vs {ref}",
+    )  # fmt: skip
+
+
+def _filtered_counts(table, md, analysis, taxonomy):
+    """Counts of ``md``'s samples at the analysis' rank, taxa below
+    ``min_prevalence`` dropped, then samples left without reads (listed)."""
+    counts = aggregate_rank(table[md.index], taxonomy, analysis.get("rank", "g"))
+    counts = counts.loc[counts.sum(axis=1) > 0]
+    prevalence = (counts > 0).mean(axis=1)
+    counts = counts.loc[prevalence >= float(analysis.get("min_prevalence", 0.1))]
+    if len(counts) < 2:
+        raise ValueError(f"{analysis['name']}: fewer than 2 taxa pass min_prevalence")
+    # a sample with none of the kept taxa has no composition to compare
+    empty = list(counts.columns[counts.sum(axis=0) == 0])
+    if empty:
+        counts = counts.drop(columns=empty)
+        md = md.drop(index=empty)
+    return counts, md, empty
+
+
+def _ancombc_rows(samples_by_taxa, md, formula, analysis, *, rename, unit):
+    """ANCOM-BC (no p adjustment) as long rows; a term whose name starts with
+    a key of ``rename`` is renamed to its value."""
+    from skbio.stats.composition import ancombc
+
+    covariates = list(analysis.get("covariates") or [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = ancombc(
+                samples_by_taxa + float(analysis.get("pseudocount", 1.0)),
+                md[[analysis["group"], *covariates]],
+                formula,
+                p_adjust=None,  # BH below, per method and term
+            ).result
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
+            # the bias-correction EM fails (NaN mixture weights) where few
+            # taxa are left, as its authors note (ANCOMBC issue #31)
+            raise ValueError(
+                f"{analysis['name']}: ANCOM-BC's bias correction did not converge "
+                f"on the {samples_by_taxa.shape[1]} taxa passing min_prevalence at "
+                f"rank {analysis.get('rank', 'g')} ({err}); its EM needs more taxa: "
+                "use a finer rank or a lower min_prevalence"
+            ) from err
+    rows = []
+    for _, r in res.reset_index().iterrows():
+        cov = str(r["Covariate"])
+        if cov == "Intercept":
+            continue
+        label = next((v for k, v in rename.items() if cov.startswith(k)), cov)
+        rows.append(
+            {
+                "method": "ANCOM-BC",
+                "term": label,
+                "taxon": r["FeatureID"],
+                "log_fc": r["Log(FC)"],
+                "unit": unit if label in rename.values() else "ln",
+                "se": r["SE"],
+                "ci_low": r["Log(FC)"] - 1.959963984540054 * r["SE"],
+                "ci_high": r["Log(FC)"] + 1.959963984540054 * r["SE"],
+                "statistic": r["W"],
+                "p": r["pvalue"],
+            }
+        )
+    return rows
+
+
+def _trend_abundance(table, md, analysis, *, taxonomy) -> pd.DataFrame:
+    """ANCOM-BC with a numeric ``group``: ln fold change per unit."""
+    group = analysis["group"]
+    counts, md, empty = _filtered_counts(table, md, analysis, taxonomy)
+    formula = " + ".join([group, *(analysis.get("covariates") or [])])
+    rows = _ancombc_rows(
+        counts.T.astype(float), md, formula, analysis,
+        rename={group: group}, unit=f"ln per unit of {group}",
+    )  # fmt: skip
+    return _finish(
+        pd.DataFrame(rows), analysis, taxonomy, n_reference=len(md),
+        n_treatment=np.nan, n_without_reads=len(empty),
+        comparison=f"{group}: per unit (trend, "
+        f"{md[group].min():g} to {md[group].max():g})",
+    )  # fmt: skip
+
+
+def _finish(out, analysis, taxonomy, **columns) -> pd.DataFrame:
+    """BH per method and term, genus names, literature flags, the analysis'
+    name and counts."""
     out["q"] = np.nan
     for _, idx in out.groupby(["method", "term"]).groups.items():
         out.loc[idx, "q"] = bh(out.loc[idx, "p"])
@@ -403,11 +465,9 @@ def differential_abundance(
     else:
         out["genus"] = out["taxon"].map(short_name)
     out["literature"] = out["genus"].isin(LITERATURE_GENERA)
-    out.insert(0, "analysis", name)
-    out["n_reference"] = n_ref
-    out["n_treatment"] = n_trt
-    out["n_without_reads"] = len(empty)
-    out["comparison"] = f"{group}: {trt} vs {ref}"
+    out.insert(0, "analysis", analysis["name"])
+    for col, value in columns.items():
+        out[col] = value
     return out
 
 

@@ -484,3 +484,68 @@ def test_planned_power_for_spearman_and_mixed_model_claims(catalogue):
     assert mixed["ci_low"] <= mixed["power"] <= mixed["ci_high"]
     with pytest.raises(ValueError, match="publishes a direction only"):
         planned_power(catalogue["abrahamsson2014_early_diversity_asthma"], 100)
+
+
+def test_rank_normal_scale_known_answer():
+    """per_sd_rank: Blom's (r - 3/8) / (n + 1/4) through the normal quantile,
+    scaled to SD 1; any monotone transform (a skewed MAZ) gives the same."""
+    from scipy.stats import norm
+
+    from gutlung_pipeline.claims.run import _scale
+
+    x = pd.Series([10.0, 1.0, 5.0, 1000.0])
+    z = norm.ppf((np.array([3, 1, 2, 4]) - 0.375) / 4.25)
+    got = _scale(x, "per_sd_rank")
+    assert np.allclose(got, z / z.std(ddof=1))
+    assert got.std(ddof=1) == pytest.approx(1.0)
+    assert np.allclose(_scale(np.log(x), "per_sd_rank"), got)
+    # ties share their average rank
+    tied = _scale(pd.Series([1.0, 1.0, 2.0]), "per_sd_rank")
+    assert tied.iloc[0] == tied.iloc[1] < tied.iloc[2]
+
+
+def test_a_skewed_maturity_score_keeps_the_planted_odds_ratio(catalogue):
+    """MAZ at the last visit is skewed (minimum -6 to -14 SD): on the
+    rank-normal scale the planted OR per SD of the latent is still found, and
+    the sentence gives the maternal stratum's n and events first."""
+    from gutlung_pipeline.summaries import claims_sentences
+
+    claim = catalogue["stokholm2018_maturity_asthma"]
+    sheet, sources = infants(3000, odds_ratio=2.0, seed=4)
+    latent = (sources["maturity"]["maz"] - 0.2) / 1.7
+    skewed = -np.exp(-1.5 * latent)  # monotone, long lower tail
+    assert skewed.min() < skewed.mean() - 6 * skewed.std()
+    est, _ = evaluate_claim(claim, sheet, {"maturity": skewed.to_frame("maz")})
+    assert est.ci_low <= 2.0 <= est.ci_high
+    out = run_claims([claim], sheet, {"maturity": skewed.to_frame("maz")})
+    row = out.iloc[0]
+    assert row["n_stratum"] == est.detail["n_stratum"]
+    assert row["n_events_stratum"] == est.detail["n_events_stratum"]
+    assert "rank-normal scale" in row["scale"]
+    sentence = claims_sentences(out)[0]
+    assert (
+        f"n = {int(row['n_stratum'])} in the stratum maternal_asthma = yes, "
+        f"{int(row['n_events_stratum'])} with the outcome (of n = 3000, "
+        f"{int(row['n_events'])} with the outcome)"
+    ) in sentence
+
+
+def test_maturity_claims_warn_at_the_edge_of_the_reference(catalogue):
+    """A claim's target age in the oldest reference bin: the reason says so,
+    with the oldest reference age and the share of predictions near it."""
+    claim = catalogue["stokholm2018_maturity_asthma"]
+    sheet, sources = infants(600, odds_ratio=2.0, seed=2)
+    m = sources["maturity"]
+    scores = m.assign(
+        age=365.0, state=180.0, reference=sheet["asthma"] == "no",
+        prediction=np.linspace(300, 400, len(m)),
+    )  # fmt: skip
+    out = run_claims([claim], sheet, {"maturity": scores})
+    assert (
+        "caution: target age 365 d is in the oldest reference age bin"
+        in (out.loc[0, "reason"])
+    )
+    assert "oldest reference sample 365 d" in out.loc[0, "reason"]
+    inner = scores.assign(state=np.where(np.arange(len(m)) % 2, 180.0, 545.0))
+    out = run_claims([claim], sheet, {"maturity": inner})
+    assert "caution" not in out.loc[0, "reason"]

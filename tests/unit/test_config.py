@@ -266,3 +266,58 @@ def test_analysis_items_get_their_defaults():
     with pytest.raises(ConfigError) as err:
         validate_config(cfg, source="c.yaml")
     assert len(err.value.problems) == 2
+
+
+def test_differential_trend_needs_a_numeric_column_with_three_values():
+    """A differential analysis without levels is a trend: its group must hold
+    numbers, at least three of them; levels come in pairs."""
+    from gutlung_pipeline.config import check_workflow_inputs
+
+    cfg = load_config(CONFIG)
+    sheet = load_samples(REPO / cfg["samples"], check_files=False)
+    trend = {"name": "gold_trend", "group": "gold_stage",
+             "where": {"body_site": ["gut"], "copd": ["yes"]}}  # fmt: skip
+    cfg["stats"]["differential"] = [trend]
+    check_workflow_inputs(cfg, sheet, source="c.yaml")
+    cfg["stats"]["differential"] = [dict(trend, group="sex")]
+    with pytest.raises(ConfigError) as err:
+        check_workflow_inputs(cfg, sheet, source="c.yaml")
+    (line,) = err.value.problems
+    assert "gold_trend: sample " in line and "column sex: " in line
+    assert "is not a number; a trend needs numbers" in line
+    cfg["stats"]["differential"] = [dict(trend, where={"copd": ["no"]})]
+    with pytest.raises(ConfigError, match="gold_stage has 0 distinct values"):
+        check_workflow_inputs(cfg, sheet, source="c.yaml")
+    raw = base_config()
+    raw["stats"]["differential"] = [dict(trend, reference="1")]
+    with pytest.raises(ConfigError, match="treatment"):
+        validate_config(raw, source="c.yaml")
+
+
+def test_plan_warns_when_a_claim_targets_the_oldest_reference_bin(tmp_path):
+    """COPSAC2010's design ends at 1 year: the Stokholm claims' target age is
+    in the oldest reference bin, and the plan says so, naming the method."""
+    from gutlung_pipeline.config import maturity_warnings
+
+    cfg = load_config(REPO / "resources/demo/cohorts/config/config.yaml")
+    rows = []
+    for k in range(12):
+        for visit in (7, 30, 365):
+            rows.append(
+                {"sample_id": f"c{k}_d{visit}", "subject_id": f"c{k}",
+                 "body_site": "gut", "age_days": visit + k,
+                 "asthma": "yes" if k % 4 == 0 else "no"}
+            )  # fmt: skip
+    sheet = pd.DataFrame(rows)
+    lines = maturity_warnings(cfg, sheet)
+    ids = [line.split(":")[0] for line in lines]
+    assert "claim stokholm2018_maturity_asthma" in ids
+    assert all("oldest reference sample 376 d" in line for line in lines)
+    assert all("maturity.method ensemble extrapolates" in line for line in lines)
+    cfg["maturity"]["method"] = "forest"
+    assert (
+        "a random forest cannot predict beyond it" in maturity_warnings(cfg, sheet)[0]
+    )
+    later = pd.concat([sheet, sheet.assign(sample_id=sheet["sample_id"] + "b",
+                                           age_days=730)])  # fmt: skip
+    assert maturity_warnings(cfg, later) == []

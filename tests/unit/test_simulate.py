@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FORWARD, REVERSE
+from scipy.stats import spearmanr
 
 from gutlung_pipeline.simulate import ErrorModel, simulate_cohort
 
@@ -216,38 +217,85 @@ def test_planted_claims(reference, tmp_path):
         assert ("Fusobacterium" in genera[sid]) == copd_severe
 
 
-def test_infant_table_cohort(reference):
-    """The table-stage cohort: counts at the depth, visits give or take 10%,
-    the planted Stokholm interaction in its truth, seeded streams."""
-    from gutlung_pipeline.simulate import simulate_infant_table
+def test_birth_cohort(reference):
+    """The table-stage birth cohort: the study's visits give or take 10%,
+    depths from the minimum to about twice it, strains of each genus and
+    children without some late genera, adults as a mature reference, the
+    planted Stokholm interaction in its truth (none in a null cohort), seeded
+    streams."""
+    from gutlung_pipeline.birth_cohort import simulate_birth_cohort
 
-    table, sheet, truth = simulate_infant_table(
-        reference, study="c", n_infants=1500, ages_days=(30, 365), depth=800,
-        random_state=8,
+    table, sheet, truth = simulate_birth_cohort(
+        reference, study="c", n_infants=1500, ages_days=(30, 365), n_adults=20,
+        depth=800, random_state=8,
     )  # fmt: skip
     assert list(table.columns) == list(sheet["sample_id"])
-    assert (table.sum(axis=0) == 800).all() and (table.sum(axis=1) > 0).all()
+    depth = table.sum(axis=0)
+    assert depth.min() >= 800 and 1200 < depth.max() < 5000
+    assert (table.sum(axis=1) > 0).all()
     assert set(table.index) <= set(reference["sequence"])
-    visit = sheet["sample_id"].str[-4:].astype(int)
-    assert set(visit) == {30, 365}
-    gap = (sheet["age_days"].astype(int) - visit).abs()
+    infants = sheet[sheet["subject_id"].str.contains("_I")]
+    visit = infants["sample_id"].str[-4:].astype(int)
+    assert set(visit) == {30, 365} and len(infants) == 3000
+    gap = (infants["age_days"].astype(int) - visit).abs()
     assert (gap <= (0.1 * visit).round()).all() and gap.max() > 0
     assert sheet["subject_id"].iloc[0] == "c_I0001" and (sheet["study"] == "c").all()
+    adults = sheet[sheet["sample_id"].str.endswith("_adult")]
+    assert len(adults) == 20 and (adults["age_days"] >= 18 * 365).all()
+    assert (adults["asthma"] == "no").all()
+    kids = truth[truth["subject_id"].str.contains("_I")]
     assert_planted_interaction(
-        truth["asthma"], truth["maturity_offset"], truth["maternal_asthma"]
+        kids["asthma"], kids["maturity_offset"], kids["maternal_asthma"]
     )
-    # older effective age, richer stool: observed genera rise with the offset
-    one_year = sheet.loc[visit == 365, "sample_id"]
-    rich = (table[one_year] > 0).sum().to_numpy()
-    assert np.corrcoef(truth["maturity_offset"], rich)[0, 1] > 0.3
-    again = simulate_infant_table(
+    # asthma is commoner with an asthmatic mother (25% against 8% at the mean)
+    rate = kids.groupby("maternal_asthma")["asthma"].apply(
+        lambda a: (a == "yes").mean()
+    )
+    assert 0.05 < rate["no"] < 0.12 and rate["yes"] > 0.2
+    # a genus is 1-3 strains, and some children never carry a late genus
+    genus = reference.drop_duplicates("sequence").set_index("sequence")["genus"]
+    one_year = infants.loc[visit == 365, "sample_id"]
+    present = table[one_year] > 0
+    per_genus = present.groupby(genus.reindex(table.index).to_numpy()).sum()
+    assert (per_genus.max(axis=0) >= 2).any()
+    assert 0 < (per_genus.loc["Faecalibacterium"] > 0).mean() < 0.97
+    # older effective age, later genera: the late genera's share rises
+    late = genus.reindex(table.index).isin(["Faecalibacterium", "Roseburia",
+                                            "Ruminococcus", "Coprococcus"])  # fmt: skip
+    share = table.loc[late.to_numpy(), one_year].sum() / table[one_year].sum()
+    offset = truth.set_index("subject_id")["maturity_offset"]
+    subj = infants.set_index("sample_id").loc[one_year, "subject_id"]
+    assert spearmanr(share, offset.reindex(subj).to_numpy()).statistic > 0.15
+    again = simulate_birth_cohort(
         reference, study="c", n_infants=5, depth=100, random_state=8
     )
-    same = simulate_infant_table(
+    same = simulate_birth_cohort(
         reference, study="c", n_infants=5, depth=100, random_state=8
     )
-    other = simulate_infant_table(
+    other = simulate_birth_cohort(
         reference, study="c", n_infants=5, depth=100, random_state=8, stream=1
     )
     pd.testing.assert_frame_equal(again[0], same[0])
     assert not again[2]["maturity_offset"].equals(other[2]["maturity_offset"])
+
+
+def test_null_birth_cohort(reference):
+    """maternal_odds_ratio=1 plants nothing in either stratum."""
+    from gutlung_pipeline.birth_cohort import simulate_birth_cohort
+    from gutlung_pipeline.claims.models import logistic_interaction
+
+    _, _, truth = simulate_birth_cohort(
+        reference, study="n", n_infants=2000, ages_days=(365,), depth=50,
+        maternal_odds_ratio=1.0, random_state=3,
+    )  # fmt: skip
+    d = pd.DataFrame(
+        {"asthma": (truth["asthma"] == "yes").astype(float),
+         "lower": -truth["maturity_offset"] / 0.3,
+         "maternal": (truth["maternal_asthma"] == "yes").astype(float)}
+    )  # fmt: skip
+    est = logistic_interaction(
+        d, outcome="asthma", exposure="lower", modifier="maternal"
+    )
+    assert est.ci_low <= 1.0 <= est.ci_high
+    lo, hi = est.detail["or_other_stratum_ci"]
+    assert lo <= 1.0 <= hi

@@ -380,3 +380,48 @@ def test_samples_left_empty_by_the_prevalence_filter_are_dropped():
     )  # fmt: skip
     assert (out["n_reference"] == 11).all() and (out["n_without_reads"] == 1).all()
     assert "only_a0" not in set(out["taxon"])
+
+
+def test_differential_trend_per_unit_of_a_numeric_term():
+    """Without reference and treatment levels the group is a numeric term:
+    ANCOM-BC's log fold change per unit recovers a planted ln 0.5 per GOLD
+    stage of one genus against 11 flat ones, and equals scikit-bio's
+    ancombc called directly."""
+    from skbio.stats.composition import ancombc
+
+    from gutlung_pipeline.stats import differential_abundance
+
+    rng = np.random.default_rng(3)
+    n = 120
+    stage = rng.integers(1, 5, size=n)
+    base = rng.lognormal(0, 0.3, size=(12, n)) * 50
+    base[0] *= np.exp(0.5 * stage)
+    counts = pd.DataFrame(
+        rng.poisson(base), index=[f"g__G{k}" for k in range(12)],
+        columns=[f"S{i}" for i in range(n)],
+    )  # fmt: skip
+    md = pd.DataFrame({"gold_stage": stage, "copd": "yes"}, index=counts.columns)
+    out = differential_abundance(
+        counts, md,
+        {"name": "gold", "group": "gold_stage", "rank": "asv", "min_prevalence": 0.1},
+        taxonomy=None, seed=1,
+    )  # fmt: skip
+    assert set(out["method"]) == {"ANCOM-BC"}  # dirmult compares two groups only
+    assert set(out["term"]) == {"gold_stage"}
+    assert (out["unit"] == "ln per unit of gold_stage").all()
+    assert out["comparison"].iloc[0] == "gold_stage: per unit (trend, 1 to 4)"
+    top = out.set_index("taxon").loc["g__G0"]
+    assert top["ci_low"] <= 0.5 <= top["ci_high"] and top["q"] < 1e-6
+    assert (out.set_index("taxon").drop("g__G0")["q"] > 0.01).all()
+    direct = ancombc(counts.T.astype(float) + 1, md[["gold_stage"]], "gold_stage",
+                     p_adjust=None).result.reset_index()  # fmt: skip
+    direct = direct[direct["Covariate"] == "gold_stage"].set_index("FeatureID")
+    assert np.allclose(
+        out.set_index("taxon")["log_fc"], direct.loc[out["taxon"], "Log(FC)"]
+    )
+    md["gold_stage"] = np.where(stage > 2, 2, 1)
+    with pytest.raises(ValueError, match="at least 3 values"):
+        differential_abundance(
+            counts, md, {"name": "gold", "group": "gold_stage", "rank": "asv"},
+            taxonomy=None, seed=1,
+        )  # fmt: skip

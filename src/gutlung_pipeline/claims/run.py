@@ -272,18 +272,26 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
     table, taxonomy = sources.get("table"), sources.get("taxonomy")
     if table is None or taxonomy is None:
         raise NotTestable("the feature table and taxonomy are not available")
-    y = _outcome(claim, md).dropna()
+    column = claim["outcome"]["column"]
+    # without an event the outcome is a numeric trend (GOLD stage): per unit
+    trend = "event" not in claim["outcome"]
+    if trend:
+        y = pd.to_numeric(md[column], errors="coerce").dropna()
+        levels = {}
+    else:
+        y = _outcome(claim, md).dropna().map({1.0: "yes", 0.0: "no"})
+        levels = {"reference": "no", "treatment": "yes"}
     md = md.loc[[s for s in y.index if s in table.columns]]
-    meta = pd.DataFrame({"grp": y.reindex(md.index).map({1.0: "yes", 0.0: "no"})})
-    models._binary_counts(
-        (meta["grp"] == "yes").astype(float), min_events=3,
-        what=f"{claim['outcome']['column']}",
-    )  # fmt: skip
+    meta = pd.DataFrame({"grp": y.reindex(md.index)})
+    if not trend:
+        models._binary_counts(
+            (meta["grp"] == "yes").astype(float), min_events=3, what=column
+        )
     try:
         res = differential_abundance(
             table, meta,
-            {"name": claim["id"], "group": "grp", "reference": "no", "treatment": "yes",
-             "rank": "g", "min_prevalence": 0.1},
+            {"name": claim["id"], "group": "grp", **levels, "rank": "g",
+             "min_prevalence": 0.1},
             taxonomy=taxonomy, seed=seed,
         )  # fmt: skip
     except ValueError as err:
@@ -309,9 +317,10 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
     return Estimate(
         n=len(meta), estimate=float(best["log_fc"]), ci_low=float(best["ci_low"]),
         ci_high=float(best["ci_high"]), p=float(min(1.0, k * best["p"])),
-        scale=f"ln fold change of {short_name(best['taxon'])}, the strongest of "
-        f"{k} named genera (ANCOM-BC)",
-        null=0.0, n_events=int((meta["grp"] == "yes").sum()), detail=detail,
+        scale=f"ln fold change{f' per unit of {column}' if trend else ''} of "
+        f"{short_name(best['taxon'])}, the strongest of {k} named genera (ANCOM-BC)",
+        null=0.0, detail=detail,
+        n_events=None if trend else int((meta["grp"] == "yes").sum()),
     )  # fmt: skip
 
 
