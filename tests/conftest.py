@@ -23,16 +23,9 @@ needs_tools = pytest.mark.skipif(
 )
 
 
-SHARED_REFERENCE = REPO.parent / "shared" / "reference"
-
-
-def needs_reference(folder: str, probe: str, what: str):
-    """Skip unless ``../shared/reference/<folder>/<probe>`` is beside the repo
-    (a user's clone does not have the peer tools' stored results)."""
-    return pytest.mark.skipif(
-        not (SHARED_REFERENCE / folder / probe).exists(),
-        reason=f"../shared/reference/{folder} ({what}) is not beside the repo",
-    )
+#: Stored outputs of the peer implementations (R decontam, vegan, R model
+#: fits, QIIME 2's ECAM maturity index), with their provenance in its README.
+PEERS = REPO / "tests" / "data" / "peers"
 
 
 def needs_r(*packages: str):

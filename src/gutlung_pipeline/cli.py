@@ -603,6 +603,8 @@ def cmd_decontam(args) -> None:
 
 # ---------------------------------------------------------------- maturity
 def cmd_maturity(args) -> None:
+    import pandas as pd
+
     from .io import read_metadata, read_table, write_tsv
     from .maturity import collapse, maturity_index, maturity_index_qiime2
 
@@ -671,11 +673,14 @@ def cmd_maturity(args) -> None:
             args.method, result.cv_spearman,
         )  # fmt: skip
         for _, b in result.cv_by_bin.iterrows():
+            rho = (
+                f"{b['spearman']:.3f}" if pd.notna(b["spearman"]) else "n/a (one age)"
+            )
             log.info(
-                "  bin %g: %d reference samples, out-of-fold Spearman with age "
-                "%.3f, median prediction %.0f, %.0f%% within 5%% of the oldest "
-                "reference age", b["bin"], b["n"], b["spearman"],
-                b["median_prediction"], 100 * b["at_ceiling"],
+                "  bin %g: %d reference samples, out-of-fold Spearman with age %s, "
+                "median prediction %.0f, %.0f%% within 5%% of the oldest reference "
+                "age", b["bin"], b["n"], rho, b["median_prediction"],
+                100 * b["at_ceiling"],
             )  # fmt: skip
     write_tsv(result.scores.rename_axis("sample_id"), args.output)
     write_tsv(result.importances.rename_axis("feature_id").to_frame(), args.importances)

@@ -1,5 +1,5 @@
 """The claims' model layer against R: stored fits on public data
-(../shared/reference/stats) and live runs of R's glm, coxph, t.test,
+(tests/data/peers/stats) and live runs of R's glm, coxph, t.test,
 wilcox.test, kruskal.test and cor.test on simulated data."""
 
 import json
@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_REFERENCE, needs_r, needs_reference
+from conftest import PEERS, needs_r
 
 from gutlung_pipeline.claims.models import (
     NotTestable,
@@ -21,11 +21,9 @@ from gutlung_pipeline.claims.models import (
     spearman,
 )
 
-STATS = SHARED_REFERENCE / "stats"
-needs_stats_ref = needs_reference("stats", "birthwt.tsv", "R reference fits")
+STATS = PEERS / "stats"
 
 
-@needs_stats_ref
 def test_logistic_interaction_matches_r_glm_on_birthwt():
     """R: glm(low ~ lwt * smoke + age, binomial, MASS::birthwt)."""
     bw = pd.read_csv(STATS / "birthwt.tsv", sep="\t")
@@ -44,7 +42,6 @@ def test_logistic_interaction_matches_r_glm_on_birthwt():
     assert (est.n, est.n_events, est.detail["n_stratum"]) == (189, 59, 74)
 
 
-@needs_stats_ref
 def test_cox_matches_r_coxph_on_rossi():
     """R: coxph(Surv(week, arrest) ~ fin + age + race + wexp + mar + paro +
     prio, ties = "efron"); a landmark at 0 is the plain model."""

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_REFERENCE, needs_reference
+from conftest import PEERS
 from scipy import stats
 
 from gutlung_pipeline.decontam import (
@@ -13,8 +13,7 @@ from gutlung_pipeline.decontam import (
     prevalence_score,
 )
 
-DECONTAM = SHARED_REFERENCE / "decontam"
-needs_decontam = needs_reference("decontam", "MUClite_counts.tsv", "R decontam results")
+DECONTAM = PEERS / "decontam"
 ST_CONC = [6413, 3581, 5375, 4107, 4291, 4260, 4171, 2765, 33, 48]
 
 
@@ -38,7 +37,6 @@ def check(ours: pd.DataFrame, ref: pd.DataFrame, flag: str = "contaminant"):
         np.testing.assert_allclose(a[ok], b[ok], rtol=1e-7, atol=1e-12, err_msg=col)
 
 
-@needs_decontam
 @pytest.mark.parametrize(
     ("name", "kwargs", "n_calls"),
     [
@@ -83,7 +81,6 @@ def test_matches_r_decontam_on_muclite(muclite, name, kwargs, n_calls):
     assert int(ours["contaminant"].sum()) == n_calls
 
 
-@needs_decontam
 def test_is_not_contaminant_matches_r(muclite):
     counts, samples = muclite
     ours = is_not_contaminant(counts, neg=samples["is.neg"].astype(bool))
@@ -92,7 +89,6 @@ def test_is_not_contaminant_matches_r(muclite):
     assert int(ours["not.contaminant"].sum()) == 705
 
 
-@needs_decontam
 @pytest.mark.parametrize(
     ("name", "kwargs", "n_calls"),
     [

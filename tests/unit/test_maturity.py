@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_REFERENCE, needs_reference
+from conftest import PEERS
 
 from gutlung_pipeline.cli import main
 from gutlung_pipeline.io import read_metadata, read_table
@@ -23,8 +23,7 @@ from gutlung_pipeline.maturity import (
     select_samples,
 )
 
-ECAM = SHARED_REFERENCE / "ecam"
-needs_ecam = needs_reference("ecam", "maz.tsv", "QIIME 2's ECAM test data")
+ECAM = PEERS / "ecam"
 
 
 def test_maz_scores_known_answer_by_hand():
@@ -79,7 +78,6 @@ def ecam():
     )
 
 
-@needs_ecam
 def test_qiime2_mode_reproduces_qiime2_maz_on_ecam(ecam):
     table, metadata = ecam
     assert table.shape == (3117, 875)
@@ -105,7 +103,6 @@ def test_qiime2_mode_reproduces_qiime2_maz_on_ecam(ecam):
     assert result.importances.sum() == pytest.approx(1.0)
 
 
-@needs_ecam
 def test_maturity_cli_on_the_qza(tmp_path):
     out, imp = tmp_path / "maz.tsv", tmp_path / "imp.tsv"
     code = main(
@@ -287,7 +284,6 @@ def test_relative_abundance_and_collapse_known_answers():
         collapse(table, taxa, rank="x")
 
 
-@needs_ecam
 def test_grouped_mode_on_ecam_predicts_age(ecam):
     table, metadata = ecam
     result = maturity_index(

@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_REFERENCE, needs_r, needs_reference
+from conftest import PEERS, REPO, needs_r
 from skbio import DistanceMatrix
 from skbio.diversity import beta_diversity
 from skbio.stats.distance import permanova
@@ -18,8 +18,7 @@ from gutlung_pipeline.permanova import (
     gower,
 )
 
-VEGAN = SHARED_REFERENCE / "vegan"
-needs_vegan_ref = needs_reference("vegan", "dune_bray.tsv", "vegan's dune results")
+VEGAN = PEERS / "vegan"
 needs_vegan = needs_r("vegan")
 PEER = REPO / "tests" / "data" / "vegan_peer"
 COLS = ["Df", "SumOfSqs", "R2", "F"]
@@ -52,7 +51,6 @@ def dune():
     return DistanceMatrix(d.to_numpy(), ids=ids), env
 
 
-@needs_vegan_ref
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [
@@ -70,7 +68,6 @@ def test_adonis2_matches_vegan_dune(dune, name, kwargs):
     check_against(ours, ref, 9999, 999)
 
 
-@needs_vegan_ref
 def test_single_factor_equals_skbio_permanova(dune):
     dm, env = dune
     ours = adonis2(dm, env, "Management", permutations=0)
@@ -78,7 +75,6 @@ def test_single_factor_equals_skbio_permanova(dune):
     assert ours.loc["Management", "F"] == pytest.approx(sk["test statistic"], 1e-12)
 
 
-@needs_vegan_ref
 @pytest.mark.parametrize(
     ("kind", "ref_file"),
     [
@@ -102,7 +98,6 @@ def test_betadisper_matches_vegan_dune(dune, kind, ref_file):
         )
 
 
-@needs_vegan_ref
 def test_betadisper_permutation_p_tracks_parametric(dune):
     dm, env = dune
     ours = betadisper(dm, env["Management"], kind="centroid", permutations=4999, seed=3)

@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_REFERENCE, needs_r, needs_reference
+from conftest import PEERS, REPO, needs_r
 from skbio import DistanceMatrix
 from skbio.diversity import beta_diversity
 
@@ -22,8 +22,7 @@ from gutlung_pipeline.stats import (
     short_name,
 )
 
-STATS = SHARED_REFERENCE / "stats"
-needs_stats_ref = needs_reference("stats", "orthodont.tsv", "R reference fits")
+STATS = PEERS / "stats"
 needs_nlme = needs_r("nlme")
 PEER = REPO / "tests" / "data" / "vegan_peer"
 
@@ -68,16 +67,13 @@ def test_design_problems_name_the_sample_and_fix():
 
 
 def test_bh_matches_r_p_adjust():
-    ref = pd.read_csv(STATS / "R_padjust.tsv", sep="\t") if STATS.exists() else None
-    if ref is None:
-        pytest.skip("../shared/reference/stats is not beside the repo")
+    ref = pd.read_csv(STATS / "R_padjust.tsv", sep="\t")
     np.testing.assert_allclose(bh(ref["p"]), ref["BH"], rtol=1e-12)
     # by hand: p = (0.01, 0.04, 0.03): q = (0.03, 0.04, 0.04)
     np.testing.assert_allclose(bh([0.01, 0.04, 0.03]), [0.03, 0.04, 0.04])
     assert np.isnan(bh([np.nan, 0.5])[0])
 
 
-@needs_stats_ref
 def test_mixed_model_matches_nlme_orthodont():
     data = pd.read_csv(STATS / "orthodont.tsv", sep="\t")
     data.index = [f"o{i}" for i in range(len(data))]
