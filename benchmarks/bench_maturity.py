@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=3000)
     parser.add_argument("--n-estimators", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--method", default="ensemble", help="maturity.method")
     args = parser.parse_args()
     table, md = synthetic_table(args.samples, args.features, seed=1)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -67,6 +68,7 @@ def main() -> None:
         bin_column="bin",
         subject_column="subject",
         reference=md["ref"] == "yes",
+        method=args.method,
         n_estimators=args.n_estimators,
         random_state=0,
         n_jobs=args.threads,

@@ -673,9 +673,7 @@ def cmd_maturity(args) -> None:
             args.method, result.cv_spearman,
         )  # fmt: skip
         for _, b in result.cv_by_bin.iterrows():
-            rho = (
-                f"{b['spearman']:.3f}" if pd.notna(b["spearman"]) else "n/a (one age)"
-            )
+            rho = f"{b['spearman']:.3f}" if pd.notna(b["spearman"]) else "n/a (one age)"
             log.info(
                 "  bin %g: %d reference samples, out-of-fold Spearman with age %s, "
                 "median prediction %.0f, %.0f%% within 5%% of the oldest reference "

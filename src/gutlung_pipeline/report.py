@@ -737,7 +737,7 @@ def build_report(
         "differential": "Volcano plots: each point a taxon; red at q < 0.05 "
         "(Benjamini-Hochberg across taxa); the genera the gut-lung literature names "
         "are circled and labelled.",
-        "maturity_age": "Microbiota age (random forest; out-of-fold for reference "
+        "maturity_age": "Microbiota age (maturity.method; out-of-fold for reference "
         "samples) against chronological age, by "
         f"{maturity_group}, with the smoothing spline of the reference.",
         "maturity_maz": f"MAZ in each age bin by {maturity_group}: 0 is the reference "
