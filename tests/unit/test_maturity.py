@@ -586,3 +586,32 @@ def test_edge_note_names_the_ceiling():
     assert "oldest reference sample 400 d" in note and "from 180 d" in note
     # 390 and 395 are within 5% of 400: two of the bin's three predictions
     assert "67% of that bin's predictions" in note
+
+
+def test_clr_enet_recovers_a_log_linear_age_and_extrapolates():
+    """When log age is linear in the CLR coordinates (one genus grows in
+    proportion to age against three flat ones), the elastic net (penalty
+    chosen by subject-grouped folds) recovers age, and beyond the oldest
+    reference age as well: unlike a forest it extrapolates."""
+    rng = np.random.default_rng(2)
+    cols, rows = {}, []
+    for k in range(30):
+        for a in (7.0, 30.0, 90.0, 365.0):
+            age = a * np.exp(rng.normal(0, 0.05))
+            cols[f"s{k}_{int(a)}"] = [100 * age, 100.0, 100.0, 50.0]
+            rows.append(
+                {"id": f"s{k}_{int(a)}", "age": age, "bin": a, "child": f"c{k}"}
+            )
+    cols["old"] = [100 * 730.0, 100.0, 100.0, 50.0]  # older than any reference
+    rows.append({"id": "old", "age": 730.0, "bin": 365.0, "child": "old"})
+    table = pd.DataFrame(cols, index=["late", "early", "flat", "other"])
+    md = pd.DataFrame(rows).set_index("id")
+    res = maturity_index(
+        table, md, age_column="age", bin_column="bin", subject_column="child",
+        reference=md["child"] != "old", method="clr_enet", n_folds=3,
+        min_per_bin=3, random_state=0,
+    )  # fmt: skip
+    ref = res.scores[res.scores["reference"]]
+    assert np.allclose(ref["prediction"], ref["age"], rtol=0.05)
+    assert res.scores.loc["old", "prediction"] == pytest.approx(730, rel=0.05)
+    assert res.scores.loc["old", "prediction"] > ref["age"].max() * 1.5
