@@ -43,8 +43,9 @@ from scipy.stats import spearmanr
 from gutlung_pipeline.birth_cohort import simulate_birth_cohort
 from gutlung_pipeline.claims import load_catalogue, run_claims
 from gutlung_pipeline.io import read_taxonomy, write_biom, write_tsv
-from gutlung_pipeline.maturity import collapse, maturity_index, select_samples
+from gutlung_pipeline.maturity import maturity_index, select_samples
 from gutlung_pipeline.simulate import load_reference, reference_taxonomy
+from gutlung_pipeline.tables import collapse
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "resources/reference/gg_13_8_v4.sintax.fasta.gz"

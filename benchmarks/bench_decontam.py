@@ -24,8 +24,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from gutlung_pipeline.config import _fill_defaults, load_schema
 from gutlung_pipeline.decontam import decontaminate
+from gutlung_pipeline.schema import fill_defaults, load_schema
 from gutlung_pipeline.simulate import load_reference, simulate_cohort
 
 REFERENCE = "resources/reference/gg_13_8_v4.sintax.fasta.gz"
@@ -42,7 +42,7 @@ CANDIDATES = {
 
 def settings(method, threshold):
     cfg = {"decontam": {"sites": {"lung": {"method": method, "threshold": threshold}}}}
-    return _fill_defaults(cfg, load_schema("config"))["decontam"]
+    return fill_defaults(cfg, load_schema("config"))["decontam"]
 
 
 def accuracy(args) -> None:

@@ -218,7 +218,7 @@ def simulate_birth_cohort(
         Per child (and adult): subject_id, maturity_offset (the planted latent
         maturity), asthma, maternal_asthma, delivery_mode.
     """
-    from .simulate import _canonical_sheet, in_reference_order
+    from .simulate import canonical_sheet, in_reference_order
 
     if n_infants < 1 or depth < 1 or n_adults < 0:
         raise ValueError("n_infants and depth must be at least 1, n_adults at least 0")
@@ -309,5 +309,5 @@ def simulate_birth_cohort(
         )
     table = in_reference_order(pd.DataFrame(counts), reference)
     table = table.loc[table.sum(axis=1) > 0]
-    sheet = _canonical_sheet(pd.DataFrame(sheet_rows))
+    sheet = canonical_sheet(pd.DataFrame(sheet_rows))
     return table, sheet, pd.DataFrame(truth_rows)

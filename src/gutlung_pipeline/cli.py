@@ -23,7 +23,7 @@ PRIMER_806R = "GGACTACNVGGGTWTCTAAT"
 # ---------------------------------------------------------------- validation
 def cmd_validate(args) -> None:
     from .config import check_workflow_inputs, load_config, maturity_warnings
-    from .ingest import plan_from_config
+    from .inputs.plan import plan_from_config
 
     config = load_config(args.config)
     if args.samples:
@@ -606,7 +606,8 @@ def cmd_maturity(args) -> None:
     import pandas as pd
 
     from .io import read_metadata, read_table, write_tsv
-    from .maturity import collapse, maturity_index, maturity_index_qiime2
+    from .maturity import maturity_index, maturity_index_qiime2
+    from .tables import collapse
 
     table = read_table(args.table)
     metadata = read_metadata(args.metadata)
@@ -687,8 +688,8 @@ def cmd_maturity(args) -> None:
 def cmd_decontaminate(args) -> None:
     import json
 
-    from .config import load_samples
     from .decontam import decontaminate, read_expected
+    from .inputs.sheet import load_samples
     from .io import (
         read_table,
         read_taxonomy,
@@ -731,7 +732,7 @@ def cmd_claims(args) -> None:
     from skbio import DistanceMatrix
 
     from .claims import load_catalogue, run_claims
-    from .config import read_sample_sheet
+    from .inputs.sheet import read_sample_sheet
     from .io import read_table, read_taxonomy, read_tsv, write_tsv
 
     claims = load_catalogue(args.catalogue or None)
@@ -788,7 +789,7 @@ def cmd_power(args) -> None:
 
 
 def cmd_fetch_runs(args) -> None:
-    from .acquire import fetch_runs
+    from .inputs.ena import fetch_runs
     from .io import write_tsv
 
     runs = fetch_runs(
@@ -803,8 +804,9 @@ def cmd_fetch_runs(args) -> None:
 
 
 def cmd_import_table(args) -> None:
-    from .config import read_sample_sheet
     from .denoise import read_tracking
+    from .inputs.feature_table import import_feature_table
+    from .inputs.sheet import read_sample_sheet
     from .io import (
         read_fasta,
         read_table_subset,
@@ -814,7 +816,6 @@ def cmd_import_table(args) -> None:
         write_table_tsv,
         write_tsv,
     )
-    from .tables import import_feature_table
 
     samples = list(read_sample_sheet(args.samples)["sample_id"])
     raw = read_table_subset(args.table, samples)
@@ -835,7 +836,7 @@ def cmd_import_table(args) -> None:
 
 
 def cmd_fetch_run(args) -> None:
-    from .acquire import fetch_run, read_filereport
+    from .inputs.ena import fetch_run, read_filereport
     from .io import write_json
 
     report = read_filereport(args.filereport).set_index("run_accession", drop=False)
@@ -851,7 +852,7 @@ def cmd_fetch_run(args) -> None:
 
 
 def cmd_acquisition(args) -> None:
-    from .ingest import finish_samples, plan_samples
+    from .inputs.plan import finish_samples, plan_samples
     from .io import read_json, write_tsv
 
     plan = plan_samples(
@@ -891,9 +892,9 @@ def _one_per_study(names: list[str], lists: dict[str, list[str]]) -> None:
 def cmd_combine_studies(args) -> None:
     import pandas as pd
 
-    from .config import read_sample_sheet
+    from .inputs.sheet import read_sample_sheet
+    from .inputs.studies import STACKED, combine_tables, stack_tables
     from .io import read_table, read_taxonomy, write_biom, write_table_tsv, write_tsv
-    from .studies import STACKED, combine_tables, stack_tables
 
     names = args.study
     lists = {"--table": args.table, "--taxonomy": args.taxonomy,
@@ -923,8 +924,8 @@ def cmd_combine_studies(args) -> None:
 
 
 def cmd_stack_tables(args) -> None:
+    from .inputs.studies import stack_tables
     from .io import write_tsv
-    from .studies import stack_tables
 
     _one_per_study(args.study, {"--input": args.input})
     tables = dict(zip(args.study, args.input, strict=True))

@@ -1,15 +1,15 @@
-"""Validation of the configuration and the sample sheet.
+"""The configuration: loading and validating it, and the pre-flight checks of
+every analysis against the sample sheet before any job runs.
 
-Both are checked against the JSON Schemas in ``workflow/schemas/`` and then by
-the checks a schema cannot express (unique IDs, readable files, paired reads).
-Every problem becomes one line naming the file, the row or sample, the column or
-key, and the fix; all of them are reported at once in a :class:`ConfigError`.
+The config is checked against ``workflow/schemas/config.schema.yaml``
+(:mod:`gutlung_pipeline.schema`), then each analysis against the sheet
+(:mod:`gutlung_pipeline.inputs.sheet`): columns, levels, designs, blanks.
+Every problem becomes one line naming the file, the row or sample, the column
+or key, and the fix; all of them are reported at once in a :class:`ConfigError`.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
 import os
 from pathlib import Path
 
@@ -17,90 +17,16 @@ import pandas as pd
 
 from .errors import ConfigError
 from .io import read_yaml
-
-#: Where the schemas live in a source checkout or an editable install.
-DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+from .schema import describe, fill_defaults, load_schema
 
 __all__ = [
     "ConfigError",
     "load_config",
-    "load_samples",
     "validate_config",
-    "validate_samples",
-    "is_paired",
-    "read_sample_sheet",
     "check_workflow_inputs",
+    "maturity_warnings",
+    "load_studies",
 ]
-
-
-def load_schema(name: str, schema_dir: str | os.PathLike | None = None) -> dict:
-    """Load ``<name>.schema.yaml`` from ``schema_dir`` (default: the workflow's)."""
-    return read_yaml(Path(schema_dir or DEFAULT_SCHEMA_DIR) / f"{name}.schema.yaml")
-
-
-def _fill_defaults(instance: dict, schema: dict, root: dict | None = None) -> dict:
-    """Return a copy of ``instance`` with the schema's defaults filled in
-    (local ``$ref``s to ``#/$defs/...`` are followed)."""
-    root = schema if root is None else root
-
-    def resolve(sub: dict) -> dict:
-        ref = sub.get("$ref", "")
-        if ref.startswith("#/$defs/"):
-            return {**root["$defs"][ref.rsplit("/", 1)[1]], **sub}
-        return sub
-
-    out = copy.deepcopy(instance)
-    for key, sub in schema.get("properties", {}).items():
-        sub = resolve(sub)
-        if key not in out and "default" in sub:
-            out[key] = copy.deepcopy(sub["default"])
-        if isinstance(out.get(key), dict) and sub.get("type") == "object":
-            out[key] = _fill_defaults(out[key], sub, root)
-        items = resolve(sub.get("items", {}))
-        if isinstance(out.get(key), list) and "properties" in items:
-            out[key] = [
-                _fill_defaults(v, items, root) if isinstance(v, dict) else v
-                for v in out[key]
-            ]
-    return out
-
-
-def _schema_at(schema: dict, path) -> dict:
-    node = schema
-    for part in path:
-        if isinstance(part, int):
-            node = node.get("items", {})
-        else:
-            node = node.get("properties", {}).get(part, {})
-    return node
-
-
-def _describe(error, schema: dict) -> tuple[str, str]:
-    """Turn a jsonschema error into (where, what and fix)."""
-    where = ".".join(str(p) for p in error.absolute_path) or "top level"
-    if error.validator == "additionalProperties":
-        parent = _schema_at(schema, error.absolute_path)
-        allowed = sorted(parent.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        bad = extra[0] if extra else "?"
-        close = difflib.get_close_matches(bad, allowed, n=1)
-        hint = (
-            f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
-        )
-        prefix = f"{where}." if error.absolute_path else ""
-        return f"{prefix}{bad}", f"unknown key; {hint}"
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        prefix = f"{where}." if error.absolute_path else ""
-        return f"{prefix}{missing}", "required key is missing; add it"
-    if error.validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        return where, f"{error.instance!r} is not allowed; use one of: {allowed}"
-    if error.validator == "pattern":
-        return where, f"{error.instance!r} does not match {error.validator_value}"
-    if error.validator == "type":
-        return where, f"{error.instance!r} is not of type {error.validator_value}"
-    return where, f"{error.message}; fix the value"
 
 
 def validate_config(
@@ -130,11 +56,11 @@ def validate_config(
     schema = load_schema("config", schema_dir)
     if not isinstance(config, dict):
         raise ConfigError([f"{source}: not a YAML mapping; see config/README.md"])
-    filled = _fill_defaults(config, schema)
+    filled = fill_defaults(config, schema)
     validator = Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(filled), key=lambda e: list(e.path)):
-        where, what = _describe(error, schema)
+        where, what = describe(error, schema)
         problems.append(f"{source}: key {where}: {what}")
     if not filled.get("studies") and "primers" not in filled:
         problems.append(
@@ -160,186 +86,6 @@ def load_config(path: str | os.PathLike, *, schema_dir=None) -> dict:
             [f"{path}: not valid YAML ({one_line}); fix the syntax"]
         ) from None
     return validate_config(data, source=str(path), schema_dir=schema_dir)
-
-
-def _coerce(value: str, prop: dict):
-    """Convert a sample-sheet cell to the type the schema declares."""
-    kind = prop.get("type")
-    if kind == "integer":
-        number = float(value)
-        if not number.is_integer():
-            raise ValueError
-        return int(number)
-    if kind == "number":
-        return float(value)
-    return value
-
-
-def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a sample sheet as strings (empty cells stay empty strings)."""
-    try:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
-    except FileNotFoundError:
-        raise ConfigError(
-            [f"{path}: sample sheet not found; set 'samples' in the config"]
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise ConfigError(
-            [f"{path}: sample sheet is empty; add a header and rows"]
-        ) from None
-    df.columns = [c.strip() for c in df.columns]
-    return df.apply(lambda col: col.str.strip())
-
-
-def validate_samples(
-    sheet: pd.DataFrame,
-    *,
-    source: str = "samples.tsv",
-    check_files: bool = True,
-    schema_dir: str | os.PathLike | None = None,
-    reads: bool = True,
-) -> pd.DataFrame:
-    """Validate a sample sheet; return it indexed by ``sample_id``, typed.
-
-    ``reads=False`` (a study entering at the table stage) does not ask for
-    fq1 or run_accession.
-
-    Checks, on top of the schema (required columns, ID pattern, vocabularies,
-    numeric ranges): unique ``sample_id``; each row has ``fq1`` or
-    ``run_accession``; the FASTQ files exist and are readable and differ; all
-    rows of one ``run`` are either paired (``fq2`` given) or single-end; and the
-    sheet does not mix the two layouts.
-
-    Raises
-    ------
-    ConfigError
-        One line per problem: ``<source>: row <n> (sample <id>): column <c>: ...``.
-        Rows are numbered as in a spreadsheet (header = row 1).
-    """
-    from jsonschema import Draft202012Validator
-
-    schema = load_schema("samples", schema_dir)
-    props = schema["properties"]
-    problems: list[str] = []
-    missing = [c for c in schema["required"] if c not in sheet.columns]
-    if missing:
-        raise ConfigError(
-            [
-                f"{source}: missing column {c}; add it (see config/README.md)"
-                for c in missing
-            ]
-        )
-    if sheet.empty:
-        raise ConfigError([f"{source}: no samples; add at least one row"])
-    validator = Draft202012Validator(schema)
-    typed_rows = []
-    for i, row in enumerate(sheet.to_dict(orient="records")):
-        line = i + 2
-        sid = row.get("sample_id") or "?"
-        where = f"{source}: row {line} (sample {sid})"
-        record = {}
-        for col, value in row.items():
-            if value == "":
-                continue
-            prop = props.get(col, {})
-            try:
-                record[col] = _coerce(value, prop)
-            except ValueError:
-                problems.append(
-                    f"{where}: column {col}: {value!r} is not {prop.get('type')}; "
-                    "fix the value or leave the cell empty"
-                )
-        for error in validator.iter_errors(record):
-            col, what = _describe(error, schema)
-            if error.validator == "required":  # the column exists: the cell is empty
-                what = "empty; fill it in"
-            problems.append(f"{where}: column {col}: {what}")
-        if reads and "fq1" not in record and "run_accession" not in record:
-            problems.append(
-                f"{where}: column fq1: no fq1 and no run_accession; give one"
-            )
-        if "fq2" in record and "fq1" not in record:
-            problems.append(f"{where}: column fq1: fq2 given without fq1; add fq1")
-        if check_files:
-            for col in ("fq1", "fq2"):
-                if col in record:
-                    problems.extend(_check_file(record[col], f"{where}: column {col}"))
-        if record.get("fq1") and record.get("fq1") == record.get("fq2"):
-            problems.append(f"{where}: column fq2: same file as fq1; give the R2 file")
-        typed_rows.append(record)
-    ids = sheet["sample_id"]
-    for sid in sorted(set(ids[ids.duplicated()])):
-        rows = ", ".join(str(i + 2) for i in ids.index[ids == sid])
-        problems.append(
-            f"{source}: rows {rows} (sample {sid}): column sample_id: duplicate ID; "
-            "make every sample_id unique"
-        )
-    problems.extend(_check_layouts(sheet, source))
-    if problems:
-        raise ConfigError(problems)
-    typed = pd.DataFrame(typed_rows, columns=list(sheet.columns))
-    return typed.set_index("sample_id", drop=False)
-
-
-def _check_file(path: str, where: str) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        return [
-            f"{where}: file {path} not found; fix the path (relative paths start "
-            "from the directory Snakemake runs in)"
-        ]
-    if not os.access(p, os.R_OK):
-        return [f"{where}: file {path} is not readable; fix its permissions"]
-    if p.stat().st_size == 0:
-        return [f"{where}: file {path} is empty; give a FASTQ with reads"]
-    return []
-
-
-def _check_layouts(sheet: pd.DataFrame, source: str) -> list[str]:
-    """Paired-end exactly when fq2 is present, one layout per run and per sheet."""
-    if "fq1" not in sheet.columns:
-        return []
-    local = sheet[sheet["fq1"] != ""]
-    if local.empty:
-        return []
-    paired = (
-        local["fq2"] != "" if "fq2" in local.columns else pd.Series(False, local.index)
-    )
-    problems = []
-    for run, idx in local.groupby("run").groups.items():
-        flags = paired.loc[idx]
-        if flags.nunique() > 1:
-            single = ", ".join(local.loc[idx[~flags.to_numpy()], "sample_id"])
-            problems.append(
-                f"{source}: run {run} (samples {single}): column fq2: missing while "
-                "other samples of the run are paired; give fq2 or split the run"
-            )
-    if not problems and paired.nunique() > 1:
-        problems.append(
-            f"{source}: column fq2: the sheet mixes paired-end and single-end runs, "
-            "whose ASVs are not comparable; process them as separate studies"
-        )
-    return problems
-
-
-def load_samples(
-    path: str | os.PathLike,
-    *,
-    check_files: bool = True,
-    schema_dir=None,
-    reads: bool = True,
-) -> pd.DataFrame:
-    """Read and validate a sample sheet file; see :func:`validate_samples`."""
-    sheet = read_sample_sheet(path)
-    return validate_samples(
-        sheet, source=str(path), check_files=check_files, schema_dir=schema_dir,
-        reads=reads,
-    )  # fmt: skip
-
-
-def is_paired(samples: pd.DataFrame) -> bool:
-    """Whether the (validated, single-layout) sheet is paired-end."""
-    return "fq2" in samples.columns and samples["fq2"].notna().any()
 
 
 def check_workflow_inputs(
@@ -643,3 +389,113 @@ def _maturity_problems(
     except ValueError as err:
         return [f"{config['samples']}: maturity: {err} (config key maturity)"]
     return []
+
+
+# ------------------------------------------------------- several studies
+def load_studies(
+    config: dict, *, source: str, schema_dir=None, offline: bool = False
+) -> dict:
+    """Validate each study's config and plan its samples, before any job.
+
+    ``config["studies"]`` maps a study name to its config file. A study config
+    is an ordinary single-study config; it may not list studies itself. The
+    combined config's ``seed`` replaces each study's, so one seed reaches
+    every random step.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem, naming the file, the study and the fix.
+    """
+    from .inputs.plan import plan_from_config
+    from .inputs.studies import STUDY_NAME, Study
+
+    problems: list[str] = []
+    studies: dict[str, Study] = {}
+    for name, path in config["studies"].items():
+        where = f"{source}: key studies.{name}"
+        if not STUDY_NAME.match(name):
+            problems.append(
+                f"{where}: the study name must start with a letter and hold only "
+                "letters, digits and _ (at most 40); rename it"
+            )
+            continue
+        try:
+            study_config = load_config(path, schema_dir=schema_dir)
+            if study_config.get("studies"):
+                raise ConfigError([
+                    f"{path}: key studies: a study config lists studies itself; "
+                    "list every study in the combined config instead"
+                ])  # fmt: skip
+            taxonomy = study_config["taxonomy"]
+            taxonomy["manifest"] = _shipped(taxonomy["manifest"], schema_dir)
+            # one seed reaches every random step of the run
+            study_config["seed"] = config["seed"]
+            plan = plan_from_config(
+                study_config, schema_dir=schema_dir, offline=offline
+            )
+            check_workflow_inputs(study_config, plan.sheet, source=str(path))
+        except ConfigError as err:
+            problems += [f"{where}: {p}" for p in err.problems]
+            continue
+        studies[name] = Study(name, str(path), study_config, plan)
+    if not problems:
+        manifest = _shipped(config["taxonomy"]["manifest"], schema_dir)
+        problems += _shared_problems(studies, config, manifest, source=source)
+    if problems:
+        raise ConfigError(problems)
+    return studies
+
+
+def _shipped(manifest: str, schema_dir) -> str:
+    """The manifest as given, or the repository's (next to the schemas) when
+    the relative path does not exist from here."""
+    root = Path(schema_dir).parents[1] if schema_dir else None
+    if not Path(manifest).is_file() and root and (root / manifest).is_file():
+        return str(root / manifest)
+    return manifest
+
+
+def _shared_problems(studies: dict, config: dict, manifest: str, *, source: str):
+    """What the studies may not share (sample IDs, runs) and what they must
+    (the taxonomy manifest of the one reference download rule)."""
+    problems = []
+    owner: dict[str, str] = {}
+    runs: dict[str, str] = {}
+    for name, study in studies.items():
+        sheet = study.plan.sheet
+        for sample in sheet.index:
+            if sample in owner:
+                problems.append(
+                    f"{source}: sample {sample} is in both studies {owner[sample]} "
+                    f"and {name}; sample IDs must be unique across studies: rename "
+                    "it in one sheet (or map another sample_id in its mapping)"
+                )
+            owner.setdefault(sample, name)
+        for run in sheet.loc[study.plan.remote, "run_accession"]:
+            if run in runs:
+                problems.append(
+                    f"{source}: run {run} is in both studies {runs[run]} and {name}; "
+                    "list each run in one study only"
+                )
+            runs.setdefault(run, name)
+        if not study.config["feature_table"]["taxonomy"]:
+            mine = Path(study.config["taxonomy"]["manifest"]).resolve()
+            if mine != Path(manifest).resolve():
+                problems.append(
+                    f"{source}: key studies.{name}: its taxonomy.manifest "
+                    f"({study.config['taxonomy']['manifest']}) differs from the "
+                    f"combined config's ({config['taxonomy']['manifest']}); one "
+                    "manifest serves every study: set the same file in both"
+                )
+    from .inputs.studies import PHYLOGENETIC
+
+    for key in ("alpha_metrics", "beta_metrics"):
+        tree = sorted(PHYLOGENETIC.intersection(config["diversity"][key]))
+        if tree:
+            problems.append(
+                f"{source}: key diversity.{key}: {', '.join(tree)} need(s) one tree "
+                "over all features, and studies merged at a taxonomic rank have "
+                "none; drop them (each study's own tree is in its results)"
+            )
+    return problems

@@ -23,6 +23,27 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .tables import collapse, relative_abundance
+
+__all__ = [
+    "MaturityResult",
+    "METHODS",
+    "TrajectoryScore",
+    "SelectedForest",
+    "Ensemble",
+    "clr",
+    "collapse",
+    "relative_abundance",
+    "maz_scores",
+    "maturity_index_qiime2",
+    "maturity_index",
+    "check_design",
+    "edge_note",
+    "bin_ages",
+    "select_samples",
+    "join_reference",
+]
+
 
 @dataclass
 class MaturityResult:
@@ -331,41 +352,6 @@ def _clr_enet(random_state: int, n_jobs: int, groups: np.ndarray):
 
 
 # ---------------------------------------------------------------- grouped mode
-def relative_abundance(table: pd.DataFrame) -> pd.DataFrame:
-    """Columns (samples) scaled to sum to 1; samples with no reads raise."""
-    totals = table.sum(axis=0)
-    empty = list(totals.index[totals == 0])
-    if empty:
-        raise ValueError(
-            f"samples {', '.join(map(str, empty[:5]))} have no reads; drop them from "
-            "the maturity input"
-        )
-    return table / totals
-
-
-def collapse(table: pd.DataFrame, taxonomy: pd.Series, *, rank: str) -> pd.DataFrame:
-    """Sum features that share a taxon down to ``rank`` (a letter of d..s).
-
-    ``taxonomy`` holds QIIME 2 taxon strings by feature ID; the label is the
-    lineage down to ``rank`` (or as deep as assigned, so unclassified features
-    of one family stay together, apart from its genera).
-    """
-    from .taxonomy import RANKS
-
-    if rank not in RANKS:
-        raise ValueError(f"rank must be one of {', '.join(RANKS)}, got {rank!r}")
-    depth = RANKS.index(rank) + 1
-    missing = table.index.difference(taxonomy.index)
-    if len(missing):
-        raise ValueError(
-            f"{len(missing)} features have no taxonomy (first: {missing[0]})"
-        )
-    labels = taxonomy.reindex(table.index).map(
-        lambda t: "; ".join(p.strip() for p in str(t).split(";")[:depth])
-    )
-    return table.groupby(labels).sum()
-
-
 def _check_reference(
     metadata: pd.DataFrame, reference: pd.Series, *, age: str, subject: str
 ) -> None:

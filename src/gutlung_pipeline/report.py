@@ -566,7 +566,7 @@ def build_report(
     from skbio import OrdinationResults
 
     from . import summaries
-    from .config import read_sample_sheet
+    from .inputs.sheet import read_sample_sheet
 
     track = read_tsv(tracking)
     counts = read_table(table)
@@ -666,7 +666,7 @@ def build_report(
         per = _read_plain(paired_samples) if paired_samples else pd.DataFrame()
         stats["Paired gut and lung samples"] = (summaries.paired_sentences(pt), per)
     if maturity is not None:
-        from .maturity import collapse, relative_abundance
+        from .tables import collapse, relative_abundance
 
         scores = read_tsv(maturity)
         imp = read_tsv(importances)["importance"]

@@ -574,7 +574,7 @@ def simulate_cohort(
     sheet = pd.DataFrame(sheet_rows)
     if layout == "single":
         sheet = sheet.drop(columns="fq2")
-    return _canonical_sheet(sheet), pd.DataFrame(truth_rows)
+    return canonical_sheet(sheet), pd.DataFrame(truth_rows)
 
 
 def in_reference_order(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
@@ -584,7 +584,7 @@ def in_reference_order(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataF
     return table.loc[sorted(table.index, key=order.__getitem__)]
 
 
-def _canonical_sheet(sheet: pd.DataFrame) -> pd.DataFrame:
+def canonical_sheet(sheet: pd.DataFrame) -> pd.DataFrame:
     """Whole-number columns as Int64 (empty where missing), columns in
     :data:`SHEET_COLUMNS` order."""
     for col in ("age_days", "gold_stage", "asthma_age_days"):

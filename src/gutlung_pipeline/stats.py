@@ -260,7 +260,7 @@ def aggregate_rank(
         return table
     if taxonomy is None:
         raise ValueError(f"rank {rank!r} needs the taxonomy table")
-    from .maturity import collapse
+    from .tables import collapse
 
     return collapse(table, taxonomy, rank=rank)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ena_stub import ENAStub, serving
 
-from gutlung_pipeline.acquire import (
+from gutlung_pipeline.inputs.ena import (
     DownloadError,
     accession_kind,
     fetch_filereport,

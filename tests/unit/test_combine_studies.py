@@ -8,12 +8,11 @@ import pytest
 import yaml
 from conftest import REFERENCE, REPO
 
-from gutlung_pipeline.config import validate_config
+from gutlung_pipeline.config import load_studies, validate_config
 from gutlung_pipeline.errors import ConfigError
-from gutlung_pipeline.studies import (
+from gutlung_pipeline.inputs.studies import (
     combine_tables,
     combined_sheet,
-    load_studies,
     stack_tables,
     study_rules,
 )

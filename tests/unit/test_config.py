@@ -2,14 +2,8 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from gutlung_pipeline.config import (
-    ConfigError,
-    is_paired,
-    load_config,
-    load_samples,
-    validate_config,
-    validate_samples,
-)
+from gutlung_pipeline.config import ConfigError, load_config, validate_config
+from gutlung_pipeline.inputs.sheet import is_paired, load_samples, validate_samples
 from gutlung_pipeline.io import read_yaml
 
 CONFIG = REPO / "config" / "config.yaml"
@@ -208,7 +202,7 @@ def test_missing_sheet_file(tmp_path):
 
 
 def test_package_reads_the_workflows_schemas():
-    from gutlung_pipeline.config import DEFAULT_SCHEMA_DIR, load_schema
+    from gutlung_pipeline.schema import DEFAULT_SCHEMA_DIR, load_schema
 
     assert DEFAULT_SCHEMA_DIR == REPO / "workflow" / "schemas"
     assert load_schema("samples")["properties"]["body_site"]["enum"] == [

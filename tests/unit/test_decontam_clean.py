@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gutlung_pipeline.config import _fill_defaults, load_schema
 from gutlung_pipeline.decontam import (
     decontaminate,
     design_problems,
@@ -15,11 +14,12 @@ from gutlung_pipeline.decontam import (
     mock_accuracy,
     read_expected,
 )
+from gutlung_pipeline.schema import fill_defaults, load_schema
 
 
 def settings(**overrides):
     """The config's decontam section with the schema's defaults."""
-    return _fill_defaults({"decontam": overrides}, load_schema("config"))["decontam"]
+    return fill_defaults({"decontam": overrides}, load_schema("config"))["decontam"]
 
 
 def test_defaults_per_body_site():

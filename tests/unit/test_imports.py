@@ -18,3 +18,50 @@ def test_per_sample_steps_import_no_heavy_libraries():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+PACKAGE = __import__("pathlib").Path(__file__).resolve().parents[2] / "src"
+#: The low wings: what decides which samples exist and reads them in, the
+#: schemas, and the plain table helpers. They import nothing above them.
+LOW = ("schema", "errors", "io", "tables", "tools", "sequences", "inputs")
+#: What a low module may import from the package (taxonomy for its ranks).
+ALLOWED_BELOW = {*LOW, "taxonomy"}
+
+
+def _imports(path):
+    """(module it imports, names) for every import of a package module, lazy
+    ones inside functions included."""
+    import ast
+
+    rel = path.relative_to(PACKAGE / "gutlung_pipeline").with_suffix("")
+    parts = list(rel.parts)
+    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = [*base, *(node.module.split(".") if node.module else [])]
+            elif (node.module or "").startswith("gutlung_pipeline"):
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            yield target, [a.name for a in node.names]
+
+
+def test_imports_point_down_and_no_private_name_crosses_a_module():
+    """schema, errors, io, tables and the inputs wing import no science,
+    config, cli or report module; no module imports another's private name."""
+    private, upward = [], []
+    for path in sorted((PACKAGE / "gutlung_pipeline").rglob("*.py")):
+        rel = path.relative_to(PACKAGE / "gutlung_pipeline")
+        top = rel.parts[0].removesuffix(".py")
+        for target, names in _imports(path):
+            module = ".".join(target)
+            for name in names:
+                if name.startswith("_") and name != "__version__":
+                    private.append(f"{rel}: {module}.{name}")
+            if top in LOW and target and target[0] not in ALLOWED_BELOW:
+                # a subpackage's own modules import each other freely
+                upward.append(f"{rel} imports {module}")
+    assert private == []
+    assert upward == []

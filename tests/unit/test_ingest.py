@@ -11,8 +11,8 @@ import yaml
 from ena_stub import ENAStub, serving
 
 from gutlung_pipeline.errors import ConfigError
-from gutlung_pipeline.ingest import finish_samples, plan_samples
-from gutlung_pipeline.metadata import harmonise, load_mapping
+from gutlung_pipeline.inputs.mapping import harmonise, load_mapping
+from gutlung_pipeline.inputs.plan import finish_samples, plan_samples
 
 MAPPING = {
     "study": "agp",

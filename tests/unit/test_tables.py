@@ -6,7 +6,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from gutlung_pipeline.tables import import_feature_table, normalise_taxon
+from gutlung_pipeline.inputs.feature_table import import_feature_table, normalise_taxon
 
 
 def md5(s):

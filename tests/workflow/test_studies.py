@@ -13,9 +13,9 @@ import yaml
 from conftest import REFERENCE, REPO
 from test_workflow import snakemake
 
-from gutlung_pipeline.config import validate_config
-from gutlung_pipeline.ingest import plan_from_config
-from gutlung_pipeline.studies import combined_sheet, load_studies
+from gutlung_pipeline.config import load_studies, validate_config
+from gutlung_pipeline.inputs.plan import plan_from_config
+from gutlung_pipeline.inputs.studies import combined_sheet
 
 # accession, runs planned, paired, body sites of the planned samples
 STUDIES = {

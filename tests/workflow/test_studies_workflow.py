@@ -17,8 +17,8 @@ from test_acquire_workflow import MAPPING, acquire_settings, cohort, ena  # noqa
 from test_workflow import make_workdir, snakemake
 
 from gutlung_pipeline.io import read_fasta, read_table, read_taxonomy
-from gutlung_pipeline.maturity import collapse
 from gutlung_pipeline.simulate import load_reference, simulate_cohort
+from gutlung_pipeline.tables import collapse
 
 pytestmark = [pytest.mark.workflow, needs_tools]
 

@@ -10,17 +10,17 @@ from pathlib import Path
 from gutlung_pipeline.config import (
     ConfigError,
     check_workflow_inputs,
+    load_studies,
     maturity_warnings,
-    read_sample_sheet,
     validate_config,
 )
-from gutlung_pipeline.ingest import Plan, plan_from_config, writes_sheet
+from gutlung_pipeline.inputs.sheet import read_sample_sheet
+from gutlung_pipeline.inputs.plan import Plan, plan_from_config, writes_sheet
 from gutlung_pipeline.figures import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.figures import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.figures import MATURITY_FIGURES
-from gutlung_pipeline.studies import (
+from gutlung_pipeline.inputs.studies import (
     combined_sheet,
-    load_studies,
     study_dir,
     study_outputs,
     study_rules,

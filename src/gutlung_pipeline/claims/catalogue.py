@@ -21,7 +21,7 @@ def load_catalogue(
     """
     from jsonschema import Draft202012Validator
 
-    from ..config import _describe, _fill_defaults, load_schema
+    from ..schema import describe, fill_defaults, load_schema
 
     files: list[Path] = []
     for p in paths or [DEFAULT_CATALOGUE]:
@@ -37,7 +37,7 @@ def load_catalogue(
             continue
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
         for error in errors:
-            where, what = _describe(error, schema)
+            where, what = describe(error, schema)
             path_parts = list(error.absolute_path)
             cid = ""
             if len(path_parts) > 1 and isinstance(path_parts[1], int):
@@ -47,9 +47,7 @@ def load_catalogue(
         if errors:
             continue
         for item in doc["claims"]:
-            claim = _fill_defaults(
-                item, schema["properties"]["claims"]["items"], schema
-            )
+            claim = fill_defaults(item, schema["properties"]["claims"]["items"], schema)
             if claim["id"] in seen:
                 problems.append(
                     f"{path}: claim {claim['id']}: the ID is also used in "

@@ -443,7 +443,7 @@ def decontaminate(
 
 def _mocks(counts, taxonomy, expected, opts):
     """Mock accuracy at the expected rank (NaN rows without an expected file)."""
-    from ..maturity import collapse
+    from ..tables import collapse
 
     if expected is None:
         summary = pd.DataFrame({"sample_id": counts.columns}, columns=MOCK_COLUMNS)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import atomic_path, write_tsv
+from ..io import atomic_path, write_tsv
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["MISSING_TERMS", "UNITS", "Harmonised", "load_mapping", "harmonise"]
 
@@ -64,8 +64,8 @@ def load_mapping(path: str | os.PathLike, *, schema_dir=None) -> dict:
     """
     from jsonschema import Draft202012Validator
 
-    from .config import _describe, _fill_defaults, load_schema
-    from .io import read_yaml
+    from ..io import read_yaml
+    from ..schema import describe, fill_defaults, load_schema
 
     try:
         doc = read_yaml(path)
@@ -99,11 +99,11 @@ def load_mapping(path: str | os.PathLike, *, schema_dir=None) -> dict:
     if not problems:
         validator = Draft202012Validator(schema)
         for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.path)):
-            where, what = _describe(error, schema)
+            where, what = describe(error, schema)
             problems.append(f"{path}: key {where}: {what}")
     if problems:
         raise ConfigError(problems)
-    mapping = _fill_defaults(doc, schema)
+    mapping = fill_defaults(doc, schema)
     mapping["source_file"] = str(path)
     return mapping
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import acquire
-from .config import read_sample_sheet, validate_samples
-from .errors import ConfigError
-from .metadata import harmonise, load_mapping
+from ..errors import ConfigError
+from . import ena
+from .mapping import harmonise, load_mapping
+from .sheet import read_sample_sheet, validate_samples
 
 __all__ = [
     "Plan", "default_cache", "plan_samples", "plan_from_config", "finish_samples",
@@ -85,8 +85,8 @@ def _report(acc: str, cache: Path, fetch: dict | None) -> Path:
             ])  # fmt: skip
         return saved
     try:
-        return acquire.cached_filereport(acc, cache, **fetch)
-    except (acquire.DownloadError, ValueError) as err:
+        return ena.cached_filereport(acc, cache, **fetch)
+    except (ena.DownloadError, ValueError) as err:
         raise ConfigError([
             f"acquire.accessions: {acc}: {err}; check the accession and the network "
             "(or put the filereport in the cache's filereport/ folder)"
@@ -114,7 +114,7 @@ def plan_samples(
     metadata: str = "ena",
     cache: str | os.PathLike,
     fetch: dict | None = None,
-    browser_url: str = acquire.ENA_BROWSER,
+    browser_url: str = ena.ENA_BROWSER,
     check_files: bool = True,
     reads: bool = True,
     schema_dir=None,
@@ -124,7 +124,7 @@ def plan_samples(
     a ``metadata`` file mapped by ``mapping`` gives one row per line (a study
     entering as a table with, for example, its Qiita sample-information file).
 
-    ``fetch`` (keyword options of :func:`acquire.fetch_filereport_text`:
+    ``fetch`` (keyword options of :func:`ena.fetch_filereport_text`:
     base_url, retries, backoff, timeout) lets it ask ENA for what the cache
     lacks; ``None`` plans offline from the cache. Every row gets
     ``library_layout`` (paired/single, from fq2 or ENA's report).
@@ -137,7 +137,7 @@ def plan_samples(
     unmapped, dropped = [], []
 
     def remember(report_path: Path) -> pd.DataFrame:
-        table = acquire.read_filereport(report_path)
+        table = ena.read_filereport(report_path)
         for _, row in table.iterrows():
             reports.setdefault(row["run_accession"], report_path)
             runs.setdefault(row["run_accession"], row)
@@ -164,12 +164,12 @@ def plan_samples(
                         ])  # fmt: skip
                 else:
                     try:
-                        attrs = acquire.cached_sample_attributes(
+                        attrs = ena.cached_sample_attributes(
                             acc, list(table["sample_accession"]), cache,
                             base_url=browser_url,
                             **{k: v for k, v in fetch.items() if k != "base_url"},
                         )  # fmt: skip
-                    except (acquire.DownloadError, ValueError) as err:
+                    except (ena.DownloadError, ValueError) as err:
                         raise ConfigError([f"acquire.metadata: {acc}: {err}"]) from None
             else:
                 attrs = Path(metadata)

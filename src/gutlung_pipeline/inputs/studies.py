@@ -8,9 +8,10 @@ pipelines can meet, and every later step runs on the merged table with the
 ``study`` column of the merged sheet as covariate or stratum.
 
 The workflow loads each study's Snakefile as a Snakemake module under
-``results/studies/<study>/``; this module plans and checks the studies before
-any job (:func:`load_studies`, :func:`combined_sheet`) and merges their
-outputs (:func:`combine_tables`, :func:`stack_tables`).
+``results/studies/<study>/``; :func:`gutlung_pipeline.config.load_studies`
+checks and plans each study before any job, and this module stacks their
+sheets (:func:`combined_sheet`) and merges their outputs
+(:func:`combine_tables`, :func:`stack_tables`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
-
-from .errors import ConfigError
 
 #: Study names become rule-name prefixes and folder names.
 STUDY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
@@ -47,7 +45,7 @@ STACKED = [
 @dataclass
 class Study:
     """One study of a combined run: its name, config file, validated config
-    and sample plan (:class:`gutlung_pipeline.ingest.Plan`)."""
+    and sample plan (:class:`gutlung_pipeline.inputs.plan.Plan`)."""
 
     name: str
     source: str
@@ -63,7 +61,7 @@ class Study:
     def sheet_path(self) -> str:
         """The sheet the study's table steps read, inside the combined run:
         the acquisition job's when its runs come from ENA."""
-        from .ingest import writes_sheet
+        from .plan import writes_sheet
 
         if writes_sheet(self.config, self.plan):
             return f"{study_dir(self.name)}/acquire/samples.tsv"
@@ -115,115 +113,6 @@ def study_outputs(name: str) -> dict[str, str]:
     return out
 
 
-def load_studies(
-    config: dict, *, source: str, schema_dir=None, offline: bool = False
-) -> dict[str, Study]:
-    """Validate each study's config and plan its samples, before any job.
-
-    ``config["studies"]`` maps a study name to its config file. A study config
-    is an ordinary single-study config; it may not list studies itself. The
-    combined config's ``seed`` replaces each study's, so one seed reaches
-    every random step.
-
-    Raises
-    ------
-    ConfigError
-        One line per problem, naming the file, the study and the fix.
-    """
-    from .config import check_workflow_inputs, load_config
-    from .ingest import plan_from_config
-
-    problems: list[str] = []
-    studies: dict[str, Study] = {}
-    for name, path in config["studies"].items():
-        where = f"{source}: key studies.{name}"
-        if not STUDY_NAME.match(name):
-            problems.append(
-                f"{where}: the study name must start with a letter and hold only "
-                "letters, digits and _ (at most 40); rename it"
-            )
-            continue
-        try:
-            study_config = load_config(path, schema_dir=schema_dir)
-            if study_config.get("studies"):
-                raise ConfigError([
-                    f"{path}: key studies: a study config lists studies itself; "
-                    "list every study in the combined config instead"
-                ])  # fmt: skip
-            taxonomy = study_config["taxonomy"]
-            taxonomy["manifest"] = _shipped(taxonomy["manifest"], schema_dir)
-            # one seed reaches every random step of the run
-            study_config["seed"] = config["seed"]
-            plan = plan_from_config(
-                study_config, schema_dir=schema_dir, offline=offline
-            )
-            check_workflow_inputs(study_config, plan.sheet, source=str(path))
-        except ConfigError as err:
-            problems += [f"{where}: {p}" for p in err.problems]
-            continue
-        studies[name] = Study(name, str(path), study_config, plan)
-    if not problems:
-        manifest = _shipped(config["taxonomy"]["manifest"], schema_dir)
-        problems += _shared_problems(studies, config, manifest, source=source)
-    if problems:
-        raise ConfigError(problems)
-    return studies
-
-
-def _shipped(manifest: str, schema_dir) -> str:
-    """The manifest as given, or the repository's (next to the schemas) when
-    the relative path does not exist from here."""
-    root = Path(schema_dir).parents[1] if schema_dir else None
-    if not Path(manifest).is_file() and root and (root / manifest).is_file():
-        return str(root / manifest)
-    return manifest
-
-
-def _shared_problems(
-    studies: dict[str, Study], config: dict, manifest: str, *, source: str
-):
-    """What the studies may not share (sample IDs, runs) and what they must
-    (the taxonomy manifest of the one reference download rule)."""
-    problems = []
-    owner: dict[str, str] = {}
-    runs: dict[str, str] = {}
-    for name, study in studies.items():
-        sheet = study.plan.sheet
-        for sample in sheet.index:
-            if sample in owner:
-                problems.append(
-                    f"{source}: sample {sample} is in both studies {owner[sample]} "
-                    f"and {name}; sample IDs must be unique across studies: rename "
-                    "it in one sheet (or map another sample_id in its mapping)"
-                )
-            owner.setdefault(sample, name)
-        for run in sheet.loc[study.plan.remote, "run_accession"]:
-            if run in runs:
-                problems.append(
-                    f"{source}: run {run} is in both studies {runs[run]} and {name}; "
-                    "list each run in one study only"
-                )
-            runs.setdefault(run, name)
-        if not study.config["feature_table"]["taxonomy"]:
-            mine = Path(study.config["taxonomy"]["manifest"]).resolve()
-            if mine != Path(manifest).resolve():
-                problems.append(
-                    f"{source}: key studies.{name}: its taxonomy.manifest "
-                    f"({study.config['taxonomy']['manifest']}) differs from the "
-                    f"combined config's ({config['taxonomy']['manifest']}); one "
-                    "manifest serves every study: set the same file in both"
-                )
-    for key in ("alpha_metrics", "beta_metrics"):
-        tree = sorted(PHYLOGENETIC.intersection(config["diversity"][key]))
-        if tree:
-            problems.append(
-                f"{source}: key diversity.{key}: {', '.join(tree)} need(s) one tree "
-                "over all features, and studies merged at a taxonomic rank have "
-                "none; drop them (each study's own tree is in its results)"
-            )
-    return problems
-
-
 def combined_sheet(studies: dict[str, Study]) -> pd.DataFrame:
     """The studies' planned sheets stacked, ``study`` set to each study's
     name (the value in a study's own sheet, if any, is replaced)."""
@@ -257,8 +146,8 @@ def combine_tables(
         after it, the share of reads assigned at ``rank``, and the taxa and
         share of reads shared with every other study.
     """
-    from .maturity import collapse
-    from .taxonomy import RANKS
+    from ..tables import collapse
+    from ..taxonomy import RANKS
 
     if rank not in RANKS:
         raise ValueError(f"rank must be one of {', '.join(RANKS)}, got {rank!r}")
@@ -307,7 +196,7 @@ def stack_tables(paths: dict[str, str | os.PathLike]) -> pd.DataFrame:
     """Per-study tables of one kind stacked, ``study`` after the first (ID)
     column, so sample-keyed tables stay keyed by sample; columns a study lacks
     (``merged`` for single-end reads) are left empty."""
-    from .io import read_tsv
+    from ..io import read_tsv
 
     parts = []
     for name, path in paths.items():

@@ -1,0 +1,204 @@
+"""The sample sheet: read it, check it against ``samples.schema.yaml`` and
+what a schema cannot say (unique IDs, readable files, one layout per run).
+
+Every problem becomes one line naming the file, the row and sample, the
+column and the fix; all of them are reported at once in a
+:class:`~gutlung_pipeline.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..schema import describe, load_schema
+
+__all__ = [
+    "read_sample_sheet",
+    "validate_samples",
+    "load_samples",
+    "is_paired",
+]
+
+
+def _coerce(value: str, prop: dict):
+    """Convert a sample-sheet cell to the type the schema declares."""
+    kind = prop.get("type")
+    if kind == "integer":
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError
+        return int(number)
+    if kind == "number":
+        return float(value)
+    return value
+
+
+def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a sample sheet as strings (empty cells stay empty strings)."""
+    try:
+        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{path}: sample sheet not found; set 'samples' in the config"]
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise ConfigError(
+            [f"{path}: sample sheet is empty; add a header and rows"]
+        ) from None
+    df.columns = [c.strip() for c in df.columns]
+    return df.apply(lambda col: col.str.strip())
+
+
+def validate_samples(
+    sheet: pd.DataFrame,
+    *,
+    source: str = "samples.tsv",
+    check_files: bool = True,
+    schema_dir: str | os.PathLike | None = None,
+    reads: bool = True,
+) -> pd.DataFrame:
+    """Validate a sample sheet; return it indexed by ``sample_id``, typed.
+
+    ``reads=False`` (a study entering at the table stage) does not ask for
+    fq1 or run_accession.
+
+    Checks, on top of the schema (required columns, ID pattern, vocabularies,
+    numeric ranges): unique ``sample_id``; each row has ``fq1`` or
+    ``run_accession``; the FASTQ files exist and are readable and differ; all
+    rows of one ``run`` are either paired (``fq2`` given) or single-end; and the
+    sheet does not mix the two layouts.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem: ``<source>: row <n> (sample <id>): column <c>: ...``.
+        Rows are numbered as in a spreadsheet (header = row 1).
+    """
+    from jsonschema import Draft202012Validator
+
+    schema = load_schema("samples", schema_dir)
+    props = schema["properties"]
+    problems: list[str] = []
+    missing = [c for c in schema["required"] if c not in sheet.columns]
+    if missing:
+        raise ConfigError(
+            [
+                f"{source}: missing column {c}; add it (see config/README.md)"
+                for c in missing
+            ]
+        )
+    if sheet.empty:
+        raise ConfigError([f"{source}: no samples; add at least one row"])
+    validator = Draft202012Validator(schema)
+    typed_rows = []
+    for i, row in enumerate(sheet.to_dict(orient="records")):
+        line = i + 2
+        sid = row.get("sample_id") or "?"
+        where = f"{source}: row {line} (sample {sid})"
+        record = {}
+        for col, value in row.items():
+            if value == "":
+                continue
+            prop = props.get(col, {})
+            try:
+                record[col] = _coerce(value, prop)
+            except ValueError:
+                problems.append(
+                    f"{where}: column {col}: {value!r} is not {prop.get('type')}; "
+                    "fix the value or leave the cell empty"
+                )
+        for error in validator.iter_errors(record):
+            col, what = describe(error, schema)
+            if error.validator == "required":  # the column exists: the cell is empty
+                what = "empty; fill it in"
+            problems.append(f"{where}: column {col}: {what}")
+        if reads and "fq1" not in record and "run_accession" not in record:
+            problems.append(
+                f"{where}: column fq1: no fq1 and no run_accession; give one"
+            )
+        if "fq2" in record and "fq1" not in record:
+            problems.append(f"{where}: column fq1: fq2 given without fq1; add fq1")
+        if check_files:
+            for col in ("fq1", "fq2"):
+                if col in record:
+                    problems.extend(_check_file(record[col], f"{where}: column {col}"))
+        if record.get("fq1") and record.get("fq1") == record.get("fq2"):
+            problems.append(f"{where}: column fq2: same file as fq1; give the R2 file")
+        typed_rows.append(record)
+    ids = sheet["sample_id"]
+    for sid in sorted(set(ids[ids.duplicated()])):
+        rows = ", ".join(str(i + 2) for i in ids.index[ids == sid])
+        problems.append(
+            f"{source}: rows {rows} (sample {sid}): column sample_id: duplicate ID; "
+            "make every sample_id unique"
+        )
+    problems.extend(_check_layouts(sheet, source))
+    if problems:
+        raise ConfigError(problems)
+    typed = pd.DataFrame(typed_rows, columns=list(sheet.columns))
+    return typed.set_index("sample_id", drop=False)
+
+
+def _check_file(path: str, where: str) -> list[str]:
+    p = Path(path)
+    if not p.is_file():
+        return [
+            f"{where}: file {path} not found; fix the path (relative paths start "
+            "from the directory Snakemake runs in)"
+        ]
+    if not os.access(p, os.R_OK):
+        return [f"{where}: file {path} is not readable; fix its permissions"]
+    if p.stat().st_size == 0:
+        return [f"{where}: file {path} is empty; give a FASTQ with reads"]
+    return []
+
+
+def _check_layouts(sheet: pd.DataFrame, source: str) -> list[str]:
+    """Paired-end exactly when fq2 is present, one layout per run and per sheet."""
+    if "fq1" not in sheet.columns:
+        return []
+    local = sheet[sheet["fq1"] != ""]
+    if local.empty:
+        return []
+    paired = (
+        local["fq2"] != "" if "fq2" in local.columns else pd.Series(False, local.index)
+    )
+    problems = []
+    for run, idx in local.groupby("run").groups.items():
+        flags = paired.loc[idx]
+        if flags.nunique() > 1:
+            single = ", ".join(local.loc[idx[~flags.to_numpy()], "sample_id"])
+            problems.append(
+                f"{source}: run {run} (samples {single}): column fq2: missing while "
+                "other samples of the run are paired; give fq2 or split the run"
+            )
+    if not problems and paired.nunique() > 1:
+        problems.append(
+            f"{source}: column fq2: the sheet mixes paired-end and single-end runs, "
+            "whose ASVs are not comparable; process them as separate studies"
+        )
+    return problems
+
+
+def load_samples(
+    path: str | os.PathLike,
+    *,
+    check_files: bool = True,
+    schema_dir=None,
+    reads: bool = True,
+) -> pd.DataFrame:
+    """Read and validate a sample sheet file; see :func:`validate_samples`."""
+    sheet = read_sample_sheet(path)
+    return validate_samples(
+        sheet, source=str(path), check_files=check_files, schema_dir=schema_dir,
+        reads=reads,
+    )  # fmt: skip
+
+
+def is_paired(samples: pd.DataFrame) -> bool:
+    """Whether the (validated, single-layout) sheet is paired-end."""
+    return "fq2" in samples.columns and samples["fq2"].notna().any()
