@@ -25,8 +25,11 @@ rule build_tree:
         "logs/benchmark/build_tree.tsv"
     conda:
         "../envs/fasttree.yaml"
+    params:
+        # FastTree's seed must be positive: the config's seed, plus one
+        seed=config["seed"] + 1,
     shell:
-        "FastTree -nt -gtr -seed 314159 {input:q} > {output:q} 2> {log:q}"
+        "FastTree -nt -gtr -seed {params.seed} {input:q} > {output:q} 2> {log:q}"
 
 
 rule root_tree:
