@@ -682,8 +682,9 @@ def build_report(
     claims_section = None
     if claims is not None:
         ct = _read_plain(claims)
-        shown = ct[["claim_id", "study", "verdict", "n", "estimate", "ci_low",
-                    "ci_high", "p", "q", "power", "grade"]]  # fmt: skip
+        shown = ct[["claim_id", "study", "verdict", "n", "n_stratum", "estimate",
+                    "ci_low", "ci_high", "p", "q", "power", "grade"]]  # fmt: skip
+        shown = shown.rename(columns={"n_stratum": "n (stratum)"})
         claims_section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
         figures["claims_forest"] = fig_claims_forest(ct)
     svgs = {key: _svg(fig) for key, fig in figures.items()}

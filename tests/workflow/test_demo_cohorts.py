@@ -98,6 +98,9 @@ def test_every_claim_is_listed_per_cohort_with_reasons(cohorts_run):
     assert report.index("<h2>Claims from the literature") < report.index(
         "<h2>Read tracking</h2>"
     )
+    # the claims table gives the stratum's n beside the whole population's
+    assert "<th>n (stratum)</th>" in report
+    assert "in the stratum maternal_asthma = yes" in report
 
 
 def test_the_table_brings_its_own_taxonomy(cohorts_run):
