@@ -43,7 +43,7 @@ from scipy.stats import spearmanr
 from gutlung_pipeline.birth_cohort import simulate_birth_cohort
 from gutlung_pipeline.claims import load_catalogue, run_claims
 from gutlung_pipeline.io import read_taxonomy, write_biom, write_tsv
-from gutlung_pipeline.maturity import maturity_index, select_samples
+from gutlung_pipeline.maturity import maturity_index, scored_samples
 from gutlung_pipeline.simulate import load_reference, reference_taxonomy
 from gutlung_pipeline.tables import collapse
 
@@ -70,7 +70,7 @@ def one_cohort(reference, args, seed, odds_ratio):
 
 def score(table, taxonomy, sheet, method, *, max_age, edges, seed, threads):
     genus = collapse(table, taxonomy.set_index("Feature ID")["Taxon"], rank="g")
-    md = select_samples(
+    md = scored_samples(
         sheet.set_index("sample_id"), age_column="age_days", body_site="gut",
         max_age=max_age, bin_edges=edges,
     )  # fmt: skip

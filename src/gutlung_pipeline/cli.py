@@ -622,11 +622,11 @@ def cmd_maturity(args) -> None:
             read_metadata(args.reference_metadata),
         )  # fmt: skip
     if args.body_site or args.max_age is not None or args.bin_edges:
-        from .maturity import select_samples
+        from .maturity import scored_samples
 
         if not args.age_column:
             raise ValueError("--body-site, --max-age and --bin-edges need --age-column")
-        metadata = select_samples(
+        metadata = scored_samples(
             metadata, age_column=args.age_column, body_site=args.body_site,
             max_age=args.max_age, bin_edges=args.bin_edges,
         )  # fmt: skip

@@ -147,11 +147,11 @@ def maturity_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
     if not (m.get("enabled") and (config.get("claims") or {}).get("enabled")):
         return []
     from .claims import load_catalogue
-    from .maturity import edge_note, select_samples
+    from .maturity import edge_note, scored_samples
 
     try:
         claims = load_catalogue(config["claims"]["catalogue"] or None)
-        md = select_samples(
+        md = scored_samples(
             samples,
             age_column=m["age_column"],
             body_site=m["body_site"],
@@ -332,9 +332,9 @@ def _decontam_problems(
         return []
     problems: list[str] = []
     if settings.get("enabled", True):  # imported only then: scipy takes 1.6 s
-        from .decontam import design_problems
+        from .decontam import decontam_problems
 
-        problems = design_problems(samples, settings, sheet=config["samples"])
+        problems = decontam_problems(samples, settings, sheet=config["samples"])
     expected = settings["mock"]["expected"]
     if expected:
         from .decontam import read_expected
@@ -355,7 +355,7 @@ def _decontam_problems(
 def _maturity_problems(
     config: dict, samples: pd.DataFrame, *, source: str
 ) -> list[str]:
-    from .maturity import check_design, select_samples
+    from .maturity import check_design, scored_samples
 
     m = config["maturity"]
     missing = [
@@ -370,7 +370,7 @@ def _maturity_problems(
             for k in missing
         ]
     try:
-        md = select_samples(
+        md = scored_samples(
             samples,
             age_column=m["age_column"],
             body_site=m["body_site"],
@@ -488,7 +488,8 @@ def _shared_problems(studies: dict, config: dict, manifest: str, *, source: str)
                     f"combined config's ({config['taxonomy']['manifest']}); one "
                     "manifest serves every study: set the same file in both"
                 )
-    from .inputs.studies import PHYLOGENETIC
+    # metrics that need one tree over all features: none spans the studies
+    from .diversity import PHYLOGENETIC
 
     for key in ("alpha_metrics", "beta_metrics"):
         tree = sorted(PHYLOGENETIC.intersection(config["diversity"][key]))

@@ -40,7 +40,7 @@ __all__ = [
     "check_design",
     "edge_note",
     "bin_ages",
-    "select_samples",
+    "scored_samples",
     "join_reference",
 ]
 
@@ -683,7 +683,7 @@ def bin_ages(ages: pd.Series, edges: list[float]) -> pd.Series:
     return pd.Series(out, index=ages.index, name="age_bin")
 
 
-def select_samples(
+def scored_samples(
     metadata: pd.DataFrame,
     *,
     age_column: str,

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.spatial import procrustes
 
 from .permanova import adonis2, betadisper, formula_columns, numeric_or_text
+from .taxonomy import short_name
 
 #: Genera the gut-lung literature names; highlighted in tables and plots.
 LITERATURE_GENERA = (
@@ -263,16 +264,6 @@ def aggregate_rank(
     from .tables import collapse
 
     return collapse(table, taxonomy, rank=rank)
-
-
-def short_name(taxon: str) -> str:
-    """Last informative part of a taxon string (``g__Rothia`` -> ``Rothia``)."""
-    parts = [p.strip() for p in str(taxon).split(";") if p.strip()]
-    for part in reversed(parts):
-        label = part.split("__", 1)[-1]
-        if label:
-            return label
-    return str(taxon)
 
 
 def differential_abundance(

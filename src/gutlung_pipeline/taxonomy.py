@@ -151,3 +151,13 @@ def genus_of(taxon: str) -> str:
         if part.startswith("g__"):
             return part[3:]
     return f"Unclassified {parts[-1][3:]}" if parts else "Unassigned"
+
+
+def short_name(taxon: str) -> str:
+    """Last informative part of a taxon string (``g__Rothia`` -> ``Rothia``)."""
+    parts = [p.strip() for p in str(taxon).split(";") if p.strip()]
+    for part in reversed(parts):
+        label = part.split("__", 1)[-1]
+        if label:
+            return label
+    return str(taxon)

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from gutlung_pipeline.decontam import (
+    decontam_problems,
     decontaminate,
-    design_problems,
     feature_filter,
     is_contaminant,
     mock_accuracy,
@@ -184,10 +184,10 @@ def test_disabled_keeps_features_but_drops_controls():
     assert res.table.loc["c1"].sum() == table.loc["c1", res.table.columns].sum()
 
 
-def test_design_problems_name_samples_and_fix():
+def test_decontam_problems_name_samples_and_fix():
     table, sheet, tax = sheet_and_table(np.random.default_rng(5))
     no_blanks = sheet[sheet["sample_type"] != "negative_control"]
-    problems = design_problems(no_blanks, settings(), sheet="s.tsv")
+    problems = decontam_problems(no_blanks, settings(), sheet="s.tsv")
     assert (
         "s.tsv: decontam.sites.lung.method: combined needs negative controls and no "
         "sample has sample_type negative_control; add the extraction blanks, use "
@@ -195,26 +195,26 @@ def test_design_problems_name_samples_and_fix():
     )
     bad_conc = sheet.copy()
     bad_conc.loc[["L2", "L4"], "dna_conc"] = [0.0, np.nan]
-    problems = design_problems(bad_conc, settings(), sheet="s.tsv")
+    problems = decontam_problems(bad_conc, settings(), sheet="s.tsv")
     assert problems == [
         "s.tsv: decontam.sites.lung.method: combined needs a positive dna_conc for "
         "every lung sample and 2 have none (L2, L4); measure them or use the "
         "prevalence method"
     ]
     # the blanks' own concentration is never used
-    assert design_problems(sheet, settings(), sheet="s.tsv") == []
+    assert decontam_problems(sheet, settings(), sheet="s.tsv") == []
     lonely = sheet.copy()
     lonely.loc["L3", "run"] = "run9"
-    problems = design_problems(lonely, settings(), sheet="s.tsv")
+    problems = decontam_problems(lonely, settings(), sheet="s.tsv")
     assert problems == [
         "s.tsv: decontam (lung): batch run=run9 has a single sample (L3); merge it "
         "with another batch or set decontam.batch_column: ''"
     ]
-    assert design_problems(lonely, settings(batch_column=""), sheet="s.tsv") == []
-    problems = design_problems(sheet, settings(batch_column="plate"), sheet="s.tsv")
+    assert decontam_problems(lonely, settings(batch_column=""), sheet="s.tsv") == []
+    problems = decontam_problems(sheet, settings(batch_column="plate"), sheet="s.tsv")
     assert "no column 'plate'" in problems[0]
     none = no_blanks.drop(columns="dna_conc")
-    problems = design_problems(none, settings(sites={"gut": {"method": "auto"}}))
+    problems = decontam_problems(none, settings(sites={"gut": {"method": "auto"}}))
     assert any("auto has nothing to score with" in p for p in problems)
     with pytest.raises(ValueError, match="needs negative controls"):
         decontaminate(table, no_blanks, tax, settings=settings())

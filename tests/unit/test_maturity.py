@@ -14,14 +14,13 @@ from gutlung_pipeline.maturity import (
     SelectedForest,
     TrajectoryScore,
     clr,
-    collapse,
     edge_note,
     maturity_index,
     maturity_index_qiime2,
     maz_scores,
-    relative_abundance,
-    select_samples,
+    scored_samples,
 )
+from gutlung_pipeline.tables import collapse, relative_abundance
 
 ECAM = PEERS / "ecam"
 
@@ -401,8 +400,8 @@ def test_planted_maturity_offsets_are_recovered(reference, tmp_path, method):
     assert len(at_year) == 40 and rho >= 0.6, rho
 
 
-def test_bin_ages_and_select_samples():
-    from gutlung_pipeline.maturity import bin_ages, select_samples
+def test_bin_ages_and_scored_samples():
+    from gutlung_pipeline.maturity import bin_ages, scored_samples
 
     ages = pd.Series([0, 13, 14, 59.9, 60, 400, -1, np.nan], index=list("abcdefgh"))
     assert bin_ages(ages, [0, 14, 60, 100]).tolist()[:5] == [0, 0, 14, 14, 60]
@@ -414,12 +413,12 @@ def test_bin_ages_and_select_samples():
         },
         index=["s1", "s2", "s3", "s4", "s5"],
     )
-    out = select_samples(
+    out = scored_samples(
         md, age_column="age_days", body_site="gut", max_age=1095, bin_edges=[0, 14, 60]
     )
     assert out.index.tolist() == ["s1", "s2"] and out["age_bin"].tolist() == [0, 14]
     with pytest.raises(ValueError, match="no sample of body site lung has an age"):
-        select_samples(md, age_column="age_days", body_site="lung", max_age=10)
+        scored_samples(md, age_column="age_days", body_site="lung", max_age=10)
 
 
 def test_reference_from_a_separate_table(tmp_path, capsys):
@@ -550,7 +549,7 @@ def test_trajectory_ranks_the_children_at_the_last_visit(reference):
     )  # fmt: skip
     taxa = reference_taxonomy(reference).set_index("Feature ID")["Taxon"]
     genus = collapse(table, taxa.reindex(table.index), rank="g")
-    md = select_samples(
+    md = scored_samples(
         sheet.set_index("sample_id"), age_column="age_days",
         bin_edges=[0, 14, 60, 1095],
     )  # fmt: skip

@@ -19,8 +19,8 @@ from gutlung_pipeline.stats import (
     permanova_table,
     protest,
     select_samples,
-    short_name,
 )
+from gutlung_pipeline.taxonomy import short_name
 
 STATS = PEERS / "stats"
 needs_nlme = needs_r("nlme")

@@ -267,7 +267,8 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
     change, CI, p) and ``conflict`` when named genera are significant in
     both directions (the verdict is then inconclusive).
     """
-    from ..stats import differential_abundance, short_name
+    from ..stats import differential_abundance
+    from ..taxonomy import short_name
 
     table, taxonomy = sources.get("table"), sources.get("taxonomy")
     if table is None or taxonomy is None:

@@ -11,8 +11,8 @@ from .clean import (
     NEEDS_CONCENTRATION,
     NEEDS_CONTROLS,
     CleanResult,
+    decontam_problems,
     decontaminate,
-    design_problems,
     feature_filter,
     signal_above_background,
 )
@@ -36,7 +36,7 @@ __all__ = [
     "CleanResult",
     "call_contaminants",
     "decontaminate",
-    "design_problems",
+    "decontam_problems",
     "feature_filter",
     "frequency_score",
     "is_contaminant",

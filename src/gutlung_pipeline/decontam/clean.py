@@ -145,7 +145,7 @@ def site_plan(samples: pd.DataFrame, settings: dict) -> dict:
     return plan
 
 
-def design_problems(
+def decontam_problems(
     samples: pd.DataFrame, settings: dict, *, sheet: str = "sample sheet"
 ) -> list[str]:
     """What stops decontamination on this sheet, one line per problem.
@@ -347,9 +347,9 @@ def decontaminate(
     Raises
     ------
     ValueError
-        One line per problem of :func:`design_problems`.
+        One line per problem of :func:`decontam_problems`.
     """
-    problems = design_problems(samples, settings)
+    problems = decontam_problems(samples, settings)
     if problems:
         raise ValueError("; ".join(problems))
     missing = [s for s in table.columns if s not in samples.index]

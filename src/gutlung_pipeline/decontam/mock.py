@@ -57,7 +57,7 @@ def read_expected(path) -> pd.Series:
 
 
 def _label(taxon: str) -> str:
-    from ..stats import short_name
+    from ..taxonomy import short_name
 
     return short_name(taxon)
 

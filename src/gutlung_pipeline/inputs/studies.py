@@ -24,13 +24,6 @@ import pandas as pd
 
 #: Study names become rule-name prefixes and folder names.
 STUDY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
-#: Metrics that need one tree over all features: none exists across amplicons.
-PHYLOGENETIC = {
-    "faith_pd",
-    "unweighted_unifrac",
-    "weighted_unifrac",
-    "generalized_unifrac",
-}
 #: Per-study decontam outputs stacked (with a ``study`` column) for the report.
 STACKED = [
     "read_tracking",
