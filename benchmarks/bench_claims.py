@@ -71,24 +71,39 @@ def one_cohort(reference, args, seed, odds_ratio):
 def score(table, taxonomy, sheet, method, *, max_age, edges, seed, threads):
     genus = collapse(table, taxonomy.set_index("Feature ID")["Taxon"], rank="g")
     md = scored_samples(
-        sheet.set_index("sample_id"), age_column="age_days", body_site="gut",
-        max_age=max_age, bin_edges=edges,
-    )  # fmt: skip
+        sheet.set_index("sample_id"),
+        age_column="age_days",
+        body_site="gut",
+        max_age=max_age,
+        bin_edges=edges,
+    )
     genus = genus[[s for s in genus.columns if s in md.index]]
     result = maturity_index(
-        genus, md, age_column="age_days", bin_column="age_bin",
-        subject_column="subject_id", reference=md["asthma"] == "no",
-        method=method, n_estimators=500, n_selected=50, n_folds=5,
-        min_per_bin=3, random_state=seed, n_jobs=threads,
-    )  # fmt: skip
+        genus,
+        md,
+        age_column="age_days",
+        bin_column="age_bin",
+        subject_column="subject_id",
+        reference=md["asthma"] == "no",
+        method=method,
+        n_estimators=500,
+        n_selected=50,
+        n_folds=5,
+        min_per_bin=3,
+        random_state=seed,
+        n_jobs=threads,
+    )
     return result
 
 
 def claim_row(claim, sheet, scores):
     out = run_claims(
-        [claim], sheet.set_index("sample_id"), {"maturity": scores}, seed=0,
+        [claim],
+        sheet.set_index("sample_id"),
+        {"maturity": scores},
+        seed=0,
         power_reps=0,
-    )  # fmt: skip
+    )
     return out.iloc[0]
 
 
@@ -134,17 +149,28 @@ def main(argv=None) -> int:
             )
             truth_row = claim_row(claim, infants, latent)
             rows.append(
-                {"design": design, "replicate": k, "method": "truth",
-                 **_claim_fields(truth_row, odds_ratio)}
-            )  # fmt: skip
+                {
+                    "design": design,
+                    "replicate": k,
+                    "method": "truth",
+                    **_claim_fields(truth_row, odds_ratio),
+                }
+            )
             for method, max_age in max_ages.items():
                 name = method.split("+")[0]
                 used = sheet if method == "forest+adults" else infants
                 res = score(
-                    table, taxonomy, used, name, max_age=max_age,
-                    edges=[e for e in edges if e <= max_age] if max_age < 100_000
-                    else edges, seed=seed, threads=args.threads,
-                )  # fmt: skip
+                    table,
+                    taxonomy,
+                    used,
+                    name,
+                    max_age=max_age,
+                    edges=[e for e in edges if e <= max_age]
+                    if max_age < 100_000
+                    else edges,
+                    seed=seed,
+                    threads=args.threads,
+                )
                 sc = res.scores
                 visits = {}
                 for visit in args.ages:
@@ -159,10 +185,15 @@ def main(argv=None) -> int:
                 row = claim_row(claim, infants, sc)
                 last = res.cv_by_bin.iloc[-1 if max_age < 100_000 else -2]
                 rows.append(
-                    {"design": design, "replicate": k, "method": method,
-                     **visits, "at_ceiling": last["at_ceiling"],
-                     **_claim_fields(row, odds_ratio)}
-                )  # fmt: skip
+                    {
+                        "design": design,
+                        "replicate": k,
+                        "method": method,
+                        **visits,
+                        "at_ceiling": last["at_ceiling"],
+                        **_claim_fields(row, odds_ratio),
+                    }
+                )
             print(
                 f"{design} {k}: {time.time() - t0:.0f} s "
                 + " ".join(
@@ -234,11 +265,20 @@ def check_workflow(table, sheet, taxonomy, expected_row, seed) -> None:
         (work / "config/config.yaml").write_text(yaml.safe_dump(config))
         bin_dir = Path(sys.executable).parent
         subprocess.run(
-            [str(bin_dir / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
-             "--directory", str(work), "--cores", "2", "--quiet",
-             "results/associations/claims.tsv"],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                str(bin_dir / "snakemake"),
+                "--snakefile",
+                str(REPO / "Snakefile"),
+                "--directory",
+                str(work),
+                "--cores",
+                "2",
+                "--quiet",
+                "results/associations/claims.tsv",
+            ],
+            check=True,
+            capture_output=True,
+        )
         claims = pd.read_csv(work / "results/associations/claims.tsv", sep="\t")
         got = claims[(claims["claim_id"] == CLAIM) & (claims["study"] == "cohort")]
         print(

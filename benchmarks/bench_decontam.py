@@ -51,15 +51,24 @@ def accuracy(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, args.seeds + 1):
             sheet, truth = simulate_cohort(
-                reference, tmp, forward="GTGYCAGCMGCCGCGGTAA",
-                reverse="GGACTACNVGGGTWTCTAAT", n_subjects=args.subjects,
-                n_controls=args.controls, n_infants=0, n_mocks=1,
-                reads_per_sample=2000, random_state=seed,
-            )  # fmt: skip
+                reference,
+                tmp,
+                forward="GTGYCAGCMGCCGCGGTAA",
+                reverse="GGACTACNVGGGTWTCTAAT",
+                n_subjects=args.subjects,
+                n_controls=args.controls,
+                n_infants=0,
+                n_mocks=1,
+                reads_per_sample=2000,
+                random_state=seed,
+            )
             counts = truth.pivot_table(
-                index="md5", columns="sample_id", values="reads", aggfunc="sum",
+                index="md5",
+                columns="sample_id",
+                values="reads",
+                aggfunc="sum",
                 fill_value=0,
-            )  # fmt: skip
+            )
             genus = truth.drop_duplicates("md5").set_index("md5")["genus"]
             taxonomy = "d__Bacteria; g__" + genus
             samples = sheet.set_index("sample_id")
@@ -79,18 +88,27 @@ def accuracy(args) -> None:
                 seen = set(c["feature_id"][c["prev_samples"] > 0]) & planted
                 hit = len(called & seen)
                 scores[name].append(
-                    (hit / len(seen), hit / len(called) if called else 1.0,
-                     len(called & true_big))
-                )  # fmt: skip
-    print(f"lung calls over {args.seeds} simulated cohorts "
-          f"({args.subjects} BAL samples, {args.controls} blanks each)")  # fmt: skip
-    print(f"{'method':18s} {'recall':>8s} {'min':>6s} {'precision':>10s} {'min':>6s} "
-          f"{'true>1% called':>15s} {'cohorts':>8s}")  # fmt: skip
+                    (
+                        hit / len(seen),
+                        hit / len(called) if called else 1.0,
+                        len(called & true_big),
+                    )
+                )
+    print(
+        f"lung calls over {args.seeds} simulated cohorts "
+        f"({args.subjects} BAL samples, {args.controls} blanks each)"
+    )
+    print(
+        f"{'method':18s} {'recall':>8s} {'min':>6s} {'precision':>10s} {'min':>6s} "
+        f"{'true>1% called':>15s} {'cohorts':>8s}"
+    )
     for name, rows in scores.items():
         a = np.array(rows)
-        print(f"{name:18s} {a[:, 0].mean():8.3f} {a[:, 0].min():6.2f} "
-              f"{a[:, 1].mean():10.3f} {a[:, 1].min():6.2f} {int(a[:, 2].sum()):15d} "
-              f"{int((a[:, 2] > 0).sum()):8d}")  # fmt: skip
+        print(
+            f"{name:18s} {a[:, 0].mean():8.3f} {a[:, 0].min():6.2f} "
+            f"{a[:, 1].mean():10.3f} {a[:, 1].min():6.2f} {int(a[:, 2].sum()):15d} "
+            f"{int((a[:, 2] > 0).sum()):8d}"
+        )
 
 
 def timing(args) -> None:
@@ -120,9 +138,11 @@ def timing(args) -> None:
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     calls = int(res.contaminants["contaminant"].sum())
-    print(f"decontaminate on {n} samples + {n_blank} blanks x {m} features "
-          f"(4 batches, gut prevalence + lung combined): {wall:.1f} s, "
-          f"peak RSS {peak:.0f} MB, {calls} calls")  # fmt: skip
+    print(
+        f"decontaminate on {n} samples + {n_blank} blanks x {m} features "
+        f"(4 batches, gut prevalence + lung combined): {wall:.1f} s, "
+        f"peak RSS {peak:.0f} MB, {calls} calls"
+    )
 
 
 def main() -> None:

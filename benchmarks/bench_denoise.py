@@ -42,13 +42,27 @@ PIPELINES = ("default", "dada2", "dada2_r")
 def simulate(data: Path, samples: int, reads: int, chimera_rate: float, seed: int):
     subprocess.run(
         [
-            BIN / "gutlung", "simulate", "--reference", REFERENCE,
-            "--out-dir", data, "--sample-sheet", data / "samples.tsv",
-            "--n-subjects", str(samples // 2), "--reads", str(reads),
-            "--chimera-rate", str(chimera_rate), "--seed", str(seed),
+            BIN / "gutlung",
+            "simulate",
+            "--reference",
+            REFERENCE,
+            "--out-dir",
+            data,
+            "--sample-sheet",
+            data / "samples.tsv",
+            "--n-subjects",
+            str(samples // 2),
+            "--reads",
+            str(reads),
+            "--chimera-rate",
+            str(chimera_rate),
+            "--seed",
+            str(seed),
         ],
-        check=True, env=ENV, capture_output=True,
-    )  # fmt: skip
+        check=True,
+        env=ENV,
+        capture_output=True,
+    )
 
 
 def zcat_seconds(sheet: pd.DataFrame) -> float:
@@ -62,16 +76,28 @@ def run_workflow(work: Path, data: Path, engine: str, cores: int) -> tuple:
     (work / "config").mkdir(parents=True)
     # the multi-threaded jobs get every core, as the R tutorial's steps do
     config = reads_only_config(
-        data / "samples.tsv", threads=cores,
+        data / "samples.tsv",
+        threads=cores,
         engine="unoise" if engine == "default" else engine,
-    )  # fmt: skip
+    )
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(
-        [BIN / "snakemake", "--snakefile", REPO / "Snakefile", "--directory", work,
-         "--cores", str(cores), "results/asv/asv_table.tsv"],
-        check=False, env=ENV, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            BIN / "snakemake",
+            "--snakefile",
+            REPO / "Snakefile",
+            "--directory",
+            work,
+            "--cores",
+            str(cores),
+            "results/asv/asv_table.tsv",
+        ],
+        check=False,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"snakemake failed in {work}:\n{proc.stderr[-3000:]}")
@@ -107,8 +133,11 @@ def run_dada2_r(work: Path, data: Path, cores: int) -> tuple:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _RUN_R, data / "samples.tsv", work, str(cores)],
-        check=True, env=ENV, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     peak_mb = int(proc.stdout.split()[-1]) / 1024
     sheet = pd.read_csv(data / "samples.tsv", sep="\t")
@@ -154,11 +183,19 @@ def main() -> None:
         else:
             wall, peak, table, seqs = run_workflow(root / name, data, name, args.cores)
         acc = score(table, seqs, truth, input_reads)
-        rows.append({"pipeline": name, "wall_s": round(wall, 1),
-                     "per_sample_s": round(wall / args.samples, 2),
-                     "x_zcat": round(wall / zcat, 1), "peak_mb": round(peak),
-                     **{k: round(v, 4) if isinstance(v, float) else v
-                        for k, v in acc.items()}})  # fmt: skip
+        rows.append(
+            {
+                "pipeline": name,
+                "wall_s": round(wall, 1),
+                "per_sample_s": round(wall / args.samples, 2),
+                "x_zcat": round(wall / zcat, 1),
+                "peak_mb": round(peak),
+                **{
+                    k: round(v, 4) if isinstance(v, float) else v
+                    for k, v in acc.items()
+                },
+            }
+        )
         print(rows[-1], flush=True)
     print(
         f"\n{args.samples} samples x {args.reads} read pairs, chimera rate "

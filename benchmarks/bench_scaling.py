@@ -50,12 +50,21 @@ def cohort_args(samples: int) -> dict[str, int]:
 
 def simulate(work: Path, samples: int, reads: int, seed: int) -> int:
     args = [
-        str(BIN / "gutlung"), "simulate", "--reference", str(REFERENCE),
-        "--out-dir", str(work / "data"),
-        "--sample-sheet", str(work / "config/samples.tsv"),
-        "--truth", str(work / "data/truth.tsv"),
-        "--reads", str(reads), "--seed", str(seed),
-    ]  # fmt: skip
+        str(BIN / "gutlung"),
+        "simulate",
+        "--reference",
+        str(REFERENCE),
+        "--out-dir",
+        str(work / "data"),
+        "--sample-sheet",
+        str(work / "config/samples.tsv"),
+        "--truth",
+        str(work / "data/truth.tsv"),
+        "--reads",
+        str(reads),
+        "--seed",
+        str(seed),
+    ]
     for key, value in cohort_args(samples).items():
         args += [f"--{key}", str(value)]
     subprocess.run(args, check=True, env=ENV, capture_output=True)
@@ -76,10 +85,20 @@ def run_size(samples: int, reads: int, cores: int, seed: int, out: Path) -> dict
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(
-        [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
-         "--directory", str(work), "--cores", str(cores)],
-        check=False, env=ENV, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            str(BIN / "snakemake"),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(work),
+            "--cores",
+            str(cores),
+        ],
+        check=False,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"snakemake failed in {work}:\n{proc.stderr[-3000:]}")

@@ -73,16 +73,22 @@ def main() -> None:
     t0 = time.perf_counter()
     table, md, tree = synthetic(args.samples, args.features, args.seed)
     made = time.perf_counter() - t0
-    print(f"table {table.shape[1]} samples x {table.shape[0]} features, "
-          f"made in {made:.1f} s; peak {peak_mb():.0f} MB")  # fmt: skip
+    print(
+        f"table {table.shape[1]} samples x {table.shape[0]} features, "
+        f"made in {made:.1f} s; peak {peak_mb():.0f} MB"
+    )
     total = 0.0
     dms = {}
     for metric in BETA_METRICS:
         t = time.perf_counter()
         dms[metric] = beta_rarefied(
-            table, metric=metric, depth=args.depth, iterations=args.rarefactions,
-            random_state=args.seed, tree=tree,
-        )  # fmt: skip
+            table,
+            metric=metric,
+            depth=args.depth,
+            iterations=args.rarefactions,
+            random_state=args.seed,
+            tree=tree,
+        )
         dt = time.perf_counter() - t
         total += dt
         print(f"beta {metric:20s} {dt:7.1f} s  peak {peak_mb():6.0f} MB")
@@ -90,16 +96,21 @@ def main() -> None:
     dm = dms["braycurtis"]
     for label, kw in (("free", {}), ("whole subjects", {"plots": "subject"})):
         t = time.perf_counter()
-        res = adonis2(dm, md, "group + age", permutations=args.permutations,
-                      seed=args.seed, **kw)  # fmt: skip
+        res = adonis2(
+            dm, md, "group + age", permutations=args.permutations, seed=args.seed, **kw
+        )
         r2, p = res.loc["group", "R2"], res.loc["group", "Pr(>F)"]
-        print(f"adonis2 {args.permutations} perms, {label:15s} "
-              f"{time.perf_counter() - t:6.1f} s  peak {peak_mb():6.0f} MB  "
-              f"group R2 {r2:.3f} p {p:.3f}")  # fmt: skip
+        print(
+            f"adonis2 {args.permutations} perms, {label:15s} "
+            f"{time.perf_counter() - t:6.1f} s  peak {peak_mb():6.0f} MB  "
+            f"group R2 {r2:.3f} p {p:.3f}"
+        )
     t = time.perf_counter()
     b = betadisper(dm, md["group"], kind="median", permutations=args.permutations)
-    print(f"betadisper median     {time.perf_counter() - t:6.1f} s  "
-          f"p {b.permutation_p:.3f}  peak {peak_mb():.0f} MB")  # fmt: skip
+    print(
+        f"betadisper median     {time.perf_counter() - t:6.1f} s  "
+        f"p {b.permutation_p:.3f}  peak {peak_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

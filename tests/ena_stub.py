@@ -16,9 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape, quoteattr
 
 FIELDS = [
-    "run_accession", "sample_accession", "fastq_ftp", "fastq_md5", "fastq_bytes",
-    "library_layout", "instrument_model", "study_accession", "sample_alias",
-]  # fmt: skip
+    "run_accession",
+    "sample_accession",
+    "fastq_ftp",
+    "fastq_md5",
+    "fastq_bytes",
+    "library_layout",
+    "instrument_model",
+    "study_accession",
+    "sample_alias",
+]
 
 
 class ENAStub:
@@ -35,16 +42,30 @@ class ENAStub:
         self.drop_once: set[str] = set()
         self.host = ""
 
-    def add_run(self, run, layout, files, *, study="PRJEB00001", sample=None,
-                alias="", wrong_md5=False):  # fmt: skip
+    def add_run(
+        self,
+        run,
+        layout,
+        files,
+        *,
+        study="PRJEB00001",
+        sample=None,
+        alias="",
+        wrong_md5=False,
+    ):
         """``files``: {url path: bytes}, one (single) or two (paired) files."""
         for path, data in files.items():
             self.files[path] = data
             md5 = hashlib.md5(data).hexdigest()
             self.published_md5[path] = ("0" * 32) if wrong_md5 else md5
         sample = sample or f"SAMEA{run[3:]}"
-        self.runs[run] = {"layout": layout, "paths": list(files), "sample": sample,
-                          "study": study, "alias": alias}  # fmt: skip
+        self.runs[run] = {
+            "layout": layout,
+            "paths": list(files),
+            "sample": sample,
+            "study": study,
+            "alias": alias,
+        }
         self.studies.setdefault(study, []).append(run)
 
     def add_sample(self, accession, alias, attributes: dict):
@@ -54,12 +75,21 @@ class ENAStub:
         lines = ["\t".join(FIELDS)]
         for run in runs:
             r = self.runs[run]
-            lines.append("\t".join([
-                run, r["sample"], ";".join(f"{self.host}{p}" for p in r["paths"]),
-                ";".join(self.published_md5[p] for p in r["paths"]),
-                ";".join(str(len(self.files[p])) for p in r["paths"]), r["layout"],
-                "Illumina MiSeq", r["study"], r["alias"],
-            ]))  # fmt: skip
+            lines.append(
+                "\t".join(
+                    [
+                        run,
+                        r["sample"],
+                        ";".join(f"{self.host}{p}" for p in r["paths"]),
+                        ";".join(self.published_md5[p] for p in r["paths"]),
+                        ";".join(str(len(self.files[p])) for p in r["paths"]),
+                        r["layout"],
+                        "Illumina MiSeq",
+                        r["study"],
+                        r["alias"],
+                    ]
+                )
+            )
         return "\n".join(lines) + "\n"
 
     def sample_xml(self, accessions) -> str:

@@ -99,9 +99,12 @@ def _daemon(root: Path, name: str, args: list[str], env: dict) -> None:
     ``root/<name>.pid`` before anything can fail, for ``stop``."""
     with open(root / f"{name}.out", "ab") as out:
         proc = subprocess.Popen(
-            args, env=env, stdout=out, stderr=subprocess.STDOUT,
+            args,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     (root / f"{name}.pid").write_text(str(proc.pid))
 
 
@@ -201,28 +204,45 @@ def _start(root: Path) -> None:
     key.write_bytes(os.urandom(128))
     key.chmod(0o600)
     env = {k: v for k, v in os.environ.items() if k != "SLURM_CONF"}
-    _daemon(root, "munged", [
-        "munged", "--foreground", "--force", f"--key-file={key}",
-        f"--socket={munge}/munge.socket", f"--pid-file={munge}/munged.pid",
-        f"--log-file={munge}/munged.log",
-        f"--seed-file={munge}/munged.seed",
-    ], env)  # fmt: skip
+    _daemon(
+        root,
+        "munged",
+        [
+            "munged",
+            "--foreground",
+            "--force",
+            f"--key-file={key}",
+            f"--socket={munge}/munge.socket",
+            f"--pid-file={munge}/munged.pid",
+            f"--log-file={munge}/munged.log",
+            f"--seed-file={munge}/munged.seed",
+        ],
+        env,
+    )
     _wait(lambda: (munge / "munge.socket").exists(), "munged did not start", root)
     CONF.parent.mkdir(parents=True, exist_ok=True)
     CONF.write_text(slurm_conf(root))
     _daemon(root, "slurmctld", ["slurmctld", "-D"], env)
     _wait(
-        lambda: subprocess.run(["scontrol", "ping"], capture_output=True,
-                               env=env, check=False).returncode == 0,
-        "slurmctld did not answer", root,
-    )  # fmt: skip
+        lambda: (
+            subprocess.run(
+                ["scontrol", "ping"], capture_output=True, env=env, check=False
+            ).returncode
+            == 0
+        ),
+        "slurmctld did not answer",
+        root,
+    )
     _daemon(root, "slurmd", ["slurmd", "-D"], env)
 
     def node_idle() -> bool:
         out = subprocess.run(
-            ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, env=env,
+            ["sinfo", "-h", "-o", "%t"],
+            capture_output=True,
+            text=True,
+            env=env,
             check=False,
-        ).stdout  # fmt: skip
+        ).stdout
         return out.strip() == "idle"
 
     _wait(node_idle, "the node did not become idle", root)

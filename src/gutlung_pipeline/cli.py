@@ -46,19 +46,28 @@ def cmd_simulate(args) -> None:
 
     reference = load_reference(args.reference)
     sheet, truth = simulate_cohort(
-        reference, args.out_dir, forward=args.forward, reverse=args.reverse,
-        n_subjects=args.n_subjects, n_controls=args.n_controls,
-        reads_per_sample=args.reads, read_length=args.read_length,
-        chimera_rate=args.chimera_rate, layout=args.layout, random_state=args.seed,
-        n_infants=args.n_infants, n_mocks=args.n_mocks,
+        reference,
+        args.out_dir,
+        forward=args.forward,
+        reverse=args.reverse,
+        n_subjects=args.n_subjects,
+        n_controls=args.n_controls,
+        reads_per_sample=args.reads,
+        read_length=args.read_length,
+        chimera_rate=args.chimera_rate,
+        layout=args.layout,
+        random_state=args.seed,
+        n_infants=args.n_infants,
+        n_mocks=args.n_mocks,
         contaminant_load=args.contaminant_load,
-    )  # fmt: skip
+    )
     out = Path(args.out_dir)
     write_cohort(
-        sheet, truth,
+        sheet,
+        truth,
         sheet_path=args.sample_sheet or out / "samples.tsv",
         truth_path=args.truth or out / "truth.tsv",
-    )  # fmt: skip
+    )
     if args.n_mocks:
         write_tsv(mock_expected(), out / "mock_expected.tsv", index=False)
     log.info("wrote %d samples to %s", len(sheet), out)
@@ -80,11 +89,16 @@ def cmd_simulate_table(args) -> None:
     tables, sheets, truths = [], [], []
     for stream, study in enumerate(args.studies):
         table, sheet, truth = simulate_birth_cohort(
-            reference, study=study, n_infants=args.n_infants,
-            ages_days=tuple(args.ages), n_adults=args.n_adults, depth=args.depth,
-            maternal_odds_ratio=args.maternal_odds_ratio, random_state=args.seed,
+            reference,
+            study=study,
+            n_infants=args.n_infants,
+            ages_days=tuple(args.ages),
+            n_adults=args.n_adults,
+            depth=args.depth,
+            maternal_odds_ratio=args.maternal_odds_ratio,
+            random_state=args.seed,
             stream=stream,
-        )  # fmt: skip
+        )
         tables.append(table)
         sheets.append(sheet)
         truths.append(truth.assign(study=study))
@@ -100,8 +114,11 @@ def cmd_simulate_table(args) -> None:
     write_tsv(pd.concat(sheets, ignore_index=True), out / "samples.tsv", index=False)
     log.info(
         "wrote %d samples of %d studies (%d features) to %s",
-        table.shape[1], len(args.studies), table.shape[0], out,
-    )  # fmt: skip
+        table.shape[1],
+        len(args.studies),
+        table.shape[0],
+        out,
+    )
 
 
 def cmd_build_reference(args) -> None:
@@ -114,9 +131,13 @@ def cmd_build_reference(args) -> None:
         fasta = fasta or qdr.get_reference_sequences()
         taxonomy = taxonomy or qdr.get_reference_taxonomy()
     n = build_demo_reference(
-        fasta, taxonomy, args.output, forward=args.forward, reverse=args.reverse,
+        fasta,
+        taxonomy,
+        args.output,
+        forward=args.forward,
+        reverse=args.reverse,
         per_genus=args.per_genus,
-    )  # fmt: skip
+    )
     log.info("kept %d sequences", n)
 
 
@@ -130,9 +151,12 @@ def cmd_fetch_reference(args) -> None:
             f"{args.manifest}: no entry {args.name!r}; use one of {', '.join(manifest)}"
         )
     n = fetch_reference(
-        manifest[args.name], args.output, name=args.name, sha256=args.sha256,
+        manifest[args.name],
+        args.output,
+        name=args.name,
+        sha256=args.sha256,
         workdir=args.download_dir,
-    )  # fmt: skip
+    )
     log.info("wrote %d reference sequences to %s", n, args.output)
 
 
@@ -147,10 +171,17 @@ def cmd_trim_primers(args) -> None:
     from .reads import trim_primers
 
     counts = trim_primers(
-        args.sample, args.fq1, args.out1, fq2=args.fq2, out2=args.out2,
-        forward=args.forward, reverse=args.reverse, error_rate=args.error_rate,
-        threads=args.threads, in_reads=not args.primers_not_in_reads,
-    )  # fmt: skip
+        args.sample,
+        args.fq1,
+        args.out1,
+        fq2=args.fq2,
+        out2=args.out2,
+        forward=args.forward,
+        reverse=args.reverse,
+        error_rate=args.error_rate,
+        threads=args.threads,
+        in_reads=not args.primers_not_in_reads,
+    )
     _write_stats(args.stats, args.sample, counts)
 
 
@@ -166,34 +197,48 @@ def cmd_denoise(args) -> None:
     with tempfile.TemporaryDirectory(dir=Path(args.output).parent) as tmp:
         pooled_out = Path(tmp) / "pooled.fasta" if args.candidates else args.output
         counts = unoise(
-            args.input, pooled_out, min_size=args.min_size, alpha=args.alpha,
-            by_length=not args.all_lengths, threads=args.threads,
-        )  # fmt: skip
+            args.input,
+            pooled_out,
+            min_size=args.min_size,
+            alpha=args.alpha,
+            by_length=not args.all_lengths,
+            threads=args.threads,
+        )
         log.info(
             "UNOISE centroids: %d, indel errors absorbed: %d, ASVs: %d",
-            counts["centroids"], counts["indel_absorbed"], counts["asvs"],
-        )  # fmt: skip
+            counts["centroids"],
+            counts["indel_absorbed"],
+            counts["asvs"],
+        )
         if args.candidates:
             added = add_candidates(pooled_out, args.input, args.candidates, args.output)
             log.info(
                 "added from the samples' own UNOISE: %d, candidates: %d",
-                added["added"], added["candidates"],
-            )  # fmt: skip
+                added["added"],
+                added["candidates"],
+            )
 
 
 def cmd_remove_chimeras(args) -> None:
     from .denoise import remove_chimeras
 
     counts = remove_chimeras(
-        args.input, args.output, abskew=args.abskew, bimera_fold=args.bimera_fold,
-        reference=args.reference, threads=args.threads,
-    )  # fmt: skip
+        args.input,
+        args.output,
+        abskew=args.abskew,
+        bimera_fold=args.bimera_fold,
+        reference=args.reference,
+        threads=args.threads,
+    )
     log.info(
         "chimeras de novo: %d, exact bimeras: %d, rescued by the reference: %d, "
         "against the reference: %d, ASVs: %d",
-        counts["chimeras"], counts["bimeras"], counts["rescued"],
-        counts["reference_chimeras"], counts["asvs"],
-    )  # fmt: skip
+        counts["chimeras"],
+        counts["bimeras"],
+        counts["rescued"],
+        counts["reference_chimeras"],
+        counts["asvs"],
+    )
 
 
 def cmd_sample_reads(args) -> None:
@@ -209,16 +254,25 @@ def cmd_sample_reads(args) -> None:
             f"{len(args.fq2 or [])} --fq2 files; give one of each a sample, in order"
         )
     counts = sample_batch(
-        list(zip(args.sample, args.fq1, fq2, strict=True)), derep=args.derep,
-        mapping=args.mapping, candidates=args.candidates,
-        candidate_min_size=args.candidate_min_size, alpha=args.alpha,
-        threads=args.threads, forward=args.forward, reverse=args.reverse,
-        error_rate=args.error_rate, in_reads=not args.primers_not_in_reads,
-        min_overlap=args.min_overlap, max_diffs=args.max_diffs,
-        max_ee=args.max_ee, min_length=args.min_length,
-        max_length=args.max_length, max_ns=args.max_ns,
+        list(zip(args.sample, args.fq1, fq2, strict=True)),
+        derep=args.derep,
+        mapping=args.mapping,
+        candidates=args.candidates,
+        candidate_min_size=args.candidate_min_size,
+        alpha=args.alpha,
+        threads=args.threads,
+        forward=args.forward,
+        reverse=args.reverse,
+        error_rate=args.error_rate,
+        in_reads=not args.primers_not_in_reads,
+        min_overlap=args.min_overlap,
+        max_diffs=args.max_diffs,
+        max_ee=args.max_ee,
+        min_length=args.min_length,
+        max_length=args.max_length,
+        max_ns=args.max_ns,
         trunc_length=args.trunc_length,
-    )  # fmt: skip
+    )
     for sample in counts:
         log.info("read counts: %s", json.dumps(sample))
     write_json(counts, args.stats)
@@ -228,14 +282,19 @@ def cmd_map_samples(args) -> None:
     from .denoise import map_samples
 
     counts = map_samples(
-        args.mapping, args.asvs, args.output, identity=args.identity,
+        args.mapping,
+        args.asvs,
+        args.output,
+        identity=args.identity,
         threads=args.threads,
-    )  # fmt: skip
+    )
     log.info(
         "unique reads: %d; counted by same-length Hamming distance: %d; "
         "searched with vsearch: %d",
-        counts["uniques"], counts["by_hamming"], counts["by_vsearch"],
-    )  # fmt: skip
+        counts["uniques"],
+        counts["by_hamming"],
+        counts["by_vsearch"],
+    )
 
 
 def cmd_build_table(args) -> None:
@@ -303,11 +362,19 @@ def cmd_dada2_denoise(args) -> None:
     fastqs = dict(zip(args.samples, zip(args.fq1, fq2, strict=True), strict=True))
     with tempfile.TemporaryDirectory(dir=Path(args.seqtab).parent) as tmp:
         denoise_group(
-            fastqs, tmp, args.seqtab, args.track, trunc_len=args.trunc_len,
-            max_ee=args.max_ee, trunc_q=args.trunc_q, pool=args.pool,
-            min_overlap=args.min_overlap, max_mismatch=args.max_mismatch,
-            threads=args.threads, seed=args.seed,
-        )  # fmt: skip
+            fastqs,
+            tmp,
+            args.seqtab,
+            args.track,
+            trunc_len=args.trunc_len,
+            max_ee=args.max_ee,
+            trunc_q=args.trunc_q,
+            pool=args.pool,
+            min_overlap=args.min_overlap,
+            max_mismatch=args.max_mismatch,
+            threads=args.threads,
+            seed=args.seed,
+        )
 
 
 def cmd_dada2_table(args) -> None:
@@ -341,8 +408,10 @@ def cmd_assign_taxonomy(args) -> None:
     taxonomy = sintax_to_qiime(predictions, confidence=args.confidence)
     write_tsv(taxonomy, args.output)
     if args.raw:
-        write_tsv(predictions.rename("prediction").to_frame().rename_axis("Feature ID"),
-                  args.raw)  # fmt: skip
+        write_tsv(
+            predictions.rename("prediction").to_frame().rename_axis("Feature ID"),
+            args.raw,
+        )
 
 
 def cmd_root_tree(args) -> None:
@@ -399,9 +468,13 @@ def cmd_alpha(args) -> None:
         if args.depth is None:
             raise ValueError("--depth is needed unless --iterations 0 (unrarefied)")
         mean, sd = alpha_rarefied(
-            table, depth=args.depth, iterations=args.iterations,
-            random_state=args.seed, tree=tree, metrics=metrics,
-        )  # fmt: skip
+            table,
+            depth=args.depth,
+            iterations=args.iterations,
+            random_state=args.seed,
+            tree=tree,
+            metrics=metrics,
+        )
     if args.sd_output:
         write_tsv(sd, args.sd_output)
     write_tsv(mean, args.output)
@@ -422,9 +495,13 @@ def cmd_curves(args) -> None:
     reads = table.sum(axis=0)
     max_depth = args.max_depth or int(reads[reads > 0].median())
     curves = rarefaction_curves(
-        table, depths=curve_depths(max_depth, args.steps), iterations=args.iterations,
-        random_state=args.seed, tree=tree, metrics=metrics,
-    )  # fmt: skip
+        table,
+        depths=curve_depths(max_depth, args.steps),
+        iterations=args.iterations,
+        random_state=args.seed,
+        tree=tree,
+        metrics=metrics,
+    )
     md = read_metadata(args.samples)
     groups = md[args.site_column].astype(str)
     if args.group_column and args.group_column in md:
@@ -445,9 +522,14 @@ def cmd_beta(args) -> None:
         dm = beta(table, metric=args.metric, tree=tree, pseudocount=args.pseudocount)
     else:
         dm = beta_rarefied(
-            table, metric=args.metric, depth=args.depth, iterations=args.iterations,
-            random_state=args.seed, tree=tree, pseudocount=args.pseudocount,
-        )  # fmt: skip
+            table,
+            metric=args.metric,
+            depth=args.depth,
+            iterations=args.iterations,
+            random_state=args.seed,
+            tree=tree,
+            pseudocount=args.pseudocount,
+        )
     with atomic_path(args.output) as tmp:
         dm.write(str(tmp))
 
@@ -498,7 +580,7 @@ def cmd_permanova(args) -> None:
             metric=args.metric,
             permutations=args.permutations,
             seed=args.seed + 1000 * i,
-        )  # fmt: skip
+        )
         for i, analysis in enumerate(_analyses(args.analyses))
     ]
     write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
@@ -538,11 +620,17 @@ def cmd_paired(args) -> None:
 
     with _naming(args.metadata):
         tests, per_lung = paired_gut_lung(
-            read_table(args.table), DistanceMatrix.read(args.distance),
-            read_metadata(args.metadata), subject=args.subject_column,
-            site=args.site_column, gut=args.gut, lung=args.lung, metric=args.metric,
-            permutations=args.permutations, seed=args.seed,
-        )  # fmt: skip
+            read_table(args.table),
+            DistanceMatrix.read(args.distance),
+            read_metadata(args.metadata),
+            subject=args.subject_column,
+            site=args.site_column,
+            gut=args.gut,
+            lung=args.lung,
+            metric=args.metric,
+            permutations=args.permutations,
+            seed=args.seed,
+        )
     write_tsv(per_lung, args.per_sample, index=False)
     write_tsv(tests, args.output, index=False)
 
@@ -582,15 +670,23 @@ def cmd_decontam(args) -> None:
     with _naming(args.metadata):
         if args.not_contaminant:
             res = is_not_contaminant(
-                table.T, neg=neg, threshold=threshold, batch=batch,
+                table.T,
+                neg=neg,
+                threshold=threshold,
+                batch=batch,
                 batch_combine=args.batch_combine,
-            )  # fmt: skip
+            )
             drop = ~res["not.contaminant"]
         else:
             res = is_contaminant(
-                table.T, conc=conc, neg=neg, method=args.method, batch=batch,
-                batch_combine=args.batch_combine, threshold=threshold,
-            )  # fmt: skip
+                table.T,
+                conc=conc,
+                neg=neg,
+                method=args.method,
+                batch=batch,
+                batch_combine=args.batch_combine,
+                threshold=threshold,
+            )
             drop = res["contaminant"]
     res = res.rename_axis("feature_id")
     clean = table.loc[~table.index.isin(res.index[drop])]
@@ -618,18 +714,23 @@ def cmd_maturity(args) -> None:
         if not args.reference_metadata:
             raise ValueError("--reference-table needs --reference-metadata")
         table, metadata, reference = join_reference(
-            table, metadata, read_table(args.reference_table),
+            table,
+            metadata,
+            read_table(args.reference_table),
             read_metadata(args.reference_metadata),
-        )  # fmt: skip
+        )
     if args.body_site or args.max_age is not None or args.bin_edges:
         from .maturity import scored_samples
 
         if not args.age_column:
             raise ValueError("--body-site, --max-age and --bin-edges need --age-column")
         metadata = scored_samples(
-            metadata, age_column=args.age_column, body_site=args.body_site,
-            max_age=args.max_age, bin_edges=args.bin_edges,
-        )  # fmt: skip
+            metadata,
+            age_column=args.age_column,
+            body_site=args.body_site,
+            max_age=args.max_age,
+            bin_edges=args.bin_edges,
+        )
     state_column = "age_bin" if args.bin_edges else args.state_column
     if state_column is None:
         raise ValueError("give --state-column or --bin-edges")
@@ -648,11 +749,17 @@ def cmd_maturity(args) -> None:
         raise ValueError("--reference-table works with --mode grouped only")
     if args.mode == "qiime2":
         result = maturity_index_qiime2(
-            table, metadata, state_column=state_column, group_by=args.group_by,
-            control=args.control, n_estimators=args.n_estimators,
-            test_size=args.test_size, stratify=args.stratify, random_state=args.seed,
+            table,
+            metadata,
+            state_column=state_column,
+            group_by=args.group_by,
+            control=args.control,
+            n_estimators=args.n_estimators,
+            test_size=args.test_size,
+            stratify=args.stratify,
+            random_state=args.seed,
             n_jobs=args.threads,
-        )  # fmt: skip
+        )
     else:
         for opt in ("age_column", "subject_column"):
             if getattr(args, opt) is None:
@@ -662,25 +769,37 @@ def cmd_maturity(args) -> None:
 
             table = collapse(table, read_taxonomy(args.taxonomy), rank=args.rank)
         result = maturity_index(
-            table, metadata, age_column=args.age_column, bin_column=state_column,
-            subject_column=args.subject_column, reference=reference,
-            method=args.method, n_estimators=args.n_estimators,
+            table,
+            metadata,
+            age_column=args.age_column,
+            bin_column=state_column,
+            subject_column=args.subject_column,
+            reference=reference,
+            method=args.method,
+            n_estimators=args.n_estimators,
             n_selected=args.n_selected or None,
-            n_folds=args.folds, min_per_bin=args.min_per_bin, random_state=args.seed,
+            n_folds=args.folds,
+            min_per_bin=args.min_per_bin,
+            random_state=args.seed,
             n_jobs=args.threads,
-        )  # fmt: skip
+        )
         log.info(
             "%s: out-of-fold Spearman(predicted, age) = %.3f over all ages",
-            args.method, result.cv_spearman,
-        )  # fmt: skip
+            args.method,
+            result.cv_spearman,
+        )
         for _, b in result.cv_by_bin.iterrows():
             rho = f"{b['spearman']:.3f}" if pd.notna(b["spearman"]) else "n/a (one age)"
             log.info(
                 "  bin %g: %d reference samples, out-of-fold Spearman with age %s, "
                 "median prediction %.0f, %.0f%% within 5%% of the oldest reference "
-                "age", b["bin"], b["n"], rho, b["median_prediction"],
+                "age",
+                b["bin"],
+                b["n"],
+                rho,
+                b["median_prediction"],
                 100 * b["at_ceiling"],
-            )  # fmt: skip
+            )
     write_tsv(result.scores.rename_axis("sample_id"), args.output)
     write_tsv(result.importances.rename_axis("feature_id").to_frame(), args.importances)
 
@@ -705,11 +824,13 @@ def cmd_decontaminate(args) -> None:
     expected = settings["mock"]["expected"]
     with _naming(args.samples):
         result = decontaminate(
-            read_table(args.table), samples, read_taxonomy(args.taxonomy),
+            read_table(args.table),
+            samples,
+            read_taxonomy(args.taxonomy),
             settings=settings,
             tracking=read_tsv(args.tracking) if args.tracking else None,
             expected=read_expected(expected) if expected else None,
-        )  # fmt: skip
+        )
     write_tsv(result.contaminants, args.contaminants, index=False)
     write_tsv(result.filtered, args.filtered)
     write_tsv(result.signal, args.signal)
@@ -721,11 +842,13 @@ def cmd_decontaminate(args) -> None:
     calls = result.contaminants
     log.info(
         "%d off-target features; %d contaminant calls (%s); %d samples flagged",
-        len(result.filtered), int(calls["contaminant"].sum()),
-        ", ".join(f"{s}: {int(g['contaminant'].sum())}" for s, g in
-                  calls.groupby("body_site")),
+        len(result.filtered),
+        int(calls["contaminant"].sum()),
+        ", ".join(
+            f"{s}: {int(g['contaminant'].sum())}" for s, g in calls.groupby("body_site")
+        ),
         int(result.signal["flagged"].sum()),
-    )  # fmt: skip
+    )
 
 
 def cmd_claims(args) -> None:
@@ -746,14 +869,19 @@ def cmd_claims(args) -> None:
     }
     with _naming(args.samples):
         out = run_claims(
-            claims, sheet, sources, permutations=args.permutations, seed=args.seed,
+            claims,
+            sheet,
+            sources,
+            permutations=args.permutations,
+            seed=args.seed,
             power_reps=args.power_reps,
-        )  # fmt: skip
+        )
     write_tsv(out, args.output, index=False)
     log.info(
-        "%d claims x studies: %s", len(out),
+        "%d claims x studies: %s",
+        len(out),
         ", ".join(f"{k} {v}" for k, v in out["verdict"].value_counts().items()),
-    )  # fmt: skip
+    )
 
 
 def cmd_power(args) -> None:
@@ -781,7 +909,7 @@ def cmd_power(args) -> None:
             icc=args.icc,
             reps=args.reps,
             seed=args.seed,
-        )  # fmt: skip
+        )
         for n in args.n
     ]
     table = pd.DataFrame(rows)
@@ -793,9 +921,13 @@ def cmd_fetch_runs(args) -> None:
     from .io import write_tsv
 
     runs = fetch_runs(
-        args.accession, args.cache, base_url=args.base_url, scheme=args.scheme,
-        retries=args.retries, backoff=args.backoff,
-    )  # fmt: skip
+        args.accession,
+        args.cache,
+        base_url=args.base_url,
+        scheme=args.scheme,
+        retries=args.retries,
+        backoff=args.backoff,
+    )
     write_tsv(runs, args.output, index=False)
     failed = runs[runs["status"] != "ok"]
     log.info("%d runs fetched, %d failed", len(runs) - len(failed), len(failed))
@@ -820,19 +952,25 @@ def cmd_import_table(args) -> None:
     samples = list(read_sample_sheet(args.samples)["sample_id"])
     raw = read_table_subset(args.table, samples)
     table, fasta, taxonomy, left_out = import_feature_table(
-        raw, samples=samples,
+        raw,
+        samples=samples,
         sequences=read_fasta(args.sequences) if args.sequences else None,
         taxonomy=read_tsv(args.taxonomy) if args.taxonomy else None,
         source=args.table,
-    )  # fmt: skip
+    )
     write_fasta(fasta.items(), args.fasta)
     write_table_tsv(table, args.tsv)
     write_biom(table, args.biom)
     write_tsv(read_tracking({s: {} for s in samples}, table), args.tracking)
     if taxonomy is not None:
         write_tsv(taxonomy, args.taxonomy_output)
-    log.info("%d features x %d samples imported; %d samples of the table not in the "
-             "sheet left out", len(table), table.shape[1], len(left_out))  # fmt: skip
+    log.info(
+        "%d features x %d samples imported; %d samples of the table not in the "
+        "sheet left out",
+        len(table),
+        table.shape[1],
+        len(left_out),
+    )
 
 
 def cmd_fetch_run(args) -> None:
@@ -843,9 +981,14 @@ def cmd_fetch_run(args) -> None:
     if args.run not in report.index:
         raise SystemExit(f"{args.filereport}: run {args.run} is not listed")
     status = fetch_run(
-        report.loc[args.run], args.cache, scheme=args.scheme, retries=args.retries,
-        backoff=args.backoff, timeout=args.timeout, threads=args.threads,
-    )  # fmt: skip
+        report.loc[args.run],
+        args.cache,
+        scheme=args.scheme,
+        retries=args.retries,
+        backoff=args.backoff,
+        timeout=args.timeout,
+        threads=args.threads,
+    )
     write_json(status, args.output)
     if status["status"] != "ok":
         log.error("%s excluded: %s", args.run, status["reason"])
@@ -856,15 +999,20 @@ def cmd_acquisition(args) -> None:
     from .io import read_json, write_tsv
 
     plan = plan_samples(
-        sheet=args.sheet, accessions=args.accession or [], mapping=args.mapping,
-        metadata=args.metadata, cache=args.cache, fetch=None,
+        sheet=args.sheet,
+        accessions=args.accession or [],
+        mapping=args.mapping,
+        metadata=args.metadata,
+        cache=args.cache,
+        fetch=None,
         reads=not args.no_reads,
-    )  # fmt: skip
+    )
     sheet, runs = finish_samples(plan, [read_json(p) for p in args.status or []])
     failed = runs[runs["status"] != "ok"]
     for _, r in failed.iterrows():
-        log.error("%s (%s) excluded: %s", r["sample_id"], r["run_accession"],
-                  r["reason"])  # fmt: skip
+        log.error(
+            "%s (%s) excluded: %s", r["sample_id"], r["run_accession"], r["reason"]
+        )
     if sheet.empty:
         status_dir = Path(args.status[0]).parent if args.status else "the status"
         raise SystemExit(
@@ -897,8 +1045,11 @@ def cmd_combine_studies(args) -> None:
     from .io import read_table, read_taxonomy, write_biom, write_table_tsv, write_tsv
 
     names = args.study
-    lists = {"--table": args.table, "--taxonomy": args.taxonomy,
-             "--samples": args.samples}  # fmt: skip
+    lists = {
+        "--table": args.table,
+        "--taxonomy": args.taxonomy,
+        "--samples": args.samples,
+    }
     lists.update({f"--{k.replace('_', '-')}": getattr(args, k) for k in STACKED})
     _one_per_study(names, lists)
     tables = {n: read_table(p) for n, p in zip(names, args.table, strict=True)}
@@ -919,8 +1070,13 @@ def cmd_combine_studies(args) -> None:
     write_tsv(sheet, args.samples_output, index=False)
     write_table_tsv(table, args.tsv)
     write_biom(table, args.biom)
-    log.info("%d studies, %d samples merged into %d taxa at rank %s", len(names),
-             table.shape[1], len(table), args.rank)  # fmt: skip
+    log.info(
+        "%d studies, %d samples merged into %d taxa at rank %s",
+        len(names),
+        table.shape[1],
+        len(table),
+        args.rank,
+    )
 
 
 def cmd_stack_tables(args) -> None:
@@ -937,30 +1093,48 @@ def cmd_report(args) -> None:
     from .report import build_report
 
     build_report(
-        tracking=args.tracking, table=args.table, taxonomy=args.taxonomy,
-        samples=args.samples, alpha=args.alpha, rarefaction=args.rarefaction,
-        pcoa=args.pcoa, group_column=args.group_column, title=args.title,
-        output=args.output, figures_dir=args.figures_dir, maturity=args.maturity,
-        importances=args.maturity_importances, maturity_group=args.maturity_group,
-        maturity_rank=args.maturity_rank, curves=args.curves,
-        rarefactions=args.rarefactions, permanova=args.permanova,
-        differential=args.differential, mixed_models=args.mixed_models,
-        paired=args.paired, paired_samples=args.paired_samples,
-        decontam=_decontam_tables(args), claims=args.claims,
+        tracking=args.tracking,
+        table=args.table,
+        taxonomy=args.taxonomy,
+        samples=args.samples,
+        alpha=args.alpha,
+        rarefaction=args.rarefaction,
+        pcoa=args.pcoa,
+        group_column=args.group_column,
+        title=args.title,
+        output=args.output,
+        figures_dir=args.figures_dir,
+        maturity=args.maturity,
+        importances=args.maturity_importances,
+        maturity_group=args.maturity_group,
+        maturity_rank=args.maturity_rank,
+        curves=args.curves,
+        rarefactions=args.rarefactions,
+        permanova=args.permanova,
+        differential=args.differential,
+        mixed_models=args.mixed_models,
+        paired=args.paired,
+        paired_samples=args.paired_samples,
+        decontam=_decontam_tables(args),
+        claims=args.claims,
         acquisition=(
             {"runs": args.runs, "unmapped": args.unmapped, "dropped": args.dropped}
-            if args.runs else None
+            if args.runs
+            else None
         ),
         studies=args.studies,
-    )  # fmt: skip
+    )
 
 
 def _decontam_tables(args) -> dict[str, str] | None:
     """The contamination tables for the report: all five or none."""
     tables = {
-        "contaminants": args.contaminants, "filtered": args.filtered_features,
-        "signal": args.signal, "mock": args.mock, "mock_taxa": args.mock_taxa,
-    }  # fmt: skip
+        "contaminants": args.contaminants,
+        "filtered": args.filtered_features,
+        "signal": args.signal,
+        "mock": args.mock,
+        "mock_taxa": args.mock_taxa,
+    }
     given = [k for k, v in tables.items() if v]
     if not given:
         return None
@@ -1001,12 +1175,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth", help="default: OUT_DIR/truth.tsv")
     p.add_argument("--n-subjects", type=int, default=12)
     p.add_argument("--n-controls", type=int, default=0)
-    p.add_argument("--n-infants", type=int, default=0,
-                   help="children with a stool series (7 days to 2 years)")  # fmt: skip
-    p.add_argument("--n-mocks", type=int, default=0,
-                   help="mock samples (OUT_DIR/mock_expected.tsv)")  # fmt: skip
-    p.add_argument("--contaminant-load", type=float, default=0.05,
-                   help="reagent DNA per extraction, ng/ul")  # fmt: skip
+    p.add_argument(
+        "--n-infants",
+        type=int,
+        default=0,
+        help="children with a stool series (7 days to 2 years)",
+    )
+    p.add_argument(
+        "--n-mocks",
+        type=int,
+        default=0,
+        help="mock samples (OUT_DIR/mock_expected.tsv)",
+    )
+    p.add_argument(
+        "--contaminant-load",
+        type=float,
+        default=0.05,
+        help="reagent DNA per extraction, ng/ul",
+    )
     p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
     p.add_argument("--read-length", type=int, default=250)
     p.add_argument("--chimera-rate", type=float, default=0.03)
@@ -1014,36 +1200,67 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     primers(p)
 
-    p = add("simulate-table", cmd_simulate_table,
-            "write seeded table-stage infant cohorts")  # fmt: skip
+    p = add(
+        "simulate-table", cmd_simulate_table, "write seeded table-stage infant cohorts"
+    )
     p.add_argument("--reference", required=True, help="SINTAX FASTA of V4 sequences")
-    p.add_argument("--out-dir", required=True,
-                   help="table.biom, taxonomy.tsv, samples.tsv, truth.tsv")  # fmt: skip
-    p.add_argument("--studies", nargs="+", default=["cohort"],
-                   help="one cohort per name (the sheet's study column)")  # fmt: skip
+    p.add_argument(
+        "--out-dir",
+        required=True,
+        help="table.biom, taxonomy.tsv, samples.tsv, truth.tsv",
+    )
+    p.add_argument(
+        "--studies",
+        nargs="+",
+        default=["cohort"],
+        help="one cohort per name (the sheet's study column)",
+    )
     p.add_argument("--n-infants", type=int, default=400, help="children per study")
-    p.add_argument("--ages", type=int, nargs="+", default=[7, 30, 91, 365, 730],
-                   help="sampling ages (days); COPSAC2010: 7 30 365")  # fmt: skip
-    p.add_argument("--n-adults", type=int, default=0,
-                   help="adults with one stool each per study (a mature "
-                   "reference beyond the last visit)")  # fmt: skip
-    p.add_argument("--depth", type=int, default=5000,
-                   help="least counts per sample (up to about twice)")  # fmt: skip
-    p.add_argument("--maternal-odds-ratio", type=float, default=2.0,
-                   help="planted OR of asthma per SD lower maturity, asthmatic "
-                   "mothers' children (1 plants nothing)")  # fmt: skip
+    p.add_argument(
+        "--ages",
+        type=int,
+        nargs="+",
+        default=[7, 30, 91, 365, 730],
+        help="sampling ages (days); COPSAC2010: 7 30 365",
+    )
+    p.add_argument(
+        "--n-adults",
+        type=int,
+        default=0,
+        help="adults with one stool each per study (a mature "
+        "reference beyond the last visit)",
+    )
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=5000,
+        help="least counts per sample (up to about twice)",
+    )
+    p.add_argument(
+        "--maternal-odds-ratio",
+        type=float,
+        default=2.0,
+        help="planted OR of asthma per SD lower maturity, asthmatic "
+        "mothers' children (1 plants nothing)",
+    )
     p.add_argument("--seed", type=int, default=42)
 
-    p = add("build-reference", cmd_build_reference,
-            "build the small V4 SINTAX reference from Greengenes 13_8")  # fmt: skip
+    p = add(
+        "build-reference",
+        cmd_build_reference,
+        "build the small V4 SINTAX reference from Greengenes 13_8",
+    )
     p.add_argument("--fasta", help="default: qiime-default-reference 97_otus.fasta")
     p.add_argument("--taxonomy", help="default: its 97_otu_taxonomy.txt")
     p.add_argument("--output", required=True)
     p.add_argument("--per-genus", type=int, default=25)
     primers(p)
 
-    p = add("fetch-reference", cmd_fetch_reference,
-            "download a manifest reference, check it, convert to SINTAX")  # fmt: skip
+    p = add(
+        "fetch-reference",
+        cmd_fetch_reference,
+        "download a manifest reference, check it, convert to SINTAX",
+    )
     p.add_argument("--manifest", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--output", required=True)
@@ -1059,8 +1276,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-rate", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stats", required=True, help="JSON read counts")
-    p.add_argument("--primers-not-in-reads", action="store_true",
-                   help="reads start after the primer (EMP): keep all")  # fmt: skip
+    p.add_argument(
+        "--primers-not-in-reads",
+        action="store_true",
+        help="reads start after the primer (EMP): keep all",
+    )
     primers(p)
 
     p = add("pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
@@ -1074,21 +1294,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-size", type=int, default=8)
     p.add_argument("--alpha", type=float, default=2.0)
     p.add_argument(
-        "--all-lengths", action="store_true",
+        "--all-lengths",
+        action="store_true",
         help="one UNOISE over all lengths (vsearch's own; indels not counted)",
-    )  # fmt: skip
+    )
     p.add_argument("--candidates", nargs="*", help="per-sample UNOISE centroids")
     p.add_argument(
-        "--threads", type=int, default=1,
+        "--threads",
+        type=int,
+        default=1,
         help="lengths denoised side by side, each on one thread",
-    )  # fmt: skip
+    )
 
     p = add("remove-chimeras", cmd_remove_chimeras, "chimera removal (UCHIME3)")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
     p.add_argument("--abskew", type=float, default=16.0, help="de novo parent skew")
-    p.add_argument("--bimera-fold", type=float, default=32.0,
-                   help="exact two-parent chimeras' parent skew (0: off)")  # fmt: skip
+    p.add_argument(
+        "--bimera-fold",
+        type=float,
+        default=32.0,
+        help="exact two-parent chimeras' parent skew (0: off)",
+    )
     p.add_argument("--reference", help="also check against this FASTA (uchime_ref)")
     p.add_argument("--threads", type=int, default=1)
 
@@ -1113,9 +1340,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", nargs="+", required=True)
     p.add_argument("--stats", nargs="+", required=True, help="primer-trim JSON counts")
     p.add_argument(
-        "--chimera-method", choices=["consensus", "pooled", "per-sample"],
+        "--chimera-method",
+        choices=["consensus", "pooled", "per-sample"],
         default="consensus",
-    )  # fmt: skip
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--biom", required=True)
     p.add_argument("--tsv", required=True)
@@ -1181,13 +1409,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--summary", required=True)
 
-    p = add("alpha-diversity", cmd_alpha,
-            "alpha diversity, mean over seeded rarefactions")  # fmt: skip
+    p = add(
+        "alpha-diversity", cmd_alpha, "alpha diversity, mean over seeded rarefactions"
+    )
     p.add_argument("--table", required=True, help="unrarefied counts")
     p.add_argument("--tree", help="rooted Newick tree (for faith_pd)")
     p.add_argument("--depth", type=int, help="rarefaction depth")
-    p.add_argument("--iterations", type=int, default=10,
-                   help="rarefactions averaged; 0 = unrarefied counts")  # fmt: skip
+    p.add_argument(
+        "--iterations",
+        type=int,
+        default=10,
+        help="rarefactions averaged; 0 = unrarefied counts",
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--metrics", help="comma-separated (default: all six)")
     p.add_argument("--output", required=True, help="mean per sample")
@@ -1210,8 +1443,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, help="unrarefied counts")
     p.add_argument("--tree")
     p.add_argument("--metric", required=True)
-    p.add_argument("--depth", type=int,
-                   help="rarefy to this depth (mean of --iterations)")  # fmt: skip
+    p.add_argument(
+        "--depth", type=int, help="rarefy to this depth (mean of --iterations)"
+    )
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--pseudocount", type=float, default=1.0, help="for aitchison")
@@ -1267,35 +1501,58 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("decontam", cmd_decontam, "R decontam's contaminant calls; a clean table")
     p.add_argument("--table", required=True, help="counts (features x samples)")
     p.add_argument("--metadata", required=True)
-    p.add_argument("--method", default="auto",
-                   choices=["auto", "frequency", "prevalence", "combined", "minimum",
-                            "either", "both"])  # fmt: skip
-    p.add_argument("--threshold", type=float, nargs="+", default=[0.1],
-                   help="one value, or frequency then prevalence")  # fmt: skip
+    p.add_argument(
+        "--method",
+        default="auto",
+        choices=[
+            "auto",
+            "frequency",
+            "prevalence",
+            "combined",
+            "minimum",
+            "either",
+            "both",
+        ],
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        nargs="+",
+        default=[0.1],
+        help="one value, or frequency then prevalence",
+    )
     p.add_argument("--neg-column", help="column marking negative controls")
     p.add_argument("--neg-value", default="negative_control")
     p.add_argument("--conc-column", help="DNA concentration column")
     p.add_argument("--batch-column", help="run or extraction plate")
-    p.add_argument("--batch-combine", default="minimum",
-                   choices=["minimum", "product", "fisher"])  # fmt: skip
-    p.add_argument("--not-contaminant", action="store_true",
-                   help="isNotContaminant: keep its not.contaminant")  # fmt: skip
+    p.add_argument(
+        "--batch-combine", default="minimum", choices=["minimum", "product", "fisher"]
+    )
+    p.add_argument(
+        "--not-contaminant",
+        action="store_true",
+        help="isNotContaminant: keep its not.contaminant",
+    )
     p.add_argument("--output", required=True, help="per-feature evidence and call")
     p.add_argument(
         "--clean-table", required=True, help="without contaminants and controls"
     )
 
-    p = add("decontaminate", cmd_decontaminate,
-            "the workflow's contamination step: off-target features, decontam per "
-            "body site, signal above background, mock accuracy")  # fmt: skip
+    p = add(
+        "decontaminate",
+        cmd_decontaminate,
+        "the workflow's contamination step: off-target features, decontam per "
+        "body site, signal above background, mock accuracy",
+    )
     p.add_argument(
         "--table", required=True, help="denoised counts (features x samples)"
     )
     p.add_argument("--taxonomy", required=True, help="taxonomy.tsv (Feature ID, Taxon)")
     p.add_argument("--samples", required=True, help="the sample sheet")
     p.add_argument("--tracking", help="read_tracking.tsv from denoising")
-    p.add_argument("--settings", required=True,
-                   help="the config's decontam section as JSON")  # fmt: skip
+    p.add_argument(
+        "--settings", required=True, help="the config's decontam section as JSON"
+    )
     p.add_argument("--output", required=True, help="analysis table (BIOM)")
     p.add_argument("--output-tsv", required=True, help="analysis table (TSV)")
     p.add_argument("--contaminants", required=True, help="evidence per feature, site")
@@ -1305,36 +1562,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mock", required=True, help="mock accuracy per mock sample")
     p.add_argument("--mock-taxa", required=True, help="mock shares per taxon")
 
-    p = add("claims", cmd_claims,
-            "re-test the literature's gut-lung claims: claims.tsv")  # fmt: skip
+    p = add(
+        "claims", cmd_claims, "re-test the literature's gut-lung claims: claims.tsv"
+    )
     p.add_argument("--samples", required=True, help="the sample sheet")
-    p.add_argument("--catalogue", nargs="*",
-                   help="claims YAML files or folders (default: shipped)")  # fmt: skip
+    p.add_argument(
+        "--catalogue", nargs="*", help="claims YAML files or folders (default: shipped)"
+    )
     p.add_argument("--alpha", help="alpha.tsv")
     p.add_argument("--maturity", help="maturity.tsv (maturity claims)")
     p.add_argument("--table", help="analysis table (taxa claims)")
     p.add_argument("--taxonomy", help="taxonomy.tsv (taxa claims)")
     p.add_argument("--distance", nargs="*", help="distance matrices, named by file")
     p.add_argument("--permutations", type=int, default=999)
-    p.add_argument("--power-reps", type=int, default=200,
-                   help="simulated datasets per power estimate")  # fmt: skip
+    p.add_argument(
+        "--power-reps",
+        type=int,
+        default=200,
+        help="simulated datasets per power estimate",
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--output", required=True, help="claims.tsv")
 
-    p = add("fetch-runs", cmd_fetch_runs,
-            "download ENA runs (resume, retries, md5) into a shared cache")  # fmt: skip
-    p.add_argument("--accession", nargs="+", required=True,
-                   help="study (PRJEB, ERP...) or run (ERR, SRR...)")  # fmt: skip
+    p = add(
+        "fetch-runs",
+        cmd_fetch_runs,
+        "download ENA runs (resume, retries, md5) into a shared cache",
+    )
+    p.add_argument(
+        "--accession",
+        nargs="+",
+        required=True,
+        help="study (PRJEB, ERP...) or run (ERR, SRR...)",
+    )
     p.add_argument("--cache", required=True, help="download cache folder")
     p.add_argument("--output", required=True, help="runs.tsv: files and status")
     p.add_argument("--base-url", default="https://www.ebi.ac.uk/ena/portal/api")
-    p.add_argument("--scheme", choices=["https", "http"], default="https",
-                   help="for fastq_ftp paths without a scheme")  # fmt: skip
+    p.add_argument(
+        "--scheme",
+        choices=["https", "http"],
+        default="https",
+        help="for fastq_ftp paths without a scheme",
+    )
     p.add_argument("--retries", type=int, default=4)
     p.add_argument("--backoff", type=float, default=1.0, help="first wait, seconds")
 
-    p = add("import-table", cmd_import_table,
-            "a feature table (BIOM/TSV/.qza) into the ASV-table outputs")  # fmt: skip
+    p = add(
+        "import-table",
+        cmd_import_table,
+        "a feature table (BIOM/TSV/.qza) into the ASV-table outputs",
+    )
     p.add_argument("--table", required=True, help="feature table")
     p.add_argument("--sequences", help="FASTA of the features")
     p.add_argument("--taxonomy", help="taxonomy TSV of the features")
@@ -1345,16 +1622,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking", required=True)
     p.add_argument("--taxonomy-output", help="taxonomy.tsv (with --taxonomy)")
 
-    p = add("combine-studies", cmd_combine_studies,
-            "merge studies' decontaminated tables at one taxonomic rank")  # fmt: skip
+    p = add(
+        "combine-studies",
+        cmd_combine_studies,
+        "merge studies' decontaminated tables at one taxonomic rank",
+    )
     p.add_argument("--study", nargs="+", required=True, help="study names")
     p.add_argument("--rank", default="g", help="rank letter to merge at (d..s)")
     p.add_argument("--table", nargs="+", required=True, help="per study, in order")
     p.add_argument("--taxonomy", nargs="+", required=True)
     p.add_argument("--samples", nargs="+", required=True, help="per-study sheets")
     # studies.STACKED, spelled out so the parser does not import pandas
-    for key in ("read_tracking", "contaminants", "filtered_features", "signal",
-                "mock", "mock_taxa"):  # fmt: skip
+    for key in (
+        "read_tracking",
+        "contaminants",
+        "filtered_features",
+        "signal",
+        "mock",
+        "mock_taxa",
+    ):
         flag = key.replace("_", "-")
         p.add_argument(f"--{flag}", nargs="+", required=True)
         p.add_argument(f"--{flag}-output", required=True, help="stacked, + study")
@@ -1364,14 +1650,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples-output", required=True, help="merged sheet + study")
     p.add_argument("--summary", required=True, help="one row per study")
 
-    p = add("stack-tables", cmd_stack_tables,
-            "stack one kind of table of several studies, + a study column")  # fmt: skip
+    p = add(
+        "stack-tables",
+        cmd_stack_tables,
+        "stack one kind of table of several studies, + a study column",
+    )
     p.add_argument("--study", nargs="+", required=True, help="study names")
     p.add_argument("--input", nargs="+", required=True, help="per study, in order")
     p.add_argument("--output", required=True)
 
-    p = add("fetch-run", cmd_fetch_run,
-            "download one ENA run of a saved filereport; write its status")  # fmt: skip
+    p = add(
+        "fetch-run",
+        cmd_fetch_run,
+        "download one ENA run of a saved filereport; write its status",
+    )
     p.add_argument("--run", required=True, help="run accession")
     p.add_argument("--filereport", required=True, help="saved filereport TSV")
     p.add_argument("--cache", required=True, help="download cache folder")
@@ -1382,36 +1674,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds")
     p.add_argument("--threads", type=int, default=1, help="fasterq-dump threads")
 
-    p = add("acquisition", cmd_acquisition,
-            "the analysis sheet from the plan and the download statuses")  # fmt: skip
+    p = add(
+        "acquisition",
+        cmd_acquisition,
+        "the analysis sheet from the plan and the download statuses",
+    )
     p.add_argument("--sheet", help="the configured sample sheet")
     p.add_argument("--accession", nargs="*", help="configured study/run accessions")
     p.add_argument("--mapping", help="metadata mapping YAML")
     p.add_argument("--metadata", default="ena", help="'ena' or a metadata file")
     p.add_argument("--cache", required=True, help="download cache folder")
     p.add_argument("--status", nargs="*", help="fetch-run status JSONs")
-    p.add_argument("--no-reads", action="store_true",
-                   help="samples of a feature table: no FASTQ expected")  # fmt: skip
+    p.add_argument(
+        "--no-reads",
+        action="store_true",
+        help="samples of a feature table: no FASTQ expected",
+    )
     p.add_argument("--output-sheet", required=True, help="analysis samples.tsv")
     p.add_argument("--runs", required=True, help="runs.tsv")
     p.add_argument("--unmapped", required=True, help="unmapped_values.tsv")
     p.add_argument("--dropped", required=True, help="dropped_samples.tsv")
 
-    p = add("power", cmd_power,
-            "power to detect a claim's published effect at sizes N")  # fmt: skip
+    p = add("power", cmd_power, "power to detect a claim's published effect at sizes N")
     p.add_argument("--claim", required=True, help="claim ID")
     p.add_argument("--n", type=int, nargs="+", required=True, help="sample sizes")
-    p.add_argument("--effect", type=float,
-                   help="effect to plan for (default: the published one)")  # fmt: skip
+    p.add_argument(
+        "--effect", type=float, help="effect to plan for (default: the published one)"
+    )
     p.add_argument("--event-rate", type=float, default=0.25)
     p.add_argument("--modifier-share", type=float, default=0.3)
     p.add_argument("--group-share", type=float, default=0.3)
     p.add_argument("--sd", type=float, default=1.0, help="outcome SD (group tests)")
     p.add_argument("--exposure-sd", type=float, default=1.0)
-    p.add_argument("--per-subject", type=int, default=2,
-                   help="samples per subject (mixed-model claims)")  # fmt: skip
-    p.add_argument("--icc", type=float, default=0.5,
-                   help="outcome variance share between subjects (mixed)")  # fmt: skip
+    p.add_argument(
+        "--per-subject",
+        type=int,
+        default=2,
+        help="samples per subject (mixed-model claims)",
+    )
+    p.add_argument(
+        "--icc",
+        type=float,
+        default=0.5,
+        help="outcome variance share between subjects (mixed)",
+    )
     p.add_argument("--reps", type=int, default=500)
     p.add_argument("--catalogue", nargs="*")
     p.add_argument("--seed", type=int, default=42)
@@ -1419,8 +1725,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("maturity", cmd_maturity, "microbiota age, relative maturity and MAZ")
     p.add_argument("--table", required=True, help="counts: BIOM, TSV or QIIME 2 .qza")
     p.add_argument("--metadata", required=True, help="TSV, first column sample ID")
-    p.add_argument("--mode", choices=["grouped", "qiime2"], default="grouped",
-                   help="grouped (default) or QIIME 2's recipe exactly")  # fmt: skip
+    p.add_argument(
+        "--mode",
+        choices=["grouped", "qiime2"],
+        default="grouped",
+        help="grouped (default) or QIIME 2's recipe exactly",
+    )
     p.add_argument("--state-column", help="age bin column (or give --bin-edges)")
     p.add_argument("--bin-edges", type=float, nargs="+", help="age bin edges")
     p.add_argument("--body-site", help="score only samples of this body_site")
@@ -1435,11 +1745,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rank", default="g", help="grouped: rank letter or asv (default g)"
     )
-    p.add_argument("--method", choices=["ensemble", "trajectory", "forest", "clr_enet"],
-                   default="ensemble",
-                   help="grouped: model of age (maturity.method)")  # fmt: skip
-    p.add_argument("--n-selected", type=int, default=50,
-                   help="grouped: features kept per fold (0 = all)")  # fmt: skip
+    p.add_argument(
+        "--method",
+        choices=["ensemble", "trajectory", "forest", "clr_enet"],
+        default="ensemble",
+        help="grouped: model of age (maturity.method)",
+    )
+    p.add_argument(
+        "--n-selected",
+        type=int,
+        default=50,
+        help="grouped: features kept per fold (0 = all)",
+    )
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--min-per-bin", type=int, default=5)
     p.add_argument("--n-estimators", type=int, default=500)
@@ -1473,8 +1790,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mixed-models", help="alpha_mixed_models.tsv")
     p.add_argument("--paired", help="paired_gut_lung.tsv")
     p.add_argument("--paired-samples", help="paired_lung_samples.tsv")
-    p.add_argument("--contaminants", help="decontam/contaminants.tsv: adds the "
-                   "contamination section (with the four below)")  # fmt: skip
+    p.add_argument(
+        "--contaminants",
+        help="decontam/contaminants.tsv: adds the "
+        "contamination section (with the four below)",
+    )
     p.add_argument("--filtered-features", help="decontam/filtered_features.tsv")
     p.add_argument("--signal", help="decontam/signal.tsv")
     p.add_argument("--mock", help="decontam/mock.tsv")

@@ -243,7 +243,7 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
                 strata=a.get("strata"),
                 plots=a.get("plots"),
                 name=a["name"],
-            )  # fmt: skip
+            )
         ]
         for col in a.get("dispersion", []):
             if col not in samples.columns:
@@ -423,10 +423,12 @@ def load_studies(
         try:
             study_config = load_config(path, schema_dir=schema_dir)
             if study_config.get("studies"):
-                raise ConfigError([
-                    f"{path}: key studies: a study config lists studies itself; "
-                    "list every study in the combined config instead"
-                ])  # fmt: skip
+                raise ConfigError(
+                    [
+                        f"{path}: key studies: a study config lists studies itself; "
+                        "list every study in the combined config instead"
+                    ]
+                )
             taxonomy = study_config["taxonomy"]
             taxonomy["manifest"] = _shipped(taxonomy["manifest"], schema_dir)
             # one seed reaches every random step of the run

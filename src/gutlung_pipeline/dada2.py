@@ -100,17 +100,28 @@ def denoise_group(
         columns=["sample_id", "fq1", "fq2"],
     ).to_csv(manifest, sep="\t", index=False)
     options = {
-        "trim_left": _pair(trim_left), "trunc_len": _pair(trunc_len),
-        "max_ee": _pair(max_ee), "trunc_q": trunc_q, "pool": pool,
-        "min_overlap": min_overlap, "max_mismatch": max_mismatch,
-        "threads": threads, "seed": seed,
-    }  # fmt: skip
+        "trim_left": _pair(trim_left),
+        "trunc_len": _pair(trunc_len),
+        "max_ee": _pair(max_ee),
+        "trunc_q": trunc_q,
+        "pool": pool,
+        "min_overlap": min_overlap,
+        "max_mismatch": max_mismatch,
+        "threads": threads,
+        "seed": seed,
+    }
     _rscript(
-        [_script("dada2_denoise.R"), str(manifest), str(workdir), str(seqtab),
-         str(track), *(f"{k}={v}" for k, v in options.items())],
+        [
+            _script("dada2_denoise.R"),
+            str(manifest),
+            str(workdir),
+            str(seqtab),
+            str(track),
+            *(f"{k}={v}" for k, v in options.items()),
+        ],
         context=f"{len(fastqs)} samples ({next(iter(fastqs), '')} ...)",
         outputs=(seqtab, track),
-    )  # fmt: skip
+    )
 
 
 def remove_bimeras(
@@ -127,19 +138,26 @@ def remove_bimeras(
             f"got {method!r}"
         )
     _rscript(
-        [_script("dada2_chimeras.R"), str(out), method, str(threads),
-         *map(str, seqtabs)],
+        [
+            _script("dada2_chimeras.R"),
+            str(out),
+            method,
+            str(threads),
+            *map(str, seqtabs),
+        ],
         context=f"{len(seqtabs)} sequence tables",
         outputs=(out,),
-    )  # fmt: skip
+    )
 
 
 def read_long(path: str | os.PathLike) -> pd.DataFrame:
     """A long sequence table (sample_id, sequence, count)."""
     return pd.read_csv(
-        path, sep="\t", dtype={"sample_id": str, "sequence": str, "count": "int64"},
+        path,
+        sep="\t",
+        dtype={"sample_id": str, "sequence": str, "count": "int64"},
         keep_default_na=False,
-    )  # fmt: skip
+    )
 
 
 def wide_table(

@@ -42,8 +42,12 @@ if TYPE_CHECKING:  # pandas is imported where tables are built, not by read step
     import pandas as pd
 
 TRACKING_COLUMNS = (
-    "input", "primer_trimmed", "merged", "filtered", "in_table",
-)  # fmt: skip
+    "input",
+    "primer_trimmed",
+    "merged",
+    "filtered",
+    "in_table",
+)
 
 
 def pool_uniques(
@@ -59,13 +63,21 @@ def pool_uniques(
     """
     _stream_into_vsearch(
         [
-            "--fastx_uniques", "-", "--sizein", "--sizeout", "--minuniquesize",
-            str(min_size), "--fastaout", str(out), "--fasta_width", "0",
+            "--fastx_uniques",
+            "-",
+            "--sizein",
+            "--sizeout",
+            "--minuniquesize",
+            str(min_size),
+            "--fastaout",
+            str(out),
+            "--fasta_width",
+            "0",
         ],
         derep_files,
         what=f"pooling {len(derep_files)} samples",
         outputs=(out,),
-    )  # fmt: skip
+    )
 
 
 def _stream_into_vsearch(
@@ -79,9 +91,11 @@ def _stream_into_vsearch(
     (``-``); on failure remove ``outputs`` and raise a one-line ToolError."""
     exe = require_tool("vsearch")
     with subprocess.Popen(
-        [exe, *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        [exe, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    ) as proc:  # fmt: skip
+    ) as proc:
         try:
             for path in files:
                 with open(path, "rb") as handle:
@@ -198,13 +212,25 @@ def add_candidates(
 def _cluster_unoise(pooled, out, *, min_size: int, alpha: float) -> None:
     run_tool(
         [
-            "vsearch", "--cluster_unoise", str(pooled), "--sizein", "--sizeout",
-            "--minsize", str(min_size), "--unoise_alpha", str(alpha),
-            "--centroids", str(out), "--fasta_width", "0", "--threads", "1",
+            "vsearch",
+            "--cluster_unoise",
+            str(pooled),
+            "--sizein",
+            "--sizeout",
+            "--minsize",
+            str(min_size),
+            "--unoise_alpha",
+            str(alpha),
+            "--centroids",
+            str(out),
+            "--fasta_width",
+            "0",
+            "--threads",
+            "1",
         ],
         context=f"pooled uniques {pooled}",
         outputs=(out,),
-    )  # fmt: skip
+    )
 
 
 _SIZE = re.compile(r";size=(\d+)")
@@ -258,14 +284,30 @@ def absorb_indel_errors(
     hits = tmp / "self_hits.tsv"
     run_tool(
         [
-            "vsearch", "--usearch_global", str(centroids), "--db", str(centroids),
-            "--self", "--id", "0.97", "--maxaccepts", "16", "--maxrejects", "64",
-            "--strand", "plus", "--userout", str(hits), "--userfields",
-            "query+target+mism+gaps", "--threads", str(threads),
+            "vsearch",
+            "--usearch_global",
+            str(centroids),
+            "--db",
+            str(centroids),
+            "--self",
+            "--id",
+            "0.97",
+            "--maxaccepts",
+            "16",
+            "--maxrejects",
+            "64",
+            "--strand",
+            "plus",
+            "--userout",
+            str(hits),
+            "--userfields",
+            "query+target+mism+gaps",
+            "--threads",
+            str(threads),
         ],
         context=f"denoised sequences {centroids}",
         outputs=(hits,),
-    )  # fmt: skip
+    )
     seq_of = dict(records)
     size = {label: _size(label) for label, _ in records}
     candidates: dict[str, list[tuple[str, int]]] = {}
@@ -277,9 +319,10 @@ def absorb_indel_errors(
     kept: dict[str, int] = {}
     for label, _ in records:  # most abundant first
         targets = [
-            (t, d) for t, d in candidates.get(label, ())
+            (t, d)
+            for t, d in candidates.get(label, ())
             if t in kept and size[label] <= size[t] / 2 ** (alpha * d + 1)
-        ]  # fmt: skip
+        ]
         if targets:
             # hits arrive in thread order: ties broken by label, not by it
             target = min(targets, key=lambda td: (td[1], -size[td[0]], td[0]))[0]
@@ -381,13 +424,24 @@ def remove_chimeras(
         nonchim, chim, border = (tmp / f"{n}.fasta" for n in ("nc", "ch", "bl"))
         err = run_tool(
             [
-                "vsearch", "--uchime3_denovo", str(denoised), "--sizein",
-                "--sizeout", "--abskew", str(abskew), "--nonchimeras", str(nonchim),
-                "--chimeras", str(chim), "--borderline", str(border),
-                "--fasta_width", "0",
+                "vsearch",
+                "--uchime3_denovo",
+                str(denoised),
+                "--sizein",
+                "--sizeout",
+                "--abskew",
+                str(abskew),
+                "--nonchimeras",
+                str(nonchim),
+                "--chimeras",
+                str(chim),
+                "--borderline",
+                str(border),
+                "--fasta_width",
+                "0",
             ],
             context=f"denoised sequences {denoised}",
-        )  # fmt: skip
+        )
         counts = {"chimeras": _chimera_count(err), "rescued": 0}
         counts.update(reference_chimeras=0)
         kept = _read_records(nonchim)
@@ -402,25 +456,48 @@ def remove_chimeras(
             rescued = tmp / "rescued.fasta"
             run_tool(
                 [
-                    "vsearch", "--usearch_global", str(calls), "--db", str(reference),
-                    "--id", "1.0", "--query_cov", "1.0", "--strand", "plus",
-                    "--maxaccepts", "1", "--matched", str(rescued),
-                    "--fasta_width", "0", "--threads", str(threads),
+                    "vsearch",
+                    "--usearch_global",
+                    str(calls),
+                    "--db",
+                    str(reference),
+                    "--id",
+                    "1.0",
+                    "--query_cov",
+                    "1.0",
+                    "--strand",
+                    "plus",
+                    "--maxaccepts",
+                    "1",
+                    "--matched",
+                    str(rescued),
+                    "--fasta_width",
+                    "0",
+                    "--threads",
+                    str(threads),
                 ],
                 context=f"chimera calls of {denoised} against {reference}",
-            )  # fmt: skip
+            )
             back = _read_records(rescued)
             counts["rescued"] = len(back)
             write_fasta(kept + back, calls)
             checked = tmp / "checked.fasta"
             err = run_tool(
                 [
-                    "vsearch", "--uchime_ref", str(calls), "--db", str(reference),
-                    "--nonchimeras", str(checked), "--fasta_width", "0",
-                    "--threads", str(threads),
+                    "vsearch",
+                    "--uchime_ref",
+                    str(calls),
+                    "--db",
+                    str(reference),
+                    "--nonchimeras",
+                    str(checked),
+                    "--fasta_width",
+                    "0",
+                    "--threads",
+                    str(threads),
                 ],
                 context=f"denoised sequences {denoised} against {reference}",
-            )  # fmt: skip
+            )
             counts["reference_chimeras"] = _chimera_count(err)
             kept = _read_records(checked)
     kept.sort(key=lambda r: (-_size(r[0]), r[1]))
@@ -524,15 +601,30 @@ def map_samples(
             tab = Path(tmp) / "rest.tsv"
             _stream_into_vsearch(
                 [
-                    "--usearch_global", "-", "--db", str(asvs), "--id",
-                    str(identity), "--strand", "plus", "--sizein", "--otutabout",
-                    str(tab), "--maxrejects", "8", "--qmask", "none", "--dbmask",
-                    "none", "--threads", str(threads),
+                    "--usearch_global",
+                    "-",
+                    "--db",
+                    str(asvs),
+                    "--id",
+                    str(identity),
+                    "--strand",
+                    "plus",
+                    "--sizein",
+                    "--otutabout",
+                    str(tab),
+                    "--maxrejects",
+                    "8",
+                    "--qmask",
+                    "none",
+                    "--dbmask",
+                    "none",
+                    "--threads",
+                    str(threads),
                 ],
                 [rest],
                 what=f"mapping {len(mapping_files)} samples to {asvs}",
                 outputs=(tab,),
-            )  # fmt: skip
+            )
             extra = pd.DataFrame(read_otutab_samples(tab)).fillna(0).astype("int64")
             total = total.add(extra.reindex(index=asv_ids, fill_value=0), fill_value=0)
             total = total.astype("int64")

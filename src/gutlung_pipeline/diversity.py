@@ -212,9 +212,13 @@ def rarefaction_curves(
         if kept.shape[1] == 0:
             continue
         mean, sd = alpha_rarefied(
-            kept, depth=depth, iterations=iterations,
-            random_state=int(rng.integers(2**32)), tree=tree, metrics=metrics,
-        )  # fmt: skip
+            kept,
+            depth=depth,
+            iterations=iterations,
+            random_state=int(rng.integers(2**32)),
+            tree=tree,
+            metrics=metrics,
+        )
         for metric in mean.columns:
             rows.append(
                 pd.DataFrame(

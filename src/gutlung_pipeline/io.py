@@ -187,8 +187,10 @@ def table_sample_ids(path: str | os.PathLike) -> list[str] | None:
 
         try:
             with h5py.File(path, "r") as handle:
-                return [x.decode() if isinstance(x, bytes) else str(x)
-                        for x in handle["sample/ids"][:]]  # fmt: skip
+                return [
+                    x.decode() if isinstance(x, bytes) else str(x)
+                    for x in handle["sample/ids"][:]
+                ]
         except OSError:
             return None
     if path.suffix == ".qza":

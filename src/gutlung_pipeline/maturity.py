@@ -275,12 +275,13 @@ class SelectedForest:
     (``max_features`` 1/3). ``feature_importances_`` covers every feature (0
     for those not selected)."""
 
-    def __init__(self, *, n_estimators, max_features, n_selected, random_state,
-                 n_jobs):  # fmt: skip
+    def __init__(self, *, n_estimators, max_features, n_selected, random_state, n_jobs):
         self.params = dict(
-            n_estimators=n_estimators, max_features=max_features,
-            random_state=random_state, n_jobs=n_jobs,
-        )  # fmt: skip
+            n_estimators=n_estimators,
+            max_features=max_features,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
         self.n_selected = n_selected
 
     def _forest(self):
@@ -318,8 +319,7 @@ class Ensemble:
     def fit(self, x: np.ndarray, log_age: np.ndarray) -> Ensemble:
         self.forest.fit(x, np.exp(log_age))
         self.trajectory.fit(x, log_age)
-        parts = [self.forest.feature_importances_,
-                 self.trajectory.feature_importances_]  # fmt: skip
+        parts = [self.forest.feature_importances_, self.trajectory.feature_importances_]
         self.feature_importances_ = np.mean(
             [p / p.sum() if p.sum() else p for p in parts], axis=0
         )
@@ -338,8 +338,9 @@ def _clr_enet(random_state: int, n_jobs: int, groups: np.ndarray):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    inner = GroupKFold(n_splits=min(5, len(np.unique(groups))), shuffle=True,
-                       random_state=random_state)  # fmt: skip
+    inner = GroupKFold(
+        n_splits=min(5, len(np.unique(groups))), shuffle=True, random_state=random_state
+    )
     return make_pipeline(
         StandardScaler(),
         ElasticNetCV(
@@ -535,9 +536,12 @@ def maturity_index(
         if method == "clr_enet":
             return _clr_enet(random_state, n_jobs, groups).fit(x, target)
         forest = SelectedForest(
-            n_estimators=n_estimators, max_features=max_features,
-            n_selected=n_selected, random_state=random_state, n_jobs=n_jobs,
-        )  # fmt: skip
+            n_estimators=n_estimators,
+            max_features=max_features,
+            n_selected=n_selected,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
         if method == "forest":
             return forest.fit(x, target)
         return Ensemble(forest, TrajectoryScore()).fit(x, target)

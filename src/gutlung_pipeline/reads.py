@@ -66,8 +66,15 @@ def trim_primers(
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "cutadapt.json"
-        args = ["cutadapt", "-e", str(error_rate), "-j", str(threads),
-                "--json", str(report)]  # fmt: skip
+        args = [
+            "cutadapt",
+            "-e",
+            str(error_rate),
+            "-j",
+            str(threads),
+            "--json",
+            str(report),
+        ]
         if in_reads:
             args.append("--discard-untrimmed")
         if not in_reads:
@@ -76,8 +83,19 @@ def trim_primers(
             else:
                 args += ["-a", reverse_complement(reverse), "-o", str(out1), str(fq1)]
         elif fq2 is not None:
-            args += ["-g", forward, "-G", reverse, "--pair-filter=any",
-                     "-o", str(out1), "-p", str(out2), str(fq1), str(fq2)]  # fmt: skip
+            args += [
+                "-g",
+                forward,
+                "-G",
+                reverse,
+                "--pair-filter=any",
+                "-o",
+                str(out1),
+                "-p",
+                str(out2),
+                str(fq1),
+                str(fq2),
+            ]
         else:
             linked = f"{forward};required...{reverse_complement(reverse)};optional"
             args += ["-g", linked, "-o", str(out1), str(fq1)]
@@ -92,12 +110,15 @@ def trim_primers(
 
 
 _FIXES = (
-    ("improperly paired", "fq1 and fq2 must hold the same reads in the same order; "
-     "give the two mate files of one run"),
+    (
+        "improperly paired",
+        "fq1 and fq2 must hold the same reads in the same order; "
+        "give the two mate files of one run",
+    ),
     ("end-of-stream", "the file is truncated; download or copy it again"),
     ("not a gzip", "the file is not gzip despite its name; fix the name or the file"),
     ("fastq", "the file is not valid FASTQ; check its source"),
-)  # fmt: skip
+)
 
 
 def _fix_for(message: str) -> str:
@@ -121,13 +142,23 @@ def merge_pairs(
     """Merge read pairs with ``vsearch --fastq_mergepairs``; return ``merged``."""
     err = run_tool(
         [
-            "vsearch", "--fastq_mergepairs", str(r1), "--reverse", str(r2),
-            "--fastqout", str(out), "--fastq_minovlen", str(min_overlap),
-            "--fastq_maxdiffs", str(max_diffs), "--threads", str(threads),
+            "vsearch",
+            "--fastq_mergepairs",
+            str(r1),
+            "--reverse",
+            str(r2),
+            "--fastqout",
+            str(out),
+            "--fastq_minovlen",
+            str(min_overlap),
+            "--fastq_maxdiffs",
+            str(max_diffs),
+            "--threads",
+            str(threads),
         ],
         context=f"sample {sample} ({r1}, {r2})",
         outputs=(out,),
-    )  # fmt: skip
+    )
     merged = _MERGED.search(err)
     if merged is None:
         raise ToolError(
@@ -160,10 +191,18 @@ def filter_reads(
         ``filter_input`` (reads seen) and ``filtered`` (reads kept).
     """
     args = [
-        "vsearch", "--fastq_filter", str(fastq), "--fastq_maxns", str(max_ns),
-        "--fastaout", str(out_fasta), "--fasta_width", "0",
-        "--relabel", f"sample={sample};r",
-    ]  # fmt: skip
+        "vsearch",
+        "--fastq_filter",
+        str(fastq),
+        "--fastq_maxns",
+        str(max_ns),
+        "--fastaout",
+        str(out_fasta),
+        "--fasta_width",
+        "0",
+        "--relabel",
+        f"sample={sample};r",
+    ]
     if max_ee is not None:
         args += ["--fastq_maxee", str(max_ee)]
     if trunc_length is not None:
@@ -186,12 +225,18 @@ def dereplicate(sample: str, fasta: str | os.PathLike, out: str | os.PathLike) -
     """Collapse identical reads of one sample (``vsearch --fastx_uniques``)."""
     run_tool(
         [
-            "vsearch", "--fastx_uniques", str(fasta), "--sizeout",
-            "--fastaout", str(out), "--fasta_width", "0",
+            "vsearch",
+            "--fastx_uniques",
+            str(fasta),
+            "--sizeout",
+            "--fastaout",
+            str(out),
+            "--fasta_width",
+            "0",
         ],
         context=f"sample {sample} ({fasta})",
         outputs=(out,),
-    )  # fmt: skip
+    )
 
 
 def sample_reads(
@@ -241,22 +286,37 @@ def sample_reads(
         # uncompressed: vsearch then merges in two thirds of the time
         t1, t2 = tmp / "t1.fastq", (tmp / "t2.fastq" if fq2 else None)
         counts = trim_primers(
-            sample, fq1, t1, fq2=fq2, out2=t2, forward=forward, reverse=reverse,
-            error_rate=error_rate, threads=threads, in_reads=in_reads,
-        )  # fmt: skip
+            sample,
+            fq1,
+            t1,
+            fq2=fq2,
+            out2=t2,
+            forward=forward,
+            reverse=reverse,
+            error_rate=error_rate,
+            threads=threads,
+            in_reads=in_reads,
+        )
         reads = t1
         if fq2:
             reads = tmp / "merged.fastq"
             counts.update(
                 merge_pairs(
-                    sample, t1, t2, reads, min_overlap=min_overlap,
-                    max_diffs=max_diffs, threads=threads,
+                    sample,
+                    t1,
+                    t2,
+                    reads,
+                    min_overlap=min_overlap,
+                    max_diffs=max_diffs,
+                    threads=threads,
                 )
-            )  # fmt: skip
+            )
         lengths = {
-            "min_length": min_length, "max_length": max_length, "max_ns": max_ns,
+            "min_length": min_length,
+            "max_length": max_length,
+            "max_ns": max_ns,
             "trunc_length": trunc_length,
-        }  # fmt: skip
+        }
         filtered = tmp / "filtered.fasta"
         kept = filter_reads(sample, reads, filtered, max_ee=max_ee, **lengths)
         counts["quality_filtered"] = kept["filtered"]
@@ -319,14 +379,23 @@ def sample_batch(
         order = sorted(range(len(samples)), key=lambda k: (-size(k), k))
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
             futures = {
-                k: pool.submit(_one_sample, *samples[k], parts[k],
-                               candidates is not None, candidate_min_size, alpha,
-                               options)
+                k: pool.submit(
+                    _one_sample,
+                    *samples[k],
+                    parts[k],
+                    candidates is not None,
+                    candidate_min_size,
+                    alpha,
+                    options,
+                )
                 for k in order
-            }  # fmt: skip
+            }
             wait(futures.values(), return_when=FIRST_EXCEPTION)
-            failed = [k for k in sorted(futures) if futures[k].done()
-                      and futures[k].exception() is not None]  # fmt: skip
+            failed = [
+                k
+                for k in sorted(futures)
+                if futures[k].done() and futures[k].exception() is not None
+            ]
             if failed:  # the samples not started are not run
                 for future in futures.values():
                     future.cancel()
@@ -344,8 +413,9 @@ def sample_batch(
     return counts
 
 
-def _one_sample(sample, fq1, fq2, files, candidates, candidate_min_size, alpha,
-                options) -> dict:  # fmt: skip
+def _one_sample(
+    sample, fq1, fq2, files, candidates, candidate_min_size, alpha, options
+) -> dict:
     """One sample of :func:`sample_batch`: its read steps into ``files``."""
     counts = sample_reads(
         sample, fq1, fq2, derep=files["derep"], mapping=files["mapping"], **options
@@ -355,9 +425,11 @@ def _one_sample(sample, fq1, fq2, files, candidates, candidate_min_size, alpha,
             from .denoise import unoise
 
             unoise(
-                files["derep"], files["candidates"], min_size=candidate_min_size,
+                files["derep"],
+                files["candidates"],
+                min_size=candidate_min_size,
                 alpha=alpha,
-            )  # fmt: skip
+            )
         else:
             files["candidates"].write_text("")
     return {"sample": sample, **counts}

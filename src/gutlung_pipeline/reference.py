@@ -22,18 +22,50 @@ log = logging.getLogger(__name__)
 #: Genera kept in the demo reference: gut, airway and common kit contaminants.
 DEMO_GENERA = (
     # gut
-    "Bacteroides", "Prevotella", "Faecalibacterium", "Roseburia", "Ruminococcus",
-    "Blautia", "Bifidobacterium", "Escherichia", "Akkermansia", "Lachnospira",
-    "Dorea", "Coprococcus", "Parabacteroides", "Dialister", "Sutterella",
-    "Lactobacillus", "Clostridium", "Oscillospira", "Enterococcus", "Megasphaera",
+    "Bacteroides",
+    "Prevotella",
+    "Faecalibacterium",
+    "Roseburia",
+    "Ruminococcus",
+    "Blautia",
+    "Bifidobacterium",
+    "Escherichia",
+    "Akkermansia",
+    "Lachnospira",
+    "Dorea",
+    "Coprococcus",
+    "Parabacteroides",
+    "Dialister",
+    "Sutterella",
+    "Lactobacillus",
+    "Clostridium",
+    "Oscillospira",
+    "Enterococcus",
+    "Megasphaera",
     # airway
-    "Streptococcus", "Veillonella", "Haemophilus", "Neisseria", "Moraxella",
-    "Staphylococcus", "Corynebacterium", "Rothia", "Actinomyces", "Porphyromonas",
-    "Fusobacterium", "Pseudomonas", "Gemella", "Granulicatella", "Leptotrichia",
+    "Streptococcus",
+    "Veillonella",
+    "Haemophilus",
+    "Neisseria",
+    "Moraxella",
+    "Staphylococcus",
+    "Corynebacterium",
+    "Rothia",
+    "Actinomyces",
+    "Porphyromonas",
+    "Fusobacterium",
+    "Pseudomonas",
+    "Gemella",
+    "Granulicatella",
+    "Leptotrichia",
     "Dolosigranulum",
     # reagent contaminants
-    "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Methylobacterium", "Burkholderia",
-)  # fmt: skip
+    "Ralstonia",
+    "Bradyrhizobium",
+    "Sphingomonas",
+    "Methylobacterium",
+    "Burkholderia",
+)
 
 
 def parse_greengenes_taxonomy(line: str) -> list[str | None]:
@@ -88,11 +120,19 @@ def trim_to_amplicon(
         adapter = f"{forward};required...{reverse_complement(reverse)};required"
         run_tool(
             [
-                "cutadapt", "-g", adapter, "--discard-untrimmed", "-e", str(error_rate),
-                "--quiet", "-o", str(dst), str(src),
+                "cutadapt",
+                "-g",
+                adapter,
+                "--discard-untrimmed",
+                "-e",
+                str(error_rate),
+                "--quiet",
+                "-o",
+                str(dst),
+                str(src),
             ],
             context=f"reference sequences {src}",
-        )  # fmt: skip
+        )
         return read_fasta(dst)
 
 

@@ -24,8 +24,12 @@ from .taxonomy import genus_of  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "gutlung-pipeline"
 plt.rcParams["svg.fonttype"] = "none"
-SITE_COLOURS = {"gut": "#8c510a", "lung": "#01665e", "upper_airway": "#5ab4ac",
-                "none": "#999999"}  # fmt: skip
+SITE_COLOURS = {
+    "gut": "#8c510a",
+    "lung": "#01665e",
+    "upper_airway": "#5ab4ac",
+    "none": "#999999",
+}
 
 
 def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 15):
@@ -62,9 +66,18 @@ MAX_SAMPLE_BARS = 150
 
 
 def fig_read_tracking(tracking: pd.DataFrame):
-    steps = [c for c in ("input", "primer_trimmed", "merged", "filtered", "in_table",
-                         "analysed")
-             if c in tracking and tracking[c].notna().any()]  # fmt: skip
+    steps = [
+        c
+        for c in (
+            "input",
+            "primer_trimmed",
+            "merged",
+            "filtered",
+            "in_table",
+            "analysed",
+        )
+        if c in tracking and tracking[c].notna().any()
+    ]
     if len(tracking) > MAX_SAMPLE_BARS:
         fig, ax = plt.subplots(figsize=(6, 4))
         values = [tracking[step].dropna().astype(float) for step in steps]
@@ -79,8 +92,9 @@ def fig_read_tracking(tracking: pd.DataFrame):
         ax.bar(x + k * width, tracking[step].astype(float), width, label=step)
     ax.set_xticks(x + 0.4 - width / 2, tracking.index, rotation=90, fontsize=7)
     ax.set_ylabel("reads")
-    ax.legend(fontsize=7, ncols=len(steps), loc="upper center",
-              bbox_to_anchor=(0.5, 1.12))  # fmt: skip
+    ax.legend(
+        fontsize=7, ncols=len(steps), loc="upper center", bbox_to_anchor=(0.5, 1.12)
+    )
     return fig
 
 
@@ -91,12 +105,18 @@ def fig_claims_forest(claims: pd.DataFrame):
     ids = list(dict.fromkeys(has_ci["claim_id"]))
     if not ids:
         fig, ax = plt.subplots(figsize=(7, 1.2))
-        ax.text(0.5, 0.5, "no claim has an estimate with a 95% CI here",
-                ha="center", va="center")  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            "no claim has an estimate with a 95% CI here",
+            ha="center",
+            va="center",
+        )
         ax.set_axis_off()
         return fig
-    fig, axes = plt.subplots(len(ids), 1, figsize=(8, 1.1 + 1.3 * len(ids)),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        len(ids), 1, figsize=(8, 1.1 + 1.3 * len(ids)), squeeze=False
+    )
     for ax, cid in zip(axes[:, 0], ids, strict=True):
         rows = has_ci[has_ci["claim_id"] == cid]
         ratio = rows["null"].iloc[0] == 1.0  # odds and hazard ratios
@@ -109,10 +129,16 @@ def fig_claims_forest(claims: pd.DataFrame):
         if pd.notna(pub["published_value"]):
             labels.append("published")
             est.append(pub["published_value"])
-            lo.append(pub["published_ci_low"] if pd.notna(pub["published_ci_low"])
-                      else pub["published_value"])  # fmt: skip
-            hi.append(pub["published_ci_high"] if pd.notna(pub["published_ci_high"])
-                      else pub["published_value"])  # fmt: skip
+            lo.append(
+                pub["published_ci_low"]
+                if pd.notna(pub["published_ci_low"])
+                else pub["published_value"]
+            )
+            hi.append(
+                pub["published_ci_high"]
+                if pd.notna(pub["published_ci_high"])
+                else pub["published_value"]
+            )
             colours.append("#555555")
         y = np.arange(len(labels))[::-1]
         est, lo, hi = map(np.asarray, (est, lo, hi))
@@ -143,12 +169,23 @@ def fig_contamination(
     use_conc = x.notna().any() and (x > 0).all()
     x = x if use_conc else signal["reads"].astype(float)
     for site, g in signal.groupby("body_site", sort=True):
-        ax.scatter(x[g.index], g["noncontaminant_fraction"], s=18, label=site,
-                   color=SITE_COLOURS.get(site, "#333333"))  # fmt: skip
+        ax.scatter(
+            x[g.index],
+            g["noncontaminant_fraction"],
+            s=18,
+            label=site,
+            color=SITE_COLOURS.get(site, "#333333"),
+        )
     flagged = signal.index[signal["flagged"].astype(bool)]
     if len(flagged):
-        ax.scatter(x[flagged], signal.loc[flagged, "noncontaminant_fraction"],
-                   marker="x", s=60, color="red", label="flagged")  # fmt: skip
+        ax.scatter(
+            x[flagged],
+            signal.loc[flagged, "noncontaminant_fraction"],
+            marker="x",
+            s=60,
+            color="red",
+            label="flagged",
+        )
     if use_conc:
         ax.set_xscale("log")
     ax.set_xlabel("DNA concentration" if use_conc else "reads")
@@ -181,8 +218,14 @@ def fig_genus_barplot(genera: pd.DataFrame, sites: pd.Series):
     bottom = np.zeros(len(data))
     for k, col in enumerate(data.columns):
         colour = "#cccccc" if col == "Other" else cmap(k % 20)
-        ax.bar(range(len(data)), data[col], bottom=bottom, color=colour, label=col,
-               width=0.9)  # fmt: skip
+        ax.bar(
+            range(len(data)),
+            data[col],
+            bottom=bottom,
+            color=colour,
+            label=col,
+            width=0.9,
+        )
         bottom += data[col].to_numpy()
     labels = [f"{s} ({sites.get(s, '?')})" for s in data.index]
     ax.set_xticks(range(len(data)), labels, rotation=90, fontsize=7)
@@ -200,18 +243,26 @@ def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
     rank = {g: k for k, g in enumerate(data.columns)}
     order = (
         pd.DataFrame({"site": site, "top": top.map(rank), "share": data.max(axis=1)})
-        .sort_values(["site", "top", "share"], ascending=[True, True, False],
-                     kind="stable")
+        .sort_values(
+            ["site", "top", "share"], ascending=[True, True, False], kind="stable"
+        )
         .index
-    )  # fmt: skip
+    )
     data, site = data.loc[order], site.loc[order]
     fig, ax = plt.subplots(figsize=(10, 4.5))
     x = np.arange(len(data))
-    colours = ["#cccccc" if c == "Other" else cmap(k % 20)
-               for k, c in enumerate(data.columns)]  # fmt: skip
+    colours = [
+        "#cccccc" if c == "Other" else cmap(k % 20) for k, c in enumerate(data.columns)
+    ]
     # rasterised: thousands of steps per genus as vectors would be megabytes
-    ax.stackplot(x, data.T.to_numpy(), labels=data.columns, colors=colours,
-                 step="mid", rasterized=True)  # fmt: skip
+    ax.stackplot(
+        x,
+        data.T.to_numpy(),
+        labels=data.columns,
+        colors=colours,
+        step="mid",
+        rasterized=True,
+    )
     starts = np.flatnonzero(np.r_[True, site.to_numpy()[1:] != site.to_numpy()[:-1]])
     ends = np.r_[starts[1:], len(data)]
     names = [f"{site.iloc[a]} ({b - a})" for a, b in zip(starts, ends, strict=True)]
@@ -256,8 +307,13 @@ def fig_pcoa(ordinations: dict, sites: pd.Series):
         site = sites.reindex(coords.index).fillna("none")
         for lev in sorted(site.unique()):
             pts = coords.loc[site == lev]
-            ax.scatter(pts.iloc[:, 0], pts.iloc[:, 1], s=16, label=lev,
-                       color=SITE_COLOURS.get(lev, "#333333"))  # fmt: skip
+            ax.scatter(
+                pts.iloc[:, 0],
+                pts.iloc[:, 1],
+                s=16,
+                label=lev,
+                color=SITE_COLOURS.get(lev, "#333333"),
+            )
         ax.set_xlabel(f"PC1 ({100 * prop.iloc[0]:.1f}%)", fontsize=8)
         ax.set_ylabel(f"PC2 ({100 * prop.iloc[1]:.1f}%)", fontsize=8)
         ax.set_title(name, fontsize=9)
@@ -281,8 +337,14 @@ def fig_rarefaction_curves(groups: pd.DataFrame):
             g = sub.loc[sub["group"] == lev].sort_values("depth")
             sd = g["sd"].fillna(0)
             ax.plot(g["depth"], g["mean"], color=cmap(k % 10), label=lev, lw=1.2)
-            ax.fill_between(g["depth"], g["mean"] - sd, g["mean"] + sd,
-                            color=cmap(k % 10), alpha=0.15, lw=0)  # fmt: skip
+            ax.fill_between(
+                g["depth"],
+                g["mean"] - sd,
+                g["mean"] + sd,
+                color=cmap(k % 10),
+                alpha=0.15,
+                lw=0,
+            )
         ax.set_title(metric, fontsize=9)
         ax.set_xlabel("reads per sample", fontsize=8)
     axes[0].legend(fontsize=6)
@@ -308,12 +370,23 @@ def fig_differential(da: pd.DataFrame, *, alpha: float = 0.05):
         sig = g["q"] < alpha
         lit = g["literature"].astype(bool)
         ax.scatter(g["log_fc"], y, s=10, color=np.where(sig, "#b2182b", "#999999"))
-        ax.scatter(g.loc[lit, "log_fc"], y[lit], s=28, facecolors="none",
-                   edgecolors="#2166ac", lw=1)  # fmt: skip
+        ax.scatter(
+            g.loc[lit, "log_fc"],
+            y[lit],
+            s=28,
+            facecolors="none",
+            edgecolors="#2166ac",
+            lw=1,
+        )
         for _, r in g.loc[lit].iterrows():
-            ax.annotate(r["genus"], (r["log_fc"], -np.log10(max(r["q"], 1e-300))),
-                        fontsize=6, color="#2166ac", xytext=(2, 2),
-                        textcoords="offset points")  # fmt: skip
+            ax.annotate(
+                r["genus"],
+                (r["log_fc"], -np.log10(max(r["q"], 1e-300))),
+                fontsize=6,
+                color="#2166ac",
+                xytext=(2, 2),
+                textcoords="offset points",
+            )
         ax.axhline(-np.log10(alpha), color="#666666", lw=0.6, ls="--")
         ax.axvline(0, color="#666666", lw=0.6)
         ax.set_xlabel(f"log fold change ({g['unit'].iloc[0]})", fontsize=8)
@@ -329,12 +402,19 @@ def fig_maturity_age(scores: pd.DataFrame, group: pd.Series, *, label: str):
     g = group.reindex(scores.index).astype("string").fillna("NA")
     for k, lev in enumerate(sorted(g.unique())):
         pts = scores[g == lev]
-        ax.scatter(pts["age"], pts["prediction"], s=14, alpha=0.8,
-                   color=plt.get_cmap("tab10")(k), label=f"{label}: {lev}")  # fmt: skip
+        ax.scatter(
+            pts["age"],
+            pts["prediction"],
+            s=14,
+            alpha=0.8,
+            color=plt.get_cmap("tab10")(k),
+            label=f"{label}: {lev}",
+        )
     curve = (scores["prediction"] - scores["relative_maturity"]).groupby(scores["age"])
     curve = curve.mean().sort_index()
-    ax.plot(curve.index, curve.to_numpy(), color="black", lw=1.5,
-            label="reference spline")  # fmt: skip
+    ax.plot(
+        curve.index, curve.to_numpy(), color="black", lw=1.5, label="reference spline"
+    )
     ax.set_xlabel("chronological age")
     ax.set_ylabel("microbiota age (predicted)")
     ax.legend(fontsize=7)
@@ -349,11 +429,14 @@ def fig_maturity_maz(scores: pd.DataFrame, group: pd.Series, *, label: str):
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(bins) * len(levels)), 3.8))
     width = 0.8 / len(levels)
     for k, lev in enumerate(levels):
-        data = [scores.loc[(g == lev) & (scores["state"] == b), "maz"].dropna()
-                for b in bins]  # fmt: skip
+        data = [
+            scores.loc[(g == lev) & (scores["state"] == b), "maz"].dropna()
+            for b in bins
+        ]
         pos = np.arange(len(bins)) + k * width
-        box = ax.boxplot(data, positions=pos, widths=width * 0.9, showfliers=False,
-                         patch_artist=True)  # fmt: skip
+        box = ax.boxplot(
+            data, positions=pos, widths=width * 0.9, showfliers=False, patch_artist=True
+        )
         for patch in box["boxes"]:
             patch.set_facecolor(plt.get_cmap("tab10")(k))
             patch.set_alpha(0.6)
@@ -612,15 +695,30 @@ def build_report(
                 calls, signal, mock, track.reset_index(), filtered
             ),
             [
-                ("Features called contaminants, with decontam's evidence.",
-                 shown[["feature_id", "body_site", "method", "prev_samples",
-                        "prev_controls", "p_freq", "p_prev", "p", "taxon"]]),
-                ("Signal above background per sample (profile before contaminant "
-                 "removal against the negative controls).",
-                 signal.drop(columns=["excluded"])),
+                (
+                    "Features called contaminants, with decontam's evidence.",
+                    shown[
+                        [
+                            "feature_id",
+                            "body_site",
+                            "method",
+                            "prev_samples",
+                            "prev_controls",
+                            "p_freq",
+                            "p_prev",
+                            "p",
+                            "taxon",
+                        ]
+                    ],
+                ),
+                (
+                    "Signal above background per sample (profile before contaminant "
+                    "removal against the negative controls).",
+                    signal.drop(columns=["excluded"]),
+                ),
                 ("Mock communities against the expected composition.", mock),
             ],
-        )  # fmt: skip
+        )
     acquired = None
     if acquisition is not None:
         runs = _read_plain(acquisition["runs"])
@@ -629,15 +727,27 @@ def build_report(
         acquired = (
             summaries.acquisition_sentences(runs, unmapped, dropped),
             [
-                ("One row per ENA run: whether its files arrived intact (size and "
-                 "md5 as published); failed runs are left out of every analysis.",
-                 runs[["sample_id", "run_accession", "status", "reason",
-                       "library_layout", "instrument_model"]]),
-                ("Values the study's mapping does not name (set to missing).",
-                 unmapped),
+                (
+                    "One row per ENA run: whether its files arrived intact (size and "
+                    "md5 as published); failed runs are left out of every analysis.",
+                    runs[
+                        [
+                            "sample_id",
+                            "run_accession",
+                            "status",
+                            "reason",
+                            "library_layout",
+                            "instrument_model",
+                        ]
+                    ],
+                ),
+                (
+                    "Values the study's mapping does not name (set to missing).",
+                    unmapped,
+                ),
                 ("Rows of the study left out by the mapping.", dropped),
             ],
-        )  # fmt: skip
+        )
     stats: dict[str, tuple[list[str], pd.DataFrame]] = {}
     if permanova:
         perm = pd.concat([_read_plain(p) for p in permanova], ignore_index=True)
@@ -652,9 +762,22 @@ def build_report(
         top = da.loc[(da["q"] < 0.05) | da["literature"].astype(bool)]
         stats["Differential abundance"] = (
             summaries.differential_sentences(da),
-            top[["analysis", "method", "term", "genus", "log_fc", "unit", "ci_low",
-                 "ci_high", "p", "q", "literature"]],
-        )  # fmt: skip
+            top[
+                [
+                    "analysis",
+                    "method",
+                    "term",
+                    "genus",
+                    "log_fc",
+                    "unit",
+                    "ci_low",
+                    "ci_high",
+                    "p",
+                    "q",
+                    "literature",
+                ]
+            ],
+        )
     if mixed_models is not None:
         lme = _read_plain(mixed_models)
         stats["Longitudinal alpha diversity (mixed models)"] = (
@@ -682,8 +805,22 @@ def build_report(
     claims_section = None
     if claims is not None:
         ct = _read_plain(claims)
-        shown = ct[["claim_id", "study", "verdict", "n", "n_stratum", "estimate",
-                    "ci_low", "ci_high", "p", "q", "power", "grade"]]  # fmt: skip
+        shown = ct[
+            [
+                "claim_id",
+                "study",
+                "verdict",
+                "n",
+                "n_stratum",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "p",
+                "q",
+                "power",
+                "grade",
+            ]
+        ]
         shown = shown.rename(columns={"n_stratum": "n (stratum)"})
         claims_section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
         figures["claims_forest"] = fig_claims_forest(ct)
@@ -747,10 +884,16 @@ def build_report(
         "important features of the maturity model.",
     }
     text = render_report(
-        title=title, tracking=track, rarefaction=rare, figures=svgs,
-        captions=captions, stats=stats, contamination=contamination,
-        claims=claims_section, acquisition=acquired,
+        title=title,
+        tracking=track,
+        rarefaction=rare,
+        figures=svgs,
+        captions=captions,
+        stats=stats,
+        contamination=contamination,
+        claims=claims_section,
+        acquisition=acquired,
         studies=_studies_section(studies) if studies else None,
-    )  # fmt: skip
+    )
     with atomic_path(output) as tmp:
         tmp.write_text(text)

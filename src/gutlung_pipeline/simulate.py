@@ -36,37 +36,85 @@ from .sequences import IUPAC, reverse_complement
 from .taxonomy import parse_sintax_header, qiime_lineage
 
 GUT_GENERA = (
-    "Bacteroides", "Prevotella", "Faecalibacterium", "Roseburia", "Ruminococcus",
-    "Blautia", "Bifidobacterium", "Escherichia", "Akkermansia", "Lachnospira",
-    "Dorea", "Coprococcus", "Parabacteroides", "Dialister", "Sutterella",
-    "Lactobacillus", "Oscillospira", "Megasphaera",
-)  # fmt: skip
+    "Bacteroides",
+    "Prevotella",
+    "Faecalibacterium",
+    "Roseburia",
+    "Ruminococcus",
+    "Blautia",
+    "Bifidobacterium",
+    "Escherichia",
+    "Akkermansia",
+    "Lachnospira",
+    "Dorea",
+    "Coprococcus",
+    "Parabacteroides",
+    "Dialister",
+    "Sutterella",
+    "Lactobacillus",
+    "Oscillospira",
+    "Megasphaera",
+)
 LUNG_GENERA = (
-    "Streptococcus", "Veillonella", "Prevotella", "Haemophilus", "Neisseria",
-    "Moraxella", "Staphylococcus", "Corynebacterium", "Rothia", "Actinomyces",
-    "Porphyromonas", "Fusobacterium", "Gemella", "Granulicatella", "Leptotrichia",
-)  # fmt: skip
+    "Streptococcus",
+    "Veillonella",
+    "Prevotella",
+    "Haemophilus",
+    "Neisseria",
+    "Moraxella",
+    "Staphylococcus",
+    "Corynebacterium",
+    "Rothia",
+    "Actinomyces",
+    "Porphyromonas",
+    "Fusobacterium",
+    "Gemella",
+    "Granulicatella",
+    "Leptotrichia",
+)
 #: Infant stool succession: genera that dominate early and ones that rise later,
 #: with the age (days) at which each peaks in the simulation.
 INFANT_SUCCESSION = {
-    "Bifidobacterium": 60, "Escherichia": 20, "Streptococcus": 15,
-    "Veillonella": 120, "Enterococcus": 10, "Lactobacillus": 90,
-    "Bacteroides": 400, "Faecalibacterium": 900, "Roseburia": 1000,
-    "Ruminococcus": 900, "Lachnospira": 800, "Blautia": 600, "Coprococcus": 1000,
-    "Dorea": 800, "Oscillospira": 1200, "Akkermansia": 500, "Parabacteroides": 700,
-}  # fmt: skip
+    "Bifidobacterium": 60,
+    "Escherichia": 20,
+    "Streptococcus": 15,
+    "Veillonella": 120,
+    "Enterococcus": 10,
+    "Lactobacillus": 90,
+    "Bacteroides": 400,
+    "Faecalibacterium": 900,
+    "Roseburia": 1000,
+    "Ruminococcus": 900,
+    "Lachnospira": 800,
+    "Blautia": 600,
+    "Coprococcus": 1000,
+    "Dorea": 800,
+    "Oscillospira": 1200,
+    "Akkermansia": 500,
+    "Parabacteroides": 700,
+}
 INFANT_AGES_DAYS = (7, 30, 91, 182, 365, 730)
 #: Reagent ("kitome") contaminants: one profile shared by every extraction.
 CONTAMINANT_GENERA = (
-    "Ralstonia", "Bradyrhizobium", "Sphingomonas", "Pseudomonas", "Methylobacterium",
+    "Ralstonia",
+    "Bradyrhizobium",
+    "Sphingomonas",
+    "Pseudomonas",
+    "Methylobacterium",
     "Burkholderia",
-)  # fmt: skip
+)
 #: A mock community (one strain per genus, equal shares), as the even
 #: ZymoBIOMICS standard: genera the reference holds, none of them contaminants.
 MOCK_GENERA = (
-    "Escherichia", "Enterococcus", "Lactobacillus", "Staphylococcus",
-    "Bacteroides", "Bifidobacterium", "Streptococcus", "Akkermansia",
-)  # fmt: skip
+    "Escherichia",
+    "Enterococcus",
+    "Lactobacillus",
+    "Staphylococcus",
+    "Bacteroides",
+    "Bifidobacterium",
+    "Streptococcus",
+    "Akkermansia",
+)
 
 BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
 CODE = np.full(256, 255, dtype=np.uint8)
@@ -212,14 +260,18 @@ def _truth_rows(sample_id: str, community: pd.DataFrame, counts) -> list[dict]:
     total = counts.sum()
     return [
         {
-            "sample_id": sample_id, "ref_id": taxon["ref_id"], "genus": taxon["genus"],
+            "sample_id": sample_id,
+            "ref_id": taxon["ref_id"],
+            "genus": taxon["genus"],
             "md5": hashlib.md5(taxon["sequence"].encode()).hexdigest(),
-            "sequence": taxon["sequence"], "source": taxon["source"],
+            "sequence": taxon["sequence"],
+            "source": taxon["source"],
             "abundance": taxon["abundance"],
-            "reads": int(n), "observed_share": n / total if total else 0.0,
+            "reads": int(n),
+            "observed_share": n / total if total else 0.0,
         }
         for (_, taxon), n in zip(community.iterrows(), counts, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def _infant_community(
@@ -274,12 +326,15 @@ def _draw_infant(
     # u / risk is uniform given asthma
     onset = float(np.round(400 + 1425 * u_asthma / risk)) if asthma else 1825.0
     meta = {
-        "age_days": None, "sex": sex, "asthma": "yes" if asthma else "no",
+        "age_days": None,
+        "sex": sex,
+        "asthma": "yes" if asthma else "no",
         "asthma_age_days": onset,
         "maternal_asthma": "yes" if maternal else "no",
-        "copd": "no", "delivery_mode": rng.choice(["vaginal", "cesarean"]),
+        "copd": "no",
+        "delivery_mode": rng.choice(["vaginal", "cesarean"]),
         "antibiotics": "yes" if rng.random() < 0.2 else "no",
-    }  # fmt: skip
+    }
     return offset, strains, meta
 
 
@@ -304,7 +359,7 @@ def _metadata(n_subjects: int, rng: np.random.Generator) -> pd.DataFrame:
                 "antibiotics": "yes" if rng.random() < 0.2 else "no",
                 "delivery_mode": rng.choice(["vaginal", "cesarean"]),
             }
-        )  # fmt: skip
+        )
     return pd.DataFrame(rows)
 
 
@@ -414,9 +469,11 @@ def simulate_cohort(
     pools = {
         site: reference[reference["genus"].isin(genera)].reset_index(drop=True)
         for site, genera in (
-            ("gut", GUT_GENERA), ("lung", LUNG_GENERA), ("none", CONTAMINANT_GENERA)
+            ("gut", GUT_GENERA),
+            ("lung", LUNG_GENERA),
+            ("none", CONTAMINANT_GENERA),
         )
-    }  # fmt: skip
+    }
     # a lung core shared across subjects (two strains per genus), as airway
     # communities share their taxa far more than a random draw would
     pools["lung"] = pools["lung"].groupby("genus", sort=False).head(2)
@@ -445,8 +502,9 @@ def simulate_cohort(
         which = rng.permutation(which)
         paths = {}
         for mate, templates, probs, primer, qual in (
-            (1, t1, p, forward, qual1), (2, t2, p2, reverse, qual2)
-        ):  # fmt: skip
+            (1, t1, p, forward, qual1),
+            (2, t2, p2, reverse, qual2),
+        ):
             if mate == 2 and layout == "single":
                 continue
             reads = templates[which]
@@ -467,11 +525,27 @@ def simulate_cohort(
         for site, stype in (("gut", "stool"), ("lung", "bal")):
             samples.append((f"{sid}_{site}", sid, site, stype, run, subject))
     for k in range(1, n_controls + 1):
-        samples.append((f"NC{k:02d}", f"NC{k:02d}", "none", "negative_control",
-                        runs[(k - 1) % len(runs)], None))  # fmt: skip
+        samples.append(
+            (
+                f"NC{k:02d}",
+                f"NC{k:02d}",
+                "none",
+                "negative_control",
+                runs[(k - 1) % len(runs)],
+                None,
+            )
+        )
     for k in range(1, n_mocks + 1):
-        samples.append((f"MOCK{k:02d}", f"MOCK{k:02d}", "none", "mock",
-                        runs[(k - 1) % len(runs)], None))  # fmt: skip
+        samples.append(
+            (
+                f"MOCK{k:02d}",
+                f"MOCK{k:02d}",
+                "none",
+                "mock",
+                runs[(k - 1) % len(runs)],
+                None,
+            )
+        )
 
     # the reagent profile and lung biomasses: a fourth seed stream
     crng = np.random.default_rng([random_state, 13])
@@ -486,11 +560,14 @@ def simulate_cohort(
         concentration is biomass + load with 10% noise."""
         share = contaminant_load / (contaminant_load + biomass)
         mixed = pd.concat(
-            [community.assign(abundance=community["abundance"] * (1 - share)),
-             reagents.assign(abundance=reagents["abundance"] * share,
-                             source="contaminant")],
+            [
+                community.assign(abundance=community["abundance"] * (1 - share)),
+                reagents.assign(
+                    abundance=reagents["abundance"] * share, source="contaminant"
+                ),
+            ],
             ignore_index=True,
-        )  # fmt: skip
+        )
         mixed = _merge_strains(mixed)
         conc = (biomass + contaminant_load) * crng.lognormal(0.0, 0.1)
         return mixed, conc
@@ -537,10 +614,15 @@ def simulate_cohort(
             n_reads = max(reads_per_sample // 10, 10)
         paths, counts = emit(sample_id, community, n_reads, rng)
         row = {
-            "sample_id": sample_id, "subject_id": subject_id, "body_site": site,
-            "sample_type": stype, "run": run, "study": "demo",
-            "fq1": paths["fq1"], "fq2": paths.get("fq2", ""),
-        }  # fmt: skip
+            "sample_id": sample_id,
+            "subject_id": subject_id,
+            "body_site": site,
+            "sample_type": stype,
+            "run": run,
+            "study": "demo",
+            "fq1": paths["fq1"],
+            "fq2": paths.get("fq2", ""),
+        }
         if subject is not None:
             row.update(subject.drop("subject_id").to_dict())
         row["dna_conc"] = round(float(conc), 3)
@@ -550,9 +632,11 @@ def simulate_cohort(
     for k in range(1, n_infants + 1):
         child = f"I{k:02d}"
         offset, strains, meta = _draw_infant(
-            reference, irng, maturity_sd=maturity_sd,
+            reference,
+            irng,
+            maturity_sd=maturity_sd,
             maternal_odds_ratio=maternal_odds_ratio,
-        )  # fmt: skip
+        )
         for age in infant_ages_days:
             sample_id = f"{child}_d{age:04d}"
             community = _infant_community(strains, age * np.exp(offset), irng)
@@ -561,11 +645,18 @@ def simulate_cohort(
             )
             paths, counts = emit(sample_id, community, reads_per_sample, irng)
             row = {
-                "sample_id": sample_id, "subject_id": child, "body_site": "gut",
-                "sample_type": "stool", "run": "run3", "study": "demo",
-                "fq1": paths["fq1"], "fq2": paths.get("fq2", ""),
-                **meta, "age_days": age, "dna_conc": round(float(conc), 3),
-            }  # fmt: skip
+                "sample_id": sample_id,
+                "subject_id": child,
+                "body_site": "gut",
+                "sample_type": "stool",
+                "run": "run3",
+                "study": "demo",
+                "fq1": paths["fq1"],
+                "fq2": paths.get("fq2", ""),
+                **meta,
+                "age_days": age,
+                "dna_conc": round(float(conc), 3),
+            }
             sheet_rows.append(row)
             rows = _truth_rows(sample_id, community, counts)
             for r in rows:
@@ -603,11 +694,28 @@ def reference_taxonomy(reference: pd.DataFrame) -> pd.DataFrame:
 
 
 SHEET_COLUMNS = (
-    "sample_id", "subject_id", "body_site", "sample_type", "run", "study", "fq1",
-    "fq2", "age_days", "sex", "asthma", "maternal_asthma", "copd", "gold_stage",
-    "respiratory_infection", "fev1_pct_pred", "smoking", "antibiotics",
-    "delivery_mode", "dna_conc", "asthma_age_days",
-)  # fmt: skip
+    "sample_id",
+    "subject_id",
+    "body_site",
+    "sample_type",
+    "run",
+    "study",
+    "fq1",
+    "fq2",
+    "age_days",
+    "sex",
+    "asthma",
+    "maternal_asthma",
+    "copd",
+    "gold_stage",
+    "respiratory_infection",
+    "fev1_pct_pred",
+    "smoking",
+    "antibiotics",
+    "delivery_mode",
+    "dna_conc",
+    "asthma_age_days",
+)
 
 
 def mock_expected() -> pd.DataFrame:

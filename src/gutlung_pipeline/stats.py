@@ -178,9 +178,15 @@ def permanova_table(
     by = analysis.get("by", "terms")
     by = None if by in (None, "none") else by
     res = adonis2(
-        dm, md, analysis["formula"], by=by, permutations=permutations,
-        strata=strata, plots=plots, seed=seed,
-    )  # fmt: skip
+        dm,
+        md,
+        analysis["formula"],
+        by=by,
+        permutations=permutations,
+        strata=strata,
+        plots=plots,
+        seed=seed,
+    )
     scheme = (
         f"whole {plots} permuted" if plots else f"within {strata}" if strata else "free"
     )
@@ -210,9 +216,12 @@ def permanova_table(
     for i, column in enumerate(analysis.get("dispersion") or []):
         for kind in ("centroid", "median"):
             b = betadisper(
-                dm, md[column].astype(str), kind=kind,
-                permutations=permutations, seed=seed + 1 + i,
-            )  # fmt: skip
+                dm,
+                md[column].astype(str),
+                kind=kind,
+                permutations=permutations,
+                seed=seed + 1 + i,
+            )
             a = b.anova
             rows.append(
                 {
@@ -331,15 +340,23 @@ def differential_abundance(
     term = f"{group}[T.{trt}]"
     formula = " + ".join([f"C({group}, Treatment('{ref}'))", *covariates])
     rows = _ancombc_rows(
-        samples_by_taxa, md, formula, analysis,
-        rename={f"C({group}": term}, unit="ln",
-    )  # fmt: skip
+        samples_by_taxa,
+        md,
+        formula,
+        analysis,
+        rename={f"C({group}": term},
+        unit="ln",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dm = dirmult_ttest(
-            samples_by_taxa, md[group].astype(str), treatment=trt, reference=ref,
-            p_adjust=None, seed=seed,
-        )  # fmt: skip
+            samples_by_taxa,
+            md[group].astype(str),
+            treatment=trt,
+            reference=ref,
+            p_adjust=None,
+            seed=seed,
+        )
     for taxon, r in dm.iterrows():
         rows.append(
             {
@@ -356,10 +373,14 @@ def differential_abundance(
             }
         )
     return _finish(
-        pd.DataFrame(rows), analysis, taxonomy, n_reference=n_ref,
-        n_treatment=n_trt, n_without_reads=len(empty),
+        pd.DataFrame(rows),
+        analysis,
+        taxonomy,
+        n_reference=n_ref,
+        n_treatment=n_trt,
+        n_without_reads=len(empty),
         comparison=f"{group}: {trt} vs {ref}",
-    )  # fmt: skip
+    )
 
 
 def _filtered_counts(table, md, analysis, taxonomy):
@@ -432,15 +453,23 @@ def _trend_abundance(table, md, analysis, *, taxonomy) -> pd.DataFrame:
     counts, md, empty = _filtered_counts(table, md, analysis, taxonomy)
     formula = " + ".join([group, *(analysis.get("covariates") or [])])
     rows = _ancombc_rows(
-        counts.T.astype(float), md, formula, analysis,
-        rename={group: group}, unit=f"ln per unit of {group}",
-    )  # fmt: skip
+        counts.T.astype(float),
+        md,
+        formula,
+        analysis,
+        rename={group: group},
+        unit=f"ln per unit of {group}",
+    )
     return _finish(
-        pd.DataFrame(rows), analysis, taxonomy, n_reference=len(md),
-        n_treatment=np.nan, n_without_reads=len(empty),
+        pd.DataFrame(rows),
+        analysis,
+        taxonomy,
+        n_reference=len(md),
+        n_treatment=np.nan,
+        n_without_reads=len(empty),
         comparison=f"{group}: per unit (trend, "
         f"{md[group].min():g} to {md[group].max():g})",
-    )  # fmt: skip
+    )
 
 
 def _finish(out, analysis, taxonomy, **columns) -> pd.DataFrame:

@@ -122,13 +122,23 @@ def run_sintax(
     """
     run_tool(
         [
-            "vsearch", "--sintax", str(query), "--db", str(reference),
-            "--tabbedout", str(tabbedout), "--randseed", str(seed), "--threads", "1",
-            "--strand", "both",
+            "vsearch",
+            "--sintax",
+            str(query),
+            "--db",
+            str(reference),
+            "--tabbedout",
+            str(tabbedout),
+            "--randseed",
+            str(seed),
+            "--threads",
+            "1",
+            "--strand",
+            "both",
         ],
         context=f"ASVs {query} against {reference}",
         outputs=(tabbedout,),
-    )  # fmt: skip
+    )
 
 
 def read_sintax_tabbed(path: str | os.PathLike) -> pd.Series:

@@ -183,8 +183,13 @@ def test_rarefy_alpha_beta_pcoa_through_main(tmp_path):
     )
     alpha = pd.read_csv(tmp_path / "a.tsv", sep="\t", index_col=0)
     assert list(alpha.columns) == [
-        "observed_features", "shannon", "simpson", "pielou_e", "chao1", "faith_pd",
-    ]  # fmt: skip
+        "observed_features",
+        "shannon",
+        "simpson",
+        "pielou_e",
+        "chao1",
+        "faith_pd",
+    ]
     assert (
         main(
             [
@@ -264,15 +269,33 @@ def test_phylogenetic_metric_without_tree_is_one_clear_line(tmp_path, capsys):
     table = pd.DataFrame({"s1": [3, 2], "s2": [1, 4]}, index=["A", "B"])
     write_biom(table, tmp_path / "t.biom")
     out = tmp_path / "b.tsv"
-    code = main(["beta-diversity", "--table", str(tmp_path / "t.biom"),
-                 "--metric", "unweighted_unifrac", "--output", str(out)])  # fmt: skip
+    code = main(
+        [
+            "beta-diversity",
+            "--table",
+            str(tmp_path / "t.biom"),
+            "--metric",
+            "unweighted_unifrac",
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 1
     assert capsys.readouterr().err.strip() == (
         "gutlung beta-diversity: error: unweighted_unifrac needs the rooted tree; "
         "give --tree"
     )
-    code = main(["alpha-diversity", "--table", str(tmp_path / "t.biom"),
-                 "--depth", "4", "--output", str(out)])  # fmt: skip
+    code = main(
+        [
+            "alpha-diversity",
+            "--table",
+            str(tmp_path / "t.biom"),
+            "--depth",
+            "4",
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 1
     assert "faith_pd needs the rooted tree" in capsys.readouterr().err
     assert not out.exists()
@@ -285,37 +308,139 @@ def test_stats_commands_through_main(tmp_path):
     counts = pd.read_csv(peer / "counts.tsv", sep="\t", index_col=0).T
     write_biom(counts, tmp_path / "t.biom")
     md = peer / "metadata.tsv"
-    assert main(["beta-diversity", "--table", str(tmp_path / "t.biom"), "--metric",
-                 "aitchison", "--output", str(tmp_path / "d.tsv")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "beta-diversity",
+                "--table",
+                str(tmp_path / "t.biom"),
+                "--metric",
+                "aitchison",
+                "--output",
+                str(tmp_path / "d.tsv"),
+            ]
+        )
+        == 0
+    )
     analyses = json.dumps(
         [{"name": "p", "formula": "group + visit", "strata": None, "plots": None}]
     )
-    assert main(["permanova", "--distance", str(tmp_path / "d.tsv"), "--metadata",
-                 str(md), "--analyses", analyses, "--metric", "aitchison",
-                 "--permutations", "99", "--output", str(tmp_path / "p.tsv")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "permanova",
+                "--distance",
+                str(tmp_path / "d.tsv"),
+                "--metadata",
+                str(md),
+                "--analyses",
+                analyses,
+                "--metric",
+                "aitchison",
+                "--permutations",
+                "99",
+                "--output",
+                str(tmp_path / "p.tsv"),
+            ]
+        )
+        == 0
+    )
     perm = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     assert list(perm["term"]) == ["group", "visit"] and (perm["n"] == 30).all()
-    assert main(["alpha-diversity", "--table", str(tmp_path / "t.biom"), "--depth",
-                 "700", "--iterations", "3", "--metrics", "shannon,chao1",
-                 "--output", str(tmp_path / "a.tsv"),
-                 "--sd-output", str(tmp_path / "sd.tsv")]) == 0  # fmt: skip
-    lme = json.dumps([{"name": "m", "formula": "visit", "subject": "subject",
-                       "metrics": ["shannon"]}])  # fmt: skip
-    assert main(["alpha-lme", "--alpha", str(tmp_path / "a.tsv"), "--metadata",
-                 str(md), "--analyses", lme, "--output", str(tmp_path / "l.tsv")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "alpha-diversity",
+                "--table",
+                str(tmp_path / "t.biom"),
+                "--depth",
+                "700",
+                "--iterations",
+                "3",
+                "--metrics",
+                "shannon,chao1",
+                "--output",
+                str(tmp_path / "a.tsv"),
+                "--sd-output",
+                str(tmp_path / "sd.tsv"),
+            ]
+        )
+        == 0
+    )
+    lme = json.dumps(
+        [
+            {
+                "name": "m",
+                "formula": "visit",
+                "subject": "subject",
+                "metrics": ["shannon"],
+            }
+        ]
+    )
+    assert (
+        main(
+            [
+                "alpha-lme",
+                "--alpha",
+                str(tmp_path / "a.tsv"),
+                "--metadata",
+                str(md),
+                "--analyses",
+                lme,
+                "--output",
+                str(tmp_path / "l.tsv"),
+            ]
+        )
+        == 0
+    )
     assert set(pd.read_csv(tmp_path / "l.tsv", sep="\t")["term"]) == {
-        "Intercept", "visit[T.v2]", "visit[T.v3]",
-    }  # fmt: skip
-    assert main(["rarefaction-curves", "--table", str(tmp_path / "t.biom"),
-                 "--samples", str(md), "--site-column", "group", "--steps", "3",
-                 "--iterations", "2", "--output", str(tmp_path / "c.tsv"),
-                 "--groups-output", str(tmp_path / "cg.tsv")]) == 0  # fmt: skip
+        "Intercept",
+        "visit[T.v2]",
+        "visit[T.v3]",
+    }
+    assert (
+        main(
+            [
+                "rarefaction-curves",
+                "--table",
+                str(tmp_path / "t.biom"),
+                "--samples",
+                str(md),
+                "--site-column",
+                "group",
+                "--steps",
+                "3",
+                "--iterations",
+                "2",
+                "--output",
+                str(tmp_path / "c.tsv"),
+                "--groups-output",
+                str(tmp_path / "cg.tsv"),
+            ]
+        )
+        == 0
+    )
     groups = pd.read_csv(tmp_path / "cg.tsv", sep="\t")
     assert set(groups["group"]) == {"case", "control"}
     bad = json.dumps([{"name": "p", "formula": "nope"}])
-    assert main(["permanova", "--distance", str(tmp_path / "d.tsv"), "--metadata",
-                 str(md), "--analyses", bad, "--metric", "aitchison",
-                 "--output", str(tmp_path / "bad.tsv")]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "permanova",
+                "--distance",
+                str(tmp_path / "d.tsv"),
+                "--metadata",
+                str(md),
+                "--analyses",
+                bad,
+                "--metric",
+                "aitchison",
+                "--output",
+                str(tmp_path / "bad.tsv"),
+            ]
+        )
+        == 1
+    )
     assert not (tmp_path / "bad.tsv").exists()
 
 
@@ -342,10 +467,21 @@ def test_decontam_through_main(tmp_path, capsys):
         }
     )
     md.to_csv(tmp_path / "m.tsv", sep="\t", index=False)
-    args = ["decontam", "--table", str(tmp_path / "t.biom"), "--metadata",
-            str(tmp_path / "m.tsv"), "--neg-column", "sample_type", "--conc-column",
-            "dna_conc", "--output", str(tmp_path / "c.tsv"),
-            "--clean-table", str(tmp_path / "clean.biom")]  # fmt: skip
+    args = [
+        "decontam",
+        "--table",
+        str(tmp_path / "t.biom"),
+        "--metadata",
+        str(tmp_path / "m.tsv"),
+        "--neg-column",
+        "sample_type",
+        "--conc-column",
+        "dna_conc",
+        "--output",
+        str(tmp_path / "c.tsv"),
+        "--clean-table",
+        str(tmp_path / "clean.biom"),
+    ]
     assert main(args) == 0
     calls = pd.read_csv(tmp_path / "c.tsv", sep="\t", index_col=0)
     assert set(calls.index[calls["contaminant"]]) == {"c0", "c1"}

@@ -32,12 +32,16 @@ def test_scores_against_hand_counts():
     )
     truth = pd.DataFrame(
         [
-            ("s1", A, 52), ("s1", C, 12), ("s1", B, 0),
-            ("s2", A, 21), ("s2", B, 29),
-            ("s3", B, 40), ("s3", C, 5),
+            ("s1", A, 52),
+            ("s1", C, 12),
+            ("s1", B, 0),
+            ("s2", A, 21),
+            ("s2", B, 29),
+            ("s3", B, 40),
+            ("s3", C, 5),
         ],
         columns=["sample_id", "sequence", "reads"],
-    )  # fmt: skip
+    )
     got = score(table, sequences, truth, {"s1": 80, "s2": 60, "s3": 50})
     assert got["asvs"] == 4
     assert got["true_seqs"] == 3  # A, B, C (B has reads somewhere)

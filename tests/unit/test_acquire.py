@@ -73,7 +73,7 @@ def ena():
     state.drop_once = {f"{v}4/ERR0000004_1.fastq.gz"}
     with serving(state) as url:
         state.base = f"{url}/ena/portal/api"
-        yield state  # fmt: skip
+        yield state
 
 
 def test_accessions_are_checked_before_any_url():
@@ -90,11 +90,17 @@ def test_accessions_are_checked_before_any_url():
 
 def test_fetch_study_every_case(ena, tmp_path):
     cache = tmp_path / "cache"
-    out = fetch_runs(["PRJEB00001"], cache, base_url=ena.base, scheme="http",
-                     retries=2, backoff=0.01).set_index("run_accession")  # fmt: skip
+    out = fetch_runs(
+        ["PRJEB00001"], cache, base_url=ena.base, scheme="http", retries=2, backoff=0.01
+    ).set_index("run_accession")
     ok = out[out["status"] == "ok"]
-    assert set(ok.index) == {"ERR0000001", "ERR0000002", "ERR0000004", "ERR0000005",
-                             "ERR0000006"}  # fmt: skip
+    assert set(ok.index) == {
+        "ERR0000001",
+        "ERR0000002",
+        "ERR0000004",
+        "ERR0000005",
+        "ERR0000006",
+    }
     good = out.loc["ERR0000001"]
     assert good["library_layout"] == "paired"
     assert Path(good["fq1"]) == cache / "ERR0000001" / "ERR0000001_1.fastq.gz"
@@ -156,9 +162,24 @@ def test_fetch_runs_command(ena, tmp_path):
     from gutlung_pipeline.cli import main
 
     out = tmp_path / "runs.tsv"
-    args = ["fetch-runs", "--accession", "ERR0000002", "ERR0000003", "--cache",
-            str(tmp_path / "cache"), "--output", str(out), "--base-url", ena.base,
-            "--scheme", "http", "--retries", "1", "--backoff", "0.01"]  # fmt: skip
+    args = [
+        "fetch-runs",
+        "--accession",
+        "ERR0000002",
+        "ERR0000003",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--output",
+        str(out),
+        "--base-url",
+        ena.base,
+        "--scheme",
+        "http",
+        "--retries",
+        "1",
+        "--backoff",
+        "0.01",
+    ]
     assert main(args) == 0
     runs = pd.read_csv(out, sep="\t", keep_default_na=False)
     assert list(runs["status"]) == ["ok", "failed"]

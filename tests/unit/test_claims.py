@@ -13,9 +13,17 @@ from gutlung_pipeline.claims.verdict import bh_within, verdict
 from gutlung_pipeline.errors import ConfigError
 
 PAPERS = {
-    "Stokholm", "Depner", "Hoskinson", "Alcazar", "Arrieta", "Chiu", "Bowerman",
-    "Woodall", "Dickson", "Thorsen",
-}  # fmt: skip
+    "Stokholm",
+    "Depner",
+    "Hoskinson",
+    "Alcazar",
+    "Arrieta",
+    "Chiu",
+    "Bowerman",
+    "Woodall",
+    "Dickson",
+    "Thorsen",
+}
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +88,16 @@ def infants(n, *, odds_ratio, seed, maternal_share=0.3):
     asthma = rng.random(n) < 1 / (1 + np.exp(-logit))
     sheet = pd.DataFrame(
         {
-            "subject_id": [f"C{i:04d}" for i in range(n)], "body_site": "gut",
-            "sample_type": "stool", "study": "sim", "age_days": 365,
+            "subject_id": [f"C{i:04d}" for i in range(n)],
+            "body_site": "gut",
+            "sample_type": "stool",
+            "study": "sim",
+            "age_days": 365,
             "asthma": np.where(asthma, "yes", "no"),
             "maternal_asthma": np.where(maternal, "yes", "no"),
         },
         index=pd.Index(ids, name="sample_id"),
-    )  # fmt: skip
+    )
     maturity = pd.DataFrame({"maz": maz * 1.7 + 0.2}, index=sheet.index)
     return sheet, {"maturity": maturity}
 
@@ -110,10 +121,15 @@ def woodall_cohort(n, shift, seed):
     infected = rng.random(n) < 0.3
     ids = [f"S{i:04d}" for i in range(n)]
     sheet = pd.DataFrame(
-        {"subject_id": ids, "body_site": "gut", "sample_type": "stool",
-         "study": "sim", "respiratory_infection": np.where(infected, "yes", "no")},
+        {
+            "subject_id": ids,
+            "body_site": "gut",
+            "sample_type": "stool",
+            "study": "sim",
+            "respiratory_infection": np.where(infected, "yes", "no"),
+        },
         index=pd.Index(ids, name="sample_id"),
-    )  # fmt: skip
+    )
     alpha = pd.DataFrame(
         {"shannon": rng.normal(4.0 + shift * infected, 1.2)}, index=sheet.index
     )
@@ -148,8 +164,9 @@ def test_no_effect_is_rarely_called_consistent(catalogue):
             claims, [(sheet, sources), (w_sheet, w_sources)], strict=True
         ):
             est, _ = evaluate_claim(claim, s, src, power_reps=10)
-            v, _ = verdict(claim["expected"]["direction"], est.estimate, est.null,
-                           est.p, np.nan)  # fmt: skip
+            v, _ = verdict(
+                claim["expected"]["direction"], est.estimate, est.null, est.p, np.nan
+            )
             hits[claim["id"]] += v == "consistent"
     assert all(n <= 4 for n in hits.values()), hits
 
@@ -250,12 +267,14 @@ def test_planned_power_against_the_t_test_and_under_no_effect(catalogue, capsys)
     woodall = catalogue["woodall2022_infection_shannon"]
     res = planned_power(woodall, 100, effect=-0.5, group_share=0.5, sd=1.0, reps=1000)
     # Mann-Whitney's efficiency for normal data is 3/pi of the t test's
-    t_power = TTestIndPower().power(0.5 * np.sqrt(3 / np.pi), nobs1=50, ratio=1.0,
-                                    alpha=0.05)  # fmt: skip
+    t_power = TTestIndPower().power(
+        0.5 * np.sqrt(3 / np.pi), nobs1=50, ratio=1.0, alpha=0.05
+    )
     assert res["power"] == pytest.approx(t_power, abs=0.05)
     assert res["ci_low"] <= res["power"] <= res["ci_high"]
-    null = planned_power(catalogue["depner2020_microbiome_age_asthma"], 200,
-                         effect=1.0, reps=400)  # fmt: skip
+    null = planned_power(
+        catalogue["depner2020_microbiome_age_asthma"], 200, effect=1.0, reps=400
+    )
     assert null["power"] < 0.06  # two-sided 5%, one direction counted
     small, large = (
         planned_power(catalogue["depner2020_microbiome_age_asthma"], n, reps=200)[
@@ -266,8 +285,20 @@ def test_planned_power_against_the_t_test_and_under_no_effect(catalogue, capsys)
     assert small < large
     with pytest.raises(ValueError, match="publishes a direction only"):
         planned_power(catalogue["stokholm2018_maturity_asthma"], 100)
-    assert main(["power", "--claim", "woodall2022_infection_shannon", "--n", "20",
-                 "--reps", "50"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "power",
+                "--claim",
+                "woodall2022_infection_shannon",
+                "--n",
+                "20",
+                "--reps",
+                "50",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0].split("\t")[:4] == ["claim_id", "n", "effect", "power"]
     assert out[1].startswith("woodall2022_infection_shannon\t20\t-1.45\t")
@@ -302,12 +333,19 @@ def longitudinal_infants(n, *, shift, seed):
         child = rng.normal(0, 0.5)
         for age in (7, 30):
             rows.append(
-                {"sample_id": f"C{k:03d}_d{age:02d}", "subject_id": f"C{k:03d}",
-                 "body_site": "gut", "age_days": age,
-                 "asthma": "yes" if asthma else "no",
-                 "shannon": 1.5 + 0.02 * age + child + shift * asthma
-                 + rng.normal(0, 0.4)}
-            )  # fmt: skip
+                {
+                    "sample_id": f"C{k:03d}_d{age:02d}",
+                    "subject_id": f"C{k:03d}",
+                    "body_site": "gut",
+                    "age_days": age,
+                    "asthma": "yes" if asthma else "no",
+                    "shannon": 1.5
+                    + 0.02 * age
+                    + child
+                    + shift * asthma
+                    + rng.normal(0, 0.4),
+                }
+            )
     df = pd.DataFrame(rows).set_index("sample_id")
     return df.drop(columns="shannon"), {"alpha": df[["shannon"]]}
 
@@ -331,10 +369,15 @@ def test_mixed_model_claim_recovers_a_planted_difference(catalogue):
     # a sample older than the claim's window (45 days) is left out
     late = sheet.iloc[:2].set_axis(["late0", "late1"]).assign(age_days=91)
     est_late, _ = evaluate_claim(
-        claim, pd.concat([sheet, late]),
-        {"alpha": pd.concat([src["alpha"], src["alpha"].iloc[:2].set_axis(late.index)])},
+        claim,
+        pd.concat([sheet, late]),
+        {
+            "alpha": pd.concat(
+                [src["alpha"], src["alpha"].iloc[:2].set_axis(late.index)]
+            )
+        },
         power_reps=10,
-    )  # fmt: skip
+    )
     assert est_late.n == 600
 
 
@@ -354,7 +397,7 @@ def test_mixed_claim_model_matches_nlme_live(tmp_path):
         f"d <- read.delim('{tmp_path / 'd.tsv'}');"
         "f <- lme(y ~ g + age_days, random = ~ 1 | subject_id, data = d, method = 'REML');"
         f"write.table(summary(f)$tTable[, 1:2], '{tmp_path / 'fe.tsv'}', sep = '\\t', quote = FALSE)"
-    )  # fmt: skip
+    )
     subprocess.run(["Rscript", "-e", script], check=True, capture_output=True)
     fe = pd.read_csv(tmp_path / "fe.tsv", sep="\t")
     est = models.mixed(
@@ -373,10 +416,14 @@ def test_spearman_claim_of_no_trend_and_its_power(catalogue):
     rng = np.random.default_rng(6)
     n = 120
     sheet = pd.DataFrame(
-        {"subject_id": [f"P{k}" for k in range(n)], "body_site": "gut",
-         "copd": "yes", "gold_stage": rng.integers(1, 5, n)},
+        {
+            "subject_id": [f"P{k}" for k in range(n)],
+            "body_site": "gut",
+            "copd": "yes",
+            "gold_stage": rng.integers(1, 5, n),
+        },
         index=[f"P{k}_gut" for k in range(n)],
-    )  # fmt: skip
+    )
     alpha = pd.DataFrame({"observed_features": rng.normal(80, 15, n)}, sheet.index)
     est, power = evaluate_claim(claim, sheet, {"alpha": alpha}, power_reps=400)
     rho, p = stats.spearmanr(alpha["observed_features"], sheet["gold_stage"])
@@ -403,23 +450,32 @@ def test_evidence_grade_moves_up_with_replication_here():
     ]
     meta = "meta-analysis (2 studies)"
     rows = [
-        ("a", "s1", "consistent"), ("a", "s2", "inconclusive"),
-        ("b", "s1", "inconclusive"), ("b", "s2", "inconclusive"),
+        ("a", "s1", "consistent"),
+        ("a", "s2", "inconclusive"),
+        ("b", "s1", "inconclusive"),
+        ("b", "s2", "inconclusive"),
         ("b", meta, "consistent"),
-        ("c", "s1", "consistent"), ("c", "s2", "consistent"), ("c", meta, "consistent"),
-        ("d", "s1", "contradicts"), ("d", "s2", "not testable"),
+        ("c", "s1", "consistent"),
+        ("c", "s2", "consistent"),
+        ("c", meta, "consistent"),
+        ("d", "s1", "contradicts"),
+        ("d", "s2", "not testable"),
         ("e", "s1", "inconclusive"),
-        ("f", "s1", "consistent"), ("f", "s2", "contradicts"),
-    ]  # fmt: skip
+        ("f", "s1", "consistent"),
+        ("f", "s2", "contradicts"),
+    ]
     out = grade_evidence(
         pd.DataFrame(rows, columns=["claim_id", "study", "verdict"]), claims
     )
     grade = out.groupby("claim_id")["grade"].agg(set)
     assert grade.to_dict() == {
-        "a": {"replicated_association"}, "b": {"single_association"},
-        "c": {"replicated_association"}, "d": {"single_association"},
-        "e": {"replicated_association"}, "f": {"single_association"},
-    }  # fmt: skip
+        "a": {"replicated_association"},
+        "b": {"single_association"},
+        "c": {"replicated_association"},
+        "d": {"single_association"},
+        "e": {"replicated_association"},
+        "f": {"single_association"},
+    }
     basis = out.groupby("claim_id")["grade_basis"].first()
     assert basis["b"] == (
         f"published: mechanism only; consistent here in {meta}; so single "
@@ -441,12 +497,20 @@ def test_named_genera_are_pooled_genus_by_genus(catalogue):
 
     claim = catalogue["alcazar2022_infant_genera_respiratory"]
     tested = pd.DataFrame(
-        {"_genera": [
-            {"Roseburia": (-0.6, -1.0, -0.2, 0.003), "Bifidobacterium": (0.1, -0.3, 0.5, 0.6)},
-            {"Roseburia": (-0.1, -0.5, 0.3, 0.6), "Bifidobacterium": (0.5, 0.1, 0.9, 0.01)},
-            None,
-        ]}
-    )  # fmt: skip
+        {
+            "_genera": [
+                {
+                    "Roseburia": (-0.6, -1.0, -0.2, 0.003),
+                    "Bifidobacterium": (0.1, -0.3, 0.5, 0.6),
+                },
+                {
+                    "Roseburia": (-0.1, -0.5, 0.3, 0.6),
+                    "Bifidobacterium": (0.5, 0.1, 0.9, 0.01),
+                },
+                None,
+            ]
+        }
+    )
     res = _pool_genera(tested, claim)
     z = 1.959963984540054
     for genus, ests in {
@@ -476,9 +540,12 @@ def test_planned_power_for_spearman_and_mixed_model_claims(catalogue):
     # 100 children, 2 samples each, 30% with asthma, ICC 0.5, SD 1: the
     # subject means have variance 0.5 + 0.5 / 2
     mixed = planned_power(
-        catalogue["abrahamsson2014_early_diversity_asthma"], 100, effect=-0.3,
-        reps=150, seed=3,
-    )  # fmt: skip
+        catalogue["abrahamsson2014_early_diversity_asthma"],
+        100,
+        effect=-0.3,
+        reps=150,
+        seed=3,
+    )
     se = np.sqrt(0.75 * (1 / 30 + 1 / 70))
     assert mixed["power"] == pytest.approx(stats.norm.sf(1.959964 - 0.3 / se), abs=0.1)
     assert mixed["ci_low"] <= mixed["power"] <= mixed["ci_high"]
@@ -537,9 +604,11 @@ def test_maturity_claims_warn_at_the_edge_of_the_reference(catalogue):
     sheet, sources = infants(600, odds_ratio=2.0, seed=2)
     m = sources["maturity"]
     scores = m.assign(
-        age=365.0, state=180.0, reference=sheet["asthma"] == "no",
+        age=365.0,
+        state=180.0,
+        reference=sheet["asthma"] == "no",
         prediction=np.linspace(300, 400, len(m)),
-    )  # fmt: skip
+    )
     out = run_claims([claim], sheet, {"maturity": scores})
     assert (
         "caution: target age 365 d is in the oldest reference age bin"

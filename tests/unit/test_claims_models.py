@@ -49,9 +49,13 @@ def test_cox_matches_r_coxph_on_rossi():
     ref = pd.read_csv(STATS / "R_coxph_rossi.tsv", sep="\t", index_col=0)
     covs = ["age", "race", "wexp", "mar", "paro", "prio"]
     est = cox_landmark(
-        rossi, time="week", event="arrest", exposure="fin", landmark="start",
+        rossi,
+        time="week",
+        event="arrest",
+        exposure="fin",
+        landmark="start",
         covariates=covs,
-    )  # fmt: skip
+    )
     assert est.estimate == pytest.approx(ref.loc["fin", "exp(coef)"], rel=1e-6)
     assert est.p == pytest.approx(ref.loc["fin", "Pr(>|z|)"], rel=1e-6)
     se = ref.loc["fin", "se(coef)"]
@@ -152,9 +156,13 @@ def test_live_r_peers(tmp_path):
 
 def test_landmark_drops_subjects_with_the_event_before_sampling():
     d = pd.DataFrame(
-        {"t": [5, 20, 30, 40, 50, 60, 70, 80], "e": [1, 1, 0, 1, 1, 0, 1, 1],
-         "x": [0.1, 0.5, -1, 2, 0.3, -0.2, 1.1, 0.8], "s": [10] * 8}
-    )  # fmt: skip
+        {
+            "t": [5, 20, 30, 40, 50, 60, 70, 80],
+            "e": [1, 1, 0, 1, 1, 0, 1, 1],
+            "x": [0.1, 0.5, -1, 2, 0.3, -0.2, 1.1, 0.8],
+            "s": [10] * 8,
+        }
+    )
     est = cox_landmark(d, time="t", event="e", exposure="x", landmark="s")
     assert est.n == 7 and est.n_events == 5
 

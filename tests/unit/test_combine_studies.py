@@ -34,10 +34,14 @@ def test_combine_tables_sums_each_study_at_genus_and_joins_on_the_lineage():
     # at genus, one Blautia with a species; study B: other ASVs (another
     # region), Roseburia and a Bacteroides only B has
     a = _table({"a1": [5, 0], "a2": [3, 2], "a3": [1, 1], "a4": [0, 7]}, ["A1", "A2"])
-    ta = pd.Series({
-        "a1": ROSE, "a2": f"{ROSE}; s__inulinivorans", "a3": LACHNO,
-        "a4": f"{BLAUT}; s__obeum",
-    })  # fmt: skip
+    ta = pd.Series(
+        {
+            "a1": ROSE,
+            "a2": f"{ROSE}; s__inulinivorans",
+            "a3": LACHNO,
+            "a4": f"{BLAUT}; s__obeum",
+        }
+    )
     b = _table({"b1": [4, 0, 2], "b2": [0, 6, 1]}, ["B1", "B2", "B3"])
     tb = pd.Series({"b1": ROSE, "b2": f"{BACTER}; f__Bacteroidaceae; g__Bacteroides"})
     table, taxonomy, summary = combine_tables({"A": a, "B": b}, {"A": ta, "B": tb})
@@ -100,14 +104,17 @@ def test_study_rules_follow_the_entry():
 def _study_config(sheet: str) -> dict:
     return {
         "samples": sheet,
-        "primers": {"forward": "GTGCCAGCMGCCGCGGTAA", "reverse": "GGACTACHVGGGTWTCTAAT"},
+        "primers": {
+            "forward": "GTGCCAGCMGCCGCGGTAA",
+            "reverse": "GGACTACHVGGGTWTCTAAT",
+        },
         "taxonomy": {"reference": str(REFERENCE)},
         "decontam": {"enabled": False},
         "diversity": {"rarefaction_depth": 100, "group_column": "asthma"},
         "stats": {"permanova": [], "differential": [], "longitudinal": []},
         "maturity": {"enabled": False},
         "claims": {"enabled": False},
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture
@@ -119,12 +126,18 @@ def two_studies(tmp_path, monkeypatch):
     (tmp_path / "r.fastq.gz").write_bytes(gzip.compress(b"@r1\nACGT\n+\nIIII\n"))
     for name, ids in (("a", ["S1", "S2"]), ("b", ["T1", "T2"])):
         rows = [
-            {"sample_id": s, "subject_id": s, "body_site": "gut",
-             "sample_type": "stool", "run": "r1", "study": name,
-             "fq1": "r.fastq.gz",
-             "asthma": "no"}
+            {
+                "sample_id": s,
+                "subject_id": s,
+                "body_site": "gut",
+                "sample_type": "stool",
+                "run": "r1",
+                "study": name,
+                "fq1": "r.fastq.gz",
+                "asthma": "no",
+            }
             for s in ids
-        ]  # fmt: skip
+        ]
         pd.DataFrame(rows).to_csv(f"{name}.tsv", sep="\t", index=False)
         (tmp_path / f"{name}.yaml").write_text(
             yaml.safe_dump(_study_config(f"{name}.tsv"))
@@ -133,18 +146,22 @@ def two_studies(tmp_path, monkeypatch):
         "studies": {"a": "a.yaml", "b": "b.yaml"},
         "taxonomy": {"reference": str(REFERENCE)},
         "diversity": {
-            "rarefaction_depth": 100, "group_column": "asthma",
-            "alpha_metrics": ["shannon"], "beta_metrics": ["braycurtis"],
+            "rarefaction_depth": 100,
+            "group_column": "asthma",
+            "alpha_metrics": ["shannon"],
+            "beta_metrics": ["braycurtis"],
         },
-    }  # fmt: skip
+    }
     return tmp_path, combined
 
 
 def _load(combined):
     return load_studies(
         validate_config(combined, source="combined.yaml"),
-        source="combined.yaml", schema_dir=SCHEMA_DIR, offline=True,
-    )  # fmt: skip
+        source="combined.yaml",
+        schema_dir=SCHEMA_DIR,
+        offline=True,
+    )
 
 
 def test_load_studies_plans_each_study_and_stacks_the_sheets(two_studies):

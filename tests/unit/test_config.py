@@ -269,8 +269,11 @@ def test_differential_trend_needs_a_numeric_column_with_three_values():
 
     cfg = load_config(CONFIG)
     sheet = load_samples(REPO / cfg["samples"], check_files=False)
-    trend = {"name": "gold_trend", "group": "gold_stage",
-             "where": {"body_site": ["gut"], "copd": ["yes"]}}  # fmt: skip
+    trend = {
+        "name": "gold_trend",
+        "group": "gold_stage",
+        "where": {"body_site": ["gut"], "copd": ["yes"]},
+    }
     cfg["stats"]["differential"] = [trend]
     check_workflow_inputs(cfg, sheet, source="c.yaml")
     cfg["stats"]["differential"] = [dict(trend, group="sex")]
@@ -298,10 +301,14 @@ def test_plan_warns_when_a_claim_targets_the_oldest_reference_bin(tmp_path):
     for k in range(12):
         for visit in (7, 30, 365):
             rows.append(
-                {"sample_id": f"c{k}_d{visit}", "subject_id": f"c{k}",
-                 "body_site": "gut", "age_days": visit + k,
-                 "asthma": "yes" if k % 4 == 0 else "no"}
-            )  # fmt: skip
+                {
+                    "sample_id": f"c{k}_d{visit}",
+                    "subject_id": f"c{k}",
+                    "body_site": "gut",
+                    "age_days": visit + k,
+                    "asthma": "yes" if k % 4 == 0 else "no",
+                }
+            )
     sheet = pd.DataFrame(rows)
     lines = maturity_warnings(cfg, sheet)
     ids = [line.split(":")[0] for line in lines]
@@ -312,6 +319,7 @@ def test_plan_warns_when_a_claim_targets_the_oldest_reference_bin(tmp_path):
     assert (
         "a random forest cannot predict beyond it" in maturity_warnings(cfg, sheet)[0]
     )
-    later = pd.concat([sheet, sheet.assign(sample_id=sheet["sample_id"] + "b",
-                                           age_days=730)])  # fmt: skip
+    later = pd.concat(
+        [sheet, sheet.assign(sample_id=sheet["sample_id"] + "b", age_days=730)]
+    )
     assert maturity_warnings(cfg, later) == []

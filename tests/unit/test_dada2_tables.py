@@ -44,9 +44,14 @@ def test_wide_table_refuses_an_unknown_sample():
 
 def test_group_stats_single_end_has_no_merged_count():
     track = pd.DataFrame(
-        {"sample_id": ["a", "b"], "input": [10, 9], "filtered": [8, 7],
-         "denoised": [8, 6], "merged": [7, None]}
-    )  # fmt: skip
+        {
+            "sample_id": ["a", "b"],
+            "input": [10, 9],
+            "filtered": [8, 7],
+            "denoised": [8, 6],
+            "merged": [7, None],
+        }
+    )
     assert group_stats(track) == {
         "a": {"filtered": 8, "merged": 7},
         "b": {"filtered": 7},

@@ -155,8 +155,9 @@ def test_errors_name_the_samples():
         is_contaminant(counts, conc=pd.Series([1.0, 0.0, 2.0], index=counts.index))
     with pytest.raises(ValueError, match="batch 'r2' has a single sample"):
         is_contaminant(
-            counts, conc=pd.Series([1.0, 2.0, 3.0], index=counts.index),
+            counts,
+            conc=pd.Series([1.0, 2.0, 3.0], index=counts.index),
             batch=pd.Series(["r1", "r1", "r2"], index=counts.index),
-        )  # fmt: skip
+        )
     with pytest.raises(ValueError, match="needs negative controls"):
         is_contaminant(counts, method="prevalence")

@@ -49,9 +49,16 @@ def test_feature_filter_organelles_and_unassigned():
     ids = pd.Index([*tax.index, "missing"])
     got = feature_filter(tax, ids)
     assert got.to_dict() == {
-        "a": "organelle", "b": "organelle", "c": "organelle", "d": "unassigned",
-        "e": "unassigned", "f": "", "g": "", "h": "", "missing": "unassigned",
-    }  # fmt: skip
+        "a": "organelle",
+        "b": "organelle",
+        "c": "organelle",
+        "d": "unassigned",
+        "e": "unassigned",
+        "f": "",
+        "g": "",
+        "h": "",
+        "missing": "unassigned",
+    }
     kept = feature_filter(tax, ids, remove_taxa=[], remove_unassigned=False)
     assert (kept == "").all()
 
@@ -104,10 +111,15 @@ def test_decontaminate_removes_the_kit_from_lung_only():
     # the site's scores are decontam's own on the site's samples + blanks
     lung = [f"L{k}" for k in range(8)] + [f"B{k}" for k in range(4)]
     ref = is_contaminant(
-        table[lung].T, conc=sheet.loc[lung, "dna_conc"],
-        neg=pd.Series(sheet.loc[lung, "sample_type"] == "negative_control", dtype=object),
-        method="combined", batch=sheet.loc[lung, "run"], threshold=0.05,
-    )  # fmt: skip
+        table[lung].T,
+        conc=sheet.loc[lung, "dna_conc"],
+        neg=pd.Series(
+            sheet.loc[lung, "sample_type"] == "negative_control", dtype=object
+        ),
+        method="combined",
+        batch=sheet.loc[lung, "run"],
+        threshold=0.05,
+    )
     got = res.contaminants[res.contaminants["body_site"] == "lung"].set_index(
         "feature_id"
     )
@@ -124,10 +136,12 @@ def test_decontaminate_removes_the_kit_from_lung_only():
     bio = t[t["role"] == "sample"]
     in_table = table[bio.index].sum(axis=0)
     np.testing.assert_array_equal(
-        bio["organelle_removed"] + bio["unassigned_removed"]
-        + bio["contaminant_removed"] + bio["analysed"],
+        bio["organelle_removed"]
+        + bio["unassigned_removed"]
+        + bio["contaminant_removed"]
+        + bio["analysed"],
         in_table,
-    )  # fmt: skip
+    )
     assert (t.loc[["B0", "M1"], "analysed"] == 0).all()
     assert t.loc["M1", "role"] == "mock" and t.loc["B0", "role"] == "control"
     # a call is per body site: with gut unscored, the gut keeps its trace of c1
@@ -244,9 +258,10 @@ def test_mock_accuracy_known_answer():
     lines = decontam_sentences(
         pd.DataFrame(columns=["body_site", "contaminant"]),
         pd.DataFrame(columns=["body_site", "reads", "contaminant_reads", "flagged"]),
-        summary, pd.DataFrame({"sample_id": [], "role": []}),
+        summary,
+        pd.DataFrame({"sample_id": [], "role": []}),
         pd.DataFrame(columns=["reason", "reads"]),
-    )  # fmt: skip
+    )
     assert "m1: mock community recall 0.67, precision 0.67" in lines[-2]
     assert lines[-1] == "m2: mock community with no reads; not scored."
     row = taxa[(taxa["sample_id"] == "m1") & (taxa["taxon"] == "D")].iloc[0]

@@ -123,9 +123,12 @@ def test_rarefaction_curves_and_groups():
 
     assert curve_depths(10, steps=4) == [1, 4, 7, 10]
     curves = rarefaction_curves(
-        TABLE, depths=[1, 8, 20], iterations=3, random_state=0,
+        TABLE,
+        depths=[1, 8, 20],
+        iterations=3,
+        random_state=0,
         metrics=("observed_features",),
-    )  # fmt: skip
+    )
     at = curves.set_index(["sample_id", "depth"])["mean"]
     assert at[("s3", 1)] == 1.0  # one read, one feature
     assert ("s3", 8) not in at.index  # s3 has 2 reads

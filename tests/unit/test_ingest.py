@@ -42,24 +42,29 @@ MAPPING = {
     "passthrough": ["country"],
 }
 
-RUNS = pd.DataFrame({
-    "run_accession": ["ERR0000011", "ERR0000012", "ERR0000013", "ERR0000014"],
-    "sample_accession": ["SAMEA11", "SAMEA12", "SAMEA13", "SAMEA14"],
-    "sample_alias": ["10317.A", "10317.B", "10317.C", "10317.D"],
-})  # fmt: skip
+RUNS = pd.DataFrame(
+    {
+        "run_accession": ["ERR0000011", "ERR0000012", "ERR0000013", "ERR0000014"],
+        "sample_accession": ["SAMEA11", "SAMEA12", "SAMEA13", "SAMEA14"],
+        "sample_alias": ["10317.A", "10317.B", "10317.C", "10317.D"],
+    }
+)
 
-META = pd.DataFrame({
-    "sample_name": ["10317.A", "10317.B", "10317.C", "10317.D"],
-    "host_subject_id": ["h1", "h2", "h3", "h4"],
-    "body_habitat": ["UBERON:feces", "UBERON:lung", "UBERON:skin", "uberon:FECES "],
-    "age_years": ["2", "not provided", "40", "0.5"],
-    "lung_disease": [
-        "I do not have this condition",
-        "Diagnosed by a medical professional (doctor, physician assistant)",
-        "Self-diagnosed", "missing: control sample",
-    ],
-    "country": ["USA", "UK", "USA", "Australia"],
-})  # fmt: skip
+META = pd.DataFrame(
+    {
+        "sample_name": ["10317.A", "10317.B", "10317.C", "10317.D"],
+        "host_subject_id": ["h1", "h2", "h3", "h4"],
+        "body_habitat": ["UBERON:feces", "UBERON:lung", "UBERON:skin", "uberon:FECES "],
+        "age_years": ["2", "not provided", "40", "0.5"],
+        "lung_disease": [
+            "I do not have this condition",
+            "Diagnosed by a medical professional (doctor, physician assistant)",
+            "Self-diagnosed",
+            "missing: control sample",
+        ],
+        "country": ["USA", "UK", "USA", "Australia"],
+    }
+)
 
 
 def write_mapping(tmp_path, mapping=MAPPING, name="mapping.yaml"):
@@ -74,10 +79,13 @@ def test_mapping_values_units_keep_and_missing(tmp_path):
     sheet = done.sheet.set_index("sample_id")
     # the skin sample is left out by keep, with the reason
     assert list(sheet.index) == ["ERR0000011", "ERR0000012", "ERR0000014"]
-    assert done.dropped.to_dict("records") == [{
-        "sample_id": "ERR0000013", "run_accession": "ERR0000013",
-        "reason": "body_habitat = 'UBERON:skin' not kept",
-    }]  # fmt: skip
+    assert done.dropped.to_dict("records") == [
+        {
+            "sample_id": "ERR0000013",
+            "run_accession": "ERR0000013",
+            "reason": "body_habitat = 'UBERON:skin' not kept",
+        }
+    ]
     # values compared case-insensitively, whitespace stripped
     assert list(sheet["body_site"]) == ["gut", "lung", "gut"]
     assert list(sheet["sample_type"]) == ["stool", "bal", "stool"]
@@ -108,11 +116,15 @@ def test_unmapped_values_stop_or_are_reported(tmp_path):
     )
     done = harmonise(RUNS, meta, lenient)
     assert done.sheet.loc[0, "asthma"] == ""
-    assert done.unmapped.to_dict("records") == [{
-        "column": "asthma", "attribute": "lung_disease",
-        "value": "Diagnosed by an alternative medicine practitioner", "n": 1,
-        "samples": "ERR0000011",
-    }]  # fmt: skip
+    assert done.unmapped.to_dict("records") == [
+        {
+            "column": "asthma",
+            "attribute": "lung_disease",
+            "value": "Diagnosed by an alternative medicine practitioner",
+            "n": 1,
+            "samples": "ERR0000011",
+        }
+    ]
     # a number that is not one
     meta.loc[0, "age_years"] = "two"
     with pytest.raises(
@@ -157,18 +169,36 @@ def gz(n):
 @pytest.fixture
 def ena():
     state = ENAStub()
-    for k, (habitat, age) in enumerate([("UBERON:feces", "1"), ("UBERON:lung", "50"),
-                                        ("UBERON:feces", "3")], start=1):  # fmt: skip
+    for k, (habitat, age) in enumerate(
+        [("UBERON:feces", "1"), ("UBERON:lung", "50"), ("UBERON:feces", "3")], start=1
+    ):
         run, sample = f"ERR000002{k}", f"SAMEA2{k}"
         v = f"/vol1/{run}/{run}"
-        state.add_run(run, "PAIRED", {f"{v}_1.fastq.gz": gz(5), f"{v}_2.fastq.gz": gz(5)},
-                      study="PRJEB22222", sample=sample, alias=f"s{k}")  # fmt: skip
-        state.add_sample(sample, f"s{k}", {
-            "host_subject_id": f"h{k}", "body_habitat": habitat, "age_years": age,
-            "lung_disease": "I do not have this condition", "country": "USA",
-        })  # fmt: skip
-    state.add_run("ERR0000031", "SINGLE", {"/vol1/x/ERR0000031.fastq.gz": gz(5)},
-                  study="PRJEB33333")  # fmt: skip
+        state.add_run(
+            run,
+            "PAIRED",
+            {f"{v}_1.fastq.gz": gz(5), f"{v}_2.fastq.gz": gz(5)},
+            study="PRJEB22222",
+            sample=sample,
+            alias=f"s{k}",
+        )
+        state.add_sample(
+            sample,
+            f"s{k}",
+            {
+                "host_subject_id": f"h{k}",
+                "body_habitat": habitat,
+                "age_years": age,
+                "lung_disease": "I do not have this condition",
+                "country": "USA",
+            },
+        )
+    state.add_run(
+        "ERR0000031",
+        "SINGLE",
+        {"/vol1/x/ERR0000031.fastq.gz": gz(5)},
+        study="PRJEB33333",
+    )
     with serving(state) as url:
         state.url = url
         yield state
@@ -177,8 +207,9 @@ def ena():
 def test_plan_from_study_accession_then_offline(ena, tmp_path):
     mapping = write_mapping(tmp_path, {**MAPPING, "join": {}, "keep": {}})
     fetch = {"base_url": f"{ena.url}/ena/portal/api", "retries": 0}
-    kwargs = dict(sheet=None, accessions=["PRJEB22222"], mapping=mapping,
-                  cache=tmp_path / "cache")  # fmt: skip
+    kwargs = dict(
+        sheet=None, accessions=["PRJEB22222"], mapping=mapping, cache=tmp_path / "cache"
+    )
     plan = plan_samples(**kwargs, fetch=fetch, browser_url=f"{ena.url}/ena/browser/api")
     assert plan.paired and sorted(plan.remote) == [
         "ERR0000021",
@@ -195,13 +226,31 @@ def test_plan_from_study_accession_then_offline(ena, tmp_path):
     pd.testing.assert_frame_equal(again.sheet, plan.sheet)
     # downloads: a failed run leaves the sheet, the others get their files
     statuses = [
-        {"run_accession": "ERR0000021", "status": "ok", "reason": "", "fq1": "a1",
-         "fq2": "a2", "library_layout": "paired"},
-        {"run_accession": "ERR0000022", "status": "failed", "reason": "md5",
-         "fq1": "", "fq2": "", "library_layout": "paired"},
-        {"run_accession": "ERR0000023", "status": "ok", "reason": "", "fq1": "c1",
-         "fq2": "c2", "library_layout": "paired"},
-    ]  # fmt: skip
+        {
+            "run_accession": "ERR0000021",
+            "status": "ok",
+            "reason": "",
+            "fq1": "a1",
+            "fq2": "a2",
+            "library_layout": "paired",
+        },
+        {
+            "run_accession": "ERR0000022",
+            "status": "failed",
+            "reason": "md5",
+            "fq1": "",
+            "fq2": "",
+            "library_layout": "paired",
+        },
+        {
+            "run_accession": "ERR0000023",
+            "status": "ok",
+            "reason": "",
+            "fq1": "c1",
+            "fq2": "c2",
+            "library_layout": "paired",
+        },
+    ]
     sheet, runs = finish_samples(plan, statuses)
     assert list(sheet.index) == ["ERR0000021", "ERR0000023"]
     assert list(sheet["fq1"]) == ["a1", "c1"] and list(sheet["fq2"]) == ["a2", "c2"]
@@ -211,27 +260,42 @@ def test_plan_from_study_accession_then_offline(ena, tmp_path):
 def test_plan_sheet_rows_and_layout_errors(ena, tmp_path):
     fetch = {"base_url": f"{ena.url}/ena/portal/api", "retries": 0}
     sheet = tmp_path / "s.tsv"
-    rows = pd.DataFrame({
-        "sample_id": ["a", "b"], "subject_id": ["a", "b"], "body_site": ["gut", "gut"],
-        "sample_type": ["stool", "stool"], "run": ["r", "r"], "study": ["x", "x"],
-        "run_accession": ["ERR0000021", "ERR0000031"],
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "sample_id": ["a", "b"],
+            "subject_id": ["a", "b"],
+            "body_site": ["gut", "gut"],
+            "sample_type": ["stool", "stool"],
+            "run": ["r", "r"],
+            "study": ["x", "x"],
+            "run_accession": ["ERR0000021", "ERR0000031"],
+        }
+    )
     rows.to_csv(sheet, sep="\t", index=False)
     with pytest.raises(ConfigError, match="mix paired-end and single-end"):
-        plan_samples(sheet=sheet, accessions=[], mapping=None, cache=tmp_path / "c",
-                     fetch=fetch)  # fmt: skip
+        plan_samples(
+            sheet=sheet, accessions=[], mapping=None, cache=tmp_path / "c", fetch=fetch
+        )
     rows.iloc[:1].to_csv(sheet, sep="\t", index=False)
-    plan = plan_samples(sheet=sheet, accessions=[], mapping=None, cache=tmp_path / "c",
-                        fetch=fetch)  # fmt: skip
+    plan = plan_samples(
+        sheet=sheet, accessions=[], mapping=None, cache=tmp_path / "c", fetch=fetch
+    )
     assert plan.remote == ["a"] and plan.paired
-    rows.assign(run_accession=["ERR0000099", ""]).iloc[:1].to_csv(sheet, sep="\t",
-                                                                  index=False)  # fmt: skip
+    rows.assign(run_accession=["ERR0000099", ""]).iloc[:1].to_csv(
+        sheet, sep="\t", index=False
+    )
     with pytest.raises(ConfigError, match="ERR0000099: .*HTTP 400"):
-        plan_samples(sheet=sheet, accessions=[], mapping=None, cache=tmp_path / "c",
-                     fetch=fetch)  # fmt: skip
+        plan_samples(
+            sheet=sheet, accessions=[], mapping=None, cache=tmp_path / "c", fetch=fetch
+        )
     with pytest.raises(ConfigError, match="no mapping"):
-        plan_samples(sheet=None, accessions=["PRJEB22222"], mapping=None,
-                     cache=tmp_path / "c", fetch=fetch)  # fmt: skip
+        plan_samples(
+            sheet=None,
+            accessions=["PRJEB22222"],
+            mapping=None,
+            cache=tmp_path / "c",
+            fetch=fetch,
+        )
 
 
 def test_row_with_its_own_files_is_not_downloaded(ena, tmp_path):
@@ -241,16 +305,27 @@ def test_row_with_its_own_files_is_not_downloaded(ena, tmp_path):
     fq2 = tmp_path / "a2.fastq.gz"
     fq2.write_bytes(gz(3))
     sheet = tmp_path / "s.tsv"
-    pd.DataFrame({
-        "sample_id": ["own"], "subject_id": ["own"], "body_site": ["gut"],
-        "sample_type": ["stool"], "run": ["r"], "study": ["x"],
-        "run_accession": ["ERR0000021"], "fq1": [str(fq)], "fq2": [str(fq2)],
-    }).to_csv(sheet, sep="\t", index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "sample_id": ["own"],
+            "subject_id": ["own"],
+            "body_site": ["gut"],
+            "sample_type": ["stool"],
+            "run": ["r"],
+            "study": ["x"],
+            "run_accession": ["ERR0000021"],
+            "fq1": [str(fq)],
+            "fq2": [str(fq2)],
+        }
+    ).to_csv(sheet, sep="\t", index=False)
     mapping = write_mapping(tmp_path, {**MAPPING, "join": {}, "keep": {}})
     plan = plan_samples(
-        sheet=sheet, accessions=["PRJEB22222"], mapping=mapping, cache=tmp_path / "c",
+        sheet=sheet,
+        accessions=["PRJEB22222"],
+        mapping=mapping,
+        cache=tmp_path / "c",
         fetch={"base_url": f"{ena.url}/ena/portal/api", "retries": 0},
         browser_url=f"{ena.url}/ena/browser/api",
-    )  # fmt: skip
+    )
     assert "own" in plan.sheet.index and "own" not in plan.remote
     assert sorted(plan.remote) == ["ERR0000021", "ERR0000022", "ERR0000023"]

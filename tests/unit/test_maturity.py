@@ -520,9 +520,12 @@ def test_ensemble_is_the_geometric_mean_of_its_parts():
 
     def forest():
         return SelectedForest(
-            n_estimators=20, max_features=1 / 3, n_selected=None, random_state=0,
+            n_estimators=20,
+            max_features=1 / 3,
+            n_selected=None,
+            random_state=0,
             n_jobs=1,
-        )  # fmt: skip
+        )
 
     ens = Ensemble(forest(), TrajectoryScore()).fit(x, log_age)
     alone_f = forest().fit(x, np.exp(log_age))
@@ -544,23 +547,35 @@ def test_trajectory_ranks_the_children_at_the_last_visit(reference):
     from gutlung_pipeline.simulate import reference_taxonomy
 
     table, sheet, truth = simulate_birth_cohort(
-        reference, study="c", n_infants=150, ages_days=(7, 30, 365), depth=2000,
+        reference,
+        study="c",
+        n_infants=150,
+        ages_days=(7, 30, 365),
+        depth=2000,
         random_state=5,
-    )  # fmt: skip
+    )
     taxa = reference_taxonomy(reference).set_index("Feature ID")["Taxon"]
     genus = collapse(table, taxa.reindex(table.index), rank="g")
     md = scored_samples(
-        sheet.set_index("sample_id"), age_column="age_days",
+        sheet.set_index("sample_id"),
+        age_column="age_days",
         bin_edges=[0, 14, 60, 1095],
-    )  # fmt: skip
+    )
     offset = truth.set_index("subject_id")["maturity_offset"]
     rho = {}
     for method in ("forest", "trajectory", "ensemble"):
         res = maturity_index(
-            genus, md, age_column="age_days", bin_column="age_bin",
-            subject_column="subject_id", reference=md["asthma"] == "no",
-            method=method, n_estimators=100, min_per_bin=3, random_state=0,
-        )  # fmt: skip
+            genus,
+            md,
+            age_column="age_days",
+            bin_column="age_bin",
+            subject_column="subject_id",
+            reference=md["asthma"] == "no",
+            method=method,
+            n_estimators=100,
+            min_per_bin=3,
+            random_state=0,
+        )
         last = res.scores[res.scores["state"] == 60]
         rho[method] = spearmanr(
             last["maz"], offset.reindex(md.loc[last.index, "subject_id"]).to_numpy()
@@ -606,10 +621,17 @@ def test_clr_enet_recovers_a_log_linear_age_and_extrapolates():
     table = pd.DataFrame(cols, index=["late", "early", "flat", "other"])
     md = pd.DataFrame(rows).set_index("id")
     res = maturity_index(
-        table, md, age_column="age", bin_column="bin", subject_column="child",
-        reference=md["child"] != "old", method="clr_enet", n_folds=3,
-        min_per_bin=3, random_state=0,
-    )  # fmt: skip
+        table,
+        md,
+        age_column="age",
+        bin_column="bin",
+        subject_column="child",
+        reference=md["child"] != "old",
+        method="clr_enet",
+        n_folds=3,
+        min_per_bin=3,
+        random_state=0,
+    )
     ref = res.scores[res.scores["reference"]]
     assert np.allclose(ref["prediction"], ref["age"], rtol=0.05)
     assert res.scores.loc["old", "prediction"] == pytest.approx(730, rel=0.05)

@@ -99,9 +99,13 @@ def test_indels_and_chimeras_go_to_vsearch(tmp_path):
     chimera = a[:126] + b[126:]
     s1 = write(
         tmp_path / "s1.fa",
-        [("s1", "r1", a, 50), ("s1", "r2", mutate(b, [5, 90]), 4),
-         ("s1", "r3", deletion, 3), ("s1", "r4", chimera, 6)],
-    )  # fmt: skip
+        [
+            ("s1", "r1", a, 50),
+            ("s1", "r2", mutate(b, [5, 90]), 4),
+            ("s1", "r3", deletion, 3),
+            ("s1", "r4", chimera, 6),
+        ],
+    )
     s2 = write(tmp_path / "s2.fa", [("s2", "r1", b, 9)])
     counts = map_samples([s1, s2], asvs, tmp_path / "otu.tsv")
     assert counts == {"uniques": 5, "by_hamming": 3, "by_vsearch": 2}
@@ -132,12 +136,29 @@ def test_counts_agree_with_vsearch_alone(tmp_path):
     counts = map_samples([reads], tmp_path / "asvs.fa", tmp_path / "fast.tsv")
     assert counts["by_vsearch"] >= 60
     subprocess.run(
-        ["vsearch", "--usearch_global", reads, "--db", tmp_path / "asvs.fa",
-         "--id", "0.97", "--strand", "plus", "--sizein", "--maxrejects", "8",
-         "--qmask", "none", "--dbmask", "none", "--otutabout",
-         tmp_path / "slow.tsv", "--quiet"],
+        [
+            "vsearch",
+            "--usearch_global",
+            reads,
+            "--db",
+            tmp_path / "asvs.fa",
+            "--id",
+            "0.97",
+            "--strand",
+            "plus",
+            "--sizein",
+            "--maxrejects",
+            "8",
+            "--qmask",
+            "none",
+            "--dbmask",
+            "none",
+            "--otutabout",
+            tmp_path / "slow.tsv",
+            "--quiet",
+        ],
         check=True,
-    )  # fmt: skip
+    )
     fast = read_otutab_samples(tmp_path / "fast.tsv")["s1"]
     slow = read_otutab_samples(tmp_path / "slow.tsv")["s1"].reindex(fast.index)
     assert fast.sum() == slow.fillna(0).sum()

@@ -53,8 +53,9 @@ def test_read_otutab_samples_gives_one_series_per_sample(tmp_path):
     (tmp_path / "t.tsv").write_text("#OTU ID\tS1\tS2\nA\t2\t1\nB\t0\t4\n")
     got = read_otutab_samples(tmp_path / "t.tsv")
     assert {s: c.to_dict() for s, c in got.items()} == {
-        "S1": {"A": 2, "B": 0}, "S2": {"A": 1, "B": 4},
-    }  # fmt: skip
+        "S1": {"A": 2, "B": 0},
+        "S2": {"A": 1, "B": 4},
+    }
     (tmp_path / "e.tsv").write_text("#OTU ID\n")
     assert read_otutab_samples(tmp_path / "e.tsv") == {}
 
@@ -183,11 +184,18 @@ def test_primers_not_in_reads_keeps_every_read(small_cohort, tmp_path):
 
     out, sheet, _ = small_cohort
     row = sheet.iloc[0]
-    trim_primers("s", row["fq1"], tmp_path / "a.fq.gz", forward=FORWARD,
-                 reverse=REVERSE)  # fmt: skip
+    trim_primers(
+        "s", row["fq1"], tmp_path / "a.fq.gz", forward=FORWARD, reverse=REVERSE
+    )
     # a.fq.gz: single-end reads without their forward primer (cut above)
-    kept = trim_primers("s", tmp_path / "a.fq.gz", tmp_path / "b.fq.gz",
-                        forward=FORWARD, reverse=REVERSE, in_reads=False)  # fmt: skip
+    kept = trim_primers(
+        "s",
+        tmp_path / "a.fq.gz",
+        tmp_path / "b.fq.gz",
+        forward=FORWARD,
+        reverse=REVERSE,
+        in_reads=False,
+    )
     assert kept["input"] == kept["primer_trimmed"] > 500
     with (
         gzip.open(tmp_path / "a.fq.gz", "rt") as a,
@@ -195,8 +203,13 @@ def test_primers_not_in_reads_keeps_every_read(small_cohort, tmp_path):
     ):
         first_a, first_b = a.readlines()[1], b.readlines()[1]
     assert first_b.strip() and first_a.startswith(first_b.strip()[:50])
-    required = trim_primers("s", tmp_path / "a.fq.gz", tmp_path / "c.fq.gz",
-                            forward=FORWARD, reverse=REVERSE)  # fmt: skip
+    required = trim_primers(
+        "s",
+        tmp_path / "a.fq.gz",
+        tmp_path / "c.fq.gz",
+        forward=FORWARD,
+        reverse=REVERSE,
+    )
     assert required["primer_trimmed"] < 0.05 * required["input"]
 
 
@@ -208,8 +221,13 @@ def test_a_batch_of_samples_writes_what_each_sample_alone_writes(
 
     _, sheet, _ = small_cohort
     rows = [(r.sample_id, r.fq1, r.fq2) for r in sheet.head(3).itertuples()]
-    options = {"forward": FORWARD, "reverse": REVERSE, "min_length": 200,
-               "max_length": 300, "candidate_min_size": 2}  # fmt: skip
+    options = {
+        "forward": FORWARD,
+        "reverse": REVERSE,
+        "min_length": 200,
+        "max_length": 300,
+        "candidate_min_size": 2,
+    }
     kinds = ("derep", "mapping", "candidates")
 
     def run(batch, folder, threads):
@@ -236,9 +254,20 @@ def test_a_batch_of_samples_writes_what_each_sample_alone_writes(
     folder = tmp_path / "failed"
     folder.mkdir()
     with pytest.raises(ToolError, match="sample bad_one"):
-        sample_batch(bad, derep=folder / "d.fasta", mapping=folder / "m.fasta",
-                     threads=2, forward=FORWARD, reverse=REVERSE)  # fmt: skip
+        sample_batch(
+            bad,
+            derep=folder / "d.fasta",
+            mapping=folder / "m.fasta",
+            threads=2,
+            forward=FORWARD,
+            reverse=REVERSE,
+        )
     assert list(folder.iterdir()) == []
     with pytest.raises(ValueError, match="given twice"):
-        sample_batch([rows[0], rows[0]], derep=folder / "d", mapping=folder / "m",
-                     forward=FORWARD, reverse=REVERSE)  # fmt: skip
+        sample_batch(
+            [rows[0], rows[0]],
+            derep=folder / "d",
+            mapping=folder / "m",
+            forward=FORWARD,
+            reverse=REVERSE,
+        )

@@ -140,9 +140,17 @@ def test_infant_series_succession_and_offsets(reference, tmp_path):
 
 def test_reagent_contaminants_scale_inversely_with_biomass(reference, tmp_path):
     sheet, truth = simulate_cohort(
-        reference, tmp_path, forward=FORWARD, reverse=REVERSE, n_subjects=6,
-        n_controls=3, n_mocks=1, n_infants=1, reads_per_sample=200, random_state=3,
-    )  # fmt: skip
+        reference,
+        tmp_path,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=6,
+        n_controls=3,
+        n_mocks=1,
+        n_infants=1,
+        reads_per_sample=200,
+        random_state=3,
+    )
     sheet = sheet.set_index("sample_id")
     share = (
         truth[truth["source"] == "contaminant"].groupby("sample_id")["abundance"].sum()
@@ -158,8 +166,14 @@ def test_reagent_contaminants_scale_inversely_with_biomass(reference, tmp_path):
     assert list(sheet.loc[blanks, "run"]) == ["run1", "run2", "run3"]
     assert (truth[truth["sample_id"].isin(blanks)]["source"] == "contaminant").all()
     kit = set(truth.loc[truth["source"] == "contaminant", "genus"])
-    assert kit <= {"Ralstonia", "Bradyrhizobium", "Sphingomonas", "Pseudomonas",
-                   "Methylobacterium", "Burkholderia"}  # fmt: skip
+    assert kit <= {
+        "Ralstonia",
+        "Bradyrhizobium",
+        "Sphingomonas",
+        "Pseudomonas",
+        "Methylobacterium",
+        "Burkholderia",
+    }
     mock = truth[(truth["sample_id"] == "MOCK01") & (truth["source"] == "mock")]
     assert len(mock) == 8
     np.testing.assert_allclose(mock["abundance"].sum(), 1 - share["MOCK01"])
@@ -171,10 +185,12 @@ def assert_planted_interaction(asthma, offset, maternal):
     from gutlung_pipeline.claims.models import logistic_interaction
 
     d = pd.DataFrame(
-        {"asthma": (asthma == "yes").astype(float).to_numpy(),
-         "lower": (-offset / 0.3).to_numpy(),  # per SD lower maturity
-         "maternal": (maternal == "yes").astype(float).to_numpy()}
-    )  # fmt: skip
+        {
+            "asthma": (asthma == "yes").astype(float).to_numpy(),
+            "lower": (-offset / 0.3).to_numpy(),  # per SD lower maturity
+            "maternal": (maternal == "yes").astype(float).to_numpy(),
+        }
+    )
     est = logistic_interaction(
         d, outcome="asthma", exposure="lower", modifier="maternal"
     )
@@ -187,10 +203,17 @@ def test_planted_claims(reference, tmp_path):
     """The literature's effects the simulator plants, read off its truth."""
 
     sheet, truth = simulate_cohort(
-        reference, tmp_path, forward=FORWARD, reverse=REVERSE, n_subjects=60,
-        n_infants=1500, infant_ages_days=(365,), reads_per_sample=10,
-        chimera_rate=0.0, random_state=8,
-    )  # fmt: skip
+        reference,
+        tmp_path,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=60,
+        n_infants=1500,
+        infant_ages_days=(365,),
+        reads_per_sample=10,
+        chimera_rate=0.0,
+        random_state=8,
+    )
     sheet = sheet.set_index("sample_id")
     kids = sheet[sheet["subject_id"].str.startswith("I")]
     offset = truth.groupby("sample_id")["maturity_offset"].first()[kids.index]
@@ -226,9 +249,14 @@ def test_birth_cohort(reference):
     from gutlung_pipeline.birth_cohort import simulate_birth_cohort
 
     table, sheet, truth = simulate_birth_cohort(
-        reference, study="c", n_infants=1500, ages_days=(30, 365), n_adults=20,
-        depth=800, random_state=8,
-    )  # fmt: skip
+        reference,
+        study="c",
+        n_infants=1500,
+        ages_days=(30, 365),
+        n_adults=20,
+        depth=800,
+        random_state=8,
+    )
     assert list(table.columns) == list(sheet["sample_id"])
     depth = table.sum(axis=0)
     assert depth.min() >= 800 and 1200 < depth.max() < 5000
@@ -260,8 +288,9 @@ def test_birth_cohort(reference):
     assert (per_genus.max(axis=0) >= 2).any()
     assert 0 < (per_genus.loc["Faecalibacterium"] > 0).mean() < 0.97
     # older effective age, later genera: the late genera's share rises
-    late = genus.reindex(table.index).isin(["Faecalibacterium", "Roseburia",
-                                            "Ruminococcus", "Coprococcus"])  # fmt: skip
+    late = genus.reindex(table.index).isin(
+        ["Faecalibacterium", "Roseburia", "Ruminococcus", "Coprococcus"]
+    )
     share = table.loc[late.to_numpy(), one_year].sum() / table[one_year].sum()
     offset = truth.set_index("subject_id")["maturity_offset"]
     subj = infants.set_index("sample_id").loc[one_year, "subject_id"]
@@ -285,14 +314,21 @@ def test_null_birth_cohort(reference):
     from gutlung_pipeline.claims.models import logistic_interaction
 
     _, _, truth = simulate_birth_cohort(
-        reference, study="n", n_infants=2000, ages_days=(365,), depth=50,
-        maternal_odds_ratio=1.0, random_state=3,
-    )  # fmt: skip
+        reference,
+        study="n",
+        n_infants=2000,
+        ages_days=(365,),
+        depth=50,
+        maternal_odds_ratio=1.0,
+        random_state=3,
+    )
     d = pd.DataFrame(
-        {"asthma": (truth["asthma"] == "yes").astype(float),
-         "lower": -truth["maturity_offset"] / 0.3,
-         "maternal": (truth["maternal_asthma"] == "yes").astype(float)}
-    )  # fmt: skip
+        {
+            "asthma": (truth["asthma"] == "yes").astype(float),
+            "lower": -truth["maturity_offset"] / 0.3,
+            "maternal": (truth["maternal_asthma"] == "yes").astype(float),
+        }
+    )
     est = logistic_interaction(
         d, outcome="asthma", exposure="lower", modifier="maternal"
     )

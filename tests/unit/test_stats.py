@@ -170,11 +170,17 @@ def test_differential_abundance_recovers_planted_taxa():
     out = differential_abundance(
         table,
         md,
-        {"name": "t", "group": "grp", "reference": "a", "treatment": "b",
-         "covariates": ["age"], "rank": "asv"},
+        {
+            "name": "t",
+            "group": "grp",
+            "reference": "a",
+            "treatment": "b",
+            "covariates": ["age"],
+            "rank": "asv",
+        },
         taxonomy=None,
         seed=1,
-    )  # fmt: skip
+    )
     for method in ("ANCOM-BC", "dirmult_ttest"):
         g = out.loc[(out["method"] == method) & (out["term"] == "grp[T.b]")]
         hits = set(g.loc[g["q"] < 0.05, "taxon"])
@@ -199,9 +205,12 @@ def test_differential_abundance_at_genus_names_literature_genera():
         index=table.index,
     )
     out = differential_abundance(
-        table, md, {"name": "t", "group": "grp", "reference": "a", "treatment": "b"},
-        taxonomy=tax, seed=1,
-    )  # fmt: skip
+        table,
+        md,
+        {"name": "t", "group": "grp", "reference": "a", "treatment": "b"},
+        taxonomy=tax,
+        seed=1,
+    )
     assert set(out["genus"]) == {"Rothia", "Veillonella", "Blautia"}
     assert out.set_index("genus")["literature"].to_dict() == {
         "Rothia": True,
@@ -210,10 +219,12 @@ def test_differential_abundance_at_genus_names_literature_genera():
     }
     with pytest.raises(ValueError, match="each needs at least 2"):
         differential_abundance(
-            table, md.assign(grp=["a"] * 23 + ["b"]),
+            table,
+            md.assign(grp=["a"] * 23 + ["b"]),
             {"name": "t", "group": "grp", "reference": "a", "treatment": "b"},
-            taxonomy=tax, seed=1,
-        )  # fmt: skip
+            taxonomy=tax,
+            seed=1,
+        )
 
 
 def test_short_name():
@@ -260,9 +271,17 @@ def test_paired_gut_lung_detects_own_gut_sharing():
     table, md = _paired_cohort()
     dm = beta_diversity("braycurtis", table.T.to_numpy(), ids=list(table.columns))
     tests, per = paired_gut_lung(
-        table, dm, md, subject="subject_id", site="body_site", gut="gut",
-        lung="lung", metric="braycurtis", permutations=999, seed=3,
-    )  # fmt: skip
+        table,
+        dm,
+        md,
+        subject="subject_id",
+        site="body_site",
+        gut="gut",
+        lung="lung",
+        metric="braycurtis",
+        permutations=999,
+        seed=3,
+    )
     shared = tests.iloc[0]
     assert shared["own"] == pytest.approx(3 / 13)
     assert shared["p"] < 0.01
@@ -277,15 +296,31 @@ def test_paired_gut_lung_detects_own_gut_sharing():
     table0, md0 = _paired_cohort(shared=0, seed=1)
     dm0 = beta_diversity("braycurtis", table0.T.to_numpy(), ids=list(table0.columns))
     tests0, _ = paired_gut_lung(
-        table0, dm0, md0, subject="subject_id", site="body_site", gut="gut",
-        lung="lung", metric="braycurtis", permutations=199, seed=3,
-    )  # fmt: skip
+        table0,
+        dm0,
+        md0,
+        subject="subject_id",
+        site="body_site",
+        gut="gut",
+        lung="lung",
+        metric="braycurtis",
+        permutations=199,
+        seed=3,
+    )
     assert tests0.iloc[0]["p"] > 0.05
     with pytest.raises(ValueError, match="at least 4"):
         paired_gut_lung(
-            table, dm, md.iloc[:6], subject="subject_id", site="body_site",
-            gut="gut", lung="lung", metric="braycurtis", permutations=9, seed=3,
-        )  # fmt: skip
+            table,
+            dm,
+            md.iloc[:6],
+            subject="subject_id",
+            site="body_site",
+            gut="gut",
+            lung="lung",
+            metric="braycurtis",
+            permutations=9,
+            seed=3,
+        )
 
 
 def test_permanova_table_and_sentences():
@@ -320,20 +355,31 @@ def test_permanova_table_and_sentences():
     )
     with pytest.raises(ValueError, match="group 'x' has a single sample"):
         permanova_table(
-            dm, md.assign(group=["z", "z", "x"] + ["y"] * 27), {"name": "p", "formula": "group"},
-            metric="braycurtis", permutations=9, seed=0,
-        )  # fmt: skip
+            dm,
+            md.assign(group=["z", "z", "x"] + ["y"] * 27),
+            {"name": "p", "formula": "group"},
+            metric="braycurtis",
+            permutations=9,
+            seed=0,
+        )
 
 
 def test_summaries_of_differential_and_models():
     da = pd.DataFrame(
         {
-            "analysis": "t", "method": "ANCOM-BC", "term": ["g[T.b]", "g[T.b]", "age"],
-            "genus": ["Rothia", "Blautia", "Rothia"], "log_fc": [1.2, -0.1, 0.01],
-            "unit": "ln", "q": [0.001, 0.8, 0.01], "n_reference": 5, "n_treatment": 6,
-            "comparison": "g: b vs a", "adjustment": "Benjamini-Hochberg across taxa, per term",
+            "analysis": "t",
+            "method": "ANCOM-BC",
+            "term": ["g[T.b]", "g[T.b]", "age"],
+            "genus": ["Rothia", "Blautia", "Rothia"],
+            "log_fc": [1.2, -0.1, 0.01],
+            "unit": "ln",
+            "q": [0.001, 0.8, 0.01],
+            "n_reference": 5,
+            "n_treatment": 6,
+            "comparison": "g: b vs a",
+            "adjustment": "Benjamini-Hochberg across taxa, per term",
         }
-    )  # fmt: skip
+    )
     (line,) = summaries.differential_sentences(da)
     assert line == (
         "t: ANCOM-BC, g[T.b] (g: b vs a; n = 6 vs 5; 2 taxa; Benjamini-Hochberg "
@@ -354,10 +400,18 @@ def test_asv_level_is_named_by_its_lineage():
         index=table.index,
     )
     out = differential_abundance(
-        table, md,
-        {"name": "t", "group": "grp", "reference": "a", "treatment": "b", "rank": "asv"},
-        taxonomy=tax, seed=1,
-    )  # fmt: skip
+        table,
+        md,
+        {
+            "name": "t",
+            "group": "grp",
+            "reference": "a",
+            "treatment": "b",
+            "rank": "asv",
+        },
+        taxonomy=tax,
+        seed=1,
+    )
     named = out.drop_duplicates("taxon").set_index("taxon")["genus"]
     assert named["t0"] == "Rothia" and named["t10"] == "Blautia"
     assert out.loc[out["taxon"] == "t0", "literature"].all()
@@ -369,11 +423,19 @@ def test_samples_left_empty_by_the_prevalence_filter_are_dropped():
     table.loc["only_a0"] = 0
     table.loc["only_a0", "a0"] = 7  # a taxon only a0 has: below min_prevalence
     out = differential_abundance(
-        table, md,
-        {"name": "t", "group": "grp", "reference": "a", "treatment": "b",
-         "rank": "asv", "min_prevalence": 0.2},
-        taxonomy=None, seed=1,
-    )  # fmt: skip
+        table,
+        md,
+        {
+            "name": "t",
+            "group": "grp",
+            "reference": "a",
+            "treatment": "b",
+            "rank": "asv",
+            "min_prevalence": 0.2,
+        },
+        taxonomy=None,
+        seed=1,
+    )
     assert (out["n_reference"] == 11).all() and (out["n_without_reads"] == 1).all()
     assert "only_a0" not in set(out["taxon"])
 
@@ -393,15 +455,18 @@ def test_differential_trend_per_unit_of_a_numeric_term():
     base = rng.lognormal(0, 0.3, size=(12, n)) * 50
     base[0] *= np.exp(0.5 * stage)
     counts = pd.DataFrame(
-        rng.poisson(base), index=[f"g__G{k}" for k in range(12)],
+        rng.poisson(base),
+        index=[f"g__G{k}" for k in range(12)],
         columns=[f"S{i}" for i in range(n)],
-    )  # fmt: skip
+    )
     md = pd.DataFrame({"gold_stage": stage, "copd": "yes"}, index=counts.columns)
     out = differential_abundance(
-        counts, md,
+        counts,
+        md,
         {"name": "gold", "group": "gold_stage", "rank": "asv", "min_prevalence": 0.1},
-        taxonomy=None, seed=1,
-    )  # fmt: skip
+        taxonomy=None,
+        seed=1,
+    )
     assert set(out["method"]) == {"ANCOM-BC"}  # dirmult compares two groups only
     assert set(out["term"]) == {"gold_stage"}
     assert (out["unit"] == "ln per unit of gold_stage").all()
@@ -409,8 +474,9 @@ def test_differential_trend_per_unit_of_a_numeric_term():
     top = out.set_index("taxon").loc["g__G0"]
     assert top["ci_low"] <= 0.5 <= top["ci_high"] and top["q"] < 1e-6
     assert (out.set_index("taxon").drop("g__G0")["q"] > 0.01).all()
-    direct = ancombc(counts.T.astype(float) + 1, md[["gold_stage"]], "gold_stage",
-                     p_adjust=None).result.reset_index()  # fmt: skip
+    direct = ancombc(
+        counts.T.astype(float) + 1, md[["gold_stage"]], "gold_stage", p_adjust=None
+    ).result.reset_index()
     direct = direct[direct["Covariate"] == "gold_stage"].set_index("FeatureID")
     assert np.allclose(
         out.set_index("taxon")["log_fc"], direct.loc[out["taxon"], "Log(FC)"]
@@ -418,6 +484,9 @@ def test_differential_trend_per_unit_of_a_numeric_term():
     md["gold_stage"] = np.where(stage > 2, 2, 1)
     with pytest.raises(ValueError, match="at least 3 values"):
         differential_abundance(
-            counts, md, {"name": "gold", "group": "gold_stage", "rank": "asv"},
-            taxonomy=None, seed=1,
-        )  # fmt: skip
+            counts,
+            md,
+            {"name": "gold", "group": "gold_stage", "rank": "asv"},
+            taxonomy=None,
+            seed=1,
+        )

@@ -74,8 +74,15 @@ def test_reference_rescues_known_sequences_and_catches_rare_parents(tmp_path):
     )
     denoised = write(
         tmp_path / "u.fa",
-        [("a", a, 2000), ("b", b, 1500), ("k", known, 40), ("r", rare, 30), ("c", c, 20), ("d", d, 15)],
-    )  # fmt: skip
+        [
+            ("a", a, 2000),
+            ("b", b, 1500),
+            ("k", known, 40),
+            ("r", rare, 30),
+            ("c", c, 20),
+            ("d", d, 15),
+        ],
+    )
     alone = remove_chimeras(denoised, tmp_path / "n1.fa")
     kept = set(read_fasta(tmp_path / "n1.fa").values())
     assert known not in kept and rare in kept  # de novo alone: both wrong
@@ -129,9 +136,11 @@ def test_exact_bimeras_across_lengths():
     a, b, chimera = two_strains_and_their_chimera()
     variant = a[:100] + SWAP[a[100]] + a[101:]  # a real SNP, in neither parent
     records = [
-        ("a;size=4000", a), ("b;size=3300", b), ("c;size=100", chimera),
+        ("a;size=4000", a),
+        ("b;size=3300", b),
+        ("c;size=100", chimera),
         ("v;size=100", variant),
-    ]  # fmt: skip
+    ]
     assert len(chimera) == len(a) != len(b)
     assert exact_bimeras(records, fold=32) == [("c;size=100", chimera)]
     # a parent under the fold: not called (3300 < 34 x 100)

@@ -26,25 +26,33 @@ MAPPING = {
     "sample_id": "sample_title",
     "columns": {
         "subject_id": {"from": "host_subject_id"},
-        "body_site": {"from": "body_habitat",
-                      "values": {"UBERON:feces": "gut", "UBERON:lung": "lung"}},
-        "sample_type": {"from": "body_habitat",
-                        "values": {"UBERON:feces": "stool", "UBERON:lung": "bal"}},
+        "body_site": {
+            "from": "body_habitat",
+            "values": {"UBERON:feces": "gut", "UBERON:lung": "lung"},
+        },
+        "sample_type": {
+            "from": "body_habitat",
+            "values": {"UBERON:feces": "stool", "UBERON:lung": "bal"},
+        },
         "age_days": {"from": "age_years", "unit": "years"},
         "asthma": {"from": "asthma_diagnosis", "values": {"Yes": "yes", "No": "no"}},
         "run": {"value": "MiSeq1"},
     },
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     out = tmp_path_factory.mktemp("acquire_data")
     sheet, _ = simulate_cohort(
-        load_reference(REFERENCE), out, forward=FORWARD,
-        reverse="GGACTACNVGGGTWTCTAAT", n_subjects=3, reads_per_sample=800,
+        load_reference(REFERENCE),
+        out,
+        forward=FORWARD,
+        reverse="GGACTACNVGGGTWTCTAAT",
+        n_subjects=3,
+        reads_per_sample=800,
         random_state=5,
-    )  # fmt: skip
+    )
     return sheet
 
 
@@ -56,17 +64,31 @@ def ena(cohort):
     state = ENAStub()
     for k, row in enumerate(cohort.itertuples(), start=1):
         run, sample = f"ERR44444{k:02d}", f"SAMEA44444{k:02d}"
-        paths = {f"/vol1/{run}/{run}_{m}.fastq.gz": Path(getattr(row, f"fq{m}"))
-                 for m in (1, 2)}  # fmt: skip
-        state.add_run(run, "PAIRED", {p: f.read_bytes() for p, f in paths.items()},
-                      study=STUDY, sample=sample, alias=row.sample_id,
-                      wrong_md5=row.sample_id == "P03_lung")  # fmt: skip
-        state.add_sample(sample, row.sample_id, {
-            "host_subject_id": row.subject_id,
-            "body_habitat": {"gut": "UBERON:feces", "lung": "UBERON:lung"}[row.body_site],
-            "age_years": f"{row.age_days / 365.25:.6f}",
-            "asthma_diagnosis": {"yes": "Yes", "no": "No"}[row.asthma],
-        })  # fmt: skip
+        paths = {
+            f"/vol1/{run}/{run}_{m}.fastq.gz": Path(getattr(row, f"fq{m}"))
+            for m in (1, 2)
+        }
+        state.add_run(
+            run,
+            "PAIRED",
+            {p: f.read_bytes() for p, f in paths.items()},
+            study=STUDY,
+            sample=sample,
+            alias=row.sample_id,
+            wrong_md5=row.sample_id == "P03_lung",
+        )
+        state.add_sample(
+            sample,
+            row.sample_id,
+            {
+                "host_subject_id": row.subject_id,
+                "body_habitat": {"gut": "UBERON:feces", "lung": "UBERON:lung"}[
+                    row.body_site
+                ],
+                "age_years": f"{row.age_days / 365.25:.6f}",
+                "asthma_diagnosis": {"yes": "Yes", "no": "No"}[row.asthma],
+            },
+        )
         if row.sample_id == "P01_gut":
             state.drop_once.add(f"/vol1/{run}/{run}_1.fastq.gz")
         if row.sample_id == "P02_gut":
@@ -80,11 +102,16 @@ def acquire_settings(cache: Path, ena, mapping: str) -> dict:
     """The config's acquire section for the stand-in study, downloading
     into ``cache`` with quick retries."""
     return {
-        "accessions": [STUDY], "mapping": mapping, "cache": str(cache),
+        "accessions": [STUDY],
+        "mapping": mapping,
+        "cache": str(cache),
         "portal_url": f"{ena.url}/ena/portal/api",
-        "browser_url": f"{ena.url}/ena/browser/api", "scheme": "http",
-        "retries": 2, "backoff": 0.01, "timeout": 10,
-    }  # fmt: skip
+        "browser_url": f"{ena.url}/ena/browser/api",
+        "scheme": "http",
+        "retries": 2,
+        "backoff": 0.01,
+        "timeout": 10,
+    }
 
 
 def acquire_workdir(path: Path, cohort, ena) -> Path:
@@ -124,8 +151,9 @@ def test_accession_to_report(tmp_path, cohort, ena):
 
     sheet = pd.read_csv(work / "results/acquire/samples.tsv", sep="\t", index_col=0)
     assert list(sheet.index) == [s for s in cohort["sample_id"] if s != "P03_lung"]
-    assert list(sheet["body_site"]) == list(cohort.set_index("sample_id")
-                                            .drop(index="P03_lung")["body_site"])  # fmt: skip
+    assert list(sheet["body_site"]) == list(
+        cohort.set_index("sample_id").drop(index="P03_lung")["body_site"]
+    )
     assert (sheet["study"] == "stub_study").all()
     tracking = pd.read_csv(
         work / "results/asv/read_tracking.tsv", sep="\t", index_col=0

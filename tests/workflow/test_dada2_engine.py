@@ -20,18 +20,24 @@ DADA2 = {"engine": "dada2"}
 def cohort(tmp_path_factory):
     out = tmp_path_factory.mktemp("dada2_data")
     return simulate_cohort(
-        load_reference(REFERENCE), out, forward=FORWARD, reverse=REVERSE,
-        n_subjects=3, reads_per_sample=1500, random_state=5,
-    )  # fmt: skip
+        load_reference(REFERENCE),
+        out,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=3,
+        reads_per_sample=1500,
+        random_state=5,
+    )
 
 
 @pytest.fixture(scope="module")
 def dada2_run(tmp_path_factory, cohort):
     sheet, truth = cohort
     work = make_workdir(
-        tmp_path_factory.mktemp("dada2_run"), sheet,
+        tmp_path_factory.mktemp("dada2_run"),
+        sheet,
         **{"denoise.engine": "dada2", "diversity.rarefaction_depth": 500},
-    )  # fmt: skip
+    )
     proc = snakemake(work, "results/asv/asv_table.tsv")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work, sheet, truth
@@ -55,9 +61,11 @@ def test_outputs_match_the_default_engines_contract(dada2_run):
     assert list(table.columns) == list(sheet["sample_id"])
     biom = read_table(work / "results/asv/asv_table.biom")
     pd.testing.assert_frame_equal(
-        biom.loc[table.index, table.columns], table, check_names=False,
+        biom.loc[table.index, table.columns],
+        table,
+        check_names=False,
         check_dtype=False,
-    )  # fmt: skip
+    )
     totals = table.sum(axis=1).to_numpy()
     assert (totals[:-1] >= totals[1:]).all()  # most abundant first
     track = pd.read_csv(work / "results/asv/read_tracking.tsv", sep="\t", index_col=0)
@@ -78,9 +86,10 @@ def test_outputs_match_the_default_engines_contract(dada2_run):
 def test_pooled_error_model_is_one_group(tmp_path, cohort):
     sheet, _ = cohort
     work = make_workdir(
-        tmp_path, sheet,
+        tmp_path,
+        sheet,
         **{"denoise.engine": "dada2", "denoise.dada2": {"error_model": "pooled"}},
-    )  # fmt: skip
+    )
     proc = snakemake(work, "-n", "results/asv/asv_table.tsv")
     assert proc.returncode == 0, proc.stderr[-3000:]
     jobs = proc.stdout + proc.stderr
@@ -92,9 +101,10 @@ def test_pooled_error_model_is_one_group(tmp_path, cohort):
 def test_bad_engine_settings_stop_before_any_job(tmp_path, cohort):
     sheet, _ = cohort
     work = make_workdir(
-        tmp_path, sheet,
+        tmp_path,
+        sheet,
         **{"denoise.engine": "dada2", "denoise.dada2": {"pool": "always"}},
-    )  # fmt: skip
+    )
     proc = snakemake(work, "results/asv/asv_table.tsv")
     assert proc.returncode != 0
     assert "denoise.dada2.pool" in proc.stderr, proc.stderr
@@ -104,9 +114,15 @@ def test_bad_engine_settings_stop_before_any_job(tmp_path, cohort):
 def test_single_end_runs_are_cut_to_one_length(tmp_path):
     out = tmp_path / "data"
     sheet, truth = simulate_cohort(
-        load_reference(REFERENCE), out, forward=FORWARD, reverse=REVERSE,
-        n_subjects=2, reads_per_sample=1500, layout="single", random_state=4,
-    )  # fmt: skip
+        load_reference(REFERENCE),
+        out,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=2,
+        reads_per_sample=1500,
+        layout="single",
+        random_state=4,
+    )
     work = make_workdir(tmp_path / "run", sheet, **{"denoise.engine": "dada2"})
     proc = snakemake(work, "results/asv/asv_table.tsv")
     assert proc.returncode == 0, proc.stderr[-3000:]

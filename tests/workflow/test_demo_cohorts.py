@@ -32,10 +32,18 @@ def cohorts_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("cohorts")
     shutil.copytree(COHORTS / "config", work / "config")
     subprocess.run(
-        [str(BIN / "gutlung"), "simulate-table", "--reference", str(REFERENCE),
-         "--out-dir", str(work / "data"), *makefile_cohort_args()],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            str(BIN / "gutlung"),
+            "simulate-table",
+            "--reference",
+            str(REFERENCE),
+            "--out-dir",
+            str(work / "data"),
+            *makefile_cohort_args(),
+        ],
+        check=True,
+        capture_output=True,
+    )
     # the shipped config names the reference relative to its own folder
     path = work / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
@@ -123,12 +131,31 @@ def test_copsac2010_design_warns_and_still_ranks(tmp_path):
     work = tmp_path
     shutil.copytree(COHORTS / "config", work / "config")
     subprocess.run(
-        [str(BIN / "gutlung"), "simulate-table", "--reference", str(REFERENCE),
-         "--out-dir", str(work / "data"), "--studies", "copsac", "--n-infants",
-         "400", "--ages", "7", "30", "365", "--depth", "3000",
-         "--maternal-odds-ratio", "2.5", "--seed", "1000"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            str(BIN / "gutlung"),
+            "simulate-table",
+            "--reference",
+            str(REFERENCE),
+            "--out-dir",
+            str(work / "data"),
+            "--studies",
+            "copsac",
+            "--n-infants",
+            "400",
+            "--ages",
+            "7",
+            "30",
+            "365",
+            "--depth",
+            "3000",
+            "--maternal-odds-ratio",
+            "2.5",
+            "--seed",
+            "1000",
+        ],
+        check=True,
+        capture_output=True,
+    )
     path = work / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     config["taxonomy"]["reference"] = str(REFERENCE)

@@ -29,10 +29,15 @@ SUBJECTS, READS = 24, 9500
 def scored(tmp_path_factory):
     data = tmp_path_factory.mktemp("accuracy_data")
     sheet, truth = simulate_cohort(
-        load_reference(REFERENCE), data, forward=FORWARD, reverse=REVERSE,
-        n_subjects=SUBJECTS, reads_per_sample=READS, chimera_rate=0.035,
+        load_reference(REFERENCE),
+        data,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=SUBJECTS,
+        reads_per_sample=READS,
+        chimera_rate=0.035,
         random_state=1,
-    )  # fmt: skip
+    )
     work = make_workdir(tmp_path_factory.mktemp("accuracy_run"), sheet)
     proc = snakemake(work, "results/asv/asv_table.tsv")
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -39,9 +39,14 @@ def cluster(tmp_path_factory):
 def cohort(tmp_path_factory):
     out = tmp_path_factory.mktemp("slurm_data")
     sheet, _ = simulate_cohort(
-        load_reference(REFERENCE), out, forward=FORWARD, reverse=REVERSE,
-        n_subjects=3, reads_per_sample=1500, random_state=5,
-    )  # fmt: skip
+        load_reference(REFERENCE),
+        out,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=3,
+        reads_per_sample=1500,
+        random_state=5,
+    )
     return sheet
 
 
@@ -57,18 +62,25 @@ def job_stats(stderr: str) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def slurm_run(cluster, cohort, tmp_path_factory):
     work = make_workdir(
-        tmp_path_factory.mktemp("slurm_run"), cohort,
+        tmp_path_factory.mktemp("slurm_run"),
+        cohort,
         **{"diversity.rarefaction_depth": 500, "denoise.samples_per_job": 2},
-    )  # fmt: skip
+    )
     proc = snakemake(
-        work, "--profile", str(PROFILE),
+        work,
+        "--profile",
+        str(PROFILE),
         # the test node's CPUs; squeue for job states (no accounting database)
-        "--max-threads", str(os.cpu_count()),
-        "--slurm-status-command", "squeue",
-        "--slurm-init-seconds-before-status-checks", "1",
-        "--seconds-between-status-checks", "2",
+        "--max-threads",
+        str(os.cpu_count()),
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-init-seconds-before-status-checks",
+        "1",
+        "--seconds-between-status-checks",
+        "2",
         "--slurm-keep-successful-logs",
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return work, proc
 
@@ -120,16 +132,22 @@ def test_the_profiles_threads_memory_and_runtime_reach_sbatch(cluster, slurm_run
         else:
             continue
         seen.add(rule)
-    assert seen == {"sample_reads", "remove_chimeras", "rarefy_table",
-                    "alpha_diversity", "decontaminate"}  # fmt: skip
+    assert seen == {
+        "sample_reads",
+        "remove_chimeras",
+        "rarefy_table",
+        "alpha_diversity",
+        "decontaminate",
+    }
 
 
 def test_results_equal_a_local_run(slurm_run, cohort, tmp_path):
     work, _ = slurm_run
     local = make_workdir(
-        tmp_path / "local", cohort,
+        tmp_path / "local",
+        cohort,
         **{"diversity.rarefaction_depth": 500, "denoise.samples_per_job": 2},
-    )  # fmt: skip
+    )
     proc = snakemake(local)
     assert proc.returncode == 0, proc.stderr[-3000:]
     files = sorted(

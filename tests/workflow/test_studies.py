@@ -64,12 +64,19 @@ def test_study_config_plans_from_the_cache(tmp_path, name):
         (cache / kind).mkdir(parents=True)
         shutil.copy(DATA / kind / f"{accession}.tsv", cache / kind)
     overlay = tmp_path / "offline.yaml"
-    overlay.write_text(yaml.safe_dump({"acquire": {
-        "cache": str(cache),
-        # nothing listens here: a plan that asked ENA would fail, not go online
-        "portal_url": "http://127.0.0.1:9/ena/portal/api",
-        "browser_url": "http://127.0.0.1:9/ena/browser/api", "retries": 0,
-    }}))  # fmt: skip
+    overlay.write_text(
+        yaml.safe_dump(
+            {
+                "acquire": {
+                    "cache": str(cache),
+                    # nothing listens here: a plan that asked ENA would fail, not go online
+                    "portal_url": "http://127.0.0.1:9/ena/portal/api",
+                    "browser_url": "http://127.0.0.1:9/ena/browser/api",
+                    "retries": 0,
+                }
+            }
+        )
+    )
     study = f"config/studies/{name}/config.yaml"
     proc = snakemake(tmp_path, "-n", "--configfile", study, str(overlay))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -148,9 +155,11 @@ def test_the_open_studies_plan_as_one_combined_run(tmp_path):
     try:
         config = validate_config(yaml.safe_load(combined.read_text()))
         studies = load_studies(
-            config, source="combined", schema_dir=REPO / "workflow" / "schemas",
+            config,
+            source="combined",
+            schema_dir=REPO / "workflow" / "schemas",
             offline=True,
-        )  # fmt: skip
+        )
     finally:
         os.chdir(old)
     assert list(studies) == [*STUDIES, "subramanian"]
@@ -159,5 +168,8 @@ def test_the_open_studies_plan_as_one_combined_run(tmp_path):
         assert len(studies[name].plan.remote) == n_runs
     sheet = combined_sheet(studies)
     assert sheet["study"].value_counts().to_dict() == {
-        "american_gut": 11, "ecam": 120, "chile_asthma": 16, "subramanian": 156,
-    }  # fmt: skip
+        "american_gut": 11,
+        "ecam": 120,
+        "chile_asthma": 16,
+        "subramanian": 156,
+    }

@@ -39,15 +39,27 @@ def combined(tmp_path_factory, cohort, ena):  # noqa: F811
     root = tmp_path_factory.mktemp("studies")
     reference = load_reference(REFERENCE)
     paired, _ = simulate_cohort(
-        reference, root / "data_paired", forward=FORWARD, reverse=REVERSE,
-        n_subjects=3, n_controls=2, n_mocks=1, reads_per_sample=800,
+        reference,
+        root / "data_paired",
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=3,
+        n_controls=2,
+        n_mocks=1,
+        reads_per_sample=800,
         random_state=11,
-    )  # fmt: skip
+    )
     single, _ = simulate_cohort(
-        reference, root / "data_single", forward=FORWARD, reverse=REVERSE,
-        n_subjects=3, reads_per_sample=800, random_state=12, layout="single",
+        reference,
+        root / "data_single",
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=3,
+        reads_per_sample=800,
+        random_state=12,
+        layout="single",
         read_length=150,
-    )  # fmt: skip
+    )
     for prefix, sheet in (("L_", paired), ("S_", single)):
         sheet["sample_id"] = prefix + sheet["sample_id"]
         sheet["subject_id"] = prefix + sheet["subject_id"]

@@ -238,8 +238,13 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
     np.testing.assert_allclose(alpha["faith_pd"], sum(faith) / 10, rtol=1e-9)
     np.testing.assert_allclose(alpha["shannon"], sum(shannon) / 10, rtol=1e-9)
     assert list(alpha.columns) == [
-        "observed_features", "shannon", "simpson", "pielou_e", "chao1", "faith_pd",
-    ]  # fmt: skip
+        "observed_features",
+        "shannon",
+        "simpson",
+        "pielou_e",
+        "chao1",
+        "faith_pd",
+    ]
     rare = read_table(work / "results/diversity/rarefied_table.biom")
     assert (rare.sum() == 1000).all()
     summary = pd.read_csv(
@@ -441,9 +446,11 @@ def test_decontam_needs_stop_before_any_job(tmp_path, demo_cohort):
     work = make_workdir(tmp_path / "b", no_conc)
     proc = snakemake(work, "-n")
     assert_stopped_before_any_job(
-        work, proc, "combined needs a positive dna_conc for every lung sample and 1 "
+        work,
+        proc,
+        "combined needs a positive dna_conc for every lung sample and 1 "
         "have none (P03_lung)",
-    )  # fmt: skip
+    )
 
 
 def test_claims_table_lists_every_claim_and_leads_the_report(demo_run):
@@ -527,9 +534,11 @@ def test_table_entry_equals_the_reads_run(demo_run, tmp_path):
     table.index = [seqs[f] for f in table.index]
     table["not_in_sheet"] = 5  # a table column the sheet does not list
     entry = make_workdir(
-        tmp_path / "table", sheet.drop(columns=["fq1", "fq2"]), stats=True,
+        tmp_path / "table",
+        sheet.drop(columns=["fq1", "fq2"]),
+        stats=True,
         **{"maturity.enabled": True},
-    )  # fmt: skip
+    )
     table.rename_axis("#OTU ID").to_csv(entry / "config" / "table.tsv", sep="\t")
     config = yaml.safe_load((entry / "config" / "config.yaml").read_text())
     config["feature_table"] = {"table": "config/table.tsv"}

@@ -32,10 +32,16 @@ def dersimonian_laird(y: np.ndarray, se: np.ndarray) -> dict:
     se_est = math.sqrt(1 / np.sum(wr))
     i2 = max(0.0, (q - (k - 1)) / q) * 100 if q > 0 else 0.0
     return {
-        "estimate": est, "se": se_est, "ci_low": est - Z95 * se_est,
-        "ci_high": est + Z95 * se_est, "p": float(2 * stats.norm.sf(abs(est / se_est))),
-        "tau2": tau2, "i2": i2, "q": q, "k": k,
-    }  # fmt: skip
+        "estimate": est,
+        "se": se_est,
+        "ci_low": est - Z95 * se_est,
+        "ci_high": est + Z95 * se_est,
+        "p": float(2 * stats.norm.sf(abs(est / se_est))),
+        "tau2": tau2,
+        "i2": i2,
+        "q": q,
+        "k": k,
+    }
 
 
 def pool_claim(rows, *, ratio: bool) -> dict | None:

@@ -89,10 +89,15 @@ def logistic(
     term = f"Q('{exposure}')"
     lo, hi = res.conf_int().loc[term]
     return Estimate(
-        n=len(d), estimate=math.exp(res.params[term]), ci_low=math.exp(lo),
-        ci_high=math.exp(hi), p=float(res.pvalues[term]), scale="odds ratio",
-        null=1.0, n_events=events,
-    )  # fmt: skip
+        n=len(d),
+        estimate=math.exp(res.params[term]),
+        ci_low=math.exp(lo),
+        ci_high=math.exp(hi),
+        p=float(res.pvalues[term]),
+        scale="odds ratio",
+        null=1.0,
+        n_events=events,
+    )
 
 
 def logistic_interaction(
@@ -129,8 +134,13 @@ def logistic_interaction(
     lr = 2 * (res.llf - reduced.llf)
     olo, ohi = res.conf_int().loc[x]
     return Estimate(
-        n=len(d), estimate=math.exp(b), ci_low=math.exp(lo), ci_high=math.exp(hi),
-        p=float(np.squeeze(test.pvalue)), scale="odds ratio", null=1.0,
+        n=len(d),
+        estimate=math.exp(b),
+        ci_low=math.exp(lo),
+        ci_high=math.exp(hi),
+        p=float(np.squeeze(test.pvalue)),
+        scale="odds ratio",
+        null=1.0,
         n_events=events,
         detail={
             "n_stratum": len(in_stratum),
@@ -140,7 +150,7 @@ def logistic_interaction(
             "p_interaction_wald": float(res.pvalues[inter]),
             "p_interaction_lr": float(stats.chi2.sf(lr, 1)),
         },
-    )  # fmt: skip
+    )
 
 
 def cox_landmark(
@@ -171,11 +181,15 @@ def cox_landmark(
     cph.fit(d[["_followup", event, exposure, *covariates]], "_followup", event)
     row = cph.summary.loc[exposure]
     return Estimate(
-        n=len(d), estimate=float(row["exp(coef)"]),
+        n=len(d),
+        estimate=float(row["exp(coef)"]),
         ci_low=float(row["exp(coef) lower 95%"]),
-        ci_high=float(row["exp(coef) upper 95%"]), p=float(row["p"]),
-        scale="hazard ratio", null=1.0, n_events=events,
-    )  # fmt: skip
+        ci_high=float(row["exp(coef) upper 95%"]),
+        p=float(row["p"]),
+        scale="hazard ratio",
+        null=1.0,
+        n_events=events,
+    )
 
 
 def _wilcoxon_shift(a: np.ndarray, b: np.ndarray, *, level: float = 0.95):
@@ -233,13 +247,21 @@ def mann_whitney(
     welch = stats.ttest_ind(a, b, equal_var=False)
     ci = welch.confidence_interval(0.95)
     return Estimate(
-        n=len(d), estimate=float(shift), ci_low=float(lo), ci_high=float(hi),
-        p=float(mw.pvalue), scale="location shift (Hodges-Lehmann)", null=0.0,
+        n=len(d),
+        estimate=float(shift),
+        ci_low=float(lo),
+        ci_high=float(hi),
+        p=float(mw.pvalue),
+        scale="location shift (Hodges-Lehmann)",
+        null=0.0,
         n_events=len(a),
-        detail={"mean_difference": float(a.mean() - b.mean()),
-                "mean_difference_ci": (float(ci.low), float(ci.high)),
-                "p_welch": float(welch.pvalue), "u": float(mw.statistic)},
-    )  # fmt: skip
+        detail={
+            "mean_difference": float(a.mean() - b.mean()),
+            "mean_difference_ci": (float(ci.low), float(ci.high)),
+            "p_welch": float(welch.pvalue),
+            "u": float(mw.statistic),
+        },
+    )
 
 
 def kruskal(data: pd.DataFrame, *, value: str, group: str, min_per_group=2) -> Estimate:
@@ -254,10 +276,15 @@ def kruskal(data: pd.DataFrame, *, value: str, group: str, min_per_group=2) -> E
     h, p = stats.kruskal(*groups)
     n, k = sum(map(len, groups)), len(groups)
     return Estimate(
-        n=n, estimate=float(max(0.0, (h - k + 1) / (n - k))), ci_low=np.nan,
-        ci_high=np.nan, p=float(p), scale="epsilon-squared", null=0.0,
+        n=n,
+        estimate=float(max(0.0, (h - k + 1) / (n - k))),
+        ci_low=np.nan,
+        ci_high=np.nan,
+        p=float(p),
+        scale="epsilon-squared",
+        null=0.0,
         detail={"h": float(h), "groups": k},
-    )  # fmt: skip
+    )
 
 
 def spearman(data: pd.DataFrame, *, x: str, y: str, min_n=5) -> Estimate:
@@ -268,10 +295,14 @@ def spearman(data: pd.DataFrame, *, x: str, y: str, min_n=5) -> Estimate:
     rho, p = stats.spearmanr(d[x], d[y])
     z, se = np.arctanh(np.clip(rho, -0.999999, 0.999999)), 1.03 / math.sqrt(len(d) - 3)
     return Estimate(
-        n=len(d), estimate=float(rho), ci_low=float(np.tanh(z - 1.96 * se)),
-        ci_high=float(np.tanh(z + 1.96 * se)), p=float(p), scale="Spearman rho",
+        n=len(d),
+        estimate=float(rho),
+        ci_low=float(np.tanh(z - 1.96 * se)),
+        ci_high=float(np.tanh(z + 1.96 * se)),
+        p=float(p),
+        scale="Spearman rho",
         null=0.0,
-    )  # fmt: skip
+    )
 
 
 def mixed(
@@ -309,13 +340,19 @@ def mixed(
     ci = fit.conf_int()
     boundary = any("boundary" in str(w.message) for w in caught)
     return Estimate(
-        n=len(d), estimate=float(fit.fe_params[group]),
-        ci_low=float(ci.loc[group, 0]), ci_high=float(ci.loc[group, 1]),
+        n=len(d),
+        estimate=float(fit.fe_params[group]),
+        ci_low=float(ci.loc[group, 0]),
+        ci_high=float(ci.loc[group, 1]),
         p=float(fit.pvalues[group]),
         scale="difference (linear mixed model, random intercept per subject)",
-        null=0.0, n_events=have,
-        detail={"subjects": int(d[subject].nunique()),
-                "var_subject": float(fit.cov_re.iloc[0, 0]),
-                "var_residual": float(fit.scale), "converged": bool(fit.converged),
-                **({"note": "subject variance on the boundary"} if boundary else {})},
-    )  # fmt: skip
+        null=0.0,
+        n_events=have,
+        detail={
+            "subjects": int(d[subject].nunique()),
+            "var_subject": float(fit.cov_re.iloc[0, 0]),
+            "var_residual": float(fit.scale),
+            "converged": bool(fit.converged),
+            **({"note": "subject variance on the boundary"} if boundary else {}),
+        },
+    )

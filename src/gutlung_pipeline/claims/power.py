@@ -125,12 +125,14 @@ def planned_power(
             if g.sum() < 3 or n - g.sum() < 3:
                 return None
             level = rng.normal(0, sd_subject, n) + value * g
-            d = pd.DataFrame({
-                "y": np.repeat(level, per_subject)
-                + rng.normal(0, sd_sample, n * per_subject),
-                "g": np.repeat(g, per_subject),
-                "s": np.repeat(np.arange(n), per_subject),
-            })  # fmt: skip
+            d = pd.DataFrame(
+                {
+                    "y": np.repeat(level, per_subject)
+                    + rng.normal(0, sd_sample, n * per_subject),
+                    "g": np.repeat(g, per_subject),
+                    "s": np.repeat(np.arange(n), per_subject),
+                }
+            )
             try:
                 e = models.mixed(d, value="y", group="g", subject="s")
             except NotTestable:
@@ -148,5 +150,12 @@ def planned_power(
     power = simulate_power(one, reps=reps, seed=seed, alpha=ALPHA)
     hits = round(power * reps)
     ci = stats.binomtest(hits, reps).proportion_ci(0.95, method="exact")
-    return {"claim_id": claim["id"], "n": n, "effect": value, "power": power,
-            "ci_low": ci.low, "ci_high": ci.high, "reps": reps}  # fmt: skip
+    return {
+        "claim_id": claim["id"],
+        "n": n,
+        "effect": value,
+        "power": power,
+        "ci_low": ci.low,
+        "ci_high": ci.high,
+        "reps": reps,
+    }

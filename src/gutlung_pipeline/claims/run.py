@@ -23,13 +23,37 @@ from .verdict import bh_within, simulate_power, verdict
 
 DAYS_PER_MONTH = 30.4375
 COLUMNS = [
-    "claim_id", "study", "family", "model", "covariates", "n", "n_events",
-    "n_stratum", "n_events_stratum",
-    "estimate", "ci_low", "ci_high", "scale", "null", "p", "q", "power", "published",
-    "published_value", "published_ci_low", "published_ci_high", "expected",
-    "verdict", "reason", "detail", "evidence", "grade", "grade_basis", "citation",
+    "claim_id",
+    "study",
+    "family",
+    "model",
+    "covariates",
+    "n",
+    "n_events",
+    "n_stratum",
+    "n_events_stratum",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "scale",
+    "null",
+    "p",
+    "q",
+    "power",
+    "published",
+    "published_value",
+    "published_ci_low",
+    "published_ci_high",
+    "expected",
+    "verdict",
+    "reason",
+    "detail",
+    "evidence",
+    "grade",
+    "grade_basis",
+    "citation",
     "doi",
-]  # fmt: skip
+]
 #: Evidence grades, weakest first (the catalogue's ``evidence``).
 GRADES = ("mechanism_only", "single_association", "replicated_association")
 
@@ -200,9 +224,13 @@ def evaluate_claim(
         d["_time"] = pd.to_numeric(md[out["time_column"]], errors="coerce")
         d["_age"] = pd.to_numeric(md["age_days"], errors="coerce")
         est = models.cox_landmark(
-            d.dropna(), time="_time", event=y, exposure=x, landmark="_age",
+            d.dropna(),
+            time="_time",
+            event=y,
+            exposure=x,
+            landmark="_age",
             covariates=covs,
-        )  # fmt: skip
+        )
     else:  # pragma: no cover - the schema lists the models
         raise NotTestable(f"model {model} is not known")
     d = d.rename(columns={x: "x", y: "y", **({m: "m"} if m else {})})
@@ -244,16 +272,22 @@ def _power(claim, d, pub, *, seed, reps) -> float:
         b0 = math.log(rate / (1 - rate)) - math.log(value) * float(np.mean(x * m))
         return simulate_power(
             lambda rng: logistic_trial(rng, x, m, b0=b0, odds_ratio=value, model=model),
-            reps=reps, seed=seed,
-        )  # fmt: skip
+            reps=reps,
+            seed=seed,
+        )
     if model == "mann_whitney":
         a, b = d.loc[d["y"] == 1, "x"], d.loc[d["y"] == 0, "x"]
-        sd = float(np.sqrt((a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1))
-                           / (len(a) + len(b) - 2)))  # fmt: skip
+        sd = float(
+            np.sqrt(
+                (a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1))
+                / (len(a) + len(b) - 2)
+            )
+        )
         return simulate_power(
             lambda rng: shift_trial(rng, len(a), len(b), shift=value, sd=sd),
-            reps=reps, seed=seed,
-        )  # fmt: skip
+            reps=reps,
+            seed=seed,
+        )
     return np.nan
 
 
@@ -290,11 +324,18 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
         )
     try:
         res = differential_abundance(
-            table, meta,
-            {"name": claim["id"], "group": "grp", **levels, "rank": "g",
-             "min_prevalence": 0.1},
-            taxonomy=taxonomy, seed=seed,
-        )  # fmt: skip
+            table,
+            meta,
+            {
+                "name": claim["id"],
+                "group": "grp",
+                **levels,
+                "rank": "g",
+                "min_prevalence": 0.1,
+            },
+            taxonomy=taxonomy,
+            seed=seed,
+        )
     except ValueError as err:
         raise NotTestable(str(err).split(": ", 1)[-1]) from err
     res = res[(res["method"] == "ANCOM-BC") & (res["term"].str.startswith("grp"))]
@@ -307,22 +348,30 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
         )
     k = len(hits)
     detail = {
-        short_name(r["taxon"]): (float(r["log_fc"]), float(r["ci_low"]),
-                                 float(r["ci_high"]), float(r["p"]))
+        short_name(r["taxon"]): (
+            float(r["log_fc"]),
+            float(r["ci_low"]),
+            float(r["ci_high"]),
+            float(r["p"]),
+        )
         for _, r in hits.iterrows()
-    }  # fmt: skip
+    }
     best = hits.loc[hits["p"].idxmin()]
     significant = hits[hits["p"] * k < 0.05]
     if (significant["log_fc"] > 0).any() and (significant["log_fc"] < 0).any():
         detail["conflict"] = "named genera significant in both directions"
     return Estimate(
-        n=len(meta), estimate=float(best["log_fc"]), ci_low=float(best["ci_low"]),
-        ci_high=float(best["ci_high"]), p=float(min(1.0, k * best["p"])),
+        n=len(meta),
+        estimate=float(best["log_fc"]),
+        ci_low=float(best["ci_low"]),
+        ci_high=float(best["ci_high"]),
+        p=float(min(1.0, k * best["p"])),
         scale=f"ln fold change{f' per unit of {column}' if trend else ''} of "
         f"{short_name(best['taxon'])}, the strongest of {k} named genera (ANCOM-BC)",
-        null=0.0, detail=detail,
+        null=0.0,
+        detail=detail,
         n_events=None if trend else int((meta["grp"] == "yes").sum()),
-    )  # fmt: skip
+    )
 
 
 def _permanova(claim, md, sources, *, permutations, seed) -> Estimate:
@@ -344,11 +393,16 @@ def _permanova(claim, md, sources, *, permutations, seed) -> Estimate:
     res = adonis2(dm.filter(ids), meta, "grp", permutations=permutations, seed=seed)
     row = res.loc["grp"]
     return Estimate(
-        n=len(ids), estimate=float(row["R2"]), ci_low=np.nan, ci_high=np.nan,
-        p=float(row["Pr(>F)"]), scale=f"PERMANOVA R2 ({metric})", null=0.0,
+        n=len(ids),
+        estimate=float(row["R2"]),
+        ci_low=np.nan,
+        ci_high=np.nan,
+        p=float(row["Pr(>F)"]),
+        scale=f"PERMANOVA R2 ({metric})",
+        null=0.0,
         n_events=int(counts.get("yes", 0)),
         detail={"pseudo_F": round(float(row["F"]), 4), "permutations": permutations},
-    )  # fmt: skip
+    )
 
 
 def run_claims(
@@ -377,35 +431,50 @@ def run_claims(
                 else sheet
             )
             row = {
-                "claim_id": claim["id"], "study": study, "family": claim["family"],
-                "model": claim["model"], "expected": claim["expected"]["direction"],
+                "claim_id": claim["id"],
+                "study": study,
+                "family": claim["family"],
+                "model": claim["model"],
+                "expected": claim["expected"]["direction"],
                 "covariates": ", ".join(_covariates(claim)) or "none",
-                "published": _published(claim), "evidence": claim["evidence"],
+                "published": _published(claim),
+                "evidence": claim["evidence"],
                 "published_value": claim["published"].get("value", np.nan),
                 "published_ci_low": (claim["published"].get("ci") or [np.nan])[0],
                 "published_ci_high": (claim["published"].get("ci") or [np.nan])[-1],
-                "citation": claim["citation"], "doi": claim["doi"],
-            }  # fmt: skip
+                "citation": claim["citation"],
+                "doi": claim["doi"],
+            }
             try:
                 est, power = evaluate_claim(
-                    claim, sub, sources, permutations=permutations, seed=seed,
+                    claim,
+                    sub,
+                    sources,
+                    permutations=permutations,
+                    seed=seed,
                     power_reps=power_reps,
-                )  # fmt: skip
+                )
             except NotTestable as err:
                 row.update(verdict="not testable", reason=str(err))
                 rows.append(row)
                 continue
             row.update(
-                n=est.n, n_events=est.n_events,
+                n=est.n,
+                n_events=est.n_events,
                 n_stratum=est.detail.get("n_stratum", np.nan),
                 n_events_stratum=est.detail.get("n_events_stratum", np.nan),
                 estimate=est.estimate,
-                ci_low=est.ci_low, ci_high=est.ci_high,
-                scale=f"{est.scale}: {claim['exposure']['label']}", p=est.p,
-                power=power, detail=_detail(est.detail), null=est.null,
+                ci_low=est.ci_low,
+                ci_high=est.ci_high,
+                scale=f"{est.scale}: {claim['exposure']['label']}",
+                p=est.p,
+                power=power,
+                detail=_detail(est.detail),
+                null=est.null,
                 _genera={k: v for k, v in est.detail.items() if isinstance(v, tuple)}
-                if claim["model"] == "differential" else None,
-            )  # fmt: skip
+                if claim["model"] == "differential"
+                else None,
+            )
             rows.append(row)
     out = pd.DataFrame(rows)
     for col in COLUMNS:
@@ -532,20 +601,38 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
             continue
         rows.append(
             {
-                **{c: first[c] for c in ("claim_id", "family", "model", "null",
-                                         "published", "published_value",
-                                         "published_ci_low", "published_ci_high",
-                                         "expected", "evidence", "citation", "doi")},
-                "study": f"meta-analysis ({res['k']} studies)", "scale": scale,
+                **{
+                    c: first[c]
+                    for c in (
+                        "claim_id",
+                        "family",
+                        "model",
+                        "null",
+                        "published",
+                        "published_value",
+                        "published_ci_low",
+                        "published_ci_high",
+                        "expected",
+                        "evidence",
+                        "citation",
+                        "doi",
+                    )
+                },
+                "study": f"meta-analysis ({res['k']} studies)",
+                "scale": scale,
                 "n": int(tested["n"].sum()),
-                **{c: tested[c].astype(float).sum(min_count=len(tested))
-                   for c in ("n_events", "n_stratum", "n_events_stratum")},
+                **{
+                    c: tested[c].astype(float).sum(min_count=len(tested))
+                    for c in ("n_events", "n_stratum", "n_events_stratum")
+                },
                 "estimate": res["estimate"],
-                "ci_low": res["ci_low"], "ci_high": res["ci_high"], "p": res["p"],
+                "ci_low": res["ci_low"],
+                "ci_high": res["ci_high"],
+                "p": res["p"],
                 "detail": f"tau2: {res['tau2']:.4g}; I2: {res['i2']:.1f}%; "
                 f"Q: {res['q']:.4g}{extra}",
             }
-        )  # fmt: skip
+        )
     meta = pd.DataFrame(rows, columns=COLUMNS)
     # BH within each family's meta-analyses, as within each study
     meta["q"] = bh_within(meta["family"], meta["p"].astype(float))
@@ -563,10 +650,12 @@ def _judge(out: pd.DataFrame, rows, *, note: str = "") -> None:
             v, why = "inconclusive", "named genera are significant in both directions"
         else:
             v, why = verdict(
-                out.at[i, "expected"], float(out.at[i, "estimate"]),
-                float(out.at[i, "null"]), float(out.at[i, "q"]),
+                out.at[i, "expected"],
+                float(out.at[i, "estimate"]),
+                float(out.at[i, "null"]),
+                float(out.at[i, "q"]),
                 float(out.at[i, "power"]) if pd.notna(out.at[i, "power"]) else np.nan,
-            )  # fmt: skip
+            )
         out.at[i, "verdict"], out.at[i, "reason"] = v, why + note
 
 

@@ -34,8 +34,13 @@ from .scores import call_contaminants, is_contaminant
 
 #: Methods that need negative controls, and those that need DNA concentrations.
 NEEDS_CONTROLS = (
-    "prevalence", "combined", "minimum", "either", "both", "not_contaminant",
-)  # fmt: skip
+    "prevalence",
+    "combined",
+    "minimum",
+    "either",
+    "both",
+    "not_contaminant",
+)
 NEEDS_CONCENTRATION = ("frequency", "combined", "minimum", "either", "both")
 DOMAINS = ("Bacteria", "Archaea")
 
@@ -219,13 +224,20 @@ def _site_scores(
     need_freq = method in NEEDS_CONCENTRATION
     # one pass computes whichever scores the method needs ("minimum" both)
     score_with = (
-        "minimum" if need_freq and need_prev else "frequency" if need_freq
+        "minimum"
+        if need_freq and need_prev
+        else "frequency"
+        if need_freq
         else "prevalence"
-    )  # fmt: skip
+    )
     base = is_contaminant(
-        counts, conc=conc if need_freq else None, neg=neg, method=score_with,
-        batch=batch, batch_combine=batch_combine,
-    )  # fmt: skip
+        counts,
+        conc=conc if need_freq else None,
+        neg=neg,
+        method=score_with,
+        batch=batch,
+        batch_combine=batch_combine,
+    )
     p_freq, p_prev = base["p.freq"].to_numpy(), base["p.prev"].to_numpy()
     if method == "not_contaminant":
         # isNotContaminant: p = 1 - p.prev, not.contaminant = p < threshold;
@@ -235,10 +247,15 @@ def _site_scores(
     else:
         p, call = call_contaminants(p_freq, p_prev, method=method, threshold=threshold)
     return pd.DataFrame(
-        {"freq": base["freq"].to_numpy(), "p_freq": p_freq, "p_prev": p_prev,
-         "p": p, "contaminant": call},
+        {
+            "freq": base["freq"].to_numpy(),
+            "p_freq": p_freq,
+            "p_prev": p_prev,
+            "p": p,
+            "contaminant": call,
+        },
         index=base.index,
-    )  # fmt: skip
+    )
 
 
 def signal_above_background(
@@ -361,15 +378,20 @@ def decontaminate(
     table = table.reindex(columns=list(samples.index), fill_value=0)
     roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
     reasons = feature_filter(
-        taxonomy, table.index, remove_taxa=settings["remove_taxa"],
+        taxonomy,
+        table.index,
+        remove_taxa=settings["remove_taxa"],
         remove_unassigned=settings["remove_unassigned"],
-    )  # fmt: skip
+    )
     off = reasons != ""
     filtered = pd.DataFrame(
-        {"taxon": [taxonomy.get(f, "Unassigned") for f in table.index[off]],
-         "reason": reasons[off], "reads": table.loc[off].sum(axis=1)},
+        {
+            "taxon": [taxonomy.get(f, "Unassigned") for f in table.index[off]],
+            "reason": reasons[off],
+            "reads": table.loc[off].sum(axis=1),
+        },
         index=table.index[off],
-    )  # fmt: skip
+    )
     filtered.index.name = "feature_id"
     removed = {
         why: table.loc[reasons == why].sum(axis=0)
@@ -396,9 +418,14 @@ def decontaminate(
         neg = pd.Series([s in controls for s in scored], index=scored, dtype=object)
         batch = samples.loc[scored, batch_col].astype(str) if batch_col else None
         res = _site_scores(
-            counts, neg, conc, batch, method=method, threshold=opts["threshold"],
+            counts,
+            neg,
+            conc,
+            batch,
+            method=method,
+            threshold=opts["threshold"],
             batch_combine=settings["batch_combine"],
-        )  # fmt: skip
+        )
         present = (counts > 0).reindex(res.index, axis=1)
         res.insert(0, "body_site", site)
         res.insert(1, "method", method)
@@ -420,11 +447,13 @@ def decontaminate(
     contaminant_reads = (kept[biological] * calls).sum(axis=0).astype(int)
     sig = settings["signal"]
     signal = signal_above_background(
-        kept[list(biological) + controls], contaminant_reads, controls,
+        kept[list(biological) + controls],
+        contaminant_reads,
+        controls,
         min_fraction=sig["min_noncontaminant_fraction"],
         min_distance=sig["min_distance_to_nearest_control"],
         flag_sites=samples.loc[biological, "body_site"].isin(sig["body_sites"]),
-    )  # fmt: skip
+    )
     signal.insert(0, "body_site", samples.loc[biological, "body_site"])
     signal["excluded"] = signal["flagged"] & bool(sig["exclude"])
     analysed = [s for s in biological if not signal.loc[s, "excluded"]]
@@ -436,9 +465,15 @@ def decontaminate(
     mocks = list(samples.index[roles == "mock"])
     mock, mock_taxa = _mocks(kept[mocks], taxonomy, expected, settings["mock"])
     return CleanResult(
-        table=clean, contaminants=contaminants, filtered=filtered, signal=signal,
-        tracking=track, roles=roles, mock=mock, mock_taxa=mock_taxa,
-    )  # fmt: skip
+        table=clean,
+        contaminants=contaminants,
+        filtered=filtered,
+        signal=signal,
+        tracking=track,
+        roles=roles,
+        mock=mock,
+        mock_taxa=mock_taxa,
+    )
 
 
 def _mocks(counts, taxonomy, expected, opts):
@@ -454,10 +489,20 @@ def _mocks(counts, taxonomy, expected, opts):
 
 
 CONTAMINANT_COLUMNS = [
-    "body_site", "method", "threshold", "freq", "prev_samples", "prev_controls",
-    "p_freq", "p_prev", "p", "contaminant", "reads_samples", "reads_controls",
+    "body_site",
+    "method",
+    "threshold",
+    "freq",
+    "prev_samples",
+    "prev_controls",
+    "p_freq",
+    "p_prev",
+    "p",
+    "contaminant",
+    "reads_samples",
+    "reads_controls",
     "taxon",
-]  # fmt: skip
+]
 
 
 def _tracking(tracking, ids, roles, removed, contaminant_reads, clean, signal):

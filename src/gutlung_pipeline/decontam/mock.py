@@ -22,9 +22,17 @@ import pandas as pd
 from scipy.spatial.distance import braycurtis
 
 MOCK_COLUMNS = [
-    "sample_id", "reads", "expected_taxa", "observed_taxa", "true_positives",
-    "recall", "precision", "bray_curtis", "mean_abs_error", "max_abs_error",
-]  # fmt: skip
+    "sample_id",
+    "reads",
+    "expected_taxa",
+    "observed_taxa",
+    "true_positives",
+    "recall",
+    "precision",
+    "bray_curtis",
+    "mean_abs_error",
+    "max_abs_error",
+]
 
 MOCK_TAXA_COLUMNS = ["sample_id", "taxon", "expected", "observed", "in_expected"]
 
@@ -101,20 +109,28 @@ def mock_accuracy(
         err = np.abs(obs.reindex(expected.index, fill_value=0.0) - expected)
         rows.append(
             {
-                "sample_id": sid, "reads": reads, "expected_taxa": len(expected),
-                "observed_taxa": len(seen), "true_positives": len(hits),
+                "sample_id": sid,
+                "reads": reads,
+                "expected_taxa": len(expected),
+                "observed_taxa": len(seen),
+                "true_positives": len(hits),
                 "recall": len(hits) / len(expected) if reads else np.nan,
                 "precision": len(hits) / len(seen) if seen else np.nan,
                 "bray_curtis": braycurtis(o, e) if reads else np.nan,
                 "mean_abs_error": float(err.mean()) if reads else np.nan,
                 "max_abs_error": float(err.max()) if reads else np.nan,
             }
-        )  # fmt: skip
+        )
         taxa_rows += [
-            {"sample_id": sid, "taxon": t, "expected": e[k], "observed": o[k],
-             "in_expected": t in expected.index}
+            {
+                "sample_id": sid,
+                "taxon": t,
+                "expected": e[k],
+                "observed": o[k],
+                "in_expected": t in expected.index,
+            }
             for k, t in enumerate(union)
-        ]  # fmt: skip
+        ]
     summary = pd.DataFrame(rows, columns=MOCK_COLUMNS)
     taxa = pd.DataFrame(taxa_rows, columns=MOCK_TAXA_COLUMNS)
     return summary, taxa

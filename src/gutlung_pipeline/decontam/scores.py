@@ -316,9 +316,14 @@ def is_not_contaminant(
     what is clearly *more* prevalent in samples than in controls.
     """
     df = is_contaminant(
-        counts, neg=neg, method="prevalence", batch=batch,
-        batch_combine=batch_combine, threshold=threshold, normalize=normalize,
-    )  # fmt: skip
+        counts,
+        neg=neg,
+        method="prevalence",
+        batch=batch,
+        batch_combine=batch_combine,
+        threshold=threshold,
+        normalize=normalize,
+    )
     df["p.prev"] = 1 - df["p.prev"]
     df["p"] = df["p.prev"]
     df = df.drop(columns="contaminant")

@@ -45,13 +45,21 @@ log = logging.getLogger(__name__)
 ENA_PORTAL = "https://www.ebi.ac.uk/ena/portal/api"
 ENA_BROWSER = "https://www.ebi.ac.uk/ena/browser/api"
 FIELDS = (
-    "run_accession", "sample_accession", "fastq_ftp", "fastq_md5", "fastq_bytes",
-    "library_layout", "instrument_model",
-)  # fmt: skip
+    "run_accession",
+    "sample_accession",
+    "fastq_ftp",
+    "fastq_md5",
+    "fastq_bytes",
+    "library_layout",
+    "instrument_model",
+)
 #: Asked for too and kept when the report has them (metadata joins use them).
 EXTRA_FIELDS = (
-    "study_accession", "secondary_sample_accession", "sample_alias", "sample_title",
-)  # fmt: skip
+    "study_accession",
+    "secondary_sample_accession",
+    "sample_alias",
+    "sample_title",
+)
 PATTERNS = {
     "study": re.compile(r"^(PRJ[EDN][A-Z][0-9]+|[EDS]RP[0-9]+)$"),
     "run": re.compile(r"^[EDS]RR[0-9]+$"),
@@ -82,10 +90,14 @@ def filereport_url(accession: str, *, base_url: str = ENA_PORTAL) -> str:
     """The portal API URL listing ``accession``'s runs (accession checked)."""
     accession_kind(accession)
     query = urllib.parse.urlencode(
-        {"accession": accession, "result": "read_run",
-         "fields": ",".join(FIELDS + EXTRA_FIELDS),
-         "format": "tsv", "download": "false"}
-    )  # fmt: skip
+        {
+            "accession": accession,
+            "result": "read_run",
+            "fields": ",".join(FIELDS + EXTRA_FIELDS),
+            "format": "tsv",
+            "download": "false",
+        }
+    )
     return f"{base_url.rstrip('/')}/filereport?{query}"
 
 
@@ -117,8 +129,9 @@ def _with_retries(what: str, action, *, retries: int, backoff: float):
 def fetch_filereport(accession: str, **options) -> pd.DataFrame:
     """``accession``'s runs from the ENA portal API, parsed (options as
     :func:`fetch_filereport_text`; see :func:`parse_filereport`)."""
-    return parse_filereport(fetch_filereport_text(accession, **options),
-                            accession=accession)  # fmt: skip
+    return parse_filereport(
+        fetch_filereport_text(accession, **options), accession=accession
+    )
 
 
 def fetch_filereport_text(
@@ -136,8 +149,9 @@ def fetch_filereport_text(
         with _open(url, timeout=timeout) as response:
             return response.read().decode()
 
-    return _with_retries(f"ENA filereport for {accession}", get, retries=retries,
-                         backoff=backoff)  # fmt: skip
+    return _with_retries(
+        f"ENA filereport for {accession}", get, retries=retries, backoff=backoff
+    )
 
 
 def cached_filereport(
@@ -208,8 +222,9 @@ def fetch_sample_attributes(
             with _open(url, timeout=timeout) as response:
                 return response.read().decode()
 
-        text = _with_retries(f"ENA sample XML for {chunk[0]}...", get,
-                             retries=retries, backoff=backoff)  # fmt: skip
+        text = _with_retries(
+            f"ENA sample XML for {chunk[0]}...", get, retries=retries, backoff=backoff
+        )
         parts.append(sample_attributes_xml(text))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return table.fillna("")
@@ -291,12 +306,16 @@ def parse_filereport(text: str, *, accession: str = "") -> pd.DataFrame:
             files.append(RemoteFile(url, md5.lower(), int(size), mate, name))
         if layout == "paired" and files and {f.mate for f in files} != {"1", "2"}:
             raise ValueError(f"run {run} is paired but ENA lists {len(files)} mates")
-        rows.append({
-            "run_accession": run, "sample_accession": r["sample_accession"],
-            "library_layout": layout, "instrument_model": r["instrument_model"],
-            "files": files,
-            **{f: r[f] for f in EXTRA_FIELDS if f in df.columns},
-        })  # fmt: skip
+        rows.append(
+            {
+                "run_accession": run,
+                "sample_accession": r["sample_accession"],
+                "library_layout": layout,
+                "instrument_model": r["instrument_model"],
+                "files": files,
+                **{f: r[f] for f in EXTRA_FIELDS if f in df.columns},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -386,10 +405,21 @@ def fasterq_dump(
     tmp = out_dir / f"{run}.tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        [exe, run, "--split-files", "--outdir", str(tmp), "--temp", str(tmp),
-         "--threads", str(threads)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            exe,
+            run,
+            "--split-files",
+            "--outdir",
+            str(tmp),
+            "--temp",
+            str(tmp),
+            "--threads",
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise DownloadError(f"{run}: fasterq-dump failed: {proc.stderr.strip()[-300:]}")
@@ -426,9 +456,12 @@ def fetch_runs(
     rows = []
     for accession in accessions:
         report = fetch_filereport(
-            accession, base_url=base_url, retries=retries, backoff=backoff,
+            accession,
+            base_url=base_url,
+            retries=retries,
+            backoff=backoff,
             timeout=timeout,
-        )  # fmt: skip
+        )
         for _, run in report.iterrows():
             rows.append(fetch_run(run, cache, **options))
     return pd.DataFrame(rows)
@@ -456,11 +489,16 @@ def fetch_run(
         if run["files"]:
             paths = {
                 f.mate: download(
-                    f, cache / rid / f.name, cache=cache, scheme=scheme,
-                    retries=retries, backoff=backoff, timeout=timeout,
+                    f,
+                    cache / rid / f.name,
+                    cache=cache,
+                    scheme=scheme,
+                    retries=retries,
+                    backoff=backoff,
+                    timeout=timeout,
                 )
                 for f in run["files"]
-            }  # fmt: skip
+            }
         else:
             dumped = fasterq_dump(rid, cache / rid, cache=cache, threads=threads)
             paths = {_mate(p.name): p for p in dumped}

@@ -27,22 +27,44 @@ __all__ = ["MISSING_TERMS", "UNITS", "Harmonised", "load_mapping", "harmonise"]
 
 #: Read as missing in every column (INSDC's missing-value vocabulary and the
 #: usual spreadsheet spellings); compared case-insensitively.
-MISSING_TERMS = frozenset({
-    "", "na", "n/a", "nan", "null", "not applicable", "not collected",
-    "not provided", "restricted access", "unknown", "unspecified", "missing",
-})  # fmt: skip
+MISSING_TERMS = frozenset(
+    {
+        "",
+        "na",
+        "n/a",
+        "nan",
+        "null",
+        "not applicable",
+        "not collected",
+        "not provided",
+        "restricted access",
+        "unknown",
+        "unspecified",
+        "missing",
+    }
+)
 
 #: Numeric canonical columns, their unit, and factors from source units.
-_DAYS = {"days": 1.0, "day": 1.0, "d": 1.0, "weeks": 7.0, "week": 7.0,
-         "months": 30.4375, "month": 30.4375, "years": 365.25, "year": 365.25,
-         "hours": 1 / 24, "hour": 1 / 24}  # fmt: skip
+_DAYS = {
+    "days": 1.0,
+    "day": 1.0,
+    "d": 1.0,
+    "weeks": 7.0,
+    "week": 7.0,
+    "months": 30.4375,
+    "month": 30.4375,
+    "years": 365.25,
+    "year": 365.25,
+    "hours": 1 / 24,
+    "hour": 1 / 24,
+}
 UNITS: dict[str, tuple[str, dict[str, float]]] = {
     "age_days": ("days", _DAYS),
     "asthma_age_days": ("days", _DAYS),
     "dna_conc": (
         "ng/ul",
         {"ng/ul": 1.0, "ng/µl": 1.0, "ug/ml": 1.0, "ng/ml": 1e-3, "pg/ul": 1e-3},
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -140,11 +162,13 @@ def harmonise(
     if metadata is not None:
         left, right = mapping["join"]["ena"], mapping["join"]["metadata"]
         if right not in metadata.columns:
-            raise ConfigError([
-                f"{source}: key join.metadata: the metadata has no column {right!r}; "
-                "name the column holding the sample's ENA "
-                f"{left} (columns: {', '.join(metadata.columns[:8])}...)"
-            ])  # fmt: skip
+            raise ConfigError(
+                [
+                    f"{source}: key join.metadata: the metadata has no column "
+                    f"{right!r}; name the column holding the sample's ENA "
+                    f"{left} (columns: {', '.join(metadata.columns[:8])}...)"
+                ]
+            )
         meta = metadata.drop_duplicates(subset=[right]).set_index(right)
         meta = meta.drop(columns=[c for c in meta.columns if c in table.columns])
         unmatched = ~table[left].isin(meta.index)
@@ -158,10 +182,13 @@ def harmonise(
     needed |= {s["from"] for s in mapping["columns"].values() if "from" in s}
     absent = sorted(c for c in needed if c not in table.columns)
     if absent:
-        raise ConfigError([
-            f"{source}: attribute {c!r} is in neither the ENA report nor the "
-            "metadata; fix the name in the mapping" for c in absent
-        ])  # fmt: skip
+        raise ConfigError(
+            [
+                f"{source}: attribute {c!r} is in neither the ENA report nor the "
+                "metadata; fix the name in the mapping"
+                for c in absent
+            ]
+        )
 
     sid = table[mapping["sample_id"]].str.strip()
     # a sample-information file mapped alone (a table's samples) has no runs
@@ -169,8 +196,7 @@ def harmonise(
     dropped = []
     keep = ~np.asarray(unmatched, dtype=bool)
     for i in np.flatnonzero(~keep):
-        dropped.append((sid.iloc[i], run.iloc[i],
-                        "no metadata row for this sample"))  # fmt: skip
+        dropped.append((sid.iloc[i], run.iloc[i], "no metadata row for this sample"))
     for column, allowed in mapping["keep"].items():
         ok = _norm(table[column]).isin({str(v).strip().casefold() for v in allowed})
         for i in np.flatnonzero(keep & ~ok.to_numpy()):
@@ -210,10 +236,15 @@ def harmonise(
             values[~is_missing] = raw[~is_missing]
         out[column] = values
         for value, idx in raw[bad].groupby(raw[bad]).groups.items():
-            unmapped.append({
-                "column": column, "attribute": spec["from"], "value": value,
-                "n": len(idx), "samples": _examples(sid.loc[idx]),
-            })  # fmt: skip
+            unmapped.append(
+                {
+                    "column": column,
+                    "attribute": spec["from"],
+                    "value": value,
+                    "n": len(idx),
+                    "samples": _examples(sid.loc[idx]),
+                }
+            )
     for column in mapping["passthrough"]:
         if column not in out.columns:
             out[column] = table[column]
@@ -223,18 +254,23 @@ def harmonise(
         unmapped, columns=["column", "attribute", "value", "n", "samples"]
     )
     if len(unmapped_df) and mapping["on_unmapped"] == "error":
-        raise ConfigError([
-            f"{source}: column {u.column} (from {u.attribute}): value {u.value!r} "
-            f"in {u.n} sample(s) ({u.samples}) is not mapped; add it to "
-            f"columns.{u.column}.values (null = missing) or to missing, or set "
-            "on_unmapped: missing" for u in unmapped_df.itertuples()
-        ])  # fmt: skip
+        raise ConfigError(
+            [
+                f"{source}: column {u.column} (from {u.attribute}): value {u.value!r} "
+                f"in {u.n} sample(s) ({u.samples}) is not mapped; add it to "
+                f"columns.{u.column}.values (null = missing) or to missing, or set "
+                "on_unmapped: missing"
+                for u in unmapped_df.itertuples()
+            ]
+        )
     dup = out["sample_id"][out["sample_id"].duplicated()]
     if len(dup):
-        raise ConfigError([
-            f"{source}: key sample_id: {mapping['sample_id']} gives the same ID to "
-            f"several runs ({_examples(dup.drop_duplicates())}); use run_accession"
-        ])  # fmt: skip
+        raise ConfigError(
+            [
+                f"{source}: key sample_id: {mapping['sample_id']} gives the same ID to "
+                f"several runs ({_examples(dup.drop_duplicates())}); use run_accession"
+            ]
+        )
     return Harmonised(
         sheet=out.reset_index(drop=True),
         unmapped=unmapped_df,

@@ -22,8 +22,12 @@ from .mapping import harmonise, load_mapping
 from .sheet import read_sample_sheet, validate_samples
 
 __all__ = [
-    "Plan", "default_cache", "plan_samples", "plan_from_config", "finish_samples",
-]  # fmt: skip
+    "Plan",
+    "default_cache",
+    "plan_samples",
+    "plan_from_config",
+    "finish_samples",
+]
 
 
 UNMAPPED = ["column", "attribute", "value", "n", "samples", "accession"]
@@ -79,18 +83,22 @@ def _report(acc: str, cache: Path, fetch: dict | None) -> Path:
     saved = cache / "filereport" / f"{acc}.tsv"
     if fetch is None:
         if not saved.is_file():
-            raise ConfigError([
-                f"{saved}: no saved ENA filereport for {acc}; run the workflow "
-                "(it asks ENA when it plans) or gutlung fetch-runs first"
-            ])  # fmt: skip
+            raise ConfigError(
+                [
+                    f"{saved}: no saved ENA filereport for {acc}; run the workflow "
+                    "(it asks ENA when it plans) or gutlung fetch-runs first"
+                ]
+            )
         return saved
     try:
         return ena.cached_filereport(acc, cache, **fetch)
     except (ena.DownloadError, ValueError) as err:
-        raise ConfigError([
-            f"acquire.accessions: {acc}: {err}; check the accession and the network "
-            "(or put the filereport in the cache's filereport/ folder)"
-        ]) from None  # fmt: skip
+        raise ConfigError(
+            [
+                f"acquire.accessions: {acc}: {err}; check the accession and the "
+                "network (or put the filereport in the cache's filereport/ folder)"
+            ]
+        ) from None
 
 
 def _mapped_rows(rows: pd.DataFrame, *, run: str) -> pd.DataFrame:
@@ -146,10 +154,12 @@ def plan_samples(
 
     if accessions:
         if not mapping:
-            raise ConfigError([
-                "acquire.mapping: accessions are listed but no mapping; give the "
-                "study's mapping YAML (see config/studies/ and config/README.md)"
-            ])  # fmt: skip
+            raise ConfigError(
+                [
+                    "acquire.mapping: accessions are listed but no mapping; give the "
+                    "study's mapping YAML (see config/studies/ and config/README.md)"
+                ]
+            )
         spec = load_mapping(mapping, schema_dir=schema_dir)
         sources.append(str(mapping))
         for acc in accessions:
@@ -158,17 +168,22 @@ def plan_samples(
                 if fetch is None:
                     attrs = cache / "attributes" / f"{acc}.tsv"
                     if not attrs.is_file():
-                        raise ConfigError([
-                            f"{attrs}: no saved ENA sample attributes for {acc}; run "
-                            "the workflow (it asks ENA when it plans) first"
-                        ])  # fmt: skip
+                        raise ConfigError(
+                            [
+                                f"{attrs}: no saved ENA sample attributes for "
+                                f"{acc}; run the workflow (it asks ENA when it "
+                                "plans) first"
+                            ]
+                        )
                 else:
                     try:
                         attrs = ena.cached_sample_attributes(
-                            acc, list(table["sample_accession"]), cache,
+                            acc,
+                            list(table["sample_accession"]),
+                            cache,
                             base_url=browser_url,
                             **{k: v for k, v in fetch.items() if k != "base_url"},
-                        )  # fmt: skip
+                        )
                     except (ena.DownloadError, ValueError) as err:
                         raise ConfigError([f"acquire.metadata: {acc}: {err}"]) from None
             else:
@@ -203,10 +218,12 @@ def plan_samples(
                     remember(_report(run, cache, fetch))
         parts.insert(0, local)
     if not parts:
-        raise ConfigError([
-            "config: no samples; set 'samples' (a sample sheet) or "
-            "acquire.accessions with acquire.mapping"
-        ])  # fmt: skip
+        raise ConfigError(
+            [
+                "config: no samples; set 'samples' (a sample sheet) or "
+                "acquire.accessions with acquire.mapping"
+            ]
+        )
     planned = pd.concat(parts, ignore_index=True).fillna("")
     if "run_accession" not in planned.columns:
         planned["run_accession"] = ""
@@ -219,22 +236,29 @@ def plan_samples(
     for i in planned.index[remote]:
         run = planned.at[i, "run_accession"]
         if run not in runs:
-            raise ConfigError([
-                f"{source}: sample {planned.at[i, 'sample_id']}: run {run} is not in "
-                "ENA's report; check the accession"
-            ])  # fmt: skip
+            raise ConfigError(
+                [
+                    f"{source}: sample {planned.at[i, 'sample_id']}: run {run} is not "
+                    "in ENA's report; check the accession"
+                ]
+            )
         layout[i] = runs[run]["library_layout"]
     planned["library_layout"] = layout
     if layout.nunique() > 1:
         counts = layout.value_counts().to_dict()
-        raise ConfigError([
-            f"{source}: the samples mix paired-end and single-end runs ({counts}), "
-            "whose ASVs are not comparable; run each layout as its own study"
-        ])  # fmt: skip
+        raise ConfigError(
+            [
+                f"{source}: the samples mix paired-end and single-end runs ({counts}), "
+                "whose ASVs are not comparable; run each layout as its own study"
+            ]
+        )
     typed = validate_samples(
-        planned, source=source, check_files=check_files, schema_dir=schema_dir,
+        planned,
+        source=source,
+        check_files=check_files,
+        schema_dir=schema_dir,
         reads=reads,
-    )  # fmt: skip
+    )
     concat = [d for d in unmapped if len(d)]
     return Plan(
         sheet=typed,
@@ -255,21 +279,30 @@ def plan_from_config(
     acq = config["acquire"]
     table = config.get("feature_table", {}).get("table")
     if table and acq["accessions"]:
-        raise ConfigError([
-            "config: feature_table.table and acquire.accessions are both set; a "
-            "study enters as reads or as a table: run them as separate studies"
-        ])  # fmt: skip
+        raise ConfigError(
+            [
+                "config: feature_table.table and acquire.accessions are both set; a "
+                "study enters as reads or as a table: run them as separate studies"
+            ]
+        )
     fetch = {
-        "base_url": acq["portal_url"], "retries": acq["retries"],
-        "backoff": acq["backoff"], "timeout": acq["timeout"],
-    }  # fmt: skip
+        "base_url": acq["portal_url"],
+        "retries": acq["retries"],
+        "backoff": acq["backoff"],
+        "timeout": acq["timeout"],
+    }
     return plan_samples(
-        sheet=config["samples"], accessions=acq["accessions"],
-        mapping=acq["mapping"], metadata=acq["metadata"],
-        cache=acq["cache"] or default_cache(), fetch=None if offline else fetch,
-        browser_url=acq["browser_url"], check_files=check_files,
-        reads=not table, schema_dir=schema_dir,
-    )  # fmt: skip
+        sheet=config["samples"],
+        accessions=acq["accessions"],
+        mapping=acq["mapping"],
+        metadata=acq["metadata"],
+        cache=acq["cache"] or default_cache(),
+        fetch=None if offline else fetch,
+        browser_url=acq["browser_url"],
+        check_files=check_files,
+        reads=not table,
+        schema_dir=schema_dir,
+    )
 
 
 def writes_sheet(config: dict, plan: Plan) -> bool:
@@ -302,6 +335,15 @@ def finish_samples(
         sheet.at[sample, "fq1"] = status["fq1"]
         sheet.at[sample, "fq2"] = status["fq2"] or None
     sheet = sheet.drop(index=drop)
-    columns = ["sample_id", "run_accession", "status", "reason", "library_layout",
-               "instrument_model", "sample_accession", "fq1", "fq2"]  # fmt: skip
+    columns = [
+        "sample_id",
+        "run_accession",
+        "status",
+        "reason",
+        "library_layout",
+        "instrument_model",
+        "sample_accession",
+        "fq1",
+        "fq2",
+    ]
     return sheet, pd.DataFrame(rows).reindex(columns=columns)

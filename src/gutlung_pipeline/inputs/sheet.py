@@ -194,9 +194,12 @@ def load_samples(
     """Read and validate a sample sheet file; see :func:`validate_samples`."""
     sheet = read_sample_sheet(path)
     return validate_samples(
-        sheet, source=str(path), check_files=check_files, schema_dir=schema_dir,
+        sheet,
+        source=str(path),
+        check_files=check_files,
+        schema_dir=schema_dir,
         reads=reads,
-    )  # fmt: skip
+    )
 
 
 def is_paired(samples: pd.DataFrame) -> bool:

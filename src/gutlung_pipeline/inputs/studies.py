@@ -67,11 +67,15 @@ READ_RULES = ["fetch_run", "acquisition"]
 #: The rules of each denoising engine (``denoise.engine``).
 ENGINE_RULES = {
     "unoise": [
-        "sample_reads", "pool_uniques", "denoise_uniques", "remove_chimeras",
-        "map_reads", "build_asv_table",
+        "sample_reads",
+        "pool_uniques",
+        "denoise_uniques",
+        "remove_chimeras",
+        "map_reads",
+        "build_asv_table",
     ],
     "dada2": ["trim_primers", "dada2_denoise", "dada2_table"],
-}  # fmt: skip
+}
 
 
 def study_rules(config: dict) -> list[str]:
@@ -168,16 +172,18 @@ def combine_tables(
         at_rank = c.index.map(lambda t: t.split(";")[-1].strip().startswith(prefix))
         assigned = int(c.loc[at_rank].to_numpy().sum())
         in_shared = int(c.loc[c.index.isin(shared)].to_numpy().sum())
-        rows.append({
-            "study": name,
-            "samples": c.shape[1],
-            "reads": reads,
-            "features": len(tables[name]),
-            "taxa": len(present[name]),
-            "reads_assigned_at_rank": _share(assigned, reads),
-            "taxa_shared_by_all": len(shared),
-            "reads_in_shared_taxa": _share(in_shared, reads),
-        })  # fmt: skip
+        rows.append(
+            {
+                "study": name,
+                "samples": c.shape[1],
+                "reads": reads,
+                "features": len(tables[name]),
+                "taxa": len(present[name]),
+                "reads_assigned_at_rank": _share(assigned, reads),
+                "taxa_shared_by_all": len(shared),
+                "reads_in_shared_taxa": _share(in_shared, reads),
+            }
+        )
     return merged, taxonomy, pd.DataFrame(rows)
 
 

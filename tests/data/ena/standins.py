@@ -15,8 +15,17 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).parent
-FIELDS = ["run_accession", "sample_accession", "fastq_ftp", "fastq_md5", "fastq_bytes",
-          "library_layout", "instrument_model", "study_accession", "sample_alias"]  # fmt: skip
+FIELDS = [
+    "run_accession",
+    "sample_accession",
+    "fastq_ftp",
+    "fastq_md5",
+    "fastq_bytes",
+    "library_layout",
+    "instrument_model",
+    "study_accession",
+    "sample_alias",
+]
 
 
 def fake_md5(text):
@@ -29,12 +38,23 @@ def write(study, runs, attributes, *, layout, prefix):
         run = f"{prefix}RR9{int(fake_md5(study)[:4], 16) % 100:02d}{k:04d}"
         sample = f"SAMEA9{int(fake_md5(study)[:4], 16) % 100:02d}{k:04d}"
         mates = ["_1", "_2"] if layout == "PAIRED" else [""]
-        files = [f"ftp.sra.ebi.ac.uk/vol1/fastq/{run[:6]}/{run}/{run}{m}.fastq.gz"
-                 for m in mates]  # fmt: skip
-        rows.append([run, sample, ";".join(files),
-                     ";".join(fake_md5(f) for f in files),
-                     ";".join("1000000" for _ in files), layout, "Illumina MiSeq",
-                     study, alias])  # fmt: skip
+        files = [
+            f"ftp.sra.ebi.ac.uk/vol1/fastq/{run[:6]}/{run}/{run}{m}.fastq.gz"
+            for m in mates
+        ]
+        rows.append(
+            [
+                run,
+                sample,
+                ";".join(files),
+                ";".join(fake_md5(f) for f in files),
+                ";".join("1000000" for _ in files),
+                layout,
+                "Illumina MiSeq",
+                study,
+                alias,
+            ]
+        )
         attributes[k]["sample_accession"] = sample
         attributes[k]["sample_alias"] = alias
     report = pd.DataFrame(rows, columns=FIELDS)
@@ -50,25 +70,44 @@ def write(study, runs, attributes, *, layout, prefix):
 
 def american_gut():
     aliases, attrs = [], []
-    answers = ["I do not have this condition",
-               "Diagnosed by a medical professional (doctor, physician assistant)",
-               "Self-diagnosed", "Not provided"]  # fmt: skip
+    answers = [
+        "I do not have this condition",
+        "Diagnosed by a medical professional (doctor, physician assistant)",
+        "Self-diagnosed",
+        "Not provided",
+    ]
     for k in range(10):
         aliases.append(f"10317.00004{k:04d}")
-        attrs.append({
-            "host_subject_id": f"agp{k:03d}", "sample_type": "Stool",
-            "body_habitat": "UBERON:feces", "age_years": str(20 + 4 * k),
-            "sex": ["female", "male"][k % 2], "lung_disease": answers[k % 4],
-            "antibiotic_history": ["I have not taken antibiotics in the past year.",
-                                   "Month", "6 months", "Year"][k % 4],
-        })  # fmt: skip
+        attrs.append(
+            {
+                "host_subject_id": f"agp{k:03d}",
+                "sample_type": "Stool",
+                "body_habitat": "UBERON:feces",
+                "age_years": str(20 + 4 * k),
+                "sex": ["female", "male"][k % 2],
+                "lung_disease": answers[k % 4],
+                "antibiotic_history": [
+                    "I have not taken antibiotics in the past year.",
+                    "Month",
+                    "6 months",
+                    "Year",
+                ][k % 4],
+            }
+        )
     attrs[9].update(sample_type="Skin", body_habitat="UBERON:skin")
     for k in range(2):
         aliases.append(f"10317.BLANK.{k + 1}")
-        attrs.append({"host_subject_id": "not applicable", "sample_type": "control blank",
-                      "body_habitat": "not applicable", "age_years": "not applicable",
-                      "sex": "not applicable", "lung_disease": "not applicable",
-                      "antibiotic_history": "not applicable"})  # fmt: skip
+        attrs.append(
+            {
+                "host_subject_id": "not applicable",
+                "sample_type": "control blank",
+                "body_habitat": "not applicable",
+                "age_years": "not applicable",
+                "sex": "not applicable",
+                "lung_disease": "not applicable",
+                "antibiotic_history": "not applicable",
+            }
+        )
     write("PRJEB11419", aliases, attrs, layout="SINGLE", prefix="E")
 
 
@@ -78,17 +117,30 @@ def ecam():
     for child in range(12):
         for m in months:
             aliases.append(f"10249.C{child:03d}.{m}")
-            attrs.append({
-                "host_subject_id": f"C{child:03d}", "mom_child": "C",
-                "sample_type": "Stool", "month": str(m), "sex": ["Female", "Male"][child % 2],
-                "delivery": ["Vaginal", "Cesarean"][child % 3 == 0],
-                "antiexposedall": "y" if child % 4 == 0 else "n",
-            })  # fmt: skip
+            attrs.append(
+                {
+                    "host_subject_id": f"C{child:03d}",
+                    "mom_child": "C",
+                    "sample_type": "Stool",
+                    "month": str(m),
+                    "sex": ["Female", "Male"][child % 2],
+                    "delivery": ["Vaginal", "Cesarean"][child % 3 == 0],
+                    "antiexposedall": "y" if child % 4 == 0 else "n",
+                }
+            )
     for mom in range(2):
         aliases.append(f"10249.M{mom:03d}")
-        attrs.append({"host_subject_id": f"M{mom:03d}", "mom_child": "M",
-                      "sample_type": "Stool", "month": "not applicable", "sex": "Female",
-                      "delivery": "not applicable", "antiexposedall": "n"})  # fmt: skip
+        attrs.append(
+            {
+                "host_subject_id": f"M{mom:03d}",
+                "mom_child": "M",
+                "sample_type": "Stool",
+                "month": "not applicable",
+                "sex": "Female",
+                "delivery": "not applicable",
+                "antiexposedall": "n",
+            }
+        )
     write("ERP016173", aliases, attrs, layout="SINGLE", prefix="E")
 
 
@@ -97,11 +149,15 @@ def chile_asthma():
     for k in range(16):
         site = ["nasopharynx", "oropharynx"][k % 2]
         aliases.append(f"{'NS' if k % 2 == 0 else 'OS'}{k // 2:02d}")
-        attrs.append({
-            "host_subject_id": f"child{k // 2:02d}", "isolation_source": site,
-            "host_disease": "asthma" if (k // 2) % 2 == 0 else "healthy",
-            "host_age": str(6 + (k // 2) % 8), "host_sex": ["female", "male"][(k // 2) % 2],
-        })  # fmt: skip
+        attrs.append(
+            {
+                "host_subject_id": f"child{k // 2:02d}",
+                "isolation_source": site,
+                "host_disease": "asthma" if (k // 2) % 2 == 0 else "healthy",
+                "host_age": str(6 + (k // 2) % 8),
+                "host_sex": ["female", "male"][(k // 2) % 2],
+            }
+        )
     write("PRJNA446042", aliases, attrs, layout="PAIRED", prefix="S")
 
 

@@ -29,15 +29,17 @@ def main():
     for k in range(18):
         status = "healthy" if k < 12 else "SAM"
         for month in MONTHS if status == "healthy" else MONTHS[3:9]:
-            rows.append({
-                "sample_name": f"1454.BGD{k + 1:02d}.m{month:02d}",
-                "host_subject_id": f"BGD{k + 1:02d}",
-                "sample_type": "stool",
-                "age_months": str(month),
-                "sex": "female" if k % 2 else "male",
-                "health_status": status,
-                "country": "Bangladesh",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "sample_name": f"1454.BGD{k + 1:02d}.m{month:02d}",
+                    "host_subject_id": f"BGD{k + 1:02d}",
+                    "sample_type": "stool",
+                    "age_months": str(month),
+                    "sex": "female" if k % 2 else "male",
+                    "health_status": status,
+                    "country": "Bangladesh",
+                }
+            )
     info = pd.DataFrame(rows)
     reference = load_reference(REFERENCE).drop_duplicates("genus").head(20)
     seqs = [s[:150] for s in reference["sequence"]]
