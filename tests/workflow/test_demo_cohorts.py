@@ -27,20 +27,14 @@ def makefile_cohort_args() -> list[str]:
     return line.split(":=", 1)[1].split()
 
 
-@pytest.fixture(scope="module")
-def cohorts_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("cohorts")
+def cohort_workdir(work, args, **changes):
+    """The shipped cohorts config in ``work`` with the reference named from
+    here and ``changes`` (``section.key`` -> value), on the cohorts that
+    ``gutlung simulate-table <args>`` writes to ``work/data``."""
     shutil.copytree(COHORTS / "config", work / "config")
+    command = [str(BIN / "gutlung"), "simulate-table", "--reference", str(REFERENCE)]
     subprocess.run(
-        [
-            str(BIN / "gutlung"),
-            "simulate-table",
-            "--reference",
-            str(REFERENCE),
-            "--out-dir",
-            str(work / "data"),
-            *makefile_cohort_args(),
-        ],
+        [*command, "--out-dir", str(work / "data"), *args],
         check=True,
         capture_output=True,
     )
@@ -48,7 +42,16 @@ def cohorts_run(tmp_path_factory):
     path = work / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     config["taxonomy"]["reference"] = str(REFERENCE)
+    for key, value in changes.items():
+        section, name = key.split(".")
+        config[section][name] = value
     path.write_text(yaml.safe_dump(config))
+    return work
+
+
+@pytest.fixture(scope="module")
+def cohorts_run(tmp_path_factory):
+    work = cohort_workdir(tmp_path_factory.mktemp("cohorts"), makefile_cohort_args())
     proc = snakemake(work)
     assert proc.returncode == 0, proc.stderr[-3000:]
     claims = pd.read_csv(work / "results/associations/claims.tsv", sep="\t")
@@ -128,39 +131,11 @@ def test_copsac2010_design_warns_and_still_ranks(tmp_path):
     gives the out-of-fold Spearman per bin, the claims repeat the caution with
     the share of predictions at the ceiling, and the default (ensemble) score
     still finds the planted interaction's direction."""
-    work = tmp_path
-    shutil.copytree(COHORTS / "config", work / "config")
-    subprocess.run(
-        [
-            str(BIN / "gutlung"),
-            "simulate-table",
-            "--reference",
-            str(REFERENCE),
-            "--out-dir",
-            str(work / "data"),
-            "--studies",
-            "copsac",
-            "--n-infants",
-            "400",
-            "--ages",
-            "7",
-            "30",
-            "365",
-            "--depth",
-            "3000",
-            "--maternal-odds-ratio",
-            "2.5",
-            "--seed",
-            "1000",
-        ],
-        check=True,
-        capture_output=True,
+    args = "--studies copsac --n-infants 400 --ages 7 30 365 --depth 3000"
+    args += " --maternal-odds-ratio 2.5 --seed 1000"
+    work = cohort_workdir(
+        tmp_path, args.split(), **{"diversity.rarefaction_depth": 3000}
     )
-    path = work / "config" / "config.yaml"
-    config = yaml.safe_load(path.read_text())
-    config["taxonomy"]["reference"] = str(REFERENCE)
-    config["diversity"]["rarefaction_depth"] = 3000
-    path.write_text(yaml.safe_dump(config))
     proc = snakemake(work, "results/associations/claims.tsv")
     assert proc.returncode == 0, proc.stderr[-3000:]
     warning = (
