@@ -91,6 +91,43 @@ def test_validate_runs_the_workflows_cross_checks(tmp_path, capsys):
     assert "maturity: age bins with fewer than 40 reference samples" in err[1]
 
 
+def test_validate_warns_when_a_claim_targets_the_oldest_reference_bin(
+    tmp_path, capsys, monkeypatch
+):
+    """COPSAC2010's design (visits ending at 1 year) with the cohorts config:
+    valid, with one warning line per claim on maturity at 1 year on stderr."""
+    import yaml
+
+    args = ["simulate-table", "--reference", str(REFERENCE), "--out-dir"]
+    args += [str(tmp_path / "data"), "--n-infants", "40", "--ages", "7", "30"]
+    args += ["365", "--depth", "300", "--seed", "3"]
+    assert main(args) == 0
+    config = yaml.safe_load(
+        (REPO / "resources/demo/cohorts/config/config.yaml").read_text()
+    )
+    config["taxonomy"]["reference"] = str(REFERENCE)
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["validate", "--config", "c.yaml"]) == 0
+    out = capsys.readouterr()
+    assert "c.yaml: valid; data/samples.tsv: 120 samples" in out.out
+    warned = [ln for ln in out.err.splitlines() if "warning" in ln]
+    assert all(
+        ln.startswith("gutlung-pipeline: warning: c.yaml: claim ")
+        and "target age 365 d is in the oldest reference age bin" in ln
+        for ln in warned
+    )
+    claims = {ln.split(": claim ")[1].split(":")[0] for ln in warned}
+    # every claim on maturity at 1 year: Stokholm's two, Depner's, Hoskinson's
+    assert claims == {
+        "stokholm2018_maturity_asthma",
+        "stokholm2018_maturity_asthma_onset",
+        "depner2020_microbiome_age_asthma",
+        "hoskinson2023_delayed_maturation_asthma",
+    }
+
+
 def test_simulate_writes_sheet_truth_and_reads(tmp_path):
     out = tmp_path / "demo"
     code = main(
