@@ -68,7 +68,7 @@ peer-python: $(VENV)/.installed
 	  $(PY) -m pip install --quiet --no-deps gemelli==0.0.13
 
 $(DEMO_READS): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz \
-  src/gutlung_pipeline/simulate.py Makefile
+  $(wildcard src/gutlung_pipeline/simulate/*.py) Makefile
 	$(BIN)/gutlung simulate --reference resources/reference/gg_13_8_v4.sintax.fasta.gz \
 	  --out-dir resources/demo --sample-sheet config/samples.tsv \
 	  --truth resources/demo/truth.tsv $(DEMO_ARGS)
@@ -81,7 +81,7 @@ COHORT_ARGS := --studies cohort_a cohort_b --n-infants 400 --depth 5000 --seed 4
 COHORT_DATA := $(COHORTS)/data/samples.tsv
 
 $(COHORT_DATA): $(VENV)/.installed resources/reference/gg_13_8_v4.sintax.fasta.gz \
-  src/gutlung_pipeline/simulate.py src/gutlung_pipeline/birth_cohort.py Makefile
+  $(wildcard src/gutlung_pipeline/simulate/*.py) Makefile
 	$(BIN)/gutlung simulate-table --reference resources/reference/gg_13_8_v4.sintax.fasta.gz \
 	  --out-dir $(COHORTS)/data $(COHORT_ARGS)
 

@@ -1,7 +1,7 @@
 """Maturity scores and the Stokholm claim on replicate birth cohorts.
 
 Each replicate is an independent cohort of ``gutlung simulate-table``'s model
-(:mod:`gutlung_pipeline.birth_cohort`) in the study's own design (default
+(:mod:`gutlung_pipeline.simulate.birth_cohort`) in the study's own design (default
 COPSAC2010's: stool at 1 week, 1 month and 1 year, so the 1-year visit is the
 last and the top of the reference), with the Stokholm 2018 interaction planted
 (``--odds-ratio``) and, with ``--null``, as many null cohorts (odds ratio 1).
@@ -40,11 +40,14 @@ import pandas as pd
 import yaml
 from scipy.stats import spearmanr
 
-from gutlung_pipeline.birth_cohort import simulate_birth_cohort
 from gutlung_pipeline.claims import load_catalogue, run_claims
 from gutlung_pipeline.io import read_taxonomy, write_biom, write_tsv
 from gutlung_pipeline.maturity import maturity_index, scored_samples
-from gutlung_pipeline.simulate import load_reference, reference_taxonomy
+from gutlung_pipeline.simulate import (
+    load_reference,
+    reference_taxonomy,
+    simulate_birth_cohort,
+)
 from gutlung_pipeline.tables import collapse
 
 REPO = Path(__file__).resolve().parents[1]

@@ -76,9 +76,13 @@ def cmd_simulate(args) -> None:
 def cmd_simulate_table(args) -> None:
     import pandas as pd
 
-    from .birth_cohort import simulate_birth_cohort
     from .io import write_biom, write_tsv
-    from .simulate import in_reference_order, load_reference, reference_taxonomy
+    from .simulate import (
+        in_reference_order,
+        load_reference,
+        reference_taxonomy,
+        simulate_birth_cohort,
+    )
 
     if len(set(args.studies)) != len(args.studies):
         raise SystemExit(

@@ -543,8 +543,7 @@ def test_trajectory_ranks_the_children_at_the_last_visit(reference):
     replicate cohorts; here one small cohort and a looser bound)."""
     from scipy.stats import spearmanr
 
-    from gutlung_pipeline.birth_cohort import simulate_birth_cohort
-    from gutlung_pipeline.simulate import reference_taxonomy
+    from gutlung_pipeline.simulate import reference_taxonomy, simulate_birth_cohort
 
     table, sheet, truth = simulate_birth_cohort(
         reference,

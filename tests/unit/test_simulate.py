@@ -246,7 +246,7 @@ def test_birth_cohort(reference):
     children without some late genera, adults as a mature reference, the
     planted Stokholm interaction in its truth (none in a null cohort), seeded
     streams."""
-    from gutlung_pipeline.birth_cohort import simulate_birth_cohort
+    from gutlung_pipeline.simulate import simulate_birth_cohort
 
     table, sheet, truth = simulate_birth_cohort(
         reference,
@@ -310,8 +310,8 @@ def test_birth_cohort(reference):
 
 def test_null_birth_cohort(reference):
     """maternal_odds_ratio=1 plants nothing in either stratum."""
-    from gutlung_pipeline.birth_cohort import simulate_birth_cohort
     from gutlung_pipeline.claims.models import logistic_interaction
+    from gutlung_pipeline.simulate import simulate_birth_cohort
 
     _, _, truth = simulate_birth_cohort(
         reference,

@@ -9,7 +9,7 @@ mature reference, ``n_adults``), and the community model is meant to be hard
 for a maturity score, not shaped to one:
 
 - **Succession with cohort-specific parameters.** Each genus of
-  :data:`~gutlung_pipeline.simulate.INFANT_SUCCESSION` peaks near its listed
+  :data:`~gutlung_pipeline.simulate.common.INFANT_SUCCESSION` peaks near its listed
   age (times a cohort-level log-normal factor, SD 0.25) with a niche width of
   its own (uniform 0.6-1.2 on the log-age scale), so two cohorts of one run
   differ and the log-abundances are not linear in log age.
@@ -60,7 +60,7 @@ def _cohort_parameters(
 ) -> pd.DataFrame:
     """Per genus of the succession and the background: peak age (days, NaN for
     background genera), niche width and prevalence, drawn once per cohort."""
-    from .simulate import INFANT_SUCCESSION
+    from .common import INFANT_SUCCESSION
 
     rows = []
     for genus, peak in INFANT_SUCCESSION.items():
@@ -181,7 +181,7 @@ def simulate_birth_cohort(
     Parameters
     ----------
     reference
-        :func:`gutlung_pipeline.simulate.load_reference`'s table; strains are
+        :func:`gutlung_pipeline.simulate.common.load_reference`'s table; strains are
         its sequences.
     study
         The cohort's name (the sheet's ``study`` and ``run``; subjects are
@@ -218,7 +218,7 @@ def simulate_birth_cohort(
         Per child (and adult): subject_id, maturity_offset (the planted latent
         maturity), asthma, maternal_asthma, delivery_mode.
     """
-    from .simulate import canonical_sheet, in_reference_order
+    from .common import canonical_sheet, in_reference_order
 
     if n_infants < 1 or depth < 1 or n_adults < 0:
         raise ValueError("n_infants and depth must be at least 1, n_adults at least 0")
