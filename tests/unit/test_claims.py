@@ -253,6 +253,7 @@ def test_several_studies_give_per_study_rows_and_a_meta_analysis(catalogue):
     )
     assert "random-effects pooled estimate, q = " in sentence
     assert "meta-analyses); n = 450" in sentence
+    assert "covariates: none;" in sentence  # the pooled row says what was adjusted
     # the three studies agree: a published replicated association stays so
     assert set(out["grade"]) == {"replicated_association"}
     assert "consistent here in s0, s1, s2" in out["grade_basis"].iloc[0]

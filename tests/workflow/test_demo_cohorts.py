@@ -112,6 +112,7 @@ def test_every_claim_is_listed_per_cohort_with_reasons(cohorts_run):
     # the claims table gives the stratum's n beside the whole population's
     assert "<th>n (stratum)</th>" in report
     assert "in the stratum maternal_asthma = yes" in report
+    assert "nan" not in report.split("Claims from the literature")[1].split("<h2>")[0]
 
 
 def test_the_table_brings_its_own_taxonomy(cohorts_run):

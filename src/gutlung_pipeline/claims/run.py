@@ -607,6 +607,7 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
                         "claim_id",
                         "family",
                         "model",
+                        "covariates",
                         "null",
                         "published",
                         "published_value",
