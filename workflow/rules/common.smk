@@ -54,12 +54,13 @@ def _load_inputs():
         check_workflow_inputs(
             dict(checked, decontam=None), plan.sheet, source=CONFIG_SOURCE
         )
-        return checked, plan, studies
-    plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
-    check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
+    else:
+        studies = {}
+        plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
+        check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
     for line in maturity_warnings(checked, plan.sheet):
         print(f"gutlung-pipeline: warning: {CONFIG_SOURCE}: {line}", file=sys.stderr)
-    return checked, plan, {}
+    return checked, plan, studies
 
 
 try:
