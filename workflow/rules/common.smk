@@ -26,6 +26,15 @@ from gutlung_pipeline.inputs.studies import (
     study_rules,
 )
 
+# `gutlung` and cutadapt are found in the environment Snakemake runs in also
+# when it is started as .venv/bin/snakemake without that environment activated:
+# its bin is the last place looked in, so an activated or conda environment
+# still wins (Snakemake's own prefix, set -euo pipefail, is kept)
+shell.prefix(
+    'set -euo pipefail; export PATH="$PATH":'
+    f"{shlex.quote(str(Path(sys.executable).parent))}; "
+)
+
 SCHEMA_DIR = Path(workflow.current_basedir).parent / "schemas"
 REPO_ROOT = Path(workflow.current_basedir).parents[1]
 # Name every file the config came from (--configfile values override the
