@@ -245,12 +245,16 @@ class TrajectoryScore:
     def fit(self, x: np.ndarray, y: np.ndarray) -> TrajectoryScore:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
+        # element-wise products and numpy's pairwise sums, not BLAS: a
+        # threaded matrix product can change the last bits from run to run
         mass = x.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            optima = np.where(mass > 0, (x.T @ y) / mass, y.mean())
+            optima = np.where(mass > 0, (x * y[:, None]).sum(axis=0) / mass, y.mean())
         self.optima_ = optima
         raw = self._raw(x)
-        slope, intercept = np.polyfit(y, raw, 1)
+        dy = y - y.mean()
+        slope = float((dy * (raw - raw.mean())).sum() / (dy * dy).sum())
+        intercept = float(raw.mean() - slope * y.mean())
         if not slope > 0:
             raise ValueError(
                 "the trajectory score does not rise with age in the reference; "
@@ -263,7 +267,7 @@ class TrajectoryScore:
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
         totals = x.sum(axis=1)
-        return (x @ self.optima_) / np.where(totals > 0, totals, 1.0)
+        return (x * self.optima_).sum(axis=1) / np.where(totals > 0, totals, 1.0)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return (self._raw(np.asarray(x, dtype=float)) - self.intercept_) / self.slope_
