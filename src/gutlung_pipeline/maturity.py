@@ -306,6 +306,9 @@ class SelectedForest:
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        # on one thread the trees' predictions are summed in a fixed order
+        # (several threads add them as they finish, which moves the last bits)
+        self.model_.set_params(n_jobs=1)
         return self.model_.predict(np.asarray(x)[:, self.cols_])
 
 
