@@ -239,7 +239,11 @@ class TrajectoryScore:
     ``fit(x, y)`` and ``predict(x)`` take relative abundances (samples x
     features); ``optima_`` holds the optima (the training mean for features
     absent from training), ``feature_importances_`` each feature's share of
-    the training abundance times its optimum's distance from the mean.
+    the training abundance times its optimum's distance from the mean. A
+    sample is scored on the features seen in training only (its abundances
+    renormalised over them), so features that appear later in life do not
+    pull it toward the training mean; a sample with none of them scores the
+    training mean.
     """
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> TrajectoryScore:
@@ -251,6 +255,8 @@ class TrajectoryScore:
         with np.errstate(invalid="ignore", divide="ignore"):
             optima = np.where(mass > 0, (x * y[:, None]).sum(axis=0) / mass, y.mean())
         self.optima_ = optima
+        self.seen_ = mass > 0
+        self.mean_ = float(y.mean())
         raw = self._raw(x)
         dy = y - y.mean()
         slope = float((dy * (raw - raw.mean())).sum() / (dy * dy).sum())
@@ -266,8 +272,11 @@ class TrajectoryScore:
         return self
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
-        totals = x.sum(axis=1)
-        return (x * self.optima_).sum(axis=1) / np.where(totals > 0, totals, 1.0)
+        seen = x[:, self.seen_]
+        totals = seen.sum(axis=1)
+        weighted = (seen * self.optima_[self.seen_]).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(totals > 0, weighted / totals, self.mean_)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return (self._raw(np.asarray(x, dtype=float)) - self.intercept_) / self.slope_

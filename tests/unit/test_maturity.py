@@ -509,6 +509,10 @@ def test_trajectory_score_known_answer_by_hand():
     wide = TrajectoryScore().fit(np.c_[x, np.zeros(3)], y)
     assert wide.optima_[2] == pytest.approx(1.0)
     assert wide.feature_importances_[2] == 0
+    # ... nor pulls a sample toward the training mean: scored on seen features
+    late = np.array([[0.0, 0.5, 0.5]])  # half a feature never seen in training
+    assert wide.predict(late)[0] == pytest.approx(2.0)
+    assert wide.predict(np.array([[0.0, 0.0, 1.0]]))[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="does not rise with age"):
         TrajectoryScore().fit(x, y[::-1] * 0 + np.array([0.0, 1.0, 0.0]))
 
