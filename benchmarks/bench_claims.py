@@ -41,7 +41,7 @@ import yaml
 from scipy.stats import spearmanr
 
 from gutlung_pipeline.claims import load_catalogue, run_claims
-from gutlung_pipeline.io import read_taxonomy, write_biom, write_tsv
+from gutlung_pipeline.io import write_biom, write_tsv
 from gutlung_pipeline.maturity import maturity_index, scored_samples
 from gutlung_pipeline.simulate import (
     load_reference,
@@ -290,7 +290,6 @@ def check_workflow(table, sheet, taxonomy, expected_row, seed) -> None:
             f"{expected_row['method']})",
             file=sys.stderr,
         )
-    _ = read_taxonomy  # the workflow reads the taxonomy itself
 
 
 if __name__ == "__main__":

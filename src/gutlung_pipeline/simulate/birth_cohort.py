@@ -115,14 +115,12 @@ def _stool(
     """Relative abundance of each strain of a child's stool at an effective age."""
     p = params.reindex(strains["genus"])
     peak, width = p["peak"].to_numpy(), p["width"].to_numpy()
-    trend = np.where(
-        np.isnan(peak),
-        0.05,
-        np.exp(
-            -((np.log(effective_age) - np.log(np.where(np.isnan(peak), 1, peak))) ** 2)
-            / (2 * np.where(np.isnan(width), 1, width) ** 2)
-        ),
-    )
+    # background genera (no peak) have a flat weight, the others a log-normal
+    # niche around their peak
+    trend = np.full(len(peak), 0.05)
+    timed = ~np.isnan(peak)
+    distance = np.log(effective_age) - np.log(peak[timed])
+    trend[timed] = np.exp(-(distance**2) / (2 * width[timed] ** 2))
     genus = strains["genus"].to_numpy()
     if caesarean and age < 730:
         trend = np.where(np.isin(genus, CAESAREAN_DEPLETED), 0.15 * trend, trend)
