@@ -203,10 +203,8 @@ def claims_sentences(claims: pd.DataFrame) -> list[str]:
         n = f"n = {int(r['n'])}{events}"
         if pd.notna(r.get("n_stratum")):
             # the estimate rests on the stratum: its size first
-            stratum = str(r["covariates"]).split("stratum ")[-1].rstrip(")")
-            modifier = str(r["covariates"]).split(" (interaction")[0].split(", ")[-1]
             n = (
-                f"n = {int(r['n_stratum'])} in the stratum {modifier} = {stratum}, "
+                f"n = {int(r['n_stratum'])} in the stratum {r['stratum']}, "
                 f"{int(r['n_events_stratum'])} with the outcome (of {n})"
             )
         q = f"q = {r['q']:.3g} (BH within {r['family']}"

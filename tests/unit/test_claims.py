@@ -587,6 +587,7 @@ def test_a_skewed_maturity_score_keeps_the_planted_odds_ratio(catalogue):
     assert est.ci_low <= 2.0 <= est.ci_high
     out = run_claims([claim], sheet, {"maturity": skewed.to_frame("maz")})
     row = out.iloc[0]
+    assert row["stratum"] == "maternal_asthma = yes"
     assert row["n_stratum"] == est.detail["n_stratum"]
     assert row["n_events_stratum"] == est.detail["n_events_stratum"]
     assert "rank-normal scale" in row["scale"]

@@ -30,6 +30,7 @@ COLUMNS = [
     "covariates",
     "n",
     "n_events",
+    "stratum",
     "n_stratum",
     "n_events_stratum",
     "estimate",
@@ -437,6 +438,7 @@ def run_claims(
                 "model": claim["model"],
                 "expected": claim["expected"]["direction"],
                 "covariates": ", ".join(_covariates(claim)) or "none",
+                "stratum": _stratum(claim),
                 "published": _published(claim),
                 "evidence": claim["evidence"],
                 "published_value": claim["published"].get("value", np.nan),
@@ -488,8 +490,9 @@ def run_claims(
         out.loc[tested, "p"].astype(float),
     )
     _judge(out, out.index[tested])
+    by_id = {c["id"]: c for c in claims}
     for i in out.index[tested]:
-        note = _edge(claims, out.at[i, "claim_id"], sources.get("maturity"))
+        note = _edge(by_id[out.at[i, "claim_id"]], sources.get("maturity"))
         if note:
             out.at[i, "reason"] = f"{out.at[i, 'reason']}; caution: {note}"
     meta = _meta_rows(out, claims)
@@ -498,11 +501,10 @@ def run_claims(
     return grade_evidence(out[COLUMNS], claims)
 
 
-def _edge(claims: list[dict], claim_id: str, scores: pd.DataFrame | None) -> str:
+def _edge(claim: dict, scores: pd.DataFrame | None) -> str:
     """The maturity step's edge note for a claim on its scores, or ''."""
     from ..maturity import edge_note
 
-    claim = next(c for c in claims if c["id"] == claim_id)
     target = claim["population"].get("target_age_days")
     need = {"age", "state", "reference", "prediction"}
     if (
@@ -519,6 +521,14 @@ def _edge(claims: list[dict], claim_id: str, scores: pd.DataFrame | None) -> str
         )
         or ""
     )
+
+
+def _stratum(claim: dict) -> str | float:
+    """``column = level`` of an interaction claim's stratum, NaN otherwise."""
+    if claim["model"] != "logistic_interaction":
+        return np.nan
+    mod = claim["modifier"]
+    return f"{mod['column']} = {mod['level']}"
 
 
 def _covariates(claim: dict) -> list[str]:
@@ -608,6 +618,7 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
                         "family",
                         "model",
                         "covariates",
+                        "stratum",
                         "null",
                         "published",
                         "published_value",
