@@ -147,20 +147,13 @@ def maturity_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
     if not (m.get("enabled") and (config.get("claims") or {}).get("enabled")):
         return []
     from .claims import load_catalogue
-    from .maturity import edge_note, scored_samples
+    from .maturity import edge_note
 
     try:
         claims = load_catalogue(config["claims"]["catalogue"] or None)
-        md = scored_samples(
-            samples,
-            age_column=m["age_column"],
-            body_site=m["body_site"],
-            max_age=m["max_age"],
-            bin_edges=m["bin_edges"],
-        )
+        md, reference = _maturity_design(m, samples)
     except (ConfigError, ValueError):
         return []  # reported as problems
-    reference = md[m["reference_column"]].astype(str) == m["reference_value"]
     age = pd.to_numeric(md[m["age_column"]], errors="coerce")
     out = []
     for claim in claims:
@@ -352,10 +345,25 @@ def _decontam_problems(
     return problems
 
 
+def _maturity_design(m: dict, samples: pd.DataFrame):
+    """The samples the maturity step scores (with ``age_bin``) and its
+    reference mask, from the config's ``maturity`` section."""
+    from .maturity import scored_samples
+
+    md = scored_samples(
+        samples,
+        age_column=m["age_column"],
+        body_site=m["body_site"],
+        max_age=m["max_age"],
+        bin_edges=m["bin_edges"],
+    )
+    return md, md[m["reference_column"]].astype(str) == m["reference_value"]
+
+
 def _maturity_problems(
     config: dict, samples: pd.DataFrame, *, source: str
 ) -> list[str]:
-    from .maturity import check_design, scored_samples
+    from .maturity import check_design
 
     m = config["maturity"]
     missing = [
@@ -370,16 +378,10 @@ def _maturity_problems(
             for k in missing
         ]
     try:
-        md = scored_samples(
-            samples,
-            age_column=m["age_column"],
-            body_site=m["body_site"],
-            max_age=m["max_age"],
-            bin_edges=m["bin_edges"],
-        )
+        md, reference = _maturity_design(m, samples)
         check_design(
             md,
-            md[m["reference_column"]].astype(str) == m["reference_value"],
+            reference,
             age_column=m["age_column"],
             bin_column="age_bin",
             subject_column=m["subject_column"],
