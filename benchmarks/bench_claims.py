@@ -42,13 +42,13 @@ from scipy.stats import spearmanr
 
 from gutlung_pipeline.claims import load_catalogue, run_claims
 from gutlung_pipeline.io import write_biom, write_tsv
-from gutlung_pipeline.maturity import maturity_index, scored_samples
+from gutlung_pipeline.maturity import score_maturity
+from gutlung_pipeline.schema import fill_defaults, load_schema
 from gutlung_pipeline.simulate import (
     load_reference,
     reference_taxonomy,
     simulate_birth_cohort,
 )
-from gutlung_pipeline.tables import collapse
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "resources/reference/gg_13_8_v4.sintax.fasta.gz"
@@ -72,31 +72,28 @@ def one_cohort(reference, args, seed, odds_ratio):
 
 
 def score(table, taxonomy, sheet, method, *, max_age, edges, seed, threads):
-    genus = collapse(table, taxonomy.set_index("Feature ID")["Taxon"], rank="g")
-    md = scored_samples(
+    """The workflow's maturity step (``score_maturity``) on the study's
+    design: the schema's maturity defaults but the method, the age range, the
+    bins and three reference samples a bin."""
+    settings = fill_defaults(
+        {
+            "maturity": {
+                "method": method,
+                "max_age": max_age,
+                "bin_edges": edges,
+                "min_per_bin": 3,
+            }
+        },
+        load_schema("config"),
+    )["maturity"]
+    return score_maturity(
+        table,
         sheet.set_index("sample_id"),
-        age_column="age_days",
-        body_site="gut",
-        max_age=max_age,
-        bin_edges=edges,
-    )
-    genus = genus[[s for s in genus.columns if s in md.index]]
-    result = maturity_index(
-        genus,
-        md,
-        age_column="age_days",
-        bin_column="age_bin",
-        subject_column="subject_id",
-        reference=md["asthma"] == "no",
-        method=method,
-        n_estimators=500,
-        n_selected=50,
-        n_folds=5,
-        min_per_bin=3,
+        settings,
+        taxonomy=taxonomy.set_index("Feature ID")["Taxon"],
         random_state=seed,
         n_jobs=threads,
     )
-    return result
 
 
 def claim_row(claim, sheet, scores):

@@ -184,6 +184,42 @@ def alpha_rarefied(
     return mean, sd
 
 
+def alpha_table(
+    table: pd.DataFrame,
+    *,
+    depth: int,
+    iterations: int,
+    random_state: int,
+    tree: TreeNode | None = None,
+    metrics: tuple[str, ...] = ALPHA_METRICS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The workflow's alpha diversity: mean and SD over ``iterations`` seeded
+    rarefactions to ``depth`` (:func:`alpha_rarefied`), or with
+    ``iterations`` 0 the unrarefied counts of every sample with reads (SD
+    NaN).
+
+    Raises
+    ------
+    ValueError
+        ``faith_pd`` is asked for without a tree.
+    """
+    if "faith_pd" in metrics and tree is None:
+        raise ValueError(
+            "faith_pd needs the rooted tree; give --tree or drop the metric"
+        )
+    if iterations == 0:
+        mean = alpha(table.loc[:, table.sum(axis=0) > 0], tree=tree, metrics=metrics)
+        return mean, mean * float("nan")
+    return alpha_rarefied(
+        table,
+        depth=depth,
+        iterations=iterations,
+        random_state=random_state,
+        tree=tree,
+        metrics=metrics,
+    )
+
+
 def curve_depths(max_depth: int, steps: int = 10) -> list[int]:
     """``steps`` evenly spaced depths from 1 to ``max_depth`` (QIIME 2's grid)."""
     if max_depth < 1:

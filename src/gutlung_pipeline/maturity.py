@@ -18,12 +18,15 @@ doi:10.1128/mSystems.00219-18
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .tables import collapse, relative_abundance
+
+log = logging.getLogger("gutlung")
 
 __all__ = [
     "MaturityResult",
@@ -42,6 +45,7 @@ __all__ = [
     "bin_ages",
     "scored_samples",
     "join_reference",
+    "score_maturity",
 ]
 
 
@@ -719,6 +723,8 @@ def scored_samples(
     if age_column not in metadata.columns:
         raise ValueError(f"metadata has no column {age_column!r}")
     md = metadata
+    if body_site is not None and "body_site" not in md.columns:
+        raise ValueError("metadata has no column 'body_site' to pick the samples")
     if body_site is not None:
         md = md[md["body_site"] == body_site]
     age = pd.to_numeric(md[age_column], errors="coerce")
@@ -765,3 +771,143 @@ def join_reference(
     md = pd.concat([metadata, ref_metadata], axis=0)
     reference = pd.Series(md.index.isin(ref_table.columns), index=md.index)
     return joined, md, reference
+
+
+def score_maturity(
+    table: pd.DataFrame,
+    metadata: pd.DataFrame,
+    settings: dict,
+    *,
+    taxonomy: pd.Series | pd.DataFrame | None = None,
+    reference_table: pd.DataFrame | None = None,
+    reference_metadata: pd.DataFrame | None = None,
+    state_column: str | None = None,
+    test_size: float = 0.5,
+    stratify: bool = False,
+    random_state: int = 0,
+    n_jobs: int = 1,
+) -> MaturityResult:
+    """The workflow's maturity step: pick the samples, the reference and the
+    features the config's ``maturity`` section names, then score them.
+
+    Parameters
+    ----------
+    table
+        Counts, features x samples.
+    metadata
+        Per-sample metadata indexed by sample ID.
+    settings
+        The config's ``maturity`` section, defaults filled (``mode``,
+        ``method``, ``body_site``, ``age_column``, ``max_age``, ``bin_edges``,
+        ``subject_column``, ``reference_column``, ``reference_value``,
+        ``rank``, ``n_estimators``, ``n_selected``, ``folds``,
+        ``min_per_bin``).
+    taxonomy
+        Feature taxonomy; with a ``rank`` other than ``asv`` the table is
+        collapsed to that rank (grouped mode).
+    reference_table, reference_metadata
+        A separate reference study (grouped mode): its samples are the
+        reference, ``reference_column`` is not used.
+    state_column
+        Score on this metadata column's states as they are, QIIME 2's state
+        column: no body-site or age filter, no age bins.
+    test_size, stratify
+        QIIME 2 mode's train/test split.
+    random_state, n_jobs
+        Seed and workers of the models.
+
+    Returns
+    -------
+    MaturityResult
+        Scores per sample, feature importances and, in grouped mode, the
+        out-of-fold diagnostics (``cv_spearman``, ``cv_by_bin``).
+
+    Raises
+    ------
+    ValueError
+        A column the settings name is missing, no sample is left, or the
+        reference is empty; the message names the setting.
+    """
+    mode = settings["mode"]
+    reference = None
+    if reference_table is not None:
+        if mode == "qiime2":
+            raise ValueError("a separate reference study works with mode grouped only")
+        table, metadata, reference = join_reference(
+            table, metadata, reference_table, reference_metadata
+        )
+    if state_column is None:
+        metadata = scored_samples(
+            metadata,
+            age_column=settings["age_column"],
+            body_site=settings["body_site"],
+            max_age=settings["max_age"],
+            bin_edges=settings["bin_edges"],
+        )
+        state_column = "age_bin"
+    elif state_column not in metadata.columns:
+        raise ValueError(f"metadata has no state column {state_column!r}")
+    table = table[[s for s in table.columns if s in metadata.index]]
+    empty = list(table.columns[table.sum(axis=0) == 0])
+    if empty:
+        log.warning("left out of maturity, no reads: %s", ", ".join(empty))
+        table = table.drop(columns=empty)
+    group_by, control = settings["reference_column"], settings["reference_value"]
+    if reference is None:
+        if group_by not in metadata.columns:
+            raise ValueError(
+                f"metadata has no column {group_by!r} (maturity.reference_column)"
+            )
+        reference = metadata[group_by].astype(str) == control
+    if mode == "qiime2":
+        return maturity_index_qiime2(
+            table,
+            metadata,
+            state_column=state_column,
+            group_by=group_by,
+            control=control,
+            n_estimators=settings["n_estimators"],
+            test_size=test_size,
+            stratify=stratify,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+    for key in ("age_column", "subject_column"):
+        if settings[key] not in metadata.columns:
+            raise ValueError(
+                f"metadata has no column {settings[key]!r} (maturity.{key})"
+            )
+    if taxonomy is not None and settings["rank"] != "asv":
+        table = collapse(table, taxonomy, rank=settings["rank"])
+    result = maturity_index(
+        table,
+        metadata,
+        age_column=settings["age_column"],
+        bin_column=state_column,
+        subject_column=settings["subject_column"],
+        reference=reference,
+        method=settings["method"],
+        n_estimators=settings["n_estimators"],
+        n_selected=settings["n_selected"] or None,
+        n_folds=settings["folds"],
+        min_per_bin=settings["min_per_bin"],
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    log.info(
+        "%s: out-of-fold Spearman(predicted, age) = %.3f over all ages",
+        settings["method"],
+        result.cv_spearman,
+    )
+    for _, b in result.cv_by_bin.iterrows():
+        rho = f"{b['spearman']:.3f}" if pd.notna(b["spearman"]) else "n/a (one age)"
+        log.info(
+            "  bin %g: %d reference samples, out-of-fold Spearman with age %s, "
+            "median prediction %.0f, %.0f%% within 5%% of the oldest reference age",
+            b["bin"],
+            b["n"],
+            rho,
+            b["median_prediction"],
+            100 * b["at_ceiling"],
+        )
+    return result

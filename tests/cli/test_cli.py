@@ -188,8 +188,8 @@ def test_rarefy_alpha_beta_pcoa_through_main(tmp_path):
                 "rarefy",
                 "--table",
                 str(tmp_path / "t.biom"),
-                "--depth",
-                "8",
+                "--settings",
+                '{"rarefaction_depth": 8}',
                 "--seed",
                 "1",
                 "--output",
@@ -210,8 +210,8 @@ def test_rarefy_alpha_beta_pcoa_through_main(tmp_path):
                 str(tmp_path / "r.biom"),
                 "--tree",
                 str(tmp_path / "tree.nwk"),
-                "--iterations",
-                "0",
+                "--settings",
+                '{"rarefaction_depth": 8, "rarefy_alpha": false}',
                 "--output",
                 str(tmp_path / "a.tsv"),
             ]
@@ -237,6 +237,8 @@ def test_rarefy_alpha_beta_pcoa_through_main(tmp_path):
                 str(tmp_path / "tree.nwk"),
                 "--metric",
                 "weighted_unifrac",
+                "--settings",
+                '{"rarefaction_depth": 8}',
                 "--output",
                 str(tmp_path / "b.tsv"),
             ]
@@ -266,8 +268,8 @@ def test_rarefy_too_deep_is_one_clear_line(tmp_path, capsys):
             "rarefy",
             "--table",
             str(tmp_path / "t.biom"),
-            "--depth",
-            "50",
+            "--settings",
+            '{"rarefaction_depth": 50}',
             "--output",
             str(tmp_path / "r.biom"),
             "--summary",
@@ -313,6 +315,8 @@ def test_phylogenetic_metric_without_tree_is_one_clear_line(tmp_path, capsys):
             str(tmp_path / "t.biom"),
             "--metric",
             "unweighted_unifrac",
+            "--settings",
+            '{"rarefaction_depth": 4}',
             "--output",
             str(out),
         ]
@@ -327,8 +331,8 @@ def test_phylogenetic_metric_without_tree_is_one_clear_line(tmp_path, capsys):
             "alpha-diversity",
             "--table",
             str(tmp_path / "t.biom"),
-            "--depth",
-            "4",
+            "--settings",
+            '{"rarefaction_depth": 4}',
             "--output",
             str(out),
         ]
@@ -353,6 +357,8 @@ def test_stats_commands_through_main(tmp_path):
                 str(tmp_path / "t.biom"),
                 "--metric",
                 "aitchison",
+                "--settings",
+                '{"rarefaction_depth": 1}',
                 "--output",
                 str(tmp_path / "d.tsv"),
             ]
@@ -360,7 +366,10 @@ def test_stats_commands_through_main(tmp_path):
         == 0
     )
     analyses = json.dumps(
-        [{"name": "p", "formula": "group + visit", "strata": None, "plots": None}]
+        {
+            "permutations": 99,
+            "permanova": [{"name": "p", "formula": "group + visit"}],
+        }
     )
     assert (
         main(
@@ -370,12 +379,10 @@ def test_stats_commands_through_main(tmp_path):
                 str(tmp_path / "d.tsv"),
                 "--metadata",
                 str(md),
-                "--analyses",
+                "--settings",
                 analyses,
                 "--metric",
                 "aitchison",
-                "--permutations",
-                "99",
                 "--output",
                 str(tmp_path / "p.tsv"),
             ]
@@ -390,12 +397,14 @@ def test_stats_commands_through_main(tmp_path):
                 "alpha-diversity",
                 "--table",
                 str(tmp_path / "t.biom"),
-                "--depth",
-                "700",
-                "--iterations",
-                "3",
-                "--metrics",
-                "shannon,chao1",
+                "--settings",
+                json.dumps(
+                    {
+                        "rarefaction_depth": 700,
+                        "rarefactions": 3,
+                        "alpha_metrics": ["shannon", "chao1"],
+                    }
+                ),
                 "--output",
                 str(tmp_path / "a.tsv"),
                 "--sd-output",
@@ -405,14 +414,16 @@ def test_stats_commands_through_main(tmp_path):
         == 0
     )
     lme = json.dumps(
-        [
-            {
-                "name": "m",
-                "formula": "visit",
-                "subject": "subject",
-                "metrics": ["shannon"],
-            }
-        ]
+        {
+            "longitudinal": [
+                {
+                    "name": "m",
+                    "formula": "visit",
+                    "subject": "subject",
+                    "metrics": ["shannon"],
+                }
+            ]
+        }
     )
     assert (
         main(
@@ -422,7 +433,7 @@ def test_stats_commands_through_main(tmp_path):
                 str(tmp_path / "a.tsv"),
                 "--metadata",
                 str(md),
-                "--analyses",
+                "--settings",
                 lme,
                 "--output",
                 str(tmp_path / "l.tsv"),
@@ -445,10 +456,14 @@ def test_stats_commands_through_main(tmp_path):
                 str(md),
                 "--site-column",
                 "group",
-                "--steps",
-                "3",
-                "--iterations",
-                "2",
+                "--settings",
+                json.dumps(
+                    {
+                        "rarefaction_depth": 1,
+                        "curve_steps": 3,
+                        "rarefactions": 2,
+                    }
+                ),
                 "--output",
                 str(tmp_path / "c.tsv"),
                 "--groups-output",
@@ -459,7 +474,7 @@ def test_stats_commands_through_main(tmp_path):
     )
     groups = pd.read_csv(tmp_path / "cg.tsv", sep="\t")
     assert set(groups["group"]) == {"case", "control"}
-    bad = json.dumps([{"name": "p", "formula": "nope"}])
+    bad = json.dumps({"permanova": [{"name": "p", "formula": "nope"}]})
     assert (
         main(
             [
@@ -468,7 +483,7 @@ def test_stats_commands_through_main(tmp_path):
                 str(tmp_path / "d.tsv"),
                 "--metadata",
                 str(md),
-                "--analyses",
+                "--settings",
                 bad,
                 "--metric",
                 "aitchison",

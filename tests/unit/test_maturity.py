@@ -1,5 +1,6 @@
 """Maturity index: known answers by hand, and QIIME 2's own ECAM results."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -113,19 +114,20 @@ def test_maturity_cli_on_the_qza(tmp_path):
             str(ECAM / "ecam_map_maturity.txt"),
             "--state-column",
             "month",
-            "--group-by",
-            "delivery",
-            "--control",
-            "Vaginal",
-            "--n-estimators",
-            "2",
+            "--settings",
+            json.dumps(
+                {
+                    "mode": "qiime2",
+                    "reference_column": "delivery",
+                    "reference_value": "Vaginal",
+                    "n_estimators": 2,
+                }
+            ),
             "--seed",
             "123",
             "--test-size",
             "0.4",
             "--stratify",
-            "--mode",
-            "qiime2",
             "--output",
             str(out),
             "--importances",
@@ -310,6 +312,14 @@ def test_grouped_cli_and_missing_option(tmp_path, capsys):
     table, md = synthetic()
     write_table_tsv(table, tmp_path / "t.tsv")
     md.rename_axis("sample_id").to_csv(tmp_path / "md.tsv", sep="\t")
+    settings = {
+        "reference_column": "grp",
+        "reference_value": "ref",
+        "n_estimators": 20,
+        "folds": 3,
+        "min_per_bin": 3,
+        "n_selected": 0,
+    }
     args = [
         "maturity",
         "--table",
@@ -318,31 +328,26 @@ def test_grouped_cli_and_missing_option(tmp_path, capsys):
         str(tmp_path / "md.tsv"),
         "--state-column",
         "bin",
-        "--group-by",
-        "grp",
-        "--control",
-        "ref",
         "--output",
         str(tmp_path / "o.tsv"),
         "--importances",
         str(tmp_path / "i.tsv"),
-        "--n-estimators",
-        "20",
-        "--folds",
-        "3",
-        "--min-per-bin",
-        "3",
-        "--n-selected",
-        "0",
     ]
-    assert main(args) == 1
-    assert "--mode grouped needs --age-column" in capsys.readouterr().err
-    no_group = [a for a in args if a not in ("--group-by", "grp", "--control", "ref")]
-    assert main([*no_group, "--mode", "qiime2"]) == 1
-    assert (
-        "give --group-by and --control, or --reference-table" in capsys.readouterr().err
-    )
-    assert main([*args, "--age-column", "age", "--subject-column", "child"]) == 0
+    # the schema's default age column (age_days) is not in this metadata
+    assert main([*args, "--settings", json.dumps(settings)]) == 1
+    err = capsys.readouterr().err
+    assert "md.tsv: metadata has no column 'age_days' (maturity.age_column)" in err
+    # --settings is checked against the config schema: a wrong key or value
+    # stops before any work, naming it
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--settings", json.dumps({**settings, "folds": 1})])
+    assert stop.value.code == 2
+    assert "maturity.folds" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args, "--settings", json.dumps({"age_colum": "age"})])
+    assert "did you mean 'age_column'" in capsys.readouterr().err
+    settings.update(age_column="age", subject_column="child")
+    assert main([*args, "--settings", json.dumps(settings)]) == 0
     out = pd.read_csv(tmp_path / "o.tsv", sep="\t", index_col=0)
     assert list(out.columns) == [
         "age",
@@ -457,16 +462,16 @@ def test_reference_from_a_separate_table(tmp_path, capsys):
             str(tmp_path / "rmd.tsv"),
             "--state-column",
             "bin",
-            "--age-column",
-            "age",
-            "--subject-column",
-            "child",
-            "--folds",
-            "3",
-            "--min-per-bin",
-            "3",
-            "--n-estimators",
-            "20",
+            "--settings",
+            json.dumps(
+                {
+                    "age_column": "age",
+                    "subject_column": "child",
+                    "folds": 3,
+                    "min_per_bin": 3,
+                    "n_estimators": 20,
+                }
+            ),
             "--output",
             str(tmp_path / "o.tsv"),
             "--importances",

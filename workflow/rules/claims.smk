@@ -14,14 +14,13 @@ rule test_claims:
     conda:
         "../envs/gutlung.yaml"
     params:
-        maturity=get_claims_maturity_arg(),
+        maturity=optional_input_arg("maturity", "--maturity"),
+        settings=json.dumps(config["claims"], sort_keys=True),
         permutations=config["stats"]["permutations"],
-        reps=config["claims"]["power_reps"],
         seed=config["seed"],
     shell:
         "gutlung claims --samples {input.samples:q} --catalogue {input.catalogue:q}"
         " --alpha {input.alpha:q} --table {input.table:q} --taxonomy {input.taxonomy:q}"
         " --distance {input.distance:q} {params.maturity}"
-        " --permutations {params.permutations} --power-reps {params.reps}"
-        " --seed {params.seed}"
-        " --output {output:q} > {log:q} 2>&1"
+        " --settings {params.settings:q} --permutations {params.permutations}"
+        " --seed {params.seed} --output {output:q} > {log:q} 2>&1"

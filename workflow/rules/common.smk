@@ -16,9 +16,10 @@ from gutlung_pipeline.config import (
 )
 from gutlung_pipeline.inputs.sheet import read_sample_sheet
 from gutlung_pipeline.inputs.plan import Plan, plan_from_config, writes_sheet
-from gutlung_pipeline.figures import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
-from gutlung_pipeline.figures import FIGURES as REPORT_FIGURES
-from gutlung_pipeline.figures import MATURITY_FIGURES
+from gutlung_pipeline.report.names import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
+from gutlung_pipeline.report.names import FIGURES as REPORT_FIGURES
+from gutlung_pipeline.report.names import MATURITY_FIGURES
+from gutlung_pipeline.report.names import manifest as report_manifest
 from gutlung_pipeline.inputs.studies import (
     combined_sheet,
     study_dir,
@@ -227,12 +228,6 @@ def get_acquisition_outputs():
     ]
 
 
-def get_report_acquisition_args():
-    """Report options for the public-data section."""
-    names = ["--runs", "--unmapped", "--dropped"]
-    return " ".join(f"{n} {p}" for n, p in zip(names, get_acquisition_outputs()))
-
-
 def get_acquisition_args():
     """Options of gutlung acquisition: how the plan was made (quoted)."""
     acq = config["acquire"]
@@ -397,24 +392,18 @@ def get_claims_inputs(wildcards):
     return inputs
 
 
-def get_claims_maturity_arg():
-    """--maturity when maturity scores are computed."""
-    if config["maturity"]["enabled"]:
-        return "--maturity results/maturity/maturity.tsv"
-    return ""
+def optional_input_arg(name, flag):
+    """A params function: ``flag`` with the rule's input ``name`` (quoted)
+    when the rule has that input, else nothing."""
+
+    def arg(wildcards, input):
+        return f"{flag} {shlex.quote(input[name])}" if name in input.keys() else ""
+
+    return arg
 
 
 def get_claims_outputs():
     return ["results/associations/claims.tsv"] if config["claims"]["enabled"] else []
-
-
-def get_report_claims_arg():
-    """--claims for the report when the claims are tested."""
-    return (
-        "--claims results/associations/claims.tsv"
-        if config["claims"]["enabled"]
-        else ""
-    )
 
 
 def get_combine_inputs(wildcards):
@@ -472,18 +461,6 @@ def get_final_outputs():
     ]
 
 
-def get_alpha_iterations():
-    """Rarefactions averaged for alpha diversity; 0 = unrarefied counts."""
-    d = config["diversity"]
-    return d["rarefactions"] if d["rarefy_alpha"] else 0
-
-
-def get_curve_max_depth_arg():
-    """--max-depth when configured (default: the median library size)."""
-    depth = config["diversity"]["curve_max_depth"]
-    return "" if depth is None else f"--max-depth {int(depth)}"
-
-
 def get_stats_outputs():
     """Tables of the configured stats analyses (by name in the report)."""
     st = config["stats"]
@@ -500,27 +477,6 @@ def get_stats_outputs():
             "results/stats/paired_lung_samples.tsv",
         ]
     return out
-
-
-def get_report_stats_args():
-    """Report options naming the stats tables that are made."""
-    st = config["stats"]
-    args = []
-    if st["permanova"]:
-        args.append("--permanova")
-        args += [f"results/stats/permanova/{m}.tsv" for m in BETA_METRICS]
-    if st["differential"]:
-        args += ["--differential", "results/stats/differential_abundance.tsv"]
-    if st["longitudinal"]:
-        args += ["--mixed-models", "results/stats/alpha_mixed_models.tsv"]
-    if st["paired"]["enabled"]:
-        args += [
-            "--paired",
-            "results/stats/paired_gut_lung.tsv",
-            "--paired-samples",
-            "results/stats/paired_lung_samples.tsv",
-        ]
-    return " ".join(args)
 
 
 def get_maturity_outputs():
@@ -542,16 +498,56 @@ def get_report_figures():
     return figures
 
 
-def get_report_maturity_args():
-    """Report options for the maturity figures (quoted: config values)."""
-    if not config["maturity"]["enabled"]:
-        return ""
-    m = config["maturity"]
-    return " ".join(
-        [
-            "--maturity results/maturity/maturity.tsv",
-            "--maturity-importances results/maturity/importances.tsv",
-            f"--maturity-group {shlex.quote(m['reference_column'])}",
-            f"--maturity-rank {shlex.quote(m['rank'])}",
-        ]
-    )
+def get_report_inputs(wildcards):
+    """The report's files, named by the keys of its manifest
+    (gutlung_pipeline.report.names.MANIFEST_FILES)."""
+    inputs = {
+        "tracking": "results/decontam/read_tracking.tsv",
+        "table": "results/decontam/table.biom",
+        "taxonomy": "results/taxonomy/taxonomy.tsv",
+        "samples": SAMPLE_SHEET,
+        "alpha": "results/diversity/alpha.tsv",
+        "rarefaction": "results/diversity/rarefaction_summary.tsv",
+        "curves": "results/diversity/rarefaction_curves_by_group.tsv",
+        "pcoa": expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
+        "contaminants": "results/decontam/contaminants.tsv",
+        "filtered": "results/decontam/filtered_features.tsv",
+        "signal": "results/decontam/signal.tsv",
+        "mock": "results/decontam/mock.tsv",
+        "mock_taxa": "results/decontam/mock_taxa.tsv",
+    }
+    if config["maturity"]["enabled"]:
+        inputs["maturity"], inputs["importances"] = get_maturity_outputs()
+    st = config["stats"]
+    if st["permanova"]:
+        inputs["permanova"] = expand(
+            "results/stats/permanova/{metric}.tsv", metric=BETA_METRICS
+        )
+    if st["differential"]:
+        inputs["differential"] = "results/stats/differential_abundance.tsv"
+    if st["longitudinal"]:
+        inputs["mixed_models"] = "results/stats/alpha_mixed_models.tsv"
+    if st["paired"]["enabled"]:
+        inputs["paired"] = "results/stats/paired_gut_lung.tsv"
+        inputs["paired_samples"] = "results/stats/paired_lung_samples.tsv"
+    inputs.update(zip(("claims",), get_claims_outputs()))
+    inputs.update(zip(("runs", "unmapped", "dropped"), get_acquisition_outputs()))
+    if STUDIES:
+        inputs["studies"] = "results/combined/studies.tsv"
+    return inputs
+
+
+def get_report_manifest(wildcards, input):
+    """The report's manifest (JSON): its files as the rule names them, and
+    the settings of its captions and groups."""
+    d, m = config["diversity"], config["maturity"]
+    settings = {
+        "title": config["report"]["title"],
+        "group_column": d["group_column"],
+        # rarefactions averaged for alpha diversity; 0 = unrarefied counts
+        "rarefactions": d["rarefactions"] if d["rarefy_alpha"] else 0,
+        "maturity_group": m["reference_column"],
+        "maturity_rank": m["rank"],
+    }
+    files = {key: input[key] for key in input.keys()}
+    return json.dumps(report_manifest(files, settings), sort_keys=True)

@@ -11,10 +11,10 @@ rule rarefy_table:
     conda:
         "../envs/gutlung.yaml"
     params:
-        depth=config["diversity"]["rarefaction_depth"],
+        settings=json.dumps(config["diversity"], sort_keys=True),
         seed=config["seed"],
     shell:
-        "gutlung rarefy --table {input:q} --depth {params.depth} --seed {params.seed}"
+        "gutlung rarefy --table {input:q} --settings {params.settings:q} --seed {params.seed}"
         " --output {output.table:q} --summary {output.summary:q} > {log:q} 2>&1"
 
 
@@ -36,15 +36,12 @@ rule alpha_diversity:
     conda:
         "../envs/gutlung.yaml"
     params:
-        depth=config["diversity"]["rarefaction_depth"],
-        iterations=get_alpha_iterations(),
-        metrics=",".join(config["diversity"]["alpha_metrics"]),
+        settings=json.dumps(config["diversity"], sort_keys=True),
         tree=get_tree_arg,
         seed=config["seed"],
     shell:
         "gutlung alpha-diversity --table {input.table:q} {params.tree}"
-        " --depth {params.depth} --iterations {params.iterations}"
-        " --metrics {params.metrics} --seed {params.seed}"
+        " --settings {params.settings:q} --seed {params.seed}"
         " --output {output.mean:q} --sd-output {output.sd:q} > {log:q} 2>&1"
 
 
@@ -63,15 +60,13 @@ rule rarefaction_curves:
     conda:
         "../envs/gutlung.yaml"
     params:
-        d=config["diversity"],
-        max_depth=get_curve_max_depth_arg(),
+        settings=json.dumps(config["diversity"], sort_keys=True),
         tree=get_tree_arg,
         seed=config["seed"],
     shell:
         "gutlung rarefaction-curves --table {input.table:q} {params.tree}"
-        " --samples {input.samples:q} --group-column {params.d[group_column]:q}"
-        " {params.max_depth} --steps {params.d[curve_steps]}"
-        " --iterations {params.d[rarefactions]} --seed {params.seed}"
+        " --samples {input.samples:q} --settings {params.settings:q}"
+        " --seed {params.seed}"
         " --output {output.samples:q} --groups-output {output.groups:q} > {log:q} 2>&1"
 
 
@@ -88,14 +83,13 @@ rule beta_diversity:
     conda:
         "../envs/gutlung.yaml"
     params:
-        d=config["diversity"],
+        settings=json.dumps(config["diversity"], sort_keys=True),
         seed=config["seed"],
         tree=get_tree_arg,
     shell:
         "gutlung beta-diversity --table {input.table:q} {params.tree}"
-        " --metric {wildcards.metric} --depth {params.d[rarefaction_depth]}"
-        " --iterations {params.d[rarefactions]} --seed {params.seed}"
-        " --pseudocount {params.d[pseudocount]} --output {output:q} > {log:q} 2>&1"
+        " --metric {wildcards.metric} --settings {params.settings:q}"
+        " --seed {params.seed} --output {output:q} > {log:q} 2>&1"
 
 
 rule run_pcoa:

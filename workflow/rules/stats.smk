@@ -11,14 +11,12 @@ rule permanova:
     conda:
         "../envs/gutlung.yaml"
     params:
-        analyses=json.dumps(config["stats"]["permanova"]),
-        permutations=config["stats"]["permutations"],
+        settings=json.dumps(config["stats"], sort_keys=True),
         seed=config["seed"],
     shell:
         "gutlung permanova --distance {input.distance:q} --metadata {input.samples:q}"
-        " --analyses {params.analyses:q} --metric {wildcards.metric}"
-        " --permutations {params.permutations} --seed {params.seed}"
-        " --output {output:q} > {log:q} 2>&1"
+        " --settings {params.settings:q} --metric {wildcards.metric}"
+        " --seed {params.seed} --output {output:q} > {log:q} 2>&1"
 
 
 rule differential_abundance:
@@ -39,11 +37,11 @@ rule differential_abundance:
     conda:
         "../envs/gutlung.yaml"
     params:
-        analyses=json.dumps(config["stats"]["differential"]),
+        settings=json.dumps(config["stats"], sort_keys=True),
         seed=config["seed"],
     shell:
         "gutlung differential --table {input.table:q} --taxonomy {input.taxonomy:q}"
-        " --metadata {input.samples:q} --analyses {params.analyses:q}"
+        " --metadata {input.samples:q} --settings {params.settings:q}"
         " --seed {params.seed} --output {output:q} > {log:q} 2>&1"
 
 
@@ -60,10 +58,10 @@ rule alpha_mixed_models:
     conda:
         "../envs/gutlung.yaml"
     params:
-        analyses=json.dumps(config["stats"]["longitudinal"]),
+        settings=json.dumps(config["stats"], sort_keys=True),
     shell:
         "gutlung alpha-lme --alpha {input.alpha:q} --metadata {input.samples:q}"
-        " --analyses {params.analyses:q} --output {output:q} > {log:q} 2>&1"
+        " --settings {params.settings:q} --output {output:q} > {log:q} 2>&1"
 
 
 rule paired_gut_lung:
@@ -81,13 +79,10 @@ rule paired_gut_lung:
     conda:
         "../envs/gutlung.yaml"
     params:
-        p=config["stats"]["paired"],
-        permutations=config["stats"]["permutations"],
+        settings=json.dumps(config["stats"], sort_keys=True),
         seed=config["seed"],
     shell:
         "gutlung paired --table {input.table:q} --distance {input.distance:q}"
-        " --metadata {input.samples:q} --subject-column {params.p[subject_column]:q}"
-        " --site-column {params.p[site_column]:q} --gut {params.p[gut]:q}"
-        " --lung {params.p[lung]:q} --metric {params.p[metric]}"
-        " --permutations {params.permutations} --seed {params.seed}"
+        " --metadata {input.samples:q} --settings {params.settings:q}"
+        " --seed {params.seed}"
         " --output {output.tests:q} --per-sample {output.per_sample:q} > {log:q} 2>&1"

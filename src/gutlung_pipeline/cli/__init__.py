@@ -1,0 +1,87 @@
+"""The ``gutlung`` command: one subcommand per workflow step.
+
+One module per stage (``setup``, ``inputs``, ``reads``, ``features``,
+``diversity``, ``stats``, ``decontam``, ``maturity``, ``claims``, ``report``);
+in each, a subcommand's handler ``cmd_*`` sits beside the ``add_*`` function
+that declares its options. A handler reads its inputs, calls one tested
+function of the science modules and writes the result. Options the
+subcommands share (``--seed``, ``--threads``, the primers, ``--settings``)
+are declared once in :mod:`.options`, with their defaults from the config
+schema. Imports are made inside the handlers so that a job starts in a
+fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import (
+    claims,
+    decontam,
+    diversity,
+    features,
+    inputs,
+    maturity,
+    reads,
+    report,
+    setup,
+    stats,
+)
+
+#: The stages, in the order ``gutlung --help`` lists their subcommands.
+STAGES = (
+    setup,
+    inputs,
+    reads,
+    features,
+    decontam,
+    diversity,
+    stats,
+    maturity,
+    claims,
+    report,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gutlung`` parser with every stage's subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="gutlung", description="gutlung-pipeline steps (called by the workflow)."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for stage in STAGES:
+        for add in stage.PARSERS:
+            add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``gutlung``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    from ..errors import ConfigError, ToolError
+
+    try:
+        args.func(args)
+    except ConfigError as err:
+        for line in err.problems:
+            print(f"gutlung {args.command}: error: {line}", file=sys.stderr)
+        return 2
+    except (ToolError, ValueError, FileNotFoundError, KeyError) as err:
+        msg = " ".join(str(err).split())
+        print(f"gutlung {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Contamination: decontam's calls and the workflow's decontamination step."""
+
+from __future__ import annotations
+
+import logging
+
+from .options import command, naming
+
+log = logging.getLogger("gutlung")
+
+
+def cmd_decontam(args) -> None:
+    import pandas as pd
+
+    from ..decontam import is_contaminant, is_not_contaminant
+    from ..io import read_metadata, read_table, write_biom, write_tsv
+
+    table = read_table(args.table)
+    md = read_metadata(args.metadata).reindex(table.columns)
+    for col in (args.neg_column, args.conc_column, args.batch_column):
+        if col and col not in md:
+            raise ValueError(
+                f"{args.metadata}: no column {col!r}; name one of its columns"
+            )
+    neg = md[args.neg_column].astype(str) == args.neg_value if args.neg_column else None
+    conc = (
+        pd.to_numeric(md[args.conc_column], errors="coerce")
+        if args.conc_column
+        else None
+    )
+    batch = md[args.batch_column] if args.batch_column else None
+    threshold = args.threshold[0] if len(args.threshold) == 1 else tuple(args.threshold)
+    with naming(args.metadata):
+        if args.not_contaminant:
+            res = is_not_contaminant(
+                table.T,
+                neg=neg,
+                threshold=threshold,
+                batch=batch,
+                batch_combine=args.batch_combine,
+            )
+            drop = ~res["not.contaminant"]
+        else:
+            res = is_contaminant(
+                table.T,
+                conc=conc,
+                neg=neg,
+                method=args.method,
+                batch=batch,
+                batch_combine=args.batch_combine,
+                threshold=threshold,
+            )
+            drop = res["contaminant"]
+    res = res.rename_axis("feature_id")
+    clean = table.loc[~table.index.isin(res.index[drop])]
+    if neg is not None:
+        clean = clean.loc[:, ~neg.reindex(clean.columns).fillna(False).to_numpy(bool)]
+    write_biom(clean, args.clean_table)
+    write_tsv(res, args.output)
+    log.info("%d of %d features removed", int(drop.sum()), len(res))
+
+
+def add_decontam(sub) -> None:
+    p = command(
+        sub, "decontam", cmd_decontam, "R decontam's contaminant calls; a clean table"
+    )
+    p.add_argument("--table", required=True, help="counts (features x samples)")
+    p.add_argument("--metadata", required=True)
+    p.add_argument(
+        "--method",
+        default="auto",
+        choices=[
+            "auto",
+            "frequency",
+            "prevalence",
+            "combined",
+            "minimum",
+            "either",
+            "both",
+        ],
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        nargs="+",
+        default=[0.1],
+        help="one value, or frequency then prevalence",
+    )
+    p.add_argument("--neg-column", help="column marking negative controls")
+    p.add_argument("--neg-value", default="negative_control")
+    p.add_argument("--conc-column", help="DNA concentration column")
+    p.add_argument("--batch-column", help="run or extraction plate")
+    p.add_argument(
+        "--batch-combine", default="minimum", choices=["minimum", "product", "fisher"]
+    )
+    p.add_argument(
+        "--not-contaminant",
+        action="store_true",
+        help="isNotContaminant: keep its not.contaminant",
+    )
+    p.add_argument("--output", required=True, help="per-feature evidence and call")
+    p.add_argument(
+        "--clean-table", required=True, help="without contaminants and controls"
+    )
+
+
+def cmd_decontaminate(args) -> None:
+    import json
+
+    from ..decontam import decontaminate, read_expected
+    from ..inputs.sheet import load_samples
+    from ..io import (
+        read_table,
+        read_taxonomy,
+        read_tsv,
+        write_biom,
+        write_table_tsv,
+        write_tsv,
+    )
+
+    settings = json.loads(args.settings)
+    # the table steps need no reads (a study may enter at the table stage)
+    samples = load_samples(args.samples, check_files=False, reads=False)
+    expected = settings["mock"]["expected"]
+    with naming(args.samples):
+        result = decontaminate(
+            read_table(args.table),
+            samples,
+            read_taxonomy(args.taxonomy),
+            settings=settings,
+            tracking=read_tsv(args.tracking) if args.tracking else None,
+            expected=read_expected(expected) if expected else None,
+        )
+    write_tsv(result.contaminants, args.contaminants, index=False)
+    write_tsv(result.filtered, args.filtered)
+    write_tsv(result.signal, args.signal)
+    write_tsv(result.tracking, args.tracking_output, index=False)
+    write_tsv(result.mock, args.mock, index=False)
+    write_tsv(result.mock_taxa, args.mock_taxa, index=False)
+    write_table_tsv(result.table, args.output_tsv)
+    write_biom(result.table, args.output)  # last: the table marks completion
+    calls = result.contaminants
+    log.info(
+        "%d off-target features; %d contaminant calls (%s); %d samples flagged",
+        len(result.filtered),
+        int(calls["contaminant"].sum()),
+        ", ".join(
+            f"{s}: {int(g['contaminant'].sum())}" for s, g in calls.groupby("body_site")
+        ),
+        int(result.signal["flagged"].sum()),
+    )
+
+
+def add_decontaminate(sub) -> None:
+    p = command(
+        sub,
+        "decontaminate",
+        cmd_decontaminate,
+        "the workflow's contamination step: off-target features, decontam per "
+        "body site, signal above background, mock accuracy",
+    )
+    p.add_argument(
+        "--table", required=True, help="denoised counts (features x samples)"
+    )
+    p.add_argument("--taxonomy", required=True, help="taxonomy.tsv (Feature ID, Taxon)")
+    p.add_argument("--samples", required=True, help="the sample sheet")
+    p.add_argument("--tracking", help="read_tracking.tsv from denoising")
+    p.add_argument(
+        "--settings", required=True, help="the config's decontam section as JSON"
+    )
+    p.add_argument("--output", required=True, help="analysis table (BIOM)")
+    p.add_argument("--output-tsv", required=True, help="analysis table (TSV)")
+    p.add_argument("--contaminants", required=True, help="evidence per feature, site")
+    p.add_argument("--filtered", required=True, help="off-target features removed")
+    p.add_argument("--signal", required=True, help="signal above background")
+    p.add_argument("--tracking-output", required=True, help="read tracking, extended")
+    p.add_argument("--mock", required=True, help="mock accuracy per mock sample")
+    p.add_argument("--mock-taxa", required=True, help="mock shares per taxon")
+
+
+#: This stage's subcommands, in the order ``gutlung --help`` lists them.
+PARSERS = (
+    add_decontam,
+    add_decontaminate,
+)

@@ -1,0 +1,181 @@
+"""Diversity: rarefaction, alpha, curves, beta, ordination.
+
+``rarefy``, ``alpha-diversity``, ``rarefaction-curves`` and
+``beta-diversity`` take the config's ``diversity`` section as ``--settings``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .options import add_seed, add_settings, command
+
+log = logging.getLogger("gutlung")
+
+
+def _read_tree(path):
+    from skbio import TreeNode
+
+    return TreeNode.read(str(path), format="newick")
+
+
+def cmd_rarefy(args) -> None:
+    from ..diversity import rarefy
+    from ..io import read_table, write_biom, write_tsv
+
+    depth = args.settings["rarefaction_depth"]
+    table = read_table(args.table)
+    rarefied, summary = rarefy(table, depth=depth, random_state=args.seed)
+    if rarefied.shape[1] == 0:
+        raise ValueError(
+            f"{args.table}: no sample reaches the rarefaction depth {depth} "
+            f"(largest has {int(summary['reads'].max())} reads); lower "
+            "diversity.rarefaction_depth in the config"
+        )
+    write_biom(rarefied, args.output)
+    write_tsv(summary, args.summary)
+
+
+def add_rarefy(sub) -> None:
+    p = command(sub, "rarefy", cmd_rarefy, "seeded rarefaction; lists excluded samples")
+    p.add_argument("--table", required=True)
+    add_settings(p, "diversity")
+    add_seed(p)
+    p.add_argument("--output", required=True)
+    p.add_argument("--summary", required=True)
+
+
+def cmd_alpha(args) -> None:
+    from ..diversity import alpha_table
+    from ..io import read_table, write_tsv
+
+    s = args.settings
+    mean, sd = alpha_table(
+        read_table(args.table),
+        depth=s["rarefaction_depth"],
+        iterations=s["rarefactions"] if s["rarefy_alpha"] else 0,
+        random_state=args.seed,
+        tree=_read_tree(args.tree) if args.tree else None,
+        metrics=tuple(s["alpha_metrics"]),
+    )
+    if args.sd_output:
+        write_tsv(sd, args.sd_output)
+    write_tsv(mean, args.output)
+
+
+def add_alpha_diversity(sub) -> None:
+    p = command(
+        sub,
+        "alpha-diversity",
+        cmd_alpha,
+        "alpha diversity, mean over seeded rarefactions",
+    )
+    p.add_argument("--table", required=True, help="unrarefied counts")
+    p.add_argument("--tree", help="rooted Newick tree (for faith_pd)")
+    add_settings(p, "diversity")
+    add_seed(p)
+    p.add_argument("--output", required=True, help="mean per sample")
+    p.add_argument("--sd-output", help="SD over the rarefactions")
+
+
+def cmd_curves(args) -> None:
+    from ..diversity import (
+        CURVE_METRICS,
+        curve_depths,
+        curves_by_group,
+        rarefaction_curves,
+    )
+    from ..io import read_metadata, read_table, write_tsv
+
+    s = args.settings
+    table = read_table(args.table)
+    tree = _read_tree(args.tree) if args.tree else None
+    metrics = tuple(m for m in CURVE_METRICS if tree is not None or m != "faith_pd")
+    reads = table.sum(axis=0)
+    max_depth = s["curve_max_depth"] or int(reads[reads > 0].median())
+    curves = rarefaction_curves(
+        table,
+        depths=curve_depths(max_depth, s["curve_steps"]),
+        iterations=s["rarefactions"],
+        random_state=args.seed,
+        tree=tree,
+        metrics=metrics,
+    )
+    md = read_metadata(args.samples)
+    groups = md[args.site_column].astype(str)
+    if s["group_column"] and s["group_column"] in md:
+        groups = groups + " / " + md[s["group_column"]].fillna("NA").astype(str)
+    write_tsv(curves_by_group(curves, groups), args.groups_output, index=False)
+    write_tsv(curves, args.output, index=False)
+
+
+def add_rarefaction_curves(sub) -> None:
+    p = command(sub, "rarefaction-curves", cmd_curves, "alpha rarefaction curves")
+    p.add_argument("--table", required=True)
+    p.add_argument("--tree")
+    p.add_argument("--samples", required=True, help="sample sheet or metadata")
+    p.add_argument(
+        "--site-column", default="body_site", help="the sheet's body-site column"
+    )
+    add_settings(p, "diversity")
+    add_seed(p)
+    p.add_argument("--output", required=True, help="per sample and depth")
+    p.add_argument("--groups-output", required=True, help="per group and depth")
+
+
+def cmd_beta(args) -> None:
+    from ..diversity import PHYLOGENETIC, beta_rarefied
+    from ..io import atomic_path, read_table
+
+    s = args.settings
+    table = read_table(args.table)
+    if args.metric in PHYLOGENETIC and not args.tree:
+        raise ValueError(f"{args.metric} needs the rooted tree; give --tree")
+    dm = beta_rarefied(
+        table,
+        metric=args.metric,
+        depth=s["rarefaction_depth"],
+        iterations=s["rarefactions"],
+        random_state=args.seed,
+        tree=_read_tree(args.tree) if args.tree else None,
+        pseudocount=s["pseudocount"],
+    )
+    with atomic_path(args.output) as tmp:
+        dm.write(str(tmp))
+
+
+def add_beta_diversity(sub) -> None:
+    p = command(sub, "beta-diversity", cmd_beta, "a distance matrix")
+    p.add_argument("--table", required=True, help="unrarefied counts")
+    p.add_argument("--tree")
+    p.add_argument("--metric", required=True)
+    add_settings(p, "diversity")
+    add_seed(p)
+    p.add_argument("--output", required=True)
+
+
+def cmd_pcoa(args) -> None:
+    from skbio import DistanceMatrix
+
+    from ..diversity import ordinate
+    from ..io import atomic_path
+
+    ordination = ordinate(DistanceMatrix.read(args.input))
+    with atomic_path(args.output) as tmp:
+        ordination.write(str(tmp))
+
+
+def add_pcoa(sub) -> None:
+    p = command(sub, "pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+
+
+#: This stage's subcommands, in the order ``gutlung --help`` lists them.
+PARSERS = (
+    add_rarefy,
+    add_alpha_diversity,
+    add_rarefaction_curves,
+    add_beta_diversity,
+    add_pcoa,
+)

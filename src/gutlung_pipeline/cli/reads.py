@@ -1,0 +1,445 @@
+"""Read steps: primers, merging and filtering, UNOISE or DADA2, the ASV table."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from .options import add_primers, add_seed, add_threads, command, schema_default
+
+log = logging.getLogger("gutlung")
+
+
+def _write_stats(path, sample: str, counts: dict) -> None:
+    from ..io import write_json
+
+    write_json({"sample": sample, **counts}, path)
+
+
+def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
+    """Per-sample read counts from the steps' JSON files (and ``extra``)."""
+    from ..io import read_json
+
+    stats: dict[str, dict] = {s: {} for s in samples}
+    for path in paths:
+        docs = read_json(path)  # one sample's counts, or a batch's list of them
+        for doc in docs if isinstance(docs, list) else [docs]:
+            sample = doc.pop("sample")
+            if sample not in stats:
+                raise ValueError(f"{path}: stats for sample {sample}, not in --samples")
+            stats[sample].update(doc)
+    for sample, counts in (extra or {}).items():
+        stats[sample].update(counts)
+    return stats
+
+
+def _write_asv_outputs(table, sequences, stats, args) -> None:
+    """The ASV table (TSV, BIOM), its sequences and the read tracking."""
+    from ..denoise import read_tracking
+    from ..io import write_biom, write_fasta, write_table_tsv, write_tsv
+
+    tracking = read_tracking(stats, table)
+    write_fasta(((f, sequences[f]) for f in table.index), args.fasta)
+    write_table_tsv(table, args.tsv)
+    write_biom(table, args.biom)
+    write_tsv(tracking, args.tracking)
+    log.info(
+        "%d ASVs x %d samples, %d reads", *table.shape, int(table.to_numpy().sum())
+    )
+
+
+def cmd_trim_primers(args) -> None:
+    from ..reads import trim_primers
+
+    counts = trim_primers(
+        args.sample,
+        args.fq1,
+        args.out1,
+        fq2=args.fq2,
+        out2=args.out2,
+        forward=args.forward,
+        reverse=args.reverse,
+        error_rate=args.error_rate,
+        threads=args.threads,
+        in_reads=not args.primers_not_in_reads,
+    )
+    _write_stats(args.stats, args.sample, counts)
+
+
+def add_trim_primers(sub) -> None:
+    p = command(sub, "trim-primers", cmd_trim_primers, "remove primers with cutadapt")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--fq1", required=True)
+    p.add_argument("--fq2")
+    p.add_argument("--out1", required=True)
+    p.add_argument("--out2")
+    p.add_argument(
+        "--error-rate", type=float, default=schema_default("primers.error_rate")
+    )
+    add_threads(p)
+    p.add_argument("--stats", required=True, help="JSON read counts")
+    p.add_argument(
+        "--primers-not-in-reads",
+        action="store_true",
+        help="reads start after the primer (EMP): keep all",
+    )
+    add_primers(p, required=True)
+
+
+def cmd_sample_reads(args) -> None:
+    import json
+
+    from ..io import write_json
+    from ..reads import sample_batch
+
+    fq2 = args.fq2 or [None] * len(args.fq1)
+    if not (len(args.sample) == len(args.fq1) == len(fq2)):
+        raise ValueError(
+            f"{len(args.sample)} samples, {len(args.fq1)} --fq1 and "
+            f"{len(args.fq2 or [])} --fq2 files; give one of each a sample, in order"
+        )
+    counts = sample_batch(
+        list(zip(args.sample, args.fq1, fq2, strict=True)),
+        derep=args.derep,
+        mapping=args.mapping,
+        candidates=args.candidates,
+        candidate_min_size=args.candidate_min_size,
+        alpha=args.alpha,
+        threads=args.threads,
+        forward=args.forward,
+        reverse=args.reverse,
+        error_rate=args.error_rate,
+        in_reads=not args.primers_not_in_reads,
+        min_overlap=args.min_overlap,
+        max_diffs=args.max_diffs,
+        max_ee=args.max_ee,
+        min_length=args.min_length,
+        max_length=args.max_length,
+        max_ns=args.max_ns,
+        trunc_length=args.trunc_length,
+    )
+    for sample in counts:
+        log.info("read counts: %s", json.dumps(sample))
+    write_json(counts, args.stats)
+
+
+def add_sample_reads(sub) -> None:
+    p = command(
+        sub, "sample-reads", cmd_sample_reads, "a few samples' read steps in one job"
+    )
+    p.add_argument("--samples", "--sample", dest="sample", nargs="+", required=True)
+    p.add_argument("--fq1", nargs="+", required=True, help="one a sample, in order")
+    p.add_argument("--fq2", nargs="+", help="paired-end: one a sample, in order")
+    p.add_argument("--derep", required=True, help="filtered uniques out")
+    p.add_argument("--mapping", required=True, help="all merged uniques out")
+    p.add_argument("--candidates", help="the samples' own UNOISE centroids out")
+    p.add_argument(
+        "--candidate-min-size",
+        type=int,
+        default=schema_default("denoise.sample_min_size"),
+        help="0: none",
+    )
+    p.add_argument(
+        "--alpha", type=float, default=schema_default("denoise.unoise_alpha")
+    )
+    p.add_argument("--stats", required=True)
+    p.add_argument("--forward", required=True)
+    p.add_argument("--reverse", required=True)
+    p.add_argument(
+        "--error-rate", type=float, default=schema_default("primers.error_rate")
+    )
+    p.add_argument("--primers-not-in-reads", action="store_true")
+    p.add_argument(
+        "--min-overlap", type=int, default=schema_default("merge.min_overlap")
+    )
+    p.add_argument("--max-diffs", type=int, default=schema_default("merge.max_diffs"))
+    p.add_argument("--max-ee", type=float, default=schema_default("filter.max_ee"))
+    p.add_argument("--min-length", type=int)
+    p.add_argument("--max-length", type=int)
+    p.add_argument("--max-ns", type=int, default=schema_default("filter.max_ns"))
+    p.add_argument("--trunc-length", type=int)
+    add_threads(p, "samples side by side")
+
+
+def cmd_pool_uniques(args) -> None:
+    from ..denoise import pool_uniques
+
+    pool_uniques(args.inputs, args.output, min_size=args.min_size)
+
+
+def add_pool_uniques(sub) -> None:
+    p = command(sub, "pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
+    p.add_argument("--inputs", nargs="+", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--min-size", type=int, default=schema_default("denoise.min_size"))
+
+
+def cmd_denoise(args) -> None:
+    from ..denoise import add_candidates, unoise
+
+    with tempfile.TemporaryDirectory(dir=Path(args.output).parent) as tmp:
+        pooled_out = Path(tmp) / "pooled.fasta" if args.candidates else args.output
+        counts = unoise(
+            args.input,
+            pooled_out,
+            min_size=args.min_size,
+            alpha=args.alpha,
+            by_length=not args.all_lengths,
+            threads=args.threads,
+        )
+        log.info(
+            "UNOISE centroids: %d, indel errors absorbed: %d, ASVs: %d",
+            counts["centroids"],
+            counts["indel_absorbed"],
+            counts["asvs"],
+        )
+        if args.candidates:
+            added = add_candidates(pooled_out, args.input, args.candidates, args.output)
+            log.info(
+                "added from the samples' own UNOISE: %d, candidates: %d",
+                added["added"],
+                added["candidates"],
+            )
+
+
+def add_denoise(sub) -> None:
+    p = command(sub, "denoise", cmd_denoise, "UNOISE3 denoising of pooled uniques")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--min-size", type=int, default=schema_default("denoise.min_size"))
+    p.add_argument(
+        "--alpha", type=float, default=schema_default("denoise.unoise_alpha")
+    )
+    p.add_argument(
+        "--all-lengths",
+        action="store_true",
+        help="one UNOISE over all lengths (vsearch's own; indels not counted)",
+    )
+    p.add_argument("--candidates", nargs="*", help="per-sample UNOISE centroids")
+    add_threads(p, "lengths denoised side by side, each on one thread")
+
+
+def cmd_remove_chimeras(args) -> None:
+    from ..denoise import remove_chimeras
+
+    counts = remove_chimeras(
+        args.input,
+        args.output,
+        abskew=args.abskew,
+        bimera_fold=args.bimera_fold,
+        reference=args.reference,
+        threads=args.threads,
+    )
+    log.info(
+        "chimeras de novo: %d, exact bimeras: %d, rescued by the reference: %d, "
+        "against the reference: %d, ASVs: %d",
+        counts["chimeras"],
+        counts["bimeras"],
+        counts["rescued"],
+        counts["reference_chimeras"],
+        counts["asvs"],
+    )
+
+
+def add_remove_chimeras(sub) -> None:
+    p = command(
+        sub, "remove-chimeras", cmd_remove_chimeras, "chimera removal (UCHIME3)"
+    )
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument(
+        "--abskew",
+        type=float,
+        default=schema_default("denoise.chimera_abskew"),
+        help="de novo parent skew",
+    )
+    p.add_argument(
+        "--bimera-fold",
+        type=float,
+        default=schema_default("denoise.bimera_fold"),
+        help="exact two-parent chimeras' parent skew (0: off)",
+    )
+    p.add_argument("--reference", help="also check against this FASTA (uchime_ref)")
+    add_threads(p)
+
+
+def cmd_map_samples(args) -> None:
+    from ..denoise import map_samples
+
+    counts = map_samples(
+        args.mapping,
+        args.asvs,
+        args.output,
+        identity=args.identity,
+        threads=args.threads,
+    )
+    log.info(
+        "unique reads: %d; counted by same-length Hamming distance: %d; "
+        "searched with vsearch: %d",
+        counts["uniques"],
+        counts["by_hamming"],
+        counts["by_vsearch"],
+    )
+
+
+def add_map_samples(sub) -> None:
+    p = command(sub, "map-samples", cmd_map_samples, "count all samples' reads per ASV")
+    p.add_argument("--mapping", nargs="+", required=True, help="dereplicated reads")
+    p.add_argument("--asvs", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument(
+        "--identity", type=float, default=schema_default("denoise.map_identity")
+    )
+    add_threads(p)
+
+
+def cmd_build_table(args) -> None:
+    from ..denoise import build_table, read_otutab_samples
+    from ..io import read_fasta
+
+    # vsearch soft-masks low-complexity stretches in lower case; the MD5 labels
+    # are of the upper-case sequence, which is what we write
+    asvs = {label: seq.upper() for label, seq in read_fasta(args.asvs).items()}
+    mapped = read_otutab_samples(args.otutab)
+    unknown = sorted(set(mapped) - set(args.samples))
+    if unknown:
+        raise ValueError(
+            f"{args.otutab}: counts for sample {unknown[0]}, which is not in "
+            "--samples; map only the samples of this run"
+        )
+    import pandas as pd
+
+    empty = pd.Series(dtype="int64")  # a sample with no mapped read
+    counts = {s: mapped.get(s, empty) for s in args.samples}
+    table = build_table(list(asvs), counts)
+    _write_asv_outputs(table, asvs, _step_stats(args.samples, args.stats), args)
+
+
+def add_build_table(sub) -> None:
+    p = command(
+        sub, "build-table", cmd_build_table, "ASV table, sequences and read tracking"
+    )
+    p.add_argument("--asvs", required=True, help="non-chimeric ASVs (MD5 labels)")
+    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument("--otutab", required=True, help="all samples' otutab (map-samples)")
+    p.add_argument("--stats", nargs="+", required=True, help="per-step JSON counts")
+    p.add_argument("--biom", required=True)
+    p.add_argument("--tsv", required=True)
+    p.add_argument("--fasta", required=True)
+    p.add_argument("--tracking", required=True)
+
+
+def cmd_dada2_denoise(args) -> None:
+    from ..dada2 import denoise_group
+
+    if len(args.samples) != len(args.fq1) or (
+        args.fq2 and len(args.fq2) != len(args.fq1)
+    ):
+        raise ValueError("give one --fq1 (and --fq2) per --samples ID, in order")
+    fq2 = args.fq2 or [None] * len(args.fq1)
+    fastqs = dict(zip(args.samples, zip(args.fq1, fq2, strict=True), strict=True))
+    with tempfile.TemporaryDirectory(dir=Path(args.seqtab).parent) as tmp:
+        denoise_group(
+            fastqs,
+            tmp,
+            args.seqtab,
+            args.track,
+            trunc_len=args.trunc_len,
+            max_ee=args.max_ee,
+            trunc_q=args.trunc_q,
+            pool=args.pool,
+            min_overlap=args.min_overlap,
+            max_mismatch=args.max_mismatch,
+            threads=args.threads,
+            seed=args.seed,
+        )
+
+
+def add_dada2_denoise(sub) -> None:
+    p = command(
+        sub, "dada2-denoise", cmd_dada2_denoise, "DADA2 on one group of samples"
+    )
+    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument("--fq1", nargs="+", required=True, help="primer-trimmed R1")
+    p.add_argument("--fq2", nargs="+", help="primer-trimmed R2 (paired-end)")
+    p.add_argument("--seqtab", required=True, help="long sequence table out")
+    p.add_argument("--track", required=True, help="per-sample counts out")
+    p.add_argument(
+        "--trunc-len",
+        type=int,
+        nargs=2,
+        default=schema_default("denoise.dada2.trunc_len"),
+    )
+    p.add_argument(
+        "--max-ee", type=float, nargs=2, default=schema_default("denoise.dada2.max_ee")
+    )
+    p.add_argument(
+        "--trunc-q", type=int, default=schema_default("denoise.dada2.trunc_q")
+    )
+    p.add_argument(
+        "--pool",
+        choices=["false", "true", "pseudo"],
+        default=schema_default("denoise.dada2.pool"),
+    )
+    p.add_argument(
+        "--min-overlap", type=int, default=schema_default("denoise.dada2.min_overlap")
+    )
+    p.add_argument(
+        "--max-mismatch", type=int, default=schema_default("denoise.dada2.max_mismatch")
+    )
+    add_threads(p)
+    add_seed(p)
+
+
+def cmd_dada2_table(args) -> None:
+    import pandas as pd
+
+    from ..dada2 import group_stats, read_long, remove_bimeras, wide_table
+
+    with tempfile.TemporaryDirectory(dir=Path(args.tsv).parent) as tmp:
+        nochim = Path(tmp) / "nochim.tsv"
+        remove_bimeras(
+            args.seqtabs, nochim, method=args.chimera_method, threads=args.threads
+        )
+        table, sequences = wide_table(read_long(nochim), args.samples)
+    extra: dict[str, dict] = {}
+    for path in args.tracks:
+        extra.update(group_stats(pd.read_csv(path, sep="\t", dtype={0: str})))
+    _write_asv_outputs(
+        table, sequences, _step_stats(args.samples, args.stats, extra), args
+    )
+
+
+def add_dada2_table(sub) -> None:
+    p = command(
+        sub, "dada2-table", cmd_dada2_table, "DADA2 chimera removal and the ASV table"
+    )
+    p.add_argument("--seqtabs", nargs="+", required=True)
+    p.add_argument("--tracks", nargs="+", required=True)
+    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument("--stats", nargs="+", required=True, help="primer-trim JSON counts")
+    p.add_argument(
+        "--chimera-method",
+        choices=["consensus", "pooled", "per-sample"],
+        default=schema_default("denoise.dada2.chimera_method"),
+    )
+    add_threads(p)
+    p.add_argument("--biom", required=True)
+    p.add_argument("--tsv", required=True)
+    p.add_argument("--fasta", required=True)
+    p.add_argument("--tracking", required=True)
+
+
+#: This stage's subcommands, in the order ``gutlung --help`` lists them.
+PARSERS = (
+    add_trim_primers,
+    add_sample_reads,
+    add_pool_uniques,
+    add_denoise,
+    add_remove_chimeras,
+    add_map_samples,
+    add_build_table,
+    add_dada2_denoise,
+    add_dada2_table,
+)

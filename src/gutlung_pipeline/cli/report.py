@@ -1,0 +1,42 @@
+"""The HTML report."""
+
+from __future__ import annotations
+
+import logging
+
+from .options import command
+
+log = logging.getLogger("gutlung")
+
+
+def cmd_report(args) -> None:
+    import json
+    from pathlib import Path
+
+    from ..report.build import build_report
+
+    text = args.manifest
+    source = "--manifest"
+    if not text.lstrip().startswith("{"):
+        source, text = text, Path(text).read_text()
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{source}: not JSON ({err})") from None
+    build_report(manifest, output=args.output, figures_dir=args.figures_dir)
+
+
+def add_report(sub) -> None:
+    p = command(sub, "report", cmd_report, "the self-contained HTML report")
+    p.add_argument(
+        "--manifest",
+        required=True,
+        help="JSON (or a JSON file): the files the report reads under 'files' "
+        "and its 'settings' (keys: gutlung_pipeline.report.names)",
+    )
+    p.add_argument("--output", required=True, help="report.html")
+    p.add_argument("--figures-dir", required=True, help="one SVG per figure")
+
+
+#: This stage's subcommands, in the order ``gutlung --help`` lists them.
+PARSERS = (add_report,)

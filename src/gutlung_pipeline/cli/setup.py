@@ -1,0 +1,284 @@
+"""Set-up: validate a config, write the demo data, build or fetch a reference."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from .options import add_primers, add_seed, command
+
+log = logging.getLogger("gutlung")
+
+
+def cmd_validate(args) -> None:
+    from ..config import check_workflow_inputs, load_config, maturity_warnings
+    from ..inputs.plan import plan_from_config
+
+    config = load_config(args.config)
+    if args.samples:
+        config["samples"] = args.samples
+    plan = plan_from_config(config, check_files=not args.no_file_check)
+    samples = plan.sheet
+    check_workflow_inputs(config, samples, source=str(args.config))
+    for line in maturity_warnings(config, samples):
+        print(f"gutlung-pipeline: warning: {args.config}: {line}", file=sys.stderr)
+    layout = "paired-end" if plan.paired else "single-end"
+    where = config["samples"] or "acquire.accessions"
+    remote = f" ({len(plan.remote)} from ENA)" if plan.remote else ""
+    print(f"{args.config}: valid; {where}: {len(samples)} samples, {layout}{remote}")
+
+
+def add_validate(sub) -> None:
+    p = command(sub, "validate", cmd_validate, "validate a config and its sample sheet")
+    p.add_argument("--config", required=True)
+    p.add_argument("--samples", help="sample sheet (default: the config's)")
+    p.add_argument("--no-file-check", action="store_true", help="skip FASTQ checks")
+
+
+def cmd_simulate(args) -> None:
+    from ..io import write_tsv
+    from ..simulate import load_reference, mock_expected, simulate_cohort, write_cohort
+
+    reference = load_reference(args.reference)
+    sheet, truth = simulate_cohort(
+        reference,
+        args.out_dir,
+        forward=args.forward,
+        reverse=args.reverse,
+        n_subjects=args.n_subjects,
+        n_controls=args.n_controls,
+        reads_per_sample=args.reads,
+        read_length=args.read_length,
+        chimera_rate=args.chimera_rate,
+        layout=args.layout,
+        random_state=args.seed,
+        n_infants=args.n_infants,
+        n_mocks=args.n_mocks,
+        contaminant_load=args.contaminant_load,
+    )
+    out = Path(args.out_dir)
+    write_cohort(
+        sheet,
+        truth,
+        sheet_path=args.sample_sheet or out / "samples.tsv",
+        truth_path=args.truth or out / "truth.tsv",
+    )
+    if args.n_mocks:
+        write_tsv(mock_expected(), out / "mock_expected.tsv", index=False)
+    log.info("wrote %d samples to %s", len(sheet), out)
+
+
+def add_simulate(sub) -> None:
+    p = command(
+        sub, "simulate", cmd_simulate, "write a seeded synthetic gut-lung cohort"
+    )
+    p.add_argument("--reference", required=True, help="SINTAX FASTA of V4 sequences")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--sample-sheet", help="default: OUT_DIR/samples.tsv")
+    p.add_argument("--truth", help="default: OUT_DIR/truth.tsv")
+    p.add_argument("--n-subjects", type=int, default=12)
+    p.add_argument("--n-controls", type=int, default=0)
+    p.add_argument(
+        "--n-infants",
+        type=int,
+        default=0,
+        help="children with a stool series (7 days to 2 years)",
+    )
+    p.add_argument(
+        "--n-mocks",
+        type=int,
+        default=0,
+        help="mock samples (OUT_DIR/mock_expected.tsv)",
+    )
+    p.add_argument(
+        "--contaminant-load",
+        type=float,
+        default=0.05,
+        help="reagent DNA per extraction, ng/ul",
+    )
+    p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
+    p.add_argument("--read-length", type=int, default=250)
+    p.add_argument("--chimera-rate", type=float, default=0.03)
+    p.add_argument("--layout", choices=["paired", "single"], default="paired")
+    add_seed(p)
+    add_primers(p)
+
+
+def cmd_simulate_table(args) -> None:
+    import pandas as pd
+
+    from ..io import write_biom, write_tsv
+    from ..simulate import (
+        in_reference_order,
+        load_reference,
+        reference_taxonomy,
+        simulate_birth_cohort,
+    )
+
+    if len(set(args.studies)) != len(args.studies):
+        raise SystemExit(
+            f"--studies: names repeat ({' '.join(args.studies)}); give each cohort "
+            "its own name"
+        )
+    reference = load_reference(args.reference)
+    tables, sheets, truths = [], [], []
+    for stream, study in enumerate(args.studies):
+        table, sheet, truth = simulate_birth_cohort(
+            reference,
+            study=study,
+            n_infants=args.n_infants,
+            ages_days=tuple(args.ages),
+            n_adults=args.n_adults,
+            depth=args.depth,
+            maternal_odds_ratio=args.maternal_odds_ratio,
+            random_state=args.seed,
+            stream=stream,
+        )
+        tables.append(table)
+        sheets.append(sheet)
+        truths.append(truth.assign(study=study))
+    table = in_reference_order(pd.concat(tables, axis=1), reference)
+    taxonomy = reference_taxonomy(reference)
+    taxonomy = taxonomy[taxonomy["Feature ID"].isin(table.index)]
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_biom(table, out / "table.biom")
+    write_tsv(taxonomy, out / "taxonomy.tsv", index=False)
+    write_tsv(pd.concat(truths, ignore_index=True), out / "truth.tsv", index=False)
+    # the sheet last: its presence says the cohort is complete
+    write_tsv(pd.concat(sheets, ignore_index=True), out / "samples.tsv", index=False)
+    log.info(
+        "wrote %d samples of %d studies (%d features) to %s",
+        table.shape[1],
+        len(args.studies),
+        table.shape[0],
+        out,
+    )
+
+
+def add_simulate_table(sub) -> None:
+    p = command(
+        sub,
+        "simulate-table",
+        cmd_simulate_table,
+        "write seeded table-stage infant cohorts",
+    )
+    p.add_argument("--reference", required=True, help="SINTAX FASTA of V4 sequences")
+    p.add_argument(
+        "--out-dir",
+        required=True,
+        help="table.biom, taxonomy.tsv, samples.tsv, truth.tsv",
+    )
+    p.add_argument(
+        "--studies",
+        nargs="+",
+        default=["cohort"],
+        help="one cohort per name (the sheet's study column)",
+    )
+    p.add_argument("--n-infants", type=int, default=400, help="children per study")
+    p.add_argument(
+        "--ages",
+        type=int,
+        nargs="+",
+        default=[7, 30, 91, 365, 730],
+        help="sampling ages (days); COPSAC2010: 7 30 365",
+    )
+    p.add_argument(
+        "--n-adults",
+        type=int,
+        default=0,
+        help="adults with one stool each per study (a mature "
+        "reference beyond the last visit)",
+    )
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=5000,
+        help="least counts per sample (up to about twice)",
+    )
+    p.add_argument(
+        "--maternal-odds-ratio",
+        type=float,
+        default=2.0,
+        help="planted OR of asthma per SD lower maturity, asthmatic "
+        "mothers' children (1 plants nothing)",
+    )
+    add_seed(p)
+
+
+def cmd_build_reference(args) -> None:
+    from ..reference import build_demo_reference
+
+    fasta, taxonomy = args.fasta, args.taxonomy
+    if fasta is None or taxonomy is None:
+        import qiime_default_reference as qdr
+
+        fasta = fasta or qdr.get_reference_sequences()
+        taxonomy = taxonomy or qdr.get_reference_taxonomy()
+    n = build_demo_reference(
+        fasta,
+        taxonomy,
+        args.output,
+        forward=args.forward,
+        reverse=args.reverse,
+        per_genus=args.per_genus,
+    )
+    log.info("kept %d sequences", n)
+
+
+def add_build_reference(sub) -> None:
+    p = command(
+        sub,
+        "build-reference",
+        cmd_build_reference,
+        "build the small V4 SINTAX reference from Greengenes 13_8",
+    )
+    p.add_argument("--fasta", help="default: qiime-default-reference 97_otus.fasta")
+    p.add_argument("--taxonomy", help="default: its 97_otu_taxonomy.txt")
+    p.add_argument("--output", required=True)
+    p.add_argument("--per-genus", type=int, default=25)
+    add_primers(p)
+
+
+def cmd_fetch_reference(args) -> None:
+    from ..io import read_yaml
+    from ..reference import fetch_reference
+
+    manifest = read_yaml(args.manifest)
+    if args.name not in manifest:
+        raise ValueError(
+            f"{args.manifest}: no entry {args.name!r}; use one of {', '.join(manifest)}"
+        )
+    n = fetch_reference(
+        manifest[args.name],
+        args.output,
+        name=args.name,
+        sha256=args.sha256,
+        workdir=args.download_dir,
+    )
+    log.info("wrote %d reference sequences to %s", n, args.output)
+
+
+def add_fetch_reference(sub) -> None:
+    p = command(
+        sub,
+        "fetch-reference",
+        cmd_fetch_reference,
+        "download a manifest reference, check it, convert to SINTAX",
+    )
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--download-dir", required=True)
+    p.add_argument("--sha256", nargs="*", help="sha256 per file where none is pinned")
+
+
+#: This stage's subcommands, in the order ``gutlung --help`` lists them.
+PARSERS = (
+    add_validate,
+    add_simulate,
+    add_simulate_table,
+    add_build_reference,
+    add_fetch_reference,
+)

@@ -1,0 +1,148 @@
+"""Statistics: PERMANOVA, differential abundance, mixed models, paired gut-lung.
+
+Each takes the config's ``stats`` section as ``--settings`` and runs the
+analyses listed under its own key (``permanova``, ``differential``,
+``longitudinal``, ``paired``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .options import add_seed, add_settings, command, naming
+
+log = logging.getLogger("gutlung")
+
+
+def _concat_or_header(frames, header) -> object:
+    import pandas as pd
+
+    frames = [f for f in frames if len(f)]
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=header)
+    )
+
+
+def cmd_permanova(args) -> None:
+    from skbio import DistanceMatrix
+
+    from ..io import read_metadata, write_tsv
+    from ..stats import permanova_table
+
+    dm = DistanceMatrix.read(args.distance)
+    md = read_metadata(args.metadata)
+    frames = [
+        permanova_table(
+            dm,
+            md,
+            analysis,
+            metric=args.metric,
+            permutations=args.settings["permutations"],
+            seed=args.seed + 1000 * i,
+        )
+        for i, analysis in enumerate(args.settings["permanova"])
+    ]
+    write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
+
+
+def add_permanova(sub) -> None:
+    p = command(
+        sub, "permanova", cmd_permanova, "adonis2-style PERMANOVA and betadisper"
+    )
+    p.add_argument("--distance", required=True)
+    p.add_argument("--metadata", required=True)
+    add_settings(p, "stats")
+    p.add_argument("--metric", required=True, help="name written to the table")
+    add_seed(p)
+    p.add_argument("--output", required=True)
+
+
+def cmd_differential(args) -> None:
+    from ..io import read_metadata, read_table, read_taxonomy, write_tsv
+    from ..stats import differential_abundance
+
+    table = read_table(args.table)
+    taxonomy = read_taxonomy(args.taxonomy) if args.taxonomy else None
+    md = read_metadata(args.metadata)
+    with naming(args.metadata):
+        frames = [
+            differential_abundance(table, md, a, taxonomy=taxonomy, seed=args.seed)
+            for a in args.settings["differential"]
+        ]
+    write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
+
+
+def add_differential(sub) -> None:
+    p = command(sub, "differential", cmd_differential, "ANCOM-BC and dirmult_ttest, BH")
+    p.add_argument("--table", required=True, help="unrarefied counts")
+    p.add_argument("--taxonomy")
+    p.add_argument("--metadata", required=True)
+    add_settings(p, "stats")
+    add_seed(p)
+    p.add_argument("--output", required=True)
+
+
+def cmd_alpha_lme(args) -> None:
+    from ..io import read_metadata, read_tsv, write_tsv
+    from ..stats import alpha_mixed_model
+
+    alpha = read_tsv(args.alpha)
+    md = read_metadata(args.metadata)
+    with naming(args.metadata):
+        frames = [
+            alpha_mixed_model(alpha, md, a) for a in args.settings["longitudinal"]
+        ]
+    write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
+
+
+def add_alpha_lme(sub) -> None:
+    p = command(
+        sub, "alpha-lme", cmd_alpha_lme, "alpha ~ fixed + (1 | subject), statsmodels"
+    )
+    p.add_argument("--alpha", required=True)
+    p.add_argument("--metadata", required=True)
+    add_settings(p, "stats")
+    p.add_argument("--output", required=True)
+
+
+def cmd_paired(args) -> None:
+    from skbio import DistanceMatrix
+
+    from ..io import read_metadata, read_table, write_tsv
+    from ..stats import paired_gut_lung
+
+    paired = args.settings["paired"]
+    with naming(args.metadata):
+        tests, per_lung = paired_gut_lung(
+            read_table(args.table),
+            DistanceMatrix.read(args.distance),
+            read_metadata(args.metadata),
+            subject=paired["subject_column"],
+            site=paired["site_column"],
+            gut=paired["gut"],
+            lung=paired["lung"],
+            metric=paired["metric"],
+            permutations=args.settings["permutations"],
+            seed=args.seed,
+        )
+    write_tsv(per_lung, args.per_sample, index=False)
+    write_tsv(tests, args.output, index=False)
+
+
+def add_paired(sub) -> None:
+    p = command(
+        sub, "paired", cmd_paired, "paired gut-lung sharing, Mantel, Procrustes"
+    )
+    p.add_argument("--table", required=True, help="unrarefied counts")
+    p.add_argument(
+        "--distance", required=True, help="the distance matrix of stats.paired.metric"
+    )
+    p.add_argument("--metadata", required=True)
+    add_settings(p, "stats")
+    add_seed(p)
+    p.add_argument("--output", required=True, help="one row per test")
+    p.add_argument("--per-sample", required=True, help="one row per lung sample")
+
+
+#: This stage's subcommands, in the order ``gutlung --help`` lists them.
+PARSERS = (add_permanova, add_differential, add_alpha_lme, add_paired)

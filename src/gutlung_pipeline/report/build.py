@@ -1,0 +1,348 @@
+"""The report's assembly: read the files a manifest names, draw the figures,
+write the SVGs and the page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..io import atomic_path, read_table, read_taxonomy, read_tsv
+from ..taxonomy import genus_of
+from .figures import (
+    MAX_SAMPLE_BARS,
+    fig_alpha,
+    fig_claims_forest,
+    fig_contamination,
+    fig_differential,
+    fig_genus_barplot,
+    fig_maturity_age,
+    fig_maturity_maz,
+    fig_maturity_taxa,
+    fig_pcoa,
+    fig_rarefaction_curves,
+    fig_read_tracking,
+    genus_table,
+    to_svg,
+)
+from .html import render_report
+from .names import REQUIRED_FILES, check_manifest
+
+#: The contamination section's tables.
+TOGETHER_DECONTAM = ("contaminants", "filtered", "signal", "mock", "mock_taxa")
+
+
+def _read_plain(path) -> pd.DataFrame:
+    """A stats table as written (no index column)."""
+    return pd.read_csv(path, sep="\t")
+
+
+def read_curves(path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype={"group": str})
+
+
+def _studies_section(path) -> tuple[list[str], pd.DataFrame]:
+    from . import summaries
+
+    summary = _read_plain(path)
+    return summaries.studies_sentences(summary), summary.set_index("study")
+
+
+def build_report(
+    manifest: dict,
+    *,
+    output: str | os.PathLike,
+    figures_dir: str | os.PathLike,
+) -> None:
+    """Read the files a manifest names, draw the figures, write the SVGs and
+    the HTML.
+
+    Parameters
+    ----------
+    manifest
+        ``files`` (keys and meaning in :data:`.names.MANIFEST_FILES`) and
+        ``settings`` (``title``, ``group_column``, ``rarefactions``,
+        ``maturity_group``, ``maturity_rank``); checked with
+        :func:`.names.check_manifest`. The required files give the read
+        tracking, composition, alpha and ordination figures; each other file
+        adds its section: ``maturity`` (with ``importances``) the three
+        maturity figures grouped by ``maturity_group``; ``curves`` the
+        rarefaction curves; the stats tables a section each, with sentences
+        (:mod:`.summaries`) above the table; ``contaminants`` (with
+        ``filtered``, ``signal``, ``mock``, ``mock_taxa``) the contamination
+        section and figure; ``claims`` the claims section, first; ``runs``
+        (with ``unmapped``, ``dropped``) a section on the downloaded runs;
+        ``studies`` a section on the merged studies.
+    output
+        The HTML file.
+    figures_dir
+        Where the SVGs go, one per figure (:mod:`.names`).
+    """
+    checked = check_manifest(manifest)
+    f, s = checked["files"], checked["settings"]
+    tracking, table, taxonomy, samples = (f[k] for k in REQUIRED_FILES[:4])
+    alpha, rarefaction, pcoa = f["alpha"], f["rarefaction"], f["pcoa"]
+    curves, claims, studies = f.get("curves"), f.get("claims"), f.get("studies")
+    maturity, importances = f.get("maturity"), f.get("importances")
+    permanova, differential = f.get("permanova"), f.get("differential")
+    mixed_models = f.get("mixed_models")
+    paired, paired_samples = f.get("paired"), f.get("paired_samples")
+    decontam = {k: f[k] for k in TOGETHER_DECONTAM} if "contaminants" in f else None
+    acquisition = (
+        {k: f[k] for k in ("runs", "unmapped", "dropped")} if "runs" in f else None
+    )
+    title, group_column = s["title"], s["group_column"]
+    rarefactions = s["rarefactions"]
+    maturity_group, maturity_rank = s["maturity_group"], s["maturity_rank"]
+    from skbio import OrdinationResults
+
+    from ..inputs.sheet import read_sample_sheet
+    from . import summaries
+
+    track = read_tsv(tracking)
+    counts = read_table(table)
+    tax = read_taxonomy(taxonomy).to_frame()
+    sheet = read_sample_sheet(samples).set_index("sample_id")
+    alpha_df = read_tsv(alpha)
+    rare = read_tsv(rarefaction)
+    if group_column not in sheet.columns:
+        raise ValueError(
+            f"{samples}: no column {group_column!r} for the report's group plot; "
+            "set diversity.group_column to a sample-sheet column"
+        )
+    sites = sheet["body_site"]
+    ordinations = {Path(p).stem: OrdinationResults.read(str(p)) for p in pcoa}
+    group = sheet[group_column].replace("", pd.NA)
+    group_label = group.reindex(alpha_df.index).astype("string").fillna("NA")
+    group_label = sites.reindex(alpha_df.index) + ": " + group_label
+    figures = {
+        "read_tracking": fig_read_tracking(track),
+        "genus_barplot": fig_genus_barplot(genus_table(counts, tax), sites),
+        "alpha_body_site": fig_alpha(alpha_df, sites, label="body site"),
+        "alpha_group": fig_alpha(
+            alpha_df, group_label, label=f"body site: {group_column}"
+        ),
+        "pcoa": fig_pcoa(ordinations, sites),
+    }
+    if curves is not None:
+        figures["rarefaction_curves"] = fig_rarefaction_curves(read_curves(curves))
+    contamination = None
+    if decontam is not None:
+        calls = _read_plain(decontam["contaminants"])
+        signal = read_tsv(decontam["signal"])
+        signal["reason"] = signal["reason"].fillna("")
+        mock = _read_plain(decontam["mock"])
+        mock_taxa = _read_plain(decontam["mock_taxa"])
+        filtered = _read_plain(decontam["filtered"])
+        conc = sheet["dna_conc"] if "dna_conc" in sheet else None
+        figures["contamination"] = fig_contamination(signal, conc, mock_taxa)
+        shown = calls[calls["contaminant"].astype(bool)].copy()
+        shown["taxon"] = shown["taxon"].map(genus_of)
+        contamination = (
+            summaries.decontam_sentences(
+                calls, signal, mock, track.reset_index(), filtered
+            ),
+            [
+                (
+                    "Features called contaminants, with decontam's evidence.",
+                    shown[
+                        [
+                            "feature_id",
+                            "body_site",
+                            "method",
+                            "prev_samples",
+                            "prev_controls",
+                            "p_freq",
+                            "p_prev",
+                            "p",
+                            "taxon",
+                        ]
+                    ],
+                ),
+                (
+                    "Signal above background per sample (profile before contaminant "
+                    "removal against the negative controls).",
+                    signal.drop(columns=["excluded"]),
+                ),
+                ("Mock communities against the expected composition.", mock),
+            ],
+        )
+    acquired = None
+    if acquisition is not None:
+        runs = _read_plain(acquisition["runs"])
+        unmapped = _read_plain(acquisition["unmapped"])
+        dropped = _read_plain(acquisition["dropped"])
+        acquired = (
+            summaries.acquisition_sentences(runs, unmapped, dropped),
+            [
+                (
+                    "One row per ENA run: whether its files arrived intact (size and "
+                    "md5 as published); failed runs are left out of every analysis.",
+                    runs[
+                        [
+                            "sample_id",
+                            "run_accession",
+                            "status",
+                            "reason",
+                            "library_layout",
+                            "instrument_model",
+                        ]
+                    ],
+                ),
+                (
+                    "Values the study's mapping does not name (set to missing).",
+                    unmapped,
+                ),
+                ("Rows of the study left out by the mapping.", dropped),
+            ],
+        )
+    stats: dict[str, tuple[list[str], pd.DataFrame]] = {}
+    if permanova:
+        perm = pd.concat([_read_plain(p) for p in permanova], ignore_index=True)
+        stats["PERMANOVA and dispersion"] = (
+            summaries.permanova_sentences(perm),
+            perm.drop(columns=["formula"]),
+        )
+    if differential is not None:
+        da = _read_plain(differential)
+        if len(da):
+            figures["differential"] = fig_differential(da)
+        top = da.loc[(da["q"] < 0.05) | da["literature"].astype(bool)]
+        stats["Differential abundance"] = (
+            summaries.differential_sentences(da),
+            top[
+                [
+                    "analysis",
+                    "method",
+                    "term",
+                    "genus",
+                    "log_fc",
+                    "unit",
+                    "ci_low",
+                    "ci_high",
+                    "p",
+                    "q",
+                    "literature",
+                ]
+            ],
+        )
+    if mixed_models is not None:
+        lme = _read_plain(mixed_models)
+        stats["Longitudinal alpha diversity (mixed models)"] = (
+            summaries.mixed_model_sentences(lme),
+            lme.drop(columns=["test", "formula"]),
+        )
+    if paired is not None:
+        pt = _read_plain(paired)
+        per = _read_plain(paired_samples) if paired_samples else pd.DataFrame()
+        stats["Paired gut and lung samples"] = (summaries.paired_sentences(pt), per)
+    if maturity is not None:
+        from ..tables import collapse, relative_abundance
+
+        scores = read_tsv(maturity)
+        imp = read_tsv(importances)["importance"]
+        mgroup = sheet[maturity_group] if maturity_group in sheet else sites
+        scored = counts[[c for c in scores.index if c in counts.columns]]
+        if maturity_rank != "asv":
+            scored = collapse(scored, tax["Taxon"], rank=maturity_rank)
+        top = [f for f in imp.index[:15] if f in scored.index]
+        figures["maturity_age"] = fig_maturity_age(scores, mgroup, label=maturity_group)
+        figures["maturity_maz"] = fig_maturity_maz(scores, mgroup, label=maturity_group)
+        rel = relative_abundance(scored.loc[:, scored.sum(axis=0) > 0])
+        figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
+    claims_section = None
+    if claims is not None:
+        ct = _read_plain(claims)
+        shown = ct[
+            [
+                "claim_id",
+                "study",
+                "verdict",
+                "n",
+                "n_stratum",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "p",
+                "q",
+                "power",
+                "grade",
+            ]
+        ]
+        shown = shown.rename(columns={"n_stratum": "n (stratum)"})
+        claims_section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
+        figures["claims_forest"] = fig_claims_forest(ct)
+    svgs = {key: to_svg(fig) for key, fig in figures.items()}
+    figures_dir = Path(figures_dir)
+    for key, svg in svgs.items():
+        with atomic_path(figures_dir / f"{key}.svg") as tmp:
+            tmp.write_text(svg)
+    depth = (
+        int(rare.loc[rare["rarefied"].astype(bool), "reads"].min()) if len(rare) else 0
+    )
+    captions = {
+        "claims_forest": "Forest plots: each claim's estimate and 95% CI per study "
+        "(blue), the random-effects meta-analysis where several studies test it "
+        "(red), and the published effect (grey), against no effect (dashed).",
+        "claims": "Each claim of the catalogue re-tested on this study with the model "
+        "it names: the estimate on the published scale with its 95% CI, p, q "
+        "(Benjamini-Hochberg within the claim's family), the power to detect the "
+        "published effect at this n (simulated), and the verdict: consistent "
+        "(significant in the published direction), contradicts (significant the "
+        "other way), inconclusive, or not testable (with the missing column or "
+        "sample count). The grade is the published evidence (mechanism only, "
+        "single association, replicated association), one step up for each study "
+        "here that finds the claim consistent (an independent replication), none "
+        "where a study here contradicts it.",
+        "read_tracking": f"Reads per sample (box plots above {MAX_SAMPLE_BARS} "
+        "samples) after each step: input pairs, pairs with "
+        "both primers, merged pairs, reads passing the quality filter, reads counted "
+        "in the ASV table, reads left in the analysis table (0 for controls, mocks "
+        "and excluded samples).",
+        "contamination": "Left: each sample's share of reads from features that "
+        "are not contaminants of its body site, against its DNA concentration; red "
+        "crosses mark samples flagged as indistinguishable from the blanks. Right: "
+        "the mock community's observed genus shares against the expected ones.",
+        "genus_barplot": "Relative abundance of the most abundant genera in the "
+        "analysis table (unrarefied; contaminants, off-target features and "
+        "controls removed), samples ordered by body site (above "
+        f"{MAX_SAMPLE_BARS} samples: stacked areas, samples side by side, "
+        "then ordered by their most abundant genus).",
+        "rarefaction_curves": "Mean alpha diversity (± SD between samples) against "
+        f"sequencing depth per body site and {group_column}; each sample's value is "
+        f"the mean of {rarefactions} seeded rarefactions at each depth.",
+        "alpha_body_site": "Observed features, Shannon (bits), Gini-Simpson, Pielou "
+        "evenness, Chao1 and Faith PD per sample: the mean of "
+        f"{rarefactions} seeded rarefactions to {depth} reads.",
+        "alpha_group": f"The same metrics by body site and {group_column}.",
+        "pcoa": "PCoA of each distance, coloured by body site, with the share of "
+        "variation on each axis. Bray-Curtis, Jaccard and UniFrac (weighted: "
+        f"unnormalised) are the mean of {rarefactions} rarefactions; Aitchison (clr "
+        "of counts + pseudocount) and robust Aitchison (rclr, rank-3 completion) "
+        "use the unrarefied counts.",
+        "differential": "Volcano plots: each point a taxon; red at q < 0.05 "
+        "(Benjamini-Hochberg across taxa); the genera the gut-lung literature names "
+        "are circled and labelled.",
+        "maturity_age": "Microbiota age (maturity.method; out-of-fold for reference "
+        "samples) against chronological age, by "
+        f"{maturity_group}, with the smoothing spline of the reference.",
+        "maturity_maz": f"MAZ in each age bin by {maturity_group}: 0 is the reference "
+        "median of the bin, 1 its SD.",
+        "maturity_taxa": "Mean relative abundance per age bin of the 15 most "
+        "important features of the maturity model.",
+    }
+    text = render_report(
+        title=title,
+        tracking=track,
+        rarefaction=rare,
+        figures=svgs,
+        captions=captions,
+        stats=stats,
+        contamination=contamination,
+        claims=claims_section,
+        acquisition=acquired,
+        studies=_studies_section(studies) if studies else None,
+    )
+    with atomic_path(output) as tmp:
+        tmp.write_text(text)

@@ -1,0 +1,454 @@
+"""The report's figures: pure functions, tables in, a matplotlib figure out.
+
+Drawn with matplotlib (Agg) and saved as SVG (:func:`to_svg`), made
+reproducible (fixed hash salt, no date, text as text).
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..taxonomy import genus_of  # noqa: E402
+
+plt.rcParams["svg.hashsalt"] = "gutlung-pipeline"
+plt.rcParams["svg.fonttype"] = "none"
+SITE_COLOURS = {
+    "gut": "#8c510a",
+    "lung": "#01665e",
+    "upper_airway": "#5ab4ac",
+    "none": "#999999",
+}
+
+
+def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 15):
+    """Relative abundance per genus (top genera, the rest as 'Other').
+
+    Returns a samples x genera frame whose rows sum to 1 (samples with no
+    reads are all zero).
+    """
+    genus = taxonomy["Taxon"].reindex(table.index).fillna("Unassigned").map(genus_of)
+    by_genus = table.groupby(genus).sum()
+    totals = by_genus.sum(axis=0).replace(0, np.nan)
+    rel = (by_genus / totals).fillna(0.0).T
+    order = rel.mean(axis=0).sort_values(ascending=False).index
+    keep = list(order[:top])
+    out = rel[keep].copy()
+    rest = rel.drop(columns=keep).sum(axis=1)
+    if (rest > 0).any():
+        out["Other"] = rest
+    return out
+
+
+def to_svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
+
+
+MAX_SAMPLE_BARS = 150
+
+
+def fig_read_tracking(tracking: pd.DataFrame):
+    steps = [
+        c
+        for c in (
+            "input",
+            "primer_trimmed",
+            "merged",
+            "filtered",
+            "in_table",
+            "analysed",
+        )
+        if c in tracking and tracking[c].notna().any()
+    ]
+    if len(tracking) > MAX_SAMPLE_BARS:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        values = [tracking[step].dropna().astype(float) for step in steps]
+        ax.boxplot(values, tick_labels=steps, showfliers=True, flierprops={"ms": 2})
+        ax.set_ylabel(f"reads per sample ({len(tracking)} samples)")
+        ax.tick_params(axis="x", labelsize=7)
+        return fig
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(tracking)), 4))
+    x = np.arange(len(tracking))
+    width = 0.8 / len(steps)
+    for k, step in enumerate(steps):
+        ax.bar(x + k * width, tracking[step].astype(float), width, label=step)
+    ax.set_xticks(x + 0.4 - width / 2, tracking.index, rotation=90, fontsize=7)
+    ax.set_ylabel("reads")
+    ax.legend(
+        fontsize=7, ncols=len(steps), loc="upper center", bbox_to_anchor=(0.5, 1.12)
+    )
+    return fig
+
+
+def fig_claims_forest(claims: pd.DataFrame):
+    """A forest panel per claim with an estimate and CI: each study, the
+    meta-analysis (if any) and the published effect, against no effect."""
+    has_ci = claims.dropna(subset=["estimate", "ci_low", "ci_high"])
+    ids = list(dict.fromkeys(has_ci["claim_id"]))
+    if not ids:
+        fig, ax = plt.subplots(figsize=(7, 1.2))
+        ax.text(
+            0.5,
+            0.5,
+            "no claim has an estimate with a 95% CI here",
+            ha="center",
+            va="center",
+        )
+        ax.set_axis_off()
+        return fig
+    fig, axes = plt.subplots(
+        len(ids), 1, figsize=(8, 1.1 + 1.3 * len(ids)), squeeze=False
+    )
+    for ax, cid in zip(axes[:, 0], ids, strict=True):
+        rows = has_ci[has_ci["claim_id"] == cid]
+        ratio = rows["null"].iloc[0] == 1.0  # odds and hazard ratios
+        labels, est, lo, hi, colours = [], [], [], [], []
+        for _, r in rows.iterrows():
+            labels.append(str(r["study"]))
+            est.append(r["estimate"]), lo.append(r["ci_low"]), hi.append(r["ci_high"])
+            colours.append("#b2182b" if r["study"].startswith("meta") else "#2166ac")
+        pub = rows.iloc[0]
+        if pd.notna(pub["published_value"]):
+            labels.append("published")
+            est.append(pub["published_value"])
+            lo.append(
+                pub["published_ci_low"]
+                if pd.notna(pub["published_ci_low"])
+                else pub["published_value"]
+            )
+            hi.append(
+                pub["published_ci_high"]
+                if pd.notna(pub["published_ci_high"])
+                else pub["published_value"]
+            )
+            colours.append("#555555")
+        y = np.arange(len(labels))[::-1]
+        est, lo, hi = map(np.asarray, (est, lo, hi))
+        ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="none", ecolor=colours)
+        ax.scatter(est, y, c=colours, s=25, zorder=3)
+        ax.axvline(1.0 if ratio else 0.0, color="#999999", lw=0.8, ls="--")
+        if ratio:
+            ax.set_xscale("log")
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_title(cid, fontsize=8, loc="left")
+        ax.set_xlabel(str(pub["scale"]), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def fig_contamination(
+    signal: pd.DataFrame, conc: pd.Series | None, mock_taxa: pd.DataFrame
+):
+    """Left: each sample's non-contaminant share of reads against its DNA
+    concentration (log scale), flagged samples crossed. Right: the first mock
+    community's observed against expected shares."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
+    x = (
+        pd.to_numeric(conc.reindex(signal.index), errors="coerce")
+        if conc is not None
+        else pd.Series(np.nan, index=signal.index)
+    )
+    use_conc = x.notna().any() and (x > 0).all()
+    x = x if use_conc else signal["reads"].astype(float)
+    for site, g in signal.groupby("body_site", sort=True):
+        ax.scatter(
+            x[g.index],
+            g["noncontaminant_fraction"],
+            s=18,
+            label=site,
+            color=SITE_COLOURS.get(site, "#333333"),
+        )
+    flagged = signal.index[signal["flagged"].astype(bool)]
+    if len(flagged):
+        ax.scatter(
+            x[flagged],
+            signal.loc[flagged, "noncontaminant_fraction"],
+            marker="x",
+            s=60,
+            color="red",
+            label="flagged",
+        )
+    if use_conc:
+        ax.set_xscale("log")
+    ax.set_xlabel("DNA concentration" if use_conc else "reads")
+    ax.set_ylabel("non-contaminant share of reads")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=7)
+    if len(mock_taxa):
+        first = mock_taxa[mock_taxa["sample_id"] == mock_taxa["sample_id"].iloc[0]]
+        first = first.sort_values("expected", ascending=False, kind="stable")
+        first = first[(first["expected"] > 0) | (first["observed"] >= 0.001)]
+        pos = np.arange(len(first))
+        bx.bar(pos - 0.2, first["expected"], 0.4, label="expected", color="#bbbbbb")
+        bx.bar(pos + 0.2, first["observed"], 0.4, label="observed", color="#01665e")
+        bx.set_xticks(pos, first["taxon"], rotation=90, fontsize=7)
+        bx.set_ylabel(f"share of reads ({first['sample_id'].iloc[0]})")
+        bx.legend(fontsize=7)
+    else:
+        bx.text(0.5, 0.5, "no mock community scored", ha="center", va="center")
+        bx.set_axis_off()
+    return fig
+
+
+def fig_genus_barplot(genera: pd.DataFrame, sites: pd.Series):
+    order = sites.reindex(genera.index).fillna("none").sort_values(kind="stable").index
+    data = genera.loc[order]
+    cmap = plt.get_cmap("tab20")
+    if len(data) > MAX_SAMPLE_BARS:
+        return _genus_areas(data, sites, cmap)
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(data)), 4.5))
+    bottom = np.zeros(len(data))
+    for k, col in enumerate(data.columns):
+        colour = "#cccccc" if col == "Other" else cmap(k % 20)
+        ax.bar(
+            range(len(data)),
+            data[col],
+            bottom=bottom,
+            color=colour,
+            label=col,
+            width=0.9,
+        )
+        bottom += data[col].to_numpy()
+    labels = [f"{s} ({sites.get(s, '?')})" for s in data.index]
+    ax.set_xticks(range(len(data)), labels, rotation=90, fontsize=7)
+    ax.set_ylabel("relative abundance")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return fig
+
+
+def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
+    """Many samples: one stacked area per genus, samples side by side (by
+    body site, then by their most abundant genus), sites marked below."""
+    site = sites.reindex(data.index).fillna("none")
+    top = data.drop(columns="Other", errors="ignore").idxmax(axis=1)
+    rank = {g: k for k, g in enumerate(data.columns)}
+    order = (
+        pd.DataFrame({"site": site, "top": top.map(rank), "share": data.max(axis=1)})
+        .sort_values(
+            ["site", "top", "share"], ascending=[True, True, False], kind="stable"
+        )
+        .index
+    )
+    data, site = data.loc[order], site.loc[order]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    x = np.arange(len(data))
+    colours = [
+        "#cccccc" if c == "Other" else cmap(k % 20) for k, c in enumerate(data.columns)
+    ]
+    # rasterised: thousands of steps per genus as vectors would be megabytes
+    ax.stackplot(
+        x,
+        data.T.to_numpy(),
+        labels=data.columns,
+        colors=colours,
+        step="mid",
+        rasterized=True,
+    )
+    starts = np.flatnonzero(np.r_[True, site.to_numpy()[1:] != site.to_numpy()[:-1]])
+    ends = np.r_[starts[1:], len(data)]
+    names = [f"{site.iloc[a]} ({b - a})" for a, b in zip(starts, ends, strict=True)]
+    ax.set_xticks((starts + ends - 1) / 2, names)
+    for a in starts[1:]:
+        ax.axvline(a - 0.5, color="black", lw=0.8)
+    ax.set_xlim(-0.5, len(data) - 0.5)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(f"relative abundance ({len(data)} samples)")
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return fig
+
+
+def fig_alpha(alpha: pd.DataFrame, groups: pd.Series, *, label: str):
+    metrics = list(alpha.columns)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.4))
+    axes = np.atleast_1d(axes)
+    values = groups.reindex(alpha.index).astype("string").fillna("NA")
+    levels = sorted(values.unique())
+    for ax, metric in zip(axes, metrics, strict=True):
+        data = [alpha.loc[values == lev, metric].to_numpy() for lev in levels]
+        ax.boxplot(data, showfliers=False)
+        for k, d in enumerate(data, start=1):
+            jitter = np.linspace(-0.12, 0.12, len(d)) if len(d) > 1 else [0.0]
+            colour = SITE_COLOURS.get(levels[k - 1], "#333333")
+            ax.scatter(k + np.asarray(jitter), d, s=12, color=colour, zorder=3)
+        ax.set_xticks(range(1, len(levels) + 1), levels, fontsize=8)
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel(label, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def fig_pcoa(ordinations: dict, sites: pd.Series):
+    ncol = min(3, len(ordinations))
+    nrow = -(-len(ordinations) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.8 * nrow), squeeze=False)
+    axes = axes.ravel()
+    for ax, (name, ordn) in zip(axes, ordinations.items(), strict=False):
+        coords = ordn.samples
+        prop = ordn.proportion_explained
+        site = sites.reindex(coords.index).fillna("none")
+        for lev in sorted(site.unique()):
+            pts = coords.loc[site == lev]
+            ax.scatter(
+                pts.iloc[:, 0],
+                pts.iloc[:, 1],
+                s=16,
+                label=lev,
+                color=SITE_COLOURS.get(lev, "#333333"),
+            )
+        ax.set_xlabel(f"PC1 ({100 * prop.iloc[0]:.1f}%)", fontsize=8)
+        ax.set_ylabel(f"PC2 ({100 * prop.iloc[1]:.1f}%)", fontsize=8)
+        ax.set_title(name, fontsize=9)
+    for ax in axes[len(ordinations) :]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def fig_rarefaction_curves(groups: pd.DataFrame):
+    """Mean alpha diversity per group against depth, one panel per metric."""
+    metrics = list(dict.fromkeys(groups["metric"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4))
+    axes = np.atleast_1d(axes)
+    cmap = plt.get_cmap("tab10")
+    levels = sorted(groups["group"].unique())
+    for ax, metric in zip(axes, metrics, strict=True):
+        sub = groups.loc[groups["metric"] == metric]
+        for k, lev in enumerate(levels):
+            g = sub.loc[sub["group"] == lev].sort_values("depth")
+            sd = g["sd"].fillna(0)
+            ax.plot(g["depth"], g["mean"], color=cmap(k % 10), label=lev, lw=1.2)
+            ax.fill_between(
+                g["depth"],
+                g["mean"] - sd,
+                g["mean"] + sd,
+                color=cmap(k % 10),
+                alpha=0.15,
+                lw=0,
+            )
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel("reads per sample", fontsize=8)
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def fig_differential(da: pd.DataFrame, *, alpha: float = 0.05):
+    """Volcano plots (log fold change against -log10 q) per analysis and method;
+    the genera the literature names are labelled."""
+    keys = list(
+        dict.fromkeys(zip(da["analysis"], da["method"], da["term"], strict=True))
+    )
+    keys = [k for k in keys if "[T." in str(k[2])] or keys
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 4), squeeze=False)
+    for ax, (analysis, method, term) in zip(axes[0], keys, strict=True):
+        g = da.loc[
+            (da["analysis"] == analysis)
+            & (da["method"] == method)
+            & (da["term"] == term)
+        ]
+        y = -np.log10(g["q"].clip(lower=1e-300).fillna(1.0))
+        sig = g["q"] < alpha
+        lit = g["literature"].astype(bool)
+        ax.scatter(g["log_fc"], y, s=10, color=np.where(sig, "#b2182b", "#999999"))
+        ax.scatter(
+            g.loc[lit, "log_fc"],
+            y[lit],
+            s=28,
+            facecolors="none",
+            edgecolors="#2166ac",
+            lw=1,
+        )
+        for _, r in g.loc[lit].iterrows():
+            ax.annotate(
+                r["genus"],
+                (r["log_fc"], -np.log10(max(r["q"], 1e-300))),
+                fontsize=6,
+                color="#2166ac",
+                xytext=(2, 2),
+                textcoords="offset points",
+            )
+        ax.axhline(-np.log10(alpha), color="#666666", lw=0.6, ls="--")
+        ax.axvline(0, color="#666666", lw=0.6)
+        ax.set_xlabel(f"log fold change ({g['unit'].iloc[0]})", fontsize=8)
+        ax.set_ylabel("-log10 q (BH)", fontsize=8)
+        ax.set_title(f"{analysis}: {method}\n{term}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def fig_maturity_age(scores: pd.DataFrame, group: pd.Series, *, label: str):
+    """Microbiota age against chronological age, the reference spline, groups."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    g = group.reindex(scores.index).astype("string").fillna("NA")
+    for k, lev in enumerate(sorted(g.unique())):
+        pts = scores[g == lev]
+        ax.scatter(
+            pts["age"],
+            pts["prediction"],
+            s=14,
+            alpha=0.8,
+            color=plt.get_cmap("tab10")(k),
+            label=f"{label}: {lev}",
+        )
+    curve = (scores["prediction"] - scores["relative_maturity"]).groupby(scores["age"])
+    curve = curve.mean().sort_index()
+    ax.plot(
+        curve.index, curve.to_numpy(), color="black", lw=1.5, label="reference spline"
+    )
+    ax.set_xlabel("chronological age")
+    ax.set_ylabel("microbiota age (predicted)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def fig_maturity_maz(scores: pd.DataFrame, group: pd.Series, *, label: str):
+    """MAZ by group in each age bin."""
+    g = group.reindex(scores.index).astype("string").fillna("NA")
+    levels = sorted(g.unique())
+    bins = sorted(scores["state"].dropna().unique())
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(bins) * len(levels)), 3.8))
+    width = 0.8 / len(levels)
+    for k, lev in enumerate(levels):
+        data = [
+            scores.loc[(g == lev) & (scores["state"] == b), "maz"].dropna()
+            for b in bins
+        ]
+        pos = np.arange(len(bins)) + k * width
+        box = ax.boxplot(
+            data, positions=pos, widths=width * 0.9, showfliers=False, patch_artist=True
+        )
+        for patch in box["boxes"]:
+            patch.set_facecolor(plt.get_cmap("tab10")(k))
+            patch.set_alpha(0.6)
+        ax.plot([], [], color=plt.get_cmap("tab10")(k), lw=6, label=f"{label}: {lev}")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(np.arange(len(bins)) + 0.4 - width / 2, [f"{b:g}" for b in bins])
+    ax.set_xlabel("age bin (lower edge)")
+    ax.set_ylabel("MAZ")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def fig_maturity_taxa(abundance: pd.DataFrame, bins: pd.Series):
+    """Mean relative abundance of the most age-discriminating taxa per age bin."""
+    means = abundance.T.groupby(bins.reindex(abundance.columns)).mean().T
+    fig, ax = plt.subplots(figsize=(1.0 * means.shape[1] + 3, 0.35 * len(means) + 1.5))
+    im = ax.imshow(means.to_numpy(), aspect="auto", cmap="viridis")
+    ax.set_xticks(range(means.shape[1]), [f"{b:g}" for b in means.columns])
+    labels = [str(i).split(";")[-1].strip() for i in means.index]
+    ax.set_yticks(range(len(means)), labels, fontsize=7)
+    ax.set_xlabel("age bin (lower edge)")
+    fig.colorbar(im, ax=ax, label="mean relative abundance")
+    return fig
