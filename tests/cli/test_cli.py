@@ -1,5 +1,7 @@
 """The CLI through main([...]): exit codes, outputs and error text."""
 
+import json
+
 import pandas as pd
 import pytest
 from conftest import REFERENCE, REPO
@@ -550,3 +552,143 @@ def test_decontam_through_main(tmp_path, capsys):
     md.to_csv(tmp_path / "m.tsv", sep="\t", index=False)
     assert main([*args, "--method", "prevalence"]) == 1
     assert "needs negative controls" in capsys.readouterr().err
+
+
+#: Options whose value is a config key: (subcommand, option) -> the key. Their
+#: defaults must be the schema's (written out here, not read from the
+#: parser's own table, so that a default typed into a parser is caught).
+CONFIG_OPTIONS = {
+    ("trim-primers", "--error-rate"): "primers.error_rate",
+    ("sample-reads", "--candidate-min-size"): "denoise.sample_min_size",
+    ("sample-reads", "--alpha"): "denoise.unoise_alpha",
+    ("sample-reads", "--error-rate"): "primers.error_rate",
+    ("sample-reads", "--min-overlap"): "merge.min_overlap",
+    ("sample-reads", "--max-diffs"): "merge.max_diffs",
+    ("sample-reads", "--max-ee"): "filter.max_ee",
+    ("sample-reads", "--max-ns"): "filter.max_ns",
+    ("pool-uniques", "--min-size"): "denoise.min_size",
+    ("denoise", "--min-size"): "denoise.min_size",
+    ("denoise", "--alpha"): "denoise.unoise_alpha",
+    ("remove-chimeras", "--abskew"): "denoise.chimera_abskew",
+    ("remove-chimeras", "--bimera-fold"): "denoise.bimera_fold",
+    ("map-samples", "--identity"): "denoise.map_identity",
+    ("dada2-denoise", "--trunc-len"): "denoise.dada2.trunc_len",
+    ("dada2-denoise", "--max-ee"): "denoise.dada2.max_ee",
+    ("dada2-denoise", "--trunc-q"): "denoise.dada2.trunc_q",
+    ("dada2-denoise", "--pool"): "denoise.dada2.pool",
+    ("dada2-denoise", "--min-overlap"): "denoise.dada2.min_overlap",
+    ("dada2-denoise", "--max-mismatch"): "denoise.dada2.max_mismatch",
+    ("dada2-table", "--chimera-method"): "denoise.dada2.chimera_method",
+    ("assign-taxonomy", "--confidence"): "taxonomy.confidence",
+    ("fetch-runs", "--base-url"): "acquire.portal_url",
+    ("fetch-runs", "--scheme"): "acquire.scheme",
+    ("fetch-runs", "--retries"): "acquire.retries",
+    ("fetch-runs", "--backoff"): "acquire.backoff",
+    ("fetch-run", "--scheme"): "acquire.scheme",
+    ("fetch-run", "--retries"): "acquire.retries",
+    ("fetch-run", "--backoff"): "acquire.backoff",
+    ("fetch-run", "--timeout"): "acquire.timeout",
+    ("acquisition", "--metadata"): "acquire.metadata",
+    ("combine-studies", "--rank"): "combine.rank",
+    ("claims", "--permutations"): "stats.permutations",
+}
+#: Options with a default that are not config keys: the demo-data commands'
+#: designs, R decontam's own defaults (``decontam`` mirrors isContaminant),
+#: planning inputs of ``power``, QIIME 2's split, a sheet column, threads.
+STANDALONE = {
+    "simulate": {
+        "--n-mocks",
+        "--n-infants",
+        "--n-controls",
+        "--n-subjects",
+        "--contaminant-load",
+        "--reads",
+        "--read-length",
+        "--chimera-rate",
+        "--layout",
+        "--forward",
+        "--reverse",
+    },
+    "simulate-table": {
+        "--n-adults",
+        "--studies",
+        "--n-infants",
+        "--ages",
+        "--depth",
+        "--maternal-odds-ratio",
+    },
+    "build-reference": {"--per-genus", "--forward", "--reverse"},
+    "decontam": {"--method", "--threshold", "--neg-value", "--batch-combine"},
+    "power": {
+        "--event-rate",
+        "--modifier-share",
+        "--group-share",
+        "--sd",
+        "--exposure-sd",
+        "--per-subject",
+        "--icc",
+        "--reps",
+    },
+    "maturity": {"--test-size"},
+    "rarefaction-curves": {"--site-column"},
+}
+
+
+def test_cli_defaults_are_the_schemas():
+    """Every option with a default either is a config key whose default is
+    the schema's, or is listed as standalone; ``--seed`` defaults to the
+    config's seed and ``--settings`` to the section's schema defaults."""
+    from gutlung_pipeline.schema import fill_defaults, load_schema, schema_at
+
+    schema = load_schema("config")
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    seen = set()
+    for name, parser in sub.choices.items():
+        for action in parser._actions:
+            if not action.option_strings or action.required:
+                continue
+            flag = action.option_strings[0]
+            if action.default is None or action.default is False:
+                continue
+            if action.dest == "help":
+                continue
+            if flag == "--seed":
+                assert action.default == schema["properties"]["seed"]["default"]
+            elif flag == "--threads":
+                assert action.default == 1, name
+            elif flag == "--settings":
+                # the section's schema defaults, filled as the config check
+                # fills them (diversity has one required key)
+                section = action.type.keywords["section"]
+                given = {"rarefaction_depth": 1} if section == "diversity" else {}
+                filled = fill_defaults({section: given}, schema)[section]
+                assert action.type(json.dumps(given)) == filled, name
+            elif (name, flag) in CONFIG_OPTIONS:
+                key = CONFIG_OPTIONS[name, flag]
+                seen.add((name, flag))
+                assert action.default == schema_at(schema, key.split("."))["default"], (
+                    f"gutlung {name} {flag}: default {action.default!r}, schema {key}"
+                )
+            else:
+                assert flag in STANDALONE.get(name, set()), (
+                    f"gutlung {name} {flag} has a default ({action.default!r}) "
+                    "that is neither a config key's nor listed as standalone"
+                )
+    assert seen == set(CONFIG_OPTIONS)
+
+
+def test_settings_are_checked_against_the_schema(capsys):
+    """A wrong key or value in --settings stops the command before any work,
+    naming the key (with the closest allowed name)."""
+    args = ["rarefy", "--table", "t", "--output", "o", "--summary", "s"]
+    for settings, message in (
+        ("{}", "diversity.rarefaction_depth: required key is missing; add it"),
+        ('{"rarefaction_depth": 10, "rarefactons": 2}', "did you mean 'rarefactions'"),
+        ('{"rarefaction_depth": "x"}', "diversity.rarefaction_depth: 'x' is not of"),
+        ("[1]", "give the config's diversity section as a JSON object"),
+        ("{bad", "not JSON"),
+    ):
+        with pytest.raises(SystemExit) as stop:
+            main([*args, "--settings", settings])
+        assert stop.value.code == 2
+        assert message in capsys.readouterr().err

@@ -245,7 +245,7 @@ def test_several_studies_give_per_study_rows_and_a_meta_analysis(catalogue):
     assert meta["verdict"] == "consistent" and "I2" in meta["detail"]
     # one claim in its family: BH across the family's meta-analyses leaves p
     assert meta["q"] == pytest.approx(meta["p"])
-    from gutlung_pipeline.summaries import claims_sentences
+    from gutlung_pipeline.report.summaries import claims_sentences
 
     sentence = claims_sentences(out)[3]
     assert sentence.startswith(
@@ -576,7 +576,7 @@ def test_a_skewed_maturity_score_keeps_the_planted_odds_ratio(catalogue):
     """MAZ at the last visit is skewed (minimum -6 to -14 SD): on the
     rank-normal scale the planted OR per SD of the latent is still found, and
     the sentence gives the maternal stratum's n and events first."""
-    from gutlung_pipeline.summaries import claims_sentences
+    from gutlung_pipeline.report.summaries import claims_sentences
 
     claim = catalogue["stokholm2018_maturity_asthma"]
     sheet, sources = infants(3000, odds_ratio=2.0, seed=4)

@@ -253,7 +253,7 @@ def test_mock_accuracy_known_answer():
     assert m1["max_abs_error"] == pytest.approx(0.25)
     m2 = summary.set_index("sample_id").loc["m2"]  # no reads: nothing to score
     assert m2["reads"] == 0 and np.isnan(m2["recall"]) and np.isnan(m2["bray_curtis"])
-    from gutlung_pipeline.summaries import decontam_sentences
+    from gutlung_pipeline.report.summaries import decontam_sentences
 
     lines = decontam_sentences(
         pd.DataFrame(columns=["body_site", "contaminant"]),

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from gutlung_pipeline.report import genus_table, render_report
+from gutlung_pipeline.report.figures import genus_table
+from gutlung_pipeline.report.html import render_report
 
 TAXONOMY = pd.DataFrame(
     {
@@ -64,7 +65,7 @@ def test_per_sample_figures_stay_readable_at_any_size(n):
     tracking) and stacked areas (genera), so the figure width stays fixed."""
     import numpy as np
 
-    from gutlung_pipeline.report import (
+    from gutlung_pipeline.report.figures import (
         MAX_SAMPLE_BARS,
         fig_genus_barplot,
         fig_read_tracking,

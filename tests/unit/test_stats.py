@@ -9,7 +9,7 @@ from conftest import PEERS, REPO, needs_r
 from skbio import DistanceMatrix
 from skbio.diversity import beta_diversity
 
-from gutlung_pipeline import summaries
+from gutlung_pipeline.report import summaries
 from gutlung_pipeline.stats import (
     alpha_mixed_model,
     bh,

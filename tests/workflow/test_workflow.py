@@ -267,7 +267,7 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
 def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     work, _, _ = demo_run
     html = (work / "results/report/report.html").read_text()
-    from gutlung_pipeline.figures import (
+    from gutlung_pipeline.report.names import (
         CLAIMS_FIGURES,
         DIFFERENTIAL_FIGURES,
         FIGURES,
