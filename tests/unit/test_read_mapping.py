@@ -7,11 +7,11 @@ import pytest
 from conftest import REFERENCE, needs_tools
 
 from gutlung_pipeline.denoise import (
-    _same_length_index,
     map_samples,
     nearest_same_length,
     read_otutab_samples,
 )
+from gutlung_pipeline.denoise.mapping import same_length_index
 from gutlung_pipeline.io import read_fasta
 
 SWAP = {"A": "C", "C": "G", "G": "T", "T": "A"}
@@ -33,7 +33,7 @@ def hamming(x, y):
 
 
 def nearest(queries, asvs, identity=0.97):
-    index = _same_length_index(asvs)
+    index = same_length_index(asvs)
     return list(
         nearest_same_length([q.encode() for q in queries], index, identity=identity)
     )

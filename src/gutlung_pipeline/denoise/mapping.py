@@ -1,0 +1,266 @@
+"""Counting every sample's merged reads against the ASVs: Hamming distance in
+numpy where the lengths agree, vsearch for the rest."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported where tables are built, not by read steps
+    import pandas as pd
+
+from .records import read_records, size_of, stream_into_vsearch
+
+
+def map_samples(
+    mapping_files: Sequence[str | os.PathLike],
+    asvs: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    identity: float = 0.97,
+    threads: int = 1,
+) -> dict[str, int]:
+    """Count every sample's reads per ASV: a read counts for the ASV within
+    ``identity`` of it (vsearch's ``--usearch_global --id``), the closest one.
+
+    The samples' dereplicated reads (labels ``sample=<id>;...;size=<n>``; no
+    size counts once) are resolved in two passes:
+
+    1. against the ASVs of the same length, by Hamming distance on 2-bit
+       packed sequences in numpy (:func:`nearest_same_length`): a read with at
+       most ``floor((1 - identity) * length)`` substitutions from one counts
+       for the closest (ties: the more abundant, earlier ASV). This is most
+       reads (Illumina errors are substitutions) at about 1/15 of the cost of
+       aligning each one;
+    2. the rest (indels, chimeras, other lengths, ambiguous bases) through one
+       ``vsearch --usearch_global`` on all threads, as before: eight rejected
+       candidates, no masking.
+
+    On the 48-sample benchmark, 7,239 of 161,123 uniques needed vsearch, and
+    the table differed from vsearch-only mapping by 58 of 455,530 reads, each a
+    read vsearch gave to a farther ASV (it takes the first accepted k-mer
+    candidate, not the nearest).
+
+    ``out`` is vsearch's ``--otutabout`` layout: ``#OTU ID``, then one column
+    per sample in order of first appearance.
+
+    Returns
+    -------
+    dict
+        ``uniques`` read, ``by_hamming`` resolved in pass 1, ``by_vsearch``
+        sent to pass 2.
+    """
+    import numpy as np
+    import pandas as pd
+
+    records = read_records(asvs)
+    asv_ids = [label for label, _ in records]
+    index = same_length_index([seq for _, seq in records])
+    samples: dict[bytes, int] = {}
+    cells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    counts = {"uniques": 0, "by_hamming": 0, "by_vsearch": 0}
+    with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
+        rest = Path(tmp) / "rest.fasta"
+
+        def resolve(path):
+            heads, seqs, sizes, names = _read_uniques(path)
+            hit = nearest_same_length(seqs, index, identity=identity)
+            return heads, seqs, sizes, names, hit
+
+        def resolved():
+            """Files in order, their distances on all threads (numpy lets go
+            of the GIL), a few files ahead at most so that memory stays that
+            of a few samples; the counts do not depend on which finishes first."""
+            ahead = 4 * max(1, threads)
+            with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+                for start in range(0, len(mapping_files), ahead):
+                    yield from pool.map(resolve, mapping_files[start : start + ahead])
+
+        with open(rest, "wb") as left:
+            for heads, seqs, sizes, names, hit in resolved():
+                # a batch of samples a file in the workflow: factorised in C,
+                # in order of first appearance (the otutab's column order)
+                local, distinct = pd.factorize(np.array(names, dtype=object))
+                code = np.array(
+                    [samples.setdefault(name, len(samples)) for name in distinct],
+                    np.int64,
+                )[local]
+                found = hit >= 0
+                cells.append((hit[found], code[found], sizes[found]))
+                left.writelines(
+                    b">%s\n%s\n" % (heads[k], seqs[k]) for k in np.flatnonzero(~found)
+                )
+                counts["uniques"] += len(seqs)
+                counts["by_hamming"] += int(found.sum())
+                counts["by_vsearch"] += int((~found).sum())
+        table = np.zeros((len(asv_ids), len(samples)), np.int64)
+        for hit, code, size in cells:
+            np.add.at(table, (hit, code), size)
+        names = [n.decode() for n in samples]
+        total = pd.DataFrame(table, index=asv_ids, columns=names)
+        if counts["by_vsearch"]:
+            tab = Path(tmp) / "rest.tsv"
+            stream_into_vsearch(
+                [
+                    "--usearch_global",
+                    "-",
+                    "--db",
+                    str(asvs),
+                    "--id",
+                    str(identity),
+                    "--strand",
+                    "plus",
+                    "--sizein",
+                    "--otutabout",
+                    str(tab),
+                    "--maxrejects",
+                    "8",
+                    "--qmask",
+                    "none",
+                    "--dbmask",
+                    "none",
+                    "--threads",
+                    str(threads),
+                ],
+                [rest],
+                what=f"mapping {len(mapping_files)} samples to {asvs}",
+                outputs=(tab,),
+            )
+            extra = pd.DataFrame(read_otutab_samples(tab)).fillna(0).astype("int64")
+            total = total.add(extra.reindex(index=asv_ids, fill_value=0), fill_value=0)
+            total = total.astype("int64")
+    total.index.name = "#OTU ID"
+    total.to_csv(out, sep="\t")
+    return counts
+
+
+@functools.cache
+def _base_codes():
+    """byte -> 0-3 for A, C, G, T (either case), 255 for anything else."""
+    import numpy as np
+
+    codes = np.full(256, 255, np.uint8)
+    for code, base in enumerate(b"ACGT"):
+        codes[base] = codes[base + 32] = code
+    return codes
+
+
+def _two_bit(seqs: Sequence[bytes], length: int):
+    """Sequences of one length as rows of uint64 words, 2 bits a base
+    (A, C, G, T; upper or lower case), and whether each is all ACGT."""
+    import numpy as np
+
+    raw = np.frombuffer(b"".join(seqs), np.uint8)
+    codes = _base_codes()[raw].reshape(len(seqs), length)
+    plain = (codes != 255).all(axis=1)
+    words = -(-length // 32)
+    padded = np.zeros((len(seqs), words * 32), np.uint64)
+    padded[:, :length] = np.where(codes == 255, 0, codes)
+    shifts = np.arange(32, dtype=np.uint64) * np.uint64(2)
+    packed = (padded.reshape(len(seqs), words, 32) << shifts).sum(
+        axis=2, dtype=np.uint64
+    )
+    return packed, plain
+
+
+def same_length_index(asv_seqs: Sequence[str]) -> dict:
+    """length -> (ASV row numbers, their 2-bit words), for nearest_same_length."""
+    import numpy as np
+
+    by_length: dict[int, list[int]] = {}
+    for row, seq in enumerate(asv_seqs):
+        by_length.setdefault(len(seq), []).append(row)
+    index = {}
+    for length, rows in by_length.items():
+        packed, plain = _two_bit([asv_seqs[r].encode() for r in rows], length)
+        keep = np.asarray(rows)[plain]
+        index[length] = (keep, packed[plain])
+    return index
+
+
+def nearest_same_length(
+    seqs: Sequence[bytes], index: dict, *, identity: float, block: int = 2048
+):
+    """For each sequence, the row of the nearest ASV of its length within
+    ``floor((1 - identity) * length)`` substitutions (ties: the lower row, the
+    more abundant ASV), or -1 (none, another length, or a base not ACGT).
+
+    Hamming distance on 2-bit words: XOR, fold each base's two bits into one,
+    count the set bits; ``block`` sequences at a time against all the ASVs of
+    their length.
+    """
+    import numpy as np
+
+    hit = np.full(len(seqs), -1, np.int64)
+    if not seqs:
+        return hit
+    lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
+    low_bits = np.uint64(0x5555555555555555)
+    for length in np.unique(lengths):
+        if int(length) not in index:
+            continue
+        rows, targets = index[int(length)]
+        if not len(rows):
+            continue
+        where = np.flatnonzero(lengths == length)
+        packed, plain = _two_bit([seqs[k] for k in where], int(length))
+        most = int(np.floor((1 - identity) * length + 1e-9))
+        for start in range(0, len(where), block):
+            part = slice(start, start + block)
+            xor = packed[part, None, :] ^ targets[None, :, :]
+            diffs = np.bitwise_count((xor | (xor >> np.uint64(1))) & low_bits)
+            dist = diffs.sum(axis=2, dtype=np.int32)
+            best = dist.argmin(axis=1)
+            ok = (dist[np.arange(len(best)), best] <= most) & plain[part]
+            hit[where[part][ok]] = rows[best[ok]]
+    return hit
+
+
+_SAMPLE = re.compile(rb"^>sample=([^;\n]*)", re.MULTILINE)
+
+
+_SIZES = re.compile(rb";size=(\d+)")
+
+
+def _read_uniques(path):
+    """A dereplicated FASTA (one line a sequence, as vsearch writes with
+    ``--fasta_width 0``): labels, sequences, sizes (1 where no ``;size=``)
+    and each record's ``sample=`` name."""
+    import numpy as np
+
+    data = Path(path).read_bytes()
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    heads, seqs = lines[0::2], lines[1::2]
+    if len(heads) != len(seqs) or (heads and not heads[0].startswith(b">")):
+        raise ValueError(
+            f"{path}: not one-line FASTA; write it with vsearch --fasta_width 0"
+        )
+    names = _SAMPLE.findall(data)
+    if len(names) != len(heads):
+        raise ValueError(
+            f"{path}: a read label lacks sample=<id>; label the reads with "
+            "vsearch --relabel 'sample=<id>;r'"
+        )
+    sizes = _SIZES.findall(data)
+    if len(sizes) == len(heads):
+        size = np.array(sizes, np.int64)
+    else:
+        size = np.array([size_of(h.decode()) for h in heads], np.int64)
+    return [h[1:] for h in heads], seqs, size, names
+
+
+def read_otutab_samples(path: str | os.PathLike) -> dict[str, pd.Series]:
+    """A many-sample ``--otutabout`` file as sample -> counts per ASV."""
+    import pandas as pd
+
+    df = pd.read_csv(path, sep="\t", index_col=0, dtype={0: str})
+    df.columns = df.columns.astype(str)
+    return {s: df[s].astype("int64") for s in df.columns}

@@ -1,0 +1,256 @@
+"""UNOISE3 through vsearch: pooled uniques, centroids within each read length
+with indels counted across lengths, and each sample's own centroids."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..io import read_fasta, write_fasta
+from ..tools import run_tool
+
+if TYPE_CHECKING:  # pandas is imported where tables are built, not by read steps
+    pass
+
+from .records import SIZE, read_records, size_of, stream_into_vsearch
+
+
+def pool_uniques(
+    derep_files: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    min_size: int = 1,
+) -> None:
+    """Pool per-sample uniques into one file, summing sizes.
+
+    The files are streamed, in the order given, into ``vsearch --fastx_uniques``;
+    uniques below ``min_size`` in total cannot become ASVs and are dropped here.
+    """
+    stream_into_vsearch(
+        [
+            "--fastx_uniques",
+            "-",
+            "--sizein",
+            "--sizeout",
+            "--minuniquesize",
+            str(min_size),
+            "--fastaout",
+            str(out),
+            "--fasta_width",
+            "0",
+        ],
+        derep_files,
+        what=f"pooling {len(derep_files)} samples",
+        outputs=(out,),
+    )
+
+
+def unoise(
+    pooled: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    min_size: int = 8,
+    alpha: float = 2.0,
+    by_length: bool = True,
+    threads: int = 1,
+) -> dict[str, int]:
+    """Denoise pooled uniques with ``vsearch --cluster_unoise`` (UNOISE3).
+
+    vsearch's UNOISE counts only mismatches as differences, so a true
+    sequence one indel away from a more abundant one is absorbed whatever the
+    abundances (two real strains differing by a 3-nt deletion become one
+    ASV). With ``by_length`` (the default) UNOISE runs within each sequence
+    length, where no indel can separate two uniques, and the centroids of
+    different lengths are then compared with indels counted
+    (:func:`absorb_indel_errors`): an indel error of an abundant ASV is still
+    absorbed, a real indel variant is kept. Each vsearch call runs on one
+    thread, so the centroids never depend on thread scheduling; with
+    ``threads`` > 1 the lengths are denoised side by side, the most populous
+    first (their outputs are joined in length order whatever finishes first).
+
+    Returns
+    -------
+    dict
+        ``centroids`` (UNOISE's), ``indel_absorbed`` and ``asvs`` written.
+    """
+    if not by_length:
+        _cluster_unoise(pooled, out, min_size=min_size, alpha=alpha)
+        n = len(read_fasta(out))
+        return {"centroids": n, "indel_absorbed": 0, "asvs": n}
+    with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
+        buckets = _split_by_length(pooled, Path(tmp))
+        centroids = Path(tmp) / "centroids.fasta"
+        parts = [bucket.with_suffix(".out") for bucket in buckets]
+        order = sorted(range(len(buckets)), key=lambda k: -buckets[k].stat().st_size)
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            done = pool.map(
+                lambda k: _cluster_unoise(
+                    buckets[k], parts[k], min_size=min_size, alpha=alpha
+                ),
+                order,
+            )
+            list(done)  # raises the first failure
+        records = [record for part in parts for record in read_records(part)]
+        records.sort(key=lambda r: (-size_of(r[0]), r[1]))
+        write_fasta(records, centroids)
+        kept = absorb_indel_errors(
+            centroids, records, alpha=alpha, tmp=Path(tmp), threads=threads
+        )
+    write_fasta(kept, out)
+    return {
+        "centroids": len(records),
+        "indel_absorbed": len(records) - len(kept),
+        "asvs": len(kept),
+    }
+
+
+def add_candidates(
+    centroids: str | os.PathLike,
+    pooled: str | os.PathLike,
+    candidate_files: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+) -> dict[str, int]:
+    """Join the per-sample UNOISE centroids to the pooled ones.
+
+    Pooled UNOISE judges a unique by its abundance in all samples together, so
+    a real strain one or two bases from a strain that is abundant elsewhere is
+    absorbed even in the samples where it is alone or dominant. Each sample's
+    own UNOISE (``gutlung sample-reads --candidates``) keeps it there; its
+    sequence joins the pooled centroids here, with its pooled abundance (for
+    the de novo chimera check), most abundant first.
+
+    Returns
+    -------
+    dict
+        ``pooled`` centroids, ``added`` from the samples, ``candidates`` written.
+    """
+    records = read_records(centroids)
+    have = {seq for _, seq in records}
+    extra: dict[str, str] = {}
+    for path in candidate_files:
+        for label, seq in read_records(path):
+            if seq not in have and seq not in extra:
+                extra[seq] = label
+    if extra:
+        sizes = {seq: size_of(label) for label, seq in read_records(pooled)}
+        for seq, label in extra.items():
+            size = sizes.get(seq, size_of(label))
+            records.append((SIZE.sub(f";size={size}", label), seq))
+        records.sort(key=lambda r: (-size_of(r[0]), r[1]))
+    write_fasta(records, out)
+    return {"pooled": len(have), "added": len(extra), "candidates": len(records)}
+
+
+def _cluster_unoise(pooled, out, *, min_size: int, alpha: float) -> None:
+    run_tool(
+        [
+            "vsearch",
+            "--cluster_unoise",
+            str(pooled),
+            "--sizein",
+            "--sizeout",
+            "--minsize",
+            str(min_size),
+            "--unoise_alpha",
+            str(alpha),
+            "--centroids",
+            str(out),
+            "--fasta_width",
+            "0",
+            "--threads",
+            "1",
+        ],
+        context=f"pooled uniques {pooled}",
+        outputs=(out,),
+    )
+
+
+def _split_by_length(pooled, tmp: Path) -> list[Path]:
+    """Write the pooled uniques (sizes kept) to one FASTA per length."""
+    handles: dict[int, object] = {}
+    try:
+        for label, seq in read_records(pooled):
+            if len(seq) not in handles:
+                handles[len(seq)] = open(tmp / f"len{len(seq)}.fasta", "w")
+            handles[len(seq)].write(f">{label}\n{seq}\n")
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return [tmp / f"len{n}.fasta" for n in sorted(handles)]
+
+
+def absorb_indel_errors(
+    centroids: str | os.PathLike,
+    records: Sequence[tuple[str, str]],
+    *,
+    alpha: float = 2.0,
+    tmp: Path,
+    threads: int = 1,
+) -> list[tuple[str, str]]:
+    """Apply UNOISE's rule across lengths, indels counted as differences.
+
+    Each centroid, from the most abundant down, is absorbed into a more
+    abundant kept centroid of another length when its abundance is at most
+    that one's times ``1 / 2 ** (alpha * d + 1)``, with ``d`` the mismatches
+    plus gap columns of their global alignment (``vsearch --usearch_global``
+    against the centroids themselves, 97% identity or more). Sizes of
+    absorbed centroids are added to their target.
+
+    Returns the kept (label, sequence) records, most abundant first, labels
+    carrying the new sizes.
+    """
+    hits = tmp / "self_hits.tsv"
+    run_tool(
+        [
+            "vsearch",
+            "--usearch_global",
+            str(centroids),
+            "--db",
+            str(centroids),
+            "--self",
+            "--id",
+            "0.97",
+            "--maxaccepts",
+            "16",
+            "--maxrejects",
+            "64",
+            "--strand",
+            "plus",
+            "--userout",
+            str(hits),
+            "--userfields",
+            "query+target+mism+gaps",
+            "--threads",
+            str(threads),
+        ],
+        context=f"denoised sequences {centroids}",
+        outputs=(hits,),
+    )
+    seq_of = dict(records)
+    size = {label: size_of(label) for label, _ in records}
+    candidates: dict[str, list[tuple[str, int]]] = {}
+    with open(hits) as handle:
+        for line in handle:
+            query, target, mism, gaps = line.rstrip("\n").split("\t")
+            if len(seq_of[query]) != len(seq_of[target]) and size[target] > size[query]:
+                candidates.setdefault(query, []).append((target, int(mism) + int(gaps)))
+    kept: dict[str, int] = {}
+    for label, _ in records:  # most abundant first
+        targets = [
+            (t, d)
+            for t, d in candidates.get(label, ())
+            if t in kept and size[label] <= size[t] / 2 ** (alpha * d + 1)
+        ]
+        if targets:
+            # hits arrive in thread order: ties broken by label, not by it
+            target = min(targets, key=lambda td: (td[1], -size[td[0]], td[0]))[0]
+            kept[target] += size[label]
+        else:
+            kept[label] = size[label]
+    out = [(SIZE.sub(f";size={n}", label), seq_of[label]) for label, n in kept.items()]
+    out.sort(key=lambda r: (-size_of(r[0]), r[1]))
+    return out
