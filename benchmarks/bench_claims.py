@@ -101,7 +101,7 @@ def claim_row(claim, sheet, scores):
         [claim],
         sheet.set_index("sample_id"),
         {"maturity": scores},
-        seed=0,
+        random_state=0,
         power_reps=0,
     )
     return out.iloc[0]

@@ -97,7 +97,12 @@ def main() -> None:
     for label, kw in (("free", {}), ("whole subjects", {"plots": "subject"})):
         t = time.perf_counter()
         res = adonis2(
-            dm, md, "group + age", permutations=args.permutations, seed=args.seed, **kw
+            dm,
+            md,
+            "group + age",
+            permutations=args.permutations,
+            random_state=args.seed,
+            **kw,
         )
         r2, p = res.loc["group", "R2"], res.loc["group", "Pr(>F)"]
         print(

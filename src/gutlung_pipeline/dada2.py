@@ -67,7 +67,7 @@ def denoise_group(
     min_overlap: int = 12,
     max_mismatch: int = 0,
     threads: int = 1,
-    seed: int = 1,
+    random_state: int = 1,
 ) -> None:
     """Filter, learn errors, denoise and merge one group of samples in R.
 
@@ -108,7 +108,7 @@ def denoise_group(
         "min_overlap": min_overlap,
         "max_mismatch": max_mismatch,
         "threads": threads,
-        "seed": seed,
+        "seed": random_state,
     }
     _rscript(
         [

@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from .seeds import Seed
+
 #: vegan's tolerance for "F* >= F" (sqrt of machine epsilon).
 EPS = np.sqrt(np.finfo(float).eps)
 #: Rank tolerance of R's qr().
@@ -262,7 +264,7 @@ def adonis2(
     permutations: int = 999,
     strata: str | None = None,
     plots: str | None = None,
-    seed: int = 0,
+    random_state: Seed = 0,
 ) -> pd.DataFrame:
     """vegan ``adonis2(d ~ formula, data, by=, permutations=, strata=)``.
 
@@ -284,7 +286,7 @@ def adonis2(
         Metadata column; permutations stay within its levels.
     plots
         Metadata column of subjects; whole-subject permutation (module doc).
-    seed
+    random_state
         Seed of the numpy Generator all permutations are drawn from.
 
     Returns
@@ -353,7 +355,7 @@ def adonis2(
     dfs = [int(ranks[b] - ranks[s]) for b, s in tests]
     sss = [float(model_ss[b] - model_ss[s]) for b, s in tests]
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     exceed = np.zeros(len(tests), dtype=np.int64)
     if permutations > 0:
         if plots is not None:
@@ -448,7 +450,7 @@ def betadisper(
     *,
     kind: str = "median",
     permutations: int = 999,
-    seed: int = 0,
+    random_state: Seed = 0,
 ) -> Betadisper:
     """vegan ``betadisper(d, group, type=kind)`` and ``permutest``.
 
@@ -494,7 +496,7 @@ def betadisper(
     # permutest.betadisper: the residuals of z ~ group, permuted, are the
     # new response (refitted on the same groups).
     resid = z - (np.bincount(codes, weights=z, minlength=k) / counts)[codes]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     exceed = 0
     for _ in range(permutations):
         fp, _, _ = _anova_f(resid[rng.permutation(n)], codes, k)

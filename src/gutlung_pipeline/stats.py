@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.spatial import procrustes
 
 from .permanova import adonis2, betadisper, formula_columns, numeric_or_text
+from .seeds import Seed, substream
 from .taxonomy import short_name
 
 #: Genera the gut-lung literature names; highlighted in tables and plots.
@@ -153,7 +154,7 @@ def permanova_table(
     *,
     metric: str,
     permutations: int,
-    seed: int,
+    random_state: Seed,
 ) -> pd.DataFrame:
     """adonis2 (and betadisper for ``analysis["dispersion"]`` columns) as rows.
 
@@ -185,7 +186,7 @@ def permanova_table(
         permutations=permutations,
         strata=strata,
         plots=plots,
-        seed=seed,
+        random_state=random_state,
     )
     scheme = (
         f"whole {plots} permuted" if plots else f"within {strata}" if strata else "free"
@@ -220,7 +221,7 @@ def permanova_table(
                 md[column].astype(str),
                 kind=kind,
                 permutations=permutations,
-                seed=seed + 1 + i,
+                random_state=substream(random_state, 1 + i),
             )
             a = b.anova
             rows.append(
@@ -281,7 +282,7 @@ def differential_abundance(
     analysis: dict,
     *,
     taxonomy: pd.Series | None,
-    seed: int,
+    random_state: Seed,
 ) -> pd.DataFrame:
     """ANCOM-BC and dirmult_ttest for one analysis; a long table.
 
@@ -355,7 +356,7 @@ def differential_abundance(
             treatment=trt,
             reference=ref,
             p_adjust=None,
-            seed=seed,
+            seed=random_state,
         )
     for taxon, r in dm.iterrows():
         rows.append(
@@ -588,12 +589,12 @@ def _pairs(
 
 
 def protest(
-    x: np.ndarray, y: np.ndarray, *, permutations: int, seed: int
+    x: np.ndarray, y: np.ndarray, *, permutations: int, random_state: Seed
 ) -> tuple[float, float, float]:
     """Procrustes m² of two configurations, its correlation sqrt(1 - m²) and
     the permutation p of vegan's ``protest`` (rows of ``y`` shuffled)."""
     _, _, m2 = procrustes(x, y)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     hits = 0
     for _ in range(permutations):
         hits += procrustes(x, y[rng.permutation(len(y))])[2] <= m2
@@ -612,7 +613,7 @@ def paired_gut_lung(
     lung: str,
     metric: str,
     permutations: int,
-    seed: int,
+    random_state: Seed,
     axes: int = 3,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Paired gut-lung analyses of the subjects with both samples.
@@ -656,7 +657,7 @@ def paired_gut_lung(
         return m.diagonal().mean() - m[off].mean()
 
     stat = own_minus_other(frac_shared)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     hits = 0
     for _ in range(permutations):
         p = rng.permutation(n)
@@ -672,14 +673,20 @@ def paired_gut_lung(
     dm_g = DistanceMatrix(dm_g.data, ids=keys)
     dm_l = DistanceMatrix(dm_l.data, ids=keys)
     r_mantel, p_mantel, _ = mantel(
-        dm_g, dm_l, method="spearman", permutations=permutations, seed=seed
+        dm_g,
+        dm_l,
+        method="spearman",
+        permutations=permutations,
+        seed=random_state,
     )
     k = min(axes, n - 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         xg = pcoa(dm_g).samples.iloc[:, :k].to_numpy()
         xl = pcoa(dm_l).samples.iloc[:, :k].to_numpy()
-    m2, r_proc, p_proc = protest(xg, xl, permutations=permutations, seed=seed + 1)
+    m2, r_proc, p_proc = protest(
+        xg, xl, permutations=permutations, random_state=substream(random_state, 1)
+    )
     base = {"n": n, "metric": metric, "permutations": permutations}
     tests = pd.DataFrame(
         [

@@ -114,7 +114,7 @@ def run_sintax(
     reference: str | os.PathLike,
     tabbedout: str | os.PathLike,
     *,
-    seed: int,
+    random_state: int,
 ) -> None:
     """Classify ``query`` with ``vsearch --sintax`` (one thread, fixed seed).
 
@@ -130,7 +130,7 @@ def run_sintax(
             "--tabbedout",
             str(tabbedout),
             "--randseed",
-            str(seed),
+            str(random_state),
             "--threads",
             "1",
             "--strand",

@@ -545,7 +545,7 @@ def test_planned_power_for_spearman_and_mixed_model_claims(catalogue):
         100,
         effect=-0.3,
         reps=150,
-        seed=3,
+        random_state=3,
     )
     se = np.sqrt(0.75 * (1 / 30 + 1 / 70))
     assert mixed["power"] == pytest.approx(stats.norm.sf(1.959964 - 0.3 / se), abs=0.1)

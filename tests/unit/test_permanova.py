@@ -64,7 +64,7 @@ def dune():
 def test_adonis2_matches_vegan_dune(dune, name, kwargs):
     dm, env = dune
     ref = pd.read_csv(VEGAN / f"R_a_{name}.tsv", sep="\t", index_col=0)
-    ours = adonis2(dm, env, permutations=9999, seed=11, **kwargs)
+    ours = adonis2(dm, env, permutations=9999, random_state=11, **kwargs)
     check_against(ours, ref, 9999, 999)
 
 
@@ -100,7 +100,9 @@ def test_betadisper_matches_vegan_dune(dune, kind, ref_file):
 
 def test_betadisper_permutation_p_tracks_parametric(dune):
     dm, env = dune
-    ours = betadisper(dm, env["Management"], kind="centroid", permutations=4999, seed=3)
+    ours = betadisper(
+        dm, env["Management"], kind="centroid", permutations=4999, random_state=3
+    )
     # R: permutest(betadisper(d, Management, "centroid")) gives p ~ 0.03.
     assert 0.015 < ours.permutation_p < 0.05
 
@@ -130,14 +132,23 @@ def test_vegan_live_peer(tmp_path):
         return pd.read_csv(tmp_path / f"{name}.tsv", sep="\t", index_col=0)
 
     runs = {
-        "terms": adonis2(dm, md, "group + visit + bmi", permutations=perms, seed=1),
+        "terms": adonis2(
+            dm, md, "group + visit + bmi", permutations=perms, random_state=1
+        ),
         "margin": adonis2(
-            dm, md, "group * visit + bmi", by="margin", permutations=perms, seed=2
+            dm,
+            md,
+            "group * visit + bmi",
+            by="margin",
+            permutations=perms,
+            random_state=2,
         ),
         "strata": adonis2(
-            dm, md, "visit + bmi", strata="subject", permutations=perms, seed=3
+            dm, md, "visit + bmi", strata="subject", permutations=perms, random_state=3
         ),
-        "plots": adonis2(dm, md, "group", plots="subject", permutations=perms, seed=4),
+        "plots": adonis2(
+            dm, md, "group", plots="subject", permutations=perms, random_state=4
+        ),
     }
     for name, ours in runs.items():
         check_against(ours, ref(name), perms, perms)
@@ -145,7 +156,9 @@ def test_vegan_live_peer(tmp_path):
     assert runs["plots"].loc["group", "Pr(>F)"] > 0.005
     for kind in ("median", "centroid"):
         r = ref(f"betadisper_{kind}").iloc[0]
-        ours = betadisper(dm, md["group"], kind=kind, permutations=perms, seed=5)
+        ours = betadisper(
+            dm, md["group"], kind=kind, permutations=perms, random_state=5
+        )
         # R's BFGS stops short of the exact spatial median (measured 4e-5 in F).
         rtol = 1e-8 if kind == "centroid" else 1e-4
         assert ours.anova["F value"].iloc[0] == pytest.approx(r["F"], rel=rtol)

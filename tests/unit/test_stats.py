@@ -179,7 +179,7 @@ def test_differential_abundance_recovers_planted_taxa():
             "rank": "asv",
         },
         taxonomy=None,
-        seed=1,
+        random_state=1,
     )
     for method in ("ANCOM-BC", "dirmult_ttest"):
         g = out.loc[(out["method"] == method) & (out["term"] == "grp[T.b]")]
@@ -209,7 +209,7 @@ def test_differential_abundance_at_genus_names_literature_genera():
         md,
         {"name": "t", "group": "grp", "reference": "a", "treatment": "b"},
         taxonomy=tax,
-        seed=1,
+        random_state=1,
     )
     assert set(out["genus"]) == {"Rothia", "Veillonella", "Blautia"}
     assert out.set_index("genus")["literature"].to_dict() == {
@@ -223,7 +223,7 @@ def test_differential_abundance_at_genus_names_literature_genera():
             md.assign(grp=["a"] * 23 + ["b"]),
             {"name": "t", "group": "grp", "reference": "a", "treatment": "b"},
             taxonomy=tax,
-            seed=1,
+            random_state=1,
         )
 
 
@@ -238,11 +238,11 @@ def test_protest_by_hand():
     x = rng.normal(size=(10, 2))
     theta = 0.7
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    m2, r, p = protest(x, 3 * x @ rot + 5, permutations=199, seed=1)
+    m2, r, p = protest(x, 3 * x @ rot + 5, permutations=199, random_state=1)
     assert m2 == pytest.approx(0.0, abs=1e-12)
     assert r == pytest.approx(1.0)
     assert p == pytest.approx(1 / 200)
-    m2, r, p = protest(x, rng.normal(size=(10, 2)), permutations=199, seed=1)
+    m2, r, p = protest(x, rng.normal(size=(10, 2)), permutations=199, random_state=1)
     assert p > 0.05
 
 
@@ -280,7 +280,7 @@ def test_paired_gut_lung_detects_own_gut_sharing():
         lung="lung",
         metric="braycurtis",
         permutations=999,
-        seed=3,
+        random_state=3,
     )
     shared = tests.iloc[0]
     assert shared["own"] == pytest.approx(3 / 13)
@@ -305,7 +305,7 @@ def test_paired_gut_lung_detects_own_gut_sharing():
         lung="lung",
         metric="braycurtis",
         permutations=199,
-        seed=3,
+        random_state=3,
     )
     assert tests0.iloc[0]["p"] > 0.05
     with pytest.raises(ValueError, match="at least 4"):
@@ -319,7 +319,7 @@ def test_paired_gut_lung_detects_own_gut_sharing():
             lung="lung",
             metric="braycurtis",
             permutations=9,
-            seed=3,
+            random_state=3,
         )
 
 
@@ -337,7 +337,7 @@ def test_permanova_table_and_sentences():
         "dispersion": ["group"],
     }
     out = permanova_table(
-        dm, md, analysis, metric="braycurtis", permutations=99, seed=0
+        dm, md, analysis, metric="braycurtis", permutations=99, random_state=0
     )
     assert list(out["test"]) == [
         "PERMANOVA (adonis2, by=terms)",
@@ -360,7 +360,7 @@ def test_permanova_table_and_sentences():
             {"name": "p", "formula": "group"},
             metric="braycurtis",
             permutations=9,
-            seed=0,
+            random_state=0,
         )
 
 
@@ -410,7 +410,7 @@ def test_asv_level_is_named_by_its_lineage():
             "rank": "asv",
         },
         taxonomy=tax,
-        seed=1,
+        random_state=1,
     )
     named = out.drop_duplicates("taxon").set_index("taxon")["genus"]
     assert named["t0"] == "Rothia" and named["t10"] == "Blautia"
@@ -434,7 +434,7 @@ def test_samples_left_empty_by_the_prevalence_filter_are_dropped():
             "min_prevalence": 0.2,
         },
         taxonomy=None,
-        seed=1,
+        random_state=1,
     )
     assert (out["n_reference"] == 11).all() and (out["n_without_reads"] == 1).all()
     assert "only_a0" not in set(out["taxon"])
@@ -465,7 +465,7 @@ def test_differential_trend_per_unit_of_a_numeric_term():
         md,
         {"name": "gold", "group": "gold_stage", "rank": "asv", "min_prevalence": 0.1},
         taxonomy=None,
-        seed=1,
+        random_state=1,
     )
     assert set(out["method"]) == {"ANCOM-BC"}  # dirmult compares two groups only
     assert set(out["term"]) == {"gold_stage"}
@@ -488,5 +488,5 @@ def test_differential_trend_per_unit_of_a_numeric_term():
             md,
             {"name": "gold", "group": "gold_stage", "rank": "asv"},
             taxonomy=None,
-            seed=1,
+            random_state=1,
         )

@@ -75,7 +75,7 @@ def test_run_sintax_on_reference_sequences_is_exact_and_repeatable(tmp_path, ref
     from conftest import REFERENCE
 
     for k in (1, 2):
-        run_sintax(tmp_path / "q.fa", REFERENCE, tmp_path / f"o{k}.tsv", seed=3)
+        run_sintax(tmp_path / "q.fa", REFERENCE, tmp_path / f"o{k}.tsv", random_state=3)
     assert (tmp_path / "o1.tsv").read_bytes() == (tmp_path / "o2.tsv").read_bytes()
     taxa = sintax_to_qiime(read_sintax_tabbed(tmp_path / "o1.tsv"), confidence=0.8)
     for ref_id, genus in zip(picks["ref_id"], picks["genus"], strict=True):

@@ -76,7 +76,7 @@ def planned_power(
     per_subject: int = 2,
     icc: float = 0.5,
     reps: int = 500,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> dict:
     """Simulated power of one claim's test at ``n`` (see the module docstring).
 
@@ -147,7 +147,7 @@ def planned_power(
                 return None
             return shift_trial(rng, int(g.sum()), int((~g).sum()), shift=value, sd=sd)
 
-    power = simulate_power(one, reps=reps, seed=seed, alpha=ALPHA)
+    power = simulate_power(one, reps=reps, random_state=random_state, alpha=ALPHA)
     hits = round(power * reps)
     ci = stats.binomtest(hits, reps).proportion_ci(0.95, method="exact")
     return {

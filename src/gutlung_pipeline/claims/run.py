@@ -166,7 +166,7 @@ def evaluate_claim(
     sources: dict,
     *,
     permutations: int = 999,
-    seed: int = 0,
+    random_state: int = 0,
     power_reps: int = 200,
 ) -> tuple[Estimate, float]:
     """Run one claim on one study; (estimate, power to detect the published
@@ -176,10 +176,10 @@ def evaluate_claim(
     if claim["population"]["unit"] == "subject":
         md = _one_per_subject(md, claim["population"].get("target_age_days"))
     if model == "differential":
-        return _differential(claim, md, sources, seed=seed), np.nan
+        return _differential(claim, md, sources, random_state=random_state), np.nan
     if model == "permanova":
         return _permanova(
-            claim, md, sources, permutations=permutations, seed=seed
+            claim, md, sources, permutations=permutations, random_state=random_state
         ), np.nan
     # columns named as the user knows them, so the reasons read well
     out_col = claim["outcome"]["column"]
@@ -235,10 +235,10 @@ def evaluate_claim(
     else:  # pragma: no cover - the schema lists the models
         raise NotTestable(f"model {model} is not known")
     d = d.rename(columns={x: "x", y: "y", **({m: "m"} if m else {})})
-    return est, _power(claim, d, pub, seed=seed, reps=power_reps)
+    return est, _power(claim, d, pub, random_state=random_state, reps=power_reps)
 
 
-def _power(claim, d, pub, *, seed, reps) -> float:
+def _power(claim, d, pub, *, random_state, reps) -> float:
     """Power at this design to detect the published effect (or, for a claim of
     no difference, a moderate one); NaN for direction-only claims."""
     model = claim["model"]
@@ -254,11 +254,13 @@ def _power(claim, d, pub, *, seed, reps) -> float:
             samples = [rng.normal(s, sd, n) for s, n in zip(shifts, sizes, strict=True)]
             return stats.kruskal(*samples).pvalue, True
 
-        return simulate_power(one, reps=reps, seed=seed)
+        return simulate_power(one, reps=reps, random_state=random_state)
     if model == "spearman" and (value is not None or want == "none"):
         rho = value if value is not None else 0.3  # a moderate correlation
         return simulate_power(
-            lambda rng: spearman_trial(rng, len(d), rho=rho), reps=reps, seed=seed
+            lambda rng: spearman_trial(rng, len(d), rho=rho),
+            reps=reps,
+            random_state=random_state,
         )
     if value is None:
         return np.nan
@@ -274,7 +276,7 @@ def _power(claim, d, pub, *, seed, reps) -> float:
         return simulate_power(
             lambda rng: logistic_trial(rng, x, m, b0=b0, odds_ratio=value, model=model),
             reps=reps,
-            seed=seed,
+            random_state=random_state,
         )
     if model == "mann_whitney":
         a, b = d.loc[d["y"] == 1, "x"], d.loc[d["y"] == 0, "x"]
@@ -287,12 +289,12 @@ def _power(claim, d, pub, *, seed, reps) -> float:
         return simulate_power(
             lambda rng: shift_trial(rng, len(a), len(b), shift=value, sd=sd),
             reps=reps,
-            seed=seed,
+            random_state=random_state,
         )
     return np.nan
 
 
-def _differential(claim, md, sources, *, seed) -> Estimate:
+def _differential(claim, md, sources, *, random_state) -> Estimate:
     """ANCOM-BC at genus level on the claim's samples; the claim's genera.
 
     The estimate is the natural-log fold change (with its CI) of the named
@@ -335,7 +337,7 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
                 "min_prevalence": 0.1,
             },
             taxonomy=taxonomy,
-            seed=seed,
+            random_state=random_state,
         )
     except ValueError as err:
         raise NotTestable(str(err).split(": ", 1)[-1]) from err
@@ -375,7 +377,7 @@ def _differential(claim, md, sources, *, seed) -> Estimate:
     )
 
 
-def _permanova(claim, md, sources, *, permutations, seed) -> Estimate:
+def _permanova(claim, md, sources, *, permutations, random_state) -> Estimate:
     from ..permanova import adonis2
 
     metric = claim["exposure"].get("metric", "braycurtis")
@@ -391,7 +393,13 @@ def _permanova(claim, md, sources, *, permutations, seed) -> Estimate:
             f"{counts.get('yes', 0)} samples in the group and {counts.get('no', 0)} "
             "outside it reach the rarefaction depth; at least 3 of each are needed"
         )
-    res = adonis2(dm.filter(ids), meta, "grp", permutations=permutations, seed=seed)
+    res = adonis2(
+        dm.filter(ids),
+        meta,
+        "grp",
+        permutations=permutations,
+        random_state=random_state,
+    )
     row = res.loc["grp"]
     return Estimate(
         n=len(ids),
@@ -412,7 +420,7 @@ def run_claims(
     sources: dict,
     *,
     permutations: int = 999,
-    seed: int = 0,
+    random_state: int = 0,
     power_reps: int = 200,
 ) -> pd.DataFrame:
     """One row per claim and study (:data:`COLUMNS`), BH within families
@@ -453,7 +461,7 @@ def run_claims(
                     sub,
                     sources,
                     permutations=permutations,
-                    seed=seed,
+                    random_state=random_state,
                     power_reps=power_reps,
                 )
             except NotTestable as err:

@@ -66,14 +66,14 @@ def verdict(
 
 
 def simulate_power(
-    simulate_one, *, reps: int = 200, seed: int = 0, alpha: float = ALPHA
+    simulate_one, *, reps: int = 200, random_state: int = 0, alpha: float = ALPHA
 ) -> float:
     """Share of ``reps`` simulated datasets in which the test rejects.
 
     ``simulate_one(rng)`` draws one dataset, tests it and returns
     (p, estimate_on_published_side) or None where the model cannot run.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     hits = tested = 0
     for _ in range(reps):
         out = simulate_one(rng)

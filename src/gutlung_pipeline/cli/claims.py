@@ -32,7 +32,7 @@ def cmd_claims(args) -> None:
             sheet,
             sources,
             permutations=args.permutations,
-            seed=args.seed,
+            random_state=args.seed,
             power_reps=args.settings["power_reps"],
         )
     write_tsv(out, args.output, index=False)
@@ -91,7 +91,7 @@ def cmd_power(args) -> None:
             per_subject=args.per_subject,
             icc=args.icc,
             reps=args.reps,
-            seed=args.seed,
+            random_state=args.seed,
         )
         for n in args.n
     ]

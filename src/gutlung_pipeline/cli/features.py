@@ -17,7 +17,7 @@ def cmd_assign_taxonomy(args) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "sintax.tsv"
-        run_sintax(args.asvs, args.reference, raw, seed=args.seed)
+        run_sintax(args.asvs, args.reference, raw, random_state=args.seed)
         predictions = read_sintax_tabbed(raw)
     taxonomy = sintax_to_qiime(predictions, confidence=args.confidence)
     write_tsv(taxonomy, args.output)

@@ -352,7 +352,7 @@ def cmd_dada2_denoise(args) -> None:
             min_overlap=args.min_overlap,
             max_mismatch=args.max_mismatch,
             threads=args.threads,
-            seed=args.seed,
+            random_state=args.seed,
         )
 
 

@@ -27,6 +27,7 @@ def cmd_permanova(args) -> None:
     from skbio import DistanceMatrix
 
     from ..io import read_metadata, write_tsv
+    from ..seeds import substream
     from ..stats import permanova_table
 
     dm = DistanceMatrix.read(args.distance)
@@ -38,7 +39,7 @@ def cmd_permanova(args) -> None:
             analysis,
             metric=args.metric,
             permutations=args.settings["permutations"],
-            seed=args.seed + 1000 * i,
+            random_state=substream(args.seed, i),
         )
         for i, analysis in enumerate(args.settings["permanova"])
     ]
@@ -66,7 +67,9 @@ def cmd_differential(args) -> None:
     md = read_metadata(args.metadata)
     with naming(args.metadata):
         frames = [
-            differential_abundance(table, md, a, taxonomy=taxonomy, seed=args.seed)
+            differential_abundance(
+                table, md, a, taxonomy=taxonomy, random_state=args.seed
+            )
             for a in args.settings["differential"]
         ]
     write_tsv(_concat_or_header(frames, ["analysis"]), args.output, index=False)
@@ -123,7 +126,7 @@ def cmd_paired(args) -> None:
             lung=paired["lung"],
             metric=paired["metric"],
             permutations=args.settings["permutations"],
-            seed=args.seed,
+            random_state=args.seed,
         )
     write_tsv(per_lung, args.per_sample, index=False)
     write_tsv(tests, args.output, index=False)
