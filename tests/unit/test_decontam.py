@@ -7,6 +7,7 @@ from conftest import PEERS
 from scipy import stats
 
 from gutlung_pipeline.decontam import (
+    decontam_table,
     frequency_score,
     is_contaminant,
     is_not_contaminant,
@@ -79,6 +80,34 @@ def test_matches_r_decontam_on_muclite(muclite, name, kwargs, n_calls):
     ref = pd.read_csv(DECONTAM / f"R_{name}.tsv", sep="\t", index_col=0)
     check(ours, ref)
     assert int(ours["contaminant"].sum()) == n_calls
+
+
+def test_decontam_table_matches_r_and_drops_calls_and_controls(muclite):
+    """The ``gutlung decontam`` step from a table and its metadata columns:
+    R's calls (prevalence, plates combined by Fisher), the called features
+    and the negative controls out of the clean table."""
+    counts, samples = muclite
+    md = samples.assign(
+        control=np.where(samples["is.neg"].astype(bool), "blank", "sample")
+    )
+    calls, clean = decontam_table(
+        counts.T,
+        md,
+        neg_column="control",
+        neg_value="blank",
+        batch_column="PlateNumber",
+        batch_combine="fisher",
+        method="prevalence",
+    )
+    ref = pd.read_csv(DECONTAM / "R_prev_batch_plate_fisher.tsv", sep="\t", index_col=0)
+    check(calls, ref)
+    called = set(ref.index[ref["contaminant"].astype(bool)])
+    assert len(called) == 44 and calls.index.name == "feature_id"
+    assert set(clean.index) == set(counts.columns) - called
+    negatives = set(samples.index[samples["is.neg"].astype(bool)])
+    assert set(clean.columns) == set(counts.index) - negatives
+    with pytest.raises(ValueError, match="no column 'plate'"):
+        decontam_table(counts.T, md, batch_column="plate")
 
 
 def test_is_not_contaminant_matches_r(muclite):

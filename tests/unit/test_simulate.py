@@ -335,3 +335,32 @@ def test_null_birth_cohort(reference):
     assert est.ci_low <= 1.0 <= est.ci_high
     lo, hi = est.detail["or_other_stratum_ci"]
     assert lo <= 1.0 <= hi
+
+
+def test_birth_cohorts_of_one_run(reference):
+    """Cohort k of a run is stream k of the seed (so a cohort alone equals
+    the same cohort of the run), the table is in reference order with its
+    taxonomy, and repeated names stop."""
+    from gutlung_pipeline.simulate import simulate_birth_cohort, simulate_birth_cohorts
+
+    design = {"n_infants": 30, "ages_days": (7, 365), "depth": 500}
+    table, taxonomy, sheet, truth = simulate_birth_cohorts(
+        reference, ["a", "b"], random_state=5, **design
+    )
+    alone, alone_sheet, _ = simulate_birth_cohort(
+        reference, study="b", random_state=5, stream=1, **design
+    )
+    b = list(alone_sheet["sample_id"])
+    pd.testing.assert_frame_equal(
+        table[b].loc[lambda t: t.sum(axis=1) > 0],
+        alone.loc[alone.sum(axis=1) > 0].reindex(columns=b),
+        check_names=False,
+        check_like=True,
+    )
+    assert list(sheet["study"].unique()) == ["a", "b"] and len(sheet) == 120
+    assert set(truth["study"]) == {"a", "b"}
+    order = [s for s in reference["sequence"].drop_duplicates() if s in table.index]
+    assert list(table.index) == order
+    assert list(taxonomy["Feature ID"]) == order
+    with pytest.raises(ValueError, match="names repeat"):
+        simulate_birth_cohorts(reference, ["a", "a"], **design)

@@ -10,54 +10,33 @@ log = logging.getLogger("gutlung")
 
 
 def cmd_decontam(args) -> None:
-    import pandas as pd
-
-    from ..decontam import is_contaminant, is_not_contaminant
+    from ..decontam import decontam_table
     from ..io import read_metadata, read_table, write_biom, write_tsv
 
-    table = read_table(args.table)
-    md = read_metadata(args.metadata).reindex(table.columns)
-    for col in (args.neg_column, args.conc_column, args.batch_column):
-        if col and col not in md:
-            raise ValueError(
-                f"{args.metadata}: no column {col!r}; name one of its columns"
-            )
-    neg = md[args.neg_column].astype(str) == args.neg_value if args.neg_column else None
-    conc = (
-        pd.to_numeric(md[args.conc_column], errors="coerce")
-        if args.conc_column
-        else None
-    )
-    batch = md[args.batch_column] if args.batch_column else None
     threshold = args.threshold[0] if len(args.threshold) == 1 else tuple(args.threshold)
     with naming(args.metadata):
-        if args.not_contaminant:
-            res = is_not_contaminant(
-                table.T,
-                neg=neg,
-                threshold=threshold,
-                batch=batch,
-                batch_combine=args.batch_combine,
-            )
-            drop = ~res["not.contaminant"]
-        else:
-            res = is_contaminant(
-                table.T,
-                conc=conc,
-                neg=neg,
-                method=args.method,
-                batch=batch,
-                batch_combine=args.batch_combine,
-                threshold=threshold,
-            )
-            drop = res["contaminant"]
-    res = res.rename_axis("feature_id")
-    clean = table.loc[~table.index.isin(res.index[drop])]
-    if neg is not None:
-        clean = clean.loc[:, ~neg.reindex(clean.columns).fillna(False).to_numpy(bool)]
+        res, clean = decontam_table(
+            read_table(args.table),
+            read_metadata(args.metadata),
+            neg_column=args.neg_column,
+            neg_value=args.neg_value,
+            conc_column=args.conc_column,
+            batch_column=args.batch_column,
+            batch_combine=args.batch_combine,
+            method=args.method,
+            threshold=threshold,
+            not_contaminant=args.not_contaminant,
+        )
     write_biom(clean, args.clean_table)
     write_tsv(res, args.output)
-    log.info("%d of %d features removed", int(drop.sum()), len(res))
+    log.info("%d of %d features removed", len(res) - _kept(res, args), len(res))
+
+
+def _kept(res, args) -> int:
+    """Features the call keeps."""
+    if args.not_contaminant:
+        return int(res["not.contaminant"].sum())
+    return int((~res["contaminant"]).sum())
 
 
 def add_decontam(sub) -> None:

@@ -106,48 +106,26 @@ def add_simulate(sub) -> None:
 
 
 def cmd_simulate_table(args) -> None:
-    import pandas as pd
-
     from ..io import write_biom, write_tsv
-    from ..simulate import (
-        in_reference_order,
-        load_reference,
-        reference_taxonomy,
-        simulate_birth_cohort,
-    )
+    from ..simulate import load_reference, simulate_birth_cohorts
 
-    if len(set(args.studies)) != len(args.studies):
-        raise SystemExit(
-            f"--studies: names repeat ({' '.join(args.studies)}); give each cohort "
-            "its own name"
-        )
-    reference = load_reference(args.reference)
-    tables, sheets, truths = [], [], []
-    for stream, study in enumerate(args.studies):
-        table, sheet, truth = simulate_birth_cohort(
-            reference,
-            study=study,
-            n_infants=args.n_infants,
-            ages_days=tuple(args.ages),
-            n_adults=args.n_adults,
-            depth=args.depth,
-            maternal_odds_ratio=args.maternal_odds_ratio,
-            random_state=args.seed,
-            stream=stream,
-        )
-        tables.append(table)
-        sheets.append(sheet)
-        truths.append(truth.assign(study=study))
-    table = in_reference_order(pd.concat(tables, axis=1), reference)
-    taxonomy = reference_taxonomy(reference)
-    taxonomy = taxonomy[taxonomy["Feature ID"].isin(table.index)]
+    table, taxonomy, sheet, truth = simulate_birth_cohorts(
+        load_reference(args.reference),
+        args.studies,
+        n_infants=args.n_infants,
+        ages_days=tuple(args.ages),
+        n_adults=args.n_adults,
+        depth=args.depth,
+        maternal_odds_ratio=args.maternal_odds_ratio,
+        random_state=args.seed,
+    )
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_biom(table, out / "table.biom")
     write_tsv(taxonomy, out / "taxonomy.tsv", index=False)
-    write_tsv(pd.concat(truths, ignore_index=True), out / "truth.tsv", index=False)
+    write_tsv(truth, out / "truth.tsv", index=False)
     # the sheet last: its presence says the cohort is complete
-    write_tsv(pd.concat(sheets, ignore_index=True), out / "samples.tsv", index=False)
+    write_tsv(sheet, out / "samples.tsv", index=False)
     log.info(
         "wrote %d samples of %d studies (%d features) to %s",
         table.shape[1],

@@ -329,3 +329,81 @@ def is_not_contaminant(
     df = df.drop(columns="contaminant")
     df["not.contaminant"] = (df["p"] < threshold).to_numpy(dtype=bool)
     return df
+
+
+def decontam_table(
+    table: pd.DataFrame,
+    metadata: pd.DataFrame,
+    *,
+    neg_column: str | None = None,
+    neg_value: str = "negative_control",
+    conc_column: str | None = None,
+    batch_column: str | None = None,
+    batch_combine: str = "minimum",
+    method: str = "auto",
+    threshold: float | tuple[float, float] = 0.1,
+    not_contaminant: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """R decontam on a table and its metadata, as ``gutlung decontam`` runs it.
+
+    Parameters
+    ----------
+    table
+        Counts, features x samples.
+    metadata
+        Per-sample metadata, indexed by sample ID.
+    neg_column, neg_value
+        The column marking negative controls and its value for them.
+    conc_column
+        DNA concentration column (frequency method).
+    batch_column, batch_combine
+        Run or plate column, and how batches' p are combined.
+    method, threshold
+        As :func:`is_contaminant`.
+    not_contaminant
+        Run :func:`is_not_contaminant` instead and drop what it does not call
+        not-contaminant.
+
+    Returns
+    -------
+    tuple of DataFrame
+        The per-feature evidence and call (index ``feature_id``), and the
+        table without the dropped features and without the controls.
+
+    Raises
+    ------
+    ValueError
+        A named column is missing from the metadata.
+    """
+    md = metadata.reindex(table.columns)
+    for col in (neg_column, conc_column, batch_column):
+        if col and col not in md:
+            raise ValueError(f"no column {col!r}; name one of its columns")
+    neg = md[neg_column].astype(str) == neg_value if neg_column else None
+    conc = pd.to_numeric(md[conc_column], errors="coerce") if conc_column else None
+    batch = md[batch_column] if batch_column else None
+    if not_contaminant:
+        res = is_not_contaminant(
+            table.T,
+            neg=neg,
+            threshold=threshold,
+            batch=batch,
+            batch_combine=batch_combine,
+        )
+        drop = ~res["not.contaminant"]
+    else:
+        res = is_contaminant(
+            table.T,
+            conc=conc,
+            neg=neg,
+            method=method,
+            batch=batch,
+            batch_combine=batch_combine,
+            threshold=threshold,
+        )
+        drop = res["contaminant"]
+    res = res.rename_axis("feature_id")
+    clean = table.loc[~table.index.isin(res.index[drop])]
+    if neg is not None:
+        clean = clean.loc[:, ~neg.reindex(clean.columns).fillna(False).to_numpy(bool)]
+    return res, clean

@@ -8,7 +8,7 @@ benchmarks.
 - :mod:`.common`: the genera, the reference and the sample sheet they share.
 """
 
-from .birth_cohort import simulate_birth_cohort
+from .birth_cohort import simulate_birth_cohort, simulate_birth_cohorts
 from .common import (
     CONTAMINANT_GENERA,
     GUT_GENERA,
@@ -41,6 +41,7 @@ __all__ = [
     "mock_expected",
     "reference_taxonomy",
     "simulate_birth_cohort",
+    "simulate_birth_cohorts",
     "simulate_cohort",
     "write_cohort",
 ]

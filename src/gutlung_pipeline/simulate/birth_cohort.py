@@ -38,6 +38,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .common import in_reference_order, reference_taxonomy
+
 #: Gut genera without an age trend in the simulated infant stool.
 BACKGROUND_GENERA = (
     "Prevotella",
@@ -309,3 +311,62 @@ def simulate_birth_cohort(
     table = table.loc[table.sum(axis=1) > 0]
     sheet = canonical_sheet(pd.DataFrame(sheet_rows))
     return table, sheet, pd.DataFrame(truth_rows)
+
+
+def simulate_birth_cohorts(
+    reference: pd.DataFrame,
+    studies: list[str],
+    *,
+    random_state: int = 42,
+    **design,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Several birth cohorts of one run, as ``gutlung simulate-table`` writes
+    them: cohort ``k`` draws from stream ``k`` of ``random_state``.
+
+    Parameters
+    ----------
+    reference
+        The SINTAX reference (:func:`.common.load_reference`).
+    studies
+        One cohort per name (the sheet's ``study`` column); names must differ.
+    random_state
+        The run's seed.
+    **design
+        The cohorts' design, as :func:`simulate_birth_cohort` takes it
+        (``n_infants``, ``ages_days``, ``n_adults``, ``depth``,
+        ``maternal_odds_ratio``).
+
+    Returns
+    -------
+    tuple of DataFrame
+        The table (features in reference order x samples), its taxonomy
+        (QIIME 2 layout), the sample sheet and the planted truth (with
+        ``study``).
+
+    Raises
+    ------
+    ValueError
+        Names repeat.
+    """
+    if len(set(studies)) != len(studies):
+        raise ValueError(
+            f"--studies: names repeat ({' '.join(studies)}); give each cohort "
+            "its own name"
+        )
+    tables, sheets, truths = [], [], []
+    for stream, study in enumerate(studies):
+        table, sheet, truth = simulate_birth_cohort(
+            reference, study=study, random_state=random_state, stream=stream, **design
+        )
+        tables.append(table)
+        sheets.append(sheet)
+        truths.append(truth.assign(study=study))
+    table = in_reference_order(pd.concat(tables, axis=1), reference)
+    taxonomy = reference_taxonomy(reference)
+    taxonomy = taxonomy[taxonomy["Feature ID"].isin(table.index)]
+    return (
+        table,
+        taxonomy,
+        pd.concat(sheets, ignore_index=True),
+        pd.concat(truths, ignore_index=True),
+    )
