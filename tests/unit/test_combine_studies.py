@@ -14,7 +14,6 @@ from gutlung_pipeline.inputs.studies import (
     combine_tables,
     combined_sheet,
     stack_tables,
-    study_rules,
 )
 
 SCHEMA_DIR = REPO / "workflow" / "schemas"
@@ -90,16 +89,6 @@ def test_stack_tables_keeps_the_id_column_first(tmp_path):
     assert pd.isna(out.loc[1, "merged"])
 
 
-def test_study_rules_follow_the_entry():
-    config = validate_config(_study_config("s.tsv"))
-    assert study_rules(config)[:3] == ["fetch_run", "acquisition", "sample_reads"]
-    dada2 = validate_config(dict(_study_config("s.tsv"), denoise={"engine": "dada2"}))
-    assert study_rules(dada2)[2:5] == ["trim_primers", "dada2_denoise", "dada2_table"]
-    assert study_rules(config)[-2:] == ["assign_taxonomy", "decontaminate"]
-    config["feature_table"].update(table="t.biom", taxonomy="tax.tsv")
-    assert study_rules(config) == ["import_table", "decontaminate"]
-
-
 # ------------------------------------------------------------ checks before jobs
 def _study_config(sheet: str) -> dict:
     return {
@@ -170,7 +159,7 @@ def test_load_studies_plans_each_study_and_stacks_the_sheets(two_studies):
     studies = _load(combined)
     assert list(studies) == ["a", "b"]
     assert {s.config["seed"] for s in studies.values()} == {7}
-    assert studies["a"].sheet_path == "a.tsv" and not studies["a"].remote
+    assert studies["a"].config["samples"] == "a.tsv" and not studies["a"].remote
     sheet = combined_sheet(studies)
     assert list(sheet.index) == ["S1", "S2", "T1", "T2"]
     assert sheet["study"].tolist() == ["a", "a", "b", "b"]

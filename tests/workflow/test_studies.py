@@ -10,7 +10,7 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
-from conftest import REFERENCE, REPO
+from conftest import FORWARD, REFERENCE, REPO, REVERSE
 from test_workflow import snakemake
 
 from gutlung_pipeline.config import load_studies, validate_config
@@ -173,3 +173,77 @@ def test_the_open_studies_plan_as_one_combined_run(tmp_path):
         "chile_asthma": 16,
         "subramanian": 156,
     }
+
+
+def test_each_study_takes_the_rules_of_its_entry(tmp_path, reference):
+    """A dry run of a combined run: a study of reads denoised with DADA2 takes
+    the DADA2 rules, a table bringing its taxonomy only import and decontam,
+    each under its own prefix; the merge and the analyses run once."""
+    from test_studies_workflow import _local_study
+
+    from gutlung_pipeline.io import write_biom
+    from gutlung_pipeline.simulate import simulate_birth_cohorts, simulate_cohort
+
+    reads, _ = simulate_cohort(
+        reference,
+        tmp_path / "data_reads",
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=2,
+        reads_per_sample=50,
+        random_state=3,
+    )
+    depth = {"diversity.rarefaction_depth": 10}
+    studies = {
+        "reads": _local_study(
+            tmp_path, "reads", reads, **depth, **{"denoise.engine": "dada2"}
+        ),
+    }
+    table, taxonomy, sheet, _ = simulate_birth_cohorts(
+        reference, ["t"], n_infants=5, ages_days=(7, 365), depth=100
+    )
+    studies["table"] = _local_study(tmp_path, "table", sheet, **depth)
+    data = tmp_path / "table" / "data"
+    data.mkdir()
+    write_biom(table, data / "table.biom")
+    taxonomy.to_csv(data / "taxonomy.tsv", sep="\t", index=False)
+    config = yaml.safe_load((tmp_path / studies["table"]).read_text())
+    config["feature_table"] = {
+        "table": "table/data/table.biom",
+        "taxonomy": "table/data/taxonomy.tsv",
+    }
+    (tmp_path / studies["table"]).write_text(yaml.safe_dump(config))
+    main = yaml.safe_load((tmp_path / studies["reads"]).read_text())
+    for key in ("samples", "primers", "merge", "filter", "denoise", "decontam"):
+        main.pop(key, None)
+    main["studies"] = studies
+    main["diversity"]["alpha_metrics"] = ["observed_features", "shannon"]
+    main["diversity"]["beta_metrics"] = ["braycurtis"]
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(main))
+    proc = snakemake(tmp_path, "-n")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    for rule in (
+        "reads_trim_primers",
+        "reads_dada2_denoise",
+        "reads_dada2_table",
+        "reads_assign_taxonomy",
+        "reads_decontaminate",
+        "table_import_table",
+        "table_decontaminate",
+        "combine_studies",
+        "make_report",
+    ):
+        assert f"rule {rule}:" in out, rule
+    for rule in (
+        "reads_sample_reads",
+        "reads_denoise_uniques",
+        "table_assign_taxonomy",
+        "table_map_metadata",
+        "build_tree",
+    ):
+        assert f"rule {rule}:" not in out, rule
+    # each study's files under its own folder
+    assert "results/studies/reads/asv/asv_table.biom" in out
+    assert "results/studies/table/decontam/table.biom" in out

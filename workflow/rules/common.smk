@@ -20,12 +20,65 @@ from gutlung_pipeline.report.names import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report.names import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report.names import MATURITY_FIGURES
 from gutlung_pipeline.report.names import manifest as report_manifest
-from gutlung_pipeline.inputs.studies import (
-    combined_sheet,
-    study_dir,
-    study_outputs,
-    study_rules,
-)
+from gutlung_pipeline.inputs.studies import STACKED, combined_sheet
+
+# Several studies in one run (config `studies`): the rules each study takes
+# from this workflow (its reads or table to its decontaminated table;
+# diversity and later run once, merged), and where its files go.
+STUDY_READ_RULES = ["fetch_run", "acquisition"]
+STUDY_ENGINE_RULES = {
+    "unoise": [
+        "sample_reads",
+        "pool_uniques",
+        "denoise_uniques",
+        "remove_chimeras",
+        "map_reads",
+        "build_asv_table",
+    ],
+    "dada2": ["trim_primers", "dada2_denoise", "dada2_table"],
+}
+
+
+def study_rules(study_config):
+    """Names of the rules one study (its validated config) runs."""
+    entry = study_config["feature_table"]
+    if entry["table"]:
+        rules = ["import_table"]
+        if study_config["acquire"]["mapping"]:
+            rules.append("map_metadata")
+    else:
+        rules = STUDY_READ_RULES + STUDY_ENGINE_RULES[study_config["denoise"]["engine"]]
+    if not entry["taxonomy"]:
+        rules.append("assign_taxonomy")
+    return rules + ["decontaminate"]
+
+
+def study_dir(name):
+    """Where a study's results go in a combined run (its module's prefix)."""
+    return f"results/studies/{name}"
+
+
+def study_outputs(name):
+    """The files of a study that the merge reads (its decontaminated table,
+    taxonomy and the decontam tables, keys as gutlung combine-studies')."""
+    base = study_dir(name)
+    out = {
+        "table": f"{base}/decontam/table.biom",
+        "taxonomy": f"{base}/taxonomy/taxonomy.tsv",
+    }
+    for key in STACKED:
+        out[key] = f"{base}/decontam/{key}.tsv"
+    return out
+
+
+def study_sheet(study):
+    """The sheet a study's table steps read, inside the combined run: the
+    acquisition job's when its runs come from ENA or its table's samples are
+    mapped, else its configured sheet."""
+    if writes_sheet(study.config, study.plan):
+        return f"{study_dir(study.name)}/acquire/samples.tsv"
+    return study.config["samples"]
+
 
 # `gutlung` and cutadapt are found in the environment Snakemake runs in also
 # when it is started as .venv/bin/snakemake without that environment activated:
@@ -409,7 +462,7 @@ def get_claims_outputs():
 def get_combine_inputs(wildcards):
     """Each study's decontaminated table, taxonomy, sheet and decontam tables,
     as lists in study order (keys as in gutlung_pipeline.studies)."""
-    inputs = {"samples": [s.sheet_path for s in STUDIES.values()]}
+    inputs = {"samples": [study_sheet(s) for s in STUDIES.values()]}
     for name in STUDIES:
         for key, path in study_outputs(name).items():
             inputs.setdefault(key, []).append(path)

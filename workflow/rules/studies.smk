@@ -2,7 +2,7 @@
 # this same workflow as a Snakemake module, its files under
 # results/studies/<study>/ and logs/studies/<study>/ and its rules named
 # <study>_<rule>; only its read (or table) steps, taxonomy and decontam are
-# taken (gutlung_pipeline.studies.study_rules); the reference download rule is
+# taken (study_rules in common.smk); the reference download rule is
 # this workflow's, shared by every study. The studies' decontaminated tables are then merged at
 # combine.rank, and every later step runs on the merged table.
 #

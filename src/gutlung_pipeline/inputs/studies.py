@@ -8,7 +8,8 @@ pipelines can meet, and every later step runs on the merged table with the
 ``study`` column of the merged sheet as covariate or stratum.
 
 The workflow loads each study's Snakefile as a Snakemake module under
-``results/studies/<study>/``; :func:`gutlung_pipeline.config.load_studies`
+``results/studies/<study>/`` (the rule names and paths are the workflow's:
+``workflow/rules/common.smk``); :func:`gutlung_pipeline.config.load_studies`
 checks and plans each study before any job, and this module stacks their
 sheets (:func:`combined_sheet`) and merges their outputs
 (:func:`combine_tables`, :func:`stack_tables`).
@@ -49,65 +50,6 @@ class Study:
     def remote(self) -> bool:
         """Whether some of its runs are downloaded from ENA."""
         return bool(self.plan.remote)
-
-    @property
-    def sheet_path(self) -> str:
-        """The sheet the study's table steps read, inside the combined run:
-        the acquisition job's when its runs come from ENA."""
-        from .plan import writes_sheet
-
-        if writes_sheet(self.config, self.plan):
-            return f"{study_dir(self.name)}/acquire/samples.tsv"
-        return self.config["samples"]
-
-
-#: The rules a study of a combined run takes from the workflow: its reads (or
-#: table) to its decontaminated table; diversity and later run once, merged.
-READ_RULES = ["fetch_run", "acquisition"]
-#: The rules of each denoising engine (``denoise.engine``).
-ENGINE_RULES = {
-    "unoise": [
-        "sample_reads",
-        "pool_uniques",
-        "denoise_uniques",
-        "remove_chimeras",
-        "map_reads",
-        "build_asv_table",
-    ],
-    "dada2": ["trim_primers", "dada2_denoise", "dada2_table"],
-}
-
-
-def study_rules(config: dict) -> list[str]:
-    """Names of the workflow rules one study (validated config) runs."""
-    entry = config["feature_table"]
-    if entry["table"]:
-        rules = ["import_table"]
-        if config["acquire"]["mapping"]:
-            rules.append("map_metadata")
-    else:
-        rules = READ_RULES + ENGINE_RULES[config["denoise"]["engine"]]
-    if not entry["taxonomy"]:
-        rules.append("assign_taxonomy")
-    return rules + ["decontaminate"]
-
-
-def study_dir(name: str) -> str:
-    """Where a study's results go in a combined run (its module's prefix)."""
-    return f"results/studies/{name}"
-
-
-def study_outputs(name: str) -> dict[str, str]:
-    """The files of a study that the merge reads (its decontaminated table,
-    taxonomy and the decontam tables), inside the combined run."""
-    base = study_dir(name)
-    out = {
-        "table": f"{base}/decontam/table.biom",
-        "taxonomy": f"{base}/taxonomy/taxonomy.tsv",
-    }
-    for key in STACKED:
-        out[key] = f"{base}/decontam/{key}.tsv"
-    return out
 
 
 def combined_sheet(studies: dict[str, Study]) -> pd.DataFrame:
