@@ -28,8 +28,11 @@ def _common_prefix(a: str, b: str) -> int:
 
 
 def is_chimera(seq: str, parents: Iterable[str]) -> bool:
-    """True when ``seq`` is a prefix of one parent joined to the suffix of
-    another (different) parent, with no other difference."""
+    """Tell whether ``seq`` is an exact two-parent chimera.
+
+    True when ``seq`` is a prefix of one parent joined to the suffix of
+    another (different) parent, with no other difference.
+    """
     parents = [p for p in parents if p != seq]
     if len(parents) < 2:
         return False

@@ -1,4 +1,6 @@
-"""The configuration: loading and validating it, and the pre-flight checks of
+"""Load and check the configuration.
+
+The configuration: loading and validating it, and the pre-flight checks of
 every analysis against the sample sheet before any job runs.
 
 The config is checked against ``workflow/schemas/config.schema.yaml``
@@ -91,7 +93,7 @@ def load_config(path: str | os.PathLike, *, schema_dir=None) -> dict:
 def check_workflow_inputs(
     config: dict, samples: pd.DataFrame, *, source: str = "config"
 ) -> None:
-    """Checks across the validated config and sample sheet, before any job.
+    """Check the validated config and sample sheet together, before any job.
 
     The report's ``diversity.group_column`` exists; the taxonomy reference is a file
     or a manifest entry; and, with ``maturity.enabled``, the maturity design
@@ -140,9 +142,12 @@ def check_workflow_inputs(
 
 
 def maturity_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
-    """Warnings of the plan (not errors): claims on maturity scores whose
+    """Return the plan's warnings (not errors).
+
+    Warnings of the plan (not errors): claims on maturity scores whose
     target age is in the oldest reference age bin
-    (:func:`gutlung_pipeline.maturity.edge_note`), naming the method."""
+    (:func:`gutlung_pipeline.maturity.edge_note`), naming the method.
+    """
     m = config.get("maturity") or {}
     if not (m.get("enabled") and (config.get("claims") or {}).get("enabled")):
         return []
@@ -177,8 +182,11 @@ def maturity_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
 def _feature_table_problems(
     config: dict, samples: pd.DataFrame, *, source: str
 ) -> list[str]:
-    """The table, sequences and taxonomy files exist; the table has a column
-    for every sample of the sheet (read from its header only)."""
+    """Check the feature table entry's files against the sheet.
+
+    The table, sequences and taxonomy files exist; the table has a column
+    for every sample of the sheet (read from its header only).
+    """
     from .io import table_sample_ids
 
     entry = config.get("feature_table", {})
@@ -218,8 +226,11 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
     problems: list[str] = []
 
     def analyses(section: str):
-        """(config key, analysis, its samples) for each analysis whose where:
-        can be applied; a where: naming a missing column is a problem."""
+        """List the analyses whose ``where:`` can be applied, with their samples.
+
+        (config key, analysis, its samples) for each analysis whose where:
+        can be applied; a where: naming a missing column is a problem.
+        """
         for i, a in enumerate(st.get(section, [])):
             key = f"stats.{section}[{i}] ({a['name']})"
             try:
@@ -319,7 +330,7 @@ def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
 def _decontam_problems(
     config: dict, samples: pd.DataFrame, *, source: str
 ) -> list[str]:
-    """Controls, concentrations and batches decontam needs; the mock file."""
+    """List what decontam needs and lacks: controls, concentrations, batches, mock."""
     settings = config.get("decontam")
     if not settings:
         return []
@@ -346,8 +357,11 @@ def _decontam_problems(
 
 
 def _maturity_design(m: dict, samples: pd.DataFrame):
-    """The samples the maturity step scores (with ``age_bin``) and its
-    reference mask, from the config's ``maturity`` section."""
+    """Pick the samples the maturity step scores and its reference.
+
+    The samples the maturity step scores (with ``age_bin``) and its
+    reference mask, from the config's ``maturity`` section.
+    """
     from .maturity import scored_samples
 
     md = scored_samples(
@@ -452,8 +466,11 @@ def load_studies(
 
 
 def _shipped(manifest: str, schema_dir) -> str:
-    """The manifest as given, or the repository's (next to the schemas) when
-    the relative path does not exist from here."""
+    """Return the manifest as given, or the repository's.
+
+    The manifest as given, or the repository's (next to the schemas) when
+    the relative path does not exist from here.
+    """
     root = Path(schema_dir).parents[1] if schema_dir else None
     if not Path(manifest).is_file() and root and (root / manifest).is_file():
         return str(root / manifest)
@@ -461,8 +478,11 @@ def _shipped(manifest: str, schema_dir) -> str:
 
 
 def _shared_problems(studies: dict, config: dict, manifest: str, *, source: str):
-    """What the studies may not share (sample IDs, runs) and what they must
-    (the taxonomy manifest of the one reference download rule)."""
+    """List what the studies may not share and what they must.
+
+    What the studies may not share (sample IDs, runs) and what they must
+    (the taxonomy manifest of the one reference download rule).
+    """
     problems = []
     owner: dict[str, str] = {}
     runs: dict[str, str] = {}

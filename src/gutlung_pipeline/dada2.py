@@ -1,4 +1,6 @@
-"""The DADA2 engine (``denoise.engine: dada2``): DADA2's standard steps through
+"""The DADA2 engine (``denoise.engine: dada2``).
+
+The DADA2 engine (``denoise.engine: dada2``): DADA2's standard steps through
 Rscript, with outputs like the default engine's (MD5 IDs, BIOM, read tracking).
 
 Per group of samples (a sequencing run, or all samples with
@@ -131,7 +133,7 @@ def remove_bimeras(
     method: str = "consensus",
     threads: int = 1,
 ) -> None:
-    """removeBimeraDenovo on the table of all groups (long form in and out)."""
+    """RemoveBimeraDenovo on the table of all groups (long form in and out)."""
     if method not in CHIMERA_METHODS:
         raise ValueError(
             f"chimera method must be one of {', '.join(CHIMERA_METHODS)}, "
@@ -151,7 +153,7 @@ def remove_bimeras(
 
 
 def read_long(path: str | os.PathLike) -> pd.DataFrame:
-    """A long sequence table (sample_id, sequence, count)."""
+    """Read a long sequence table (sample_id, sequence, count)."""
     return pd.read_csv(
         path,
         sep="\t",
@@ -163,7 +165,7 @@ def read_long(path: str | os.PathLike) -> pd.DataFrame:
 def wide_table(
     long: pd.DataFrame, samples: Sequence[str]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The features x samples table with MD5 IDs, most abundant first.
+    """Make the features x samples table with MD5 IDs, most abundant first.
 
     Returns the table (every sample in ``samples`` a column, zeros where it
     has no reads) and ID -> sequence.

@@ -193,7 +193,9 @@ def alpha_table(
     tree: TreeNode | None = None,
     metrics: tuple[str, ...] = ALPHA_METRICS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The workflow's alpha diversity: mean and SD over ``iterations`` seeded
+    """Compute the workflow's alpha diversity table.
+
+    The workflow's alpha diversity: mean and SD over ``iterations`` seeded
     rarefactions to ``depth`` (:func:`alpha_rarefied`), or with
     ``iterations`` 0 the unrarefied counts of every sample with reads (SD
     NaN).
@@ -221,7 +223,7 @@ def alpha_table(
 
 
 def curve_depths(max_depth: int, steps: int = 10) -> list[int]:
-    """``steps`` evenly spaced depths from 1 to ``max_depth`` (QIIME 2's grid)."""
+    """Space ``steps`` depths evenly from 1 to ``max_depth`` (QIIME 2's grid)."""
     if max_depth < 1:
         raise ValueError(f"max depth must be at least 1, got {max_depth}")
     return sorted({int(d) for d in np.linspace(1, max_depth, steps)})

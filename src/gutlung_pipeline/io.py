@@ -136,7 +136,9 @@ def write_tsv(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = True) 
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a feature table (features x samples) from BIOM (HDF5 or JSON), TSV,
+    """Read a feature table (features x samples).
+
+    Read a feature table (features x samples) from BIOM (HDF5 or JSON), TSV,
     or a QIIME 2 ``FeatureTable[Frequency]`` artifact (``.qza``).
 
     TSV tables may start with the biom-format comment line
@@ -162,9 +164,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def read_table_subset(path: str | os.PathLike, samples: list[str]) -> pd.DataFrame:
-    """Only ``samples``' columns of a feature table (features absent from them
+    """Read only ``samples``' columns of a feature table.
+
+    Only ``samples``' columns of a feature table (features absent from them
     dropped): a BIOM is filtered while sparse, so a study-wide export (tens of
-    thousands of samples) never becomes dense. Missing samples are left out."""
+    thousands of samples) never becomes dense. Missing samples are left out.
+    """
     path = Path(path)
     if path.suffix == ".biom":
         import biom
@@ -179,8 +184,11 @@ def read_table_subset(path: str | os.PathLike, samples: list[str]) -> pd.DataFra
 
 
 def table_sample_ids(path: str | os.PathLike) -> list[str] | None:
-    """A feature table's sample IDs without reading its counts (HDF5 BIOM, TSV);
-    None where that is not cheap (JSON BIOM, .qza)."""
+    """Read a feature table's sample IDs without its counts.
+
+    A feature table's sample IDs without reading its counts (HDF5 BIOM, TSV);
+    None where that is not cheap (JSON BIOM, .qza).
+    """
     path = Path(path)
     if path.suffix == ".biom":
         import h5py
@@ -260,7 +268,7 @@ def read_json(path: str | os.PathLike) -> dict:
 
 
 def _read_qza_table(path: Path) -> pd.DataFrame:
-    """The BIOM table inside a QIIME 2 artifact (a zip with ``*/data/*.biom``)."""
+    """Read the BIOM table inside a QIIME 2 artifact (a zip with ``*/data/*.biom``)."""
     import zipfile
 
     with zipfile.ZipFile(path) as archive:
@@ -304,7 +312,7 @@ def read_tsv(path) -> pd.DataFrame:
 
 
 def read_taxonomy(path: str | os.PathLike) -> pd.Series:
-    """The ``Taxon`` column of a QIIME 2 style taxonomy TSV, by feature ID."""
+    """Read the ``Taxon`` column of a QIIME 2 style taxonomy TSV, by feature ID."""
     df = read_tsv(path)
     if "Taxon" not in df.columns:
         raise ValueError(

@@ -214,7 +214,9 @@ METHODS = ("ensemble", "trajectory", "forest", "clr_enet")
 
 
 def clr(table: pd.DataFrame, pseudocount: float = 0.5) -> pd.DataFrame:
-    """Centred log-ratio of counts, samples x features (``table`` is features x
+    """Compute centred log-ratios of counts, samples x features.
+
+    Centred log-ratio of counts, samples x features (``table`` is features x
     samples): ``log(count + pseudocount)`` minus its mean over the sample's
     features.
 
@@ -251,6 +253,7 @@ class TrajectoryScore:
     """
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> TrajectoryScore:
+        """Fit the calibration to abundances ``x`` and log ages ``y``."""
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         # element-wise products and numpy's pairwise sums, not BLAS: a
@@ -283,14 +286,18 @@ class TrajectoryScore:
             return np.where(totals > 0, weighted / totals, self.mean_)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predict log ages from abundances ``x``."""
         return (self._raw(np.asarray(x, dtype=float)) - self.intercept_) / self.slope_
 
 
 class SelectedForest:
-    """A random forest of age on the ``n_selected`` most important features of
+    """A random forest of age on its most important features.
+
+    A random forest of age on the ``n_selected`` most important features of
     a first forest (None keeps all), as R's randomForest regression
     (``max_features`` 1/3). ``feature_importances_`` covers every feature (0
-    for those not selected)."""
+    for those not selected).
+    """
 
     def __init__(self, *, n_estimators, max_features, n_selected, random_state, n_jobs):
         self.params = dict(
@@ -307,6 +314,7 @@ class SelectedForest:
         return RandomForestRegressor(**self.params)
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> SelectedForest:
+        """Fit the selection forest, then the forest on the selected features."""
         cols = np.arange(x.shape[1])
         if self.n_selected is not None and self.n_selected < x.shape[1]:
             first = self._forest().fit(x, y)
@@ -321,22 +329,27 @@ class SelectedForest:
     def predict(self, x: np.ndarray) -> np.ndarray:
         # on one thread the trees' predictions are summed in a fixed order
         # (several threads add them as they finish, which moves the last bits)
+        """Predict ages from abundances ``x``."""
         self.model_.set_params(n_jobs=1)
         return self.model_.predict(np.asarray(x)[:, self.cols_])
 
 
 class Ensemble:
-    """The geometric mean of a forest's and a trajectory score's microbiota
+    """The geometric mean of a forest's and a trajectory score's ages.
+
+    The geometric mean of a forest's and a trajectory score's microbiota
     ages: fitted on log age, the forest learns age in days and its
     predictions are logged. In the interior of the reference the two err
     partly independently; at its edge the trajectory keeps the ranking that
     the forest loses. ``feature_importances_`` is the mean of the two
-    models' normalised importances."""
+    models' normalised importances.
+    """
 
     def __init__(self, forest: SelectedForest, trajectory: TrajectoryScore):
         self.forest, self.trajectory = forest, trajectory
 
     def fit(self, x: np.ndarray, log_age: np.ndarray) -> Ensemble:
+        """Fit both models to abundances ``x`` and log ages."""
         self.forest.fit(x, np.exp(log_age))
         self.trajectory.fit(x, log_age)
         parts = [self.forest.feature_importances_, self.trajectory.feature_importances_]
@@ -346,13 +359,17 @@ class Ensemble:
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predict log ages: the mean of the two models' log ages."""
         forest = np.log(np.maximum(self.forest.predict(x), 0.5))
         return (forest + self.trajectory.predict(x)) / 2
 
 
 def _clr_enet(random_state: int, n_jobs: int, groups: np.ndarray):
-    """Elastic net of log age on standardised CLR abundances, its penalty and
-    mix chosen by subject-grouped inner cross-validation."""
+    """Build the elastic net of log age on standardised CLR abundances.
+
+    Elastic net of log age on standardised CLR abundances, its penalty and
+    mix chosen by subject-grouped inner cross-validation.
+    """
     from sklearn.linear_model import ElasticNetCV
     from sklearn.model_selection import GroupKFold
     from sklearn.pipeline import make_pipeline
@@ -612,16 +629,22 @@ def maturity_index(
 
 
 def _importances(model) -> np.ndarray:
-    """Impurity importances of a forest, the deshrunk weights of a trajectory
-    score, the absolute standardised coefficients of the elastic net."""
+    """Return the model's feature importances.
+
+    Impurity importances of a forest, the deshrunk weights of a trajectory
+    score, the absolute standardised coefficients of the elastic net.
+    """
     if hasattr(model, "feature_importances_"):
         return model.feature_importances_
     return np.abs(model[-1].coef_)
 
 
 def _by_bin(oof: np.ndarray, age: np.ndarray, bins: np.ndarray) -> pd.DataFrame:
-    """Per reference bin: n, out-of-fold Spearman with age, median prediction
-    and the share of predictions within 5% of the oldest reference age."""
+    """Summarise the out-of-fold predictions per reference bin.
+
+    Per reference bin: n, out-of-fold Spearman with age, median prediction
+    and the share of predictions within 5% of the oldest reference age.
+    """
     from scipy.stats import spearmanr
 
     top = age.max()
@@ -652,7 +675,7 @@ def edge_note(
     reference: pd.Series,
     prediction: pd.Series | None = None,
 ) -> str | None:
-    """A warning when a claim's target age is in the oldest reference bin.
+    """Warn when a claim's target age is in the oldest reference bin.
 
     There no reference sample is much older than the children scored, so the
     score must extrapolate to rank the most mature of them (a random forest
@@ -692,7 +715,7 @@ def edge_note(
 
 
 def bin_ages(ages: pd.Series, edges: list[float]) -> pd.Series:
-    """The lower edge of the bin each age falls in (NaN outside the edges).
+    """Return the lower edge of the bin each age falls in (NaN outside the edges).
 
     Examples
     --------
@@ -715,7 +738,7 @@ def scored_samples(
     max_age: float | None = None,
     bin_edges: list[float] | None = None,
 ) -> pd.DataFrame:
-    """Samples to score: of ``body_site``, with an age at most ``max_age``.
+    """Pick the samples to score: of ``body_site``, with an age at most ``max_age``.
 
     With ``bin_edges``, an ``age_bin`` column is added (see :func:`bin_ages`).
     Samples without an age are left out (they cannot be placed in a bin).
@@ -787,7 +810,9 @@ def score_maturity(
     random_state: int = 0,
     n_jobs: int = 1,
 ) -> MaturityResult:
-    """The workflow's maturity step: pick the samples, the reference and the
+    """Run the workflow's maturity step.
+
+    The workflow's maturity step: pick the samples, the reference and the
     features the config's ``maturity`` section names, then score them.
 
     Parameters

@@ -266,7 +266,7 @@ def adonis2(
     plots: str | None = None,
     random_state: Seed = 0,
 ) -> pd.DataFrame:
-    """vegan ``adonis2(d ~ formula, data, by=, permutations=, strata=)``.
+    """Vegan ``adonis2(d ~ formula, data, by=, permutations=, strata=)``.
 
     Parameters
     ----------
@@ -452,7 +452,7 @@ def betadisper(
     permutations: int = 999,
     random_state: Seed = 0,
 ) -> Betadisper:
-    """vegan ``betadisper(d, group, type=kind)`` and ``permutest``.
+    """Vegan ``betadisper(d, group, type=kind)`` and ``permutest``.
 
     ``groups`` is indexed by sample ID (matched to the distance matrix).
     The median is the exact spatial median (Weiszfeld); vegan finds it with

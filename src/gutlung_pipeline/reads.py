@@ -1,4 +1,6 @@
-"""Per-sample read steps: primer removal, pair merging, quality filtering, and
+"""Per-sample read steps.
+
+Per-sample read steps: primer removal, pair merging, quality filtering, and
 dereplication. Thin wrappers over cutadapt and vsearch, which stream the reads;
 each returns the read counts it saw, for the read-tracking table.
 
@@ -259,7 +261,9 @@ def sample_reads(
     trunc_length: int | None = None,
     threads: int = 1,
 ) -> dict[str, int]:
-    """One sample's read steps in one job: primers (cutadapt), pairs merged,
+    """Run one sample's read steps in one job.
+
+    One sample's read steps in one job: primers (cutadapt), pairs merged,
     then two dereplicated FASTA files (``;size=`` labels, reads relabelled
     ``sample=<id>;...``).
 
@@ -339,7 +343,9 @@ def sample_batch(
     threads: int = 1,
     **options,
 ) -> list[dict]:
-    """:func:`sample_reads` for several samples in one job, ``threads`` samples
+    """Run :func:`sample_reads` for several samples in one job.
+
+    :func:`sample_reads` for several samples in one job, ``threads`` samples
     at a time (the largest files first), each sample's tools on one thread.
 
     ``samples`` holds ``(sample, fq1, fq2)`` (``fq2`` None: single-end);

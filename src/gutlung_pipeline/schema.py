@@ -1,4 +1,6 @@
-"""The JSON schemas of the workflow: loading them, filling their defaults and
+"""The JSON schemas of the workflow.
+
+The JSON schemas of the workflow: loading them, filling their defaults and
 turning their errors into one-line messages.
 
 The schemas in ``workflow/schemas/`` are the one home of every default; the
@@ -25,8 +27,11 @@ def load_schema(name: str, schema_dir: str | os.PathLike | None = None) -> dict:
 
 
 def fill_defaults(instance: dict, schema: dict, root: dict | None = None) -> dict:
-    """Return a copy of ``instance`` with the schema's defaults filled in
-    (local ``$ref``s to ``#/$defs/...`` are followed)."""
+    """Return a copy of ``instance`` with the schema's defaults filled in.
+
+    Return a copy of ``instance`` with the schema's defaults filled in
+    (local ``$ref``s to ``#/$defs/...`` are followed).
+    """
     root = schema if root is None else root
 
     def resolve(sub: dict) -> dict:
@@ -52,7 +57,7 @@ def fill_defaults(instance: dict, schema: dict, root: dict | None = None) -> dic
 
 
 def schema_at(schema: dict, path) -> dict:
-    """The sub-schema at a path of keys and list indices."""
+    """Return the sub-schema at a path of keys and list indices."""
     node = schema
     for part in path:
         if isinstance(part, int):

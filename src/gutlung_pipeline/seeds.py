@@ -1,4 +1,6 @@
-"""One seed reaches every random step: the config's ``seed``, and numbered
+"""One seed reaches every random step.
+
+One seed reaches every random step: the config's ``seed``, and numbered
 sub-streams of it.
 
 A step that needs several independent random streams draws stream ``k`` from
@@ -17,7 +19,7 @@ Seed = int | Sequence[int]
 
 
 def substream(random_state: Seed, *k: int) -> list[int]:
-    """The seed of sub-stream ``k`` of ``random_state`` (streams nest).
+    """Return the seed of sub-stream ``k`` of ``random_state`` (streams nest).
 
     Examples
     --------

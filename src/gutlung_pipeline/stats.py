@@ -262,7 +262,7 @@ def bh(p) -> np.ndarray:
 def aggregate_rank(
     table: pd.DataFrame, taxonomy: pd.Series | None, rank: str
 ) -> pd.DataFrame:
-    """Counts summed per taxon at ``rank`` (``asv`` keeps features).
+    """Sum counts per taxon at ``rank`` (``asv`` keeps features).
 
     Names are the deepest assigned rank up to ``rank`` (an unassigned genus
     becomes e.g. ``f__Lachnospiraceae;g__``), so reads are never lost.
@@ -385,8 +385,11 @@ def differential_abundance(
 
 
 def _filtered_counts(table, md, analysis, taxonomy):
-    """Counts of ``md``'s samples at the analysis' rank, taxa below
-    ``min_prevalence`` dropped, then samples left without reads (listed)."""
+    """Filter the counts of ``md``'s samples for an analysis.
+
+    Counts of ``md``'s samples at the analysis' rank, taxa below
+    ``min_prevalence`` dropped, then samples left without reads (listed).
+    """
     counts = aggregate_rank(table[md.index], taxonomy, analysis.get("rank", "g"))
     counts = counts.loc[counts.sum(axis=1) > 0]
     prevalence = (counts > 0).mean(axis=1)
@@ -402,8 +405,11 @@ def _filtered_counts(table, md, analysis, taxonomy):
 
 
 def _ancombc_rows(samples_by_taxa, md, formula, analysis, *, rename, unit):
-    """ANCOM-BC (no p adjustment) as long rows; a term whose name starts with
-    a key of ``rename`` is renamed to its value."""
+    """Run ANCOM-BC (no p adjustment) and return long rows.
+
+    ANCOM-BC (no p adjustment) as long rows; a term whose name starts with
+    a key of ``rename`` is renamed to its value.
+    """
     from skbio.stats.composition import ancombc
 
     covariates = list(analysis.get("covariates") or [])
@@ -474,8 +480,11 @@ def _trend_abundance(table, md, analysis, *, taxonomy) -> pd.DataFrame:
 
 
 def _finish(out, analysis, taxonomy, **columns) -> pd.DataFrame:
-    """BH per method and term, genus names, literature flags, the analysis'
-    name and counts."""
+    """Finish a differential table: BH, genus names, literature flags.
+
+    BH per method and term, genus names, literature flags, the analysis'
+    name and counts.
+    """
     out["q"] = np.nan
     for _, idx in out.groupby(["method", "term"]).groups.items():
         out.loc[idx, "q"] = bh(out.loc[idx, "p"])
@@ -494,9 +503,12 @@ def _finish(out, analysis, taxonomy, **columns) -> pd.DataFrame:
 
 # ------------------------------------------------------------ mixed models
 def fit_mixed(model):
-    """REML fit; where statsmodels' default (BFGS, then L-BFGS) does not
+    """Fit a mixed model by REML, trying other optimisers if needed.
+
+    REML fit; where statsmodels' default (BFGS, then L-BFGS) does not
     converge, as near a zero subject variance, L-BFGS, Powell and Nelder-Mead
-    are tried alone and the first converged fit at least as likely is kept."""
+    are tried alone and the first converged fit at least as likely is kept.
+    """
     fit = model.fit(reml=True)
     if fit.converged:
         return fit
@@ -591,8 +603,11 @@ def _pairs(
 def protest(
     x: np.ndarray, y: np.ndarray, *, permutations: int, random_state: Seed
 ) -> tuple[float, float, float]:
-    """Procrustes m² of two configurations, its correlation sqrt(1 - m²) and
-    the permutation p of vegan's ``protest`` (rows of ``y`` shuffled)."""
+    """Test two configurations by Procrustes, as vegan's ``protest``.
+
+    Procrustes m² of two configurations, its correlation sqrt(1 - m²) and
+    the permutation p of vegan's ``protest`` (rows of ``y`` shuffled).
+    """
     _, _, m2 = procrustes(x, y)
     rng = np.random.default_rng(random_state)
     hits = 0

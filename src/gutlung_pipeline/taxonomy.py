@@ -36,8 +36,11 @@ def format_sintax_header(seq_id: str, ranks: dict[str, str | None]) -> str:
 
 
 def qiime_lineage(ranks) -> str:
-    """QIIME 2's ``d__Bacteria; p__...; g__...`` from (rank letter, name)
-    pairs, in order."""
+    """Build QIIME 2's lineage text from (rank letter, name) pairs.
+
+    QIIME 2's ``d__Bacteria; p__...; g__...`` from (rank letter, name)
+    pairs, in order.
+    """
     return "; ".join(f"{rank}__{name}" for rank, name in ranks)
 
 

@@ -73,7 +73,7 @@ def run_tool(
 
 
 def _error_line(text: str) -> str:
-    """The tool's most telling line: the last one mentioning an error, else the last."""
+    """Return the tool's most telling line: the last naming an error, or the last."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     flagged = [ln for ln in lines if "error" in ln.lower() or "fatal" in ln.lower()]
     if flagged:

@@ -63,7 +63,7 @@ def load_catalogue(
 
 
 def _consistency(claim: dict, path) -> list[str]:
-    """What the schema cannot say: fields each model needs."""
+    """Check what the schema cannot say: the fields each model needs."""
     out = []
     where = f"{path}: claim {claim['id']}"
     model, exposure = claim["model"], claim["exposure"]

@@ -18,8 +18,11 @@ Z95 = stats.norm.ppf(0.975)
 
 
 def dersimonian_laird(y: np.ndarray, se: np.ndarray) -> dict:
-    """Pooled effect of ``y`` (with standard errors ``se``): estimate, se,
-    ci_low, ci_high, p (z test), tau2, i2 (%), q, k."""
+    """Pool effects by DerSimonian-Laird random-effects meta-analysis.
+
+    Pooled effect of ``y`` (with standard errors ``se``): estimate, se,
+    ci_low, ci_high, p (z test), tau2, i2 (%), q, k.
+    """
     y, v = np.asarray(y, float), np.asarray(se, float) ** 2
     k = len(y)
     w = 1 / v
@@ -45,9 +48,12 @@ def dersimonian_laird(y: np.ndarray, se: np.ndarray) -> dict:
 
 
 def pool_claim(rows, *, ratio: bool) -> dict | None:
-    """Pool the tested studies of one claim (rows with estimate and CI);
+    """Pool the tested studies of one claim.
+
+    Pool the tested studies of one claim (rows with estimate and CI);
     None with fewer than two. Results are on the claim's scale (ratios
-    back-transformed)."""
+    back-transformed).
+    """
     rows = rows.dropna(subset=["estimate", "ci_low", "ci_high"])
     if len(rows) < 2:
         return None

@@ -42,8 +42,11 @@ class Estimate:
 def _binary_counts(
     y: pd.Series, *, min_events: int, what: str, censored_ok: bool = False
 ) -> int:
-    """Events in ``y`` (0/1); too few events (or non-events, unless they are
-    censored follow-up) cannot be modelled."""
+    """Check that a binary outcome has enough events to model.
+
+    Events in ``y`` (0/1); too few events (or non-events, unless they are
+    censored follow-up) cannot be modelled.
+    """
     events = int(y.sum())
     if events < min_events or (not censored_ok and len(y) - events < min_events):
         raise NotTestable(
@@ -193,12 +196,15 @@ def cox_landmark(
 
 
 def _wilcoxon_shift(a: np.ndarray, b: np.ndarray, *, level: float = 0.95):
-    """Location shift of ``a`` against ``b`` and its CI, as R's
+    """Estimate the location shift of ``a`` against ``b`` with its CI.
+
+    Location shift of ``a`` against ``b`` and its CI, as R's
     ``wilcox.test(a, b, conf.int = TRUE, exact = FALSE, correct = TRUE)``:
     the shifts d at which the continuity-corrected normal statistic of the
     rank-sum test of a - d against b is 0 (the estimate) or -+z (the limits),
     found by Brent's method. The CI is the inversion of the test, so it
-    excludes 0 exactly when p < 1 - level (up to the root tolerance)."""
+    excludes 0 exactly when p < 1 - level (up to the root tolerance).
+    """
     from scipy.optimize import brentq
 
     nx, ny = len(a), len(b)
@@ -230,10 +236,13 @@ def _wilcoxon_shift(a: np.ndarray, b: np.ndarray, *, level: float = 0.95):
 def mann_whitney(
     data: pd.DataFrame, *, value: str, group: str, min_per_group=3
 ) -> Estimate:
-    """Mann-Whitney: the location shift of ``value``, group 1 against group 0,
+    """Test a location shift between two groups by Mann-Whitney.
+
+    Mann-Whitney: the location shift of ``value``, group 1 against group 0,
     with its 95% CI and two-sided p, all from the one rank-sum test (R's
     ``wilcox.test(conf.int = TRUE, exact = FALSE)``; scipy for p).
-    ``detail`` adds the difference in means with Welch's CI."""
+    ``detail`` adds the difference in means with Welch's CI.
+    """
     d = data[[value, group]].dropna()
     a = d.loc[d[group] == 1, value].to_numpy(float)
     b = d.loc[d[group] == 0, value].to_numpy(float)
@@ -265,9 +274,12 @@ def mann_whitney(
 
 
 def kruskal(data: pd.DataFrame, *, value: str, group: str, min_per_group=2) -> Estimate:
-    """Kruskal-Wallis across the levels of ``group``; the estimate is
+    """Test ``group`` by Kruskal-Wallis; estimate epsilon-squared.
+
+    Kruskal-Wallis across the levels of ``group``; the estimate is
     epsilon-squared, (H - k + 1) / (n - k), the share of rank variance between
-    groups (0 = none)."""
+    groups (0 = none).
+    """
     d = data[[value, group]].dropna()
     groups = [g[value].to_numpy(float) for _, g in d.groupby(group, sort=True)]
     groups = [g for g in groups if len(g) >= min_per_group]
@@ -314,13 +326,16 @@ def mixed(
     covariates=(),
     min_subjects: int = 3,
 ) -> Estimate:
-    """Linear mixed model ``value ~ group + covariates + (1 | subject)`` (REML,
+    """Fit a linear mixed model with a random intercept per subject.
+
+    Linear mixed model ``value ~ group + covariates + (1 | subject)`` (REML,
     statsmodels MixedLM, fitted as the statistics layer fits its longitudinal
     models): the estimate is ``group``'s coefficient, the difference in
     ``value`` between group 1 and group 0 over all of a subject's samples, with
     its Wald 95% CI and p. ``n`` counts samples, ``n_events`` subjects in
     group 1; ``detail`` gives subjects, both variance components and whether
-    the fit converged."""
+    the fit converged.
+    """
     import statsmodels.formula.api as smf
 
     from ..stats import fit_mixed

@@ -29,9 +29,12 @@ POWER_MODELS = ("logistic", "logistic_interaction", "mann_whitney", "spearman", 
 
 
 def logistic_trial(rng, x, m, *, b0: float, odds_ratio: float, model: str):
-    """One simulated outcome for exposures ``x`` (effect only where ``m`` is
+    """Simulate one outcome and test it with the claim's logistic model.
+
+    One simulated outcome for exposures ``x`` (effect only where ``m`` is
     1), tested with the claim's logistic model: (p, right direction), or None
-    where the model cannot run."""
+    where the model cannot run.
+    """
     beta = math.log(odds_ratio)
     y = (rng.random(len(x)) < 1 / (1 + np.exp(-(b0 + beta * x * m)))).astype(float)
     d = pd.DataFrame({"y": y, "x": x, "m": m})
@@ -46,17 +49,23 @@ def logistic_trial(rng, x, m, *, b0: float, odds_ratio: float, model: str):
 
 
 def shift_trial(rng, n_a: int, n_b: int, *, shift: float, sd: float):
-    """Two normal groups ``shift`` apart, tested by Mann-Whitney: (p, right
-    direction)."""
+    """Simulate two shifted normal groups and test them by Mann-Whitney.
+
+    Two normal groups ``shift`` apart, tested by Mann-Whitney: (p, right
+    direction).
+    """
     a, b = rng.normal(shift, sd, n_a), rng.normal(0, sd, n_b)
     p = stats.mannwhitneyu(a, b, method="asymptotic").pvalue
     return p, (np.median(a) - np.median(b) > 0) == (shift > 0)
 
 
 def spearman_trial(rng, n: int, *, rho: float):
-    """``n`` bivariate normal pairs whose Spearman correlation is ``rho``
+    """Simulate correlated pairs and test them by Spearman.
+
+    ``n`` bivariate normal pairs whose Spearman correlation is ``rho``
     (Pearson r = 2 sin(pi rho / 6)), tested by Spearman: (p, right
-    direction)."""
+    direction).
+    """
     r = 2 * math.sin(math.pi * rho / 6)
     a, b = rng.multivariate_normal([0, 0], [[1, r], [r, 1]], n).T
     res = stats.spearmanr(a, b)
@@ -78,7 +87,7 @@ def planned_power(
     reps: int = 500,
     random_state: int = 0,
 ) -> dict:
-    """Simulated power of one claim's test at ``n`` (see the module docstring).
+    """Simulate the power of one claim's test at ``n`` (see the module docstring).
 
     Returns n, effect, power and its 95% Clopper-Pearson interval.
     """

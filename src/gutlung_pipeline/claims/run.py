@@ -78,7 +78,7 @@ def _population(claim: dict, sheet: pd.DataFrame) -> pd.DataFrame:
 
 
 def _one_per_subject(md: pd.DataFrame, target: float | None) -> pd.DataFrame:
-    """The sample nearest the target age per subject (earliest on ties)."""
+    """Pick the sample nearest the target age per subject (earliest on ties)."""
     if target is None or "age_days" not in md.columns:
         return md.groupby("subject_id", sort=False).head(1)
     age = pd.to_numeric(md["age_days"], errors="coerce")
@@ -112,9 +112,12 @@ def _exposure(claim, md, sources) -> pd.Series:
 
 
 def _scale(x: pd.Series, how: str) -> pd.Series:
-    """The exposure in the claim's units: ``per_sd`` standardised,
+    """Put the exposure in the claim's units.
+
+    The exposure in the claim's units: ``per_sd`` standardised,
     ``per_sd_rank`` Blom's rank-based inverse normal, (r - 3/8) / (n + 1/4)
-    with average ranks for ties; otherwise as given."""
+    with average ranks for ties; otherwise as given.
+    """
     if how == "per_sd_rank":
         if x.nunique() < 2:
             raise NotTestable("the exposure does not vary")
@@ -141,8 +144,11 @@ def _outcome(claim, md) -> pd.Series:
 
 
 def _indicator(values: pd.Series, level) -> pd.Series:
-    """1.0 where the value is ``level`` (compared as text), 0.0 elsewhere,
-    NaN where missing."""
+    """Code a value as a 0/1 indicator of ``level``.
+
+    1.0 where the value is ``level`` (compared as text), 0.0 elsewhere,
+    NaN where missing.
+    """
     return values.map(
         lambda v: np.nan if _missing(v) else float(_text(v) == str(level))
     )
@@ -169,8 +175,11 @@ def evaluate_claim(
     random_state: int = 0,
     power_reps: int = 200,
 ) -> tuple[Estimate, float]:
-    """Run one claim on one study; (estimate, power to detect the published
-    effect, NaN where the claim gives none). Raises :class:`NotTestable`."""
+    """Run one claim on one study.
+
+    Run one claim on one study; (estimate, power to detect the published
+    effect, NaN where the claim gives none). Raises :class:`NotTestable`.
+    """
     md = _population(claim, sheet)
     model = claim["model"]
     if claim["population"]["unit"] == "subject":
@@ -239,8 +248,11 @@ def evaluate_claim(
 
 
 def _power(claim, d, pub, *, random_state, reps) -> float:
-    """Power at this design to detect the published effect (or, for a claim of
-    no difference, a moderate one); NaN for direction-only claims."""
+    """Simulate the power at this design to detect the published effect.
+
+    Power at this design to detect the published effect (or, for a claim of
+    no difference, a moderate one); NaN for direction-only claims.
+    """
     model = claim["model"]
     value = pub.get("value")
     want = claim["expected"]["direction"]
@@ -423,11 +435,14 @@ def run_claims(
     random_state: int = 0,
     power_reps: int = 200,
 ) -> pd.DataFrame:
-    """One row per claim and study (:data:`COLUMNS`), BH within families
+    """Run the claims on every study: one row per claim and study.
+
+    One row per claim and study (:data:`COLUMNS`), BH within families
     (and studies); then, for claims tested in two or more studies, a
     random-effects meta-analysis row (``study`` "meta-analysis (k studies)",
     q by Benjamini-Hochberg within the family's meta-analyses, its verdict
-    from that q)."""
+    from that q).
+    """
     studies = (
         sorted(sheet["study"].astype(str).unique()) if "study" in sheet else ["all"]
     )
@@ -510,7 +525,7 @@ def run_claims(
 
 
 def _edge(claim: dict, scores: pd.DataFrame | None) -> str:
-    """The maturity step's edge note for a claim on its scores, or ''."""
+    """Return the maturity step's edge note for a claim on its scores, or ''."""
     from ..maturity import edge_note
 
     target = claim["population"].get("target_age_days")
@@ -540,7 +555,7 @@ def _stratum(claim: dict) -> str | float:
 
 
 def _covariates(claim: dict) -> list[str]:
-    """What the model adjusts for, as the claims table lists it."""
+    """Describe what the model adjusts for, as the claims table lists it."""
     covs = list(claim.get("covariates", []))
     if claim["model"] == "logistic_interaction":
         mod = claim["modifier"]
@@ -549,7 +564,7 @@ def _covariates(claim: dict) -> list[str]:
 
 
 def grade_evidence(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
-    """The evidence grade after this run (``grade``, with ``grade_basis``).
+    """Grade the evidence after this run (``grade``, with ``grade_basis``).
 
     The catalogue's grade (``evidence``) is that of the published evidence.
     A study of this run that finds the claim consistent is an independent
@@ -590,7 +605,7 @@ def grade_evidence(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
 
 
 def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
-    """A DerSimonian-Laird row per claim tested in two or more studies.
+    """Add a DerSimonian-Laird row per claim tested in two or more studies.
 
     A claim on named genera is pooled genus by genus (each study's estimate
     is its strongest genus, which need not be the same genus everywhere);
@@ -663,8 +678,11 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
 
 
 def _judge(out: pd.DataFrame, rows, *, note: str = "") -> None:
-    """Set verdict and reason of ``rows`` from their q (and power), in place;
-    named genera significant in both directions are inconclusive."""
+    """Set the verdict and reason of ``rows`` from their q and power.
+
+    Set verdict and reason of ``rows`` from their q (and power), in place;
+    named genera significant in both directions are inconclusive.
+    """
     for i in rows:
         if "conflict" in str(out.at[i, "detail"]):
             v, why = "inconclusive", "named genera are significant in both directions"
@@ -680,8 +698,11 @@ def _judge(out: pd.DataFrame, rows, *, note: str = "") -> None:
 
 
 def _pool_genera(tested: pd.DataFrame, claim: dict) -> dict | None:
-    """Pool each named genus tested in two or more studies; the strongest,
-    with its p times the number of genera pooled. None when no genus is."""
+    """Pool each named genus tested in two or more studies.
+
+    Pool each named genus tested in two or more studies; the strongest,
+    with its p times the number of genera pooled. None when no genus is.
+    """
     from .meta import pool_claim
 
     per_genus: dict[str, list] = {}

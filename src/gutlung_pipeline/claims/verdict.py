@@ -1,4 +1,6 @@
-"""From estimates to verdicts: Benjamini-Hochberg within claim families, power
+"""Turn estimates into verdicts.
+
+From estimates to verdicts: Benjamini-Hochberg within claim families, power
 to detect the published effect by simulation, and the verdict.
 
 Verdicts, with alpha = 0.05 on q:

@@ -46,7 +46,7 @@ STAGES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``gutlung`` parser with every stage's subcommands."""
+    """Build the ``gutlung`` parser with every stage's subcommands."""
     parser = argparse.ArgumentParser(
         prog="gutlung", description="gutlung-pipeline steps (called by the workflow)."
     )

@@ -11,6 +11,7 @@ log = logging.getLogger("gutlung")
 
 
 def cmd_claims(args) -> None:
+    """Run ``gutlung claims``: re-test the literature's gut-lung claims: claims.tsv."""
     from skbio import DistanceMatrix
 
     from ..claims import load_catalogue, run_claims
@@ -44,6 +45,7 @@ def cmd_claims(args) -> None:
 
 
 def add_claims(sub) -> None:
+    """Declare ``gutlung claims`` and its options on ``sub``."""
     p = command(
         sub,
         "claims",
@@ -68,6 +70,7 @@ def add_claims(sub) -> None:
 
 
 def cmd_power(args) -> None:
+    """Run ``gutlung power``: power to detect a claim's published effect at sizes N."""
     import pandas as pd
 
     from ..claims import load_catalogue
@@ -100,6 +103,7 @@ def cmd_power(args) -> None:
 
 
 def add_power(sub) -> None:
+    """Declare ``gutlung power`` and its options on ``sub``."""
     p = command(
         sub, "power", cmd_power, "power to detect a claim's published effect at sizes N"
     )

@@ -10,6 +10,7 @@ log = logging.getLogger("gutlung")
 
 
 def cmd_decontam(args) -> None:
+    """Run ``gutlung decontam``: R decontam's contaminant calls; a clean table."""
     from ..decontam import decontam_table
     from ..io import read_metadata, read_table, write_biom, write_tsv
 
@@ -40,6 +41,7 @@ def _kept(res, args) -> int:
 
 
 def add_decontam(sub) -> None:
+    """Declare ``gutlung decontam`` and its options on ``sub``."""
     p = command(
         sub, "decontam", cmd_decontam, "R decontam's contaminant calls; a clean table"
     )
@@ -84,6 +86,11 @@ def add_decontam(sub) -> None:
 
 
 def cmd_decontaminate(args) -> None:
+    """Run ``gutlung decontaminate``.
+
+    The workflow's contamination step: off-target features, decontam per body site,
+    signal above background, mock accuracy.
+    """
     import json
 
     from ..decontam import decontaminate, read_expected
@@ -131,6 +138,7 @@ def cmd_decontaminate(args) -> None:
 
 
 def add_decontaminate(sub) -> None:
+    """Declare ``gutlung decontaminate`` and its options on ``sub``."""
     p = command(
         sub,
         "decontaminate",

@@ -20,6 +20,7 @@ def _read_tree(path):
 
 
 def cmd_rarefy(args) -> None:
+    """Run ``gutlung rarefy``: seeded rarefaction; lists excluded samples."""
     from ..diversity import rarefy
     from ..io import read_table, write_biom, write_tsv
 
@@ -37,6 +38,7 @@ def cmd_rarefy(args) -> None:
 
 
 def add_rarefy(sub) -> None:
+    """Declare ``gutlung rarefy`` and its options on ``sub``."""
     p = command(sub, "rarefy", cmd_rarefy, "seeded rarefaction; lists excluded samples")
     p.add_argument("--table", required=True)
     add_settings(p, "diversity")
@@ -46,6 +48,10 @@ def add_rarefy(sub) -> None:
 
 
 def cmd_alpha(args) -> None:
+    """Run ``gutlung alpha-diversity``.
+
+    Alpha diversity, mean over seeded rarefactions.
+    """
     from ..diversity import alpha_table
     from ..io import read_table, write_tsv
 
@@ -64,6 +70,7 @@ def cmd_alpha(args) -> None:
 
 
 def add_alpha_diversity(sub) -> None:
+    """Declare ``gutlung alpha-diversity`` and its options on ``sub``."""
     p = command(
         sub,
         "alpha-diversity",
@@ -79,6 +86,7 @@ def add_alpha_diversity(sub) -> None:
 
 
 def cmd_curves(args) -> None:
+    """Run ``gutlung rarefaction-curves``: alpha rarefaction curves."""
     from ..diversity import (
         CURVE_METRICS,
         curve_depths,
@@ -110,6 +118,7 @@ def cmd_curves(args) -> None:
 
 
 def add_rarefaction_curves(sub) -> None:
+    """Declare ``gutlung rarefaction-curves`` and its options on ``sub``."""
     p = command(sub, "rarefaction-curves", cmd_curves, "alpha rarefaction curves")
     p.add_argument("--table", required=True)
     p.add_argument("--tree")
@@ -124,6 +133,7 @@ def add_rarefaction_curves(sub) -> None:
 
 
 def cmd_beta(args) -> None:
+    """Run ``gutlung beta-diversity``: a distance matrix."""
     from ..diversity import PHYLOGENETIC, beta_rarefied
     from ..io import atomic_path, read_table
 
@@ -145,6 +155,7 @@ def cmd_beta(args) -> None:
 
 
 def add_beta_diversity(sub) -> None:
+    """Declare ``gutlung beta-diversity`` and its options on ``sub``."""
     p = command(sub, "beta-diversity", cmd_beta, "a distance matrix")
     p.add_argument("--table", required=True, help="unrarefied counts")
     p.add_argument("--tree")
@@ -155,6 +166,7 @@ def add_beta_diversity(sub) -> None:
 
 
 def cmd_pcoa(args) -> None:
+    """Run ``gutlung pcoa``: principal coordinates of a distance matrix."""
     from skbio import DistanceMatrix
 
     from ..diversity import ordinate
@@ -166,6 +178,7 @@ def cmd_pcoa(args) -> None:
 
 
 def add_pcoa(sub) -> None:
+    """Declare ``gutlung pcoa`` and its options on ``sub``."""
     p = command(sub, "pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)

@@ -12,6 +12,7 @@ log = logging.getLogger("gutlung")
 
 
 def cmd_assign_taxonomy(args) -> None:
+    """Run ``gutlung assign-taxonomy``: SINTAX taxonomy, QIIME 2 layout."""
     from ..io import write_tsv
     from ..taxonomy import read_sintax_tabbed, run_sintax, sintax_to_qiime
 
@@ -29,6 +30,7 @@ def cmd_assign_taxonomy(args) -> None:
 
 
 def add_assign_taxonomy(sub) -> None:
+    """Declare ``gutlung assign-taxonomy`` and its options on ``sub``."""
     p = command(
         sub, "assign-taxonomy", cmd_assign_taxonomy, "SINTAX taxonomy, QIIME 2 layout"
     )
@@ -43,6 +45,7 @@ def add_assign_taxonomy(sub) -> None:
 
 
 def cmd_root_tree(args) -> None:
+    """Run ``gutlung root-tree``: midpoint-root a Newick tree."""
     from ..io import atomic_path
     from ..phylogeny import midpoint_root, to_newick
 
@@ -52,6 +55,7 @@ def cmd_root_tree(args) -> None:
 
 
 def add_root_tree(sub) -> None:
+    """Declare ``gutlung root-tree`` and its options on ``sub``."""
     p = command(sub, "root-tree", cmd_root_tree, "midpoint-root a Newick tree")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)

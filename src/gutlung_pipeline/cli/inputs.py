@@ -21,6 +21,10 @@ def _one_per_study(names: list[str], lists: dict[str, list[str]]) -> None:
 
 
 def cmd_fetch_runs(args) -> None:
+    """Run ``gutlung fetch-runs``.
+
+    Download ENA runs (resume, retries, md5) into a shared cache.
+    """
     from ..inputs.ena import fetch_runs
     from ..io import write_tsv
 
@@ -40,6 +44,7 @@ def cmd_fetch_runs(args) -> None:
 
 
 def add_fetch_runs(sub) -> None:
+    """Declare ``gutlung fetch-runs`` and its options on ``sub``."""
     p = command(
         sub,
         "fetch-runs",
@@ -71,6 +76,10 @@ def add_fetch_runs(sub) -> None:
 
 
 def cmd_fetch_run(args) -> None:
+    """Run ``gutlung fetch-run``.
+
+    Download one ENA run of a saved filereport; write its status.
+    """
     from ..inputs.ena import fetch_run, read_filereport
     from ..io import write_json
 
@@ -92,6 +101,7 @@ def cmd_fetch_run(args) -> None:
 
 
 def add_fetch_run(sub) -> None:
+    """Declare ``gutlung fetch-run`` and its options on ``sub``."""
     p = command(
         sub,
         "fetch-run",
@@ -122,6 +132,10 @@ def add_fetch_run(sub) -> None:
 
 
 def cmd_acquisition(args) -> None:
+    """Run ``gutlung acquisition``.
+
+    The analysis sheet from the plan and the download statuses.
+    """
     from ..inputs.plan import finish_samples, plan_samples
     from ..io import read_json, write_tsv
 
@@ -155,6 +169,7 @@ def cmd_acquisition(args) -> None:
 
 
 def add_acquisition(sub) -> None:
+    """Declare ``gutlung acquisition`` and its options on ``sub``."""
     p = command(
         sub,
         "acquisition",
@@ -183,6 +198,10 @@ def add_acquisition(sub) -> None:
 
 
 def cmd_import_table(args) -> None:
+    """Run ``gutlung import-table``.
+
+    A feature table (BIOM/TSV/.qza) into the ASV-table outputs.
+    """
     from ..denoise import read_tracking
     from ..inputs.feature_table import import_feature_table
     from ..inputs.sheet import read_sample_sheet
@@ -221,6 +240,7 @@ def cmd_import_table(args) -> None:
 
 
 def add_import_table(sub) -> None:
+    """Declare ``gutlung import-table`` and its options on ``sub``."""
     p = command(
         sub,
         "import-table",
@@ -239,6 +259,10 @@ def add_import_table(sub) -> None:
 
 
 def cmd_combine_studies(args) -> None:
+    """Run ``gutlung combine-studies``.
+
+    Merge studies' decontaminated tables at one taxonomic rank.
+    """
     import pandas as pd
 
     from ..inputs.sheet import read_sample_sheet
@@ -281,6 +305,7 @@ def cmd_combine_studies(args) -> None:
 
 
 def add_combine_studies(sub) -> None:
+    """Declare ``gutlung combine-studies`` and its options on ``sub``."""
     p = command(
         sub,
         "combine-studies",
@@ -316,6 +341,10 @@ def add_combine_studies(sub) -> None:
 
 
 def cmd_stack_tables(args) -> None:
+    """Run ``gutlung stack-tables``.
+
+    Stack one kind of table of several studies, + a study column.
+    """
     from ..inputs.studies import stack_tables
     from ..io import write_tsv
 
@@ -325,6 +354,7 @@ def cmd_stack_tables(args) -> None:
 
 
 def add_stack_tables(sub) -> None:
+    """Declare ``gutlung stack-tables`` and its options on ``sub``."""
     p = command(
         sub,
         "stack-tables",

@@ -10,6 +10,7 @@ log = logging.getLogger("gutlung")
 
 
 def cmd_maturity(args) -> None:
+    """Run ``gutlung maturity``: microbiota age, relative maturity and MAZ."""
     from ..io import read_metadata, read_table, read_taxonomy, write_tsv
     from ..maturity import score_maturity
 
@@ -39,6 +40,7 @@ def cmd_maturity(args) -> None:
 
 
 def add_maturity(sub) -> None:
+    """Declare ``gutlung maturity`` and its options on ``sub``."""
     p = command(
         sub, "maturity", cmd_maturity, "microbiota age, relative maturity and MAZ"
     )

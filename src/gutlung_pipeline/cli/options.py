@@ -1,4 +1,6 @@
-"""What the subcommands share, declared once: the subparser itself, ``--seed``,
+"""Declare once what the subcommands share.
+
+What the subcommands share, declared once: the subparser itself, ``--seed``,
 ``--threads``, the primers, ``--settings``, and the defaults of options that
 are config keys, read from the config schema (the one home of every default).
 """
@@ -25,7 +27,7 @@ def command(sub, name: str, func, help_: str) -> argparse.ArgumentParser:
 
 @functools.cache
 def config_schema() -> dict:
-    """The config schema (read once a process; the C loader when there is one)."""
+    """Read the config schema (once a process; the C loader when there is one)."""
     import yaml
 
     from ..schema import DEFAULT_SCHEMA_DIR
@@ -37,13 +39,13 @@ def config_schema() -> dict:
 
 
 def section_schema(section: str) -> dict:
-    """The config schema of one top-level section, its ``$defs`` kept."""
+    """Return the config schema of one top-level section, its ``$defs`` kept."""
     schema = config_schema()
     return {**schema["properties"][section], "$defs": schema.get("$defs", {})}
 
 
 def schema_default(key: str):
-    """The schema's default of a config key, spelled ``section.key``."""
+    """Return the schema's default of a config key, spelled ``section.key``."""
     from ..schema import schema_at
 
     node = schema_at(config_schema(), key.split("."))
@@ -68,8 +70,11 @@ def add_threads(p: argparse.ArgumentParser, help_: str = "threads") -> None:
 
 
 def add_primers(p: argparse.ArgumentParser, *, required: bool = False) -> None:
-    """``--forward`` and ``--reverse``: required for a read step, the demo's
-    515F/806R for the commands that make demo data."""
+    """Add ``--forward`` and ``--reverse``.
+
+    ``--forward`` and ``--reverse``: required for a read step, the demo's
+    515F/806R for the commands that make demo data.
+    """
     demo = {"forward": PRIMER_515F, "reverse": PRIMER_806R}
     for mate, name in (("forward", "515F"), ("reverse", "806R")):
         if required:
@@ -81,8 +86,11 @@ def add_primers(p: argparse.ArgumentParser, *, required: bool = False) -> None:
 
 
 def add_settings(p: argparse.ArgumentParser, section: str) -> None:
-    """``--settings``: the config's ``section`` as JSON (what the workflow
-    passes); left-out keys take the schema's defaults."""
+    """Add ``--settings``, the config's ``section`` as JSON.
+
+    ``--settings``: the config's ``section`` as JSON (what the workflow
+    passes); left-out keys take the schema's defaults.
+    """
     p.add_argument(
         "--settings",
         default="{}",
@@ -93,8 +101,11 @@ def add_settings(p: argparse.ArgumentParser, section: str) -> None:
 
 
 def parse_settings(text: str, section: str) -> dict:
-    """Parse ``--settings``: JSON of the config's ``section``, checked against
-    that section's schema and filled with its defaults."""
+    """Parse ``--settings`` against the section's schema.
+
+    Parse ``--settings``: JSON of the config's ``section``, checked against
+    that section's schema and filled with its defaults.
+    """
     import jsonschema
 
     from ..schema import describe, fill_defaults

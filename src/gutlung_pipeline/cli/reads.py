@@ -35,7 +35,7 @@ def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
 
 
 def _write_asv_outputs(table, sequences, stats, args) -> None:
-    """The ASV table (TSV, BIOM), its sequences and the read tracking."""
+    """Write the ASV table (TSV, BIOM), its sequences and the read tracking."""
     from ..denoise import read_tracking
     from ..io import write_biom, write_fasta, write_table_tsv, write_tsv
 
@@ -50,6 +50,7 @@ def _write_asv_outputs(table, sequences, stats, args) -> None:
 
 
 def cmd_trim_primers(args) -> None:
+    """Run ``gutlung trim-primers``: remove primers with cutadapt."""
     from ..reads import trim_primers
 
     counts = trim_primers(
@@ -68,6 +69,7 @@ def cmd_trim_primers(args) -> None:
 
 
 def add_trim_primers(sub) -> None:
+    """Declare ``gutlung trim-primers`` and its options on ``sub``."""
     p = command(sub, "trim-primers", cmd_trim_primers, "remove primers with cutadapt")
     p.add_argument("--sample", required=True)
     p.add_argument("--fq1", required=True)
@@ -88,6 +90,7 @@ def add_trim_primers(sub) -> None:
 
 
 def cmd_sample_reads(args) -> None:
+    """Run ``gutlung sample-reads``: a few samples' read steps in one job."""
     import json
 
     from ..io import write_json
@@ -125,6 +128,7 @@ def cmd_sample_reads(args) -> None:
 
 
 def add_sample_reads(sub) -> None:
+    """Declare ``gutlung sample-reads`` and its options on ``sub``."""
     p = command(
         sub, "sample-reads", cmd_sample_reads, "a few samples' read steps in one job"
     )
@@ -163,12 +167,14 @@ def add_sample_reads(sub) -> None:
 
 
 def cmd_pool_uniques(args) -> None:
+    """Run ``gutlung pool-uniques``: pool per-sample uniques."""
     from ..denoise import pool_uniques
 
     pool_uniques(args.inputs, args.output, min_size=args.min_size)
 
 
 def add_pool_uniques(sub) -> None:
+    """Declare ``gutlung pool-uniques`` and its options on ``sub``."""
     p = command(sub, "pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
     p.add_argument("--inputs", nargs="+", required=True)
     p.add_argument("--output", required=True)
@@ -176,6 +182,7 @@ def add_pool_uniques(sub) -> None:
 
 
 def cmd_denoise(args) -> None:
+    """Run ``gutlung denoise``: UNOISE3 denoising of pooled uniques."""
     from ..denoise import add_candidates, unoise
 
     with tempfile.TemporaryDirectory(dir=Path(args.output).parent) as tmp:
@@ -204,6 +211,7 @@ def cmd_denoise(args) -> None:
 
 
 def add_denoise(sub) -> None:
+    """Declare ``gutlung denoise`` and its options on ``sub``."""
     p = command(sub, "denoise", cmd_denoise, "UNOISE3 denoising of pooled uniques")
     p.add_argument("--input", required=True)
     p.add_argument("--output", required=True)
@@ -221,6 +229,7 @@ def add_denoise(sub) -> None:
 
 
 def cmd_remove_chimeras(args) -> None:
+    """Run ``gutlung remove-chimeras``: chimera removal (UCHIME3)."""
     from ..denoise import remove_chimeras
 
     counts = remove_chimeras(
@@ -243,6 +252,7 @@ def cmd_remove_chimeras(args) -> None:
 
 
 def add_remove_chimeras(sub) -> None:
+    """Declare ``gutlung remove-chimeras`` and its options on ``sub``."""
     p = command(
         sub, "remove-chimeras", cmd_remove_chimeras, "chimera removal (UCHIME3)"
     )
@@ -265,6 +275,7 @@ def add_remove_chimeras(sub) -> None:
 
 
 def cmd_map_samples(args) -> None:
+    """Run ``gutlung map-samples``: count all samples' reads per ASV."""
     from ..denoise import map_samples
 
     counts = map_samples(
@@ -284,6 +295,7 @@ def cmd_map_samples(args) -> None:
 
 
 def add_map_samples(sub) -> None:
+    """Declare ``gutlung map-samples`` and its options on ``sub``."""
     p = command(sub, "map-samples", cmd_map_samples, "count all samples' reads per ASV")
     p.add_argument("--mapping", nargs="+", required=True, help="dereplicated reads")
     p.add_argument("--asvs", required=True)
@@ -295,6 +307,7 @@ def add_map_samples(sub) -> None:
 
 
 def cmd_build_table(args) -> None:
+    """Run ``gutlung build-table``: ASV table, sequences and read tracking."""
     from ..denoise import build_table, read_otutab_samples
     from ..io import read_fasta
 
@@ -317,6 +330,7 @@ def cmd_build_table(args) -> None:
 
 
 def add_build_table(sub) -> None:
+    """Declare ``gutlung build-table`` and its options on ``sub``."""
     p = command(
         sub, "build-table", cmd_build_table, "ASV table, sequences and read tracking"
     )
@@ -331,6 +345,7 @@ def add_build_table(sub) -> None:
 
 
 def cmd_dada2_denoise(args) -> None:
+    """Run ``gutlung dada2-denoise``: DADA2 on one group of samples."""
     from ..dada2 import denoise_group
 
     if len(args.samples) != len(args.fq1) or (
@@ -357,6 +372,7 @@ def cmd_dada2_denoise(args) -> None:
 
 
 def add_dada2_denoise(sub) -> None:
+    """Declare ``gutlung dada2-denoise`` and its options on ``sub``."""
     p = command(
         sub, "dada2-denoise", cmd_dada2_denoise, "DADA2 on one group of samples"
     )
@@ -393,6 +409,7 @@ def add_dada2_denoise(sub) -> None:
 
 
 def cmd_dada2_table(args) -> None:
+    """Run ``gutlung dada2-table``: DADA2 chimera removal and the ASV table."""
     import pandas as pd
 
     from ..dada2 import group_stats, read_long, remove_bimeras, wide_table
@@ -412,6 +429,7 @@ def cmd_dada2_table(args) -> None:
 
 
 def add_dada2_table(sub) -> None:
+    """Declare ``gutlung dada2-table`` and its options on ``sub``."""
     p = command(
         sub, "dada2-table", cmd_dada2_table, "DADA2 chimera removal and the ASV table"
     )

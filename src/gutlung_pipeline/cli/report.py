@@ -10,6 +10,7 @@ log = logging.getLogger("gutlung")
 
 
 def cmd_report(args) -> None:
+    """Run ``gutlung report``: the self-contained HTML report."""
     import json
     from pathlib import Path
 
@@ -27,6 +28,7 @@ def cmd_report(args) -> None:
 
 
 def add_report(sub) -> None:
+    """Declare ``gutlung report`` and its options on ``sub``."""
     p = command(sub, "report", cmd_report, "the self-contained HTML report")
     p.add_argument(
         "--manifest",

@@ -12,6 +12,7 @@ log = logging.getLogger("gutlung")
 
 
 def cmd_validate(args) -> None:
+    """Run ``gutlung validate``: validate a config and its sample sheet."""
     from ..config import check_workflow_inputs, load_config, maturity_warnings
     from ..inputs.plan import plan_from_config
 
@@ -30,6 +31,7 @@ def cmd_validate(args) -> None:
 
 
 def add_validate(sub) -> None:
+    """Declare ``gutlung validate`` and its options on ``sub``."""
     p = command(sub, "validate", cmd_validate, "validate a config and its sample sheet")
     p.add_argument("--config", required=True)
     p.add_argument("--samples", help="sample sheet (default: the config's)")
@@ -37,6 +39,7 @@ def add_validate(sub) -> None:
 
 
 def cmd_simulate(args) -> None:
+    """Run ``gutlung simulate``: write a seeded synthetic gut-lung cohort."""
     from ..io import write_tsv
     from ..simulate import load_reference, mock_expected, simulate_cohort, write_cohort
 
@@ -70,6 +73,7 @@ def cmd_simulate(args) -> None:
 
 
 def add_simulate(sub) -> None:
+    """Declare ``gutlung simulate`` and its options on ``sub``."""
     p = command(
         sub, "simulate", cmd_simulate, "write a seeded synthetic gut-lung cohort"
     )
@@ -106,6 +110,7 @@ def add_simulate(sub) -> None:
 
 
 def cmd_simulate_table(args) -> None:
+    """Run ``gutlung simulate-table``: write seeded table-stage infant cohorts."""
     from ..io import write_biom, write_tsv
     from ..simulate import load_reference, simulate_birth_cohorts
 
@@ -136,6 +141,7 @@ def cmd_simulate_table(args) -> None:
 
 
 def add_simulate_table(sub) -> None:
+    """Declare ``gutlung simulate-table`` and its options on ``sub``."""
     p = command(
         sub,
         "simulate-table",
@@ -186,6 +192,10 @@ def add_simulate_table(sub) -> None:
 
 
 def cmd_build_reference(args) -> None:
+    """Run ``gutlung build-reference``.
+
+    Build the small V4 SINTAX reference from Greengenes 13_8.
+    """
     from ..reference import build_demo_reference
 
     fasta, taxonomy = args.fasta, args.taxonomy
@@ -206,6 +216,7 @@ def cmd_build_reference(args) -> None:
 
 
 def add_build_reference(sub) -> None:
+    """Declare ``gutlung build-reference`` and its options on ``sub``."""
     p = command(
         sub,
         "build-reference",
@@ -220,6 +231,10 @@ def add_build_reference(sub) -> None:
 
 
 def cmd_fetch_reference(args) -> None:
+    """Run ``gutlung fetch-reference``.
+
+    Download a manifest reference, check it, convert to SINTAX.
+    """
     from ..io import read_yaml
     from ..reference import fetch_reference
 
@@ -239,6 +254,7 @@ def cmd_fetch_reference(args) -> None:
 
 
 def add_fetch_reference(sub) -> None:
+    """Declare ``gutlung fetch-reference`` and its options on ``sub``."""
     p = command(
         sub,
         "fetch-reference",

@@ -24,6 +24,7 @@ def _concat_or_header(frames, header) -> object:
 
 
 def cmd_permanova(args) -> None:
+    """Run ``gutlung permanova``: adonis2-style PERMANOVA and betadisper."""
     from skbio import DistanceMatrix
 
     from ..io import read_metadata, write_tsv
@@ -47,6 +48,7 @@ def cmd_permanova(args) -> None:
 
 
 def add_permanova(sub) -> None:
+    """Declare ``gutlung permanova`` and its options on ``sub``."""
     p = command(
         sub, "permanova", cmd_permanova, "adonis2-style PERMANOVA and betadisper"
     )
@@ -59,6 +61,7 @@ def add_permanova(sub) -> None:
 
 
 def cmd_differential(args) -> None:
+    """Run ``gutlung differential``: ANCOM-BC and dirmult_ttest, BH."""
     from ..io import read_metadata, read_table, read_taxonomy, write_tsv
     from ..stats import differential_abundance
 
@@ -76,6 +79,7 @@ def cmd_differential(args) -> None:
 
 
 def add_differential(sub) -> None:
+    """Declare ``gutlung differential`` and its options on ``sub``."""
     p = command(sub, "differential", cmd_differential, "ANCOM-BC and dirmult_ttest, BH")
     p.add_argument("--table", required=True, help="unrarefied counts")
     p.add_argument("--taxonomy")
@@ -86,6 +90,7 @@ def add_differential(sub) -> None:
 
 
 def cmd_alpha_lme(args) -> None:
+    """Run ``gutlung alpha-lme``: alpha ~ fixed + (1 | subject), statsmodels."""
     from ..io import read_metadata, read_tsv, write_tsv
     from ..stats import alpha_mixed_model
 
@@ -99,6 +104,7 @@ def cmd_alpha_lme(args) -> None:
 
 
 def add_alpha_lme(sub) -> None:
+    """Declare ``gutlung alpha-lme`` and its options on ``sub``."""
     p = command(
         sub, "alpha-lme", cmd_alpha_lme, "alpha ~ fixed + (1 | subject), statsmodels"
     )
@@ -109,6 +115,7 @@ def add_alpha_lme(sub) -> None:
 
 
 def cmd_paired(args) -> None:
+    """Run ``gutlung paired``: paired gut-lung sharing, Mantel, Procrustes."""
     from skbio import DistanceMatrix
 
     from ..io import read_metadata, read_table, write_tsv
@@ -133,6 +140,7 @@ def cmd_paired(args) -> None:
 
 
 def add_paired(sub) -> None:
+    """Declare ``gutlung paired`` and its options on ``sub``."""
     p = command(
         sub, "paired", cmd_paired, "paired gut-lung sharing, Mantel, Procrustes"
     )

@@ -114,7 +114,7 @@ def _positive(values: pd.Series) -> pd.Series:
 
 
 def resolve_method(method: str, *, has_controls: bool, has_conc: bool) -> str:
-    """decontam's ``auto``: combined with both, else whichever is available."""
+    """Decontam's ``auto``: combined with both, else whichever is available."""
     if method != "auto":
         return method
     if has_controls and has_conc:
@@ -127,9 +127,12 @@ def resolve_method(method: str, *, has_controls: bool, has_conc: bool) -> str:
 
 
 def site_plan(samples: pd.DataFrame, settings: dict) -> dict:
-    """Per scored body site: (its biological samples, the method after
+    """Plan decontam per scored body site.
+
+    Per scored body site: (its biological samples, the method after
     resolving ``auto``, which of them have a positive concentration). Sites
-    with method ``none`` or no samples are left out."""
+    with method ``none`` or no samples are left out.
+    """
     roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
     has_controls = bool((roles == "control").any())
     conc_col = settings["conc_column"]
@@ -153,7 +156,7 @@ def site_plan(samples: pd.DataFrame, settings: dict) -> dict:
 def decontam_problems(
     samples: pd.DataFrame, settings: dict, *, sheet: str = "sample sheet"
 ) -> list[str]:
-    """What stops decontamination on this sheet, one line per problem.
+    """List what stops decontamination on this sheet, one line per problem.
 
     Checked before any job runs (by the workflow's validation) and again by
     :func:`decontaminate`: a method that needs negative controls on a sheet
@@ -219,7 +222,7 @@ def _site_scores(
     threshold,
     batch_combine: str,
 ) -> pd.DataFrame:
-    """decontam scores and calls for one site (counts: samples x features)."""
+    """Decontam scores and calls for one site (counts: samples x features)."""
     need_prev = method in NEEDS_CONTROLS
     need_freq = method in NEEDS_CONCENTRATION
     # one pass computes whichever scores the method needs ("minimum" both)
@@ -340,7 +343,7 @@ def decontaminate(
     tracking: pd.DataFrame | None = None,
     expected: pd.Series | None = None,
 ) -> CleanResult:
-    """The analysis table from the denoised one (see the module docstring).
+    """Make the analysis table from the denoised one (see the module docstring).
 
     Parameters
     ----------
@@ -506,8 +509,11 @@ CONTAMINANT_COLUMNS = [
 
 
 def _tracking(tracking, ids, roles, removed, contaminant_reads, clean, signal):
-    """Read tracking plus organelle, unassigned and contaminant reads removed and
-    the reads left in the analysis table (0 for controls, mocks, exclusions)."""
+    """Extend the read tracking with the reads decontamination removed.
+
+    Read tracking plus organelle, unassigned and contaminant reads removed and
+    the reads left in the analysis table (0 for controls, mocks, exclusions).
+    """
     if tracking is None:
         track = pd.DataFrame(index=pd.Index(ids, name="sample_id"))
     else:

@@ -38,7 +38,7 @@ MOCK_TAXA_COLUMNS = ["sample_id", "taxon", "expected", "observed", "in_expected"
 
 
 def read_expected(path) -> pd.Series:
-    """The expected composition as a Series taxon -> share (sums to 1)."""
+    """Read the expected composition as a Series taxon -> share (sums to 1)."""
     from ..io import read_tsv
 
     df = read_tsv(path).reset_index()

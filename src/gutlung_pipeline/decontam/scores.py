@@ -41,7 +41,7 @@ BLOCK = 4096
 
 
 def frequency_scores(freq: np.ndarray, conc: np.ndarray) -> np.ndarray:
-    """decontam's ``isContaminantFrequency`` for every column of ``freq``.
+    """Decontam's ``isContaminantFrequency`` for every column of ``freq``.
 
     ``freq``: samples x features proportions; ``conc``: per sample (> 0).
     Per feature, over the samples where it is present (k of them; NaN when
@@ -74,7 +74,7 @@ def frequency_score(freq: np.ndarray, conc: np.ndarray) -> float:
 
 
 def prevalence_scores(present: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """decontam's ``isContaminantPrevalence`` (method "auto") for every column.
+    """Decontam's ``isContaminantPrevalence`` (method "auto") for every column.
 
     ``present``: samples x features presence; ``neg``: True/False/NaN per
     sample (NaN rows are left out of the 2x2 table, but count towards the
@@ -123,7 +123,7 @@ def prevalence_score(present: np.ndarray, neg: np.ndarray) -> float:
 
 
 def _combine_batches(p: np.ndarray, how: str) -> np.ndarray:
-    """features x batches -> features, as decontam's ``batch.combine``."""
+    """Features x batches -> features, as decontam's ``batch.combine``."""
     if p.shape[1] == 1:
         return p[:, 0]
     if how == "minimum":
@@ -153,7 +153,7 @@ def call_contaminants(
     method: str,
     threshold: float | tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """decontam's score ``p`` and call for one method, from both scores.
+    """Decontam's score ``p`` and call for one method, from both scores.
 
     ``combined`` is Fisher's method (df 4); ``minimum`` is R's ``pmin`` (NA if
     either is NA); ``either``/``both`` compare each score with its own
@@ -196,7 +196,9 @@ def is_contaminant(
     threshold: float | tuple[float, float] = 0.1,
     normalize: bool = True,
 ) -> pd.DataFrame:
-    """R ``isContaminant(seqtab, conc, neg, method, batch, batch.combine,
+    """Call contaminants as R decontam's ``isContaminant``.
+
+    R ``isContaminant(seqtab, conc, neg, method, batch, batch.combine,
     threshold, normalize, detailed = TRUE)``.
 
     Parameters
@@ -309,7 +311,9 @@ def is_not_contaminant(
     batch_combine: str = "minimum",
     normalize: bool = True,
 ) -> pd.DataFrame:
-    """R ``isNotContaminant(seqtab, neg, method = "prevalence", threshold,
+    """Call non-contaminants as R decontam's ``isNotContaminant``.
+
+    R ``isNotContaminant(seqtab, neg, method = "prevalence", threshold,
     detailed = TRUE)``: p = 1 - p.prev; ``not.contaminant = p < threshold``.
 
     For low-biomass samples where most reads may be contaminants: it calls

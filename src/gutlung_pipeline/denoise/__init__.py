@@ -1,4 +1,6 @@
-"""The default engine's denoising (UNOISE3 through vsearch), chimera removal,
+"""The default engine's denoising, chimera removal and the ASV table.
+
+The default engine's denoising (UNOISE3 through vsearch), chimera removal,
 and the ASV table.
 
 The ASVs are the centroids of UNOISE3 on all samples' uniques together

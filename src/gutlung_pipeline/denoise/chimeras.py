@@ -1,5 +1,8 @@
-"""Chimera removal: UCHIME3 de novo, an exact two-parent test, and against
-the taxonomy reference."""
+"""Chimera removal.
+
+Chimera removal: UCHIME3 de novo, an exact two-parent test, and against
+the taxonomy reference.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,9 @@ _CHIMERAS = re.compile(
 def exact_bimeras(
     records: Sequence[tuple[str, str]], *, fold: float
 ) -> list[tuple[str, str]]:
-    """The records that are exactly the start of one more abundant record
+    """Find exact two-parent chimeras (bimeras) among the records.
+
+    The records that are exactly the start of one more abundant record
     joined to the end of another, with no other difference (DADA2's bimera
     test without its one-off allowance, on pooled abundances).
 
@@ -81,7 +86,9 @@ def remove_chimeras(
     reference: str | os.PathLike | None = None,
     threads: int = 1,
 ) -> dict[str, int]:
-    """Remove chimeras; label ASVs by MD5 (of the upper-case sequence), most
+    """Remove chimeras and label the ASVs by MD5.
+
+    Remove chimeras; label ASVs by MD5 (of the upper-case sequence), most
     abundant first.
 
     De novo with ``vsearch --uchime3_denovo`` (parents at least ``abskew``

@@ -1,5 +1,8 @@
-"""Counting every sample's merged reads against the ASVs: Hamming distance in
-numpy where the lengths agree, vsearch for the rest."""
+"""Count every sample's merged reads against the ASVs.
+
+Counting every sample's merged reads against the ASVs: Hamming distance in
+numpy where the lengths agree, vsearch for the rest.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,9 @@ def map_samples(
     identity: float = 0.97,
     threads: int = 1,
 ) -> dict[str, int]:
-    """Count every sample's reads per ASV: a read counts for the ASV within
+    """Count every sample's reads per ASV.
+
+    Count every sample's reads per ASV: a read counts for the ASV within
     ``identity`` of it (vsearch's ``--usearch_global --id``), the closest one.
 
     The samples' dereplicated reads (labels ``sample=<id>;...;size=<n>``; no
@@ -74,9 +79,12 @@ def map_samples(
             return heads, seqs, sizes, names, hit
 
         def resolved():
-            """Files in order, their distances on all threads (numpy lets go
+            """Yield the files' distances in order, computed on all threads.
+
+            Files in order, their distances on all threads (numpy lets go
             of the GIL), a few files ahead at most so that memory stays that
-            of a few samples; the counts do not depend on which finishes first."""
+            of a few samples; the counts do not depend on which finishes first.
+            """
             ahead = 4 * max(1, threads)
             with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
                 for start in range(0, len(mapping_files), ahead):
@@ -142,7 +150,7 @@ def map_samples(
 
 @functools.cache
 def _base_codes():
-    """byte -> 0-3 for A, C, G, T (either case), 255 for anything else."""
+    """Byte -> 0-3 for A, C, G, T (either case), 255 for anything else."""
     import numpy as np
 
     codes = np.full(256, 255, np.uint8)
@@ -152,8 +160,11 @@ def _base_codes():
 
 
 def _two_bit(seqs: Sequence[bytes], length: int):
-    """Sequences of one length as rows of uint64 words, 2 bits a base
-    (A, C, G, T; upper or lower case), and whether each is all ACGT."""
+    """Pack sequences of one length 2 bits a base.
+
+    Sequences of one length as rows of uint64 words, 2 bits a base
+    (A, C, G, T; upper or lower case), and whether each is all ACGT.
+    """
     import numpy as np
 
     raw = np.frombuffer(b"".join(seqs), np.uint8)
@@ -170,7 +181,7 @@ def _two_bit(seqs: Sequence[bytes], length: int):
 
 
 def same_length_index(asv_seqs: Sequence[str]) -> dict:
-    """length -> (ASV row numbers, their 2-bit words), for nearest_same_length."""
+    """Length -> (ASV row numbers, their 2-bit words), for nearest_same_length."""
     import numpy as np
 
     by_length: dict[int, list[int]] = {}
@@ -187,7 +198,9 @@ def same_length_index(asv_seqs: Sequence[str]) -> dict:
 def nearest_same_length(
     seqs: Sequence[bytes], index: dict, *, identity: float, block: int = 2048
 ):
-    """For each sequence, the row of the nearest ASV of its length within
+    """Find the nearest same-length ASV of each sequence.
+
+    For each sequence, the row of the nearest ASV of its length within
     ``floor((1 - identity) * length)`` substitutions (ties: the lower row, the
     more abundant ASV), or -1 (none, another length, or a base not ACGT).
 
@@ -229,9 +242,12 @@ _SIZES = re.compile(rb";size=(\d+)")
 
 
 def _read_uniques(path):
-    """A dereplicated FASTA (one line a sequence, as vsearch writes with
+    """Read a dereplicated FASTA with its sizes and sample names.
+
+    A dereplicated FASTA (one line a sequence, as vsearch writes with
     ``--fasta_width 0``): labels, sequences, sizes (1 where no ``;size=``)
-    and each record's ``sample=`` name."""
+    and each record's ``sample=`` name.
+    """
     import numpy as np
 
     data = Path(path).read_bytes()
@@ -258,7 +274,7 @@ def _read_uniques(path):
 
 
 def read_otutab_samples(path: str | os.PathLike) -> dict[str, pd.Series]:
-    """A many-sample ``--otutabout`` file as sample -> counts per ASV."""
+    """Read a many-sample ``--otutabout`` file as sample -> counts per ASV."""
     import pandas as pd
 
     df = pd.read_csv(path, sep="\t", index_col=0, dtype={0: str})

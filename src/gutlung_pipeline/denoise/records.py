@@ -23,13 +23,17 @@ SIZE = re.compile(r";size=(\d+)")
 
 
 def size_of(label: str) -> int:
+    """Return the ``;size=`` of a label (1 where it has none)."""
     match = SIZE.search(label)
     return int(match.group(1)) if match else 1
 
 
 def read_records(path) -> list[tuple[str, str]]:
-    """(label, upper-case sequence) of a FASTA file, in file order (vsearch
-    soft-masks low-complexity stretches in lower case)."""
+    """Read the (label, upper-case sequence) records of a FASTA file.
+
+    (label, upper-case sequence) of a FASTA file, in file order (vsearch
+    soft-masks low-complexity stretches in lower case).
+    """
     return [(label, seq.upper()) for label, seq in read_fasta(path).items()]
 
 
@@ -40,8 +44,11 @@ def stream_into_vsearch(
     what: str,
     outputs: Sequence[str | os.PathLike],
 ) -> None:
-    """Run ``vsearch args`` with ``files`` streamed, in order, into its stdin
-    (``-``); on failure remove ``outputs`` and raise a one-line ToolError."""
+    """Run vsearch with files streamed into its stdin.
+
+    Run ``vsearch args`` with ``files`` streamed, in order, into its stdin
+    (``-``); on failure remove ``outputs`` and raise a one-line ToolError.
+    """
     exe = require_tool("vsearch")
     with subprocess.Popen(
         [exe, *args],

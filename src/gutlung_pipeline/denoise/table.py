@@ -52,7 +52,7 @@ def build_table(
 def read_tracking(
     stats: Mapping[str, Mapping[str, int]], table: pd.DataFrame
 ) -> pd.DataFrame:
-    """Reads per sample after every step, from input to the table.
+    """Count the reads per sample after every step, from input to the table.
 
     Parameters
     ----------

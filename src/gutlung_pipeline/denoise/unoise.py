@@ -1,5 +1,8 @@
-"""UNOISE3 through vsearch: pooled uniques, centroids within each read length
-with indels counted across lengths, and each sample's own centroids."""
+"""UNOISE3 through vsearch.
+
+UNOISE3 through vsearch: pooled uniques, centroids within each read length
+with indels counted across lengths, and each sample's own centroids.
+"""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def accession_kind(accession: str) -> str:
 
 
 def filereport_url(accession: str, *, base_url: str = ENA_PORTAL) -> str:
-    """The portal API URL listing ``accession``'s runs (accession checked)."""
+    """Build the portal API URL listing ``accession``'s runs (accession checked)."""
     accession_kind(accession)
     query = urllib.parse.urlencode(
         {
@@ -107,8 +107,11 @@ def _open(url: str, *, timeout: float, headers: dict | None = None):
 
 
 def _with_retries(what: str, action, *, retries: int, backoff: float):
-    """Run ``action()``; on a network error or HTTP 5xx wait backoff x 2^k and
-    try again, ``retries`` times."""
+    """Run ``action()``, retrying network errors with backoff.
+
+    Run ``action()``; on a network error or HTTP 5xx wait backoff x 2^k and
+    try again, ``retries`` times.
+    """
     for attempt in range(retries + 1):
         try:
             return action()
@@ -127,8 +130,11 @@ def _with_retries(what: str, action, *, retries: int, backoff: float):
 
 
 def fetch_filereport(accession: str, **options) -> pd.DataFrame:
-    """``accession``'s runs from the ENA portal API, parsed (options as
-    :func:`fetch_filereport_text`; see :func:`parse_filereport`)."""
+    """Fetch and parse ``accession``'s runs from the ENA portal API.
+
+    ``accession``'s runs from the ENA portal API, parsed (options as
+    :func:`fetch_filereport_text`; see :func:`parse_filereport`).
+    """
     return parse_filereport(
         fetch_filereport_text(accession, **options), accession=accession
     )
@@ -142,7 +148,7 @@ def fetch_filereport_text(
     backoff: float = 1.0,
     timeout: float = 60.0,
 ) -> str:
-    """The portal API's TSV answer for ``accession``, as text."""
+    """Fetch the portal API's TSV answer for ``accession``, as text."""
     url = filereport_url(accession, base_url=base_url)
 
     def get():
@@ -157,9 +163,12 @@ def fetch_filereport_text(
 def cached_filereport(
     accession: str, cache: str | os.PathLike, *, refresh: bool = False, **fetch_options
 ) -> Path:
-    """``<cache>/filereport/<accession>.tsv``: the ENA answer, fetched once and
+    """Return ``accession``'s filereport, fetched once and kept in the cache.
+
+    ``<cache>/filereport/<accession>.tsv``: the ENA answer, fetched once and
     kept (checked before it is written), so a run plans offline and the run
-    list it used stays on record. ``refresh`` asks ENA again."""
+    list it used stays on record. ``refresh`` asks ENA again.
+    """
     accession_kind(accession)
     cache = Path(cache)
     path = _inside(cache, cache / "filereport" / f"{accession}.tsv")
@@ -173,15 +182,18 @@ def cached_filereport(
 
 
 def read_filereport(path: str | os.PathLike) -> pd.DataFrame:
-    """A saved filereport (see :func:`cached_filereport`), parsed."""
+    """Read and parse a saved filereport (see :func:`cached_filereport`)."""
     path = Path(path)
     return parse_filereport(path.read_text(), accession=path.stem)
 
 
 def sample_attributes_xml(text: str) -> pd.DataFrame:
-    """ENA sample XML (``SAMPLE_SET``) to one row per sample: sample_accession,
+    """Parse ENA sample XML into one row per sample.
+
+    ENA sample XML (``SAMPLE_SET``) to one row per sample: sample_accession,
     sample_alias, sample_title and one column per attribute tag (strings).
-    Python's expat refuses entity-expansion attacks; no DTD is fetched."""
+    Python's expat refuses entity-expansion attacks; no DTD is fetched.
+    """
     import xml.etree.ElementTree as ET
 
     rows = []
@@ -208,8 +220,11 @@ def fetch_sample_attributes(
     backoff: float = 1.0,
     timeout: float = 60.0,
 ) -> pd.DataFrame:
-    """Every sample's attributes from the ENA browser API's XML, ``batch``
-    accessions per request (see :func:`sample_attributes_xml`)."""
+    """Fetch every sample's attributes from the ENA browser API.
+
+    Every sample's attributes from the ENA browser API's XML, ``batch``
+    accessions per request (see :func:`sample_attributes_xml`).
+    """
     for acc in samples:
         if not SAMPLE_PATTERN.match(acc):
             raise ValueError(f"{acc!r} is not a sample accession (SAMEA/SAMN/ERS...)")
@@ -238,8 +253,11 @@ def cached_sample_attributes(
     refresh: bool = False,
     **fetch_options,
 ) -> Path:
-    """``<cache>/attributes/<accession>.tsv``: the study's sample attributes
-    from ENA, fetched once and kept (like :func:`cached_filereport`)."""
+    """Return the study's sample attributes, fetched once and kept.
+
+    ``<cache>/attributes/<accession>.tsv``: the study's sample attributes
+    from ENA, fetched once and kept (like :func:`cached_filereport`).
+    """
     accession_kind(accession)
     cache = Path(cache)
     path = _inside(cache, cache / "attributes" / f"{accession}.tsv")
@@ -262,7 +280,7 @@ class RemoteFile:
 
 
 def _mate(name: str) -> str:
-    """ "1" or "2" for ``..._1.fastq.gz`` / ``..._2.fastq.gz``, else ""."""
+    """Return a FASTQ name's mate: 1 for ``..._1.fastq.gz``, 2 for ``_2``, else ''."""
     for mate in ("1", "2"):
         if str(name).endswith(f"_{mate}.fastq.gz"):
             return mate
@@ -270,10 +288,13 @@ def _mate(name: str) -> str:
 
 
 def parse_filereport(text: str, *, accession: str = "") -> pd.DataFrame:
-    """One row per run: run_accession, sample_accession, library_layout,
+    """Parse a filereport into one row per run.
+
+    One row per run: run_accession, sample_accession, library_layout,
     instrument_model and ``files`` (:class:`RemoteFile` list; empty where ENA
     has no FASTQ). Run accessions are checked; a paired run's unpaired extra
-    file (``ERRx.fastq.gz`` beside ``_1``/``_2``) is left out."""
+    file (``ERRx.fastq.gz`` beside ``_1``/``_2``) is left out.
+    """
     df = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
     missing = [f for f in FIELDS if f not in df.columns]
     if missing:
@@ -344,7 +365,9 @@ def download(
     backoff: float = 1.0,
     timeout: float = 60.0,
 ) -> Path:
-    """Fetch ``remote`` to ``dest`` (inside ``cache``), resuming, retrying and
+    """Download ``remote`` to ``dest``, resuming, retrying and checking it.
+
+    Fetch ``remote`` to ``dest`` (inside ``cache``), resuming, retrying and
     checking size and md5; ``dest`` appears only when it is intact.
 
     An existing ``dest`` with the right md5 is kept (the cache is shared across
@@ -390,9 +413,12 @@ def download(
 def fasterq_dump(
     run: str, out_dir: Path, *, cache: Path, threads: int = 1
 ) -> list[Path]:
-    """Fallback for runs without FASTQ at ENA: sra-toolkit's ``fasterq-dump``
+    """Fetch a run without FASTQ at ENA with sra-toolkit's ``fasterq-dump``.
+
+    Fallback for runs without FASTQ at ENA: sra-toolkit's ``fasterq-dump``
     (split files, gzipped here). Raises DownloadError when it is missing or
-    fails."""
+    fails.
+    """
     if accession_kind(run) != "run":
         raise ValueError(f"{run!r} is not a run accession")
     out_dir = _inside(cache, out_dir)
@@ -446,10 +472,13 @@ def fetch_runs(
     backoff: float = 1.0,
     timeout: float = 60.0,
 ) -> pd.DataFrame:
-    """Download every run of ``accessions`` into ``cache``; one row per run:
+    """Download every run of ``accessions`` into ``cache``.
+
+    Download every run of ``accessions`` into ``cache``; one row per run:
     run_accession, sample_accession, library_layout, instrument_model, fq1,
     fq2 (empty for single-end), status (``ok`` or ``failed``) and reason.
-    Failed runs are listed, never used."""
+    Failed runs are listed, never used.
+    """
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     options = dict(scheme=scheme, retries=retries, backoff=backoff, timeout=timeout)
@@ -477,10 +506,13 @@ def fetch_run(
     timeout: float = 60.0,
     threads: int = 1,
 ) -> dict:
-    """Download one filereport row's files into ``cache`` (fasterq-dump where
+    """Download one filereport row's files into ``cache``.
+
+    Download one filereport row's files into ``cache`` (fasterq-dump where
     ENA lists none). Returns run_accession, sample_accession, library_layout,
     instrument_model, fq1, fq2 ('' for single-end), status (``ok`` or
-    ``failed``) and reason; a failure is returned, not raised."""
+    ``failed``) and reason; a failure is returned, not raised.
+    """
     cache = Path(cache)
     rid = run["run_accession"]
     row = {k: run[k] for k in FIELDS if k in run.index}

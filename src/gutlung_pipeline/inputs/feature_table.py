@@ -1,4 +1,6 @@
-"""A study that enters at the table stage: a feature table (BIOM, TSV or a
+"""A study that enters at the table stage.
+
+A study that enters at the table stage: a feature table (BIOM, TSV or a
 QIIME 2 artifact, e.g. a Qiita export) with its sequences and, optionally,
 its taxonomy, made into the same files the read steps write.
 
@@ -39,7 +41,7 @@ def import_feature_table(
     taxonomy: pd.DataFrame | None = None,
     source: str = "table",
 ) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame | None, list[str]]:
-    """The table re-keyed by sequence MD5 and restricted to ``samples``.
+    """Re-key the table by sequence MD5 and restrict it to ``samples``.
 
     Returns (table features x samples, {md5: sequence}, taxonomy with
     ``Feature ID`` index (or None), table samples left out because the sheet

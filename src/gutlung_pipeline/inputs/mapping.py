@@ -70,9 +70,12 @@ UNITS: dict[str, tuple[str, dict[str, float]]] = {
 
 @dataclass
 class Harmonised:
-    """The canonical sheet (one row per run, not yet validated), the values no
+    """The result of :func:`harmonise`.
+
+    The canonical sheet (one row per run, not yet validated), the values no
     mapping named (column, attribute, value, n, samples) and the rows left
-    out with the reason (sample_id, run_accession, reason)."""
+    out with the reason (sample_id, run_accession, reason).
+    """
 
     sheet: pd.DataFrame
     unmapped: pd.DataFrame
@@ -146,7 +149,9 @@ def harmonise(
     *,
     default_study: str = "",
 ) -> Harmonised:
-    """Map ``runs`` (ENA filereport rows, strings) joined to ``metadata``
+    """Map ENA runs and their metadata into the canonical sheet columns.
+
+    Map ``runs`` (ENA filereport rows, strings) joined to ``metadata``
     (attributes, strings; ``None`` when the runs' own fields suffice) into the
     canonical sheet columns.
 

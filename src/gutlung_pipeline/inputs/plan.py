@@ -1,4 +1,6 @@
-"""Which samples a run has, before any job: the sheet's rows and the runs of
+"""Which samples a run has, before any job.
+
+Which samples a run has, before any job: the sheet's rows and the runs of
 the configured ENA accessions, harmonised by the study's mapping.
 
 :func:`plan_samples` is called twice with the same arguments: when the
@@ -42,10 +44,13 @@ def default_cache() -> Path:
 
 @dataclass
 class Plan:
-    """The planned sheet (validated, typed; remote rows without fq1), the
+    """A run's sample plan.
+
+    The planned sheet (validated, typed; remote rows without fq1), the
     download cache, the filereport holding each run to fetch, each run's ENA
     row, the values no mapping named, the rows left out, and the files the
-    plan was built from."""
+    plan was built from.
+    """
 
     sheet: pd.DataFrame
     cache: Path = field(default_factory=default_cache)
@@ -65,6 +70,7 @@ class Plan:
 
     @property
     def paired(self) -> bool:
+        """Whether the planned runs are paired-end."""
         return bool((self.sheet["library_layout"] == "paired").any())
 
 
@@ -79,7 +85,7 @@ def _read_attributes(path: Path) -> pd.DataFrame:
 
 
 def _report(acc: str, cache: Path, fetch: dict | None) -> Path:
-    """The saved filereport of ``acc``; fetched first when ``fetch`` is given."""
+    """Return the saved filereport of ``acc`` (fetched first with ``fetch``)."""
     saved = cache / "filereport" / f"{acc}.tsv"
     if fetch is None:
         if not saved.is_file():
@@ -102,8 +108,11 @@ def _report(acc: str, cache: Path, fetch: dict | None) -> Path:
 
 
 def _mapped_rows(rows: pd.DataFrame, *, run: str) -> pd.DataFrame:
-    """Sheet rows from a mapping: ``run`` where the mapping sets none, and a
-    sample without a subject (a blank, a mock) is its own subject."""
+    """Make sheet rows from a mapping.
+
+    Sheet rows from a mapping: ``run`` where the mapping sets none, and a
+    sample without a subject (a blank, a mock) is its own subject.
+    """
     if "run" not in rows.columns:
         rows["run"] = run
     if "subject_id" not in rows.columns:
@@ -127,7 +136,9 @@ def plan_samples(
     reads: bool = True,
     schema_dir=None,
 ) -> Plan:
-    """The samples of a run: rows of ``sheet`` (local FASTQ or run_accession)
+    """Plan the samples of a run.
+
+    The samples of a run: rows of ``sheet`` (local FASTQ or run_accession)
     plus the runs of ``accessions`` mapped by ``mapping``; without accessions,
     a ``metadata`` file mapped by ``mapping`` gives one row per line (a study
     entering as a table with, for example, its Qiita sample-information file).
@@ -274,8 +285,11 @@ def plan_samples(
 def plan_from_config(
     config: dict, *, offline: bool = False, check_files: bool = True, schema_dir=None
 ) -> Plan:
-    """:func:`plan_samples` with a validated config's ``samples`` and
-    ``acquire`` keys (the workflow and ``gutlung validate`` both use this)."""
+    """Plan the samples of a validated config.
+
+    :func:`plan_samples` with a validated config's ``samples`` and
+    ``acquire`` keys (the workflow and ``gutlung validate`` both use this).
+    """
     acq = config["acquire"]
     table = config.get("feature_table", {}).get("table")
     if table and acq["accessions"]:
@@ -306,9 +320,12 @@ def plan_from_config(
 
 
 def writes_sheet(config: dict, plan: Plan) -> bool:
-    """Whether the workflow writes the analysis sheet (results/acquire/
+    """Tell whether the workflow writes the analysis sheet.
+
+    Whether the workflow writes the analysis sheet (results/acquire/
     samples.tsv) instead of reading the configured one: runs come from ENA, or
-    a table's samples come from its metadata file through a mapping."""
+    a table's samples come from its metadata file through a mapping.
+    """
     table = config["feature_table"]["table"]
     return bool(plan.remote) or bool(table and config["acquire"]["mapping"])
 
@@ -316,9 +333,12 @@ def writes_sheet(config: dict, plan: Plan) -> bool:
 def finish_samples(
     plan: Plan, statuses: list[dict]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The analysis sheet (downloaded files in fq1/fq2, failed runs left out;
+    """Make the analysis sheet and the per-run table after the downloads.
+
+    The analysis sheet (downloaded files in fq1/fq2, failed runs left out;
     empty when every run failed) and the per-run table (sample_id,
-    run_accession, status, reason, files)."""
+    run_accession, status, reason, files).
+    """
     by_run = {s["run_accession"]: s for s in statuses}
     sheet = plan.sheet.copy()
     sheet[["fq1", "fq2"]] = sheet[["fq1", "fq2"]].astype(object)

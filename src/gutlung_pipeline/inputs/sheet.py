@@ -1,4 +1,6 @@
-"""The sample sheet: read it, check it against ``samples.schema.yaml`` and
+"""The sample sheet: read it and check it.
+
+The sample sheet: read it, check it against ``samples.schema.yaml`` and
 what a schema cannot say (unique IDs, readable files, one layout per run).
 
 Every problem becomes one line naming the file, the row and sample, the

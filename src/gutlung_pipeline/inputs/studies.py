@@ -38,8 +38,11 @@ STACKED = [
 
 @dataclass
 class Study:
-    """One study of a combined run: its name, config file, validated config
-    and sample plan (:class:`gutlung_pipeline.inputs.plan.Plan`)."""
+    """One study of a combined run.
+
+    One study of a combined run: its name, config file, validated config
+    and sample plan (:class:`gutlung_pipeline.inputs.plan.Plan`).
+    """
 
     name: str
     source: str
@@ -53,8 +56,11 @@ class Study:
 
 
 def combined_sheet(studies: dict[str, Study]) -> pd.DataFrame:
-    """The studies' planned sheets stacked, ``study`` set to each study's
-    name (the value in a study's own sheet, if any, is replaced)."""
+    """Stack the studies' planned sheets with their ``study``.
+
+    The studies' planned sheets stacked, ``study`` set to each study's
+    name (the value in a study's own sheet, if any, is replaced).
+    """
     parts = [s.plan.sheet.assign(study=name) for name, s in studies.items()]
     return pd.concat(parts, axis=0, sort=False)
 
@@ -134,9 +140,12 @@ def _share(part: int, whole: int) -> float:
 
 
 def stack_tables(paths: dict[str, str | os.PathLike]) -> pd.DataFrame:
-    """Per-study tables of one kind stacked, ``study`` after the first (ID)
+    """Stack per-study tables of one kind, with a ``study`` column.
+
+    Per-study tables of one kind stacked, ``study`` after the first (ID)
     column, so sample-keyed tables stay keyed by sample; columns a study lacks
-    (``merged`` for single-end reads) are left empty."""
+    (``merged`` for single-end reads) are left empty.
+    """
     from ..io import read_tsv
 
     parts = []

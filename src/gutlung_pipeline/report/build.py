@@ -1,5 +1,8 @@
-"""The report's assembly: read the files a manifest names, draw the figures,
-write the SVGs and the page."""
+"""The report's assembly.
+
+The report's assembly: read the files a manifest names, draw the figures,
+write the SVGs and the page.
+"""
 
 from __future__ import annotations
 
@@ -34,11 +37,12 @@ TOGETHER_DECONTAM = ("contaminants", "filtered", "signal", "mock", "mock_taxa")
 
 
 def _read_plain(path) -> pd.DataFrame:
-    """A stats table as written (no index column)."""
+    """Read a stats table as written (no index column)."""
     return pd.read_csv(path, sep="\t")
 
 
 def read_curves(path) -> pd.DataFrame:
+    """Read per-group rarefaction curves (groups as text)."""
     return pd.read_csv(path, sep="\t", dtype={"group": str})
 
 
@@ -55,7 +59,9 @@ def build_report(
     output: str | os.PathLike,
     figures_dir: str | os.PathLike,
 ) -> None:
-    """Read the files a manifest names, draw the figures, write the SVGs and
+    """Build the report from a manifest.
+
+    Read the files a manifest names, draw the figures, write the SVGs and
     the HTML.
 
     Parameters

@@ -47,6 +47,7 @@ def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 15):
 
 
 def to_svg(fig) -> str:
+    """Render a figure as reproducible SVG text and close it."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(fig)
@@ -58,6 +59,7 @@ MAX_SAMPLE_BARS = 150
 
 
 def fig_read_tracking(tracking: pd.DataFrame):
+    """Plot the reads per sample after each step."""
     steps = [
         c
         for c in (
@@ -91,8 +93,11 @@ def fig_read_tracking(tracking: pd.DataFrame):
 
 
 def fig_claims_forest(claims: pd.DataFrame):
-    """A forest panel per claim with an estimate and CI: each study, the
-    meta-analysis (if any) and the published effect, against no effect."""
+    """Draw a forest panel per claim with an estimate and CI.
+
+    A forest panel per claim with an estimate and CI: each study, the
+    meta-analysis (if any) and the published effect, against no effect.
+    """
     has_ci = claims.dropna(subset=["estimate", "ci_low", "ci_high"])
     ids = list(dict.fromkeys(has_ci["claim_id"]))
     if not ids:
@@ -149,9 +154,12 @@ def fig_claims_forest(claims: pd.DataFrame):
 def fig_contamination(
     signal: pd.DataFrame, conc: pd.Series | None, mock_taxa: pd.DataFrame
 ):
-    """Left: each sample's non-contaminant share of reads against its DNA
+    """Plot each sample's signal and the mock's accuracy.
+
+    Left: each sample's non-contaminant share of reads against its DNA
     concentration (log scale), flagged samples crossed. Right: the first mock
-    community's observed against expected shares."""
+    community's observed against expected shares.
+    """
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
     x = (
         pd.to_numeric(conc.reindex(signal.index), errors="coerce")
@@ -201,6 +209,7 @@ def fig_contamination(
 
 
 def fig_genus_barplot(genera: pd.DataFrame, sites: pd.Series):
+    """Plot the genera's relative abundance per sample, by body site."""
     order = sites.reindex(genera.index).fillna("none").sort_values(kind="stable").index
     data = genera.loc[order]
     cmap = plt.get_cmap("tab20")
@@ -228,8 +237,11 @@ def fig_genus_barplot(genera: pd.DataFrame, sites: pd.Series):
 
 
 def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
-    """Many samples: one stacked area per genus, samples side by side (by
-    body site, then by their most abundant genus), sites marked below."""
+    """Plot many samples as one stacked area per genus.
+
+    Many samples: one stacked area per genus, samples side by side (by
+    body site, then by their most abundant genus), sites marked below.
+    """
     site = sites.reindex(data.index).fillna("none")
     top = data.drop(columns="Other", errors="ignore").idxmax(axis=1)
     rank = {g: k for k, g in enumerate(data.columns)}
@@ -269,6 +281,7 @@ def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
 
 
 def fig_alpha(alpha: pd.DataFrame, groups: pd.Series, *, label: str):
+    """Plot each alpha metric per group."""
     metrics = list(alpha.columns)
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.4))
     axes = np.atleast_1d(axes)
@@ -289,6 +302,7 @@ def fig_alpha(alpha: pd.DataFrame, groups: pd.Series, *, label: str):
 
 
 def fig_pcoa(ordinations: dict, sites: pd.Series):
+    """Plot the first two PCoA axes of each distance, by body site."""
     ncol = min(3, len(ordinations))
     nrow = -(-len(ordinations) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.8 * nrow), squeeze=False)
@@ -345,8 +359,11 @@ def fig_rarefaction_curves(groups: pd.DataFrame):
 
 
 def fig_differential(da: pd.DataFrame, *, alpha: float = 0.05):
-    """Volcano plots (log fold change against -log10 q) per analysis and method;
-    the genera the literature names are labelled."""
+    """Draw volcano plots per analysis and method.
+
+    Volcano plots (log fold change against -log10 q) per analysis and method;
+    the genera the literature names are labelled.
+    """
     keys = list(
         dict.fromkeys(zip(da["analysis"], da["method"], da["term"], strict=True))
     )

@@ -1,4 +1,6 @@
-"""The report's figure names (one SVG each under ``results/report/figures/``)
+"""The report's figure names and the keys of its manifest.
+
+The report's figure names (one SVG each under ``results/report/figures/``)
 and the keys of its manifest.
 
 Kept apart from the figures so that the workflow can name its outputs and
@@ -67,7 +69,9 @@ MANIFEST_SETTINGS = {
 
 
 def manifest(files: dict, settings: dict) -> dict:
-    """A report manifest from named files (a path or a list of paths each;
+    """Make a checked report manifest from named files and settings.
+
+    A report manifest from named files (a path or a list of paths each;
     empty lists are left out) and settings; checked (:func:`check_manifest`).
     """
     out = {}

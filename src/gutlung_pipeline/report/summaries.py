@@ -22,6 +22,7 @@ def fmt_p(p: float, permutations: int | None = None) -> str:
 
 
 def permanova_sentences(df: pd.DataFrame) -> list[str]:
+    """Write one sentence per PERMANOVA term and dispersion test."""
     out = []
     for _, r in df.iterrows():
         perm = int(r["permutations"])
@@ -47,8 +48,11 @@ def permanova_sentences(df: pd.DataFrame) -> list[str]:
 
 
 def differential_sentences(df: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
-    """One sentence per analysis and method, for the compared group only
-    (covariates' coefficients stay in the table)."""
+    """Write one sentence per differential analysis and method.
+
+    One sentence per analysis and method, for the compared group only
+    (covariates' coefficients stay in the table).
+    """
     out = []
     df = df.loc[df["term"].astype(str).str.contains(r"\[T\.", regex=True)]
     for (analysis, method, term), g in df.groupby(
@@ -75,6 +79,7 @@ def differential_sentences(df: pd.DataFrame, *, alpha: float = 0.05) -> list[str
 
 
 def mixed_model_sentences(df: pd.DataFrame) -> list[str]:
+    """Write one sentence per mixed-model term."""
     out = []
     for _, r in df.loc[df["term"] != "Intercept"].iterrows():
         conv = "" if bool(r["converged"]) else " (did not converge: read with care)"
@@ -91,6 +96,7 @@ def mixed_model_sentences(df: pd.DataFrame) -> list[str]:
 
 
 def paired_sentences(df: pd.DataFrame) -> list[str]:
+    """Write the sentences of the paired gut-lung tests."""
     out = []
     for _, r in df.iterrows():
         extra = ""
@@ -111,8 +117,11 @@ def decontam_sentences(
     tracking: pd.DataFrame,
     filtered: pd.DataFrame,
 ) -> list[str]:
-    """Contaminant calls per body site, flagged samples, off-target features and
-    mock accuracy (tables of ``gutlung decontaminate``)."""
+    """Write the sentences of the contamination section.
+
+    Contaminant calls per body site, flagged samples, off-target features and
+    mock accuracy (tables of ``gutlung decontaminate``).
+    """
     out = []
     roles = tracking.set_index("sample_id")["role"] if "role" in tracking else None
     n_controls = int((roles == "control").sum()) if roles is not None else 0
@@ -173,8 +182,11 @@ def decontam_sentences(
 
 
 def claims_sentences(claims: pd.DataFrame) -> list[str]:
-    """One sentence per claim and study: estimate, CI, p, q, n, model and
-    covariates, power, verdict, citation and the evidence grade after this run."""
+    """Write one sentence per claim and study.
+
+    One sentence per claim and study: estimate, CI, p, q, n, model and
+    covariates, power, verdict, citation and the evidence grade after this run.
+    """
     out = []
     for _, r in claims.iterrows():
         head = f"{r['claim_id']} ({r['study']}): {str(r['verdict']).upper()}"
@@ -225,8 +237,11 @@ def claims_sentences(claims: pd.DataFrame) -> list[str]:
 def acquisition_sentences(
     runs: pd.DataFrame, unmapped: pd.DataFrame, dropped: pd.DataFrame
 ) -> list[str]:
-    """What came from ENA: runs downloaded intact, runs left out and why,
-    values and rows the mapping did not take."""
+    """Write what came from ENA.
+
+    What came from ENA: runs downloaded intact, runs left out and why,
+    values and rows the mapping did not take.
+    """
     ok = runs[runs["status"] == "ok"]
     lines = [
         f"{len(ok)} of {len(runs)} ENA runs were downloaded and matched their "
@@ -249,8 +264,11 @@ def acquisition_sentences(
 
 
 def studies_sentences(summary: pd.DataFrame) -> list[str]:
-    """How several studies were merged: samples and reads of each, and how
-    much of each study the taxa every study shares carry."""
+    """Write how several studies were merged.
+
+    How several studies were merged: samples and reads of each, and how
+    much of each study the taxa every study shares carry.
+    """
     shared = int(summary["taxa_shared_by_all"].iloc[0]) if len(summary) else 0
     lines = [
         f"{len(summary)} studies were processed on their own (primers, read "

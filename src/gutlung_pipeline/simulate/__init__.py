@@ -1,4 +1,6 @@
-"""Seeded synthetic data with a known truth, for the demo, the tests and the
+"""Seeded synthetic data with a known truth.
+
+Seeded synthetic data with a known truth, for the demo, the tests and the
 benchmarks.
 
 - :mod:`.reads`: a gut-lung cohort as FASTQ reads (stool, BAL, blanks, mocks,

@@ -60,8 +60,11 @@ MATERNAL_BASE_RISK = 0.25
 def _cohort_parameters(
     reference: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Per genus of the succession and the background: peak age (days, NaN for
-    background genera), niche width and prevalence, drawn once per cohort."""
+    """Draw each genus's peak age, niche width and prevalence for a cohort.
+
+    Per genus of the succession and the background: peak age (days, NaN for
+    background genera), niche width and prevalence, drawn once per cohort.
+    """
     from .common import INFANT_SUCCESSION
 
     rows = []
@@ -87,8 +90,11 @@ def _cohort_parameters(
 def _child_strains(
     reference: pd.DataFrame, params: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """The genera a child carries: 1-3 strains each, with the strain's share
-    of its genus and the child's affinity for the genus."""
+    """Draw the genera a child carries, their strains and affinities.
+
+    The genera a child carries: 1-3 strains each, with the strain's share
+    of its genus and the child's affinity for the genus.
+    """
     parts = []
     for genus, p in params.iterrows():
         if rng.random() >= p["prevalence"]:
@@ -176,7 +182,7 @@ def simulate_birth_cohort(
     random_state: int = 0,
     stream: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """A table-stage birth cohort: (feature table, sample sheet, truth).
+    """Simulate a table-stage birth cohort: (feature table, sample sheet, truth).
 
     Parameters
     ----------
@@ -320,7 +326,9 @@ def simulate_birth_cohorts(
     random_state: int = 42,
     **design,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Several birth cohorts of one run, as ``gutlung simulate-table`` writes
+    """Simulate several birth cohorts of one run.
+
+    Several birth cohorts of one run, as ``gutlung simulate-table`` writes
     them: cohort ``k`` draws from stream ``k`` of ``random_state``.
 
     Parameters

@@ -1,5 +1,8 @@
-"""What both simulators share: the genera they draw, the reference they draw
-from, and the sample sheet they write."""
+"""What both simulators share.
+
+What both simulators share: the genera they draw, the reference they draw
+from, and the sample sheet they write.
+"""
 
 from __future__ import annotations
 
@@ -93,8 +96,11 @@ MOCK_GENERA = (
 
 
 def load_reference(path: str | os.PathLike) -> pd.DataFrame:
-    """Reference sequences with their genus and lineage: columns ref_id,
-    genus, sequence, taxon (QIIME 2 style, ``d__Bacteria; ...; g__...``)."""
+    """Load the reference sequences with their genus and lineage.
+
+    Reference sequences with their genus and lineage: columns ref_id,
+    genus, sequence, taxon (QIIME 2 style, ``d__Bacteria; ...; g__...``).
+    """
     rows = []
     for header, seq in read_fasta(path).items():
         ref_id, ranks = parse_sintax_header(header)
@@ -110,8 +116,11 @@ def in_reference_order(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataF
 
 
 def canonical_sheet(sheet: pd.DataFrame) -> pd.DataFrame:
-    """Whole-number columns as Int64 (empty where missing), columns in
-    :data:`SHEET_COLUMNS` order."""
+    """Type whole-number columns as Int64 and order the columns.
+
+    Whole-number columns as Int64 (empty where missing), columns in
+    :data:`SHEET_COLUMNS` order.
+    """
     for col in ("age_days", "gold_stage", "asthma_age_days"):
         if col in sheet.columns:
             sheet[col] = pd.to_numeric(sheet[col], errors="coerce").astype("Int64")
@@ -119,8 +128,11 @@ def canonical_sheet(sheet: pd.DataFrame) -> pd.DataFrame:
 
 
 def reference_taxonomy(reference: pd.DataFrame) -> pd.DataFrame:
-    """``Feature ID`` (the sequence) and ``Taxon`` of each distinct sequence of
-    :func:`load_reference`'s table (the first lineage where one repeats)."""
+    """Return the taxonomy of each distinct reference sequence.
+
+    ``Feature ID`` (the sequence) and ``Taxon`` of each distinct sequence of
+    :func:`load_reference`'s table (the first lineage where one repeats).
+    """
     first = reference.drop_duplicates("sequence")
     return pd.DataFrame(
         {"Feature ID": first["sequence"].to_numpy(), "Taxon": first["taxon"].to_numpy()}
@@ -153,7 +165,7 @@ SHEET_COLUMNS = (
 
 
 def mock_expected() -> pd.DataFrame:
-    """The simulated mock's expected composition (taxon, relative_abundance)."""
+    """Return the simulated mock's expected composition (taxon, relative_abundance)."""
     return pd.DataFrame(
         {"taxon": MOCK_GENERA, "relative_abundance": 1 / len(MOCK_GENERA)}
     )

@@ -57,6 +57,7 @@ class ErrorModel:
     end: float = 0.008
 
     def probabilities(self, length: int) -> np.ndarray:
+        """Return the per-position substitution probabilities of a read."""
         x = np.linspace(0.0, 1.0, length)
         return self.start + (self.end - self.start) * x**2
 
@@ -153,8 +154,11 @@ def _chimeras(
 def _add_strains(
     community: pd.DataFrame, reference: pd.DataFrame, shares: dict[str, float]
 ) -> pd.DataFrame:
-    """Add the first reference strain of each genus at its share (the rest
-    scaled down), as the community's own."""
+    """Add the first reference strain of each genus at its share.
+
+    Add the first reference strain of each genus at its share (the rest
+    scaled down), as the community's own.
+    """
     extra = pd.concat(
         [reference[reference["genus"] == g].iloc[:1] for g in shares]
     ).assign(abundance=list(shares.values()), source="community")
@@ -165,9 +169,12 @@ def _add_strains(
 
 
 def _merge_strains(community: pd.DataFrame) -> pd.DataFrame:
-    """One row per strain: shares of a strain listed twice (a Prevotella both
+    """Merge strains listed twice into one row each.
+
+    One row per strain: shares of a strain listed twice (a Prevotella both
     in the lung community and translocated from the gut) are added; the first
-    source is kept."""
+    source is kept.
+    """
     return community.groupby("ref_id", sort=False, as_index=False).agg(
         {"genus": "first", "sequence": "first", "source": "first", "abundance": "sum"}
     )
@@ -194,8 +201,11 @@ def _truth_rows(sample_id: str, community: pd.DataFrame, counts) -> list[dict]:
 def _infant_community(
     strains: pd.DataFrame, age_days: float, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """A stool community at an (effective) age: genera weighted by how close the
-    age is to their peak on a log scale; richness rises with age."""
+    """Draw a stool community at an (effective) age.
+
+    A stool community at an (effective) age: genera weighted by how close the
+    age is to their peak on a log scale; richness rises with age.
+    """
     peaks = strains["genus"].map(INFANT_SUCCESSION).to_numpy(dtype=float)
     closeness = np.exp(-((np.log(age_days) - np.log(peaks)) ** 2) / (2 * 0.9**2))
     weights = closeness * rng.lognormal(0.0, 0.5, size=len(strains))
@@ -473,8 +483,11 @@ def simulate_cohort(
     mock["abundance"] = 1 / len(mock)
 
     def contaminate(community, biomass):
-        """Mix in the reagent profile at load / (load + biomass); the measured
-        concentration is biomass + load with 10% noise."""
+        """Mix the reagent profile into a community.
+
+        Mix in the reagent profile at load / (load + biomass); the measured
+        concentration is biomass + load with 10% noise.
+        """
         share = contaminant_load / (contaminant_load + biomass)
         mixed = pd.concat(
             [
