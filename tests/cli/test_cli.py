@@ -692,3 +692,15 @@ def test_settings_are_checked_against_the_schema(capsys):
             main([*args, "--settings", settings])
         assert stop.value.code == 2
         assert message in capsys.readouterr().err
+
+
+def test_report_manifest_from_text_or_file_and_bad_ones(tmp_path, capsys):
+    """--manifest takes JSON text or a JSON file; a file that is not JSON or
+    a manifest missing a required file stops with one line."""
+    args = ["report", "--output", str(tmp_path / "r.html"), "--figures-dir", "f"]
+    (tmp_path / "m.json").write_text("{not json")
+    assert main([*args, "--manifest", str(tmp_path / "m.json")]) == 1
+    assert f"{tmp_path}/m.json: not JSON" in capsys.readouterr().err
+    assert main([*args, "--manifest", '{"files": {"tracking": "t.tsv"}}']) == 1
+    assert "report manifest: files.table is missing; add it" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()

@@ -233,3 +233,27 @@ def test_beta_rarefied_averages_draws_and_keeps_compositional_unrarefied():
     jac = beta(TABLE, metric="jaccard")
     # s1 {A, C, D} vs s2 {B, C}: 1 - 1/4
     assert jac["s1", "s2"] == pytest.approx(0.75)
+
+
+def test_alpha_table_is_the_rarefied_mean_or_the_unrarefied_counts():
+    """The workflow's alpha step: with iterations 0 every sample with reads,
+    unrarefied, SD NaN; otherwise alpha_rarefied; faith_pd needs the tree."""
+    from gutlung_pipeline.diversity import alpha_rarefied, alpha_table
+
+    table = TABLE.assign(empty=0)
+    mean, sd = alpha_table(
+        table, depth=8, iterations=0, random_state=1, metrics=("shannon",)
+    )
+    assert list(mean.index) == list(TABLE.columns)  # the empty sample left out
+    pd.testing.assert_frame_equal(mean, alpha(TABLE, metrics=("shannon",)))
+    assert sd.isna().all().all()
+    mean, sd = alpha_table(
+        table, depth=8, iterations=3, random_state=1, metrics=("shannon",)
+    )
+    again = alpha_rarefied(
+        table, depth=8, iterations=3, random_state=1, metrics=("shannon",)
+    )
+    pd.testing.assert_frame_equal(mean, again[0])
+    pd.testing.assert_frame_equal(sd, again[1])
+    with pytest.raises(ValueError, match="faith_pd needs the rooted tree"):
+        alpha_table(table, depth=8, iterations=0, random_state=1)

@@ -644,3 +644,52 @@ def test_clr_enet_recovers_a_log_linear_age_and_extrapolates():
     assert np.allclose(ref["prediction"], ref["age"], rtol=0.05)
     assert res.scores.loc["old", "prediction"] == pytest.approx(730, rel=0.05)
     assert res.scores.loc["old", "prediction"] > ref["age"].max() * 1.5
+
+
+def test_score_maturity_picks_samples_bins_and_reference_from_the_settings():
+    """The workflow's step equals maturity_index on the samples, bins and
+    reference the settings name; other body sites and older samples are left
+    out; a missing column names its setting."""
+    from gutlung_pipeline.maturity import bin_ages, maturity_index, score_maturity
+    from gutlung_pipeline.schema import fill_defaults, load_schema
+
+    table, md = synthetic()
+    md = md.assign(body_site="gut", days=md["age"] * 30)
+    md.loc[md.index[:3], "body_site"] = "lung"
+    settings = fill_defaults(
+        {
+            "maturity": {
+                "age_column": "days",
+                "subject_column": "child",
+                "reference_column": "grp",
+                "reference_value": "ref",
+                "max_age": 300,
+                "bin_edges": [0, 60, 120, 200, 300],
+                "n_estimators": 20,
+                "folds": 3,
+                "min_per_bin": 3,
+                "rank": "asv",
+            }
+        },
+        load_schema("config"),
+    )["maturity"]
+    result = score_maturity(table, md, settings, random_state=2)
+    kept = md[(md["body_site"] == "gut") & (md["days"] <= 300)].copy()
+    kept["age_bin"] = bin_ages(kept["days"], settings["bin_edges"])
+    assert sorted(result.scores.index) == sorted(kept.index)
+    direct = maturity_index(
+        table[kept.index],
+        kept,
+        age_column="days",
+        bin_column="age_bin",
+        subject_column="child",
+        reference=kept["grp"] == "ref",
+        n_estimators=20,
+        n_selected=50,
+        n_folds=3,
+        min_per_bin=3,
+        random_state=2,
+    )
+    pd.testing.assert_frame_equal(result.scores, direct.scores)
+    with pytest.raises(ValueError, match=r"'child_id' \(maturity.subject_column\)"):
+        score_maturity(table, md, dict(settings, subject_column="child_id"))

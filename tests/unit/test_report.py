@@ -91,3 +91,34 @@ def test_per_sample_figures_stay_readable_at_any_size(n):
         assert len(comp.axes[0].collections) == 4
         ticks = [t.get_text() for t in comp.axes[0].get_xticklabels()]
         assert ticks == [f"gut ({n // 2})", f"lung ({n - n // 2})"]
+
+
+def test_report_manifest_is_checked():
+    """A manifest names the report's files by key; required ones, lists and
+    the files that come together are checked, settings get defaults."""
+    from gutlung_pipeline.report.names import MANIFEST_SETTINGS, manifest
+
+    files = {
+        "tracking": "t.tsv",
+        "table": "x.biom",
+        "taxonomy": "tax.tsv",
+        "samples": "s.tsv",
+        "alpha": "a.tsv",
+        "rarefaction": "r.tsv",
+        "pcoa": ["p1.txt", "p2.txt"],
+        "claims": [],  # an empty list: no claims section
+    }
+    doc = manifest(files, {"title": "T"})
+    assert "claims" not in doc["files"] and doc["files"]["pcoa"] == ["p1.txt", "p2.txt"]
+    assert doc["settings"] == {**MANIFEST_SETTINGS, "title": "T"}
+    assert manifest({**files, "pcoa": "p.txt"}, {})["files"]["pcoa"] == ["p.txt"]
+    for bad, message in (
+        ({**files, "alpha": []}, "files.alpha is missing"),
+        ({**files, "extra": "e.tsv"}, "unknown key 'extra'"),
+        ({**files, "maturity": "m.tsv"}, "files.maturity needs importances"),
+        ({**files, "contaminants": "c.tsv", "signal": "s.tsv"}, "needs filtered, mock"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            manifest(bad, {})
+    with pytest.raises(ValueError, match="unknown key 'titel'"):
+        manifest(files, {"titel": "T"})
