@@ -179,7 +179,7 @@ def test_each_study_takes_the_rules_of_its_entry(tmp_path, reference):
     """A dry run of a combined run: a study of reads denoised with DADA2 takes
     the DADA2 rules, a table bringing its taxonomy only import and decontam,
     each under its own prefix; the merge and the analyses run once."""
-    from test_studies_workflow import _local_study
+    from test_studies_workflow import _local_study, combined_config
 
     from gutlung_pipeline.io import write_biom
     from gutlung_pipeline.simulate import simulate_birth_cohorts, simulate_cohort
@@ -213,14 +213,7 @@ def test_each_study_takes_the_rules_of_its_entry(tmp_path, reference):
         "taxonomy": "table/data/taxonomy.tsv",
     }
     (tmp_path / studies["table"]).write_text(yaml.safe_dump(config))
-    main = yaml.safe_load((tmp_path / studies["reads"]).read_text())
-    for key in ("samples", "primers", "merge", "filter", "denoise", "decontam"):
-        main.pop(key, None)
-    main["studies"] = studies
-    main["diversity"]["alpha_metrics"] = ["observed_features", "shannon"]
-    main["diversity"]["beta_metrics"] = ["braycurtis"]
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(main))
+    combined_config(tmp_path, studies, beta_metrics=["braycurtis"])
     proc = snakemake(tmp_path, "-n")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout

@@ -34,6 +34,20 @@ def _local_study(root: Path, name: str, sheet: pd.DataFrame, **overrides) -> str
     return f"{name}/config/config.yaml"
 
 
+def combined_config(root: Path, studies: dict, *, beta_metrics: list) -> dict:
+    """root/config/config.yaml running ``studies`` (name -> config path):
+    the first study's config without its per-study keys, two alpha metrics."""
+    main = yaml.safe_load((root / next(iter(studies.values()))).read_text())
+    for key in ("samples", "primers", "merge", "filter", "denoise", "decontam"):
+        main.pop(key, None)
+    main["studies"] = studies
+    main["diversity"]["alpha_metrics"] = ["observed_features", "shannon"]
+    main["diversity"]["beta_metrics"] = beta_metrics
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "config.yaml").write_text(yaml.safe_dump(main))
+    return main
+
+
 @pytest.fixture(scope="module")
 def combined(tmp_path_factory, cohort, ena):  # noqa: F811
     root = tmp_path_factory.mktemp("studies")
@@ -80,17 +94,11 @@ def combined(tmp_path_factory, cohort, ena):  # noqa: F811
     )
     (root / studies["ena"]).write_text(yaml.safe_dump(config))
 
-    main = yaml.safe_load((root / studies["local"]).read_text())
-    for key in ("samples", "primers", "merge", "filter", "denoise", "decontam"):
-        main.pop(key, None)
-    main["studies"] = studies
-    main["diversity"]["alpha_metrics"] = ["observed_features", "shannon"]
-    main["diversity"]["beta_metrics"] = ["braycurtis", "jaccard"]
+    main = combined_config(root, studies, beta_metrics=["braycurtis", "jaccard"])
     main["stats"]["permanova"] = [
         {"name": "site_and_study", "formula": "body_site + study", "by": "margin"}
     ]
     main["claims"]["power_reps"] = 20
-    (root / "config").mkdir()
     (root / "config" / "config.yaml").write_text(yaml.safe_dump(main))
     dry = snakemake(root, "-n")
     proc = snakemake(root)
