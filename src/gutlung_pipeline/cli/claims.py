@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .options import add_seed, add_settings, command, naming, schema_default
+from .options import add_output, add_seed, add_settings, command, naming, schema_default
 
 log = logging.getLogger("gutlung")
 
@@ -66,7 +66,7 @@ def add_claims(sub) -> None:
     )
     add_settings(p, "claims")
     add_seed(p)
-    p.add_argument("--output", required=True, help="claims.tsv")
+    add_output(p, "claims.tsv")
 
 
 def cmd_power(args) -> None:

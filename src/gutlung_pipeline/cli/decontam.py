@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .options import command, naming
+from .options import add_output, command, naming
 
 log = logging.getLogger("gutlung")
 
@@ -79,7 +79,7 @@ def add_decontam(sub) -> None:
         action="store_true",
         help="isNotContaminant: keep its not.contaminant",
     )
-    p.add_argument("--output", required=True, help="per-feature evidence and call")
+    add_output(p, "per-feature evidence and call")
     p.add_argument(
         "--clean-table", required=True, help="without contaminants and controls"
     )
@@ -155,7 +155,7 @@ def add_decontaminate(sub) -> None:
     p.add_argument(
         "--settings", required=True, help="the config's decontam section as JSON"
     )
-    p.add_argument("--output", required=True, help="analysis table (BIOM)")
+    add_output(p, "analysis table (BIOM)")
     p.add_argument("--output-tsv", required=True, help="analysis table (TSV)")
     p.add_argument("--contaminants", required=True, help="evidence per feature, site")
     p.add_argument("--filtered", required=True, help="off-target features removed")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from .options import add_seed, add_settings, command
+from .options import add_output, add_seed, add_settings, command
 
 log = logging.getLogger("gutlung")
 
@@ -43,7 +43,7 @@ def add_rarefy(sub) -> None:
     p.add_argument("--table", required=True)
     add_settings(p, "diversity")
     add_seed(p)
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument("--summary", required=True)
 
 
@@ -81,7 +81,7 @@ def add_alpha_diversity(sub) -> None:
     p.add_argument("--tree", help="rooted Newick tree (for faith_pd)")
     add_settings(p, "diversity")
     add_seed(p)
-    p.add_argument("--output", required=True, help="mean per sample")
+    add_output(p, "mean per sample")
     p.add_argument("--sd-output", help="SD over the rarefactions")
 
 
@@ -128,7 +128,7 @@ def add_rarefaction_curves(sub) -> None:
     )
     add_settings(p, "diversity")
     add_seed(p)
-    p.add_argument("--output", required=True, help="per sample and depth")
+    add_output(p, "per sample and depth")
     p.add_argument("--groups-output", required=True, help="per group and depth")
 
 
@@ -162,7 +162,7 @@ def add_beta_diversity(sub) -> None:
     p.add_argument("--metric", required=True)
     add_settings(p, "diversity")
     add_seed(p)
-    p.add_argument("--output", required=True)
+    add_output(p)
 
 
 def cmd_pcoa(args) -> None:
@@ -181,7 +181,7 @@ def add_pcoa(sub) -> None:
     """Declare ``gutlung pcoa`` and its options on ``sub``."""
     p = command(sub, "pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
     p.add_argument("--input", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
 
 
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.

@@ -6,7 +6,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from .options import add_seed, command, schema_default
+from .options import add_output, add_seed, command, schema_default
 
 log = logging.getLogger("gutlung")
 
@@ -36,7 +36,7 @@ def add_assign_taxonomy(sub) -> None:
     )
     p.add_argument("--asvs", required=True)
     p.add_argument("--reference", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument("--raw", help="also write the raw SINTAX predictions here")
     p.add_argument(
         "--confidence", type=float, default=schema_default("taxonomy.confidence")
@@ -58,7 +58,7 @@ def add_root_tree(sub) -> None:
     """Declare ``gutlung root-tree`` and its options on ``sub``."""
     p = command(sub, "root-tree", cmd_root_tree, "midpoint-root a Newick tree")
     p.add_argument("--input", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
 
 
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.

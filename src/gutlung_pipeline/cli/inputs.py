@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .options import add_threads, command, schema_default
+from .options import add_output, add_threads, command, schema_default
 
 log = logging.getLogger("gutlung")
 
@@ -58,7 +58,7 @@ def add_fetch_runs(sub) -> None:
         help="study (PRJEB, ERP...) or run (ERR, SRR...)",
     )
     p.add_argument("--cache", required=True, help="download cache folder")
-    p.add_argument("--output", required=True, help="runs.tsv: files and status")
+    add_output(p, "runs.tsv: files and status")
     p.add_argument("--base-url", default=schema_default("acquire.portal_url"))
     p.add_argument(
         "--scheme",
@@ -111,7 +111,7 @@ def add_fetch_run(sub) -> None:
     p.add_argument("--run", required=True, help="run accession")
     p.add_argument("--filereport", required=True, help="saved filereport TSV")
     p.add_argument("--cache", required=True, help="download cache folder")
-    p.add_argument("--output", required=True, help="status JSON")
+    add_output(p, "status JSON")
     p.add_argument(
         "--scheme", choices=["https", "http"], default=schema_default("acquire.scheme")
     )
@@ -363,7 +363,7 @@ def add_stack_tables(sub) -> None:
     )
     p.add_argument("--study", nargs="+", required=True, help="study names")
     p.add_argument("--input", nargs="+", required=True, help="per study, in order")
-    p.add_argument("--output", required=True)
+    add_output(p)
 
 
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.

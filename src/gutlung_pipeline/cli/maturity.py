@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .options import add_seed, add_settings, add_threads, command, naming
+from .options import add_output, add_seed, add_settings, add_threads, command, naming
 
 log = logging.getLogger("gutlung")
 
@@ -61,7 +61,7 @@ def add_maturity(sub) -> None:
     p.add_argument("--stratify", action="store_true", help="mode qiime2")
     add_seed(p)
     add_threads(p)
-    p.add_argument("--output", required=True, help="per-sample scores TSV")
+    add_output(p, "per-sample scores TSV")
     p.add_argument("--importances", required=True, help="feature importances TSV")
 
 

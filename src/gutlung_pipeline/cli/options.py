@@ -64,6 +64,11 @@ def add_seed(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_output(p: argparse.ArgumentParser, help_: str = "the file written") -> None:
+    """Add ``--output``, the command's main file (written whole or not at all)."""
+    p.add_argument("--output", required=True, help=help_)
+
+
 def add_threads(p: argparse.ArgumentParser, help_: str = "threads") -> None:
     """``--threads``, one by default (the workflow passes the rule's)."""
     p.add_argument("--threads", type=int, default=1, help=f"{help_} (default: 1)")

@@ -6,7 +6,14 @@ import logging
 import tempfile
 from pathlib import Path
 
-from .options import add_primers, add_seed, add_threads, command, schema_default
+from .options import (
+    add_output,
+    add_primers,
+    add_seed,
+    add_threads,
+    command,
+    schema_default,
+)
 
 log = logging.getLogger("gutlung")
 
@@ -177,7 +184,7 @@ def add_pool_uniques(sub) -> None:
     """Declare ``gutlung pool-uniques`` and its options on ``sub``."""
     p = command(sub, "pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
     p.add_argument("--inputs", nargs="+", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument("--min-size", type=int, default=schema_default("denoise.min_size"))
 
 
@@ -214,7 +221,7 @@ def add_denoise(sub) -> None:
     """Declare ``gutlung denoise`` and its options on ``sub``."""
     p = command(sub, "denoise", cmd_denoise, "UNOISE3 denoising of pooled uniques")
     p.add_argument("--input", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument("--min-size", type=int, default=schema_default("denoise.min_size"))
     p.add_argument(
         "--alpha", type=float, default=schema_default("denoise.unoise_alpha")
@@ -257,7 +264,7 @@ def add_remove_chimeras(sub) -> None:
         sub, "remove-chimeras", cmd_remove_chimeras, "chimera removal (UCHIME3)"
     )
     p.add_argument("--input", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument(
         "--abskew",
         type=float,
@@ -299,7 +306,7 @@ def add_map_samples(sub) -> None:
     p = command(sub, "map-samples", cmd_map_samples, "count all samples' reads per ASV")
     p.add_argument("--mapping", nargs="+", required=True, help="dereplicated reads")
     p.add_argument("--asvs", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument(
         "--identity", type=float, default=schema_default("denoise.map_identity")
     )

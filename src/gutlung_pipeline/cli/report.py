@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .options import command
+from .options import add_output, command
 
 log = logging.getLogger("gutlung")
 
@@ -36,7 +36,7 @@ def add_report(sub) -> None:
         help="JSON (or a JSON file): the files the report reads under 'files' "
         "and its 'settings' (keys: gutlung_pipeline.report.names)",
     )
-    p.add_argument("--output", required=True, help="report.html")
+    add_output(p, "report.html")
     p.add_argument("--figures-dir", required=True, help="one SVG per figure")
 
 

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .options import add_primers, add_seed, command
+from .options import add_output, add_primers, add_seed, command
 
 log = logging.getLogger("gutlung")
 
@@ -225,7 +225,7 @@ def add_build_reference(sub) -> None:
     )
     p.add_argument("--fasta", help="default: qiime-default-reference 97_otus.fasta")
     p.add_argument("--taxonomy", help="default: its 97_otu_taxonomy.txt")
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument("--per-genus", type=int, default=25)
     add_primers(p)
 
@@ -263,7 +263,7 @@ def add_fetch_reference(sub) -> None:
     )
     p.add_argument("--manifest", required=True)
     p.add_argument("--name", required=True)
-    p.add_argument("--output", required=True)
+    add_output(p)
     p.add_argument("--download-dir", required=True)
     p.add_argument("--sha256", nargs="*", help="sha256 per file where none is pinned")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from .options import add_seed, add_settings, command, naming
+from .options import add_output, add_seed, add_settings, command, naming
 
 log = logging.getLogger("gutlung")
 
@@ -57,7 +57,7 @@ def add_permanova(sub) -> None:
     add_settings(p, "stats")
     p.add_argument("--metric", required=True, help="name written to the table")
     add_seed(p)
-    p.add_argument("--output", required=True)
+    add_output(p)
 
 
 def cmd_differential(args) -> None:
@@ -86,7 +86,7 @@ def add_differential(sub) -> None:
     p.add_argument("--metadata", required=True)
     add_settings(p, "stats")
     add_seed(p)
-    p.add_argument("--output", required=True)
+    add_output(p)
 
 
 def cmd_alpha_lme(args) -> None:
@@ -111,7 +111,7 @@ def add_alpha_lme(sub) -> None:
     p.add_argument("--alpha", required=True)
     p.add_argument("--metadata", required=True)
     add_settings(p, "stats")
-    p.add_argument("--output", required=True)
+    add_output(p)
 
 
 def cmd_paired(args) -> None:
@@ -151,7 +151,7 @@ def add_paired(sub) -> None:
     p.add_argument("--metadata", required=True)
     add_settings(p, "stats")
     add_seed(p)
-    p.add_argument("--output", required=True, help="one row per test")
+    add_output(p, "one row per test")
     p.add_argument("--per-sample", required=True, help="one row per lung sample")
 
 
