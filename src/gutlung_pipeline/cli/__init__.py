@@ -6,10 +6,9 @@ in each, a subcommand's handler ``cmd_*`` sits beside the ``add_*`` function
 that declares its options. A handler reads its inputs, calls one tested
 function of the science modules and writes the result. Options the
 subcommands share (``--seed``, ``--threads``, ``--output``, the primers,
-``--settings``)
-are declared once in :mod:`.options`, with their defaults from the config
-schema. Imports are made inside the handlers so that a job starts in a
-fraction of a second.
+``--settings``) are declared once in :mod:`.options`, with their defaults
+from the config schema. Imports are made inside the handlers so that a job
+starts in a fraction of a second.
 """
 
 from __future__ import annotations
