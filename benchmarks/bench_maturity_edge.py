@@ -57,11 +57,14 @@ def main(argv=None) -> int:
         top = age[train].max()
         models = {
             "forest": SelectedForest(
-                n_estimators=args.n_estimators, max_features=1 / 3, n_selected=50,
-                random_state=0, n_jobs=args.threads,
+                n_estimators=args.n_estimators,
+                max_features=1 / 3,
+                n_selected=50,
+                random_state=0,
+                n_jobs=args.threads,
             ),
             "trajectory": TrajectoryScore(),
-        }  # fmt: skip
+        }
         models["ensemble"] = Ensemble(
             SelectedForest(**models["forest"].params, n_selected=50),
             TrajectoryScore(),
