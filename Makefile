@@ -98,6 +98,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/snakefmt --check Snakefile workflow
+	@! grep -rn --include="*.py" "fmt: skip" src tests benchmarks || { echo "the formatter is not overruled: drop the fmt: skip above"; exit 1; }
 	$(BIN)/snakemake --lint --cores 1
 
 test: install r-tools slurm-tools peer-python demo-data lint

@@ -7,6 +7,7 @@ write the SVGs and the page.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,7 @@ from .figures import (
     to_svg,
 )
 from .html import render_report
-from .names import REQUIRED_FILES, check_manifest
+from .names import check_manifest
 
 #: The contamination section's tables.
 TOGETHER_DECONTAM = ("contaminants", "filtered", "signal", "mock", "mock_taxa")
@@ -86,123 +87,198 @@ def build_report(
         Where the SVGs go, one per figure (:mod:`.names`).
     """
     checked = check_manifest(manifest)
-    f, s = checked["files"], checked["settings"]
-    tracking, table, taxonomy, samples = (f[k] for k in REQUIRED_FILES[:4])
-    alpha, rarefaction, pcoa = f["alpha"], f["rarefaction"], f["pcoa"]
-    curves, claims, studies = f.get("curves"), f.get("claims"), f.get("studies")
-    maturity, importances = f.get("maturity"), f.get("importances")
-    permanova, differential = f.get("permanova"), f.get("differential")
-    mixed_models = f.get("mixed_models")
-    paired, paired_samples = f.get("paired"), f.get("paired_samples")
-    decontam = {k: f[k] for k in TOGETHER_DECONTAM} if "contaminants" in f else None
-    acquisition = (
-        {k: f[k] for k in ("runs", "unmapped", "dropped")} if "runs" in f else None
+    files, settings = checked["files"], checked["settings"]
+    core = read_core(files, settings["group_column"])
+    figures = core_figures(core, files, settings["group_column"])
+    contamination = (
+        contamination_section({k: files[k] for k in TOGETHER_DECONTAM}, core, figures)
+        if "contaminants" in files
+        else None
     )
-    title, group_column = s["title"], s["group_column"]
-    rarefactions = s["rarefactions"]
-    maturity_group, maturity_rank = s["maturity_group"], s["maturity_rank"]
-    from skbio import OrdinationResults
+    acquired = (
+        acquisition_section({k: files[k] for k in ("runs", "unmapped", "dropped")})
+        if "runs" in files
+        else None
+    )
+    stats = stats_sections(files, figures)
+    if "maturity" in files:
+        maturity_figures(files, settings, core, figures)
+    claims = claims_section(files["claims"], figures) if "claims" in files else None
+    svgs = {key: to_svg(fig) for key, fig in figures.items()}
+    for key, svg in svgs.items():
+        with atomic_path(Path(figures_dir) / f"{key}.svg") as tmp:
+            tmp.write_text(svg)
+    studies = files.get("studies")
+    text = render_report(
+        title=settings["title"],
+        tracking=core.track,
+        rarefaction=core.rare,
+        figures=svgs,
+        captions=captions(settings, core.rare),
+        stats=stats,
+        contamination=contamination,
+        claims=claims,
+        acquisition=acquired,
+        studies=_studies_section(studies) if studies else None,
+    )
+    with atomic_path(output) as tmp:
+        tmp.write_text(text)
 
+
+@dataclass
+class Core:
+    """What every report reads: the required files, parsed."""
+
+    track: pd.DataFrame
+    counts: pd.DataFrame
+    tax: pd.DataFrame
+    sheet: pd.DataFrame
+    alpha: pd.DataFrame
+    rare: pd.DataFrame
+
+    @property
+    def sites(self) -> pd.Series:
+        """Each sample's body site."""
+        return self.sheet["body_site"]
+
+
+def read_core(files: dict, group_column: str) -> Core:
+    """Read the required files of a manifest.
+
+    Raises
+    ------
+    ValueError
+        The sheet has no ``group_column``.
+    """
     from ..inputs.sheet import read_sample_sheet
-    from . import summaries
 
-    track = read_tsv(tracking)
-    counts = read_table(table)
-    tax = read_taxonomy(taxonomy).to_frame()
-    sheet = read_sample_sheet(samples).set_index("sample_id")
-    alpha_df = read_tsv(alpha)
-    rare = read_tsv(rarefaction)
+    sheet = read_sample_sheet(files["samples"]).set_index("sample_id")
     if group_column not in sheet.columns:
         raise ValueError(
-            f"{samples}: no column {group_column!r} for the report's group plot; "
-            "set diversity.group_column to a sample-sheet column"
+            f"{files['samples']}: no column {group_column!r} for the report's group "
+            "plot; set diversity.group_column to a sample-sheet column"
         )
-    sites = sheet["body_site"]
-    ordinations = {Path(p).stem: OrdinationResults.read(str(p)) for p in pcoa}
-    group = sheet[group_column].replace("", pd.NA)
+    return Core(
+        track=read_tsv(files["tracking"]),
+        counts=read_table(files["table"]),
+        tax=read_taxonomy(files["taxonomy"]).to_frame(),
+        sheet=sheet,
+        alpha=read_tsv(files["alpha"]),
+        rare=read_tsv(files["rarefaction"]),
+    )
+
+
+def core_figures(core: Core, files: dict, group_column: str) -> dict:
+    """Draw the figures every report has (and the curves when given)."""
+    from skbio import OrdinationResults
+
+    sites, alpha_df = core.sites, core.alpha
+    ordinations = {Path(p).stem: OrdinationResults.read(str(p)) for p in files["pcoa"]}
+    group = core.sheet[group_column].replace("", pd.NA)
     group_label = group.reindex(alpha_df.index).astype("string").fillna("NA")
     group_label = sites.reindex(alpha_df.index) + ": " + group_label
     figures = {
-        "read_tracking": fig_read_tracking(track),
-        "genus_barplot": fig_genus_barplot(genus_table(counts, tax), sites),
+        "read_tracking": fig_read_tracking(core.track),
+        "genus_barplot": fig_genus_barplot(genus_table(core.counts, core.tax), sites),
         "alpha_body_site": fig_alpha(alpha_df, sites, label="body site"),
         "alpha_group": fig_alpha(
             alpha_df, group_label, label=f"body site: {group_column}"
         ),
         "pcoa": fig_pcoa(ordinations, sites),
     }
-    if curves is not None:
-        figures["rarefaction_curves"] = fig_rarefaction_curves(read_curves(curves))
-    contamination = None
-    if decontam is not None:
-        calls = _read_plain(decontam["contaminants"])
-        signal = read_tsv(decontam["signal"])
-        signal["reason"] = signal["reason"].fillna("")
-        mock = _read_plain(decontam["mock"])
-        mock_taxa = _read_plain(decontam["mock_taxa"])
-        filtered = _read_plain(decontam["filtered"])
-        conc = sheet["dna_conc"] if "dna_conc" in sheet else None
-        figures["contamination"] = fig_contamination(signal, conc, mock_taxa)
-        shown = calls[calls["contaminant"].astype(bool)].copy()
-        shown["taxon"] = shown["taxon"].map(genus_of)
-        contamination = (
-            summaries.decontam_sentences(
-                calls, signal, mock, track.reset_index(), filtered
+    if "curves" in files:
+        figures["rarefaction_curves"] = fig_rarefaction_curves(
+            read_curves(files["curves"])
+        )
+    return figures
+
+
+def contamination_section(decontam: dict, core: Core, figures: dict):
+    """Read the contamination tables: add the figure, return the section."""
+    from . import summaries
+
+    sheet, track = core.sheet, core.track
+    calls = _read_plain(decontam["contaminants"])
+    signal = read_tsv(decontam["signal"])
+    signal["reason"] = signal["reason"].fillna("")
+    mock = _read_plain(decontam["mock"])
+    mock_taxa = _read_plain(decontam["mock_taxa"])
+    filtered = _read_plain(decontam["filtered"])
+    conc = sheet["dna_conc"] if "dna_conc" in sheet else None
+    figures["contamination"] = fig_contamination(signal, conc, mock_taxa)
+    shown = calls[calls["contaminant"].astype(bool)].copy()
+    shown["taxon"] = shown["taxon"].map(genus_of)
+    return (
+        summaries.decontam_sentences(
+            calls, signal, mock, track.reset_index(), filtered
+        ),
+        [
+            (
+                "Features called contaminants, with decontam's evidence.",
+                shown[
+                    [
+                        "feature_id",
+                        "body_site",
+                        "method",
+                        "prev_samples",
+                        "prev_controls",
+                        "p_freq",
+                        "p_prev",
+                        "p",
+                        "taxon",
+                    ]
+                ],
             ),
-            [
-                (
-                    "Features called contaminants, with decontam's evidence.",
-                    shown[
-                        [
-                            "feature_id",
-                            "body_site",
-                            "method",
-                            "prev_samples",
-                            "prev_controls",
-                            "p_freq",
-                            "p_prev",
-                            "p",
-                            "taxon",
-                        ]
-                    ],
-                ),
-                (
-                    "Signal above background per sample (profile before contaminant "
-                    "removal against the negative controls).",
-                    signal.drop(columns=["excluded"]),
-                ),
-                ("Mock communities against the expected composition.", mock),
-            ],
-        )
-    acquired = None
-    if acquisition is not None:
-        runs = _read_plain(acquisition["runs"])
-        unmapped = _read_plain(acquisition["unmapped"])
-        dropped = _read_plain(acquisition["dropped"])
-        acquired = (
-            summaries.acquisition_sentences(runs, unmapped, dropped),
-            [
-                (
-                    "One row per ENA run: whether its files arrived intact (size and "
-                    "md5 as published); failed runs are left out of every analysis.",
-                    runs[
-                        [
-                            "sample_id",
-                            "run_accession",
-                            "status",
-                            "reason",
-                            "library_layout",
-                            "instrument_model",
-                        ]
-                    ],
-                ),
-                (
-                    "Values the study's mapping does not name (set to missing).",
-                    unmapped,
-                ),
-                ("Rows of the study left out by the mapping.", dropped),
-            ],
-        )
+            (
+                "Signal above background per sample (profile before contaminant "
+                "removal against the negative controls).",
+                signal.drop(columns=["excluded"]),
+            ),
+            ("Mock communities against the expected composition.", mock),
+        ],
+    )
+
+
+def acquisition_section(acquisition: dict):
+    """Read the acquisition tables and return the public-data section."""
+    from . import summaries
+
+    runs = _read_plain(acquisition["runs"])
+    unmapped = _read_plain(acquisition["unmapped"])
+    dropped = _read_plain(acquisition["dropped"])
+    return (
+        summaries.acquisition_sentences(runs, unmapped, dropped),
+        [
+            (
+                "One row per ENA run: whether its files arrived intact (size and "
+                "md5 as published); failed runs are left out of every analysis.",
+                runs[
+                    [
+                        "sample_id",
+                        "run_accession",
+                        "status",
+                        "reason",
+                        "library_layout",
+                        "instrument_model",
+                    ]
+                ],
+            ),
+            (
+                "Values the study's mapping does not name (set to missing).",
+                unmapped,
+            ),
+            ("Rows of the study left out by the mapping.", dropped),
+        ],
+    )
+
+
+def stats_sections(files: dict, figures: dict) -> dict:
+    """Read the stats tables named; return a section each (volcano figure added)."""
+    from . import summaries
+
+    permanova, differential = files.get("permanova"), files.get("differential")
+    mixed_models = files.get("mixed_models")
+    paired, paired_samples = files.get("paired"), files.get("paired_samples")
     stats: dict[str, tuple[list[str], pd.DataFrame]] = {}
     if permanova:
         perm = pd.concat([_read_plain(p) for p in permanova], ignore_index=True)
@@ -243,51 +319,65 @@ def build_report(
         pt = _read_plain(paired)
         per = _read_plain(paired_samples) if paired_samples else pd.DataFrame()
         stats["Paired gut and lung samples"] = (summaries.paired_sentences(pt), per)
-    if maturity is not None:
-        from ..tables import collapse, relative_abundance
+    return stats
 
-        scores = read_tsv(maturity)
-        imp = read_tsv(importances)["importance"]
-        mgroup = sheet[maturity_group] if maturity_group in sheet else sites
-        scored = counts[[c for c in scores.index if c in counts.columns]]
-        if maturity_rank != "asv":
-            scored = collapse(scored, tax["Taxon"], rank=maturity_rank)
-        top = [f for f in imp.index[:15] if f in scored.index]
-        figures["maturity_age"] = fig_maturity_age(scores, mgroup, label=maturity_group)
-        figures["maturity_maz"] = fig_maturity_maz(scores, mgroup, label=maturity_group)
-        rel = relative_abundance(scored.loc[:, scored.sum(axis=0) > 0])
-        figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
-    claims_section = None
-    if claims is not None:
-        ct = _read_plain(claims)
-        shown = ct[
-            [
-                "claim_id",
-                "study",
-                "verdict",
-                "n",
-                "n_stratum",
-                "estimate",
-                "ci_low",
-                "ci_high",
-                "p",
-                "q",
-                "power",
-                "grade",
-            ]
+
+def maturity_figures(files: dict, settings: dict, core: Core, figures: dict) -> None:
+    """Add the three maturity figures, grouped by ``maturity_group``."""
+    from ..tables import collapse, relative_abundance
+
+    maturity, importances = files["maturity"], files["importances"]
+    maturity_group = settings["maturity_group"]
+    maturity_rank = settings["maturity_rank"]
+    sheet, sites, counts, tax = core.sheet, core.sites, core.counts, core.tax
+    scores = read_tsv(maturity)
+    imp = read_tsv(importances)["importance"]
+    mgroup = sheet[maturity_group] if maturity_group in sheet else sites
+    scored = counts[[c for c in scores.index if c in counts.columns]]
+    if maturity_rank != "asv":
+        scored = collapse(scored, tax["Taxon"], rank=maturity_rank)
+    top = [f for f in imp.index[:15] if f in scored.index]
+    figures["maturity_age"] = fig_maturity_age(scores, mgroup, label=maturity_group)
+    figures["maturity_maz"] = fig_maturity_maz(scores, mgroup, label=maturity_group)
+    rel = relative_abundance(scored.loc[:, scored.sum(axis=0) > 0])
+    figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
+
+
+def claims_section(claims: str | os.PathLike, figures: dict):
+    """Read claims.tsv: add the forest plots, return the claims section."""
+    from . import summaries
+
+    ct = _read_plain(claims)
+    shown = ct[
+        [
+            "claim_id",
+            "study",
+            "verdict",
+            "n",
+            "n_stratum",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p",
+            "q",
+            "power",
+            "grade",
         ]
-        shown = shown.rename(columns={"n_stratum": "n (stratum)"})
-        claims_section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
-        figures["claims_forest"] = fig_claims_forest(ct)
-    svgs = {key: to_svg(fig) for key, fig in figures.items()}
-    figures_dir = Path(figures_dir)
-    for key, svg in svgs.items():
-        with atomic_path(figures_dir / f"{key}.svg") as tmp:
-            tmp.write_text(svg)
+    ]
+    shown = shown.rename(columns={"n_stratum": "n (stratum)"})
+    section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
+    figures["claims_forest"] = fig_claims_forest(ct)
+    return section
+
+
+def captions(settings: dict, rare: pd.DataFrame) -> dict[str, str]:
+    """Write the figures' and tables' captions."""
+    group_column, rarefactions = settings["group_column"], settings["rarefactions"]
+    maturity_group = settings["maturity_group"]
     depth = (
         int(rare.loc[rare["rarefied"].astype(bool), "reads"].min()) if len(rare) else 0
     )
-    captions = {
+    return {
         "claims_forest": "Forest plots: each claim's estimate and 95% CI per study "
         "(blue), the random-effects meta-analysis where several studies test it "
         "(red), and the published effect (grey), against no effect (dashed).",
@@ -338,17 +428,3 @@ def build_report(
         "maturity_taxa": "Mean relative abundance per age bin of the 15 most "
         "important features of the maturity model.",
     }
-    text = render_report(
-        title=title,
-        tracking=track,
-        rarefaction=rare,
-        figures=svgs,
-        captions=captions,
-        stats=stats,
-        contamination=contamination,
-        claims=claims_section,
-        acquisition=acquired,
-        studies=_studies_section(studies) if studies else None,
-    )
-    with atomic_path(output) as tmp:
-        tmp.write_text(text)
