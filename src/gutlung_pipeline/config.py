@@ -69,6 +69,13 @@ def validate_config(
             f"{source}: key primers: missing; give primers.forward and "
             "primers.reverse (or list several study configs under studies)"
         )
+    limits = filled.get("filter", {})
+    if not problems and limits.get("min_length", 0) > limits.get("max_length", 1e9):
+        problems.append(
+            f"{source}: key filter.min_length: {limits['min_length']} is above "
+            f"filter.max_length {limits['max_length']}, so no merged read can pass; "
+            "lower min_length or raise max_length"
+        )
     if problems:
         raise ConfigError(problems)
     return filled

@@ -143,6 +143,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
     TSV tables may start with the biom-format comment line
     ``# Constructed from biom file``; the first column holds feature IDs.
+
+    Raises
+    ------
+    ValueError
+        A sample or feature ID appears twice, or a count is not a number; the
+        line names the file, both places or the cell, and the fix.
     """
     import pandas as pd
 
@@ -150,17 +156,89 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if path.suffix == ".qza":
         return _read_qza_table(path)
     if path.suffix == ".biom":
-        import biom
-
-        table = biom.load_table(str(path))
-        return table.to_dataframe(dense=True).astype("int64")
-    with open(path) as handle:
+        return _load_biom(path).to_dataframe(dense=True).astype("int64")
+    with open(path, encoding="utf-8", errors="replace") as handle:
         first = handle.readline()
-    skip = 1 if first.startswith("# Constructed") else 0
+        skip = 1 if first.startswith("# Constructed") else 0
+        header = handle.readline() if skip else first
+    columns = header.rstrip("\r\n").split("\t")
+    _refuse_duplicates(path, columns[1:], "sample column", "columns", offset=2)
     df = pd.read_csv(path, sep="\t", skiprows=skip, index_col=0, dtype={0: str})
     df.index = df.index.astype(str)
+    _refuse_duplicates(path, list(df.index), "feature ID", "lines", offset=skip + 2)
+    for column in df.columns:
+        values = pd.to_numeric(df[column], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise ValueError(
+                f"{path}: line {row + skip + 2} (feature {df.index[row]}), column "
+                f"{column}: {_cell(df[column].iloc[row])} is not a count; give a "
+                "whole number of reads (0 for none)"
+            )
     df.index.name = "#OTU ID"
     return df
+
+
+def _cell(value) -> str:
+    """Show a table cell as the user typed it (text quoted, numbers plain)."""
+    if isinstance(value, str):
+        return repr(value)
+    if _is_missing(value):
+        return "an empty cell"
+    return format(value.item() if hasattr(value, "item") else value, "g")
+
+
+def _is_missing(value) -> bool:
+    """Tell whether a cell is missing (NaN or None), without pandas' import cost."""
+    return value is None or value != value
+
+
+def _refuse_duplicates(path, names: list, what: str, unit: str, offset: int) -> None:
+    """Stop on the first name that appears twice, naming both places."""
+    seen: dict = {}
+    for k, name in enumerate(names):
+        if name in seen:
+            raise ValueError(
+                f"{path}: {what} {name!r} appears twice ({unit} {seen[name] + offset} "
+                f"and {k + offset}); keep one or give each its own ID"
+            )
+        seen[name] = k
+
+
+def _load_biom(path: Path):
+    """Load a BIOM table; IDs that repeat stop with one line naming them."""
+    import biom
+    from biom.exception import TableException
+
+    try:
+        return biom.load_table(str(path))
+    except TableException as err:
+        if "uplicate" not in str(err):
+            raise ValueError(f"{path}: not a readable BIOM table ({err})") from None
+        for axis, what in (("sample", "sample ID"), ("observation", "feature ID")):
+            ids = _biom_ids(path, axis)
+            _refuse_duplicates(path, ids, what, f"{what}s", offset=1)
+        raise ValueError(f"{path}: {err}; make every ID unique") from None
+
+
+def _biom_ids(path: Path, axis: str) -> list[str]:
+    """Return the sample or observation IDs of a BIOM file (HDF5 or JSON)."""
+    import json
+
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            return [
+                x.decode() if isinstance(x, bytes) else str(x)
+                for x in handle[f"{axis}/ids"][:]
+            ]
+    except OSError:
+        with open(path) as handle:
+            doc = json.load(handle)
+        key = "columns" if axis == "sample" else "rows"
+        return [entry["id"] for entry in doc[key]]
 
 
 def read_table_subset(path: str | os.PathLike, samples: list[str]) -> pd.DataFrame:
@@ -172,9 +250,7 @@ def read_table_subset(path: str | os.PathLike, samples: list[str]) -> pd.DataFra
     """
     path = Path(path)
     if path.suffix == ".biom":
-        import biom
-
-        table = biom.load_table(str(path))
+        table = _load_biom(path)
         keep = [s for s in samples if table.exists(s, axis="sample")]
         table = table.filter(keep, axis="sample", inplace=False)
         table.remove_empty(axis="observation", inplace=True)

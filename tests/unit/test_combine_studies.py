@@ -112,8 +112,11 @@ def two_studies(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     import gzip
 
-    (tmp_path / "r.fastq.gz").write_bytes(gzip.compress(b"@r1\nACGT\n+\nIIII\n"))
     for name, ids in (("a", ["S1", "S2"]), ("b", ["T1", "T2"])):
+        for s in ids:  # one FASTQ a sample: a file named twice is refused
+            (tmp_path / f"{s}.fastq.gz").write_bytes(
+                gzip.compress(b"@r1\nACGT\n+\nIIII\n")
+            )
         rows = [
             {
                 "sample_id": s,
@@ -122,7 +125,7 @@ def two_studies(tmp_path, monkeypatch):
                 "sample_type": "stool",
                 "run": "r1",
                 "study": name,
-                "fq1": "r.fastq.gz",
+                "fq1": f"{s}.fastq.gz",
                 "asthma": "no",
             }
             for s in ids

@@ -83,8 +83,8 @@ def test_yaml_syntax_error_is_one_line(tmp_path):
 
 
 def make_sheet(tmp_path, rows=None, paired=True):
-    (tmp_path / "r1.fq").write_text("@r\nA\n+\nI\n")
-    (tmp_path / "r2.fq").write_text("@r\nA\n+\nI\n")
+    """A sheet of ``rows`` (overrides of one valid row), each row with its own
+    FASTQ files unless it names some."""
     base = {
         "sample_id": "S1",
         "subject_id": "P1",
@@ -92,12 +92,18 @@ def make_sheet(tmp_path, rows=None, paired=True):
         "sample_type": "stool",
         "run": "r1",
         "study": "s",
-        "fq1": str(tmp_path / "r1.fq"),
-        "fq2": str(tmp_path / "r2.fq") if paired else "",
         "age_days": "365",
     }
-    rows = rows or [{}]
-    return pd.DataFrame([{**base, **r} for r in rows])
+    out = []
+    for k, r in enumerate(rows or [{}]):
+        files = {}
+        for mate in ("1", "2") if paired else ("1",):
+            path = tmp_path / f"row{k}_r{mate}.fq"
+            path.write_text("@r\nA\n+\nI\n")
+            files[f"fq{mate}"] = str(path)
+        files.setdefault("fq2", "")
+        out.append({**base, **files, **r})
+    return pd.DataFrame(out)
 
 
 def problems(sheet, **kw):
@@ -178,6 +184,21 @@ def test_paired_and_single_mixed_across_runs(tmp_path):
 def test_single_end_sheet(tmp_path):
     out = validate_samples(make_sheet(tmp_path, paired=False), source="s.tsv")
     assert not is_paired(out)
+
+
+def test_one_fastq_for_two_samples_is_refused(tmp_path):
+    """The same file named by two rows (as fq1 or fq2) is one line naming both."""
+    sheet = make_sheet(tmp_path, [{}, {"sample_id": "S2"}])
+    sheet.loc[1, "fq1"] = sheet.loc[0, "fq1"]
+    assert problems(sheet) == [
+        f"s.tsv: row 2 (sample S1, fq1) and row 3 (sample S2, fq1): the same file "
+        f"{tmp_path}/row0_r1.fq; give each sample its own reads"
+    ]
+    sheet.loc[1, "fq1"] = sheet.loc[0, "fq2"]
+    assert problems(sheet) == [
+        f"s.tsv: row 2 (sample S1, fq2) and row 3 (sample S2, fq1): the same file "
+        f"{tmp_path}/row0_r2.fq; give each sample its own reads"
+    ]
 
 
 def test_fq1_equal_fq2_and_empty_file(tmp_path):
@@ -323,3 +344,53 @@ def test_plan_warns_when_a_claim_targets_the_oldest_reference_bin(tmp_path):
         [sheet, sheet.assign(sample_id=sheet["sample_id"] + "b", age_days=730)]
     )
     assert maturity_warnings(cfg, later) == []
+
+
+def test_sheet_file_faults_are_one_line_each(tmp_path):
+    """A sheet that is not UTF-8, repeats a column or has a row with too few
+    or too many fields stops before any check, naming the line and the fix."""
+    from gutlung_pipeline.inputs.sheet import read_sample_sheet
+
+    header = "sample_id\tsubject_id\tbody_site\n"
+    cases = {
+        "latin1.tsv": (
+            (header + "S1\tP1\tgut\nS\xe9\tP2\tgut\n").encode("latin-1"),
+            [
+                "line 3: byte 0xe9 is not UTF-8; save the sheet as UTF-8 "
+                "(e.g. iconv -f latin1 -t utf-8)"
+            ],
+        ),
+        "twice.tsv": (
+            b"sample_id\tbody_site\tbody_site\nS1\tgut\tlung\n",
+            ["line 1: column body_site appears twice (columns 2 and 3); keep one"],
+        ),
+        "fields.tsv": (
+            (header + "S1\tP1\nS2\tP2\tgut\tx\n").encode(),
+            [
+                "line 2: 2 fields, the header has 3; separate the columns by one "
+                "tab each",
+                "line 3: 4 fields, the header has 3; separate the columns by one "
+                "tab each",
+            ],
+        ),
+        "blank.tsv": (b"\n\n", ["sample sheet is empty; add a header and rows"]),
+    }
+    for name, (data, lines) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(ConfigError) as err:
+            read_sample_sheet(path)
+        assert err.value.problems == [f"{path}: {line}" for line in lines]
+
+
+def test_contradictory_length_limits_stop_the_plan():
+    """filter.min_length above filter.max_length would keep no read: the
+    config check says so before any job."""
+    cfg = read_yaml(REPO / "config/config.yaml")
+    cfg["filter"].update(min_length=300, max_length=250)
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, source="c.yaml")
+    assert err.value.problems == [
+        "c.yaml: key filter.min_length: 300 is above filter.max_length 250, so no "
+        "merged read can pass; lower min_length or raise max_length"
+    ]

@@ -75,3 +75,53 @@ def test_read_tsv_keeps_ids_as_text(tmp_path):
     assert read_taxonomy(tmp_path / "t.tsv").to_dict() == {"007": "d__B"}
     with pytest.raises(ValueError, match="no Taxon column; give a taxonomy.tsv"):
         read_taxonomy(tmp_path / "a.tsv")
+
+
+def test_table_faults_name_both_places_or_the_cell(tmp_path):
+    """A repeated sample column or feature ID, a count that is not a number
+    and a BIOM with a repeated ID stop with one line naming them."""
+    import json
+
+    import biom
+    import numpy as np
+
+    from gutlung_pipeline.io import read_table
+
+    cases = {
+        "cols.tsv": (
+            "#OTU ID\ts1\ts2\ts1\nA\t1\t2\t3\n",
+            "sample column 's1' appears twice (columns 2 and 4); keep one or give "
+            "each its own ID",
+        ),
+        "rows.tsv": (
+            "#OTU ID\ts1\nA\t1\nB\t2\nA\t3\n",
+            "feature ID 'A' appears twice (lines 2 and 4); keep one or give each "
+            "its own ID",
+        ),
+        "count.tsv": (
+            "# Constructed from biom file\n#OTU ID\ts1\ts2\nA\t1\t2\nB\t1\tseven\n",
+            "line 4 (feature B), column s2: 'seven' is not a count; give a whole "
+            "number of reads (0 for none)",
+        ),
+        "negative.tsv": (
+            "#OTU ID\ts1\nA\t-1\n",
+            "line 2 (feature A), column s1: -1 is not a count; give a whole number "
+            "of reads (0 for none)",
+        ),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ValueError) as err:
+            read_table(tmp_path / name)
+        assert str(err.value) == f"{tmp_path / name}: {message}"
+    doc = json.loads(
+        biom.Table(np.array([[1, 2], [3, 4]]), ["a", "b"], ["s1", "s2"]).to_json("t")
+    )
+    doc["rows"][1]["id"] = "a"
+    (tmp_path / "dup.biom").write_text(json.dumps(doc))
+    with pytest.raises(ValueError) as err:
+        read_table(tmp_path / "dup.biom")
+    assert str(err.value) == (
+        f"{tmp_path}/dup.biom: feature ID 'a' appears twice (feature IDs 1 and 2); "
+        "keep one or give each its own ID"
+    )

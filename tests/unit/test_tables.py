@@ -60,3 +60,27 @@ def test_normalise_taxon():
     )
     assert normalise_taxon("d__Bacteria; p__Firmicutes") == "d__Bacteria; p__Firmicutes"
     assert normalise_taxon("") == "Unassigned"
+
+
+def test_an_empty_table_or_a_taxonomy_without_header_stops():
+    """No reads in the sheet's samples is refused (it would reach decontam as
+    'no blanks'); a taxonomy read without its header names the fix."""
+    table = pd.DataFrame({"a": [0, 0], "b": [0, 0]}, index=["ACGT", "TTTT"])
+    with pytest.raises(ValueError) as err:
+        import_feature_table(table, samples=["a", "b"], source="t.biom")
+    assert str(err.value) == (
+        "t.biom: no reads in the sheet's 2 samples (the table has 2 features); "
+        "check that the table and the sheet belong together"
+    )
+    headerless = pd.DataFrame(
+        {"d__Bacteria; g__Prevotella": ["d__Bacteria; g__Dialister"]},
+        index=pd.Index(["ACGT"], name="TTTT"),
+    )
+    with pytest.raises(ValueError) as err:
+        import_feature_table(
+            table + 1, samples=["a"], taxonomy=headerless, source="t.biom"
+        )
+    assert str(err.value) == (
+        "t.biom: its taxonomy has no Taxon column (columns: d__Bacteria; "
+        "g__Prevotella); give the taxonomy a header line: Feature ID<tab>Taxon"
+    )

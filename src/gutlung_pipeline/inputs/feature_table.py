@@ -47,7 +47,8 @@ def import_feature_table(
     ``Feature ID`` index (or None), table samples left out because the sheet
     does not list them). Raises ValueError naming the file and the fix for
     non-integer or negative counts, features without a sequence, samples of
-    the sheet the table lacks.
+    the sheet the table lacks, no reads in the sheet's samples, a taxonomy
+    without a ``Taxon`` column.
     """
     missing = [s for s in samples if s not in table.columns]
     if missing:
@@ -83,11 +84,23 @@ def import_feature_table(
     # the table's own feature order is kept (the tree is built in that order)
     out = counts.astype("int64").groupby(counts.index.map(md5), sort=False).sum()
     out = out.loc[out.sum(axis=1) > 0]
+    if out.empty:
+        raise ValueError(
+            f"{source}: no reads in the sheet's {len(samples)} samples (the table "
+            f"has {len(table)} features); check that the table and the sheet belong "
+            "together"
+        )
     out.index.name = "#OTU ID"
     by_md5 = {md5[f]: seqs[f] for f in counts.index}
     fasta = {h: by_md5[h] for h in out.index}
     tax = None
     if taxonomy is not None:
+        if "Taxon" not in taxonomy.columns:
+            raise ValueError(
+                f"{source}: its taxonomy has no Taxon column (columns: "
+                f"{', '.join(map(str, taxonomy.columns[:3]))}); give the taxonomy a "
+                "header line: Feature ID<tab>Taxon"
+            )
         known = taxonomy.reindex(list(md5))
         lacking = known.index[known["Taxon"].isna()]
         if len(lacking):

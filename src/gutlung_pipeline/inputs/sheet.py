@@ -10,6 +10,7 @@ column and the fix; all of them are reported at once in a
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -40,17 +41,55 @@ def _coerce(value: str, prop: dict):
 
 
 def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a sample sheet as strings (empty cells stay empty strings)."""
+    """Read a sample sheet as strings (empty cells stay empty strings).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, empty or not UTF-8, a column name repeats, or a
+        row has more or fewer fields than the header; one line naming the
+        file, the line and the fix.
+    """
     try:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             [f"{path}: sample sheet not found; set 'samples' in the config"]
         ) from None
-    except pd.errors.EmptyDataError:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
         raise ConfigError(
-            [f"{path}: sample sheet is empty; add a header and rows"]
+            [
+                f"{path}: line {line}: byte 0x{raw[err.start]:02x} is not UTF-8; "
+                "save the sheet as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+            ]
         ) from None
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise ConfigError([f"{path}: sample sheet is empty; add a header and rows"])
+    header = [c.strip() for c in lines[0].split("\t")]
+    problems = []
+    for name in dict.fromkeys(c for c in header if header.count(c) > 1):
+        at = " and ".join(str(k + 1) for k, c in enumerate(header) if c == name)
+        problems.append(
+            f"{path}: line 1: column {name} appears twice (columns {at}); keep one"
+        )
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number == 1 or not line.strip():
+            continue
+        fields = len(line.split("\t"))
+        if fields != len(header):
+            problems.append(
+                f"{path}: line {number}: {fields} fields, the header has "
+                f"{len(header)}; separate the columns by one tab each"
+            )
+    if problems:
+        raise ConfigError(problems)
+    df = pd.read_csv(
+        io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, comment=None
+    )
     df.columns = [c.strip() for c in df.columns]
     return df.apply(lambda col: col.str.strip())
 
@@ -131,6 +170,7 @@ def validate_samples(
         if record.get("fq1") and record.get("fq1") == record.get("fq2"):
             problems.append(f"{where}: column fq2: same file as fq1; give the R2 file")
         typed_rows.append(record)
+    problems.extend(_shared_files(sheet, source))
     ids = sheet["sample_id"]
     for sid in sorted(set(ids[ids.duplicated()])):
         rows = ", ".join(str(i + 2) for i in ids.index[ids == sid])
@@ -143,6 +183,30 @@ def validate_samples(
         raise ConfigError(problems)
     typed = pd.DataFrame(typed_rows, columns=list(sheet.columns))
     return typed.set_index("sample_id", drop=False)
+
+
+def _shared_files(sheet: pd.DataFrame, source: str) -> list[str]:
+    """One line per FASTQ file that two rows name (fq1 or fq2 of either)."""
+    rows: dict[str, list[tuple[int, str, str]]] = {}
+    for col in ("fq1", "fq2"):
+        if col not in sheet.columns:
+            continue
+        for i, (value, sid) in enumerate(
+            zip(sheet[col], sheet["sample_id"], strict=True)
+        ):
+            if value:
+                rows.setdefault(str(Path(value)), []).append((i + 2, sid, col))
+    problems = []
+    for path, places in rows.items():
+        if len({line for line, _, _ in places}) > 1:
+            where = " and ".join(
+                f"row {n} (sample {s}, {c})" for n, s, c in sorted(places)
+            )
+            problems.append(
+                f"{source}: {where}: the same file {path}; give each sample its own "
+                "reads"
+            )
+    return problems
 
 
 def _check_file(path: str, where: str) -> list[str]:
