@@ -329,3 +329,32 @@ def test_row_with_its_own_files_is_not_downloaded(ena, tmp_path):
     )
     assert "own" in plan.sheet.index and "own" not in plan.remote
     assert sorted(plan.remote) == ["ERR0000021", "ERR0000022", "ERR0000023"]
+
+
+def test_a_paired_sample_without_fq2_is_named(tmp_path):
+    """A sheet of paired samples where one row lacks fq2 (different runs):
+    the line names the single-end sample and the fix, not only the mix."""
+    for name in ("a1", "a2", "b1", "b2", "c1"):
+        (tmp_path / f"{name}.fq").write_text("@r\nA\n+\nI\n")
+    rows = pd.DataFrame(
+        {
+            "sample_id": ["a", "b", "c"],
+            "subject_id": ["a", "b", "c"],
+            "body_site": ["gut"] * 3,
+            "sample_type": ["stool"] * 3,
+            "run": ["r1", "r2", "r3"],
+            "study": ["x"] * 3,
+            "fq1": [str(tmp_path / f"{s}1.fq") for s in "abc"],
+            "fq2": [str(tmp_path / "a2.fq"), str(tmp_path / "b2.fq"), ""],
+        }
+    )
+    rows.to_csv(tmp_path / "s.tsv", sep="\t", index=False)
+    with pytest.raises(ConfigError) as err:
+        plan_samples(
+            sheet=tmp_path / "s.tsv", accessions=[], mapping=None, cache=tmp_path
+        )
+    assert err.value.problems == [
+        f"{tmp_path}/s.tsv: the samples mix paired-end and single-end runs "
+        "({'paired': 2, 'single': 1}); single-end: c; give them their R2 file "
+        "(fq2), or run each layout as its own study"
+    ]

@@ -256,11 +256,19 @@ def plan_samples(
         layout[i] = runs[run]["library_layout"]
     planned["library_layout"] = layout
     if layout.nunique() > 1:
-        counts = layout.value_counts().to_dict()
+        counts = layout.value_counts()
+        fewer = counts.index[-1]
+        names = list(planned.loc[layout == fewer, "sample_id"])
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         raise ConfigError(
             [
-                f"{source}: the samples mix paired-end and single-end runs ({counts}), "
-                "whose ASVs are not comparable; run each layout as its own study"
+                f"{source}: the samples mix paired-end and single-end runs "
+                f"({counts.to_dict()}); {fewer}-end: {shown}; "
+                + (
+                    "give them their R2 file (fq2), or run each layout as its own study"
+                    if fewer == "single"
+                    else "run each layout as its own study"
+                )
             ]
         )
     typed = validate_samples(
