@@ -591,6 +591,8 @@ CONFIG_OPTIONS = {
     ("acquisition", "--metadata"): "acquire.metadata",
     ("combine-studies", "--rank"): "combine.rank",
     ("claims", "--permutations"): "stats.permutations",
+    ("build-table", "--min-kept"): "qc.min_kept",
+    ("dada2-table", "--min-kept"): "qc.min_kept",
 }
 #: Options with a default that are not config keys: the demo-data commands'
 #: designs, R decontam's own defaults (``decontam`` mirrors isContaminant),

@@ -55,9 +55,10 @@ rule dada2_table:
     params:
         samples=get_samples,
         method=config["denoise"]["dada2"]["chimera_method"],
+        min_kept=config["qc"]["min_kept"],
     shell:
         "gutlung dada2-table --seqtabs {input.seqtabs:q} --tracks {input.tracks:q}"
-        " --samples {params.samples:q} --stats {input.stats:q}"
+        " --samples {params.samples:q} --stats {input.stats:q} --min-kept {params.min_kept}"
         " --chimera-method {params.method} --threads {threads}"
         " --biom {output.biom:q} --tsv {output.tsv:q} --fasta {output.fasta:q}"
         " --tracking {output.tracking:q} > {log:q} 2>&1"

@@ -144,8 +144,9 @@ rule build_asv_table:
         "../envs/gutlung.yaml"
     params:
         samples=get_samples,
+        min_kept=config["qc"]["min_kept"],
     shell:
         "gutlung build-table --asvs {input.asvs:q} --samples {params.samples:q}"
-        " --otutab {input.mapped:q} --stats {input.stats:q}"
+        " --otutab {input.mapped:q} --stats {input.stats:q} --min-kept {params.min_kept}"
         " --biom {output.biom:q} --tsv {output.tsv:q} --fasta {output.fasta:q}"
         " --tracking {output.tracking:q} > {log:q} 2>&1"

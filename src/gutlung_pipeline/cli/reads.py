@@ -43,10 +43,11 @@ def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
 
 def _write_asv_outputs(table, sequences, stats, args) -> None:
     """Write the ASV table (TSV, BIOM), its sequences and the read tracking."""
-    from ..denoise import read_tracking
+    from ..denoise import check_read_losses, read_tracking
     from ..io import write_biom, write_fasta, write_table_tsv, write_tsv
 
     tracking = read_tracking(stats, table)
+    check_read_losses(tracking, min_kept=args.min_kept)  # before anything is written
     write_fasta(((f, sequences[f]) for f in table.index), args.fasta)
     write_table_tsv(table, args.tsv)
     write_biom(table, args.biom)
@@ -349,6 +350,12 @@ def add_build_table(sub) -> None:
     p.add_argument("--tsv", required=True)
     p.add_argument("--fasta", required=True)
     p.add_argument("--tracking", required=True)
+    p.add_argument(
+        "--min-kept",
+        type=float,
+        default=schema_default("qc.min_kept"),
+        help="share of the run's reads each read step must keep (0: no check)",
+    )
 
 
 def cmd_dada2_denoise(args) -> None:
@@ -454,6 +461,12 @@ def add_dada2_table(sub) -> None:
     p.add_argument("--tsv", required=True)
     p.add_argument("--fasta", required=True)
     p.add_argument("--tracking", required=True)
+    p.add_argument(
+        "--min-kept",
+        type=float,
+        default=schema_default("qc.min_kept"),
+        help="share of the run's reads each read step must keep (0: no check)",
+    )
 
 
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.

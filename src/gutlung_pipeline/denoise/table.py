@@ -92,3 +92,51 @@ def read_tracking(
         pct = 100 * df["in_table"].astype(float) / df["input"].astype(float)
     df["pct_in_table"] = pct.round(2)
     return df
+
+
+#: What a read step's loss most likely means, and the fix.
+LOSS_CAUSES = {
+    "primer_trimmed": "the primers were not found in the reads; check "
+    "primers.forward and primers.reverse (set primers.in_reads: false if the "
+    "reads start after the primer)",
+    "merged": "the read pairs did not merge; check merge.min_overlap and "
+    "merge.max_diffs against the read and amplicon lengths",
+    "filtered": "the length, N and expected-error limits exclude the reads; check "
+    "filter.min_length, filter.max_length (filter.trunc_length for single-end "
+    "runs) and filter.max_ee",
+    "in_table": "the filtered reads matched no ASV; check denoise.min_size and "
+    "denoise.map_identity",
+}
+
+
+def check_read_losses(tracking: pd.DataFrame, *, min_kept: float) -> None:
+    """Stop when a read step keeps less than ``min_kept`` of the run's reads.
+
+    Parameters
+    ----------
+    tracking
+        The read tracking (:func:`read_tracking`): one row per sample.
+    min_kept
+        The share of the run's reads into a step that the step must keep
+        (config ``qc.min_kept``; 0 turns the check off).
+
+    Raises
+    ------
+    ValueError
+        One line: the step, the reads it kept of those it got across the run,
+        the samples that lost most, the likely cause and the fix.
+    """
+    steps = [c for c in TRACKING_COLUMNS if tracking[c].notna().any()]
+    for before, after in zip(steps, steps[1:], strict=False):
+        got = tracking[before].fillna(0).astype("int64")
+        kept = tracking[after].fillna(0).astype("int64")
+        if got.sum() == 0 or kept.sum() >= min_kept * got.sum():
+            continue
+        worst = (got - kept).sort_values(ascending=False).index[:3]
+        shown = ", ".join(f"{s} {kept[s]} of {got[s]}" for s in worst)
+        raise ValueError(
+            f"step {after}: the run kept {kept.sum()} of {got.sum()} reads "
+            f"({100 * kept.sum() / got.sum():.1f}%, below qc.min_kept "
+            f"{100 * min_kept:g}%; samples losing most: {shown}); likely "
+            f"{LOSS_CAUSES[after]}; lower qc.min_kept to go on anyway"
+        )
