@@ -706,3 +706,18 @@ def test_report_manifest_from_text_or_file_and_bad_ones(tmp_path, capsys):
     assert main([*args, "--manifest", '{"files": {"tracking": "t.tsv"}}']) == 1
     assert "report manifest: files.table is missing; add it" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_import_table_logs_the_table_samples_it_left_out(tmp_path, capsys):
+    """The log counts the table's samples the sheet does not list (it used to
+    count them after the subset, always 0)."""
+    (tmp_path / "t.tsv").write_text("#OTU ID\ta\tb\tc\nACGT\t1\t2\t3\nTTTT\t0\t1\t5\n")
+    (tmp_path / "s.tsv").write_text("sample_id\na\nb\n")
+    args = ["import-table", "--table", str(tmp_path / "t.tsv")]
+    args += ["--samples", str(tmp_path / "s.tsv")]
+    for key in ("biom", "tsv", "fasta", "tracking"):
+        args += [f"--{key}", str(tmp_path / f"out.{key}")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "2 features x 2 samples imported; 1 samples of the table not in the" in err
+    assert read_table(tmp_path / "out.biom").columns.tolist() == ["a", "b"]

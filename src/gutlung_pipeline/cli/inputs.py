@@ -209,6 +209,7 @@ def cmd_import_table(args) -> None:
         read_fasta,
         read_table_subset,
         read_tsv,
+        table_sample_ids,
         write_biom,
         write_fasta,
         write_table_tsv,
@@ -216,8 +217,10 @@ def cmd_import_table(args) -> None:
     )
 
     samples = list(read_sample_sheet(args.samples)["sample_id"])
+    # the table's own samples, before the subset keeps the sheet's
+    all_ids = table_sample_ids(args.table)
     raw = read_table_subset(args.table, samples)
-    table, fasta, taxonomy, left_out = import_feature_table(
+    table, fasta, taxonomy, _ = import_feature_table(
         raw,
         samples=samples,
         sequences=read_fasta(args.sequences) if args.sequences else None,
@@ -230,12 +233,15 @@ def cmd_import_table(args) -> None:
     write_tsv(read_tracking({s: {} for s in samples}, table), args.tracking)
     if taxonomy is not None:
         write_tsv(taxonomy, args.taxonomy_output)
+    left_out = (
+        "an unknown number of" if all_ids is None else len(set(all_ids) - set(samples))
+    )
     log.info(
-        "%d features x %d samples imported; %d samples of the table not in the "
+        "%d features x %d samples imported; %s samples of the table not in the "
         "sheet left out",
         len(table),
         table.shape[1],
-        len(left_out),
+        left_out,
     )
 
 
