@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import ConfigError
 from .io import read_yaml
-from .schema import describe, fill_defaults, load_schema
+from .schema import DEFAULT_SCHEMA_DIR, describe, fill_defaults, load_schema
 
 __all__ = [
     "ConfigError",
@@ -125,7 +125,8 @@ def check_workflow_inputs(
     problems += _feature_table_problems(config, samples, source=source)
     reference = config["taxonomy"]["reference"]
     if not Path(reference).is_file():
-        manifest = config["taxonomy"]["manifest"]
+        # the shipped manifest also when run outside the repository
+        manifest = _shipped(config["taxonomy"]["manifest"], DEFAULT_SCHEMA_DIR)
         names = list(read_yaml(manifest)) if Path(manifest).is_file() else []
         if reference not in names:
             problems.append(

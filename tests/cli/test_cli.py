@@ -721,3 +721,27 @@ def test_import_table_logs_the_table_samples_it_left_out(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "2 features x 2 samples imported; 1 samples of the table not in the" in err
     assert read_table(tmp_path / "out.biom").columns.tolist() == ["a", "b"]
+
+
+def test_validate_outside_the_repository_knows_the_shipped_references(
+    tmp_path, monkeypatch, capsys
+):
+    """A manifest entry (silva-138.2) is found from any folder: the shipped
+    manifest is the repository's when the relative path is not here."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["taxonomy"]["reference"] = "silva-138.2"
+    config["samples"] = str(REPO / "config/samples.tsv")
+    config["decontam"]["mock"]["expected"] = str(
+        REPO / "resources/demo/mock_expected.tsv"
+    )
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--config", "c.yaml", "--no-file-check"]) == 0, (
+        capsys.readouterr().err
+    )
+    config["taxonomy"]["reference"] = "silva-999"
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    assert main(["validate", "--config", "c.yaml", "--no-file-check"]) == 2
+    assert "silva-999 is neither a file nor an entry of" in capsys.readouterr().err
