@@ -64,10 +64,19 @@ def run_tool(
     err = proc.stderr.decode(errors="replace")
     if err:
         log.info("%s stderr:\n%s", args[0], err.rstrip())
+    out = proc.stdout.decode(errors="replace") if proc.stdout else ""
+    if "no space left on device" in (out + err).lower():
+        # also when the tool exits 0: what it wrote is incomplete
+        for path in outputs:
+            Path(path).unlink(missing_ok=True)
+        folder = Path(outputs[0]).parent if outputs else Path.cwd()
+        raise ToolError(
+            f"{args[0]} ran out of disk space on {context}: no space left on device "
+            f"in {folder}; free space there and rerun (finished steps are kept)"
+        )
     if proc.returncode != 0:
         for path in outputs:
             Path(path).unlink(missing_ok=True)
-        out = proc.stdout.decode(errors="replace") if proc.stdout else ""
         raise ToolError(f"{args[0]} failed on {context}: {_error_line(out + err)}")
     return err
 

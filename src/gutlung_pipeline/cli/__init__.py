@@ -80,7 +80,29 @@ def main(argv: list[str] | None = None) -> int:
         msg = " ".join(str(err).split())
         print(f"gutlung {args.command}: error: {msg}", file=sys.stderr)
         return 1
+    except OSError as err:  # a full disk, a read-only folder: no traceback
+        print(f"gutlung {args.command}: error: {os_error_line(err)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def os_error_line(err: OSError) -> str:
+    """Say what a write error means and what to do, naming the file's folder."""
+    import errno
+    import os
+
+    where = os.path.dirname(os.path.abspath(err.filename)) if err.filename else "?"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"no space left on device in {where}; free space there and rerun "
+            "(finished steps are kept, nothing half written is)"
+        )
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (
+            f"cannot write in {where} ({err.strerror}); make the folder writable "
+            "or run from another one"
+        )
+    return f"{err.strerror or err} ({err.filename or 'no file named'})"
 
 
 if __name__ == "__main__":  # pragma: no cover
