@@ -106,6 +106,8 @@ def trim_primers(
             outputs = [out for out in (out1, out2) if out is not None]
             run_tool(args, context=f"sample {sample} ({files})", outputs=outputs)
         except ToolError as err:
+            if "no space left on device" in str(err):  # says its own fix
+                raise
             raise ToolError(f"{err}; {_fix_for(str(err))}") from None
         counts = json.loads(report.read_text())["read_counts"]
     return {"input": int(counts["input"]), "primer_trimmed": int(counts["output"])}

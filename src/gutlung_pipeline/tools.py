@@ -69,7 +69,7 @@ def run_tool(
         # also when the tool exits 0: what it wrote is incomplete
         for path in outputs:
             Path(path).unlink(missing_ok=True)
-        folder = Path(outputs[0]).parent if outputs else Path.cwd()
+        folder = mount_point(Path(outputs[0]).parent if outputs else Path.cwd())
         raise ToolError(
             f"{args[0]} ran out of disk space on {context}: no space left on device "
             f"in {folder}; free space there and rerun (finished steps are kept)"
@@ -79,6 +79,20 @@ def run_tool(
             Path(path).unlink(missing_ok=True)
         raise ToolError(f"{args[0]} failed on {context}: {_error_line(out + err)}")
     return err
+
+
+def mount_point(path: str | os.PathLike) -> Path:
+    """Return the mount point of the file system holding ``path``.
+
+    A full disk is freed on its file system, which the step's own (perhaps
+    temporary) folder does not name.
+    """
+    current = Path(path).resolve()
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    while not os.path.ismount(current):
+        current = current.parent
+    return current
 
 
 def _error_line(text: str) -> str:

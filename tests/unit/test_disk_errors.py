@@ -9,7 +9,7 @@ import os
 import pytest
 
 from gutlung_pipeline.cli import main
-from gutlung_pipeline.tools import ToolError, run_tool
+from gutlung_pipeline.tools import ToolError, mount_point, run_tool
 
 
 @pytest.mark.parametrize(
@@ -17,8 +17,8 @@ from gutlung_pipeline.tools import ToolError, run_tool
     [
         (
             errno.ENOSPC,
-            "no space left on device in {folder}; free space there and rerun "
-            "(finished steps are kept, nothing half written is)",
+            "no space left on device in {disk} (writing in {folder}); free space "
+            "there and rerun (finished steps are kept, nothing half written is)",
         ),
         (
             errno.EROFS,
@@ -44,7 +44,12 @@ def test_a_write_error_is_one_line_naming_the_folder(
     args = ["pcoa", "--input", str(tmp_path / "d.tsv"), "--output", str(target)]
     assert main(args) == 1
     err = capsys.readouterr().err.strip()
-    assert err == "gutlung pcoa: error: " + message.format(folder=tmp_path / "out")
+    from gutlung_pipeline.tools import mount_point
+
+    disk = mount_point(tmp_path)
+    assert err == "gutlung pcoa: error: " + message.format(
+        folder=tmp_path / "out", disk=disk
+    )
     assert not target.exists()
 
 
@@ -63,6 +68,7 @@ def test_a_tool_that_reports_no_space_fails_even_when_it_exits_0(tmp_path, monke
         run_tool(["faketool"], context="sample S1", outputs=[out])
     assert str(err.value) == (
         f"faketool ran out of disk space on sample S1: no space left on device in "
-        f"{out.parent}; free space there and rerun (finished steps are kept)"
+        f"{mount_point(out.parent)}; free space there and rerun (finished steps are "
+        "kept)"
     )
     assert not out.exists()

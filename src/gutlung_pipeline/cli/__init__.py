@@ -91,11 +91,14 @@ def os_error_line(err: OSError) -> str:
     import errno
     import os
 
+    from ..tools import mount_point
+
     where = os.path.dirname(os.path.abspath(err.filename)) if err.filename else "?"
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        disk = mount_point(where if err.filename else os.getcwd())
         return (
-            f"no space left on device in {where}; free space there and rerun "
-            "(finished steps are kept, nothing half written is)"
+            f"no space left on device in {disk} (writing in {where}); free space "
+            "there and rerun (finished steps are kept, nothing half written is)"
         )
     if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return (
