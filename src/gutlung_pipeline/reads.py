@@ -243,6 +243,46 @@ def dereplicate(sample: str, fasta: str | os.PathLike, out: str | os.PathLike) -
     )
 
 
+def count_records(path: str | os.PathLike, *, fastq: bool) -> int:
+    """Count the records of a FASTQ (lines / 4) or FASTA (``>`` lines) file.
+
+    Read in 1 MiB chunks, never read by read.
+    """
+    total = 0
+    needle = b"\n" if fastq else b">"
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            total += chunk.count(needle)
+    return total // 4 if fastq else total
+
+
+def size_total(path: str | os.PathLike) -> int:
+    """Sum the ``;size=`` annotations of a dereplicated FASTA."""
+    sizes = re.compile(rb";size=(\d+)")
+    return sum(int(n) for n in sizes.findall(Path(path).read_bytes()))
+
+
+def check_written(
+    sample: str, tool: str, reported: int, written: int, path: str | os.PathLike
+) -> None:
+    """Stop when a tool wrote fewer (or more) reads than it reported.
+
+    A tool that runs out of disk space may exit 0 with a truncated file; the
+    counts then disagree, and what it wrote must not be taken for complete.
+
+    Raises
+    ------
+    ToolError
+        The sample, the tool, both counts and the likely cause.
+    """
+    if reported != written:
+        raise ToolError(
+            f"{tool} on sample {sample} reported {reported} reads but "
+            f"{Path(path).name} holds {written}: the output is incomplete (a full "
+            "disk?); free space and rerun"
+        )
+
+
 def sample_reads(
     sample: str,
     fq1: str | os.PathLike,
@@ -303,6 +343,14 @@ def sample_reads(
             threads=threads,
             in_reads=in_reads,
         )
+        for out in (t1, t2) if fq2 else (t1,):
+            check_written(
+                sample,
+                "cutadapt",
+                counts["primer_trimmed"],
+                count_records(out, fastq=True),
+                out,
+            )
         reads = t1
         if fq2:
             reads = tmp / "merged.fastq"
@@ -317,6 +365,13 @@ def sample_reads(
                     threads=threads,
                 )
             )
+            check_written(
+                sample,
+                "vsearch --fastq_mergepairs",
+                counts["merged"],
+                count_records(reads, fastq=True),
+                reads,
+            )
         lengths = {
             "min_length": min_length,
             "max_length": max_length,
@@ -326,11 +381,19 @@ def sample_reads(
         filtered = tmp / "filtered.fasta"
         kept = filter_reads(sample, reads, filtered, max_ee=max_ee, **lengths)
         counts["quality_filtered"] = kept["filtered"]
-        dereplicate(sample, filtered, derep)
         every = tmp / "mappable.fasta"
         kept = filter_reads(sample, reads, every, max_ee=None, **lengths)
         counts["filtered"] = kept["filtered"]
-        dereplicate(sample, every, mapping)
+        for key, path, out in (
+            ("quality_filtered", filtered, derep),
+            ("filtered", every, mapping),
+        ):
+            written = count_records(path, fastq=False)
+            check_written(sample, "vsearch --fastq_filter", counts[key], written, path)
+            dereplicate(sample, path, out)
+            check_written(
+                sample, "vsearch --fastx_uniques", written, size_total(out), out
+            )
     return counts
 
 

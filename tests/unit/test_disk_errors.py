@@ -5,6 +5,7 @@ space (even exiting 0) fails and leaves nothing half written."""
 import contextlib
 import errno
 import os
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,68 @@ def test_a_tool_that_reports_no_space_fails_even_when_it_exits_0(tmp_path, monke
         "kept)"
     )
     assert not out.exists()
+
+
+def test_counts_must_add_up_after_each_tool(tmp_path):
+    """What a tool reports and what its file holds must agree: a FASTQ cut
+    short (as a tool leaves it on a full disk, exiting 0) stops the sample."""
+    from gutlung_pipeline.reads import check_written, count_records, size_total
+
+    fastq = tmp_path / "t1.fastq"
+    fastq.write_text("@a\nACGT\n+\nIIII\n@b\nACGA\n+\nIIII\n")
+    assert count_records(fastq, fastq=True) == 2
+    fasta = tmp_path / "f.fasta"
+    fasta.write_text(">a\nACGT\n>b\nAC\nGA\n>c\nA\n")
+    assert count_records(fasta, fastq=False) == 3
+    derep = tmp_path / "d.fasta"
+    derep.write_text(">sample=S1;size=7\nACGT\n>sample=S1;size=2\nACGA\n")
+    assert size_total(derep) == 9
+    check_written("S1", "cutadapt", 2, 2, fastq)
+    with pytest.raises(ToolError) as err:
+        check_written("S1", "vsearch --fastq_mergepairs", 1200, 845, tmp_path / "m.fq")
+    assert str(err.value) == (
+        "vsearch --fastq_mergepairs on sample S1 reported 1200 reads but m.fq holds "
+        "845: the output is incomplete (a full disk?); free space and rerun"
+    )
+
+
+def test_a_truncated_merge_stops_the_sample(tmp_path, monkeypatch):
+    """vsearch 'merges' and exits 0 but its file is cut short (the battery's
+    full-disk case): sample_reads stops naming the sample and the step."""
+    from conftest import FORWARD, REFERENCE, REVERSE
+
+    import gutlung_pipeline.reads as reads
+    from gutlung_pipeline.simulate import load_reference, simulate_cohort
+
+    sheet, _ = simulate_cohort(
+        load_reference(REFERENCE),
+        tmp_path / "data",
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=1,
+        reads_per_sample=200,
+        random_state=4,
+    )
+    real = reads.merge_pairs
+
+    def truncating(sample, r1, r2, out, **kw):
+        counts = real(sample, r1, r2, out, **kw)
+        lines = Path(out).read_text().splitlines(keepends=True)
+        Path(out).write_text("".join(lines[: len(lines) // 2]))
+        return counts
+
+    monkeypatch.setattr(reads, "merge_pairs", truncating)
+    row = sheet.iloc[0]
+    with pytest.raises(ToolError, match=r"^vsearch --fastq_mergepairs on sample "):
+        reads.sample_reads(
+            row["sample_id"],
+            row["fq1"],
+            row["fq2"],
+            derep=tmp_path / "d.fa",
+            mapping=tmp_path / "m.fa",
+            forward=FORWARD,
+            reverse=REVERSE,
+            min_length=200,
+            max_length=300,
+        )
+    assert not (tmp_path / "d.fa").exists() and not (tmp_path / "m.fa").exists()
