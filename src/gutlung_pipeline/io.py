@@ -124,8 +124,9 @@ def read_yaml(path: str | os.PathLike) -> dict:
     """Read a YAML file with the safe loader."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C one if built
     with open(path) as handle:
-        data = yaml.safe_load(handle)
+        data = yaml.load(handle, Loader=loader)
     return {} if data is None else data
 
 
@@ -150,6 +151,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         A sample or feature ID appears twice, or a count is not a number; the
         line names the file, both places or the cell, and the fix.
     """
+    import numpy as np
     import pandas as pd
 
     path = Path(path)
@@ -166,32 +168,31 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     df = pd.read_csv(path, sep="\t", skiprows=skip, index_col=0, dtype={0: str})
     df.index = df.index.astype(str)
     _refuse_duplicates(path, list(df.index), "feature ID", "lines", offset=skip + 2)
-    for column in df.columns:
-        values = pd.to_numeric(df[column], errors="coerce")
-        bad = values.isna() | (values < 0)
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            raise ValueError(
-                f"{path}: line {row + skip + 2} (feature {df.index[row]}), column "
-                f"{column}: {_cell(df[column].iloc[row])} is not a count; give a "
-                "whole number of reads (0 for none)"
-            )
+    # text columns only go through to_numeric; the check itself is one array
+    text = df.select_dtypes(exclude="number").columns
+    values = df.assign(**{c: pd.to_numeric(df[c], errors="coerce") for c in text})
+    counts = values.to_numpy(float)
+    bad = np.isnan(counts) | (counts < 0)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{path}: line {row + skip + 2} (feature {df.index[row]}), column "
+            f"{df.columns[col]}: {_cell(df.iat[row, col])} is not a count; give a "
+            "whole number of reads (0 for none)"
+        )
     df.index.name = "#OTU ID"
     return df
 
 
 def _cell(value) -> str:
     """Show a table cell as the user typed it (text quoted, numbers plain)."""
+    import pandas as pd
+
     if isinstance(value, str):
         return repr(value)
-    if _is_missing(value):
+    if pd.isna(value):
         return "an empty cell"
     return format(value.item() if hasattr(value, "item") else value, "g")
-
-
-def _is_missing(value) -> bool:
-    """Tell whether a cell is missing (NaN or None), without pandas' import cost."""
-    return value is None or value != value
 
 
 def _refuse_duplicates(path, names: list, what: str, unit: str, offset: int) -> None:
@@ -222,10 +223,8 @@ def _load_biom(path: Path):
         raise ValueError(f"{path}: {err}; make every ID unique") from None
 
 
-def _biom_ids(path: Path, axis: str) -> list[str]:
-    """Return the sample or observation IDs of a BIOM file (HDF5 or JSON)."""
-    import json
-
+def _hdf5_ids(path: Path, axis: str) -> list[str] | None:
+    """Return the sample or observation IDs of an HDF5 BIOM (None if not HDF5)."""
     import h5py
 
     try:
@@ -235,10 +234,20 @@ def _biom_ids(path: Path, axis: str) -> list[str]:
                 for x in handle[f"{axis}/ids"][:]
             ]
     except OSError:
-        with open(path) as handle:
-            doc = json.load(handle)
-        key = "columns" if axis == "sample" else "rows"
-        return [entry["id"] for entry in doc[key]]
+        return None
+
+
+def _biom_ids(path: Path, axis: str) -> list[str]:
+    """Return the sample or observation IDs of a BIOM file (HDF5 or JSON)."""
+    import json
+
+    ids = _hdf5_ids(path, axis)
+    if ids is not None:
+        return ids
+    with open(path) as handle:
+        doc = json.load(handle)
+    key = "columns" if axis == "sample" else "rows"
+    return [entry["id"] for entry in doc[key]]
 
 
 def read_table_subset(path: str | os.PathLike, samples: list[str]) -> pd.DataFrame:
@@ -267,16 +276,7 @@ def table_sample_ids(path: str | os.PathLike) -> list[str] | None:
     """
     path = Path(path)
     if path.suffix == ".biom":
-        import h5py
-
-        try:
-            with h5py.File(path, "r") as handle:
-                return [
-                    x.decode() if isinstance(x, bytes) else str(x)
-                    for x in handle["sample/ids"][:]
-                ]
-        except OSError:
-            return None
+        return _hdf5_ids(path, "sample")
     if path.suffix == ".qza":
         return None
     with open(path) as handle:

@@ -27,15 +27,10 @@ def command(sub, name: str, func, help_: str) -> argparse.ArgumentParser:
 
 @functools.cache
 def config_schema() -> dict:
-    """Read the config schema (once a process; the C loader when there is one)."""
-    import yaml
+    """Read the config schema (once a process)."""
+    from ..schema import load_schema
 
-    from ..schema import DEFAULT_SCHEMA_DIR
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    path = DEFAULT_SCHEMA_DIR / "config.schema.yaml"
-    with open(path) as handle:
-        return yaml.load(handle, Loader=loader)
+    return load_schema("config")
 
 
 def section_schema(section: str) -> dict:

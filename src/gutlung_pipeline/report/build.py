@@ -31,10 +31,7 @@ from .figures import (
     to_svg,
 )
 from .html import render_report
-from .names import check_manifest
-
-#: The contamination section's tables.
-TOGETHER_DECONTAM = ("contaminants", "filtered", "signal", "mock", "mock_taxa")
+from .names import TOGETHER, check_manifest
 
 
 def _read_plain(path) -> pd.DataFrame:
@@ -45,6 +42,11 @@ def _read_plain(path) -> pd.DataFrame:
 def read_curves(path) -> pd.DataFrame:
     """Read per-group rarefaction curves (groups as text)."""
     return pd.read_csv(path, sep="\t", dtype={"group": str})
+
+
+def _together(files: dict, first: str) -> dict:
+    """Pick a section's files: ``first`` and those that come with it."""
+    return {k: files[k] for k in (first, *TOGETHER[first])}
 
 
 def _studies_section(path) -> tuple[list[str], pd.DataFrame]:
@@ -91,14 +93,12 @@ def build_report(
     core = read_core(files, settings["group_column"])
     figures = core_figures(core, files, settings["group_column"])
     contamination = (
-        contamination_section({k: files[k] for k in TOGETHER_DECONTAM}, core, figures)
+        contamination_section(_together(files, "contaminants"), core, figures)
         if "contaminants" in files
         else None
     )
     acquired = (
-        acquisition_section({k: files[k] for k in ("runs", "unmapped", "dropped")})
-        if "runs" in files
-        else None
+        acquisition_section(_together(files, "runs")) if "runs" in files else None
     )
     stats = stats_sections(files, figures)
     if "maturity" in files:
