@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas is imported where tables are built, not by read steps
@@ -127,7 +128,7 @@ def check_read_losses(tracking: pd.DataFrame, *, min_kept: float) -> None:
         the samples that lost most, the likely cause and the fix.
     """
     steps = [c for c in TRACKING_COLUMNS if tracking[c].notna().any()]
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in pairwise(steps):
         got = tracking[before].fillna(0).astype("int64")
         kept = tracking[after].fillna(0).astype("int64")
         if got.sum() == 0 or kept.sum() >= min_kept * got.sum():
