@@ -9,6 +9,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "resources" / "reference" / "gg_13_8_v4.sintax.fasta.gz"
+REAL = REPO / "tests" / "data" / "real"
+"""Real reads and tables from other projects (tests/data/README.md)."""
 FORWARD = "GTGYCAGCMGCCGCGGTAA"
 REVERSE = "GGACTACNVGGGTWTCTAAT"
 

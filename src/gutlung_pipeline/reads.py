@@ -44,6 +44,7 @@ def trim_primers(
     error_rate: float = 0.1,
     threads: int = 1,
     in_reads: bool = True,
+    lengths: tuple[int, int] | None = None,
 ) -> dict[str, int]:
     """Remove the primers with cutadapt; discard reads (pairs) lacking them.
 
@@ -56,6 +57,9 @@ def trim_primers(
     (``--pair-filter=any``: a pair is dropped when either read lacks its primer).
     Single-end: the forward primer must start the read; the reverse complement
     of the reverse primer is trimmed from the 3' end where the read reaches it.
+
+    ``lengths`` (paired-end): R1 and R2 are then cut to these lengths after
+    the primers are removed (cutadapt ``--length`` and ``-L``).
 
     Returns
     -------
@@ -79,6 +83,8 @@ def trim_primers(
         ]
         if in_reads:
             args.append("--discard-untrimmed")
+        if lengths is not None and fq2 is not None:
+            args += ["--length", str(lengths[0]), "-L", str(lengths[1])]
         if not in_reads:
             if fq2 is not None:
                 args += ["-o", str(out1), "-p", str(out2), str(fq1), str(fq2)]
@@ -301,6 +307,8 @@ def sample_reads(
     max_length: int | None = None,
     max_ns: int = 0,
     trunc_length: int | None = None,
+    trunc_lengths: str | Sequence[int] = "auto",
+    target_overlap: int = 48,
     threads: int = 1,
 ) -> dict[str, int]:
     """Run one sample's read steps in one job.
@@ -316,7 +324,10 @@ def sample_reads(
       ASVs, not for counting them).
 
     Single-end runs (``fq2`` None) skip the merge and are cut to
-    ``trunc_length``. Intermediate files live in a temporary folder beside
+    ``trunc_length``. Paired-end reads are cut before the merge as
+    ``trunc_lengths`` says: ``"none"``, ``(R1, R2)`` lengths, or ``"auto"``
+    (:func:`gutlung_pipeline.quality.auto_truncation` with
+    ``target_overlap``). Intermediate files live in a temporary folder beside
     ``derep``.
 
     Returns
@@ -331,6 +342,23 @@ def sample_reads(
         tmp = Path(tmp)
         # uncompressed: vsearch then merges in two thirds of the time
         t1, t2 = tmp / "t1.fastq", (tmp / "t2.fastq" if fq2 else None)
+        cut = None
+        if fq2 and trunc_lengths == "auto":
+            from .quality import auto_truncation
+
+            cut = auto_truncation(
+                sample,
+                fq1,
+                fq2,
+                skip1=len(forward) if in_reads else 0,
+                skip2=len(reverse) if in_reads else 0,
+                target_overlap=target_overlap,
+                min_overlap=min_overlap,
+                max_diffs=max_diffs,
+                tmp=tmp,
+            )
+        elif fq2 and trunc_lengths != "none":
+            cut = (int(trunc_lengths[0]), int(trunc_lengths[1]))
         counts = trim_primers(
             sample,
             fq1,
@@ -342,7 +370,10 @@ def sample_reads(
             error_rate=error_rate,
             threads=threads,
             in_reads=in_reads,
+            lengths=cut,
         )
+        if fq2:
+            counts["trunc_r1"], counts["trunc_r2"] = cut or (0, 0)
         for out in (t1, t2) if fq2 else (t1,):
             check_written(
                 sample,

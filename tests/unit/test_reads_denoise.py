@@ -44,8 +44,9 @@ def test_read_tracking_known_answer():
         "S2": {"input": 4, "primer_trimmed": 4, "filtered": 3},
     }
     out = read_tracking(stats, table)
-    assert out.loc["S1"].tolist() == [10, 9, 8, 5, 4, 40.0]
-    assert pd.isna(out.loc["S2", "merged"])
+    # pct_merged: 8 of 9 pairs; pct_in_table: 4 of 10 reads
+    assert out.loc["S1"].tolist() == [10, 9, 8, 5, 4, 88.89, 40.0]
+    assert pd.isna(out.loc["S2", "merged"]) and pd.isna(out.loc["S2", "pct_merged"])
     assert out.loc["S2", "in_table"] == 2
 
 

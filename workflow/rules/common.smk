@@ -315,17 +315,22 @@ def get_primer_args():
 
 
 def get_read_filter_args():
-    """Merge and filter options of gutlung sample-reads: min/max length for
-    merged pairs, one truncation length for single-end runs."""
+    """Merge and filter options of gutlung sample-reads: min/max length and
+    the cut before the merge for paired-end runs, one truncation length for
+    single-end runs."""
     f, m = config["filter"], config["merge"]
     args = (
         f"--min-overlap {int(m['min_overlap'])} --max-diffs {int(m['max_diffs'])}"
         f" --max-ee {float(f['max_ee'])} --max-ns {int(f['max_ns'])}"
     )
     if PAIRED:
+        cut = m["trunc_lengths"]
+        cut = ",".join(str(int(v)) for v in cut) if isinstance(cut, list) else cut
         return (
             f"{args} --min-length {int(f['min_length'])}"
             f" --max-length {int(f['max_length'])}"
+            f" --trunc-lengths {shlex.quote(cut)}"
+            f" --target-overlap {int(m['target_overlap'])}"
         )
     return f"{args} --trunc-length {int(f['trunc_length'])}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import tempfile
 from pathlib import Path
@@ -43,17 +44,35 @@ def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
 
 def _write_asv_outputs(table, sequences, stats, args) -> None:
     """Write the ASV table (TSV, BIOM), its sequences and the read tracking."""
-    from ..denoise import check_read_losses, read_tracking
+    from ..denoise import check_read_losses, low_merge_warnings, read_tracking
     from ..io import write_biom, write_fasta, write_table_tsv, write_tsv
 
     tracking = read_tracking(stats, table)
     check_read_losses(tracking, min_kept=args.min_kept)  # before anything is written
+    for line in low_merge_warnings(tracking, min_merged=args.min_merged):
+        log.warning("%s", line)
     write_fasta(((f, sequences[f]) for f in table.index), args.fasta)
     write_table_tsv(table, args.tsv)
     write_biom(table, args.biom)
     write_tsv(tracking, args.tracking)
     log.info(
         "%d ASVs x %d samples, %d reads", *table.shape, int(table.to_numpy().sum())
+    )
+
+
+def add_table_checks(p) -> None:
+    """``--min-kept`` and ``--min-merged``: the read tracking's checks."""
+    p.add_argument(
+        "--min-kept",
+        type=float,
+        default=schema_default("qc.min_kept"),
+        help="share of the run's reads each read step must keep (0: no check)",
+    )
+    p.add_argument(
+        "--min-merged",
+        type=float,
+        default=schema_default("qc.min_merged"),
+        help="warn of a sample whose pairs merge under this share (0: never)",
     )
 
 
@@ -97,6 +116,21 @@ def add_trim_primers(sub) -> None:
     add_primers(p, required=True)
 
 
+def trunc_lengths(text: str) -> str | tuple[int, int]:
+    """Parse ``--trunc-lengths``: ``auto``, ``none`` or ``R1,R2``."""
+    if text in ("auto", "none"):
+        return text
+    try:
+        r1, r2 = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give auto, none or two lengths as R1,R2 (e.g. 240,160)"
+        ) from None
+    if min(r1, r2) < 20:
+        raise argparse.ArgumentTypeError(f"{text!r}: lengths must be 20 or more")
+    return r1, r2
+
+
 def cmd_sample_reads(args) -> None:
     """Run ``gutlung sample-reads``: a few samples' read steps in one job."""
     import json
@@ -129,6 +163,8 @@ def cmd_sample_reads(args) -> None:
         max_length=args.max_length,
         max_ns=args.max_ns,
         trunc_length=args.trunc_length,
+        trunc_lengths=args.trunc_lengths,
+        target_overlap=args.target_overlap,
     )
     for sample in counts:
         log.info("read counts: %s", json.dumps(sample))
@@ -170,7 +206,20 @@ def add_sample_reads(sub) -> None:
     p.add_argument("--min-length", type=int)
     p.add_argument("--max-length", type=int)
     p.add_argument("--max-ns", type=int, default=schema_default("filter.max_ns"))
-    p.add_argument("--trunc-length", type=int)
+    p.add_argument("--trunc-length", type=int, help="single-end: cut reads to this")
+    p.add_argument(
+        "--trunc-lengths",
+        type=trunc_lengths,
+        default=schema_default("merge.trunc_lengths"),
+        help="paired-end cut before the merge: auto, none or R1,R2 (default: "
+        "%(default)s)",
+    )
+    p.add_argument(
+        "--target-overlap",
+        type=int,
+        default=schema_default("merge.target_overlap"),
+        help="overlap kept by --trunc-lengths auto (default: %(default)s)",
+    )
     add_threads(p, "samples side by side")
 
 
@@ -350,12 +399,7 @@ def add_build_table(sub) -> None:
     p.add_argument("--tsv", required=True)
     p.add_argument("--fasta", required=True)
     p.add_argument("--tracking", required=True)
-    p.add_argument(
-        "--min-kept",
-        type=float,
-        default=schema_default("qc.min_kept"),
-        help="share of the run's reads each read step must keep (0: no check)",
-    )
+    add_table_checks(p)
 
 
 def cmd_dada2_denoise(args) -> None:
@@ -461,12 +505,7 @@ def add_dada2_table(sub) -> None:
     p.add_argument("--tsv", required=True)
     p.add_argument("--fasta", required=True)
     p.add_argument("--tracking", required=True)
-    p.add_argument(
-        "--min-kept",
-        type=float,
-        default=schema_default("qc.min_kept"),
-        help="share of the run's reads each read step must keep (0: no check)",
-    )
+    add_table_checks(p)
 
 
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.

@@ -23,11 +23,18 @@ bioRxiv 074252. doi:10.1101/074252
 
 from .chimeras import exact_bimeras, remove_chimeras
 from .mapping import map_samples, nearest_same_length, read_otutab_samples
-from .table import TRACKING_COLUMNS, build_table, check_read_losses, read_tracking
+from .table import (
+    TRACKING_COLUMNS,
+    build_table,
+    check_read_losses,
+    low_merge_warnings,
+    read_tracking,
+)
 from .unoise import absorb_indel_errors, add_candidates, pool_uniques, unoise
 
 __all__ = [
     "TRACKING_COLUMNS",
+    "low_merge_warnings",
     "absorb_indel_errors",
     "add_candidates",
     "build_table",

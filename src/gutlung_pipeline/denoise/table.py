@@ -69,8 +69,11 @@ def read_tracking(
         Indexed by ``sample_id``: the counts of :data:`TRACKING_COLUMNS`
         (``merged`` empty for single-end runs), ``quality_filtered`` where the
         stats give it (the reads within the expected-error limit, which the
-        default engine denoises; ``filtered`` are those it counts) and
-        ``pct_in_table`` (in_table / input, percent).
+        default engine denoises; ``filtered`` are those it counts),
+        ``trunc_r1`` and ``trunc_r2`` where the stats give them (the lengths
+        the reads were cut to before the merge, 0: whole), ``pct_merged``
+        (merged / primer_trimmed, percent; paired-end) and ``pct_in_table``
+        (in_table / input, percent).
     """
     import numpy as np
     import pandas as pd
@@ -89,10 +92,36 @@ def read_tracking(
         df["quality_filtered"] = pd.array(
             [stats[s].get("quality_filtered", pd.NA) for s in df.index], dtype="Int64"
         )
+    for col in ("trunc_r1", "trunc_r2"):
+        if any(col in counts for counts in stats.values()):
+            df[col] = pd.array(
+                [stats[s].get(col, pd.NA) for s in df.index], dtype="Int64"
+            )
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = 100 * df["in_table"].astype(float) / df["input"].astype(float)
+        merged = 100 * df["merged"].astype(float) / df["primer_trimmed"].astype(float)
+    if df["merged"].notna().any():
+        df["pct_merged"] = merged.round(2)
     df["pct_in_table"] = pct.round(2)
     return df
+
+
+def low_merge_warnings(tracking: pd.DataFrame, *, min_merged: float) -> list[str]:
+    """One warning line per paired-end sample that merged under ``min_merged``.
+
+    ``min_merged`` is a share (config ``qc.min_merged``; 0: no warnings) of
+    the sample's primer-trimmed pairs; samples without pairs are left out.
+    """
+    if "pct_merged" not in tracking or min_merged <= 0:
+        return []
+    low = tracking[tracking["pct_merged"] < 100 * min_merged]
+    return [
+        f"sample {sample}: {row.merged} of {row.primer_trimmed} pairs merged "
+        f"({row.pct_merged:.1f}%, under qc.min_merged {100 * min_merged:g}%); "
+        "the reads may be too short or too worn to overlap: see "
+        "merge.trunc_lengths and merge.max_diffs"
+        for sample, row in low.iterrows()
+    ]
 
 
 #: What a read step's loss most likely means, and the fix.
