@@ -1,5 +1,9 @@
 """What the reads' qualities say, from the first few thousand records of a file.
 
+- :func:`detect_encoding`: the quality encoding (phred+33, or phred+64 of
+  Illumina 1.3-1.7, as in q2-dada2's single-end test reads), qualities above
+  41 (PacBio HiFi/CCS) and binned qualities (NovaSeq, NextSeq 2000, MiSeq
+  i100: four or fewer values); the vsearch options that read them;
 - :func:`choose_truncation`: where to cut the two reads of a pair before the
   merge, so that they still overlap over the whole amplicon but carry as few
   expected errors as possible into the overlap (the worn 3' tails of MiSeq
@@ -24,6 +28,7 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -45,6 +50,68 @@ def head_records(path: str | os.PathLike, n: int = SAMPLE_PAIRS) -> list[bytes]:
     """Return the first ``n`` FASTQ records of a file (gzip or not), as 4n lines."""
     with _open(path) as handle:
         return list(islice(handle, 4 * n))
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The qualities of a FASTQ file as its first records show them."""
+
+    offset: int
+    """ASCII offset: 33 (Sanger, Illumina 1.8+) or 64 (Illumina 1.3-1.7)."""
+    q_min: int
+    q_max: int
+    levels: tuple[int, ...]
+    """The distinct quality values seen."""
+    bases: int = 0
+    """How many quality values were seen."""
+
+    @property
+    def binned(self) -> bool:
+        """Four or fewer values in 1,000 or more (NovaSeq, NextSeq 2000, i100)."""
+        return 0 < len(self.levels) <= 4 and self.bases >= 1000
+
+    def describe(self) -> str:
+        """One phrase, e.g. ``phred+64 (Illumina 1.3-1.7), Q2-40``."""
+        name = "phred+64 (Illumina 1.3-1.7)" if self.offset == 64 else "phred+33"
+        text = f"{name}, Q{self.q_min}-{self.q_max}"
+        if self.binned:
+            text += f", binned ({len(self.levels)} values: "
+            text += ", ".join(map(str, self.levels)) + ")"
+        return text
+
+    def vsearch_args(self) -> list[str]:
+        """Return the vsearch options that read these qualities as they are."""
+        args = []
+        if self.offset != 33:
+            args += ["--fastq_ascii", str(self.offset)]
+        if self.q_max > 41:
+            args += ["--fastq_qmax", str(self.q_max)]
+        if self.q_min < 0:
+            args += ["--fastq_qmin", str(self.q_min)]
+        return args
+
+
+def detect_encoding(quals: list[bytes]) -> Encoding:
+    """Tell the quality encoding from quality lines.
+
+    Codes below ``;`` (59) exist only in phred+33; phred+64 files start at
+    ``@`` (64, Q0), or ``;`` for Solexa's negative scores, and reach past
+    ``J`` (74, Q41 in phred+33). Anything else is read as phred+33 (a file of
+    only high qualities, Q26-41, looks the same in both: phred+33 is by far
+    the likelier).
+    """
+    codes = np.frombuffer(b"".join(q.rstrip(b"\r\n") for q in quals), dtype=np.uint8)
+    if codes.size == 0:
+        return Encoding(33, 0, 0, ())
+    low, high = int(codes.min()), int(codes.max())
+    offset = 64 if low >= 59 and high > 74 else 33
+    levels = tuple(int(c) - offset for c in np.unique(codes))
+    return Encoding(offset, low - offset, high - offset, levels, int(codes.size))
+
+
+def file_encoding(path: str | os.PathLike, n: int = SAMPLE_PAIRS) -> Encoding:
+    """Tell a FASTQ file's quality encoding from its first ``n`` records."""
+    return detect_encoding(head_records(path, n)[3::4])
 
 
 def expected_errors(quals: list[bytes], offset: int = 33) -> np.ndarray:
@@ -124,6 +191,7 @@ def auto_truncation(
     min_overlap: int,
     max_diffs: int,
     tmp: str | os.PathLike,
+    encoding: Encoding | None = None,
     n: int = SAMPLE_PAIRS,
 ) -> tuple[int, int] | None:
     """Measure cut lengths for one sample's pairs on its first ``n`` pairs.
@@ -138,6 +206,7 @@ def auto_truncation(
     head1, head2 = head_records(fq1, n), head_records(fq2, n)
     if not head1 or not head2:
         return None
+    encoding = encoding or Encoding(33, 0, 41, ())
     tmp = Path(tmp)
     with tempfile.TemporaryDirectory(dir=tmp) as work:
         work = Path(work)
@@ -161,6 +230,7 @@ def auto_truncation(
                 "0",
                 "--threads",
                 "1",
+                *encoding.vsearch_args(),
             ],
             context=f"sample {sample} (the first {n} pairs of {fq1}, {fq2})",
             outputs=(merged,),
@@ -169,6 +239,6 @@ def auto_truncation(
     if len(lengths) < 20:
         return None
     amplicon = int(np.percentile(lengths, 99)) - skip1 - skip2
-    ee1 = expected_errors(head1[3::4])[:, skip1:]
-    ee2 = expected_errors(head2[3::4])[:, skip2:]
+    ee1 = expected_errors(head1[3::4], encoding.offset)[:, skip1:]
+    ee2 = expected_errors(head2[3::4], encoding.offset)[:, skip2:]
     return choose_truncation(ee1, ee2, amplicon, target_overlap=target_overlap)

@@ -148,8 +148,13 @@ def merge_pairs(
     min_overlap: int = 16,
     max_diffs: int = 10,
     threads: int = 1,
+    quality_args: Sequence[str] = (),
 ) -> dict[str, int]:
-    """Merge read pairs with ``vsearch --fastq_mergepairs``; return ``merged``."""
+    """Merge read pairs with ``vsearch --fastq_mergepairs``; return ``merged``.
+
+    ``quality_args``: vsearch's options for the reads' quality encoding
+    (:meth:`gutlung_pipeline.quality.Encoding.vsearch_args`).
+    """
     err = run_tool(
         [
             "vsearch",
@@ -165,6 +170,7 @@ def merge_pairs(
             str(max_diffs),
             "--threads",
             str(threads),
+            *quality_args,
         ],
         context=f"sample {sample} ({r1}, {r2})",
         outputs=(out,),
@@ -187,13 +193,14 @@ def filter_reads(
     max_length: int | None = None,
     max_ns: int = 0,
     trunc_length: int | None = None,
+    quality_args: Sequence[str] = (),
 ) -> dict[str, int]:
     """Quality-filter reads with ``vsearch --fastq_filter`` into labelled FASTA.
 
     Reads are relabelled ``sample=<id>;r<n>`` so that ``--otutabout`` counts
     them for the sample. ``trunc_length`` (single-end runs) cuts every read to
     that length and drops shorter ones. ``max_ee=None`` filters on length and
-    Ns only.
+    Ns only. ``quality_args`` as for :func:`merge_pairs`.
 
     Returns
     -------
@@ -212,6 +219,7 @@ def filter_reads(
         "0",
         "--relabel",
         f"sample={sample};r",
+        *quality_args,
     ]
     if max_ee is not None:
         args += ["--fastq_maxee", str(max_ee)]
@@ -342,6 +350,8 @@ def sample_reads(
         tmp = Path(tmp)
         # uncompressed: vsearch then merges in two thirds of the time
         t1, t2 = tmp / "t1.fastq", (tmp / "t2.fastq" if fq2 else None)
+        encoding = read_encoding(sample, fq1, fq2)
+        quality_args = encoding.vsearch_args()
         cut = None
         if fq2 and trunc_lengths == "auto":
             from .quality import auto_truncation
@@ -356,6 +366,7 @@ def sample_reads(
                 min_overlap=min_overlap,
                 max_diffs=max_diffs,
                 tmp=tmp,
+                encoding=encoding,
             )
         elif fq2 and trunc_lengths != "none":
             cut = (int(trunc_lengths[0]), int(trunc_lengths[1]))
@@ -374,6 +385,9 @@ def sample_reads(
         )
         if fq2:
             counts["trunc_r1"], counts["trunc_r2"] = cut or (0, 0)
+        counts["phred_offset"] = encoding.offset
+        counts["max_quality"] = encoding.q_max
+        counts["quality_levels"] = len(encoding.levels)
         for out in (t1, t2) if fq2 else (t1,):
             check_written(
                 sample,
@@ -394,6 +408,7 @@ def sample_reads(
                     min_overlap=min_overlap,
                     max_diffs=max_diffs,
                     threads=threads,
+                    quality_args=quality_args,
                 )
             )
             check_written(
@@ -410,6 +425,7 @@ def sample_reads(
             "trunc_length": trunc_length,
         }
         filtered = tmp / "filtered.fasta"
+        lengths["quality_args"] = quality_args
         kept = filter_reads(sample, reads, filtered, max_ee=max_ee, **lengths)
         counts["quality_filtered"] = kept["filtered"]
         every = tmp / "mappable.fasta"
@@ -426,6 +442,35 @@ def sample_reads(
                 sample, "vsearch --fastx_uniques", written, size_total(out), out
             )
     return counts
+
+
+def read_encoding(sample: str, fq1, fq2=None):
+    """Return the quality encoding of a sample's reads (R1 and R2 must agree).
+
+    Raises
+    ------
+    ToolError
+        R1 and R2 have different encodings: one line naming both files.
+    """
+    from .quality import Encoding, file_encoding
+
+    first = file_encoding(fq1)
+    if fq2 is None:
+        return first
+    second = file_encoding(fq2)
+    if first.offset != second.offset:
+        raise ToolError(
+            f"sample {sample}: {fq1} has {first.describe()} qualities but {fq2} "
+            f"{second.describe()}; give the two mate files of one run"
+        )
+    levels = tuple(sorted(set(first.levels) | set(second.levels)))
+    return Encoding(
+        first.offset,
+        min(first.q_min, second.q_min),
+        max(first.q_max, second.q_max),
+        levels,
+        first.bases + second.bases,
+    )
 
 
 def sample_batch(

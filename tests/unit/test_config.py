@@ -394,3 +394,19 @@ def test_contradictory_length_limits_stop_the_plan():
         "c.yaml: key filter.min_length: 300 is above filter.max_length 250, so no "
         "merged read can pass; lower min_length or raise max_length"
     ]
+
+
+def test_a_run_mixing_quality_encodings_is_refused(tmp_path):
+    """phred+64 alone is read as it is; a run mixing it with phred+33 is a
+    mix-up of files, named by row, sample and file before any job."""
+    sheet = make_sheet(tmp_path, [{"sample_id": "A"}, {"sample_id": "B"}])
+    for mate in ("1", "2"):
+        (tmp_path / f"row1_r{mate}.fq").write_text("@r\nACGT\n+\nhhB^\n")
+    assert problems(sheet) == [
+        f"s.tsv: run r1: row 2 (sample A) has phred+33 qualities "
+        f"({tmp_path / 'row0_r1.fq'}) but row 3 (sample B) phred+64 "
+        f"({tmp_path / 'row1_r1.fq'}); one run has one encoding: fix the file "
+        "paths, or give the phred+64 samples their own run"
+    ]
+    sheet.loc[1, "run"] = "r2"  # its own run: accepted
+    assert list(validate_samples(sheet, source="s.tsv").index) == ["A", "B"]

@@ -13,6 +13,7 @@ from gutlung_pipeline.denoise import low_merge_warnings, read_tracking
 from gutlung_pipeline.quality import (
     auto_truncation,
     choose_truncation,
+    detect_encoding,
     expected_errors,
     head_records,
 )
@@ -151,3 +152,129 @@ def test_single_end_tracking_has_no_merge_rate():
     tracking = read_tracking(stats, pd.DataFrame({"S1": [8]}, index=["a"]))
     assert "pct_merged" not in tracking
     assert low_merge_warnings(tracking, min_merged=0.5) == []
+
+
+@pytest.mark.parametrize(
+    ("quals", "offset", "q_range", "binned", "args"),
+    [
+        ([b"II5+#\n"], 33, (2, 40), False, []),  # Sanger / Illumina 1.8+
+        ([b"hhB^\n", b"aa\n"], 64, (2, 40), False, ["--fastq_ascii", "64"]),
+        ([b"~~I5\n"], 33, (20, 93), False, ["--fastq_qmax", "93"]),  # PacBio HiFi
+        ([b"FFF8-#F\n"] * 200, 33, (2, 37), True, []),  # NovaSeq: 2, 12, 23, 37
+        ([b"FFF8-#F\n"], 33, (2, 37), False, []),  # too few bases to tell
+        ([b"JJJJ\n"], 33, (41, 41), False, []),  # Q41 only: phred+33 is likelier
+    ],
+)
+def test_encodings_known_answers(quals, offset, q_range, binned, args):
+    enc = detect_encoding(quals)
+    assert enc.offset == offset
+    assert (enc.q_min, enc.q_max) == q_range
+    assert enc.binned is binned
+    assert enc.vsearch_args() == args
+
+
+def test_binned_qualities_are_described():
+    assert detect_encoding([b"FFF8-#F"] * 200).describe() == (
+        "phred+33, Q2-37, binned (4 values: 2, 12, 23, 37)"
+    )
+    assert detect_encoding([b"hhB^"]).describe() == (
+        "phred+64 (Illumina 1.3-1.7), Q2-40"
+    )
+
+
+@needs_tools
+def test_phred64_reads_give_what_their_phred33_twins_give(small_cohort, tmp_path):
+    """One simulated sample converted to phred+64 (vsearch --fastq_convert):
+    the read steps detect it and write the same uniques and counts."""
+    import subprocess
+
+    from conftest import FORWARD, REVERSE
+
+    from gutlung_pipeline.reads import sample_reads
+
+    _, sheet, _ = small_cohort
+    row = sheet.iloc[0]
+    converted = []
+    for mate in ("fq1", "fq2"):
+        out = tmp_path / f"{mate}.p64.fastq"
+        subprocess.run(
+            [
+                "vsearch",
+                "--fastq_convert",
+                row[mate],
+                "--fastq_ascii",
+                "33",
+                "--fastq_asciiout",
+                "64",
+                "--fastqout",
+                str(out),
+                "--quiet",
+            ],
+            check=True,
+        )
+        converted.append(out)
+    runs = {}
+    for name, (fq1, fq2) in {
+        "p33": (row["fq1"], row["fq2"]),
+        "p64": tuple(converted),
+    }.items():
+        work = tmp_path / name
+        work.mkdir()
+        counts = sample_reads(
+            "S",
+            fq1,
+            fq2,
+            derep=work / "d.fa",
+            mapping=work / "m.fa",
+            forward=FORWARD,
+            reverse=REVERSE,
+            min_length=200,
+            max_length=300,
+        )
+        runs[name] = (counts, (work / "d.fa").read_text(), (work / "m.fa").read_text())
+    (c33, d33, m33), (c64, d64, m64) = runs["p33"], runs["p64"]
+    assert c33.pop("phred_offset") == 33 and c64.pop("phred_offset") == 64
+    assert c33 == c64 and d33 == d64 and m33 == m64
+    assert c64["merged"] > 500
+
+
+@needs_tools
+def test_mates_with_different_encodings_stop_the_sample(small_cohort, tmp_path):
+    import subprocess
+
+    from conftest import FORWARD, REVERSE
+
+    from gutlung_pipeline.reads import sample_reads
+    from gutlung_pipeline.tools import ToolError
+
+    _, sheet, _ = small_cohort
+    row = sheet.iloc[0]
+    r2 = tmp_path / "r2.p64.fastq"
+    subprocess.run(
+        [
+            "vsearch",
+            "--fastq_convert",
+            row["fq2"],
+            "--fastq_ascii",
+            "33",
+            "--fastq_asciiout",
+            "64",
+            "--fastqout",
+            str(r2),
+            "--quiet",
+        ],
+        check=True,
+    )
+    with pytest.raises(ToolError) as err:
+        sample_reads(
+            "S",
+            row["fq1"],
+            r2,
+            derep=tmp_path / "d.fa",
+            mapping=tmp_path / "m.fa",
+            forward=FORWARD,
+            reverse=REVERSE,
+        )
+    assert str(err.value).startswith(f"sample S: {row['fq1']} has phred+33, Q")
+    assert str(err.value).endswith("; give the two mate files of one run")
+    assert f"qualities but {r2} phred+64 (Illumina 1.3-1.7)" in str(err.value)

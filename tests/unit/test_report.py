@@ -122,3 +122,27 @@ def test_report_manifest_is_checked():
             manifest(bad, {})
     with pytest.raises(ValueError, match="unknown key 'titel'"):
         manifest(files, {"titel": "T"})
+
+
+def test_read_sentences_say_what_the_read_steps_found():
+    from gutlung_pipeline.report.summaries import read_sentences
+
+    tracking = pd.DataFrame(
+        {
+            "sample_id": ["A", "B", "C"],
+            "phred_offset": [33, 64, 33],
+            "max_quality": [40, 40, 37],
+            "quality_levels": [38, 38, 4],
+            "trunc_r1": [186, 0, 180],
+            "trunc_r2": [115, 0, 121],
+            "pct_merged": [96.1, 99.0, 40.5],
+        }
+    )
+    assert read_sentences(tracking) == [
+        "Read qualities: phred+33 in 2 samples; phred+64 (Illumina 1.3-1.7, read "
+        "as such) in 1; binned qualities (4 values or fewer) in 1.",
+        "Read pairs cut before the merge in 2 of 3 samples (median R1 183 nt, R2 "
+        "118 nt; merge.trunc_lengths).",
+        "Pairs merged: median 96.1% a sample, lowest 40.5% (C).",
+    ]
+    assert read_sentences(pd.DataFrame({"sample_id": ["A"], "input": [5]})) == []

@@ -18,6 +18,10 @@ TRACKING_COLUMNS = (
     "in_table",
 )
 
+#: Per-sample facts of the read steps that the read tracking shows beside the
+#: counts, where the steps report them.
+READ_FACTS = ("trunc_r1", "trunc_r2", "phred_offset", "max_quality", "quality_levels")
+
 
 def build_table(
     asv_ids: Sequence[str], counts: Mapping[str, pd.Series]
@@ -70,8 +74,11 @@ def read_tracking(
         (``merged`` empty for single-end runs), ``quality_filtered`` where the
         stats give it (the reads within the expected-error limit, which the
         default engine denoises; ``filtered`` are those it counts),
-        ``trunc_r1`` and ``trunc_r2`` where the stats give them (the lengths
-        the reads were cut to before the merge, 0: whole), ``pct_merged``
+        :data:`READ_FACTS` where the stats give them (``trunc_r1``,
+        ``trunc_r2``: the lengths the reads were cut to before the merge, 0:
+        whole; ``phred_offset``, ``max_quality``, ``quality_levels``: the
+        qualities' encoding, their highest value and how many values occur,
+        4 or fewer meaning binned), ``pct_merged``
         (merged / primer_trimmed, percent; paired-end) and ``pct_in_table``
         (in_table / input, percent).
     """
@@ -92,7 +99,7 @@ def read_tracking(
         df["quality_filtered"] = pd.array(
             [stats[s].get("quality_filtered", pd.NA) for s in df.index], dtype="Int64"
         )
-    for col in ("trunc_r1", "trunc_r2"):
+    for col in READ_FACTS:
         if any(col in counts for counts in stats.values()):
             df[col] = pd.array(
                 [stats[s].get(col, pd.NA) for s in df.index], dtype="Int64"

@@ -110,8 +110,10 @@ def validate_samples(
     Checks, on top of the schema (required columns, ID pattern, vocabularies,
     numeric ranges): unique ``sample_id``; each row has ``fq1`` or
     ``run_accession``; the FASTQ files exist and are readable and differ; all
-    rows of one ``run`` are either paired (``fq2`` given) or single-end; and the
-    sheet does not mix the two layouts.
+    rows of one ``run`` are either paired (``fq2`` given) or single-end; the
+    sheet does not mix the two layouts; and the quality encoding of the first
+    reads of each local file (:func:`gutlung_pipeline.quality.detect_encoding`)
+    is the same within a sample and within a run.
 
     Raises
     ------
@@ -179,6 +181,8 @@ def validate_samples(
             "make every sample_id unique"
         )
     problems.extend(_check_layouts(sheet, source))
+    if check_files and not problems:
+        problems.extend(_check_encodings(sheet, source))
     if problems:
         raise ConfigError(problems)
     typed = pd.DataFrame(typed_rows, columns=list(sheet.columns))
@@ -247,6 +251,38 @@ def _check_layouts(sheet: pd.DataFrame, source: str) -> list[str]:
             f"{source}: column fq2: the sheet mixes paired-end and single-end runs, "
             "whose ASVs are not comparable; process them as separate studies"
         )
+    return problems
+
+
+def _check_encodings(sheet: pd.DataFrame, source: str) -> list[str]:
+    """One line per run whose local FASTQ files disagree on quality encoding.
+
+    The first 200 records of each file are read: phred+64 or qualities above
+    41 are fine (the read steps read them as they are), but a run that mixes
+    encodings, or a sample whose R1 and R2 differ, is a mix-up of files.
+    """
+    from ..quality import file_encoding
+
+    if "fq1" not in sheet.columns:
+        return []
+    problems = []
+    for run, rows in sheet[sheet["fq1"] != ""].groupby("run", sort=False):
+        seen: dict[int, tuple[int, str, str]] = {}
+        for i, row in rows.iterrows():
+            for col in ("fq1", "fq2"):
+                path = row.get(col, "")
+                if not path:
+                    continue
+                offset = file_encoding(path, 200).offset
+                seen.setdefault(offset, (i + 2, row["sample_id"], path))
+        if len(seen) > 1:
+            (n33, s33, f33), (n64, s64, f64) = seen[33], seen[64]
+            problems.append(
+                f"{source}: run {run}: row {n33} (sample {s33}) has phred+33 "
+                f"qualities ({f33}) but row {n64} (sample {s64}) phred+64 "
+                f"({f64}); one run has one encoding: fix the file paths, or give "
+                "the phred+64 samples their own run"
+            )
     return problems
 
 

@@ -6,6 +6,8 @@ import html
 
 import pandas as pd
 
+from .summaries import read_sentences
+
 
 def _table_html(df: pd.DataFrame) -> str:
     return df.to_html(classes="data", border=0, na_rep="", float_format="%.4g")
@@ -75,6 +77,9 @@ def render_report(
             parts += [f'<p class="note">{html.escape(caption)}</p>', _table_html(table)]
     parts += [
         "<h2>Read tracking</h2>",
+        "<ul>",
+        *[f"<li>{html.escape(line)}</li>" for line in read_sentences(tracking)],
+        "</ul>",
         f'<p class="note">{html.escape(captions["read_tracking"])}</p>',
         f'<div class="fig">{figures["read_tracking"]}</div>',
         _table_html(tracking),

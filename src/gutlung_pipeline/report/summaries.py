@@ -285,5 +285,52 @@ def studies_sentences(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def read_sentences(tracking: pd.DataFrame) -> list[str]:
+    """Say what the read steps found in the reads: qualities, cuts, merging.
+
+    From the read tracking's ``phred_offset``, ``max_quality``,
+    ``quality_levels``, ``trunc_r1``, ``trunc_r2`` and ``pct_merged`` where
+    they are (the default engine's read steps write them).
+    """
+    lines = []
+    if "phred_offset" in tracking and tracking["phred_offset"].notna().any():
+        offsets = tracking["phred_offset"].dropna().astype(int)
+        parts = [f"phred+33 in {int((offsets == 33).sum())} samples"]
+        if (offsets == 64).any():
+            parts.append(
+                f"phred+64 (Illumina 1.3-1.7, read as such) in "
+                f"{int((offsets == 64).sum())}"
+            )
+        high = tracking["max_quality"].dropna()
+        if (high > 41).any():
+            parts.append(
+                f"qualities above 41 (up to {int(high.max())}) in "
+                f"{int((high > 41).sum())}"
+            )
+        levels = tracking["quality_levels"].dropna()
+        if (levels <= 4).any():
+            parts.append(
+                f"binned qualities (4 values or fewer) in {int((levels <= 4).sum())}"
+            )
+        lines.append("Read qualities: " + "; ".join(parts) + ".")
+    if "trunc_r1" in tracking and tracking["trunc_r1"].notna().any():
+        cut = tracking[tracking["trunc_r1"].fillna(0) > 0]
+        if len(cut):
+            lines.append(
+                f"Read pairs cut before the merge in {len(cut)} of {len(tracking)} "
+                f"samples (median R1 {cut['trunc_r1'].median():g} nt, R2 "
+                f"{cut['trunc_r2'].median():g} nt; merge.trunc_lengths)."
+            )
+    if "pct_merged" in tracking and tracking["pct_merged"].notna().any():
+        merged = tracking["pct_merged"].dropna()
+        low = merged.idxmin()
+        name = tracking.loc[low, "sample_id"] if "sample_id" in tracking else low
+        lines.append(
+            f"Pairs merged: median {merged.median():.1f}% a sample, lowest "
+            f"{merged.min():.1f}% ({name})."
+        )
+    return lines
+
+
 def _pct(share) -> str:
     return "n/a" if pd.isna(share) else f"{100 * float(share):.1f}%"
