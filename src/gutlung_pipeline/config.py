@@ -105,6 +105,8 @@ def check_workflow_inputs(
     The report's ``diversity.group_column`` exists; the taxonomy reference is a file
     or a manifest entry; and, with ``maturity.enabled``, the maturity design
     (columns, reference ages and subjects, folds, reference samples per bin);
+    the primers start the first reads of each run's first local sample as
+    ``primers.in_reads`` says;
     each stats analysis; and decontam's needs (negative controls, DNA
     concentrations and batches per body site, the mock composition file).
     Used by the workflow and by ``gutlung validate``, so both agree.
@@ -123,6 +125,7 @@ def check_workflow_inputs(
             f"{group!r}; name one of its columns"
         )
     problems += _feature_table_problems(config, samples, source=source)
+    problems += _primer_problems(config, samples, source=source)
     reference = config["taxonomy"]["reference"]
     if not Path(reference).is_file():
         # the shipped manifest also when run outside the repository
@@ -219,6 +222,55 @@ def _feature_table_problems(
                 f"{entry['table']}: no column for sample(s) {shown} of the sheet; "
                 "fix the sample IDs or drop those rows"
             )
+    return problems
+
+
+def _primer_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list[str]:
+    """Check the primers on the first 500 reads of each run's first sample.
+
+    With ``primers.in_reads`` the primers must start at least ``qc.min_kept``
+    of them (else the primer step would lose the run, after every sample had
+    been read); without, they must start fewer than half (else the primers
+    stay in the ASVs). Local files only; 0 for ``qc.min_kept`` skips the check.
+    """
+    from .quality import primer_match_rate
+
+    primers, min_kept = config["primers"], config["qc"]["min_kept"]
+    if config.get("feature_table", {}).get("table") or "fq1" not in samples:
+        return []
+    if min_kept <= 0:
+        return []
+    problems = []
+    local = samples[samples["fq1"].fillna("") != ""]
+    for run, rows in local.groupby("run", sort=False):
+        row = rows.iloc[0]
+        mates = [("fq1", "forward")]
+        if str(row.get("fq2") or ""):
+            mates.append(("fq2", "reverse"))
+        for col, which in mates:
+            path = str(row[col])
+            if not Path(path).is_file():
+                continue
+            hits, seen = primer_match_rate(
+                path, primers[which], error_rate=primers["error_rate"]
+            )
+            if not seen:
+                continue
+            said = (
+                f"{source}: run {run}: the {which} primer {primers[which]} starts "
+                f"{hits} of the first {seen} reads of sample {row['sample_id']} "
+                f"({path}, {100 * hits / seen:.0f}%)"
+            )
+            if primers["in_reads"] and hits < min_kept * seen:
+                problems.append(
+                    f"{said}; check primers.{which} (5'->3' as ordered), or set "
+                    "primers.in_reads: false if the reads start after the primer"
+                )
+            elif not primers["in_reads"] and hits >= seen / 2:
+                problems.append(
+                    f"{said} but primers.in_reads is false, so the primers would "
+                    "stay in the ASVs; set primers.in_reads: true"
+                )
     return problems
 
 

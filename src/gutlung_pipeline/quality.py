@@ -4,6 +4,9 @@
   Illumina 1.3-1.7, as in q2-dada2's single-end test reads), qualities above
   41 (PacBio HiFi/CCS) and binned qualities (NovaSeq, NextSeq 2000, MiSeq
   i100: four or fewer values); the vsearch options that read them;
+- :func:`primer_match_rate`: the share of reads that start with a primer
+  (IUPAC codes, cutadapt's error rate), to tell wrong primers, or primers
+  said to be in the reads that are not, before any job;
 - :func:`choose_truncation`: where to cut the two reads of a pair before the
   merge, so that they still overlap over the whole amplicon but carry as few
   expected errors as possible into the overlap (the worn 3' tails of MiSeq
@@ -112,6 +115,38 @@ def detect_encoding(quals: list[bytes]) -> Encoding:
 def file_encoding(path: str | os.PathLike, n: int = SAMPLE_PAIRS) -> Encoding:
     """Tell a FASTQ file's quality encoding from its first ``n`` records."""
     return detect_encoding(head_records(path, n)[3::4])
+
+
+def primer_match_rate(
+    path: str | os.PathLike, primer: str, *, error_rate: float = 0.1, n: int = 500
+) -> tuple[int, int]:
+    """Count the first ``n`` reads of a FASTQ file that start with ``primer``.
+
+    A read matches when its first ``len(primer)`` bases differ from the primer
+    (IUPAC codes) at no more than ``floor(error_rate * len(primer))``
+    positions, as cutadapt's anchored 5' match allows without indels.
+
+    Returns
+    -------
+    tuple of int
+        (reads that start with the primer, reads examined).
+    """
+    from .sequences import IUPAC
+
+    seqs = [s.rstrip(b"\r\n").upper() for s in head_records(path, n)[1::4]]
+    if not seqs:
+        return 0, 0
+    width = len(primer)
+    codes = np.frombuffer(
+        b"".join(s[:width].ljust(width, b"N") for s in seqs), dtype=np.uint8
+    ).reshape(len(seqs), width)
+    allowed = np.zeros((width, 256), dtype=bool)
+    for i, code in enumerate(primer.upper().replace("U", "T")):
+        for base in IUPAC[code]:
+            allowed[i, ord(base)] = True
+    mismatches = (~allowed[np.arange(width), codes]).sum(axis=1)
+    matched = int((mismatches <= int(error_rate * width)).sum())
+    return matched, len(seqs)
 
 
 def expected_errors(quals: list[bytes], offset: int = 33) -> np.ndarray:

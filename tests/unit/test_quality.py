@@ -16,6 +16,7 @@ from gutlung_pipeline.quality import (
     detect_encoding,
     expected_errors,
     head_records,
+    primer_match_rate,
 )
 
 
@@ -278,3 +279,55 @@ def test_mates_with_different_encodings_stop_the_sample(small_cohort, tmp_path):
     assert str(err.value).startswith(f"sample S: {row['fq1']} has phred+33, Q")
     assert str(err.value).endswith("; give the two mate files of one run")
     assert f"qualities but {r2} phred+64 (Illumina 1.3-1.7)" in str(err.value)
+
+
+def test_primer_match_rate_allows_iupac_codes_and_the_error_rate(tmp_path):
+    path = tmp_path / "r.fastq"
+    reads = [
+        "GTGCCAGCAGCCGCGGTAAT",
+        "GTGTCAGCCGCCGCGGTAAT",
+        "GTGCCAGCAGCCGCGCTAAT",
+        "GTGCCAGCAGCAGCGCTAAT",
+        "TTTT",
+    ]  # 0, 0 (IUPAC), 1, 2 mismatches, short
+    path.write_text(
+        "".join(f"@r{i}\n{s}\n+\n{'I' * len(s)}\n" for i, s in enumerate(reads))
+    )
+    assert primer_match_rate(path, "GTGYCAGCMGCCGCGGTAA", error_rate=0.1) == (3, 5)
+    assert primer_match_rate(path, "GTGYCAGCMGCCGCGGTAA", error_rate=0) == (2, 5)
+    assert primer_match_rate(path, "GTGYCAGCMGCCGCGGTAA", n=2) == (2, 2)
+
+
+def test_primers_said_not_in_reads_that_carry_them_are_refused(small_cohort):
+    """The simulated reads start with the primers: in_reads false would leave
+    them in the ASVs; true passes; 0 for qc.min_kept skips the check."""
+    from conftest import FORWARD, REVERSE
+
+    from gutlung_pipeline.config import _primer_problems
+
+    _, sheet, _ = small_cohort
+    config = {
+        "primers": {
+            "forward": FORWARD,
+            "reverse": REVERSE,
+            "error_rate": 0.1,
+            "in_reads": False,
+        },
+        "qc": {"min_kept": 0.05},
+        "feature_table": {},
+    }
+    first = sheet.groupby("run", sort=False).head(1)
+    got = _primer_problems(config, sheet, source="c.yaml")
+    assert len(got) == 2 * len(first)
+    row = first.iloc[0]
+    assert got[0] == (
+        f"c.yaml: run {row['run']}: the forward primer {FORWARD} starts 500 of the "
+        f"first 500 reads of sample {row['sample_id']} ({row['fq1']}, 100%) but "
+        "primers.in_reads is false, so the primers would stay in the ASVs; set "
+        "primers.in_reads: true"
+    )
+    config["primers"]["in_reads"] = True
+    assert _primer_problems(config, sheet, source="c.yaml") == []
+    config["primers"]["forward"] = "A" * 19
+    config["qc"]["min_kept"] = 0
+    assert _primer_problems(config, sheet, source="c.yaml") == []

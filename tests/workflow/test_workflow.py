@@ -719,21 +719,23 @@ def test_unequal_mates_fail_clearly_and_leave_nothing(tmp_path, tiny):
     assert_failed_in_trimming(work, proc, "P01_gut", "Reads are improperly paired")
 
 
-def test_wrong_primers_stop_before_the_asv_table(tmp_path, tiny):
-    """Primers that are not in the reads: every read is lost at primer
-    removal; the run stops at build_asv_table with the step, the samples and
-    the cause, and no ASV table is kept (it used to die in taxonomy)."""
+def test_wrong_primers_stop_before_any_job(tmp_path, tiny):
+    """Primers that are not in the reads: the plan reads the first reads of
+    each run and stops before any job, naming the primer, the sample, the file
+    and the share of reads it starts (a later sample losing its reads at
+    primer removal stops build_asv_table: tests/unit/test_read_losses.py)."""
     work = make_workdir(tmp_path / "w", tiny, **{"primers.forward": "A" * 19})
     proc = snakemake(work)
     assert proc.returncode != 0
-    log = (work / "logs" / "build_asv_table.log").read_text()
+    first = tiny.iloc[0]
     assert (
-        "gutlung build-table: error: step primer_trimmed: the run kept 0 of 600 "
-        "reads (0.0%, below qc.min_kept 5%; samples losing most: P01_gut 0 of 300, "
-        "P01_lung 0 of 300); likely the primers were not found in the reads"
-    ) in log
-    assert not (work / "results" / "asv" / "asv_table.biom").exists()
-    assert "assign_taxonomy" not in proc.stderr.split("Error in rule")[-1]
+        f"gutlung-pipeline: error: {work / 'config/config.yaml'}: run "
+        f"{first['run']}: the forward primer {'A' * 19} starts 0 of the first 300 "
+        f"reads of sample {first['sample_id']} ({first['fq1']}, 0%); check "
+        "primers.forward (5'->3' as ordered), or set primers.in_reads: false if "
+        "the reads start after the primer"
+    ) in proc.stderr
+    assert not (work / "logs").exists() and not (work / "results").exists()
 
 
 def test_shell_metacharacters_in_paths_are_quoted(tmp_path, tiny):
