@@ -27,6 +27,7 @@ __all__ = [
     "validate_config",
     "check_workflow_inputs",
     "maturity_warnings",
+    "plan_warnings",
     "load_studies",
 ]
 
@@ -141,6 +142,7 @@ def check_workflow_inputs(
         problems += _maturity_problems(config, samples, source=source)
     problems += _stats_problems(config, samples, source=source)
     problems += _decontam_problems(config, samples, source=source)
+    problems += _diversity_problems(config, samples, source=source)
     if config.get("claims", {}).get("enabled"):
         from .claims import load_catalogue
 
@@ -150,6 +152,34 @@ def check_workflow_inputs(
             problems += err.problems
     if problems:
         raise ConfigError(problems)
+
+
+def plan_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
+    """Return every warning of the plan.
+
+    :func:`maturity_warnings`, and organelle or unassigned features removed
+    while decontam is off.
+    """
+    out = maturity_warnings(config, samples)
+    d = config.get("decontam") or {}
+    if (
+        d
+        and not d.get("enabled")
+        and (d.get("remove_taxa") or d.get("remove_unassigned"))
+    ):
+        what = (
+            [f"features of {', '.join(d['remove_taxa'])}"]
+            if d.get("remove_taxa")
+            else []
+        )
+        if d.get("remove_unassigned"):
+            what.append("features of no bacterial or archaeal domain")
+        out.append(
+            f"decontam.enabled is false, but {' and '.join(what)} are still removed "
+            "from the analysis table (decontam.remove_taxa, "
+            "decontam.remove_unassigned); set those to [] and false to keep them"
+        )
+    return out
 
 
 def maturity_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
@@ -272,6 +302,27 @@ def _primer_problems(config: dict, samples: pd.DataFrame, *, source: str) -> lis
                     "stay in the ASVs; set primers.in_reads: true"
                 )
     return problems
+
+
+def _diversity_problems(
+    config: dict, samples: pd.DataFrame, *, source: str
+) -> list[str]:
+    """Check that the sheet has the samples the beta metrics need.
+
+    ``robust_aitchison`` completes a rank-3 matrix: it needs 4 samples left
+    in the analysis table (controls and mocks leave it).
+    """
+    metrics = config.get("diversity", {}).get("beta_metrics") or []
+    if "robust_aitchison" not in metrics or "sample_type" not in samples:
+        return []
+    n = int((~samples["sample_type"].isin(["negative_control", "mock"])).sum())
+    if n >= 4:
+        return []
+    return [
+        f"{source}: key diversity.beta_metrics: robust_aitchison needs at least 4 "
+        f"samples (rank-3 matrix completion) and the sheet has {n} besides "
+        "controls and mocks; drop robust_aitchison from diversity.beta_metrics"
+    ]
 
 
 def _stats_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list[str]:

@@ -350,8 +350,20 @@ def robust_aitchison(table: pd.DataFrame, *, rank: int = 3) -> DistanceMatrix:
     matrix completion (:func:`complete_matrix`), and the Euclidean distance
     between the samples' rows of the completed matrix's left singular vectors
     (gemelli's RPCA distance). Features absent from every sample are dropped.
+
+    Raises
+    ------
+    ValueError
+        ``rank`` or fewer samples or features: nothing to complete.
     """
     kept = table.loc[table.sum(axis=1) > 0]
+    if min(kept.shape) <= rank:
+        raise ValueError(
+            f"robust_aitchison needs more than {rank} samples and features with "
+            f"reads (rank-{rank} matrix completion); this table has "
+            f"{table.shape[1]} samples and {len(kept)} features; drop "
+            "robust_aitchison from diversity.beta_metrics"
+        )
     obs = rclr(kept.T.to_numpy(dtype=float))
     u, _, _ = complete_matrix(obs, rank=rank)
     return DistanceMatrix(squareform(pdist(u, "euclidean")), ids=list(table.columns))

@@ -410,3 +410,37 @@ def test_a_run_mixing_quality_encodings_is_refused(tmp_path):
     ]
     sheet.loc[1, "run"] = "r2"  # its own run: accepted
     assert list(validate_samples(sheet, source="s.tsv").index) == ["A", "B"]
+
+
+def test_robust_aitchison_on_too_few_samples_is_refused_before_any_job():
+    from gutlung_pipeline.config import _diversity_problems
+
+    sheet = pd.DataFrame({"sample_type": ["stool", "bal", "negative_control"]})
+    config = {"diversity": {"beta_metrics": ["braycurtis", "robust_aitchison"]}}
+    assert _diversity_problems(config, sheet, source="c.yaml") == [
+        "c.yaml: key diversity.beta_metrics: robust_aitchison needs at least 4 "
+        "samples (rank-3 matrix completion) and the sheet has 2 besides controls "
+        "and mocks; drop robust_aitchison from diversity.beta_metrics"
+    ]
+    config["diversity"]["beta_metrics"] = ["braycurtis"]
+    assert _diversity_problems(config, sheet, source="c.yaml") == []
+
+
+def test_removal_without_decontam_is_said():
+    from gutlung_pipeline.config import plan_warnings
+
+    config = {
+        "decontam": {
+            "enabled": False,
+            "remove_taxa": ["mitochondria", "chloroplast"],
+            "remove_unassigned": True,
+        }
+    }
+    assert plan_warnings(config, pd.DataFrame()) == [
+        "decontam.enabled is false, but features of mitochondria, chloroplast and "
+        "features of no bacterial or archaeal domain are still removed from the "
+        "analysis table (decontam.remove_taxa, decontam.remove_unassigned); set "
+        "those to [] and false to keep them"
+    ]
+    config["decontam"].update(remove_taxa=[], remove_unassigned=False)
+    assert plan_warnings(config, pd.DataFrame()) == []

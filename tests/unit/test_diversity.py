@@ -257,3 +257,16 @@ def test_alpha_table_is_the_rarefied_mean_or_the_unrarefied_counts():
     pd.testing.assert_frame_equal(sd, again[1])
     with pytest.raises(ValueError, match="faith_pd needs the rooted tree"):
         alpha_table(table, depth=8, iterations=0, random_state=1)
+
+
+def test_robust_aitchison_on_too_few_samples_says_what_to_do():
+    from gutlung_pipeline.diversity import robust_aitchison
+
+    table = pd.DataFrame({"A": [5, 3, 0, 9, 1], "B": [2, 0, 4, 1, 7]})
+    with pytest.raises(ValueError) as err:
+        robust_aitchison(table)
+    assert str(err.value) == (
+        "robust_aitchison needs more than 3 samples and features with reads "
+        "(rank-3 matrix completion); this table has 2 samples and 5 features; "
+        "drop robust_aitchison from diversity.beta_metrics"
+    )

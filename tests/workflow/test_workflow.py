@@ -67,7 +67,8 @@ def make_workdir(
     """A working directory with config/config.yaml pointing at ``sheet``.
 
     Maturity and the shipped stats analyses need the demo's infants and
-    adults: they are on only where a test asks for them. decontam is on when
+    adults: they are on only where a test asks for them; robust_aitchison
+    needs 4 samples, and is off for sheets with fewer. decontam is on when
     the sheet has negative controls (the small cohorts have none).
     """
     (path / "config").mkdir(parents=True, exist_ok=True)
@@ -85,6 +86,9 @@ def make_workdir(
         config["decontam"]["mock"]["expected"] = "config/mock.tsv"
     if not stats:
         config["stats"].update(NO_STATS)
+    if (~sheet["sample_type"].isin(["negative_control", "mock"])).sum() < 4:
+        # rank-3 completion needs 4 samples: the plan refuses it on fewer
+        config["diversity"]["beta_metrics"].remove("robust_aitchison")
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         config.setdefault(section, {})[name] = value

@@ -11,7 +11,7 @@ from gutlung_pipeline.config import (
     ConfigError,
     check_workflow_inputs,
     load_studies,
-    maturity_warnings,
+    plan_warnings,
     validate_config,
 )
 from gutlung_pipeline.inputs.sheet import read_sample_sheet
@@ -121,7 +121,7 @@ def _load_inputs():
         studies = {}
         plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
         check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
-    for line in maturity_warnings(checked, plan.sheet):
+    for line in plan_warnings(checked, plan.sheet):
         print(f"gutlung-pipeline: warning: {CONFIG_SOURCE}: {line}", file=sys.stderr)
     return checked, plan, studies
 

@@ -13,7 +13,7 @@ log = logging.getLogger("gutlung")
 
 def cmd_validate(args) -> None:
     """Run ``gutlung validate``: validate a config and its sample sheet."""
-    from ..config import check_workflow_inputs, load_config, maturity_warnings
+    from ..config import check_workflow_inputs, load_config, plan_warnings
     from ..inputs.plan import plan_from_config
 
     config = load_config(args.config)
@@ -22,7 +22,7 @@ def cmd_validate(args) -> None:
     plan = plan_from_config(config, check_files=not args.no_file_check)
     samples = plan.sheet
     check_workflow_inputs(config, samples, source=str(args.config))
-    for line in maturity_warnings(config, samples):
+    for line in plan_warnings(config, samples):
         print(f"gutlung-pipeline: warning: {args.config}: {line}", file=sys.stderr)
     layout = "paired-end" if plan.paired else "single-end"
     where = config["samples"] or "acquire.accessions"
