@@ -65,10 +65,12 @@ def validate_config(
     for error in sorted(validator.iter_errors(filled), key=lambda e: list(e.path)):
         where, what = describe(error, schema)
         problems.append(f"{source}: key {where}: {what}")
-    if not filled.get("studies") and "primers" not in filled:
+    at_table = (filled.get("feature_table") or {}).get("table")
+    if not filled.get("studies") and not at_table and "primers" not in filled:
         problems.append(
             f"{source}: key primers: missing; give primers.forward and "
-            "primers.reverse (or list several study configs under studies)"
+            "primers.reverse (or list several study configs under studies, or "
+            "enter at the table stage with feature_table.table)"
         )
     limits = filled.get("filter", {})
     if not problems and limits.get("min_length", 0) > limits.get("max_length", 1e9):
@@ -99,7 +101,11 @@ def load_config(path: str | os.PathLike, *, schema_dir=None) -> dict:
 
 
 def check_workflow_inputs(
-    config: dict, samples: pd.DataFrame, *, source: str = "config"
+    config: dict,
+    samples: pd.DataFrame,
+    *,
+    source: str = "config",
+    analyses: bool = True,
 ) -> None:
     """Check the validated config and sample sheet together, before any job.
 
@@ -111,6 +117,8 @@ def check_workflow_inputs(
     each stats analysis; and decontam's needs (negative controls, DNA
     concentrations and batches per body site, the mock composition file).
     Used by the workflow and by ``gutlung validate``, so both agree.
+    ``analyses=False`` (a study of a combined run, whose diversity runs on the
+    merged table) leaves out the checks of ``diversity``.
 
     Raises
     ------
@@ -142,7 +150,8 @@ def check_workflow_inputs(
         problems += _maturity_problems(config, samples, source=source)
     problems += _stats_problems(config, samples, source=source)
     problems += _decontam_problems(config, samples, source=source)
-    problems += _diversity_problems(config, samples, source=source)
+    if analyses:
+        problems += _diversity_problems(config, samples, source=source)
     if config.get("claims", {}).get("enabled"):
         from .claims import load_catalogue
 
@@ -225,16 +234,19 @@ def _feature_table_problems(
 ) -> list[str]:
     """Check the feature table entry's files against the sheet.
 
-    The table, sequences and taxonomy files exist; the table has a column
-    for every sample of the sheet (read from its header only).
+    The table, sequences, taxonomy and tree files exist; the table has a
+    column for every sample of the sheet (read from its header only); its
+    feature IDs are sequences unless a FASTA is given; every feature is a tip
+    of the study's tree when one is given.
     """
-    from .io import table_sample_ids
+    from .inputs.feature_table import SEQUENCE
+    from .io import table_feature_ids, table_sample_ids
 
     entry = config.get("feature_table", {})
     if not entry.get("table"):
         return []
     problems = []
-    for key in ("table", "sequences", "taxonomy"):
+    for key in ("table", "sequences", "taxonomy", "tree"):
         path = entry.get(key)
         if path and not Path(path).is_file():
             problems.append(
@@ -252,6 +264,30 @@ def _feature_table_problems(
                 f"{entry['table']}: no column for sample(s) {shown} of the sheet; "
                 "fix the sample IDs or drop those rows"
             )
+    features = table_feature_ids(entry["table"])
+    if features is None:
+        return problems
+    if not entry.get("sequences"):
+        bad = [f for f in features if not SEQUENCE.match(f.upper())]
+        if bad:
+            problems.append(
+                f"{source}: key feature_table.sequences: feature {bad[0]!r} of "
+                f"{entry['table']} is not a sequence ({len(bad)} of {len(features)} "
+                "are not); give the FASTA of the features (for closed-reference "
+                "OTUs, the reference's representative sequences)"
+            )
+    if entry.get("tree"):
+        from skbio import TreeNode
+
+        tips = {t.name for t in TreeNode.read(entry["tree"]).tips()}
+        absent = [f for f in features if f not in tips]
+        if absent:
+            problems.append(
+                f"{source}: key feature_table.tree: feature {absent[0]} of "
+                f"{entry['table']} is not a tip of {entry['tree']} ({len(absent)} "
+                f"of {len(features)} are not); give the tree the table was made "
+                "with, or leave feature_table.tree empty (a tree is then built)"
+            )
     return problems
 
 
@@ -265,9 +301,9 @@ def _primer_problems(config: dict, samples: pd.DataFrame, *, source: str) -> lis
     """
     from .quality import primer_match_rate
 
-    primers, min_kept = config["primers"], config["qc"]["min_kept"]
     if config.get("feature_table", {}).get("table") or "fq1" not in samples:
         return []
+    primers, min_kept = config["primers"], config["qc"]["min_kept"]
     if min_kept <= 0:
         return []
     problems = []
@@ -281,9 +317,12 @@ def _primer_problems(config: dict, samples: pd.DataFrame, *, source: str) -> lis
             path = str(row[col])
             if not Path(path).is_file():
                 continue
-            hits, seen = primer_match_rate(
-                path, primers[which], error_rate=primers["error_rate"]
-            )
+            try:
+                hits, seen = primer_match_rate(
+                    path, primers[which], error_rate=primers["error_rate"]
+                )
+            except (EOFError, OSError):  # the sheet's check names the file
+                continue
             if not seen:
                 continue
             said = (
@@ -563,7 +602,9 @@ def load_studies(
             plan = plan_from_config(
                 study_config, schema_dir=schema_dir, offline=offline
             )
-            check_workflow_inputs(study_config, plan.sheet, source=str(path))
+            check_workflow_inputs(
+                study_config, plan.sheet, source=str(path), analyses=False
+            )
         except ConfigError as err:
             problems += [f"{where}: {p}" for p in err.problems]
             continue

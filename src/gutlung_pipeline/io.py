@@ -286,6 +286,25 @@ def table_sample_ids(path: str | os.PathLike) -> list[str] | None:
     return [c.strip() for c in line.rstrip("\n").split("\t")[1:]]
 
 
+def table_feature_ids(path: str | os.PathLike) -> list[str] | None:
+    """Read a feature table's feature IDs without its counts.
+
+    HDF5 or JSON BIOM, TSV (first column); None for a .qza (read at job time).
+    """
+    path = Path(path)
+    if path.suffix == ".biom":
+        return _biom_ids(path, "observation")
+    if path.suffix == ".qza":
+        return None
+    ids = []
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("#"):
+                continue
+            ids.append(line.split("\t", 1)[0].strip())
+    return ids
+
+
 def write_biom(
     df: pd.DataFrame,
     path: str | os.PathLike,

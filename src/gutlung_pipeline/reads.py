@@ -350,26 +350,41 @@ def sample_reads(
         tmp = Path(tmp)
         # uncompressed: vsearch then merges in two thirds of the time
         t1, t2 = tmp / "t1.fastq", (tmp / "t2.fastq" if fq2 else None)
-        encoding = read_encoding(sample, fq1, fq2)
+        from .quality import Encoding, auto_truncation
+
+        # The first reads choose the encoding and the cut. A file that cannot
+        # be read that far (truncated gzip, mates of unequal length) gets
+        # neither here: cutadapt, which reads it whole, then names the fault.
+        try:
+            encoding = read_encoding(sample, fq1, fq2)
+        except (EOFError, OSError):
+            encoding, readable = Encoding(33, 0, 41, ()), False
+        else:
+            readable = True
         quality_args = encoding.vsearch_args()
         cut = None
-        if fq2 and trunc_lengths == "auto":
-            from .quality import auto_truncation
-
-            cut = auto_truncation(
-                sample,
-                fq1,
-                fq2,
-                skip1=len(forward) if in_reads else 0,
-                skip2=len(reverse) if in_reads else 0,
-                target_overlap=target_overlap,
-                min_overlap=min_overlap,
-                max_diffs=max_diffs,
-                tmp=tmp,
-                encoding=encoding,
-            )
-        elif fq2 and trunc_lengths != "none":
+        if not fq2 or trunc_lengths == "none":
+            pass
+        elif trunc_lengths != "auto":
             cut = (int(trunc_lengths[0]), int(trunc_lengths[1]))
+        elif readable:
+            try:
+                cut = auto_truncation(
+                    sample,
+                    fq1,
+                    fq2,
+                    skip1=len(forward) if in_reads else 0,
+                    skip2=len(reverse) if in_reads else 0,
+                    target_overlap=target_overlap,
+                    min_overlap=min_overlap,
+                    max_diffs=max_diffs,
+                    tmp=tmp,
+                    encoding=encoding,
+                )
+            except ToolError as err:
+                if "no space left on device" in str(err):
+                    raise
+                cut = None
         counts = trim_primers(
             sample,
             fq1,

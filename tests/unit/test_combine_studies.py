@@ -115,7 +115,8 @@ def two_studies(tmp_path, monkeypatch):
     for name, ids in (("a", ["S1", "S2"]), ("b", ["T1", "T2"])):
         for s in ids:  # one FASTQ a sample: a file named twice is refused
             (tmp_path / f"{s}.fastq.gz").write_bytes(
-                gzip.compress(b"@r1\nACGT\n+\nIIII\n")
+                # the read starts with the study's forward primer
+                gzip.compress(b"@r1\nGTGCCAGCAGCCGCGGTAAT\n+\n" + b"I" * 20 + b"\n")
             )
         rows = [
             {

@@ -146,7 +146,7 @@ def test_unknown_body_site_and_bad_id_and_number(tmp_path):
     lines = problems(sheet)
     assert (
         "s.tsv: row 2 (sample S1): column body_site: 'gutt' is not allowed; "
-        "use one of: gut, lung, upper_airway, none"
+        "use one of: gut, lung, upper_airway, other, none"
     ) in lines
     assert any(
         ln.startswith(
@@ -230,6 +230,7 @@ def test_package_reads_the_workflows_schemas():
         "gut",
         "lung",
         "upper_airway",
+        "other",
         "none",
     ]
 

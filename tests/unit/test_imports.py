@@ -25,7 +25,17 @@ def test_per_sample_steps_import_no_heavy_libraries():
 PACKAGE = __import__("pathlib").Path(__file__).resolve().parents[2] / "src"
 #: The low wings: what decides which samples exist and reads them in, the
 #: schemas, and the plain table helpers. They import nothing above them.
-LOW = ("schema", "errors", "io", "tables", "tools", "sequences", "seeds", "inputs")
+LOW = (
+    "schema",
+    "errors",
+    "io",
+    "tables",
+    "tools",
+    "sequences",
+    "seeds",
+    "quality",
+    "inputs",
+)
 #: What a low module may import from the package (taxonomy for its ranks).
 ALLOWED_BELOW = {*LOW, "taxonomy"}
 

@@ -358,3 +358,39 @@ def test_a_paired_sample_without_fq2_is_named(tmp_path):
         "({'paired': 2, 'single': 1}); single-end: c; give them their R2 file "
         "(fq2), or run each layout as its own study"
     ]
+
+
+def test_sites_outside_gut_and_lung_enter_as_other_with_their_word_kept(tmp_path):
+    """A multi-site study: skin enters as body_site and sample_type other,
+    its own value beside it, so its gut and lung samples can be analysed."""
+    mapping = {
+        **MAPPING,
+        "keep": {},
+        "columns": {
+            **MAPPING["columns"],
+            "body_site": {
+                "from": "body_habitat",
+                "values": {
+                    "UBERON:feces": "gut",
+                    "UBERON:lung": "lung",
+                    "UBERON:skin": "other",
+                },
+            },
+            "sample_type": {
+                "from": "body_habitat",
+                "values": {
+                    "UBERON:feces": "stool",
+                    "UBERON:lung": "bal",
+                    "UBERON:skin": "other",
+                },
+            },
+        },
+    }
+    done = harmonise(RUNS, META, load_mapping(write_mapping(tmp_path, mapping)))
+    sheet = done.sheet.set_index("sample_id")
+    assert list(sheet["body_site"]) == ["gut", "lung", "other", "gut"]
+    assert list(sheet["body_site_original"]) == ["", "", "UBERON:skin", ""]
+    assert list(sheet["sample_type_original"]) == ["", "", "UBERON:skin", ""]
+    # without an other, no extra column
+    done = harmonise(RUNS, META, load_mapping(write_mapping(tmp_path)))
+    assert "body_site_original" not in done.sheet

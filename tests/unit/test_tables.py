@@ -18,7 +18,8 @@ def test_sequence_ids_become_md5_and_duplicates_sum():
         {"a": [1, 2, 0, 4], "b": [0, 3, 0, 1], "c": [9, 9, 9, 9]},
         index=["ACGT", "acgu", "GGGG", "TTTT"],  # acgu is ACGT in RNA, lower case
     )
-    out, fasta, tax, left = import_feature_table(table, samples=["b", "a"])
+    got = import_feature_table(table, samples=["b", "a"])
+    out, fasta, tax, left = got.table, got.fasta, got.taxonomy, got.left_out
     assert left == ["c"]
     assert list(out.columns) == ["b", "a"]
     # ACGT + acgu summed; GGGG (no reads in a or b) dropped; order kept
@@ -35,9 +36,9 @@ def test_fasta_and_taxonomy_by_original_ids():
         {"Taxon": ["k__Bacteria; p__Firmicutes; c__; g__", "Unassigned"]},
         index=pd.Index(["otu1", "otu2"], name="Feature ID"),
     )
-    out, fasta, tax, _ = import_feature_table(
+    tax = import_feature_table(
         table, samples=["a"], sequences=seqs, taxonomy=taxonomy
-    )
+    ).taxonomy
     assert list(tax.index) == [md5("AAAC"), md5("CCCA")]
     assert list(tax["Taxon"]) == ["d__Bacteria; p__Firmicutes", "Unassigned"]
     with pytest.raises(ValueError, match="feature otu2 has no sequence"):
@@ -83,4 +84,61 @@ def test_an_empty_table_or_a_taxonomy_without_header_stops():
     assert str(err.value) == (
         "t.biom: its taxonomy has no Taxon column (columns: d__Bacteria; "
         "g__Prevotella); give the taxonomy a header line: Feature ID<tab>Taxon"
+    )
+
+
+def test_closed_reference_otus_with_the_references_fasta():
+    """OTUs the FASTA lacks: refused by default with how many and their share
+    of reads; with min_found below 1 left out and the share reported."""
+    table = pd.DataFrame(
+        {"a": [90, 8, 2, 0], "b": [50, 0, 0, 5]}, index=["111", "222", "333", "444"]
+    )
+    reference = {"111": "AAAC", "222": "CCCA", "999": "GGGT"}  # 333, 444 lacking
+    with pytest.raises(ValueError) as err:
+        import_feature_table(table, samples=["a", "b"], sequences=reference, source="t")
+    assert str(err.value) == (
+        "t: feature 333 has no sequence in feature_table.sequences (2 features, "
+        "4.5% of the reads, have none); give the FASTA the table was made with (for "
+        "closed-reference OTUs, the reference's representative sequences)"
+    )
+    got = import_feature_table(
+        table, samples=["a", "b"], sequences=reference, min_found=0.95
+    )
+    assert list(got.table.index) == [md5("AAAC"), md5("CCCA")]
+    assert got.without_sequence == 2
+    assert got.reads_found == pytest.approx(148 / 155)
+    assert got.ids == {"111": md5("AAAC"), "222": md5("CCCA")}
+    with pytest.raises(ValueError, match="2 features, 4.5% of the reads"):
+        import_feature_table(
+            table, samples=["a", "b"], sequences=reference, min_found=0.99
+        )
+
+
+def test_the_studys_tree_is_renamed_cut_and_rooted():
+    from io import StringIO
+
+    from skbio import TreeNode
+
+    from gutlung_pipeline.inputs.feature_table import import_tree
+
+    table = pd.DataFrame({"a": [5, 3, 1, 0]}, index=["o1", "o2", "o3", "o4"])
+    seqs = {"o1": "AAAA", "o2": "CCCC", "o3": "GGGG", "o4": "TTTT"}
+    got = import_feature_table(table, samples=["a"], sequences=seqs)
+    tree = TreeNode.read(StringIO("(o1:1,o2:2,(o3:3,o4:4,o5:1):5);"))
+    cut = import_tree(tree, got, source="t.nwk")
+    # o4 (no reads) and o5 (not in the table) are gone; the trifurcating root
+    # is replaced by the midpoint root
+    assert sorted(t.name for t in cut.tips()) == sorted(
+        [md5("AAAA"), md5("CCCC"), md5("GGGG")]
+    )
+    assert len(cut.children) == 2
+    distance = cut.find(md5("GGGG")).distance(cut.find(md5("AAAA")))
+    assert distance == pytest.approx(3 + 5 + 1)  # branch lengths kept
+    small = TreeNode.read(StringIO("(o1:1,o3:2);"))
+    with pytest.raises(ValueError) as err:
+        import_tree(small, got, source="t.nwk")
+    assert str(err.value) == (
+        "t.nwk: feature o2 of the table is not a tip of the tree (1 features are "
+        "not); give the tree the table was made with, or leave feature_table.tree "
+        "empty (a tree is then built)"
     )

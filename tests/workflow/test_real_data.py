@@ -167,3 +167,140 @@ def test_default_engine_agrees_with_dada2_as_vsearch_does(sam12):
     genera = sintax_genera(ours.index.union(d.index), REFERENCE, base / "sintax_d")
     got = agreement(genus_table(ours, genera), genus_table(d, genera))
     assert got["braycurtis"] <= 0.06, got
+
+
+def greengenes_97() -> Path:
+    import qiime_default_reference as qdr
+
+    return Path(qdr.get_reference_sequences())
+
+
+@pytest.fixture(scope="module")
+def global_patterns(tmp_path_factory):
+    """phyloseq's GlobalPatterns (Caporaso et al. 2011): a published
+    closed-reference OTU table (19,216 Greengenes OTUs x 26 samples of soil,
+    water, skin, tongue, faeces and mocks) with its tree, as phyloseq ships it,
+    written out by R. Sites other than faeces enter as other, mocks as mocks."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("global_patterns")
+    script = (
+        "suppressMessages(library(phyloseq)); data(GlobalPatterns); gp <- GlobalPatterns;"
+        "otu <- as(otu_table(gp), 'matrix');"
+        "write.table(data.frame('#OTU ID' = rownames(otu), otu, check.names = FALSE),"
+        f" '{out}/table.tsv', sep = '\\t', quote = FALSE, row.names = FALSE);"
+        f"ape::write.tree(phy_tree(gp), '{out}/tree.nwk');"
+        "sd <- as(sample_data(gp), 'data.frame');"
+        "write.table(data.frame(sample = rownames(sd), type = sd$SampleType),"
+        f" '{out}/types.tsv', sep = '\\t', quote = FALSE, row.names = FALSE)"
+    )
+    subprocess.run(["Rscript", "-e", script], check=True, capture_output=True)
+    types = pd.read_csv(out / "types.tsv", sep="\t")
+    site = types["type"].map({"Feces": "gut", "Mock": "none"}).fillna("other")
+    kind = types["type"].map({"Feces": "stool", "Mock": "mock"}).fillna("other")
+    sheet = pd.DataFrame(
+        {
+            "sample_id": types["sample"],
+            "subject_id": types["sample"],
+            "body_site": site,
+            "sample_type": kind,
+            "body_site_original": types["type"].where(site == "other", ""),
+            "run": "gp",
+            "study": "GlobalPatterns",
+        }
+    )
+    return out, sheet
+
+
+@needs_r("phyloseq")
+def test_a_published_otu_table_without_sequences_stops_before_any_job(
+    tmp_path, global_patterns
+):
+    out, sheet = global_patterns
+    work = make_workdir(
+        tmp_path / "w",
+        sheet,
+        **{
+            "feature_table.table": str(out / "table.tsv"),
+            "diversity.group_column": "body_site",
+        },
+    )
+    proc = snakemake(work, "-n")
+    assert proc.returncode != 0
+    assert (
+        "gutlung-pipeline: error: config/config.yaml: key feature_table.sequences: "
+        f"feature '549322' of {out / 'table.tsv'} is not a sequence (19216 of 19216 "
+        "are not); give the FASTA of the features (for closed-reference OTUs, the "
+        "reference's representative sequences)"
+    ) in proc.stderr
+
+
+@needs_r("phyloseq")
+def test_a_published_otu_table_enters_with_its_tree(tmp_path, global_patterns):
+    """GlobalPatterns with the Greengenes 13_8 97% sequences (its OTU IDs are
+    an older Greengenes release: 36% of the reads have a sequence there) and
+    the study's own tree: the imported tree carries the study's branch lengths,
+    and weighted UniFrac on it equals phyloseq's UniFrac on the same table."""
+    import subprocess
+
+    from skbio import TreeNode
+
+    from gutlung_pipeline.diversity import beta
+    from gutlung_pipeline.io import read_table
+
+    out, sheet = global_patterns
+    work = make_workdir(
+        tmp_path / "w",
+        sheet,
+        **{
+            "feature_table.table": str(out / "table.tsv"),
+            "feature_table.sequences": str(greengenes_97()),
+            "feature_table.tree": str(out / "tree.nwk"),
+            "feature_table.min_found": 0.3,
+            "diversity.group_column": "body_site",
+        },
+    )
+    proc = snakemake(work, "results/asv/asv_table.tsv", "results/phylogeny/tree.nwk")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = (work / "logs/import_table.log").read_text()
+    assert (
+        "features without a sequence in" in log and "36.01% of the sheet's reads" in log
+    )
+    assert not (work / "logs/build_tree.log").exists()  # no MAFFT, no FastTree
+    table = read_table(work / "results/asv/asv_table.tsv")
+    tree = TreeNode.read(str(work / "results/phylogeny/tree.nwk"))
+    assert sorted(t.name for t in tree.tips()) == sorted(table.index)
+    assert len(table) > 9000 and list(table.columns) == list(sheet["sample_id"])
+    # the study's branch lengths: two tips as far apart as in the published tree
+    study = TreeNode.read(str(out / "tree.nwk"))
+    ids = dict(zip(*_original_ids(work), strict=True))
+    a, b = list(ids)[:2]
+    assert tree.find(ids[a]).distance(tree.find(ids[b])) == pytest.approx(
+        study.find(a).distance(study.find(b))
+    )
+    # weighted UniFrac (unnormalised) on the imported table and tree, against
+    # phyloseq::UniFrac on the same OTUs and the same (pruned) tree
+    ours = beta(table, metric="weighted_unifrac", tree=tree)
+    script = (
+        "suppressMessages(library(phyloseq)); data(GlobalPatterns);"
+        f"keep <- readLines('{tmp_path}/keep.txt');"
+        "gp <- prune_taxa(keep, GlobalPatterns);"
+        "d <- as.matrix(UniFrac(gp, weighted = TRUE, normalized = FALSE));"
+        f"write.table(d, '{tmp_path}/unifrac.tsv', sep = '\\t', quote = FALSE)"
+    )
+    (tmp_path / "keep.txt").write_text("\n".join(ids) + "\n")
+    subprocess.run(["Rscript", "-e", script], check=True, capture_output=True)
+    theirs = pd.read_csv(tmp_path / "unifrac.tsv", sep="\t", index_col=0)
+    theirs = theirs.loc[list(table.columns), list(table.columns)]
+    assert abs(ours.to_data_frame() - theirs.to_numpy()).to_numpy().max() < 1e-6
+
+
+def _original_ids(work: Path):
+    """The table's OTU IDs with a sequence, and their MD5 IDs, in table order."""
+    from gutlung_pipeline.io import read_fasta
+
+    fasta = read_fasta(greengenes_97())
+    seqs = read_fasta(work / "results/asv/asv_seqs.fasta")
+    by_seq = {s: i for i, s in seqs.items()}
+    pairs = [(o, by_seq[s.upper()]) for o, s in fasta.items() if s.upper() in by_seq]
+    return [o for o, _ in pairs], [m for _, m in pairs]

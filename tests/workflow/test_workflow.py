@@ -700,6 +700,21 @@ def assert_failed_in_trimming(work: Path, proc, sample: str, expected: str):
 
 
 def test_truncated_gzip_fails_clearly_and_leaves_nothing(tmp_path, tiny):
+    """Cut short past the 200 reads the plan reads: the sample's job stops
+    with cutadapt's fault and the fix, and leaves nothing."""
+    sheet = tiny.copy()
+    data = Path(sheet.loc[1, "fq1"]).read_bytes()
+    broken = tmp_path / "broken_R1.fastq.gz"
+    broken.write_bytes(data[: len(data) * 9 // 10])
+    sheet.loc[1, "fq1"] = str(broken)
+    work = make_workdir(tmp_path / "w", sheet)
+    proc = snakemake(work)
+    assert_failed_in_trimming(work, proc, "P01_lung", "the file is truncated")
+
+
+def test_a_gzip_truncated_early_stops_the_plan(tmp_path, tiny):
+    """Cut short before its 200th read: the plan names the row, sample, column
+    and file before any job."""
     sheet = tiny.copy()
     data = Path(sheet.loc[1, "fq1"]).read_bytes()
     broken = tmp_path / "broken_R1.fastq.gz"
@@ -707,7 +722,14 @@ def test_truncated_gzip_fails_clearly_and_leaves_nothing(tmp_path, tiny):
     sheet.loc[1, "fq1"] = str(broken)
     work = make_workdir(tmp_path / "w", sheet)
     proc = snakemake(work)
-    assert_failed_in_trimming(work, proc, "P01_lung", "the file is truncated")
+    assert proc.returncode != 0
+    assert (
+        f"gutlung-pipeline: error: config/samples.tsv: row 3 (sample P01_lung): "
+        f"column fq1: {broken} cannot be read to its 200th read (Compressed file "
+        "ended before the end-of-stream marker was reached); the file is truncated "
+        "or damaged: download or copy it again"
+    ) in proc.stderr
+    assert not (work / "logs").exists()
 
 
 def test_unequal_mates_fail_clearly_and_leave_nothing(tmp_path, tiny):
@@ -733,7 +755,7 @@ def test_wrong_primers_stop_before_any_job(tmp_path, tiny):
     assert proc.returncode != 0
     first = tiny.iloc[0]
     assert (
-        f"gutlung-pipeline: error: {work / 'config/config.yaml'}: run "
+        "gutlung-pipeline: error: config/config.yaml: run "
         f"{first['run']}: the forward primer {'A' * 19} starts 0 of the first 300 "
         f"reads of sample {first['sample_id']} ({first['fq1']}, 0%); check "
         "primers.forward (5'->3' as ordered), or set primers.in_reads: false if "

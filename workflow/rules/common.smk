@@ -139,6 +139,8 @@ samples = PLAN.sheet
 # A study entering at the table stage (no read steps), and its own taxonomy.
 TABLE_ENTRY = bool(config["feature_table"]["table"])
 TAXONOMY_GIVEN = TABLE_ENTRY and bool(config["feature_table"]["taxonomy"])
+# ... and its own tree, used instead of MAFFT + FastTree
+TREE_GIVEN = TABLE_ENTRY and bool(config["feature_table"]["tree"])
 SAMPLES = list(samples.index)
 DADA2 = config["denoise"]["engine"] == "dada2"
 PAIRED = PLAN.paired
@@ -227,7 +229,7 @@ def get_batch_fastq(wildcards):
 def get_import_args():
     """Optional files of gutlung import-table (quoted: config values)."""
     entry = config["feature_table"]
-    args = []
+    args = [f"--min-found {float(entry['min_found'])}"]
     if entry["sequences"]:
         args.append(f"--sequences {shlex.quote(entry['sequences'])}")
     if entry["taxonomy"]:
@@ -248,10 +250,19 @@ def get_import_inputs(wildcards):
     """The table, its sequences and taxonomy (when given), the sheet."""
     entry = config["feature_table"]
     inputs = {"table": entry["table"], "samples": SAMPLE_SHEET}
-    for key in ("sequences", "taxonomy"):
+    for key in ("sequences", "taxonomy", "tree"):
         if entry[key]:
             inputs[key] = entry[key]
     return inputs
+
+
+def get_import_tree_args(wildcards, input, output):
+    """--tree and --tree-output when the study brings its own tree."""
+    if not TREE_GIVEN:
+        return ""
+    return (
+        f"--tree {shlex.quote(input.tree)} --tree-output {shlex.quote(output.tree[0])}"
+    )
 
 
 def get_run_report(wildcards):

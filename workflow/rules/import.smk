@@ -11,6 +11,7 @@ rule import_table:
         fasta="results/asv/asv_seqs.fasta",
         tracking="results/asv/read_tracking.tsv",
         taxonomy=(["results/taxonomy/taxonomy.tsv"] if TAXONOMY_GIVEN else []),
+        tree=(["results/phylogeny/tree.nwk"] if TREE_GIVEN else []),
     log:
         "logs/import_table.log",
     benchmark:
@@ -20,9 +21,11 @@ rule import_table:
     params:
         options=get_import_args(),
         taxonomy=get_import_taxonomy_output,
+        tree=get_import_tree_args,
     shell:
         "gutlung import-table --table {input.table:q} --samples {input.samples:q}"
-        " {params.options} {params.taxonomy} --biom {output.biom:q} --tsv {output.tsv:q}"
+        " {params.options} {params.taxonomy} {params.tree}"
+        " --biom {output.biom:q} --tsv {output.tsv:q}"
         " --fasta {output.fasta:q} --tracking {output.tracking:q} > {log:q} 2>&1"
 
 

@@ -220,19 +220,45 @@ def cmd_import_table(args) -> None:
     # the table's own samples, before the subset keeps the sheet's
     all_ids = table_sample_ids(args.table)
     raw = read_table_subset(args.table, samples)
-    table, fasta, taxonomy, _ = import_feature_table(
+    imported = import_feature_table(
         raw,
         samples=samples,
         sequences=read_fasta(args.sequences) if args.sequences else None,
         taxonomy=read_tsv(args.taxonomy) if args.taxonomy else None,
         source=args.table,
+        min_found=args.min_found,
     )
-    write_fasta(fasta.items(), args.fasta)
+    table = imported.table
+    tree = None
+    if args.tree:
+        from skbio import TreeNode
+
+        from ..inputs.feature_table import import_tree
+        from ..phylogeny import to_newick
+
+        tree = to_newick(
+            import_tree(TreeNode.read(args.tree), imported, source=args.tree)
+        )
+    write_fasta(imported.fasta.items(), args.fasta)
     write_table_tsv(table, args.tsv)
     write_biom(table, args.biom)
     write_tsv(read_tracking({s: {} for s in samples}, table), args.tracking)
-    if taxonomy is not None:
-        write_tsv(taxonomy, args.taxonomy_output)
+    if imported.taxonomy is not None:
+        write_tsv(imported.taxonomy, args.taxonomy_output)
+    if tree is not None:
+        from ..io import atomic_path
+
+        with atomic_path(args.tree_output) as tmp:
+            Path(tmp).write_text(tree)
+    if imported.without_sequence:
+        log.warning(
+            "%d features without a sequence in %s left out: %.2f%% of the sheet's "
+            "reads have a sequence (feature_table.min_found %g)",
+            imported.without_sequence,
+            args.sequences,
+            100 * imported.reads_found,
+            args.min_found,
+        )
     left_out = (
         "an unknown number of" if all_ids is None else len(set(all_ids) - set(samples))
     )
@@ -255,6 +281,15 @@ def add_import_table(sub) -> None:
     )
     p.add_argument("--table", required=True, help="feature table")
     p.add_argument("--sequences", help="FASTA of the features")
+    p.add_argument(
+        "--min-found",
+        type=float,
+        default=schema_default("feature_table.min_found"),
+        help="share of the reads whose feature must have a sequence "
+        "(default: %(default)s; below 1 features without one are left out)",
+    )
+    p.add_argument("--tree", help="the study's Newick tree, tips = feature IDs")
+    p.add_argument("--tree-output", help="the tree on the imported features")
     p.add_argument("--taxonomy", help="taxonomy TSV of the features")
     p.add_argument("--samples", required=True, help="sample sheet")
     p.add_argument("--biom", required=True)

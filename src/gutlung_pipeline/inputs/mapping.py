@@ -82,6 +82,11 @@ class Harmonised:
     dropped: pd.DataFrame
 
 
+#: Columns whose source value is kept (as ``<column>_original``) where the
+#: mapping maps it to ``other``: a skin or soil sample stays recognisable.
+KEEP_ORIGINAL = ("body_site", "sample_type")
+
+
 def load_mapping(path: str | os.PathLike, *, schema_dir=None) -> dict:
     """Read and check a mapping YAML; defaults filled in.
 
@@ -240,6 +245,9 @@ def harmonise(
         else:
             values[~is_missing] = raw[~is_missing]
         out[column] = values
+        if column in KEEP_ORIGINAL and (values == "other").any():
+            # never silently relabelled: the study's own word stays beside it
+            out[f"{column}_original"] = raw.where(values == "other", "")
         for value, idx in raw[bad].groupby(raw[bad]).groups.items():
             unmapped.append(
                 {

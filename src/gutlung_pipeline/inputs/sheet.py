@@ -259,7 +259,8 @@ def _check_encodings(sheet: pd.DataFrame, source: str) -> list[str]:
 
     The first 200 records of each file are read: phred+64 or qualities above
     41 are fine (the read steps read them as they are), but a run that mixes
-    encodings, or a sample whose R1 and R2 differ, is a mix-up of files.
+    encodings, or a sample whose R1 and R2 differ, is a mix-up of files; a
+    file that ends (or breaks) before its 200th record is named too.
     """
     from ..quality import file_encoding
 
@@ -273,7 +274,15 @@ def _check_encodings(sheet: pd.DataFrame, source: str) -> list[str]:
                 path = row.get(col, "")
                 if not path:
                     continue
-                offset = file_encoding(path, 200).offset
+                try:
+                    offset = file_encoding(path, 200).offset
+                except (EOFError, OSError) as err:
+                    problems.append(
+                        f"{source}: row {i + 2} (sample {row['sample_id']}): column "
+                        f"{col}: {path} cannot be read to its 200th read ({err}); "
+                        "the file is truncated or damaged: download or copy it again"
+                    )
+                    continue
                 seen.setdefault(offset, (i + 2, row["sample_id"], path))
         if len(seen) > 1:
             (n33, s33, f33), (n64, s64, f64) = seen[33], seen[64]

@@ -23,6 +23,7 @@ SITE_COLOURS = {
     "gut": "#8c510a",
     "lung": "#01665e",
     "upper_airway": "#5ab4ac",
+    "other": "#b2abd2",
     "none": "#999999",
 }
 
