@@ -97,6 +97,41 @@ def test_study_config_plans_from_the_cache(tmp_path, name):
     assert plan.sheet["body_site"].value_counts().to_dict() == sites
 
 
+def test_copd_sputum_plans_its_181_runs_from_the_cache(tmp_path):
+    """The COPDMAP and AERIS baseline sputum runs (issue 23): one ENA answer a
+    run (stand-ins written by tests/data/ena/standins.py into the cache), the
+    cohort of each run from the mapping, paired-end, lung sputum, COPD."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("standins", DATA / "standins.py")
+    standins = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(standins)
+    runs = standins.copd_sputum(tmp_path / "cache")
+    assert len(runs) == 181 and runs[0] == "SRR5383463"
+    shutil.copytree(REPO / "config" / "studies", tmp_path / "config" / "studies")
+    study = "config/studies/copd_sputum/config.yaml"
+    config = yaml.safe_load((REPO / study).read_text())
+    config["acquire"].update(OFFLINE, cache=str(tmp_path / "cache"))
+    (tmp_path / "offline.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(tmp_path, "-n", "--configfile", str(tmp_path / "offline.yaml"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("rule fetch_run:") == 181
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        plan = plan_from_config(validate_config(config), offline=True)
+    finally:
+        os.chdir(old)
+    sheet = plan.sheet
+    assert plan.paired is True
+    assert sheet["run"].value_counts().to_dict() == {"COPDMAP": 114, "AERIS": 67}
+    assert set(sheet["body_site"]) == {"lung"} and set(sheet["sample_type"]) == {
+        "sputum"
+    }
+    assert set(sheet["copd"]) == {"yes"}
+    assert (sheet["subject_id"] == sheet["run_accession"]).all()
+
+
 def test_subramanian_enters_as_a_qiita_table(tmp_path):
     """Planned offline, then run to the report on the Qiita stand-in with the
     shipped reference (SILVA cannot be downloaded here)."""

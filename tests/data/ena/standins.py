@@ -161,6 +161,53 @@ def chile_asthma():
     write("PRJNA446042", aliases, attrs, layout="PAIRED", prefix="S")
 
 
+def copd_sputum(out: Path) -> list[str]:
+    """One filereport and one attributes file a run of the COPD sputum config.
+
+    Written where a test asks (181 runs, not kept here). The run accessions
+    are the config's (real); their samples, files, md5 sums and attributes
+    are made up, in ENA's formats.
+    """
+    import yaml
+
+    mapping = yaml.safe_load(
+        (HERE.parents[2] / "config/studies/copd_sputum/mapping.yaml").read_text()
+    )
+    runs = mapping["columns"]["run"]["values"]
+    for kind in ("filereport", "attributes"):
+        (out / kind).mkdir(parents=True, exist_ok=True)
+    for k, (run, cohort) in enumerate(runs.items()):
+        sample = f"SAMN9{k:07d}"
+        files = [
+            f"ftp.sra.ebi.ac.uk/vol1/fastq/{run[:6]}/00{run[-1]}/{run}/{run}{m}.fastq.gz"
+            for m in ("_1", "_2")
+        ]
+        row = [
+            run,
+            sample,
+            ";".join(files),
+            ";".join(fake_md5(f) for f in files),
+            "1000000;1000000",
+            "PAIRED",
+            "Illumina MiSeq",
+            "SRP102000",
+            f"{cohort}_{run}",
+        ]
+        pd.DataFrame([row], columns=FIELDS).to_csv(
+            out / "filereport" / f"{run}.tsv", sep="\t", index=False
+        )
+        pd.DataFrame(
+            [
+                {
+                    "sample_accession": sample,
+                    "sample_alias": f"{cohort}_{run}",
+                    "isolation_source": "sputum",
+                }
+            ]
+        ).to_csv(out / "attributes" / f"{run}.tsv", sep="\t", index=False)
+    return list(runs)
+
+
 if __name__ == "__main__":
     american_gut()
     ecam()
