@@ -572,6 +572,7 @@ CONFIG_OPTIONS = {
     ("sample-reads", "--target-overlap"): "merge.target_overlap",
     ("build-table", "--min-merged"): "qc.min_merged",
     ("import-table", "--min-found"): "feature_table.min_found",
+    ("denoise", "--neighbour-min-size"): "denoise.neighbour_min_size",
     ("dada2-table", "--min-merged"): "qc.min_merged",
     ("sample-reads", "--max-ee"): "filter.max_ee",
     ("sample-reads", "--max-ns"): "filter.max_ns",

@@ -167,3 +167,34 @@ def test_exact_bimeras_the_reference_keeps_a_known_one(tmp_path):
     )
     assert set(read_fasta(tmp_path / "r.fa").values()) == {a, b, chimera}
     assert counts["rescued"] == 1
+
+
+def test_rare_one_mismatch_neighbours_are_dropped():
+    """Two reads one mismatch from a larger ASV: an error (dropped); two reads
+    two mismatches away, or three reads one away, or another length: kept."""
+    from gutlung_pipeline.denoise import drop_rare_neighbours
+
+    base = "ACGTACGTACGTACGTACGT"
+    one = "T" + base[1:]  # 1 mismatch
+    two = "TT" + base[2:]  # 2 mismatches from base, 1 from `one`
+    records = [
+        ("a;size=10", base),
+        ("b;size=2", one),
+        ("c;size=2", "GG" + base[2:]),
+        ("d;size=3", base[:-1] + "A"),
+        ("e;size=2", base + "A"),
+        ("f;size=1", two),
+    ]
+    kept, dropped = drop_rare_neighbours(records, min_size=3)
+    # b: 2 reads, 1 from a -> out; f: 1 read, 1 from b (larger) -> out
+    assert [label for label, _ in kept] == [
+        "a;size=10",
+        "c;size=2",
+        "d;size=3",
+        "e;size=2",
+    ]
+    assert dropped == 2
+    assert drop_rare_neighbours(records, min_size=0) == (records, 0)
+    # equal sizes: neither is "larger", both stay
+    twins = [("x;size=2", base), ("y;size=2", one)]
+    assert drop_rare_neighbours(twins, min_size=3) == (twins, 0)

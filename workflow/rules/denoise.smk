@@ -68,11 +68,13 @@ rule denoise_uniques:
     threads: config["threads"]
     params:
         min_size=config["denoise"]["min_size"],
+        neighbour_min_size=config["denoise"]["neighbour_min_size"],
         alpha=config["denoise"]["unoise_alpha"],
         all_lengths="" if config["denoise"]["by_length"] else "--all-lengths",
     shell:
         "gutlung denoise --input {input.pooled:q} --output {output:q}"
         " --candidates {input.candidates:q} --min-size {params.min_size}"
+        " --neighbour-min-size {params.neighbour_min_size}"
         " --alpha {params.alpha} {params.all_lengths} --threads {threads}"
         " > {log:q} 2>&1"
 

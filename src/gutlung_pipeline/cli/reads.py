@@ -240,7 +240,9 @@ def add_pool_uniques(sub) -> None:
 
 def cmd_denoise(args) -> None:
     """Run ``gutlung denoise``: UNOISE3 denoising of pooled uniques."""
-    from ..denoise import add_candidates, unoise
+    from ..denoise import add_candidates, drop_rare_neighbours, unoise
+    from ..denoise.records import read_records
+    from ..io import write_fasta
 
     with tempfile.TemporaryDirectory(dir=Path(args.output).parent) as tmp:
         pooled_out = Path(tmp) / "pooled.fasta" if args.candidates else args.output
@@ -265,6 +267,16 @@ def cmd_denoise(args) -> None:
                 added["added"],
                 added["candidates"],
             )
+        if args.neighbour_min_size > 1:
+            kept, dropped = drop_rare_neighbours(
+                read_records(args.output), min_size=args.neighbour_min_size
+            )
+            write_fasta(kept, args.output)
+            log.info(
+                "ASVs under %d reads one mismatch from a larger one, dropped: %d",
+                args.neighbour_min_size,
+                dropped,
+            )
 
 
 def add_denoise(sub) -> None:
@@ -282,6 +294,12 @@ def add_denoise(sub) -> None:
         help="one UNOISE over all lengths (vsearch's own; indels not counted)",
     )
     p.add_argument("--candidates", nargs="*", help="per-sample UNOISE centroids")
+    p.add_argument(
+        "--neighbour-min-size",
+        type=int,
+        default=schema_default("denoise.neighbour_min_size"),
+        help="pooled reads an ASV one mismatch from a larger one needs (0: off)",
+    )
     add_threads(p, "lengths denoised side by side, each on one thread")
 
 

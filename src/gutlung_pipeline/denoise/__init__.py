@@ -30,12 +30,19 @@ from .table import (
     low_merge_warnings,
     read_tracking,
 )
-from .unoise import absorb_indel_errors, add_candidates, pool_uniques, unoise
+from .unoise import (
+    absorb_indel_errors,
+    add_candidates,
+    drop_rare_neighbours,
+    pool_uniques,
+    unoise,
+)
 
 __all__ = [
     "TRACKING_COLUMNS",
     "low_merge_warnings",
     "absorb_indel_errors",
+    "drop_rare_neighbours",
     "add_candidates",
     "build_table",
     "check_read_losses",
