@@ -276,6 +276,7 @@ def _feature_table_problems(
                 "are not); give the FASTA of the features (for closed-reference "
                 "OTUs, the reference's representative sequences)"
             )
+    problems += _depth_problems(config, samples, source=source)
     if entry.get("tree"):
         from skbio import TreeNode
 
@@ -289,6 +290,38 @@ def _feature_table_problems(
                 "with, or leave feature_table.tree empty (a tree is then built)"
             )
     return problems
+
+
+def _depth_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list[str]:
+    """At the table stage: some sample of the sheet reaches the rarefaction depth.
+
+    The table's counts are read (only the sheet's samples that are not
+    controls or mocks); with reads, the depth is known only once the ASV
+    table exists, and ``rarefy_table`` says the same then.
+    """
+    from .io import read_table_subset
+
+    depth = config.get("diversity", {}).get("rarefaction_depth")
+    entry = config.get("feature_table", {})
+    if not depth or "sample_type" not in samples:
+        return []
+    biological = samples.index[
+        ~samples["sample_type"].isin(["negative_control", "mock"])
+    ].tolist()
+    if not biological:
+        return []
+    try:
+        totals = read_table_subset(entry["table"], biological).sum(axis=0)
+    except (ValueError, KeyError, OSError):
+        return []  # the import says what is wrong with the table
+    if totals.empty or (totals >= depth).any():
+        return []
+    return [
+        f"{source}: key diversity.rarefaction_depth: no sample of the sheet "
+        f"reaches {depth} reads in {entry['table']} (the deepest, "
+        f"{totals.idxmax()}, has {int(totals.max())}); lower "
+        "diversity.rarefaction_depth"
+    ]
 
 
 def _primer_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list[str]:
