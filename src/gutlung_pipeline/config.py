@@ -152,6 +152,7 @@ def check_workflow_inputs(
     problems += _decontam_problems(config, samples, source=source)
     if analyses:
         problems += _diversity_problems(config, samples, source=source)
+        problems += _depth_problems(config, samples, source=source)
     if config.get("claims", {}).get("enabled"):
         from .claims import load_catalogue
 
@@ -276,7 +277,6 @@ def _feature_table_problems(
                 "are not); give the FASTA of the features (for closed-reference "
                 "OTUs, the reference's representative sequences)"
             )
-    problems += _depth_problems(config, samples, source=source)
     if entry.get("tree"):
         from skbio import TreeNode
 
@@ -303,7 +303,9 @@ def _depth_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
 
     depth = config.get("diversity", {}).get("rarefaction_depth")
     entry = config.get("feature_table", {})
-    if not depth or "sample_type" not in samples:
+    if not depth or not entry.get("table") or "sample_type" not in samples:
+        return []
+    if entry["table"].endswith(".qza") or not Path(entry["table"]).is_file():
         return []
     biological = samples.index[
         ~samples["sample_type"].isin(["negative_control", "mock"])
@@ -335,6 +337,8 @@ def _primer_problems(config: dict, samples: pd.DataFrame, *, source: str) -> lis
     from .quality import primer_match_rate
 
     if config.get("feature_table", {}).get("table") or "fq1" not in samples:
+        return []
+    if "primers" not in config:  # a combined run: each study checked its own
         return []
     primers, min_kept = config["primers"], config["qc"]["min_kept"]
     if min_kept <= 0:

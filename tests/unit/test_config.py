@@ -451,7 +451,7 @@ def test_table_entry_checks_depth_sequences_and_tree_before_any_job(tmp_path):
     """At the table stage the plan reads the table: no sheet sample at the
     rarefaction depth, IDs that are not sequences without a FASTA, features
     that are not tips of the study's tree: one line each."""
-    from gutlung_pipeline.config import _feature_table_problems
+    from gutlung_pipeline.config import _depth_problems, _feature_table_problems
 
     table = tmp_path / "t.tsv"
     table.write_text("#OTU ID\ta\tb\tblank\notu1\t5\t3\t900\notu2\t4\t1\t0\n")
@@ -465,16 +465,18 @@ def test_table_entry_checks_depth_sequences_and_tree_before_any_job(tmp_path):
         "feature_table": {"table": str(table), "tree": str(tree)},
         "diversity": {"rarefaction_depth": 100},
     }
-    assert _feature_table_problems(config, sheet, source="c.yaml") == [
+    problems = _feature_table_problems(config, sheet, source="c.yaml")
+    problems += _depth_problems(config, sheet, source="c.yaml")
+    assert problems == [
         f"c.yaml: key feature_table.sequences: feature 'otu1' of {table} is not a "
         "sequence (2 of 2 are not); give the FASTA of the features (for "
         "closed-reference OTUs, the reference's representative sequences)",
-        f"c.yaml: key diversity.rarefaction_depth: no sample of the sheet reaches "
-        f"100 reads in {table} (the deepest, a, has 9); lower "
-        "diversity.rarefaction_depth",
         f"c.yaml: key feature_table.tree: feature otu2 of {table} is not a tip of "
         f"{tree} (1 of 2 are not); give the tree the table was made with, or "
         "leave feature_table.tree empty (a tree is then built)",
+        f"c.yaml: key diversity.rarefaction_depth: no sample of the sheet reaches "
+        f"100 reads in {table} (the deepest, a, has 9); lower "
+        "diversity.rarefaction_depth",
     ]
     config["diversity"]["rarefaction_depth"] = 9
-    assert len(_feature_table_problems(config, sheet, source="c.yaml")) == 2
+    assert _depth_problems(config, sheet, source="c.yaml") == []

@@ -43,7 +43,7 @@ def main():
     info = pd.DataFrame(rows)
     reference = load_reference(REFERENCE).drop_duplicates("genus").head(20)
     seqs = [s[:150] for s in reference["sequence"]]
-    counts = rng.poisson(40, size=(len(seqs), len(info)))
+    counts = rng.poisson(80, size=(len(seqs), len(info)))
     table = pd.DataFrame(counts, index=seqs, columns=info["sample_name"])
     HERE.mkdir(exist_ok=True)
     info.to_csv(HERE / "sample_information.tsv", sep="\t", index=False)
