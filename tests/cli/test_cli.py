@@ -108,6 +108,7 @@ def test_validate_warns_when_a_claim_targets_the_oldest_reference_bin(
         (REPO / "resources/demo/cohorts/config/config.yaml").read_text()
     )
     config["taxonomy"]["reference"] = str(REFERENCE)
+    config["diversity"]["rarefaction_depth"] = 200  # the table has 300 a sample
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()

@@ -812,3 +812,23 @@ def test_thin_maturity_bins_stop_before_any_job(tmp_path, demo_cohort):
         snakemake(work),
         "maturity: age bins with fewer than 40 reference samples: 0 (",
     )
+
+
+def test_scfa_producer_indices_on_the_demo(demo_run):
+    """results/scfa/indices.tsv for every sample of the analysis table, shares
+    that add up with the unplaced ones, and the report's section and figure."""
+    from gutlung_pipeline.io import read_table
+
+    work, sheet, _ = demo_run
+    indices = pd.read_csv(work / "results/scfa/indices.tsv", sep="\t", index_col=0)
+    table = read_table(work / "results/decontam/table.biom")
+    assert list(indices.index) == list(table.columns)
+    assert (indices["reads"] == table.sum(axis=0)).all()
+    shares = indices[["butyrate_share", "propionate_share", "unplaced_share"]]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
+    # the demo's gut samples carry Faecalibacterium, Roseburia, Bacteroides...
+    gut = sheet.set_index("sample_id").reindex(indices.index)["body_site"] == "gut"
+    assert indices.loc[gut, "butyrate_share"].median() > 0.05
+    html = (work / "results/report/report.html").read_text()
+    assert "<h2>Short-chain-fatty-acid producers</h2>" in html
+    assert (work / "results/report/figures/scfa.svg").is_file()

@@ -18,7 +18,7 @@ from gutlung_pipeline.inputs.sheet import read_sample_sheet
 from gutlung_pipeline.inputs.plan import Plan, plan_from_config, writes_sheet
 from gutlung_pipeline.report.names import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report.names import FIGURES as REPORT_FIGURES
-from gutlung_pipeline.report.names import MATURITY_FIGURES
+from gutlung_pipeline.report.names import MATURITY_FIGURES, SCFA_FIGURES
 from gutlung_pipeline.report.names import manifest as report_manifest
 from gutlung_pipeline.inputs.studies import STACKED, combined_sheet
 
@@ -524,6 +524,7 @@ def get_final_outputs():
         *expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
         "results/report/report.html",
         *get_maturity_outputs(),
+        *get_scfa_outputs(),
         *get_stats_outputs(),
         *get_claims_outputs(),
         *get_acquisition_outputs(),
@@ -555,11 +556,18 @@ def get_maturity_outputs():
     return []
 
 
+def get_scfa_outputs():
+    """The SCFA-producer indices when config scfa.enabled is true."""
+    return ["results/scfa/indices.tsv"] if config["scfa"]["enabled"] else []
+
+
 def get_report_figures():
     """Names of the report's SVG figures (maturity ones when enabled)."""
     figures = list(REPORT_FIGURES)
     if config["maturity"]["enabled"]:
         figures += list(MATURITY_FIGURES)
+    if config["scfa"]["enabled"]:
+        figures += list(SCFA_FIGURES)
     if config["stats"]["differential"]:
         figures += list(DIFFERENTIAL_FIGURES)
     if config["claims"]["enabled"]:
@@ -587,6 +595,7 @@ def get_report_inputs(wildcards):
     }
     if config["maturity"]["enabled"]:
         inputs["maturity"], inputs["importances"] = get_maturity_outputs()
+    inputs.update(zip(("scfa",), get_scfa_outputs()))
     st = config["stats"]
     if st["permanova"]:
         inputs["permanova"] = expand(

@@ -26,6 +26,7 @@ from . import (
     maturity,
     reads,
     report,
+    scfa,
     setup,
     stats,
 )
@@ -38,6 +39,7 @@ STAGES = (
     features,
     decontam,
     diversity,
+    scfa,
     stats,
     maturity,
     claims,

@@ -27,6 +27,7 @@ from .figures import (
     fig_pcoa,
     fig_rarefaction_curves,
     fig_read_tracking,
+    fig_scfa,
     genus_table,
     to_svg,
 )
@@ -103,6 +104,7 @@ def build_report(
     stats = stats_sections(files, figures)
     if "maturity" in files:
         maturity_figures(files, settings, core, figures)
+    scfa = scfa_section(files["scfa"], core, figures) if "scfa" in files else None
     claims = claims_section(files["claims"], figures) if "claims" in files else None
     svgs = {key: to_svg(fig) for key, fig in figures.items()}
     for key, svg in svgs.items():
@@ -118,6 +120,7 @@ def build_report(
         stats=stats,
         contamination=contamination,
         claims=claims,
+        scfa=scfa,
         acquisition=acquired,
         studies=_studies_section(studies) if studies else None,
     )
@@ -343,6 +346,18 @@ def maturity_figures(files: dict, settings: dict, core: Core, figures: dict) -> 
     figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
 
 
+def scfa_section(path, core: Core, figures: dict) -> list[str]:
+    """Add the SCFA-producer figure; return the section's sentences."""
+    from .summaries import scfa_sentences
+
+    indices = read_tsv(path)
+    age = core.sheet["age_days"] if "age_days" in core.sheet else None
+    if age is not None:
+        age = pd.to_numeric(age, errors="coerce")
+    figures["scfa"] = fig_scfa(indices, core.sites, age)
+    return scfa_sentences(indices, core.sites)
+
+
 def claims_section(claims: str | os.PathLike, figures: dict):
     """Read claims.tsv: add the forest plots, return the claims section."""
     from . import summaries
@@ -425,6 +440,11 @@ def captions(settings: dict, rare: pd.DataFrame) -> dict[str, str]:
         f"{maturity_group}, with the smoothing spline of the reference.",
         "maturity_maz": f"MAZ in each age bin by {maturity_group}: 0 is the reference "
         "median of the bin, 1 its SD.",
+        "scfa": "Left: each sample's share of reads in genera with a butyrate or "
+        "propionate pathway (resources/scfa/producers.tsv, scfa.min_confidence), by "
+        "body site. Right: the butyrate share against age. A 16S genus is a proxy "
+        "for the pathway, not a measured acid; reads without a genus are not "
+        "counted (unplaced_share in results/scfa/indices.tsv).",
         "maturity_taxa": "Mean relative abundance per age bin of the 15 most "
         "important features of the maturity model.",
     }

@@ -470,3 +470,52 @@ def fig_maturity_taxa(abundance: pd.DataFrame, bins: pd.Series):
     ax.set_xlabel("age bin (lower edge)")
     fig.colorbar(im, ax=ax, label="mean relative abundance")
     return fig
+
+
+def fig_scfa(indices: pd.DataFrame, sites: pd.Series, age: pd.Series | None):
+    """SCFA-producer shares by body site, and the butyrate share against age."""
+    panels = 2 if age is not None and age.notna().any() else 1
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.6), squeeze=False)
+    ax = axes[0, 0]
+    site = sites.reindex(indices.index).astype("string").fillna("NA")
+    levels = sorted(site.unique())
+    width = 0.38
+    for j, (acid, colour) in enumerate(
+        (("butyrate", "#b35806"), ("propionate", "#542788"))
+    ):
+        values = [indices.loc[site == lev, f"{acid}_share"].dropna() for lev in levels]
+        pos = np.arange(len(levels)) + (j - 0.5) * width
+        box = ax.boxplot(
+            values,
+            positions=pos,
+            widths=width * 0.9,
+            patch_artist=True,
+            showfliers=False,
+        )
+        for patch in box["boxes"]:
+            patch.set_facecolor(colour)
+            patch.set_alpha(0.55)
+        ax.plot([], [], color=colour, lw=6, alpha=0.55, label=f"{acid} producers")
+    ax.set_xticks(np.arange(len(levels)), levels)
+    ax.set_ylabel("share of the sample's reads")
+    ax.set_xlabel("body site")
+    ax.legend(fontsize=7)
+    if panels == 2:
+        ax = axes[0, 1]
+        years = age.reindex(indices.index) / 365.25
+        for k, lev in enumerate(levels):
+            pts = site == lev
+            ax.scatter(
+                years[pts],
+                indices.loc[pts, "butyrate_share"],
+                s=12,
+                alpha=0.8,
+                color=SITE_COLOURS.get(lev, plt.get_cmap("tab10")(k)),
+                label=lev,
+            )
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlabel("age (years; log scale above 1)")
+        ax.set_ylabel("share in butyrate producers")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -35,6 +35,7 @@ def render_report(
     claims: tuple[list[str], pd.DataFrame] | None = None,
     acquisition: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
     studies: tuple[list[str], pd.DataFrame] | None = None,
+    scfa: list[str] | None = None,
 ) -> str:
     """Assemble the HTML text from tables and inline SVG figures.
 
@@ -42,7 +43,8 @@ def render_report(
     ``contamination`` is (sentences, [(caption, table), ...]); ``claims``
     (sentences, table) is the first section; ``studies`` (sentences, table:
     the merge of several studies) and ``acquisition`` (sentences,
-    [(caption, table), ...]) follow it.
+    [(caption, table), ...]) follow it; ``scfa`` (sentences) adds the
+    SCFA-producer section with its figure.
     """
     excluded = rarefaction.loc[~rarefaction["rarefied"].astype(bool)]
     parts = [
@@ -122,6 +124,15 @@ def render_report(
             f"<h2>{heading}</h2>",
             f'<p class="note">{html.escape(captions[key])}</p>',
             f'<div class="fig">{figures[key]}</div>',
+        ]
+    if scfa is not None:
+        parts += [
+            "<h2>Short-chain-fatty-acid producers</h2>",
+            "<ul>",
+            *[f"<li>{html.escape(line)}</li>" for line in scfa],
+            "</ul>",
+            f'<p class="note">{html.escape(captions["scfa"])}</p>',
+            f'<div class="fig">{figures["scfa"]}</div>',
         ]
     for heading, (sentences, table) in (stats or {}).items():
         parts.append(f"<h2>{html.escape(heading)}</h2>")

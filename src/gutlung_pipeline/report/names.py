@@ -21,6 +21,7 @@ FIGURES = (
 DIFFERENTIAL_FIGURES = ("differential",)
 CLAIMS_FIGURES = ("claims_forest",)
 MATURITY_FIGURES = ("maturity_age", "maturity_maz", "maturity_taxa")
+SCFA_FIGURES = ("scfa",)
 
 #: The files a report manifest names: key -> (several files?, what it is).
 #: The first seven are required; each other one adds its section or figure.
@@ -35,6 +36,7 @@ MANIFEST_FILES = {
     "curves": (False, "diversity/rarefaction_curves_by_group.tsv"),
     "maturity": (False, "maturity/maturity.tsv: the maturity figures"),
     "importances": (False, "maturity/importances.tsv (with maturity)"),
+    "scfa": (False, "scfa/indices.tsv: the SCFA-producer section"),
     "permanova": (True, "stats/permanova/<metric>.tsv"),
     "differential": (False, "stats/differential_abundance.tsv"),
     "mixed_models": (False, "stats/alpha_mixed_models.tsv"),

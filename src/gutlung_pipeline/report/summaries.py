@@ -332,5 +332,23 @@ def read_sentences(tracking: pd.DataFrame) -> list[str]:
     return lines
 
 
+def scfa_sentences(indices: pd.DataFrame, sites: pd.Series) -> list[str]:
+    """Say what the SCFA-producer indices show, per body site."""
+    lines = []
+    site = sites.reindex(indices.index).astype("string").fillna("NA")
+    for lev in sorted(site.unique()):
+        part = indices[site == lev]
+        if part["reads"].sum() == 0:
+            continue
+        but = _pct(part["butyrate_share"].median())
+        prop = _pct(part["propionate_share"].median())
+        unplaced = _pct(part["unplaced_share"].median())
+        lines.append(
+            f"{lev} ({len(part)} samples): median {but} of reads in butyrate "
+            f"producers, {prop} in propionate producers; {unplaced} without a genus."
+        )
+    return lines
+
+
 def _pct(share) -> str:
     return "n/a" if pd.isna(share) else f"{100 * float(share):.1f}%"

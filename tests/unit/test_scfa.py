@@ -1,0 +1,139 @@
+"""SCFA-producer indices (gutlung_pipeline.scfa): a hand-built table with the
+answers worked out by hand, and the shipped producer table's names checked
+against Greengenes 13_8."""
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gutlung_pipeline.errors import ConfigError
+from gutlung_pipeline.scfa import (
+    SHIPPED,
+    load_producers,
+    normalise_genus,
+    producer_indices,
+)
+
+TAXONOMY = pd.Series(
+    {
+        "f1": "d__Bacteria; p__Firmicutes; g__Faecalibacterium",
+        "f2": "d__Bacteria; p__Firmicutes; g__[Eubacterium]",  # Agathobacter's synonym
+        "f3": "d__Bacteria; p__Bacteroidetes; g__Bacteroides",
+        "f4": "d__Bacteria; p__Proteobacteria; g__Escherichia",
+        "f5": "d__Bacteria; p__Firmicutes",  # no genus: unplaced
+        "f6": "d__Bacteria; p__Firmicutes; g__Clostridium",  # low confidence
+    }
+)
+
+
+def hand_table():
+    return pd.DataFrame(
+        {
+            "A": [30, 10, 40, 10, 10, 0],
+            "B": [0, 0, 50, 50, 0, 0],
+            "C": [0, 0, 0, 0, 0, 0],
+        },
+        index=list(TAXONOMY.index),
+    )
+
+
+def test_shares_and_balances_by_hand():
+    got = producer_indices(hand_table(), TAXONOMY, load_producers())
+    a = got.loc["A"]
+    assert a["reads"] == 100
+    assert a["butyrate_share"] == pytest.approx(0.40)  # Faecalibacterium + Agathobacter
+    assert a["propionate_share"] == pytest.approx(0.40)  # Bacteroides
+    assert a["unplaced_share"] == pytest.approx(0.10)
+    # genera with reads in the table: agathobacter, bacteroides, clostridium,
+    # escherichia, faecalibacterium; butyrate (medium and up): 2 of 5
+    logs = {
+        "fae": np.log(30.5),
+        "aga": np.log(10.5),
+        "bac": np.log(40.5),
+        "esc": np.log(10.5),
+        "clo": np.log(0.5),
+    }
+    but = (logs["fae"] + logs["aga"]) / 2 - (
+        logs["bac"] + logs["esc"] + logs["clo"]
+    ) / 3
+    assert a["butyrate_balance"] == pytest.approx(math.sqrt(2 * 3 / 5) * but)
+    prop = logs["bac"] - (logs["fae"] + logs["aga"] + logs["esc"] + logs["clo"]) / 4
+    assert a["propionate_balance"] == pytest.approx(math.sqrt(1 * 4 / 5) * prop)
+    b = got.loc["B"]
+    assert b["butyrate_share"] == 0 and b["propionate_share"] == pytest.approx(0.5)
+    assert b["butyrate_balance"] < 0 < a["butyrate_balance"]
+    assert got.loc["C"].drop("reads").isna().all() and got.loc["C", "reads"] == 0
+
+
+def test_confidence_threshold_and_composition():
+    """low counts Clostridium; scaling the other genera leaves the balance
+    of a sample unchanged up to the pseudocount, not the share."""
+    low = producer_indices(
+        hand_table(), TAXONOMY, load_producers(), min_confidence="low"
+    )
+    assert low.loc["A", "butyrate_share"] == pytest.approx(0.40)  # Clostridium has 0
+    table = hand_table()
+    table.loc["f6", "A"] = 20
+    assert producer_indices(
+        table, TAXONOMY, load_producers(), min_confidence="low"
+    ).loc["A", "butyrate_share"] == pytest.approx(60 / 120)
+    big = hand_table() * 1000
+    doubled = big.copy()
+    doubled.loc["f4"] *= 10  # Escherichia blooms
+    one = producer_indices(big, TAXONOMY, load_producers(), pseudocount=1e-9)
+    two = producer_indices(doubled, TAXONOMY, load_producers(), pseudocount=1e-9)
+    assert two.loc["A", "butyrate_share"] < one.loc["A", "butyrate_share"]
+    # the bloom moves the balance by its own log-ratio only: 1/5 of log 10 weighted
+    shift = math.sqrt(2 * 3 / 5) * (-np.log(10) / 3)
+    assert two.loc["A", "butyrate_balance"] - one.loc["A", "butyrate_balance"] == (
+        pytest.approx(shift, abs=1e-6)
+    )
+    with pytest.raises(ValueError, match="min_confidence 'some'"):
+        producer_indices(big, TAXONOMY, load_producers(), min_confidence="some")
+
+
+def test_names_match_across_spellings():
+    assert normalise_genus("[Eubacterium]") == "eubacterium"
+    assert normalise_genus(" Prevotella_A ") == "prevotella"
+    assert normalise_genus("Faecalibacterium") == "faecalibacterium"
+
+
+def test_a_bad_producer_table_is_refused(tmp_path):
+    bad = load_producers().head(2).copy()
+    bad.loc[1, "synonyms"] = "Faecalibacterium"
+    bad.loc[0, "confidence"] = "certain"
+    path = tmp_path / "p.tsv"
+    bad.to_csv(path, sep="\t", index=False)
+    with pytest.raises(ConfigError) as err:
+        load_producers(path)
+    assert err.value.problems == [
+        f"{path}: row 2 (Faecalibacterium): confidence 'certain'; use one of low, "
+        "medium, high",
+        f"{path}: row 3 (Roseburia): Faecalibacterium is also a name of "
+        "Faecalibacterium; give each name to one row",
+    ]
+
+
+def test_shipped_names_are_greengenes_genera_and_cited():
+    """Every genus (or a synonym) is a genus of Greengenes 13_8, except those
+    whose note says they are absent from it; every row cites a DOI."""
+    import qiime_default_reference as qdr
+
+    taxonomy = Path(qdr.get_reference_sequences()).parents[1] / "taxonomy"
+    names = set()
+    for line in (taxonomy / "97_otu_taxonomy.txt").read_text().splitlines():
+        m = re.search(r"g__([^;]+)", line)
+        if m and m.group(1).strip():
+            names.add(m.group(1).strip())
+    table = pd.read_csv(SHIPPED, sep="\t", dtype=str, keep_default_na=False)
+    assert len(table) >= 20
+    for _, row in table.iterrows():
+        spellings = [row["genus"], *filter(None, row["synonyms"].split(";"))]
+        absent = "absent from Greengenes 13_8" in row["note"]
+        assert any(s in names for s in spellings) != absent, row["genus"]
+        dois = row["references"].split(";")
+        assert dois and all(re.fullmatch(r"10\.\d{4,5}/\S+", d) for d in dois)
