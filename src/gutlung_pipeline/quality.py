@@ -15,7 +15,7 @@
 - :func:`auto_truncation`: the same from a sample's files, the amplicon's
   length measured by merging the first pairs.
 
-Only the first records of a file are read (``head_qualities``): never the
+Only the first records of a file are read (:func:`head_records`): never the
 whole file in Python.
 
 References

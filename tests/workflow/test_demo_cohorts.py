@@ -166,7 +166,8 @@ def test_the_readme_command_runs_without_the_environment_activated(tmp_path):
     PATH: the jobs still find `gutlung` (the environment's bin is appended to
     their PATH)."""
     args = "--n-infants 30 --ages 7 30 365 --depth 200 --seed 1".split()
-    work = cohort_workdir(tmp_path, args)
+    # the plan refuses a rarefaction depth no sample of the table reaches
+    work = cohort_workdir(tmp_path, args, **{"diversity.rarefaction_depth": 150})
     env = {k: v for k, v in os.environ.items() if k != "PATH"}
     env["PATH"] = "/usr/bin:/bin"
     proc = subprocess.run(
