@@ -491,6 +491,7 @@ def fig_scfa(indices: pd.DataFrame, sites: pd.Series, age: pd.Series | None):
             widths=width * 0.9,
             patch_artist=True,
             showfliers=False,
+            medianprops={"color": "black"},
         )
         for patch in box["boxes"]:
             patch.set_facecolor(colour)
