@@ -53,6 +53,16 @@ def _offline_copy(root) -> dict:
     return offline
 
 
+def plan_in(folder, config: dict):
+    """Plan ``config`` offline from ``folder`` (its paths are relative to it)."""
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        return plan_from_config(validate_config(config), offline=True)
+    finally:
+        os.chdir(old)
+
+
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_study_config_plans_from_the_cache(tmp_path, name):
     accession, n_runs, paired, sites = STUDIES[name]
@@ -87,12 +97,7 @@ def test_study_config_plans_from_the_cache(tmp_path, name):
     # the same plan from Python: layout from ENA's report, sites from the mapping
     config = yaml.safe_load((REPO / study).read_text())
     config["acquire"].update(yaml.safe_load(overlay.read_text())["acquire"])
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        plan = plan_from_config(validate_config(config), offline=True)
-    finally:
-        os.chdir(old)
+    plan = plan_in(tmp_path, config)
     assert plan.paired is paired
     assert plan.sheet["body_site"].value_counts().to_dict() == sites
 
@@ -116,12 +121,7 @@ def test_copd_sputum_plans_its_181_runs_from_the_cache(tmp_path):
     proc = snakemake(tmp_path, "-n", "--configfile", str(tmp_path / "offline.yaml"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("rule fetch_run:") == 181
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        plan = plan_from_config(validate_config(config), offline=True)
-    finally:
-        os.chdir(old)
+    plan = plan_in(tmp_path, config)
     sheet = plan.sheet
     assert plan.paired is True
     assert sheet["run"].value_counts().to_dict() == {"COPDMAP": 114, "AERIS": 67}
