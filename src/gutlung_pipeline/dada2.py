@@ -23,6 +23,7 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -199,3 +200,39 @@ def group_stats(track: pd.DataFrame) -> dict[str, dict[str, int]]:
             counts["merged"] = int(row.merged)
         out[str(row.sample_id)] = counts
     return out
+
+
+def check_group(long: pd.DataFrame, track: pd.DataFrame, *, source: str) -> None:
+    """Check that a group's sequence table holds the reads DADA2 reported.
+
+    Per sample, the sequence table's reads must be the merged pairs
+    (paired-end) or the denoised reads (single-end) of the group's read
+    tracking, and the tracking's counts may only fall from step to step: R
+    that ran out of disk space can leave a short table and exit 0.
+
+    Raises
+    ------
+    ToolError
+        One line: the file, the sample, both counts and the likely cause.
+    """
+    held = long.groupby("sample_id")["count"].sum()
+    for row in track.itertuples(index=False):
+        sample = str(row.sample_id)
+        final = row.denoised if pd.isna(row.merged) else row.merged
+        steps = [row.input, row.filtered, row.denoised]
+        if not pd.isna(row.merged):
+            steps.append(row.merged)
+        if any(later > earlier for earlier, later in pairwise(steps)):
+            raise ToolError(
+                f"{source}: sample {sample}: DADA2's read counts rise from step to "
+                f"step ({', '.join(str(int(n)) for n in steps)}); the tracking is "
+                "damaged: rerun the group"
+            )
+        got = int(held.get(sample, 0))
+        if got != int(final):
+            step = "denoised" if pd.isna(row.merged) else "merged"
+            raise ToolError(
+                f"{source}: sample {sample}: the sequence table holds {got} reads but "
+                f"DADA2 reported {int(final)} {step}: the output is incomplete (a full "
+                "disk?); free space and rerun"
+            )

@@ -65,3 +65,40 @@ def test_bad_options_stop_before_r_runs(tmp_path):
         denoise_group({"a": ("r1", "r2"), "b": ("r1", None)}, tmp_path, "x", "y")
     with pytest.raises(ValueError, match="chimera method"):
         remove_bimeras(["x"], tmp_path / "o", method="denovo")
+
+
+def test_a_short_sequence_table_is_caught():
+    """A group's table must hold the merged (paired) or denoised (single)
+    reads DADA2 reported; counts may only fall from step to step."""
+    from gutlung_pipeline.dada2 import check_group
+    from gutlung_pipeline.errors import ToolError
+
+    long = pd.DataFrame(
+        {
+            "sample_id": ["a", "a", "b"],
+            "sequence": ["AC", "GT", "AC"],
+            "count": [5, 3, 4],
+        }
+    )
+    track = pd.DataFrame(
+        {
+            "sample_id": ["a", "b"],
+            "input": [10, 9],
+            "filtered": [9, 8],
+            "denoised": [9, 6],
+            "merged": [8, 4],
+        }
+    )
+    check_group(long, track, source="g/seqtab.tsv")
+    short = long.iloc[:2]
+    with pytest.raises(ToolError) as err:
+        check_group(short, track, source="g/seqtab.tsv")
+    assert str(err.value) == (
+        "g/seqtab.tsv: sample b: the sequence table holds 0 reads but DADA2 reported "
+        "4 merged: the output is incomplete (a full disk?); free space and rerun"
+    )
+    single = track.assign(merged=float("nan"), denoised=[8, 4])
+    check_group(long, single, source="g/seqtab.tsv")
+    rising = track.assign(merged=[8, 7])
+    with pytest.raises(ToolError, match=r"sample b: DADA2's read counts rise"):
+        check_group(long.assign(count=[5, 3, 7]), rising, source="g/seqtab.tsv")

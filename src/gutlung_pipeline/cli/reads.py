@@ -488,8 +488,16 @@ def cmd_dada2_table(args) -> None:
     """Run ``gutlung dada2-table``: DADA2 chimera removal and the ASV table."""
     import pandas as pd
 
-    from ..dada2 import group_stats, read_long, remove_bimeras, wide_table
+    from ..dada2 import check_group, group_stats, read_long, remove_bimeras, wide_table
 
+    if len(args.seqtabs) != len(args.tracks):
+        raise ValueError("give one --tracks file a --seqtabs file, in the same order")
+    for seqtab, track in zip(args.seqtabs, args.tracks, strict=True):
+        check_group(
+            read_long(seqtab),
+            pd.read_csv(track, sep="\t", dtype={"sample_id": str}),
+            source=seqtab,
+        )
     with tempfile.TemporaryDirectory(dir=Path(args.tsv).parent) as tmp:
         nochim = Path(tmp) / "nochim.tsv"
         remove_bimeras(
