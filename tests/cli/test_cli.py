@@ -756,3 +756,12 @@ def test_validate_outside_the_repository_knows_the_shipped_references(
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     assert main(["validate", "--config", "c.yaml", "--no-file-check"]) == 2
     assert "silva-999 is neither a file nor an entry of" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    from gutlung_pipeline import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"gutlung-pipeline {__version__}"

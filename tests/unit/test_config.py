@@ -480,3 +480,20 @@ def test_table_entry_checks_depth_sequences_and_tree_before_any_job(tmp_path):
     ]
     config["diversity"]["rarefaction_depth"] = 9
     assert _depth_problems(config, sheet, source="c.yaml") == []
+
+
+def test_na_cells_are_missing_values(tmp_path):
+    """A sheet written by R (NA for missing): one valid sheet, not one error a cell."""
+    from gutlung_pipeline.inputs.sheet import read_sample_sheet
+
+    sheet = make_sheet(tmp_path, [{}, {"sample_id": "S2"}])
+    sheet.loc[0, "age_days"] = "NA"
+    sheet.loc[1, "age_days"] = "N/A"
+    sheet.loc[1, "fq2"] = "NA"  # not a file name: a missing R2
+    path = tmp_path / "s.tsv"
+    sheet.to_csv(path, sep="\t", index=False)
+    read = read_sample_sheet(path)
+    assert read.loc[0, "age_days"] == "" and read.loc[1, "fq2"] == ""
+    sheet = read.assign(fq2="")  # one layout
+    out = validate_samples(sheet, source="s.tsv")
+    assert out["age_days"].isna().all()

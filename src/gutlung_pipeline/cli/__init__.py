@@ -17,6 +17,7 @@ import argparse
 import logging
 import sys
 
+from .. import __version__
 from . import (
     claims,
     decontam,
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gutlung", description="gutlung-pipeline steps (called by the workflow)."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--version", action="version", version=f"gutlung-pipeline {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for stage in STAGES:
         for add in stage.PARSERS:

@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+#: Cells read as missing, as R and spreadsheets write it (compared exactly).
+MISSING = frozenset({"NA", "N/A", "NaN", "nan", "na", "n/a"})
+
+
 def _coerce(value: str, prop: dict):
     """Convert a sample-sheet cell to the type the schema declares."""
     kind = prop.get("type")
@@ -42,6 +46,9 @@ def _coerce(value: str, prop: dict):
 
 def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     """Read a sample sheet as strings (empty cells stay empty strings).
+
+    ``NA``, ``N/A``, ``NaN`` (and lower case) are read as empty cells: what R
+    and spreadsheets write for a missing value.
 
     Raises
     ------
@@ -91,7 +98,9 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
         io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, comment=None
     )
     df.columns = [c.strip() for c in df.columns]
-    return df.apply(lambda col: col.str.strip())
+    df = df.apply(lambda col: col.str.strip())
+    # NA, N/A, NaN as R and spreadsheets write a missing value: an empty cell
+    return df.mask(df.isin(MISSING), "")
 
 
 def validate_samples(
