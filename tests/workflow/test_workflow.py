@@ -276,10 +276,11 @@ def test_report_is_self_contained_and_snakemake_report_works(demo_run):
         DIFFERENTIAL_FIGURES,
         FIGURES,
         MATURITY_FIGURES,
+        SCFA_FIGURES,
     )
 
-    extra = (*MATURITY_FIGURES, *DIFFERENTIAL_FIGURES, *CLAIMS_FIGURES)
-    assert html.count("<svg") == len(FIGURES) + len(extra) == 12
+    extra = (*MATURITY_FIGURES, *SCFA_FIGURES, *DIFFERENTIAL_FIGURES, *CLAIMS_FIGURES)
+    assert html.count("<svg") == len(FIGURES) + len(extra) == 13
     # nothing is fetched: no external src/href/url() (xmlns URIs are names only)
     for ref in ('src="http', 'href="http', "url(http", "<link", "<script"):
         assert ref not in html, ref
