@@ -23,39 +23,13 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from reads_config import REFERENCE, REPO, reads_only_config
+from bench_denoise import simulate
+from reads_config import REPO, reads_only_config
 
 from gutlung_pipeline.accuracy import score
 from gutlung_pipeline.io import read_fasta
 
 BIN = Path(sys.executable).parent
-
-
-def simulate(data: Path, subjects: int, reads: int, seed: int) -> None:
-    subprocess.run(
-        [
-            BIN / "gutlung",
-            "simulate",
-            "--reference",
-            REFERENCE,
-            "--out-dir",
-            data,
-            "--sample-sheet",
-            data / "samples.tsv",
-            "--truth",
-            data / "truth.tsv",
-            "--n-subjects",
-            str(subjects),
-            "--reads",
-            str(reads),
-            "--chimera-rate",
-            "0.035",
-            "--seed",
-            str(seed),
-        ],
-        check=True,
-        capture_output=True,
-    )
 
 
 def run(work: Path, data: Path, cores: int, overrides: dict) -> tuple:
@@ -104,7 +78,7 @@ def main() -> None:
             for seed in args.seeds:
                 data = Path(tmp) / f"data_{reads}_{seed}"
                 data.mkdir()
-                simulate(data, args.subjects, reads, seed)
+                simulate(data, 2 * args.subjects, reads, 0.035, seed)
                 sheet = pd.read_csv(data / "samples.tsv", sep="\t")
                 truth = pd.read_csv(data / "truth.tsv", sep="\t")
                 for name, overrides in variants.items():
