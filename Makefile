@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_ARGS := --n-subjects 12 --n-controls 6 --n-mocks 1 --n-infants 12 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
-.PHONY: demo test test-slurm install system-tools r-tools slurm-tools peer-python demo-data lint unit workflow-tests clean
+.PHONY: demo test test-slurm install system-tools r-tools slurm-tools browser-tools peer-python demo-data lint unit workflow-tests clean
 
 install: $(VENV)/.installed system-tools
 
@@ -61,6 +61,17 @@ slurm-tools:
 	    slurm-wlm munge >/dev/null; \
 	fi
 
+# Debian's headless Chromium, for the tests that open the report and the
+# evidence ladder as a reader would (overflow, printing to PDF).
+browser-tools:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing chromium"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    chromium >/dev/null; \
+	fi
+
 # gemelli's OptSpace, the peer of our robust Aitchison distance in the tests.
 # --no-deps: its other dependencies (iow, tax2tree) do not build here and the
 # tests import only gemelli.optspace (numpy and scipy).
@@ -102,7 +113,7 @@ lint: install
 	@! grep -rn --include="*.py" "fmt: skip" src tests benchmarks || { echo "the formatter is not overruled: drop the fmt: skip above"; exit 1; }
 	$(BIN)/snakemake --lint --cores 1
 
-test: install r-tools slurm-tools peer-python demo-data lint
+test: install r-tools slurm-tools browser-tools peer-python demo-data lint
 	$(BIN)/pytest -ra
 
 # The workflow on a real single-node Slurm through workflow/profiles/slurm

@@ -46,6 +46,67 @@ def needs_r(*packages: str):
     )
 
 
+#: Debian's headless browser, installed by `make test` (apt).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is installed by `make test` (apt)"
+)
+
+
+def render_in_chromium(page, width: int = 900) -> dict:
+    """Open an HTML file in headless Chromium at ``width`` px; measure it.
+
+    A copy of the page gets a script that records the document's scroll
+    width, the viewport width and the right edge of every svg and table;
+    ``--dump-dom`` returns the DOM with them. Also prints the page to PDF
+    (A4): ``pdf`` holds its bytes.
+    """
+    import json
+    import re
+    import subprocess
+    import tempfile
+
+    probe = (
+        "<script>window.addEventListener('load',()=>{const d=document.documentElement;"
+        "const r=[...document.querySelectorAll('svg,table,.card')].map("
+        "e=>e.getBoundingClientRect().right);"
+        "document.body.setAttribute('data-metrics',JSON.stringify({scroll:d.scrollWidth,"
+        "client:d.clientWidth,right:Math.max(0,...r)}));});</script>"
+    )
+    text = Path(page).read_text()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "page.html"
+        copy.write_text(text.replace("</body>", probe + "</body>"))
+        base = [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp}/profile",
+            f"--window-size={width},1200",
+        ]
+        dom = subprocess.run(
+            [*base, "--dump-dom", copy.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        pdf = Path(tmp) / "page.pdf"
+        subprocess.run(
+            [*base, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", copy.as_uri()],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        metrics = re.search(r'data-metrics="([^"]+)"', dom)
+        assert metrics, dom[:500]
+        out = json.loads(metrics.group(1).replace("&quot;", '"'))
+        out["pdf"] = pdf.read_bytes()
+        out["dom"] = dom
+    return out
+
+
 @pytest.fixture(scope="session")
 def reference():
     from gutlung_pipeline.simulate import load_reference

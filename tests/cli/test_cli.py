@@ -621,6 +621,7 @@ STANDALONE = {
         "--layout",
         "--forward",
         "--reverse",
+        "--copd-butyrate-fold",
     },
     "simulate-table": {
         "--n-adults",
@@ -629,6 +630,7 @@ STANDALONE = {
         "--ages",
         "--depth",
         "--maternal-odds-ratio",
+        "--asthma-butyrate-fold",
     },
     "build-reference": {"--per-genus", "--forward", "--reverse"},
     "decontam": {"--method", "--threshold", "--neg-value", "--batch-combine"},

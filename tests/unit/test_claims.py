@@ -620,3 +620,117 @@ def test_maturity_claims_warn_at_the_edge_of_the_reference(catalogue):
     inner = scores.assign(state=np.where(np.arange(len(m)) % 2, 180.0, 545.0))
     out = run_claims([claim], sheet, {"maturity": inner})
     assert "caution" not in out.loc[0, "reason"]
+
+
+def butyrate_infants(n, *, odds_ratio, seed):
+    """Children at 1 year with a butyrate-producer log-ratio ~ N(1, 2) and asthma
+    whose odds change by ``odds_ratio`` per SD of it (base risk 25%)."""
+    rng = np.random.default_rng(seed)
+    balance = rng.normal(1.0, 2.0, n)
+    z = (balance - 1.0) / 2.0
+    logit = np.log(0.25 / 0.75) + np.log(odds_ratio) * z
+    asthma = rng.random(n) < 1 / (1 + np.exp(-logit))
+    ids = [f"C{i:04d}" for i in range(n)]
+    sheet = pd.DataFrame(
+        {
+            "subject_id": ids,
+            "body_site": "gut",
+            "sample_type": "stool",
+            "study": "sim",
+            "age_days": rng.integers(330, 400, n),
+            "asthma": np.where(asthma, "yes", "no"),
+        },
+        index=pd.Index(ids, name="sample_id"),
+    )
+    scfa = pd.DataFrame(
+        {"butyrate_log_ratio": balance, "butyrate_share": rng.random(n)},
+        index=sheet.index,
+    )
+    return sheet, {"scfa": scfa}
+
+
+def test_depner_butyrate_claim_per_sd_against_statsmodels(catalogue):
+    """OR 0.38 per SD planted: the claim finds it, its estimate is statsmodels'
+    logistic fit on the standardised log-ratio, and the unit is stated."""
+    import statsmodels.api as sm
+
+    claim = catalogue["depner2020_butyrate_taxa_asthma"]
+    assert claim["published"]["value"] == 0.38
+    assert claim["published"]["ci"] == [0.17, 0.84]
+    sheet, sources = butyrate_infants(600, odds_ratio=0.38, seed=5)
+    out = run_claims([claim], sheet, sources, power_reps=100)
+    row = out.iloc[0]
+    x = sources["scfa"]["butyrate_log_ratio"]
+    z = (x - x.mean()) / x.std(ddof=1)
+    fit = sm.Logit(
+        (sheet["asthma"] == "yes").astype(float), sm.add_constant(z.to_numpy())
+    ).fit(disp=0)
+    assert row["estimate"] == pytest.approx(np.exp(fit.params.iloc[1]), rel=1e-6)
+    assert row["verdict"] == "consistent"
+    assert row["ci_low"] <= 0.38 <= row["ci_high"]
+    assert row["power"] > 0.95
+    assert "1 SD higher butyrate-producer log-ratio" in row["scale"]
+    assert "per SD here" in row["published"]
+    assert row["link"] == "producers_disease"
+    # without the indices the claim says what to switch on
+    out = run_claims([claim], sheet, {}, power_reps=10)
+    assert out.loc[0, "verdict"] == "not testable"
+    assert out.loc[0, "reason"] == (
+        "the SCFA-producer indices are not computed; set scfa.enabled"
+    )
+
+
+def test_producer_claims_in_adults_and_along_infant_age(catalogue):
+    """COPD: a planted lower balance is consistent (Hodges-Lehmann shift, as
+    scipy's Mann-Whitney orders the groups); adult asthma without an effect is
+    not; the infant share's Spearman rho with age is scipy's."""
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    n = 80
+    ids = [f"A{i:03d}" for i in range(n)]
+    copd = np.arange(n) % 3 == 0
+    asthma = np.arange(n) % 4 == 1
+    sheet = pd.DataFrame(
+        {
+            "subject_id": ids,
+            "body_site": "gut",
+            "study": "sim",
+            "age_days": 20000,
+            "copd": np.where(copd, "yes", "no"),
+            "asthma": np.where(asthma, "yes", "no"),
+        },
+        index=pd.Index(ids, name="sample_id"),
+    )
+    balance = rng.normal(0.0, 1.0, n) - 1.5 * copd
+    sources = {"scfa": pd.DataFrame({"butyrate_log_ratio": balance}, index=sheet.index)}
+    claims = [
+        catalogue["li2021_copd_butyrate_producers"],
+        catalogue["wang2018_adult_asthma_butyrate_producers"],
+    ]
+    out = run_claims(claims, sheet, sources, power_reps=10).set_index("claim_id")
+    li = out.loc["li2021_copd_butyrate_producers"]
+    assert li["verdict"] == "consistent" and li["estimate"] < -1
+    p = stats.mannwhitneyu(balance[copd], balance[~copd]).pvalue
+    assert li["p"] == pytest.approx(p, rel=1e-6)
+    wang = out.loc["wang2018_adult_asthma_butyrate_producers"]
+    assert wang["n"] == (~copd).sum()  # COPD patients left out
+    assert wang["verdict"] in ("inconclusive", "contradicts")
+
+    ages = np.repeat([7, 30, 91, 182, 365, 730], 10)
+    kids = [f"K{i:03d}" for i in range(len(ages))]
+    share = np.clip(ages / 1000 + rng.normal(0, 0.1, len(ages)), 0, 1)
+    infants = pd.DataFrame(
+        {"subject_id": kids, "body_site": "gut", "study": "sim", "age_days": ages},
+        index=pd.Index(kids, name="sample_id"),
+    )
+    claim = catalogue["backhed2015_butyrate_producers_rise_with_age"]
+    out = run_claims(
+        [claim],
+        infants,
+        {"scfa": pd.DataFrame({"butyrate_share": share}, index=infants.index)},
+        power_reps=10,
+    )
+    rho = stats.spearmanr(share, ages)[0]
+    assert out.loc[0, "estimate"] == pytest.approx(rho, rel=1e-9)
+    assert out.loc[0, "verdict"] == "consistent"

@@ -63,7 +63,12 @@ def test_shares_and_balances_by_hand():
     assert a["butyrate_balance"] == pytest.approx(math.sqrt(2 * 3 / 5) * but)
     prop = logs["bac"] - (logs["fae"] + logs["aga"] + logs["esc"] + logs["clo"]) / 4
     assert a["propionate_balance"] == pytest.approx(math.sqrt(1 * 4 / 5) * prop)
+    # log-ratios of the sums: 40 producer reads against 40 + 10 + 0 placed others
+    assert a["butyrate_log_ratio"] == pytest.approx(np.log(40.5 / 50.5))
+    assert a["propionate_log_ratio"] == pytest.approx(np.log(40.5 / 50.5))
     b = got.loc["B"]
+    assert b["butyrate_log_ratio"] == pytest.approx(np.log(0.5 / 100.5))
+    assert b["propionate_log_ratio"] == pytest.approx(np.log(50.5 / 50.5))
     assert b["butyrate_share"] == 0 and b["propionate_share"] == pytest.approx(0.5)
     assert b["butyrate_balance"] < 0 < a["butyrate_balance"]
     assert got.loc["C"].drop("reads").isna().all() and got.loc["C", "reads"] == 0
@@ -91,6 +96,19 @@ def test_confidence_threshold_and_composition():
     shift = math.sqrt(2 * 3 / 5) * (-np.log(10) / 3)
     assert two.loc["A", "butyrate_balance"] - one.loc["A", "butyrate_balance"] == (
         pytest.approx(shift, abs=1e-6)
+    )
+    # the log-ratio moves by the log of the others' total: 50 -> 140 (x1000)
+    assert two.loc["A", "butyrate_log_ratio"] - one.loc[
+        "A", "butyrate_log_ratio"
+    ] == pytest.approx(-np.log(140 / 50), abs=1e-9)
+    # genera the sample lacks leave it alone, the balance not
+    wide = pd.concat([big, pd.DataFrame({"A": [0], "B": [0], "C": [0]}, index=["f7"])])
+    tax = pd.concat([TAXONOMY, pd.Series({"f7": "d__Bacteria; g__Haemophilus"})])
+    three = producer_indices(wide, tax, load_producers())
+    four = producer_indices(big, TAXONOMY, load_producers())
+    assert three.loc["A", "butyrate_log_ratio"] == four.loc["A", "butyrate_log_ratio"]
+    assert three.loc["A", "butyrate_balance"] != pytest.approx(
+        four.loc["A", "butyrate_balance"]
     )
     with pytest.raises(ValueError, match="min_confidence 'some'"):
         producer_indices(big, TAXONOMY, load_producers(), min_confidence="some")

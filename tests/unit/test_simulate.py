@@ -238,6 +238,35 @@ def test_planted_claims(reference, tmp_path):
         assert ("Streptococcus" in genera[sid]) == (row["copd"] == "yes")
         copd_severe = row["copd"] == "yes" and row["gold_stage"] in (3, 4)
         assert ("Fusobacterium" in genera[sid]) == copd_severe
+    # COPD stool: butyrate producers planted at a quarter; the share's spread
+    # between subjects is wide (lognormal abundances), so on the log scale
+    producers = {"Faecalibacterium", "Roseburia", "Coprococcus", "Megasphaera"}
+    parts = (
+        gut.assign(producer=gut["abundance"].where(gut["genus"].isin(producers), 0.0))
+        .groupby("sample_id")[["producer", "abundance"]]
+        .sum()
+    )
+    log_share = np.log(parts["producer"] / parts["abundance"])
+    copd = adults["copd"] == "yes"
+    drop = log_share[copd[copd].index].mean() - log_share[copd[~copd].index].mean()
+    assert drop < -0.5, drop
+
+
+def test_scale_genera_known_answer():
+    """Producers (matched as the SCFA table matches names) times the fold,
+    the community renormalised."""
+    from gutlung_pipeline.simulate.reads import _scale_genera
+
+    community = pd.DataFrame(
+        {
+            "genus": ["Roseburia", "Bacteroides", "[Eubacterium]"],
+            "abundance": [0.5, 0.3, 0.2],
+        }
+    )
+    out = _scale_genera(community, {"roseburia", "eubacterium"}, 0.25)
+    # 0.125, 0.3, 0.05 over 0.475
+    assert np.allclose(out["abundance"], [0.125 / 0.475, 0.3 / 0.475, 0.05 / 0.475])
+    assert community["abundance"].tolist() == [0.5, 0.3, 0.2]  # not changed in place
 
 
 def test_birth_cohort(reference):
@@ -255,6 +284,7 @@ def test_birth_cohort(reference):
         ages_days=(30, 365),
         n_adults=20,
         depth=800,
+        asthma_butyrate_fold=1.0,  # thinning lowers depths: its own test below
         random_state=8,
     )
     assert list(table.columns) == list(sheet["sample_id"])
@@ -364,3 +394,42 @@ def test_birth_cohorts_of_one_run(reference):
     assert list(taxonomy["Feature ID"]) == order
     with pytest.raises(ValueError, match="names repeat"):
         simulate_birth_cohorts(reference, ["a", "a"], **design)
+
+
+def test_birth_cohort_plants_fewer_butyrate_producers_in_asthma(reference):
+    """Depner's producer effect: against the same seed without it, only the
+    butyrate producers' counts of asthmatic children from 182 days change,
+    each thinned to about half; everything else is byte for byte the same."""
+    from gutlung_pipeline.simulate import simulate_birth_cohort
+
+    design = dict(
+        study="c", n_infants=300, ages_days=(30, 365), depth=800, random_state=4
+    )
+    planted, sheet, truth = simulate_birth_cohort(reference, **design)
+    plain, sheet0, truth0 = simulate_birth_cohort(
+        reference, asthma_butyrate_fold=1.0, **design
+    )
+    assert sheet.equals(sheet0)
+    assert truth.drop(columns="butyrate_fold").equals(
+        truth0.drop(columns="butyrate_fold")
+    )
+    plain = plain.reindex(planted.index, fill_value=0)
+    genus = reference.drop_duplicates("sequence").set_index("sequence")["genus"]
+    butyrate = genus.reindex(planted.index).isin(
+        ["Faecalibacterium", "Roseburia", "Coprococcus", "Megasphaera"]
+    )
+    asthma = sheet.set_index("sample_id")["asthma"].eq("yes")
+    age = sheet.set_index("sample_id")["age_days"].astype(int)
+    thinned = asthma & (age >= 182)
+    assert thinned.sum() > 20
+    same = planted.loc[:, ~thinned.to_numpy()]
+    assert same.equals(plain.loc[:, ~thinned.to_numpy()])
+    assert planted.loc[~butyrate, thinned.to_numpy()].equals(
+        plain.loc[~butyrate, thinned.to_numpy()]
+    )
+    before = plain.loc[butyrate, thinned.to_numpy()].to_numpy().sum()
+    after = planted.loc[butyrate, thinned.to_numpy()].to_numpy().sum()
+    assert before > 1000 and abs(after / before - 0.5) < 0.05, (before, after)
+    kids = truth.set_index("subject_id")
+    assert set(kids.loc[kids["asthma"] == "yes", "butyrate_fold"]) == {0.5}
+    assert set(kids.loc[kids["asthma"] == "no", "butyrate_fold"]) == {1.0}

@@ -15,12 +15,13 @@ rule test_claims:
         "../envs/gutlung.yaml"
     params:
         maturity=optional_input_arg("maturity", "--maturity"),
+        scfa=optional_input_arg("scfa", "--scfa"),
         settings=json.dumps(config["claims"], sort_keys=True),
         permutations=config["stats"]["permutations"],
         seed=config["seed"],
     shell:
         "gutlung claims --samples {input.samples:q} --catalogue {input.catalogue:q}"
         " --alpha {input.alpha:q} --table {input.table:q} --taxonomy {input.taxonomy:q}"
-        " --distance {input.distance:q} {params.maturity}"
+        " --distance {input.distance:q} {params.maturity} {params.scfa}"
         " --settings {params.settings:q} --permutations {params.permutations}"
         " --seed {params.seed} --output {output:q} > {log:q} 2>&1"

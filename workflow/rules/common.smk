@@ -447,7 +447,8 @@ def get_claims_catalogue():
 
 def get_claims_inputs(wildcards):
     """Everything a claim may draw on: sheet, catalogue, alpha, analysis table,
-    taxonomy, distance matrices and (when computed) the maturity scores."""
+    taxonomy, distance matrices and (when computed) the maturity scores and
+    SCFA-producer indices."""
     inputs = {
         "samples": SAMPLE_SHEET,
         "catalogue": get_claims_catalogue(),
@@ -458,6 +459,7 @@ def get_claims_inputs(wildcards):
     }
     if config["maturity"]["enabled"]:
         inputs["maturity"] = "results/maturity/maturity.tsv"
+    inputs.update(zip(("scfa",), get_scfa_outputs()))
     return inputs
 
 
@@ -523,6 +525,7 @@ def get_final_outputs():
         *expand("results/diversity/beta/{metric}.tsv", metric=BETA_METRICS),
         *expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
         "results/report/report.html",
+        *get_ladder_outputs(),
         *get_maturity_outputs(),
         *get_scfa_outputs(),
         *get_stats_outputs(),
@@ -573,6 +576,19 @@ def get_report_figures():
     if config["claims"]["enabled"]:
         figures += list(CLAIMS_FIGURES)
     return figures
+
+
+def get_ladder_outputs():
+    """The evidence ladder's standalone page when config claims.enabled."""
+    if config["claims"]["enabled"]:
+        return ["results/report/evidence_ladder.html"]
+    return []
+
+
+def get_ladder_arg(wildcards, output):
+    """``--ladder PATH`` when the report rule writes the ladder page."""
+    paths = list(output.ladder) if "ladder" in output.keys() else []
+    return f"--ladder {shlex.quote(paths[0])}" if paths else ""
 
 
 def get_report_inputs(wildcards):

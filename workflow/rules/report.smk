@@ -12,6 +12,7 @@ rule make_report:
             caption="../report/figures.rst",
             category="Figures",
         ),
+        ladder=get_ladder_outputs(),
     log:
         "logs/make_report.log",
     benchmark:
@@ -20,6 +21,7 @@ rule make_report:
         "../envs/gutlung.yaml"
     params:
         manifest=get_report_manifest,
+        ladder=get_ladder_arg,
     shell:
         "gutlung report --manifest {params.manifest:q} --output {output.html:q}"
-        " --figures-dir results/report/figures > {log:q} 2>&1"
+        " --figures-dir results/report/figures {params.ladder} > {log:q} 2>&1"

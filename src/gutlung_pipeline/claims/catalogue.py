@@ -73,9 +73,12 @@ def _consistency(claim: dict, path) -> list[str]:
         out.append(f"{where}: model differential needs exposure.source: taxa")
     if model == "permanova" and exposure["source"] != "beta":
         out.append(f"{where}: model permanova needs exposure.source: beta")
-    if exposure["source"] in ("maturity", "alpha", "column") and not exposure.get(
-        "variable"
-    ):
+    if exposure["source"] in (
+        "maturity",
+        "alpha",
+        "column",
+        "scfa",
+    ) and not exposure.get("variable"):
         out.append(f"{where}: exposure.variable is needed for {exposure['source']}")
     if model == "mixed" and claim["population"]["unit"] != "sample":
         out.append(

@@ -3,9 +3,10 @@
 For each claim and each study (the sheet's ``study`` column) the claim's
 population is selected (body site, ``where``, one sample per subject nearest
 the target age where the unit is the subject), its exposure is taken from its
-source (maturity scores, alpha diversity, a sheet column, genus counts, a
-distance matrix) and scaled as published, and the claim's model runs. Claims
-whose columns or sources are missing are kept, with the reason.
+source (maturity scores, alpha diversity, SCFA-producer indices, a sheet
+column, genus counts, a distance matrix) and scaled as published, and the
+claim's model runs. Claims whose columns or sources are missing are kept,
+with the reason.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ COLUMNS = [
     "evidence",
     "grade",
     "grade_basis",
+    "link",
     "citation",
     "doi",
 ]
@@ -101,6 +103,12 @@ def _exposure(claim, md, sources) -> pd.Series:
         table = sources.get("alpha")
         if table is None:
             raise NotTestable("alpha diversity is not available")
+    elif src == "scfa":
+        table = sources.get("scfa")
+        if table is None:
+            raise NotTestable(
+                "the SCFA-producer indices are not computed; set scfa.enabled"
+            )
     else:  # column
         table = md
     if var not in table.columns:
@@ -464,6 +472,7 @@ def run_claims(
                 "stratum": _stratum(claim),
                 "published": _published(claim),
                 "evidence": claim["evidence"],
+                "link": claim["link"],
                 "published_value": claim["published"].get("value", np.nan),
                 "published_ci_low": (claim["published"].get("ci") or [np.nan])[0],
                 "published_ci_high": (claim["published"].get("ci") or [np.nan])[-1],
@@ -649,6 +658,7 @@ def _meta_rows(out: pd.DataFrame, claims: list[dict]) -> pd.DataFrame:
                         "published_ci_high",
                         "expected",
                         "evidence",
+                        "link",
                         "citation",
                         "doi",
                     )

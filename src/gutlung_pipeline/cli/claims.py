@@ -23,6 +23,7 @@ def cmd_claims(args) -> None:
     sources = {
         "alpha": read_tsv(args.alpha) if args.alpha else None,
         "maturity": read_tsv(args.maturity) if args.maturity else None,
+        "scfa": read_tsv(args.scfa) if args.scfa else None,
         "table": read_table(args.table) if args.table else None,
         "taxonomy": read_taxonomy(args.taxonomy) if args.taxonomy else None,
         "beta": {Path(p).stem: DistanceMatrix.read(p) for p in args.distance or []},
@@ -58,6 +59,7 @@ def add_claims(sub) -> None:
     )
     p.add_argument("--alpha", help="alpha.tsv")
     p.add_argument("--maturity", help="maturity.tsv (maturity claims)")
+    p.add_argument("--scfa", help="SCFA-producer indices.tsv (scfa claims)")
     p.add_argument("--table", help="analysis table (taxa claims)")
     p.add_argument("--taxonomy", help="taxonomy.tsv (taxa claims)")
     p.add_argument("--distance", nargs="*", help="distance matrices, named by file")

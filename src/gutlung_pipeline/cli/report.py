@@ -24,7 +24,9 @@ def cmd_report(args) -> None:
         manifest = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"{source}: not JSON ({err})") from None
-    build_report(manifest, output=args.output, figures_dir=args.figures_dir)
+    build_report(
+        manifest, output=args.output, figures_dir=args.figures_dir, ladder=args.ladder
+    )
 
 
 def add_report(sub) -> None:
@@ -38,6 +40,11 @@ def add_report(sub) -> None:
     )
     add_output(p, "report.html")
     p.add_argument("--figures-dir", required=True, help="one SVG per figure")
+    p.add_argument(
+        "--ladder",
+        help="also write the evidence ladder here as a standalone page "
+        "(needs claims in the manifest)",
+    )
 
 
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.

@@ -59,6 +59,7 @@ def cmd_simulate(args) -> None:
         n_infants=args.n_infants,
         n_mocks=args.n_mocks,
         contaminant_load=args.contaminant_load,
+        copd_butyrate_fold=args.copd_butyrate_fold,
     )
     out = Path(args.out_dir)
     write_cohort(
@@ -101,6 +102,12 @@ def add_simulate(sub) -> None:
         default=0.05,
         help="reagent DNA per extraction, ng/ul",
     )
+    p.add_argument(
+        "--copd-butyrate-fold",
+        type=float,
+        default=0.25,
+        help="factor on COPD stool's butyrate producers (1 plants nothing)",
+    )
     p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
     p.add_argument("--read-length", type=int, default=250)
     p.add_argument("--chimera-rate", type=float, default=0.03)
@@ -122,6 +129,7 @@ def cmd_simulate_table(args) -> None:
         n_adults=args.n_adults,
         depth=args.depth,
         maternal_odds_ratio=args.maternal_odds_ratio,
+        asthma_butyrate_fold=args.asthma_butyrate_fold,
         random_state=args.seed,
     )
     out = Path(args.out_dir)
@@ -187,6 +195,13 @@ def add_simulate_table(sub) -> None:
         default=2.0,
         help="planted OR of asthma per SD lower maturity, asthmatic "
         "mothers' children (1 plants nothing)",
+    )
+    p.add_argument(
+        "--asthma-butyrate-fold",
+        type=float,
+        default=0.5,
+        help="share of butyrate-producer reads kept in asthmatic children's "
+        "stool from 6 months (1 plants nothing)",
     )
     add_seed(p)
 

@@ -62,6 +62,7 @@ def build_report(
     *,
     output: str | os.PathLike,
     figures_dir: str | os.PathLike,
+    ladder: str | os.PathLike | None = None,
 ) -> None:
     """Build the report from a manifest.
 
@@ -88,6 +89,10 @@ def build_report(
         The HTML file.
     figures_dir
         Where the SVGs go, one per figure (:mod:`.names`).
+    ladder
+        Where the evidence ladder goes as a standalone page
+        (:func:`.ladder.ladder_page`); needs ``claims``. The report holds
+        the same ladder as a section after the claims.
     """
     checked = check_manifest(manifest)
     files, settings = checked["files"], checked["settings"]
@@ -106,6 +111,16 @@ def build_report(
         maturity_figures(files, settings, core, figures)
     scfa = scfa_section(files["scfa"], core, figures) if "scfa" in files else None
     claims = claims_section(files["claims"], figures) if "claims" in files else None
+    if ladder is not None:
+        if "claims" not in files:
+            raise ValueError(
+                "the evidence ladder needs claims.tsv: add 'claims' to the "
+                "manifest's files or drop --ladder"
+            )
+        from .ladder import ladder_page
+
+        with atomic_path(ladder) as tmp:
+            tmp.write_text(ladder_page(settings["title"], _read_plain(files["claims"])))
     svgs = {key: to_svg(fig) for key, fig in figures.items()}
     for key, svg in svgs.items():
         with atomic_path(Path(figures_dir) / f"{key}.svg") as tmp:
@@ -361,6 +376,7 @@ def scfa_section(path, core: Core, figures: dict) -> list[str]:
 def claims_section(claims: str | os.PathLike, figures: dict):
     """Read claims.tsv: add the forest plots, return the claims section."""
     from . import summaries
+    from .ladder import ladder_fragment
 
     ct = _read_plain(claims)
     shown = ct[
@@ -380,7 +396,11 @@ def claims_section(claims: str | os.PathLike, figures: dict):
         ]
     ]
     shown = shown.rename(columns={"n_stratum": "n (stratum)"})
-    section = (summaries.claims_sentences(ct), shown.set_index("claim_id"))
+    section = (
+        summaries.claims_sentences(ct),
+        shown.set_index("claim_id"),
+        ladder_fragment(ct),
+    )
     figures["claims_forest"] = fig_claims_forest(ct)
     return section
 

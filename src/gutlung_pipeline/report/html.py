@@ -6,6 +6,7 @@ import html
 
 import pandas as pd
 
+from .ladder import CSS as LADDER_CSS
 from .summaries import read_sentences
 
 
@@ -13,7 +14,8 @@ def _table_html(df: pd.DataFrame) -> str:
     return df.to_html(classes="data", border=0, na_rep="", float_format="%.4g")
 
 
-CSS = """
+CSS = (
+    """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table.data{border-collapse:collapse;font-size:.8em}
@@ -21,6 +23,8 @@ table.data td,table.data th{padding:2px 8px;border-bottom:1px solid #eee}
 table.data td{text-align:right}
 .fig{overflow-x:auto}.note{color:#555;font-size:.9em}
 """
+    + LADDER_CSS
+)
 
 
 def render_report(
@@ -32,7 +36,7 @@ def render_report(
     captions: dict[str, str],
     stats: dict[str, tuple[list[str], pd.DataFrame]] | None = None,
     contamination: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
-    claims: tuple[list[str], pd.DataFrame] | None = None,
+    claims: tuple[list[str], pd.DataFrame, str] | None = None,
     acquisition: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
     studies: tuple[list[str], pd.DataFrame] | None = None,
     scfa: list[str] | None = None,
@@ -41,7 +45,8 @@ def render_report(
 
     ``stats`` maps a heading to (sentences, table) for the statistics section;
     ``contamination`` is (sentences, [(caption, table), ...]); ``claims``
-    (sentences, table) is the first section; ``studies`` (sentences, table:
+    (sentences, table, the evidence ladder's HTML) is the first section, the
+    ladder the second; ``studies`` (sentences, table:
     the merge of several studies) and ``acquisition`` (sentences,
     [(caption, table), ...]) follow it; ``scfa`` (sentences) adds the
     SCFA-producer section with its figure.
@@ -54,7 +59,7 @@ def render_report(
         f"<h1>{html.escape(title)}</h1>",
     ]
     if claims is not None:
-        sentences, table = claims
+        sentences, table, ladder = claims
         parts += [
             "<h2>Claims from the literature, re-tested</h2>",
             f'<p class="note">{html.escape(captions["claims"])}</p>',
@@ -64,6 +69,8 @@ def render_report(
             "<ul>",
             *[f"<li>{html.escape(line)}</li>" for line in sentences],
             "</ul>",
+            "<h2>Evidence ladder</h2>",
+            ladder,
         ]
     if studies is not None:
         sentences, table = studies

@@ -30,7 +30,9 @@ The latent maturity is the child's offset ~ N(0, ``maturity_sd``): at age
 Asthma by 5 years follows Stokholm 2018: odds rise by ``maternal_odds_ratio``
 per SD lower offset where the mother has asthma (``maternal_share`` of
 mothers), not otherwise; the risk at the mean offset is 8% (25% with an
-asthmatic mother). ``maternal_odds_ratio=1`` gives a null cohort.
+asthmatic mother). ``maternal_odds_ratio=1`` gives a null cohort. Children
+who develop asthma carry fewer butyrate producers from 6 months on
+(``asthma_butyrate_fold``, Depner 2020), nothing else.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..scfa import load_producers, normalise_genus, producer_genera
 from .common import in_reference_order, reference_taxonomy
 
 #: Gut genera without an age trend in the simulated infant stool.
@@ -154,6 +157,16 @@ def _counts(abundance: pd.Series, depth: int, rng: np.random.Generator) -> pd.Se
     return pd.Series(rng.multinomial(n, p), index=present.index)
 
 
+def _thin(
+    counts: pd.Series, keep: set[str], fold: float, rng: np.random.Generator
+) -> pd.Series:
+    """Keep each read of the features in ``keep`` with probability ``fold``."""
+    hit = counts.index.isin(list(keep))
+    out = counts.copy()
+    out[hit] = rng.binomial(counts[hit].to_numpy(), fold)
+    return out
+
+
 def _asthma(
     offset: float, sd: float, maternal: bool, odds_ratio: float, u: float
 ) -> tuple[bool, float]:
@@ -179,6 +192,7 @@ def simulate_birth_cohort(
     visit_sd: float = 0.1,
     maternal_odds_ratio: float = 2.0,
     maternal_share: float = 0.3,
+    asthma_butyrate_fold: float = 0.5,
     random_state: int = 0,
     stream: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -202,13 +216,21 @@ def simulate_birth_cohort(
         the last visit.
     depth
         Smallest sequencing depth; each sample's is ``depth`` times
-        exp(abs(N(0, 0.4))).
+        exp(abs(N(0, 0.4))), before the producer thinning.
     maturity_sd, visit_sd
         SD of the child's latent maturity offset (log scale) and of its
         deviation at each visit.
     maternal_odds_ratio, maternal_share
         Planted odds ratio of asthma per SD lower offset in children of
         asthmatic mothers (1 plants nothing), and the share of such mothers.
+    asthma_butyrate_fold
+        Depner 2020's producer effect: in the stool of children who develop
+        asthma, from 182 days of age, each read of a butyrate producer (the
+        genera of ``resources/scfa/producers.tsv`` with a butyrate pathway,
+        medium confidence or more) is kept with this probability (binomial
+        thinning of the drawn counts, from the cohort's own second stream, so
+        nothing else of the cohort changes); 1 plants nothing. Propionate
+        producers get no effect of their own.
     random_state, stream
         The run's seed, and the cohort's stream of it (cohorts of one run
         draw from ``numpy.random.default_rng([random_state, 17, stream])``).
@@ -229,6 +251,13 @@ def simulate_birth_cohort(
     if n_infants < 1 or depth < 1 or n_adults < 0:
         raise ValueError("n_infants and depth must be at least 1, n_adults at least 0")
     rng = np.random.default_rng([random_state, 17, stream])
+    thin_rng = np.random.default_rng([random_state, 17, stream, 1])
+    butyrate = producer_genera(load_producers(), "butyrate")
+    producers = set(
+        reference.loc[
+            reference["genus"].map(normalise_genus).isin(butyrate), "sequence"
+        ]
+    )
     params = _cohort_parameters(reference, rng)
     counts: dict[str, pd.Series] = {}
     sheet_rows, truth_rows = [], []
@@ -258,6 +287,7 @@ def simulate_birth_cohort(
                 "asthma": meta["asthma"],
                 "maternal_asthma": meta["maternal_asthma"],
                 "delivery_mode": meta["delivery_mode"],
+                "butyrate_fold": asthma_butyrate_fold if asthma else 1.0,
             }
         )
         for visit in ages_days:
@@ -269,6 +299,10 @@ def simulate_birth_cohort(
                 strains, params, effective, caesarean=caesarean, age=age, rng=rng
             )
             counts[sample_id] = _counts(stool, depth, rng)
+            if asthma and age >= 182 and asthma_butyrate_fold != 1:
+                counts[sample_id] = _thin(
+                    counts[sample_id], producers, asthma_butyrate_fold, thin_rng
+                )
             sheet_rows.append(
                 {
                     "sample_id": sample_id,

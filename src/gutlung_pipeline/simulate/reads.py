@@ -9,13 +9,13 @@ sequence each sample holds, where it comes from (community, translocated,
 contaminant, mock) and at what share of its non-chimeric reads.
 
 The literature's claims are planted (see ``maternal_odds_ratio``,
-``infection_skew``, ``copd_genera``), so ``gutlung claims`` has something to
-find. Contamination follows the low-biomass model decontam rests on: every
-extraction adds the same small amount of reagent DNA (``contaminant_load``)
-with one fixed profile, so a sample's contaminant share is load / (load +
-biomass): about 0.1% of a stool sample, 2-70% of a BAL sample, all of an
-extraction blank. The measured ``dna_conc`` is biomass plus load, with 10%
-measurement noise.
+``infection_skew``, ``copd_genera``, ``copd_butyrate_fold``), so ``gutlung
+claims`` has something to find. Contamination follows the low-biomass model
+decontam rests on: every extraction adds the same small amount of reagent
+DNA (``contaminant_load``) with one fixed profile, so a sample's contaminant
+share is load / (load + biomass): about 0.1% of a stool sample, 2-70% of a
+BAL sample, all of an extraction blank. The measured ``dna_conc`` is biomass
+plus load, with 10% measurement noise.
 
 Everything is vectorised with numpy: records have a fixed width, so a sample's
 FASTQ is built as one byte array.
@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import write_gzip_bytes
+from ..scfa import load_producers, normalise_genus, producer_genera
 from ..sequences import IUPAC, reverse_complement
 from .common import (
     CONTAMINANT_GENERA,
@@ -198,6 +199,13 @@ def _truth_rows(sample_id: str, community: pd.DataFrame, counts) -> list[dict]:
     ]
 
 
+def _scale_genera(community: pd.DataFrame, keys: set[str], fold: float) -> pd.DataFrame:
+    """Multiply the genera whose match key is in ``keys`` by ``fold``; renormalise."""
+    hit = community["genus"].map(normalise_genus).isin(keys).to_numpy()
+    weights = community["abundance"].to_numpy(dtype=float) * np.where(hit, fold, 1.0)
+    return community.assign(abundance=weights / weights.sum())
+
+
 def _infant_community(
     strains: pd.DataFrame, age_days: float, rng: np.random.Generator
 ) -> pd.DataFrame:
@@ -313,6 +321,7 @@ def simulate_cohort(
     maternal_odds_ratio: float = 2.0,
     infection_skew: float = 2.0,
     copd_genera: bool = True,
+    copd_butyrate_fold: float = 0.25,
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
@@ -372,6 +381,13 @@ def simulate_cohort(
     copd_genera
         COPD stool gains a Streptococcus strain (4%, Bowerman 2020), GOLD 3-4
         stool also a Fusobacterium strain (5%, Chiu 2021).
+    copd_butyrate_fold
+        COPD stool's butyrate producers (the genera of
+        ``resources/scfa/producers.tsv`` with a butyrate pathway, medium
+        confidence or more) are multiplied by this and the community
+        renormalised (Li 2021: less stool SCFA in COPD); 1 plants nothing.
+        Adult asthma is given no producer effect (Kullberg 2021 found none),
+        so the demo has one producer claim planted and one null.
     random_state
         Seed; the same seed gives byte-identical files.
 
@@ -409,6 +425,7 @@ def simulate_cohort(
         if len(pool) < 5:
             raise ValueError(f"reference has too few {site} sequences ({len(pool)})")
     meta = _metadata(n_subjects, rng)
+    butyrate = producer_genera(load_producers(), "butyrate")
     p = error_model.probabilities(read_length)
     p2 = np.minimum(p * 1.5, 0.5)
     qual1, qual2 = _quality_line(p), _quality_line(p2)
@@ -512,6 +529,8 @@ def simulate_cohort(
             if subject["respiratory_infection"] == "yes" and infection_skew != 1:
                 skewed = community["abundance"] ** infection_skew
                 community["abundance"] = skewed / skewed.sum()
+            if subject["copd"] == "yes" and copd_butyrate_fold != 1:
+                community = _scale_genera(community, butyrate, copd_butyrate_fold)
             if copd_genera and subject["copd"] == "yes":
                 shares = {"Streptococcus": 0.04}
                 if subject["gold_stage"] in (3, 4):
