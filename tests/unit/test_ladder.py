@@ -105,3 +105,28 @@ def test_standalone_ladder_fits_the_column_and_prints(tmp_path):
     assert m["pdf"].startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", m["pdf"]))
     assert 1 <= pages <= 4, pages
+
+
+def test_a_stratum_claim_gives_the_stratum_n_first():
+    row = {
+        "claim_id": "stokholm2018_maturity_asthma",
+        "study": "cohort_a",
+        "verdict": "consistent",
+        "n": 400,
+        "n_stratum": 112,
+        "stratum": "maternal_asthma = yes",
+        "power": 0.81,
+        "reason": "",
+        "link": "microbiota_disease",
+        "evidence": "replicated_association",
+        "grade": "replicated_association",
+        "published": "direction only (increase)",
+        "citation": "Stokholm J, et al.",
+        "doi": "10.1038/s41467-017-02573-2",
+    }
+    text = ladder_fragment(pd.DataFrame([row]))
+    assert (
+        ">consistent</span> (n = 112 in the stratum maternal_asthma = yes "
+        "(of 400); power 0.81)</li>"
+    ) in text
+    assert "Graded" not in text  # the grade did not move

@@ -155,3 +155,38 @@ def test_shipped_names_are_greengenes_genera_and_cited():
         assert any(s in names for s in spellings) != absent, row["genus"]
         dois = row["references"].split(";")
         assert dois and all(re.fullmatch(r"10\.\d{4,5}/\S+", d) for d in dois)
+
+
+def test_report_sentences_and_figure_by_site_and_group():
+    """Medians per body site and, within each, per group; the figure gets a
+    group panel and stays two panels wide."""
+    from gutlung_pipeline.report.figures import fig_scfa
+    from gutlung_pipeline.report.summaries import scfa_sentences
+
+    ids = ["g1", "g2", "g3", "l1"]
+    indices = pd.DataFrame(
+        {
+            "reads": [10, 10, 10, 10],
+            "butyrate_share": [0.1, 0.3, 0.5, 0.02],
+            "propionate_share": [0.2, 0.2, 0.2, 0.1],
+            "unplaced_share": [0.0, 0.0, 0.1, 0.0],
+            "butyrate_log_ratio": [-1.0, 0.0, 1.0, -3.0],
+        },
+        index=ids,
+    )
+    sites = pd.Series(["gut", "gut", "gut", "lung"], index=ids)
+    group = pd.Series(["no", "yes", "yes", "no"], index=ids)
+    lines = scfa_sentences(indices, sites, group, "asthma")
+    assert lines == [
+        "gut (3 samples): median 30.0% of reads in butyrate producers, 20.0% in "
+        "propionate producers; 0.0% without a genus; butyrate producers by asthma: "
+        "no 10.0% (n = 1), yes 40.0% (n = 2).",
+        "lung (1 samples): median 2.0% of reads in butyrate producers, 10.0% in "
+        "propionate producers; 0.0% without a genus.",
+    ]
+    age = pd.Series([100, 200, 300, 20000], index=ids)
+    fig = fig_scfa(indices, sites, age, group, "asthma")
+    assert fig.get_size_inches().tolist() == [8.4, 7.2]
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert len(visible) == 3
+    assert visible[2].get_legend().get_title().get_text() == "asthma"

@@ -109,7 +109,11 @@ def build_report(
     stats = stats_sections(files, figures)
     if "maturity" in files:
         maturity_figures(files, settings, core, figures)
-    scfa = scfa_section(files["scfa"], core, figures) if "scfa" in files else None
+    scfa = (
+        scfa_section(files["scfa"], core, figures, settings["group_column"])
+        if "scfa" in files
+        else None
+    )
     claims = claims_section(files["claims"], figures) if "claims" in files else None
     if ladder is not None:
         if "claims" not in files:
@@ -361,7 +365,7 @@ def maturity_figures(files: dict, settings: dict, core: Core, figures: dict) -> 
     figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
 
 
-def scfa_section(path, core: Core, figures: dict) -> list[str]:
+def scfa_section(path, core: Core, figures: dict, group_column: str) -> list[str]:
     """Add the SCFA-producer figure; return the section's sentences."""
     from .summaries import scfa_sentences
 
@@ -369,8 +373,9 @@ def scfa_section(path, core: Core, figures: dict) -> list[str]:
     age = core.sheet["age_days"] if "age_days" in core.sheet else None
     if age is not None:
         age = pd.to_numeric(age, errors="coerce")
-    figures["scfa"] = fig_scfa(indices, core.sites, age)
-    return scfa_sentences(indices, core.sites)
+    group = core.sheet[group_column] if group_column in core.sheet else None
+    figures["scfa"] = fig_scfa(indices, core.sites, age, group, group_column)
+    return scfa_sentences(indices, core.sites, group, group_column)
 
 
 def claims_section(claims: str | os.PathLike, figures: dict):
@@ -460,9 +465,11 @@ def captions(settings: dict, rare: pd.DataFrame) -> dict[str, str]:
         f"{maturity_group}, with the smoothing spline of the reference.",
         "maturity_maz": f"MAZ in each age bin by {maturity_group}: 0 is the reference "
         "median of the bin, 1 its SD.",
-        "scfa": "Left: each sample's share of reads in genera with a butyrate or "
-        "propionate pathway (resources/scfa/producers.tsv, scfa.min_confidence), by "
-        "body site. Right: the butyrate share against age. A 16S genus is a proxy "
+        "scfa": "Top left: each sample's share of reads in genera with a butyrate "
+        "or propionate pathway (resources/scfa/producers.tsv, scfa.min_confidence), "
+        "by body site. Top right: the butyrate share against age. Bottom: the "
+        "butyrate-producer log-ratio (ln of the producers' reads over the other "
+        f"placed genera's) by body site and {group_column}. A 16S genus is a proxy "
         "for the pathway, not a measured acid; reads without a genus are not "
         "counted (unplaced_share in results/scfa/indices.tsv).",
         "maturity_taxa": "Mean relative abundance per age bin of the 15 most "

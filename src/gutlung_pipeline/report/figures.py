@@ -472,10 +472,26 @@ def fig_maturity_taxa(abundance: pd.DataFrame, bins: pd.Series):
     return fig
 
 
-def fig_scfa(indices: pd.DataFrame, sites: pd.Series, age: pd.Series | None):
-    """SCFA-producer shares by body site, and the butyrate share against age."""
-    panels = 2 if age is not None and age.notna().any() else 1
-    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.6), squeeze=False)
+def fig_scfa(
+    indices: pd.DataFrame,
+    sites: pd.Series,
+    age: pd.Series | None,
+    group: pd.Series | None = None,
+    group_label: str = "group",
+):
+    """Draw the SCFA-producer figure: by body site, against age, by group.
+
+    Top left: the shares by body site; top right: the butyrate share against
+    age; bottom: the butyrate-producer log-ratio by body site and ``group``
+    (two columns of panels at most, so the figure keeps the report's width).
+    """
+    with_age = age is not None and age.reindex(indices.index).notna().any()
+    with_group = group is not None and group.reindex(indices.index).notna().any()
+    rows = 2 if with_group else 1
+    cols = 2 if with_age or with_group else 1
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False
+    )
     ax = axes[0, 0]
     site = sites.reindex(indices.index).astype("string").fillna("NA")
     levels = sorted(site.unique())
@@ -501,7 +517,7 @@ def fig_scfa(indices: pd.DataFrame, sites: pd.Series, age: pd.Series | None):
     ax.set_ylabel("share of the sample's reads")
     ax.set_xlabel("body site")
     ax.legend(fontsize=7)
-    if panels == 2:
+    if with_age:
         ax = axes[0, 1]
         years = age.reindex(indices.index) / 365.25
         for k, lev in enumerate(levels):
@@ -518,5 +534,38 @@ def fig_scfa(indices: pd.DataFrame, sites: pd.Series, age: pd.Series | None):
         ax.set_xlabel("age (years; log scale above 1)")
         ax.set_ylabel("share in butyrate producers")
         ax.legend(fontsize=7)
+    elif cols == 2:
+        axes[0, 1].set_axis_off()
+    if with_group:
+        ax = axes[1, 0]
+        grp = group.reindex(indices.index).astype("string").fillna("NA")
+        glevels = sorted(grp.unique())
+        step = 0.8 / len(glevels)
+        for j, glev in enumerate(glevels):
+            values = [
+                indices.loc[
+                    (site == lev) & (grp == glev), "butyrate_log_ratio"
+                ].dropna()
+                for lev in levels
+            ]
+            pos = np.arange(len(levels)) - 0.4 + step * (j + 0.5)
+            colour = plt.get_cmap("tab10")(j)
+            box = ax.boxplot(
+                values,
+                positions=pos,
+                widths=step * 0.85,
+                patch_artist=True,
+                showfliers=False,
+                medianprops={"color": "black"},
+            )
+            for patch in box["boxes"]:
+                patch.set_facecolor(colour)
+                patch.set_alpha(0.55)
+            ax.plot([], [], color=colour, lw=6, alpha=0.55, label=glev)
+        ax.set_xticks(np.arange(len(levels)), levels)
+        ax.set_xlabel("body site")
+        ax.set_ylabel("butyrate producers, ln(reads / other placed reads)")
+        ax.legend(fontsize=7, title=group_label, title_fontsize=7)
+        axes[1, 1].set_axis_off()
     fig.tight_layout()
     return fig

@@ -203,7 +203,12 @@ def _study_line(r: pd.Series) -> str:
     verdict = str(r["verdict"])
     colour = COLOURS.get(verdict, COLOURS[None])
     bits = []
-    if pd.notna(r.get("n")):
+    if pd.notna(r.get("n_stratum")):
+        bits.append(
+            f"n = {int(r['n_stratum'])} in the stratum {r['stratum']} "
+            f"(of {int(r['n'])})"
+        )
+    elif pd.notna(r.get("n")):
         bits.append(f"n = {int(r['n'])}")
     if pd.notna(r.get("power")):
         bits.append(f"power {float(r['power']):.2f}")

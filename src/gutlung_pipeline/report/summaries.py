@@ -332,10 +332,18 @@ def read_sentences(tracking: pd.DataFrame) -> list[str]:
     return lines
 
 
-def scfa_sentences(indices: pd.DataFrame, sites: pd.Series) -> list[str]:
-    """Say what the SCFA-producer indices show, per body site."""
+def scfa_sentences(
+    indices: pd.DataFrame,
+    sites: pd.Series,
+    group: pd.Series | None = None,
+    group_label: str = "group",
+) -> list[str]:
+    """Say what the SCFA-producer indices show, per body site and group."""
     lines = []
     site = sites.reindex(indices.index).astype("string").fillna("NA")
+    grp = None
+    if group is not None:
+        grp = group.reindex(indices.index).astype("string").fillna("NA")
     for lev in sorted(site.unique()):
         part = indices[site == lev]
         if part["reads"].sum() == 0:
@@ -343,10 +351,18 @@ def scfa_sentences(indices: pd.DataFrame, sites: pd.Series) -> list[str]:
         but = _pct(part["butyrate_share"].median())
         prop = _pct(part["propionate_share"].median())
         unplaced = _pct(part["unplaced_share"].median())
-        lines.append(
+        line = (
             f"{lev} ({len(part)} samples): median {but} of reads in butyrate "
-            f"producers, {prop} in propionate producers; {unplaced} without a genus."
+            f"producers, {prop} in propionate producers; {unplaced} without a genus"
         )
+        if grp is not None and grp[part.index].nunique() > 1:
+            by = [
+                f"{g} {_pct(part.loc[grp[part.index] == g, 'butyrate_share'].median())}"
+                f" (n = {int((grp[part.index] == g).sum())})"
+                for g in sorted(grp[part.index].unique())
+            ]
+            line += f"; butyrate producers by {group_label}: {', '.join(by)}"
+        lines.append(line + ".")
     return lines
 
 
