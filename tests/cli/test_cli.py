@@ -604,6 +604,10 @@ CONFIG_OPTIONS = {
     ("claims", "--permutations"): "stats.permutations",
     ("build-table", "--min-kept"): "qc.min_kept",
     ("dada2-table", "--min-kept"): "qc.min_kept",
+    ("build-table", "--sample-min-kept"): "qc.sample_min_kept",
+    ("dada2-table", "--sample-min-kept"): "qc.sample_min_kept",
+    ("build-table", "--sample-min-reads"): "qc.sample_min_reads",
+    ("dada2-table", "--sample-min-reads"): "qc.sample_min_reads",
 }
 #: Options with a default that are not config keys: the demo-data commands'
 #: designs, R decontam's own defaults (``decontam`` mirrors isContaminant),

@@ -83,3 +83,56 @@ def test_build_table_writes_nothing_when_a_step_loses_the_run(tmp_path, capsys):
     assert not any(p.exists() for p in out.values())
     assert main([*args, "--min-kept", "0"]) == 0
     assert all(p.exists() for p in out.values())
+
+
+def test_one_sample_that_loses_almost_every_read_stops_the_table():
+    """The run keeps most reads, but S3 loses 99.6% at the merge: the line
+    names the sample, the step, its reads, the run's share and the fix; a
+    blank under qc.sample_min_reads may lose everything."""
+    stats = {
+        "S1": {"input": 5000, "primer_trimmed": 4900, "merged": 4700, "filtered": 4600},
+        "S2": {"input": 4000, "primer_trimmed": 3900, "merged": 3800, "filtered": 3700},
+        "S3": {"input": 3000, "primer_trimmed": 2950, "merged": 12, "filtered": 12},
+        "blank": {"input": 300, "primer_trimmed": 290, "merged": 0, "filtered": 0},
+    }
+    for s, n in (("S1", 4500), ("S2", 3600), ("S3", 12)):
+        stats[s]["in_table"] = n
+    table = tracking(stats)
+    check_read_losses(table, min_kept=0.05)  # the run alone is fine
+    # the run merged 8,512 of 12,040 (4,700 + 3,800 + 12 + 0 of 4,900 + 3,900
+    # + 2,950 + 290): 70.7%
+    with pytest.raises(ValueError) as err:
+        check_read_losses(table, min_kept=0.05, sample_min_kept=0.01)
+    assert str(err.value) == (
+        "sample S3: step merged kept 12 of 2950 reads (0.4%, below "
+        "qc.sample_min_kept 1%), while the run kept 70.7%; likely the read pairs "
+        "did not merge; check merge.min_overlap and merge.max_diffs against the "
+        "read and amplicon lengths, for this sample alone (another amplicon or a "
+        "mislabelled file?); remove the sample from the sheet, or set "
+        "qc.sample_min_kept: 0 to keep it"
+    )
+    # the blank (290 reads into the merge) is under qc.sample_min_reads 500
+    without = table.drop(index="S3")
+    check_read_losses(without, min_kept=0.05, sample_min_kept=0.01)
+    # with sample_min_reads 0 the blank is held to it too
+    with pytest.raises(ValueError, match=r"^sample blank: step merged kept 0 of 290"):
+        check_read_losses(
+            without, min_kept=0.05, sample_min_kept=0.01, sample_min_reads=0
+        )
+
+
+def test_several_samples_losing_their_reads_are_all_named():
+    stats = {
+        f"S{i}": {"input": 1000, "primer_trimmed": 1000, "merged": m, "filtered": m}
+        for i, m in enumerate([900, 900, 900, 900, 900, 900, 3, 1, 5, 2, 4], start=1)
+    }
+    for c in stats.values():
+        c["in_table"] = c["filtered"]
+    with pytest.raises(ValueError) as err:
+        check_read_losses(tracking(stats), min_kept=0.05, sample_min_kept=0.01)
+    # worst first; three more named, the fifth elided
+    assert str(err.value).startswith(
+        "sample S8: step merged kept 1 of 1000 reads (0.1%, below qc.sample_min_kept "
+        "1%) (also S10 2 of 1000, S7 3 of 1000, S11 4 of 1000, ...), while the run "
+        "kept 49.2%"
+    )

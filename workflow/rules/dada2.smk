@@ -56,10 +56,14 @@ rule dada2_table:
         samples=get_samples,
         method=config["denoise"]["dada2"]["chimera_method"],
         min_kept=config["qc"]["min_kept"],
+        sample_min_kept=config["qc"]["sample_min_kept"],
+        sample_min_reads=config["qc"]["sample_min_reads"],
         min_merged=config["qc"]["min_merged"],
     shell:
         "gutlung dada2-table --seqtabs {input.seqtabs:q} --tracks {input.tracks:q}"
         " --samples {params.samples:q} --stats {input.stats:q} --min-kept {params.min_kept}"
+        " --sample-min-kept {params.sample_min_kept}"
+        " --sample-min-reads {params.sample_min_reads}"
         " --min-merged {params.min_merged}"
         " --chimera-method {params.method} --threads {threads}"
         " --biom {output.biom:q} --tsv {output.tsv:q} --fasta {output.fasta:q}"

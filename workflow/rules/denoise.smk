@@ -147,10 +147,14 @@ rule build_asv_table:
     params:
         samples=get_samples,
         min_kept=config["qc"]["min_kept"],
+        sample_min_kept=config["qc"]["sample_min_kept"],
+        sample_min_reads=config["qc"]["sample_min_reads"],
         min_merged=config["qc"]["min_merged"],
     shell:
         "gutlung build-table --asvs {input.asvs:q} --samples {params.samples:q}"
         " --otutab {input.mapped:q} --stats {input.stats:q} --min-kept {params.min_kept}"
+        " --sample-min-kept {params.sample_min_kept}"
+        " --sample-min-reads {params.sample_min_reads}"
         " --min-merged {params.min_merged}"
         " --biom {output.biom:q} --tsv {output.tsv:q} --fasta {output.fasta:q}"
         " --tracking {output.tracking:q} > {log:q} 2>&1"

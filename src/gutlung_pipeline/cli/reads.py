@@ -48,7 +48,12 @@ def _write_asv_outputs(table, sequences, stats, args) -> None:
     from ..io import write_biom, write_fasta, write_table_tsv, write_tsv
 
     tracking = read_tracking(stats, table)
-    check_read_losses(tracking, min_kept=args.min_kept)  # before anything is written
+    check_read_losses(  # before anything is written
+        tracking,
+        min_kept=args.min_kept,
+        sample_min_kept=args.sample_min_kept,
+        sample_min_reads=args.sample_min_reads,
+    )
     for line in low_merge_warnings(tracking, min_merged=args.min_merged):
         log.warning("%s", line)
     write_fasta(((f, sequences[f]) for f in table.index), args.fasta)
@@ -61,12 +66,28 @@ def _write_asv_outputs(table, sequences, stats, args) -> None:
 
 
 def add_table_checks(p) -> None:
-    """``--min-kept`` and ``--min-merged``: the read tracking's checks."""
+    """Declare the read tracking's checks on ``p``.
+
+    ``--min-kept``, ``--sample-min-kept``, ``--sample-min-reads`` and
+    ``--min-merged``.
+    """
     p.add_argument(
         "--min-kept",
         type=float,
         default=schema_default("qc.min_kept"),
         help="share of the run's reads each read step must keep (0: no check)",
+    )
+    p.add_argument(
+        "--sample-min-kept",
+        type=float,
+        default=schema_default("qc.sample_min_kept"),
+        help="share of a sample's reads each read step must keep (0: no check)",
+    )
+    p.add_argument(
+        "--sample-min-reads",
+        type=int,
+        default=schema_default("qc.sample_min_reads"),
+        help="reads into a step under which a sample is not checked",
     )
     p.add_argument(
         "--min-merged",

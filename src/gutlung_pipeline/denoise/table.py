@@ -146,8 +146,14 @@ LOSS_CAUSES = {
 }
 
 
-def check_read_losses(tracking: pd.DataFrame, *, min_kept: float) -> None:
-    """Stop when a read step keeps less than ``min_kept`` of the run's reads.
+def check_read_losses(
+    tracking: pd.DataFrame,
+    *,
+    min_kept: float,
+    sample_min_kept: float = 0.0,
+    sample_min_reads: int = 500,
+) -> None:
+    """Stop when a read step keeps (almost) none of the run's or a sample's reads.
 
     Parameters
     ----------
@@ -156,12 +162,18 @@ def check_read_losses(tracking: pd.DataFrame, *, min_kept: float) -> None:
     min_kept
         The share of the run's reads into a step that the step must keep
         (config ``qc.min_kept``; 0 turns the check off).
+    sample_min_kept, sample_min_reads
+        The share of a sample's reads into a step that the step must keep,
+        for samples with at least ``sample_min_reads`` reads into it (config
+        ``qc.sample_min_kept``, ``qc.sample_min_reads``; 0 turns it off).
+        The run is checked first: a run-wide loss names its cause once.
 
     Raises
     ------
     ValueError
-        One line: the step, the reads it kept of those it got across the run,
-        the samples that lost most, the likely cause and the fix.
+        One line: the step, the reads it kept of those it got across the run
+        (or in the sample), the samples that lost most, the likely cause and
+        the fix.
     """
     steps = [c for c in TRACKING_COLUMNS if tracking[c].notna().any()]
     for before, after in pairwise(steps):
@@ -176,4 +188,29 @@ def check_read_losses(tracking: pd.DataFrame, *, min_kept: float) -> None:
             f"({100 * kept.sum() / got.sum():.1f}%, below qc.min_kept "
             f"{100 * min_kept:g}%; samples losing most: {shown}); likely "
             f"{LOSS_CAUSES[after]}; lower qc.min_kept to go on anyway"
+        )
+    if sample_min_kept <= 0:
+        return
+    for before, after in pairwise(steps):
+        got = tracking[before].fillna(0).astype("int64")
+        kept = tracking[after].fillna(0).astype("int64")
+        bad = (got >= max(sample_min_reads, 1)) & (kept < sample_min_kept * got)
+        if not bad.any():
+            continue
+        share = (kept / got.where(got > 0))[bad].sort_values()
+        first = share.index[0]
+        also = [f"{s} {kept[s]} of {got[s]}" for s in share.index[1:4]]
+        others = (
+            f" (also {', '.join(also)}{', ...' if len(share) > 4 else ''})"
+            if also
+            else ""
+        )
+        raise ValueError(
+            f"sample {first}: step {after} kept {kept[first]} of {got[first]} reads "
+            f"({100 * share.iloc[0]:.1f}%, below qc.sample_min_kept "
+            f"{100 * sample_min_kept:g}%){others}, while the run kept "
+            f"{100 * kept.sum() / got.sum():.1f}%; likely {LOSS_CAUSES[after]}, "
+            "for this sample alone (another amplicon or a mislabelled file?); "
+            "remove the sample from the sheet, or set qc.sample_min_kept: 0 to "
+            "keep it"
         )
