@@ -66,6 +66,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place on success.
 
     A failure leaves no file at ``path``, so nothing half written looks complete.
+    A write error raised through a file handle (which names no file) is raised
+    again naming ``path``, so the one-line error can say which folder is full.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,9 +80,27 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as err:
+        if err.filename is None:  # a write through a handle names no file
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path``; a write error names the file.
+
+    ``Path.write_bytes`` raises a full disk's error through its handle, which
+    names no file; the one-line error then could not say which folder is full.
+    """
+    try:
+        Path(path).write_bytes(data)
+    except OSError as err:
+        if err.filename is None:
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
 
 
 def read_fasta(path: str | os.PathLike) -> dict[str, str]:

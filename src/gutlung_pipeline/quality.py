@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import write_bytes
 from .tools import run_tool
 
 SAMPLE_PAIRS = 2000
@@ -245,8 +246,8 @@ def auto_truncation(
     tmp = Path(tmp)
     with tempfile.TemporaryDirectory(dir=tmp) as work:
         work = Path(work)
-        (work / "r1.fastq").write_bytes(b"".join(head1))
-        (work / "r2.fastq").write_bytes(b"".join(head2))
+        write_bytes(work / "r1.fastq", b"".join(head1))
+        write_bytes(work / "r2.fastq", b"".join(head2))
         merged = work / "merged.fasta"
         run_tool(
             [

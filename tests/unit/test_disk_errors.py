@@ -138,3 +138,51 @@ def test_a_truncated_merge_stops_the_sample(tmp_path, monkeypatch):
             max_length=300,
         )
     assert not (tmp_path / "d.fa").exists() and not (tmp_path / "m.fa").exists()
+
+
+def test_a_write_through_a_handle_still_names_a_folder(tmp_path, monkeypatch, capsys):
+    """ENOSPC raised through a file handle names no file: atomic_path names
+    the file it was writing; an error outside it names the command's output
+    folder as the likely place."""
+    import gutlung_pipeline.io as io
+
+    (tmp_path / "d.tsv").write_text("\ta\tb\na\t0\t1\nb\t1\t0\n")
+    target = tmp_path / "out" / "p.txt"
+    real = io.atomic_path
+
+    @contextlib.contextmanager
+    def handle_error(path):
+        with real(path) as tmp:
+            yield tmp
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # no filename
+
+    monkeypatch.setattr(io, "atomic_path", handle_error)
+    args = ["pcoa", "--input", str(tmp_path / "d.tsv"), "--output", str(target)]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"(writing in {tmp_path / 'out'}); free space there" in err, err
+    assert not target.exists()
+
+    def no_name(*_, **__):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(io, "atomic_path", no_name)
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        f"(writing in {tmp_path / 'out'} or a folder beside it); free space there "
+        "and rerun (finished steps are kept, nothing half written is)"
+    ), err
+
+
+def test_write_bytes_names_the_file(tmp_path, monkeypatch):
+    from gutlung_pipeline.io import write_bytes
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError) as err:
+        write_bytes(tmp_path / "x.fastq", b"@r\nA\n+\nI\n")
+    assert err.value.filename == str(tmp_path / "x.fastq")
+    assert err.value.errno == errno.ENOSPC

@@ -280,7 +280,11 @@ def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     )
 
     extra = (*MATURITY_FIGURES, *SCFA_FIGURES, *DIFFERENTIAL_FIGURES, *CLAIMS_FIGURES)
-    assert html.count("<svg") == len(FIGURES) + len(extra) == 13
+    # one SVG per figure, and the evidence ladder's mechanism chain
+    assert html.count("<svg") == len(FIGURES) + len(extra) + 1 == 14
+    assert html.index("<h2>Evidence ladder</h2>") < html.index("<h2>Read tracking</h2>")
+    ladder = (work / "results/report/evidence_ladder.html").read_text()
+    assert ladder.count("<svg") == 1 and "<script" not in ladder
     # nothing is fetched: no external src/href/url() (xmlns URIs are names only)
     for ref in ('src="http', 'href="http', "url(http", "<link", "<script"):
         assert ref not in html, ref

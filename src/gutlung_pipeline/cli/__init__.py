@@ -87,21 +87,63 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gutlung {args.command}: error: {msg}", file=sys.stderr)
         return 1
     except OSError as err:  # a full disk, a read-only folder: no traceback
-        print(f"gutlung {args.command}: error: {os_error_line(err)}", file=sys.stderr)
+        logging.getLogger("gutlung").debug("the write error's origin", exc_info=True)
+        line = os_error_line(err, fallback=_output_folder(args))
+        print(f"gutlung {args.command}: error: {line}", file=sys.stderr)
         return 1
     return 0
 
 
-def os_error_line(err: OSError) -> str:
-    """Say what a write error means and what to do, naming the file's folder."""
+#: Options that name what a command writes: where a write error without a
+#: file name most likely happened.
+OUTPUT_OPTIONS = (
+    "output",
+    "derep",
+    "mapping",
+    "candidates",
+    "stats",
+    "biom",
+    "tsv",
+    "fasta",
+    "tracking",
+    "summary",
+)
+
+
+def _output_folder(args) -> str | None:
+    """Return the folder of the command's first output option, or None."""
+    import os
+
+    for name in OUTPUT_OPTIONS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value:
+            return os.path.dirname(os.path.abspath(value))
+    return None
+
+
+def os_error_line(err: OSError, *, fallback: str | None = None) -> str:
+    """Say what a write error means and what to do, naming the file's folder.
+
+    An error raised through a file handle names no file: the folder is then
+    ``fallback`` (the command's output folder), said as such.
+    """
     import errno
     import os
 
     from ..tools import mount_point
 
-    where = os.path.dirname(os.path.abspath(err.filename)) if err.filename else "?"
+    if err.filename:
+        where = os.path.dirname(os.path.abspath(err.filename))
+    elif fallback:
+        where = f"{fallback} or a folder beside it"
+    else:
+        where = "?"
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        disk = mount_point(where if err.filename else os.getcwd())
+        disk = mount_point(
+            os.path.dirname(os.path.abspath(err.filename))
+            if err.filename
+            else fallback or os.getcwd()
+        )
         return (
             f"no space left on device in {disk} (writing in {where}); free space "
             "there and rerun (finished steps are kept, nothing half written is)"
