@@ -153,6 +153,21 @@ def check_workflow_inputs(
     if analyses:
         problems += _diversity_problems(config, samples, source=source)
         problems += _depth_problems(config, samples, source=source)
+    scfa = config.get("scfa") or {}
+    if scfa.get("enabled") and scfa.get("producers"):
+        from .scfa import load_producers
+
+        if not Path(scfa["producers"]).is_file():
+            problems.append(
+                f"{source}: key scfa.producers: {scfa['producers']} not found; give "
+                "a table in the format of resources/scfa/producers.tsv, or null "
+                "for the shipped one"
+            )
+        else:
+            try:
+                load_producers(scfa["producers"])
+            except ConfigError as err:
+                problems += err.problems
     if config.get("claims", {}).get("enabled"):
         from .claims import load_catalogue
 
@@ -256,6 +271,13 @@ def _feature_table_problems(
             )
     if problems:
         return problems
+    if entry.get("taxonomy"):
+        from .io import read_taxonomy
+
+        try:
+            read_taxonomy(entry["taxonomy"])
+        except ValueError as err:
+            problems.append(f"{source}: key feature_table.taxonomy: {err}")
     ids = table_sample_ids(entry["table"])
     if ids is not None:
         lacking = [s for s in samples.index if s not in set(ids)]
@@ -296,8 +318,10 @@ def _depth_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
     """At the table stage: some sample of the sheet reaches the rarefaction depth.
 
     The table's counts are read (only the sheet's samples that are not
-    controls or mocks); with reads, the depth is known only once the ASV
-    table exists, and ``rarefy_table`` says the same then.
+    controls or mocks), so a table the import would refuse (a repeated
+    feature or sample, a count that is not a whole number) or one without
+    reads stops here; with reads, the depth is known only once the ASV table
+    exists, and ``rarefy_table`` says the same then.
     """
     from .io import read_table_subset
 
@@ -313,10 +337,18 @@ def _depth_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
     if not biological:
         return []
     try:
-        totals = read_table_subset(entry["table"], biological).sum(axis=0)
-    except (ValueError, KeyError, OSError):
+        counts = read_table_subset(entry["table"], biological)
+    except ValueError as err:  # duplicates, a count that is not whole: say it now
+        return [" ".join(str(err).split())]
+    except (KeyError, OSError):
         return []  # the import says what is wrong with the table
-    if totals.empty or (totals >= depth).any():
+    if counts.empty:
+        return [
+            f"{entry['table']}: holds no features with reads in the sheet's "
+            "samples; give the study's table (or check its sample IDs)"
+        ]
+    totals = counts.sum(axis=0)
+    if (totals >= depth).any():
         return []
     return [
         f"{source}: key diversity.rarefaction_depth: no sample of the sheet "

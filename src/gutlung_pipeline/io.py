@@ -168,8 +168,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        A sample or feature ID appears twice, or a count is not a number; the
-        line names the file, both places or the cell, and the fix.
+        A sample or feature ID appears twice, or a count is not a whole,
+        non-negative number (relative abundances are not reads); the line
+        names the file, both places or the cell, and the fix.
     """
     import numpy as np
     import pandas as pd
@@ -192,7 +193,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     text = df.select_dtypes(exclude="number").columns
     values = df.assign(**{c: pd.to_numeric(df[c], errors="coerce") for c in text})
     counts = values.to_numpy(float)
-    bad = np.isnan(counts) | (counts < 0)
+    with np.errstate(invalid="ignore"):
+        # relative abundances or averaged counts are not reads
+        bad = np.isnan(counts) | (counts < 0) | (counts != np.floor(counts))
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise ValueError(

@@ -56,6 +56,38 @@ def head_records(path: str | os.PathLike, n: int = SAMPLE_PAIRS) -> list[bytes]:
         return list(islice(handle, 4 * n))
 
 
+def fastq_problem(head: list[bytes]) -> str | None:
+    r"""Say what is wrong with a FASTQ file's first records, or None.
+
+    ``head`` is :func:`head_records`' lines. No record at all, a first line
+    that does not start with ``@`` (a FASTA file, a table), a third line that
+    is not ``+``, or a quality line of another length than its sequence.
+
+    Examples
+    --------
+    >>> fastq_problem([b"@r1\n", b"ACGT\n", b"+\n", b"IIII\n"]) is None
+    True
+    >>> fastq_problem([b">r1\n", b"ACGT\n"])
+    "is not FASTQ: line 1 starts with '>', not '@' (a FASTA file?)"
+    """
+    if not head:
+        return "holds no reads"
+    first = head[0][:1]
+    if first != b"@":
+        what = " (a FASTA file?)" if first == b">" else ""
+        start = first.decode(errors="replace")
+        return f"is not FASTQ: line 1 starts with {start!r}, not '@'{what}"
+    for k in range(0, len(head) - 3, 4):
+        if head[k + 2][:1] != b"+":
+            return f"is not FASTQ: line {k + 3} is not the '+' line of a record"
+        if len(head[k + 1].rstrip(b"\r\n")) != len(head[k + 3].rstrip(b"\r\n")):
+            return (
+                f"is not FASTQ: the record at line {k + 1} has a sequence and a "
+                "quality of different lengths"
+            )
+    return None
+
+
 @dataclass(frozen=True)
 class Encoding:
     """The qualities of a FASTQ file as its first records show them."""

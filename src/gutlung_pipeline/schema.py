@@ -88,8 +88,27 @@ def describe(error, schema: dict) -> tuple[str, str]:
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         return where, f"{error.instance!r} is not allowed; use one of: {allowed}"
+    hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
     if error.validator == "pattern":
-        return where, f"{error.instance!r} does not match {error.validator_value}"
+        fix = hint or f"it must match {error.validator_value}"
+        return where, f"{error.instance!r} is not allowed; {fix}"
     if error.validator == "type":
-        return where, f"{error.instance!r} is not of type {error.validator_value}"
+        kinds = error.validator_value
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        wanted = " or ".join(TYPE_WORDS.get(k, k) for k in kinds)
+        return where, f"{error.instance!r} is not {wanted}; give {wanted}"
+    if error.validator in ("oneOf", "anyOf") and hint:
+        return where, f"{error.instance!r} is not allowed; {hint}"
     return where, f"{error.message}; fix the value"
+
+
+#: How a schema type is said to the user.
+TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "text",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping of keys",
+    "null": "null",
+}

@@ -105,7 +105,10 @@ def design_problems(
     blocks = [c for c in (strata, plots) if c]
     for col in [*used, *blocks]:
         if col not in metadata.columns:
-            problems.append(f"{name}: column {col!r} is not in the sample sheet")
+            problems.append(
+                f"{name}: column {col!r} is not in the sample sheet; add it or fix "
+                "the analysis's formula"
+            )
     if problems:
         return problems
     if len(metadata) < 3:

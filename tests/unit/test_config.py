@@ -61,7 +61,7 @@ def test_top_level_typo_and_bad_values_each_one_line():
     assert len(lines) == 4
     assert "c.yaml: key threds: unknown key; did you mean 'threads'?" in lines
     assert any(
-        ln.startswith("c.yaml: key primers.forward: 'GTGZZ' does not match")
+        ln.startswith("c.yaml: key primers.forward: 'GTGZZ' is not allowed; use IUPAC")
         for ln in lines
     )
     assert any(
@@ -150,12 +150,13 @@ def test_unknown_body_site_and_bad_id_and_number(tmp_path):
     ) in lines
     assert any(
         ln.startswith(
-            "s.tsv: row 3 (sample bad id): column sample_id: 'bad id' does not match"
+            "s.tsv: row 3 (sample bad id): column sample_id: 'bad id' is not allowed; "
+            "use letters, digits"
         )
         for ln in lines
     )
     assert (
-        "s.tsv: row 3 (sample bad id): column age_days: 'one' is not number; "
+        "s.tsv: row 3 (sample bad id): column age_days: 'one' is not a number; "
         "fix the value or leave the cell empty"
     ) in lines
 

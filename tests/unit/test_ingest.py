@@ -355,8 +355,8 @@ def test_a_paired_sample_without_fq2_is_named(tmp_path):
         )
     assert err.value.problems == [
         f"{tmp_path}/s.tsv: the samples mix paired-end and single-end runs "
-        "({'paired': 2, 'single': 1}); single-end: c; give them their R2 file "
-        "(fq2), or run each layout as its own study"
+        "(2 paired-end, 1 single-end); single-end: c (row 4); give them their R2 "
+        "file (fq2), or run each layout as its own study"
     ]
 
 

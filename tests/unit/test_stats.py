@@ -50,7 +50,10 @@ def test_design_problems_name_the_sample_and_fix():
         index=["s1", "s2", "s3", "s4"],
     )
     problems = design_problems(md, formula="g + missing", name="t")
-    assert problems == ["t: column 'missing' is not in the sample sheet"]
+    assert problems == [
+        "t: column 'missing' is not in the sample sheet; add it or fix the "
+        "analysis's formula"
+    ]
     problems = design_problems(md, formula="g", name="t")
     assert "t: column 'g': group 'b' has a single sample (s3)" in problems[0]
     problems = design_problems(md, formula="n", name="t")

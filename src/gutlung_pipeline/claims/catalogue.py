@@ -24,9 +24,17 @@ def load_catalogue(
     from ..schema import describe, fill_defaults, load_schema
 
     files: list[Path] = []
+    missing = []
     for p in paths or [DEFAULT_CATALOGUE]:
         p = Path(p)
-        files += sorted(p.glob("*.yaml")) if p.is_dir() else [p]
+        if not p.exists():
+            missing.append(
+                f"{p}: claims catalogue not found; fix claims.catalogue in the "
+                "config (a YAML file or a folder of them; [] for the shipped one)"
+            )
+        files += sorted(p.glob("*.yaml")) if p.is_dir() else [p] if p.exists() else []
+    if missing:
+        raise ConfigError(missing)
     schema = load_schema("claims", schema_dir)
     validator = Draft202012Validator(schema)
     claims, problems, seen = [], [], {}

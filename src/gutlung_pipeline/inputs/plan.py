@@ -228,6 +228,7 @@ def plan_samples(
                 if run not in runs:
                     remember(_report(run, cache, fetch))
         parts.insert(0, local)
+    n_sheet = len(parts[0]) if sheet else 0  # the sheet's rows come first
     if not parts:
         raise ConfigError(
             [
@@ -258,12 +259,17 @@ def plan_samples(
     if layout.nunique() > 1:
         counts = layout.value_counts()
         fewer = counts.index[-1]
-        names = list(planned.loc[layout == fewer, "sample_id"])
-        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        rows = planned.index[layout == fewer]
+        names = [
+            f"{planned.at[i, 'sample_id']}" + (f" (row {i + 2})" if i < n_sheet else "")
+            for i in rows[:5]
+        ]
+        shown = ", ".join(names) + (", ..." if len(rows) > 5 else "")
+        said = ", ".join(f"{n} {kind}-end" for kind, n in counts.items())
         raise ConfigError(
             [
                 f"{source}: the samples mix paired-end and single-end runs "
-                f"({counts.to_dict()}); {fewer}-end: {shown}; "
+                f"({said}); {fewer}-end: {shown}; "
                 + (
                     "give them their R2 file (fq2), or run each layout as its own study"
                     if fewer == "single"

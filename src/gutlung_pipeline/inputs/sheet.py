@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ConfigError
-from ..schema import describe, load_schema
+from ..schema import TYPE_WORDS, describe, load_schema
 
 __all__ = [
     "read_sample_sheet",
@@ -160,7 +160,8 @@ def validate_samples(
                 record[col] = _coerce(value, prop)
             except ValueError:
                 problems.append(
-                    f"{where}: column {col}: {value!r} is not {prop.get('type')}; "
+                    f"{where}: column {col}: {value!r} is not "
+                    f"{TYPE_WORDS.get(prop.get('type'), prop.get('type'))}; "
                     "fix the value or leave the cell empty"
                 )
         for error in validator.iter_errors(record):
@@ -271,7 +272,7 @@ def _check_encodings(sheet: pd.DataFrame, source: str) -> list[str]:
     encodings, or a sample whose R1 and R2 differ, is a mix-up of files; a
     file that ends (or breaks) before its 200th record is named too.
     """
-    from ..quality import file_encoding
+    from ..quality import fastq_problem, file_encoding, head_records
 
     if "fq1" not in sheet.columns:
         return []
@@ -284,6 +285,14 @@ def _check_encodings(sheet: pd.DataFrame, source: str) -> list[str]:
                 if not path:
                     continue
                 try:
+                    problem = fastq_problem(head_records(path, 200))
+                    if problem:
+                        problems.append(
+                            f"{source}: row {i + 2} (sample {row['sample_id']}): "
+                            f"column {col}: {path} {problem}; give the sample's "
+                            "reads, or remove the row"
+                        )
+                        continue
                     offset = file_encoding(path, 200).offset
                 except (EOFError, OSError) as err:
                     problems.append(
