@@ -703,7 +703,10 @@ def test_settings_are_checked_against_the_schema(capsys):
     for settings, message in (
         ("{}", "diversity.rarefaction_depth: required key is missing; add it"),
         ('{"rarefaction_depth": 10, "rarefactons": 2}', "did you mean 'rarefactions'"),
-        ('{"rarefaction_depth": "x"}', "diversity.rarefaction_depth: 'x' is not a whole number"),
+        (
+            '{"rarefaction_depth": "x"}',
+            "diversity.rarefaction_depth: 'x' is not a whole number",
+        ),
         ("[1]", "give the config's diversity section as a JSON object"),
         ("{bad", "not JSON"),
     ):

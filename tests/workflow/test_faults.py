@@ -18,13 +18,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_tools
-from test_workflow import make_workdir, snakemake
+from conftest import FORWARD, REFERENCE, REVERSE, needs_tools
+from test_workflow import make_workdir, snakemake, snakemake_command
 
 from gutlung_pipeline.simulate import load_reference, simulate_cohort
 
@@ -110,18 +109,9 @@ def test_a_full_disk_stops_clearly_keeps_nothing_half_written_and_resumes(clean,
 
 def _start(work: Path) -> subprocess.Popen:
     """Start the workflow in ``work`` as its own process group."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command, env = snakemake_command(work)
     return subprocess.Popen(
-        [
-            str(bin_dir / "snakemake"),
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(work),
-            "--cores",
-            "2",
-        ],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

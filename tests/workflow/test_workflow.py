@@ -33,24 +33,25 @@ pytestmark = [pytest.mark.workflow, needs_tools]
 BIN = Path(sys.executable).parent
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def snakemake_command(workdir: Path, *args: str) -> tuple[list[str], dict]:
+    """The workflow's command in ``workdir`` on 2 cores, and its environment."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run(
-        [
-            str(BIN / "snakemake"),
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            "2",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    command = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return command, env
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command, env = snakemake_command(workdir, *args)
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 
 NO_STATS = {

@@ -472,6 +472,22 @@ def fig_maturity_taxa(abundance: pd.DataFrame, bins: pd.Series):
     return fig
 
 
+def _filled_boxes(ax, values, positions, width, colour, label) -> None:
+    """Draw box plots filled with ``colour``, and a legend entry ``label``."""
+    box = ax.boxplot(
+        values,
+        positions=positions,
+        widths=width,
+        patch_artist=True,
+        showfliers=False,
+        medianprops={"color": "black"},
+    )
+    for patch in box["boxes"]:
+        patch.set_facecolor(colour)
+        patch.set_alpha(0.55)
+    ax.plot([], [], color=colour, lw=6, alpha=0.55, label=label)
+
+
 def fig_scfa(
     indices: pd.DataFrame,
     sites: pd.Series,
@@ -501,18 +517,7 @@ def fig_scfa(
     ):
         values = [indices.loc[site == lev, f"{acid}_share"].dropna() for lev in levels]
         pos = np.arange(len(levels)) + (j - 0.5) * width
-        box = ax.boxplot(
-            values,
-            positions=pos,
-            widths=width * 0.9,
-            patch_artist=True,
-            showfliers=False,
-            medianprops={"color": "black"},
-        )
-        for patch in box["boxes"]:
-            patch.set_facecolor(colour)
-            patch.set_alpha(0.55)
-        ax.plot([], [], color=colour, lw=6, alpha=0.55, label=f"{acid} producers")
+        _filled_boxes(ax, values, pos, width * 0.9, colour, f"{acid} producers")
     ax.set_xticks(np.arange(len(levels)), levels)
     ax.set_ylabel("share of the sample's reads")
     ax.set_xlabel("body site")
@@ -542,26 +547,11 @@ def fig_scfa(
         glevels = sorted(grp.unique())
         step = 0.8 / len(glevels)
         for j, glev in enumerate(glevels):
-            values = [
-                indices.loc[
-                    (site == lev) & (grp == glev), "butyrate_log_ratio"
-                ].dropna()
-                for lev in levels
-            ]
+            ratio = indices["butyrate_log_ratio"]
+            values = [ratio[(site == lev) & (grp == glev)].dropna() for lev in levels]
             pos = np.arange(len(levels)) - 0.4 + step * (j + 0.5)
             colour = plt.get_cmap("tab10")(j)
-            box = ax.boxplot(
-                values,
-                positions=pos,
-                widths=step * 0.85,
-                patch_artist=True,
-                showfliers=False,
-                medianprops={"color": "black"},
-            )
-            for patch in box["boxes"]:
-                patch.set_facecolor(colour)
-                patch.set_alpha(0.55)
-            ax.plot([], [], color=colour, lw=6, alpha=0.55, label=glev)
+            _filled_boxes(ax, values, pos, step * 0.85, colour, glev)
         ax.set_xticks(np.arange(len(levels)), levels)
         ax.set_xlabel("body site")
         ax.set_ylabel("butyrate producers, ln(reads / other placed reads)")
