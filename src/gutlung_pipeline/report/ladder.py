@@ -19,6 +19,7 @@ files, an A4 print style).
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -111,9 +112,10 @@ break-inside:avoid}
 .ladder .card{border-left:4px solid #bbb;margin:.3em 0 .5em 0;padding:.1em .5em;
 font-size:.85em;break-inside:avoid}
 .ladder .card .id{font-weight:600;overflow-wrap:anywhere}
-.ladder .card ul{margin:.2em 0;padding-left:1.2em}
+.ladder .card .runs{margin:.1em 0 .1em .8em}
 .ladder .verdict{font-weight:600}
-@media print{body{margin:0;max-width:none}.ladder{max-width:none}}
+@media print{body{margin:0;max-width:none;font-size:9pt}.ladder{max-width:none}
+.ladder svg{max-height:95mm}}
 @page{size:A4;margin:14mm}
 """
 
@@ -218,10 +220,23 @@ def _study_line(r: pd.Series) -> str:
         bits.append(str(r.get("reason", "")))
     extra = f" ({html.escape('; '.join(bits))})" if bits else ""
     return (
-        f"<li>{html.escape(str(r['study']))}: "
+        f'<span class="study">{html.escape(str(r["study"]))}: '
         f'<span class="verdict" style="color:{colour}">{html.escape(verdict)}</span>'
-        f"{extra}</li>"
+        f"{extra}</span>"
     )
+
+
+def short_citation(citation: str) -> str:
+    """Return "First author year" of a citation.
+
+    Examples
+    --------
+    >>> short_citation("Stokholm J, et al. Maturation ... Nat Commun 2018;9:141.")
+    'Stokholm J 2018'
+    """
+    author = citation.split(",")[0].split(".")[0].strip()
+    years = re.findall(r"\b(?:19|20)\d\d\b", citation)
+    return f"{author} {years[-1]}" if years else author
 
 
 def _card(claim_id: str, rows: pd.DataFrame) -> str:
@@ -234,13 +249,14 @@ def _card(claim_id: str, rows: pd.DataFrame) -> str:
         if after and after != published
         else ""
     )
+    studies = "; ".join(_study_line(r) for _, r in rows.iterrows())
     return (
         f'<div class="card" style="border-color:{COLOURS[verdict]}">'
-        f'<div><span class="id">{html.escape(claim_id)}</span> (link {letter}): '
-        f"{html.escape(str(first['published']))}.{html.escape(moved)}</div>"
-        f"<ul>{''.join(_study_line(r) for _, r in rows.iterrows())}</ul>"
-        f'<div class="note">{html.escape(str(first["citation"]))} '
-        f"doi:{html.escape(str(first['doi']))}</div></div>"
+        f'<span class="id">{html.escape(claim_id)}</span> (link {letter}; '
+        f"{html.escape(short_citation(str(first['citation'])))}, "
+        f"doi:{html.escape(str(first['doi']))}): "
+        f"{html.escape(str(first['published']))}.{html.escape(moved)}"
+        f'<div class="runs">This run: {studies}.</div></div>'
     )
 
 
