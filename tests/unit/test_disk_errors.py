@@ -26,6 +26,12 @@ from gutlung_pipeline.tools import ToolError, mount_point, run_tool
             "cannot write in {folder} (Read-only file system); make the folder "
             "writable or run from another one",
         ),
+        (
+            errno.EIO,
+            "input/output error in {folder}: the disk or network file system "
+            "failed a read or write; check it (dmesg, the file server) and rerun "
+            "(finished steps are kept, nothing half written is)",
+        ),
     ],
 )
 def test_a_write_error_is_one_line_naming_the_folder(

@@ -148,6 +148,12 @@ def os_error_line(err: OSError, *, fallback: str | None = None) -> str:
             f"no space left on device in {disk} (writing in {where}); free space "
             "there and rerun (finished steps are kept, nothing half written is)"
         )
+    if err.errno == errno.EIO:
+        return (
+            f"input/output error in {where}: the disk or network file system "
+            "failed a read or write; check it (dmesg, the file server) and rerun "
+            "(finished steps are kept, nothing half written is)"
+        )
     if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return (
             f"cannot write in {where} ({err.strerror}); make the folder writable "
