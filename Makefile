@@ -37,9 +37,10 @@ system-tools:
 # R with vegan, nlme, survival and metafor, for the tests that run the reference
 # implementations live, and DADA2 for the DADA2 engine (denoise.engine: dada2)
 # and its tests; phyloseq for its published GlobalPatterns table and tree
-# (tests/workflow/test_real_data.py). The default engine never calls R.
-R_PACKAGES := vegan nlme survival metafor dada2 phyloseq
-R_DEBS := r-base-core r-cran-vegan r-cran-nlme r-cran-survival r-cran-metafor r-bioc-dada2 r-bioc-phyloseq
+# (tests/workflow/test_real_data.py) and to import the workflow's export
+# (rhdf5 reads HDF5 BIOM). The default engine never calls R.
+R_PACKAGES := vegan nlme survival metafor dada2 phyloseq rhdf5
+R_DEBS := r-base-core r-cran-vegan r-cran-nlme r-cran-survival r-cran-metafor r-bioc-dada2 r-bioc-phyloseq r-bioc-rhdf5
 r-tools:
 	@if ! Rscript -e 'for (p in commandArgs(TRUE)) library(p, character.only = TRUE)' \
 	    $(R_PACKAGES) >/dev/null 2>&1; then \

@@ -331,10 +331,17 @@ def table_feature_ids(path: str | os.PathLike) -> list[str] | None:
 def write_biom(
     df: pd.DataFrame,
     path: str | os.PathLike,
+    *,
+    observation_metadata: list[dict] | None = None,
+    sample_metadata: list[dict] | None = None,
 ) -> None:
     """Write a features x samples count table as HDF5 BIOM 2.1, atomically.
 
-    The creation date is fixed so identical tables give identical files.
+    The table's type is ``OTU table`` (``biom validate-table`` requires one);
+    the metadata, one dict per feature and per sample in the table's order,
+    are kept (phyloseq's ``import_biom`` reads ``taxonomy`` and the samples'
+    columns). The creation date is fixed so identical tables give identical
+    files.
     """
     import datetime
 
@@ -345,7 +352,10 @@ def write_biom(
         df.to_numpy(),
         observation_ids=list(df.index),
         sample_ids=list(df.columns),
+        observation_metadata=observation_metadata,
+        sample_metadata=sample_metadata,
         table_id="gutlung-pipeline",
+        type="OTU table",
     )
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         table.to_hdf5(

@@ -45,3 +45,23 @@ def collapse(table: pd.DataFrame, taxonomy: pd.Series, *, rank: str) -> pd.DataF
         lambda t: "; ".join(p.strip() for p in str(t).split(";")[:depth])
     )
     return table.groupby(labels).sum()
+
+
+def relative_by_rank(
+    table: pd.DataFrame, taxonomy: pd.Series
+) -> dict[str, pd.DataFrame]:
+    """Return each sample's relative abundance per taxon, at each rank.
+
+    Keys are the rank names Phylum..Genus; each table is taxa (the lineage
+    down to that rank, as :func:`collapse` labels them) x samples, columns
+    summing to 1 (0 for a sample without reads).
+    """
+    names = ("Phylum", "Class", "Order", "Family", "Genus")
+    out = {}
+    for name, rank in zip(names, ("p", "c", "o", "f", "g"), strict=True):
+        counts = collapse(table, taxonomy, rank=rank)
+        totals = counts.sum(axis=0)
+        shares = counts / totals.where(totals > 0, 1)
+        shares.index.name = "taxon"
+        out[name] = shares
+    return out

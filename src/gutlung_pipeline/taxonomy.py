@@ -155,6 +155,45 @@ def read_sintax_tabbed(path: str | os.PathLike) -> pd.Series:
     return pd.Series(df[1].to_numpy(), index=labels.to_numpy(), dtype=str)
 
 
+#: Column names of the split-rank taxonomy, as phyloseq names its ranks.
+RANK_NAMES = ("Kingdom", "Phylum", "Class", "Order", "Family", "Genus", "Species")
+
+
+def split_ranks(taxonomy: pd.Series) -> pd.DataFrame:
+    """Split QIIME 2 taxon strings into one column per rank (Kingdom..Species).
+
+    Prefixes (``d__``, ``k__`` ...) are dropped; a rank the string does not
+    reach is empty, and so is ``Unassigned``.
+
+    Examples
+    --------
+    >>> ranks = split_ranks(pd.Series({"a": "d__Bacteria; p__Firmicutes; g__Dorea"}))
+    >>> ranks.loc["a"].tolist()
+    ['Bacteria', 'Firmicutes', '', '', '', 'Dorea', '']
+    """
+    letters = {"k": 0, **{r: i for i, r in enumerate(RANKS)}}
+    rows = {}
+    for feature, taxon in taxonomy.items():
+        row = [""] * len(RANK_NAMES)
+        for part in str(taxon).split(";"):
+            rank, sep, name = part.strip().partition("__")
+            if sep and rank in letters and name:
+                row[letters[rank]] = name.strip()
+        rows[feature] = row
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(RANK_NAMES))
+    out.index.name = "Feature ID"
+    return out
+
+
+def greengenes_lineage(ranks: pd.Series) -> list[str]:
+    """Return one feature's ranks as Greengenes-prefixed names (``k__``..``s__``).
+
+    The list a BIOM's ``taxonomy`` observation metadata holds, which
+    phyloseq's ``parse_taxonomy_greengenes`` reads.
+    """
+    return [f"{name[0].lower()}__{ranks[name]}" for name in RANK_NAMES]
+
+
 def genus_of(taxon: str) -> str:
     """Genus-level label of a QIIME taxon string (deepest named rank otherwise)."""
     if taxon == "Unassigned":

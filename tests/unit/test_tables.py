@@ -142,3 +142,76 @@ def test_the_studys_tree_is_renamed_cut_and_rooted():
         "not); give the tree the table was made with, or leave feature_table.tree "
         "empty (a tree is then built)"
     )
+
+
+def test_split_ranks_and_relative_abundance_by_rank():
+    """Hand-built: two Roseburia ASVs and one Bacteroides; an unassigned one."""
+    from gutlung_pipeline.tables import relative_by_rank
+    from gutlung_pipeline.taxonomy import greengenes_lineage, split_ranks
+
+    taxonomy = pd.Series(
+        {
+            "a": "d__Bacteria; p__Firmicutes; c__Clostridia; o__Clostridiales; "
+            "f__Lachnospiraceae; g__Roseburia",
+            "b": "d__Bacteria; p__Firmicutes; c__Clostridia; o__Clostridiales; "
+            "f__Lachnospiraceae; g__Roseburia; s__faecis",
+            "c": "d__Bacteria; p__Bacteroidetes; c__Bacteroidia; o__Bacteroidales; "
+            "f__Bacteroidaceae; g__Bacteroides",
+            "d": "Unassigned",
+        }
+    )
+    ranks = split_ranks(taxonomy)
+    assert list(ranks.columns) == [
+        "Kingdom",
+        "Phylum",
+        "Class",
+        "Order",
+        "Family",
+        "Genus",
+        "Species",
+    ]
+    assert ranks.loc["b", "Species"] == "faecis" and ranks.loc["a", "Species"] == ""
+    assert (ranks.loc["d"] == "").all()
+    assert greengenes_lineage(ranks.loc["c"]) == [
+        "k__Bacteria",
+        "p__Bacteroidetes",
+        "c__Bacteroidia",
+        "o__Bacteroidales",
+        "f__Bacteroidaceae",
+        "g__Bacteroides",
+        "s__",
+    ]
+    table = pd.DataFrame(
+        {"S1": [10, 30, 40, 20], "S2": [0, 0, 0, 0]}, index=list("abcd")
+    )
+    shares = relative_by_rank(table, taxonomy)
+    assert list(shares) == ["Phylum", "Class", "Order", "Family", "Genus"]
+    genus = shares["Genus"]["S1"]
+    roseburia = [t for t in genus.index if t.endswith("g__Roseburia")][0]
+    assert genus[roseburia] == pytest.approx(0.4)  # (10 + 30) / 100
+    assert genus["Unassigned"] == pytest.approx(0.2)
+    assert genus.sum() == pytest.approx(1.0)
+    assert (shares["Phylum"]["S2"] == 0).all()  # no reads: zeros, not NaN
+
+
+def test_biom_carries_its_type_and_metadata(tmp_path):
+    import biom
+
+    from gutlung_pipeline.io import write_biom
+
+    table = pd.DataFrame({"S1": [1, 2], "S2": [3, 0]}, index=["f1", "f2"])
+    write_biom(
+        table,
+        tmp_path / "t.biom",
+        observation_metadata=[{"taxonomy": ["k__A"]}, {"taxonomy": ["k__B"]}],
+        sample_metadata=[{"asthma": "yes"}, {"asthma": "no"}],
+    )
+    back = biom.load_table(str(tmp_path / "t.biom"))
+    assert back.type == "OTU table"
+    assert back.metadata("f2", axis="observation")["taxonomy"] == ["k__B"]
+    assert back.metadata("S1", axis="sample")["asthma"] == "yes"
+    assert (
+        (back.to_dataframe(dense=True).loc[table.index, table.columns] == table)
+        .all()
+        .all()
+    )

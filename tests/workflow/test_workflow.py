@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_tools
+from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_r, needs_tools
 
 from gutlung_pipeline.io import read_fasta, read_table
 from gutlung_pipeline.simulate import (
@@ -838,3 +838,70 @@ def test_scfa_producer_indices_on_the_demo(demo_run):
     html = (work / "results/report/report.html").read_text()
     assert "<h2>Short-chain-fatty-acid producers</h2>" in html
     assert (work / "results/report/figures/scfa.svg").is_file()
+
+
+@needs_r("phyloseq", "rhdf5")
+def test_phyloseq_imports_the_export_live(demo_run, tmp_path):
+    """phyloseq::import_biom reads results/phyloseq/table.biom with the tree
+    and the ASV sequences: the counts cell for cell, the seven ranks, the
+    tree's tips and the sheet's columns as sample data; every BIOM written
+    passes `biom validate-table`."""
+    from gutlung_pipeline.io import read_table, read_tsv
+
+    work, sheet, _ = demo_run
+    for rel in (
+        "results/phyloseq/table.biom",
+        "results/asv/asv_table.biom",
+        "results/decontam/table.biom",
+    ):
+        ok = subprocess.run(
+            [str(BIN / "biom"), "validate-table", "-i", str(work / rel)],
+            capture_output=True,
+            text=True,
+        )
+        assert "is a valid BIOM-formatted file" in ok.stdout, (rel, ok.stdout)
+    script = tmp_path / "ps.R"
+    script.write_text(
+        """
+suppressMessages({library(rhdf5); library(phyloseq)})
+args <- commandArgs(TRUE)
+ps <- import_biom(args[1], treefilename = args[2], refseqfilename = args[3],
+                  parseFunction = parse_taxonomy_greengenes)
+write.table(as(otu_table(ps), "matrix"), args[4], sep = "\\t", quote = FALSE)
+tax <- as(tax_table(ps), "matrix")
+write.table(tax, args[5], sep = "\\t", quote = FALSE)
+write.table(as(sample_data(ps), "data.frame"), args[6], sep = "\\t", quote = FALSE)
+writeLines(c(paste(rank_names(ps), collapse = ","),
+             as.character(ntaxa(phy_tree(ps))), as.character(length(refseq(ps)))),
+           args[7])
+"""
+    )
+    out = {k: tmp_path / f"{k}.tsv" for k in ("otu", "tax", "sam", "facts")}
+    proc = subprocess.run(
+        [
+            "Rscript",
+            str(script),
+            str(work / "results/phyloseq/table.biom"),
+            str(work / "results/phylogeny/tree.nwk"),
+            str(work / "results/asv/asv_seqs.fasta"),
+            *map(str, out.values()),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = read_table(work / "results/decontam/table.biom")
+    otu = pd.read_csv(out["otu"], sep="\t", index_col=0)
+    assert otu.shape == table.shape
+    assert (otu.loc[table.index, table.columns].to_numpy() == table.to_numpy()).all()
+    ranks, tips, seqs = out["facts"].read_text().split()
+    assert ranks == "Kingdom,Phylum,Class,Order,Family,Genus,Species"
+    assert int(tips) == int(seqs) == len(table)  # pruned to the table's ASVs
+    tax = pd.read_csv(out["tax"], sep="\t", index_col=0, keep_default_na=False)
+    ours = read_tsv(work / "results/phyloseq/taxonomy_ranks.tsv").fillna("")
+    genus = tax.loc[table.index, "Genus"].replace("NA", "")
+    assert (genus == ours.loc[table.index, "Genus"]).all()
+    sam = pd.read_csv(out["sam"], sep="\t", index_col=0, dtype=str)
+    assert list(sam.loc[table.columns, "asthma"]) == list(
+        sheet.set_index("sample_id").loc[table.columns, "asthma"]
+    )

@@ -145,6 +145,8 @@ SAMPLES = list(samples.index)
 DADA2 = config["denoise"]["engine"] == "dada2"
 PAIRED = PLAN.paired
 BETA_METRICS = list(config["diversity"]["beta_metrics"])
+#: The ranks of results/phyloseq/relative_abundance/ (one table each).
+EXPORT_RANKS = ("Phylum", "Class", "Order", "Family", "Genus")
 # Samples whose reads come from ENA, and their runs (in a combined run, the
 # studies with such samples).
 REMOTE = set(PLAN.remote)
@@ -526,6 +528,7 @@ def get_final_outputs():
         *expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
         "results/report/report.html",
         *get_ladder_outputs(),
+        "results/phyloseq/table.biom",
         *get_maturity_outputs(),
         *get_scfa_outputs(),
         *get_stats_outputs(),

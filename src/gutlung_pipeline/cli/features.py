@@ -61,8 +61,65 @@ def add_root_tree(sub) -> None:
     add_output(p)
 
 
+def cmd_export_phyloseq(args) -> None:
+    """Run ``gutlung export-phyloseq``: the table as phyloseq and R read it."""
+    from ..inputs.sheet import read_sample_sheet
+    from ..io import read_table, read_taxonomy, write_biom, write_tsv
+    from ..tables import relative_by_rank
+    from ..taxonomy import RANK_NAMES, greengenes_lineage, split_ranks
+
+    table = read_table(args.table)
+    taxonomy = read_taxonomy(args.taxonomy).reindex(table.index).fillna("Unassigned")
+    ranks = split_ranks(taxonomy)
+    sheet = read_sample_sheet(args.samples).set_index("sample_id")
+    # local file paths mean nothing elsewhere; every other column is kept
+    sheet = sheet.drop(columns=[c for c in ("fq1", "fq2") if c in sheet.columns])
+    samples = sheet.reindex(table.columns).fillna("").astype(str)
+    write_biom(
+        table,
+        args.biom,
+        observation_metadata=[
+            {"taxonomy": greengenes_lineage(ranks.loc[f])} for f in table.index
+        ],
+        sample_metadata=[samples.loc[s].to_dict() for s in table.columns],
+    )
+    write_tsv(ranks, args.ranks)
+    out = Path(args.relative_dir)
+    for name, shares in relative_by_rank(table, taxonomy).items():
+        write_tsv(shares, out / f"{name}.tsv")
+    log.info("%d features x %d samples; ranks %s", *table.shape, ", ".join(RANK_NAMES))
+
+
+def add_export_phyloseq(sub) -> None:
+    """Declare ``gutlung export-phyloseq`` and its options on ``sub``."""
+    p = command(
+        sub,
+        "export-phyloseq",
+        cmd_export_phyloseq,
+        "the table with taxonomy and sample data, for phyloseq::import_biom",
+    )
+    p.add_argument("--table", required=True, help="the analysis table (BIOM or TSV)")
+    p.add_argument("--taxonomy", required=True, help="taxonomy.tsv (QIIME 2 layout)")
+    p.add_argument("--samples", required=True, help="the sample sheet")
+    p.add_argument(
+        "--biom",
+        required=True,
+        help="BIOM to write: taxonomy as observation metadata, the sheet as "
+        "sample metadata",
+    )
+    p.add_argument(
+        "--ranks", required=True, help="split-rank taxonomy TSV (Kingdom..Species)"
+    )
+    p.add_argument(
+        "--relative-dir",
+        required=True,
+        help="folder for one relative-abundance table per rank (<Rank>.tsv)",
+    )
+
+
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.
 PARSERS = (
     add_assign_taxonomy,
     add_root_tree,
+    add_export_phyloseq,
 )

@@ -1,0 +1,26 @@
+# The analysis table as phyloseq and R read it: taxonomy as BIOM observation
+# metadata (Greengenes prefixes, for parse_taxonomy_greengenes), the sheet as
+# sample metadata, a split-rank taxonomy and relative abundances per rank.
+
+
+rule export_phyloseq:
+    input:
+        table="results/decontam/table.biom",
+        taxonomy="results/taxonomy/taxonomy.tsv",
+        samples=SAMPLE_SHEET,
+    output:
+        biom="results/phyloseq/table.biom",
+        ranks="results/phyloseq/taxonomy_ranks.tsv",
+        relative=expand(
+            "results/phyloseq/relative_abundance/{rank}.tsv", rank=EXPORT_RANKS
+        ),
+    log:
+        "logs/export_phyloseq.log",
+    benchmark:
+        "logs/benchmark/export_phyloseq.tsv"
+    conda:
+        "../envs/gutlung.yaml"
+    shell:
+        "gutlung export-phyloseq --table {input.table:q} --taxonomy {input.taxonomy:q}"
+        " --samples {input.samples:q} --biom {output.biom:q} --ranks {output.ranks:q}"
+        " --relative-dir results/phyloseq/relative_abundance > {log:q} 2>&1"
