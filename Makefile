@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_ARGS := --n-subjects 12 --n-controls 6 --n-mocks 1 --n-infants 12 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
-.PHONY: demo test test-slurm install system-tools r-tools slurm-tools browser-tools peer-python demo-data lint unit workflow-tests clean
+.PHONY: demo test test-slurm install system-tools r-tools slurm-tools browser-tools qiime-tools peer-python demo-data lint unit workflow-tests clean
 
 install: $(VENV)/.installed system-tools
 
@@ -73,6 +73,17 @@ browser-tools:
 	    chromium >/dev/null; \
 	fi
 
+# Debian's QIIME 2 framework (the qiime package, in the system Python), for
+# the test that loads results/metadata.tsv with QIIME 2's own Metadata.
+qiime-tools:
+	@if ! /usr/bin/python3 -c "import qiime2" >/dev/null 2>&1; then \
+	  echo "installing qiime (QIIME 2)"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    qiime >/dev/null; \
+	fi
+
 # gemelli's OptSpace, the peer of our robust Aitchison distance in the tests.
 # --no-deps: its other dependencies (iow, tax2tree) do not build here and the
 # tests import only gemelli.optspace (numpy and scipy).
@@ -114,7 +125,7 @@ lint: install
 	@! grep -rn --include="*.py" "fmt: skip" src tests benchmarks || { echo "the formatter is not overruled: drop the fmt: skip above"; exit 1; }
 	$(BIN)/snakemake --lint --cores 1
 
-test: install r-tools slurm-tools browser-tools peer-python demo-data lint
+test: install r-tools slurm-tools browser-tools qiime-tools peer-python demo-data lint
 	$(BIN)/pytest -ra
 
 # The workflow on a real single-node Slurm through workflow/profiles/slurm

@@ -411,6 +411,47 @@ def _read_qza_table(path: Path) -> pd.DataFrame:
             return read_table(target)
 
 
+@contextmanager
+def qza_member(path: str | os.PathLike, name: str, kind: str) -> Iterator[Path]:
+    """Yield ``data/<name>`` of a QIIME 2 artifact, extracted to a temporary folder.
+
+    ``kind`` names the artifact type for the error (``FeatureData[Sequence]``).
+
+    Raises
+    ------
+    ValueError
+        Not a zip, or no ``data/<name>`` inside: the line gives the
+        ``qiime tools export`` fix.
+    """
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ValueError(
+            f"{path}: not a QIIME 2 artifact (not a zip file); give the {kind} "
+            "artifact, or export it with qiime tools export"
+        ) from None
+    with archive:
+        names = [n for n in archive.namelist() if n.endswith(f"/data/{name}")]
+        if len(names) != 1:
+            raise ValueError(
+                f"{path}: not a {kind} artifact (no data/{name} inside); export "
+                f"it with qiime tools export --input-path {path} --output-path "
+                "DIR and give DIR's file"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            yield Path(archive.extract(names[0], tmp))
+
+
+def read_fasta_or_qza(path: str | os.PathLike) -> dict[str, str]:
+    """Read a FASTA file, or the one a ``FeatureData[Sequence]`` artifact holds."""
+    if str(path).endswith(".qza"):
+        with qza_member(path, "dna-sequences.fasta", "FeatureData[Sequence]") as member:
+            return read_fasta(member)
+    return read_fasta(path)
+
+
 def read_metadata(path: str | os.PathLike) -> pd.DataFrame:
     """Read sample metadata (QIIME 2 style TSV; first column = sample ID).
 
@@ -439,9 +480,21 @@ def read_tsv(path) -> pd.DataFrame:
     return df
 
 
+def read_taxonomy_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a taxonomy TSV (or ``FeatureData[Taxonomy]`` ``.qza``) whole."""
+    if str(path).endswith(".qza"):
+        with qza_member(path, "taxonomy.tsv", "FeatureData[Taxonomy]") as member:
+            return read_tsv(member)
+    return read_tsv(path)
+
+
 def read_taxonomy(path: str | os.PathLike) -> pd.Series:
-    """Read the ``Taxon`` column of a QIIME 2 style taxonomy TSV, by feature ID."""
-    df = read_tsv(path)
+    """Read the ``Taxon`` column of a QIIME 2 style taxonomy TSV, by feature ID.
+
+    A ``FeatureData[Taxonomy]`` artifact (``.qza``) is read from its
+    ``data/taxonomy.tsv``.
+    """
+    df = read_taxonomy_table(path)
     if "Taxon" not in df.columns:
         raise ValueError(
             f"{path}: no Taxon column; give a taxonomy.tsv (Feature ID, Taxon)"

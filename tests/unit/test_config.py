@@ -498,3 +498,45 @@ def test_na_cells_are_missing_values(tmp_path):
     sheet = read.assign(fq2="")  # one layout
     out = validate_samples(sheet, source="s.tsv")
     assert out["age_days"].isna().all()
+
+
+@pytest.mark.parametrize("id_header", ["sample-id", "#SampleID", "sampleid", "id"])
+def test_qiime2_metadata_reads_as_a_sheet(tmp_path, id_header):
+    """QIIME 2's ID headers name sample_id; #q2:types and comments are no
+    samples, and the rows keep their line numbers."""
+    from gutlung_pipeline.inputs.sheet import read_sample_sheet
+
+    path = tmp_path / "m.tsv"
+    path.write_text(
+        "# exported from QIIME 2\n"
+        f"{id_header}\tbody_site\tage_days\n"
+        "#q2:types\tcategorical\tnumeric\n"
+        "S1\tgut\t365\n"
+        "# a comment\n"
+        "S2\tlung\t30\n"
+    )
+    sheet = read_sample_sheet(path)
+    assert list(sheet.columns) == ["sample_id", "body_site", "age_days"]
+    assert list(sheet["sample_id"]) == ["S1", "S2"]
+    assert list(sheet.index + 2) == [4, 6]  # the file's line numbers
+
+
+def test_the_sheet_as_qiime2_metadata_known_answer():
+    from gutlung_pipeline.inputs.sheet import qiime2_metadata
+
+    sheet = pd.DataFrame(
+        {
+            "sample_id": ["S1", "S2"],
+            "fq1": ["a.fq", "b.fq"],
+            "body_site": ["gut", "lung"],
+            "age_days": ["365", ""],
+            "score": ["1.5", "2"],  # not in the schema, numbers: numeric
+            "note": ["x", "3"],
+        }
+    )
+    assert qiime2_metadata(sheet) == (
+        "sample-id\tbody_site\tage_days\tscore\tnote\n"
+        "#q2:types\tcategorical\tnumeric\tnumeric\tcategorical\n"
+        "S1\tgut\t365\t1.5\tx\n"
+        "S2\tlung\t\t2\t3\n"
+    )

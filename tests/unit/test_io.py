@@ -125,3 +125,38 @@ def test_table_faults_name_both_places_or_the_cell(tmp_path):
         f"{tmp_path}/dup.biom: feature ID 'a' appears twice (feature IDs 1 and 2); "
         "keep one or give each its own ID"
     )
+
+
+def test_feature_data_artifacts_are_read_or_refused_with_the_export_fix(tmp_path):
+    """FeatureData[Sequence] and [Taxonomy] .qza give their data/ files; an
+    artifact of another type, or a file that is no zip, says how to export."""
+    import zipfile
+
+    import pytest
+
+    from gutlung_pipeline.io import read_fasta_or_qza, read_taxonomy
+
+    seqs = tmp_path / "rep-seqs.qza"
+    with zipfile.ZipFile(seqs, "w") as z:
+        z.writestr("1d2c/metadata.yaml", "type: FeatureData[Sequence]\n")
+        z.writestr("1d2c/data/dna-sequences.fasta", ">f1\nACGT\n>f2\nGGCC\n")
+    assert read_fasta_or_qza(seqs) == {"f1": "ACGT", "f2": "GGCC"}
+    tax = tmp_path / "taxonomy.qza"
+    with zipfile.ZipFile(tax, "w") as z:
+        z.writestr("9a8b/metadata.yaml", "type: FeatureData[Taxonomy]\n")
+        z.writestr(
+            "9a8b/data/taxonomy.tsv",
+            "Feature ID\tTaxon\tConfidence\nf1\td__Bacteria; g__Dorea\t0.9\n",
+        )
+    assert read_taxonomy(tax).to_dict() == {"f1": "d__Bacteria; g__Dorea"}
+    with pytest.raises(ValueError) as err:
+        read_fasta_or_qza(tax)
+    assert str(err.value) == (
+        f"{tax}: not a FeatureData[Sequence] artifact (no data/dna-sequences.fasta "
+        f"inside); export it with qiime tools export --input-path {tax} "
+        "--output-path DIR and give DIR's file"
+    )
+    fake = tmp_path / "fake.qza"
+    fake.write_bytes(b"\xf7not a zip")
+    with pytest.raises(ValueError, match=r"not a QIIME 2 artifact \(not a zip file\)"):
+        read_taxonomy(fake)

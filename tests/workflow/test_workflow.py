@@ -905,3 +905,40 @@ writeLines(c(paste(rank_names(ps), collapse = ","),
     assert list(sam.loc[table.columns, "asthma"]) == list(
         sheet.set_index("sample_id").loc[table.columns, "asthma"]
     )
+
+
+def _qiime2_python() -> bool:
+    return (
+        subprocess.run(
+            ["/usr/bin/python3", "-c", "import qiime2"], capture_output=True
+        ).returncode
+        == 0
+        if Path("/usr/bin/python3").exists()
+        else False
+    )
+
+
+@pytest.mark.skipif(
+    not _qiime2_python(), reason="Debian's qiime (QIIME 2) is installed by make test"
+)
+def test_qiime2_loads_the_metadata_live(demo_run):
+    """QIIME 2's own Metadata.load reads results/metadata.tsv: every sample,
+    numeric columns as numeric, categorical as categorical."""
+    work, sheet, _ = demo_run
+    code = (
+        "import sys, qiime2\n"
+        "md = qiime2.Metadata.load(sys.argv[1])\n"
+        "print(md.id_count)\n"
+        "print(md.columns['age_days'].type, md.columns['asthma'].type)\n"
+        "print(md.get_column('asthma').to_series()['P01_gut'])\n"
+    )
+    proc = subprocess.run(
+        ["/usr/bin/python3", "-c", code, str(work / "results/metadata.tsv")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    count, types, asthma = proc.stdout.strip().split("\n")
+    assert int(count) == len(sheet)
+    assert types == "numeric categorical"
+    assert asthma == sheet.set_index("sample_id").loc["P01_gut", "asthma"]

@@ -529,6 +529,7 @@ def get_final_outputs():
         "results/report/report.html",
         *get_ladder_outputs(),
         "results/phyloseq/table.biom",
+        "results/metadata.tsv",
         *get_maturity_outputs(),
         *get_scfa_outputs(),
         *get_stats_outputs(),

@@ -24,3 +24,17 @@ rule export_phyloseq:
         "gutlung export-phyloseq --table {input.table:q} --taxonomy {input.taxonomy:q}"
         " --samples {input.samples:q} --biom {output.biom:q} --ranks {output.ranks:q}"
         " --relative-dir results/phyloseq/relative_abundance > {log:q} 2>&1"
+
+
+# The sheet as QIIME 2 metadata (sample-id, #q2:types), for qiime's --m-*-file.
+rule export_metadata:
+    input:
+        SAMPLE_SHEET,
+    output:
+        "results/metadata.tsv",
+    log:
+        "logs/export_metadata.log",
+    conda:
+        "../envs/gutlung.yaml"
+    shell:
+        "gutlung qiime2-metadata --samples {input:q} --output {output:q} > {log:q} 2>&1"

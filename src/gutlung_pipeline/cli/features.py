@@ -117,9 +117,32 @@ def add_export_phyloseq(sub) -> None:
     )
 
 
+def cmd_qiime2_metadata(args) -> None:
+    """Run ``gutlung qiime2-metadata``: the sheet as QIIME 2 metadata."""
+    from ..inputs.sheet import qiime2_metadata, read_sample_sheet
+    from ..io import atomic_path
+
+    text = qiime2_metadata(read_sample_sheet(args.samples))
+    with atomic_path(args.output) as tmp:
+        tmp.write_text(text)
+
+
+def add_qiime2_metadata(sub) -> None:
+    """Declare ``gutlung qiime2-metadata`` and its options on ``sub``."""
+    p = command(
+        sub,
+        "qiime2-metadata",
+        cmd_qiime2_metadata,
+        "the sample sheet as QIIME 2 metadata (sample-id, #q2:types)",
+    )
+    p.add_argument("--samples", required=True, help="the sample sheet")
+    add_output(p, "metadata.tsv")
+
+
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.
 PARSERS = (
     add_assign_taxonomy,
     add_root_tree,
     add_export_phyloseq,
+    add_qiime2_metadata,
 )

@@ -206,9 +206,9 @@ def cmd_import_table(args) -> None:
     from ..inputs.feature_table import import_feature_table
     from ..inputs.sheet import read_sample_sheet
     from ..io import (
-        read_fasta,
+        read_fasta_or_qza,
         read_table_subset,
-        read_tsv,
+        read_taxonomy_table,
         table_sample_ids,
         write_biom,
         write_fasta,
@@ -223,8 +223,8 @@ def cmd_import_table(args) -> None:
     imported = import_feature_table(
         raw,
         samples=samples,
-        sequences=read_fasta(args.sequences) if args.sequences else None,
-        taxonomy=read_tsv(args.taxonomy) if args.taxonomy else None,
+        sequences=read_fasta_or_qza(args.sequences) if args.sequences else None,
+        taxonomy=read_taxonomy_table(args.taxonomy) if args.taxonomy else None,
         source=args.table,
         min_found=args.min_found,
     )

@@ -44,11 +44,28 @@ def _coerce(value: str, prop: dict):
     return value
 
 
+#: The ID headers QIIME 2 metadata accepts for samples (case-insensitive):
+#: a sheet whose first column is one of them is read with it as sample_id.
+QIIME2_ID_HEADERS = (
+    "id",
+    "sampleid",
+    "sample id",
+    "sample-id",
+    "#sampleid",
+    "#sample id",
+    "sample_name",
+)
+
+
 def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     """Read a sample sheet as strings (empty cells stay empty strings).
 
     ``NA``, ``N/A``, ``NaN`` (and lower case) are read as empty cells: what R
-    and spreadsheets write for a missing value.
+    and spreadsheets write for a missing value. A QIIME 2 metadata file reads
+    as a sheet: its ID header (:data:`QIIME2_ID_HEADERS`, as the first
+    column) becomes ``sample_id``, and its ``#q2:`` directives and ``#``
+    comment lines are skipped; the rows keep their line numbers (the index is
+    the line number minus 2, as for any sheet).
 
     Raises
     ------
@@ -73,19 +90,38 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
                 "save the sheet as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
             ]
         ) from None
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
+    all_lines = text.splitlines()
+    # the header: the first line that is not blank nor a comment (QIIME 2's
+    # #SampleID header is one of its ID headers, not a comment)
+    first = next(
+        (
+            k
+            for k, ln in enumerate(all_lines)
+            if ln.strip()
+            and (
+                not ln.startswith("#")
+                or ln.split("\t")[0].strip().lower() in QIIME2_ID_HEADERS
+            )
+        ),
+        None,
+    )
+    if first is None:
         raise ConfigError([f"{path}: sample sheet is empty; add a header and rows"])
-    header = [c.strip() for c in lines[0].split("\t")]
+    header = [c.strip() for c in all_lines[first].split("\t")]
+    if header[0].lower() in QIIME2_ID_HEADERS and "sample_id" not in header:
+        header[0] = "sample_id"
     problems = []
     for name in dict.fromkeys(c for c in header if header.count(c) > 1):
         at = " and ".join(str(k + 1) for k, c in enumerate(header) if c == name)
         problems.append(
-            f"{path}: line 1: column {name} appears twice (columns {at}); keep one"
+            f"{path}: line {first + 1}: column {name} appears twice (columns {at}); "
+            "keep one"
         )
-    for number, line in enumerate(text.splitlines(), start=1):
-        if number == 1 or not line.strip():
-            continue
+    kept = []  # (line number, line) of the rows
+    for number, line in enumerate(all_lines, start=1):
+        if number <= first + 1 or not line.strip() or line.startswith("#"):
+            continue  # QIIME 2's #q2:types and comment lines are no samples
+        kept.append((number, line))
         fields = len(line.split("\t"))
         if fields != len(header):
             problems.append(
@@ -94,10 +130,12 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
             )
     if problems:
         raise ConfigError(problems)
+    body = "\n".join(["\t".join(header), *(line for _, line in kept)]) + "\n"
     df = pd.read_csv(
-        io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, comment=None
+        io.StringIO(body), sep="\t", dtype=str, keep_default_na=False, comment=None
     )
     df.columns = [c.strip() for c in df.columns]
+    df.index = pd.Index([number - 2 for number, _ in kept])
     df = df.apply(lambda col: col.str.strip())
     # NA, N/A, NaN as R and spreadsheets write a missing value: an empty cell
     return df.mask(df.isin(MISSING), "")
@@ -334,3 +372,33 @@ def load_samples(
 def is_paired(samples: pd.DataFrame) -> bool:
     """Whether the (validated, single-layout) sheet is paired-end."""
     return "fq2" in samples.columns and samples["fq2"].notna().any()
+
+
+def qiime2_metadata(sheet: pd.DataFrame, *, schema_dir=None) -> str:
+    """Write a sheet as QIIME 2 metadata text (``sample-id`` first).
+
+    The second line is the ``#q2:types`` directive: ``numeric`` for the
+    columns the sample schema types as numbers, and for other columns whose
+    every filled cell is a number; ``categorical`` otherwise. The FASTQ paths
+    (fq1, fq2) are left out: local paths mean nothing to another tool.
+    """
+    props = load_schema("samples", schema_dir).get("properties", {})
+    ids = sheet["sample_id"] if "sample_id" in sheet.columns else sheet.index
+    table = sheet.drop(columns=["sample_id", "fq1", "fq2"], errors="ignore")
+    table = table.fillna("").astype(str)
+    kinds = []
+    for col in table.columns:
+        declared = props.get(col, {}).get("type")
+        if declared in ("number", "integer"):
+            kinds.append("numeric")
+            continue
+        filled = table[col][table[col] != ""]
+        numeric = (
+            not filled.empty and pd.to_numeric(filled, errors="coerce").notna().all()
+        )
+        kinds.append("numeric" if numeric else "categorical")
+    lines = ["\t".join(["sample-id", *table.columns])]
+    lines.append("\t".join(["#q2:types", *kinds]))
+    for sid, (_, row) in zip(ids, table.iterrows(), strict=True):
+        lines.append("\t".join([str(sid), *row.tolist()]))
+    return "\n".join(lines) + "\n"
