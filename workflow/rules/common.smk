@@ -438,8 +438,13 @@ def get_decontam_inputs(wildcards):
 
 
 def get_claims_catalogue():
-    """The catalogue's YAML files (the repository's unless configured)."""
+    """The catalogue's YAML files (the repository's unless configured).
+
+    The shipped catalogue is named relative to the working directory when it
+    lies below it, so moving the project does not rerun the claims."""
     shipped = REPO_ROOT / "resources" / "claims"
+    if shipped.resolve().is_relative_to(Path.cwd().resolve()):
+        shipped = shipped.resolve().relative_to(Path.cwd().resolve())
     paths = config["claims"]["catalogue"] or [str(shipped)]
     files = []
     for p in map(Path, paths):
