@@ -64,7 +64,10 @@ def add_claims(sub) -> None:
     p.add_argument("--taxonomy", help="taxonomy.tsv (taxa claims)")
     p.add_argument("--distance", nargs="*", help="distance matrices, named by file")
     p.add_argument(
-        "--permutations", type=int, default=schema_default("stats.permutations")
+        "--permutations",
+        type=int,
+        default=schema_default("stats.permutations"),
+        help="permutations of the PERMANOVA claims",
     )
     add_settings(p, "claims")
     add_seed(p)
@@ -114,11 +117,31 @@ def add_power(sub) -> None:
     p.add_argument(
         "--effect", type=float, help="effect to plan for (default: the published one)"
     )
-    p.add_argument("--event-rate", type=float, default=0.25)
-    p.add_argument("--modifier-share", type=float, default=0.3)
-    p.add_argument("--group-share", type=float, default=0.3)
+    p.add_argument(
+        "--event-rate",
+        type=float,
+        default=0.25,
+        help="share of subjects with the outcome",
+    )
+    p.add_argument(
+        "--modifier-share",
+        type=float,
+        default=0.3,
+        help="share in the claim's stratum (interaction claims)",
+    )
+    p.add_argument(
+        "--group-share",
+        type=float,
+        default=0.3,
+        help="share in the compared group (group tests)",
+    )
     p.add_argument("--sd", type=float, default=1.0, help="outcome SD (group tests)")
-    p.add_argument("--exposure-sd", type=float, default=1.0)
+    p.add_argument(
+        "--exposure-sd",
+        type=float,
+        default=1.0,
+        help="SD of the exposure on its published scale",
+    )
     p.add_argument(
         "--per-subject",
         type=int,
@@ -131,8 +154,10 @@ def add_power(sub) -> None:
         default=0.5,
         help="outcome variance share between subjects (mixed)",
     )
-    p.add_argument("--reps", type=int, default=500)
-    p.add_argument("--catalogue", nargs="*")
+    p.add_argument("--reps", type=int, default=500, help="simulated datasets per size")
+    p.add_argument(
+        "--catalogue", nargs="*", help="claims YAML files or folders (default: shipped)"
+    )
     add_seed(p)
 
 

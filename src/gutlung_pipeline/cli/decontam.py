@@ -39,7 +39,7 @@ def add_decontam(sub) -> None:
         sub, "decontam", cmd_decontam, "R decontam's contaminant calls; a clean table"
     )
     p.add_argument("--table", required=True, help="counts (features x samples)")
-    p.add_argument("--metadata", required=True)
+    p.add_argument("--metadata", required=True, help="the sample sheet")
     p.add_argument(
         "--method",
         default="auto",
@@ -52,6 +52,7 @@ def add_decontam(sub) -> None:
             "either",
             "both",
         ],
+        help="decontam's method (auto: combined with both, else what is there)",
     )
     p.add_argument(
         "--threshold",
@@ -61,11 +62,18 @@ def add_decontam(sub) -> None:
         help="one value, or frequency then prevalence",
     )
     p.add_argument("--neg-column", help="column marking negative controls")
-    p.add_argument("--neg-value", default="negative_control")
+    p.add_argument(
+        "--neg-value",
+        default="negative_control",
+        help="sample_type of the negative controls",
+    )
     p.add_argument("--conc-column", help="DNA concentration column")
     p.add_argument("--batch-column", help="run or extraction plate")
     p.add_argument(
-        "--batch-combine", default="minimum", choices=["minimum", "product", "fisher"]
+        "--batch-combine",
+        default="minimum",
+        choices=["minimum", "product", "fisher"],
+        help="how batch scores combine: minimum, product or fisher",
     )
     p.add_argument(
         "--not-contaminant",

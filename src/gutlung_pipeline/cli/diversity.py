@@ -40,11 +40,15 @@ def cmd_rarefy(args) -> None:
 def add_rarefy(sub) -> None:
     """Declare ``gutlung rarefy`` and its options on ``sub``."""
     p = command(sub, "rarefy", cmd_rarefy, "seeded rarefaction; lists excluded samples")
-    p.add_argument("--table", required=True)
+    p.add_argument("--table", required=True, help="the analysis table")
     add_settings(p, "diversity")
     add_seed(p)
     add_output(p)
-    p.add_argument("--summary", required=True)
+    p.add_argument(
+        "--summary",
+        required=True,
+        help="each sample's reads and whether it was rarefied, and why not",
+    )
 
 
 def cmd_alpha(args) -> None:
@@ -120,8 +124,8 @@ def cmd_curves(args) -> None:
 def add_rarefaction_curves(sub) -> None:
     """Declare ``gutlung rarefaction-curves`` and its options on ``sub``."""
     p = command(sub, "rarefaction-curves", cmd_curves, "alpha rarefaction curves")
-    p.add_argument("--table", required=True)
-    p.add_argument("--tree")
+    p.add_argument("--table", required=True, help="the analysis table")
+    p.add_argument("--tree", help="the ASV tree (Newick), for Faith's PD")
     p.add_argument("--samples", required=True, help="sample sheet or metadata")
     p.add_argument(
         "--site-column", default="body_site", help="the sheet's body-site column"
@@ -158,8 +162,12 @@ def add_beta_diversity(sub) -> None:
     """Declare ``gutlung beta-diversity`` and its options on ``sub``."""
     p = command(sub, "beta-diversity", cmd_beta, "a distance matrix")
     p.add_argument("--table", required=True, help="unrarefied counts")
-    p.add_argument("--tree")
-    p.add_argument("--metric", required=True)
+    p.add_argument("--tree", help="the ASV tree (Newick), for UniFrac")
+    p.add_argument(
+        "--metric",
+        required=True,
+        help="the distance to compute (a diversity.beta_metrics value)",
+    )
     add_settings(p, "diversity")
     add_seed(p)
     add_output(p)
@@ -180,7 +188,7 @@ def cmd_pcoa(args) -> None:
 def add_pcoa(sub) -> None:
     """Declare ``gutlung pcoa`` and its options on ``sub``."""
     p = command(sub, "pcoa", cmd_pcoa, "principal coordinates of a distance matrix")
-    p.add_argument("--input", required=True)
+    p.add_argument("--input", required=True, help="a distance matrix (TSV)")
     add_output(p)
 
 

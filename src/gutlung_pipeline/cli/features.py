@@ -34,12 +34,17 @@ def add_assign_taxonomy(sub) -> None:
     p = command(
         sub, "assign-taxonomy", cmd_assign_taxonomy, "SINTAX taxonomy, QIIME 2 layout"
     )
-    p.add_argument("--asvs", required=True)
-    p.add_argument("--reference", required=True)
+    p.add_argument("--asvs", required=True, help="the ASV sequences (FASTA)")
+    p.add_argument(
+        "--reference", required=True, help="SINTAX reference FASTA (gzip or not)"
+    )
     add_output(p)
     p.add_argument("--raw", help="also write the raw SINTAX predictions here")
     p.add_argument(
-        "--confidence", type=float, default=schema_default("taxonomy.confidence")
+        "--confidence",
+        type=float,
+        default=schema_default("taxonomy.confidence"),
+        help="least SINTAX bootstrap support of a kept rank",
     )
     add_seed(p)
 
@@ -57,7 +62,7 @@ def cmd_root_tree(args) -> None:
 def add_root_tree(sub) -> None:
     """Declare ``gutlung root-tree`` and its options on ``sub``."""
     p = command(sub, "root-tree", cmd_root_tree, "midpoint-root a Newick tree")
-    p.add_argument("--input", required=True)
+    p.add_argument("--input", required=True, help="the unrooted Newick tree")
     add_output(p)
 
 

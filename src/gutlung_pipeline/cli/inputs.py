@@ -59,14 +59,23 @@ def add_fetch_runs(sub) -> None:
     )
     p.add_argument("--cache", required=True, help="download cache folder")
     add_output(p, "runs.tsv: files and status")
-    p.add_argument("--base-url", default=schema_default("acquire.portal_url"))
+    p.add_argument(
+        "--base-url",
+        default=schema_default("acquire.portal_url"),
+        help="ENA portal API (a local server in the tests)",
+    )
     p.add_argument(
         "--scheme",
         choices=["https", "http"],
         default=schema_default("acquire.scheme"),
         help="for fastq_ftp paths without a scheme",
     )
-    p.add_argument("--retries", type=int, default=schema_default("acquire.retries"))
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=schema_default("acquire.retries"),
+        help="attempts per request before giving up",
+    )
     p.add_argument(
         "--backoff",
         type=float,
@@ -113,9 +122,17 @@ def add_fetch_run(sub) -> None:
     p.add_argument("--cache", required=True, help="download cache folder")
     add_output(p, "status JSON")
     p.add_argument(
-        "--scheme", choices=["https", "http"], default=schema_default("acquire.scheme")
+        "--scheme",
+        choices=["https", "http"],
+        default=schema_default("acquire.scheme"),
+        help="scheme of ENA's FASTQ URLs (https, or http for a local server)",
     )
-    p.add_argument("--retries", type=int, default=schema_default("acquire.retries"))
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=schema_default("acquire.retries"),
+        help="attempts per file before giving up",
+    )
     p.add_argument(
         "--backoff",
         type=float,
@@ -292,10 +309,16 @@ def add_import_table(sub) -> None:
     p.add_argument("--tree-output", help="the tree on the imported features")
     p.add_argument("--taxonomy", help="taxonomy TSV of the features")
     p.add_argument("--samples", required=True, help="sample sheet")
-    p.add_argument("--biom", required=True)
-    p.add_argument("--tsv", required=True)
-    p.add_argument("--fasta", required=True)
-    p.add_argument("--tracking", required=True)
+    p.add_argument("--biom", required=True, help="the imported table, HDF5 BIOM")
+    p.add_argument("--tsv", required=True, help="the imported table, TSV")
+    p.add_argument(
+        "--fasta", required=True, help="the features' sequences, labelled by MD5"
+    )
+    p.add_argument(
+        "--tracking",
+        required=True,
+        help="the read tracking (the table's reads per sample)",
+    )
     p.add_argument("--taxonomy-output", help="taxonomy.tsv (with --taxonomy)")
 
 
@@ -360,7 +383,12 @@ def add_combine_studies(sub) -> None:
         help="rank letter to merge at (d..s)",
     )
     p.add_argument("--table", nargs="+", required=True, help="per study, in order")
-    p.add_argument("--taxonomy", nargs="+", required=True)
+    p.add_argument(
+        "--taxonomy",
+        nargs="+",
+        required=True,
+        help="each study's taxonomy.tsv, in --studies order",
+    )
     p.add_argument("--samples", nargs="+", required=True, help="per-study sheets")
     # studies.STACKED, spelled out so the parser does not import pandas
     for key in (
@@ -372,7 +400,12 @@ def add_combine_studies(sub) -> None:
         "mock_taxa",
     ):
         flag = key.replace("_", "-")
-        p.add_argument(f"--{flag}", nargs="+", required=True)
+        p.add_argument(
+            f"--{flag}",
+            nargs="+",
+            required=True,
+            help=f"each study's {key}.tsv, in order",
+        )
         p.add_argument(f"--{flag}-output", required=True, help="stacked, + study")
     p.add_argument("--biom", required=True, help="merged table (BIOM)")
     p.add_argument("--tsv", required=True, help="merged table (TSV)")

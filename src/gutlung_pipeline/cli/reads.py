@@ -119,13 +119,16 @@ def cmd_trim_primers(args) -> None:
 def add_trim_primers(sub) -> None:
     """Declare ``gutlung trim-primers`` and its options on ``sub``."""
     p = command(sub, "trim-primers", cmd_trim_primers, "remove primers with cutadapt")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--fq1", required=True)
-    p.add_argument("--fq2")
-    p.add_argument("--out1", required=True)
-    p.add_argument("--out2")
+    p.add_argument("--sample", required=True, help="the sample's ID (named in errors)")
+    p.add_argument("--fq1", required=True, help="R1 FASTQ (gzip or not)")
+    p.add_argument("--fq2", help="R2 FASTQ of a paired-end sample")
+    p.add_argument("--out1", required=True, help="trimmed R1 to write")
+    p.add_argument("--out2", help="trimmed R2 to write (paired-end)")
     p.add_argument(
-        "--error-rate", type=float, default=schema_default("primers.error_rate")
+        "--error-rate",
+        type=float,
+        default=schema_default("primers.error_rate"),
+        help="cutadapt's maximum error rate in the primer",
     )
     add_threads(p)
     p.add_argument("--stats", required=True, help="JSON read counts")
@@ -197,7 +200,14 @@ def add_sample_reads(sub) -> None:
     p = command(
         sub, "sample-reads", cmd_sample_reads, "a few samples' read steps in one job"
     )
-    p.add_argument("--samples", "--sample", dest="sample", nargs="+", required=True)
+    p.add_argument(
+        "--samples",
+        "--sample",
+        dest="sample",
+        nargs="+",
+        required=True,
+        help="the batch's sample IDs, in the order of --fq1",
+    )
     p.add_argument("--fq1", nargs="+", required=True, help="one a sample, in order")
     p.add_argument("--fq2", nargs="+", help="paired-end: one a sample, in order")
     p.add_argument("--derep", required=True, help="filtered uniques out")
@@ -210,23 +220,59 @@ def add_sample_reads(sub) -> None:
         help="0: none",
     )
     p.add_argument(
-        "--alpha", type=float, default=schema_default("denoise.unoise_alpha")
+        "--alpha",
+        type=float,
+        default=schema_default("denoise.unoise_alpha"),
+        help="UNOISE alpha of the per-sample candidate pass",
     )
-    p.add_argument("--stats", required=True)
-    p.add_argument("--forward", required=True)
-    p.add_argument("--reverse", required=True)
     p.add_argument(
-        "--error-rate", type=float, default=schema_default("primers.error_rate")
+        "--stats", required=True, help="JSON of each sample's read counts per step"
     )
-    p.add_argument("--primers-not-in-reads", action="store_true")
     p.add_argument(
-        "--min-overlap", type=int, default=schema_default("merge.min_overlap")
+        "--forward", required=True, help="forward primer, 5'->3' (IUPAC allowed)"
     )
-    p.add_argument("--max-diffs", type=int, default=schema_default("merge.max_diffs"))
-    p.add_argument("--max-ee", type=float, default=schema_default("filter.max_ee"))
-    p.add_argument("--min-length", type=int)
-    p.add_argument("--max-length", type=int)
-    p.add_argument("--max-ns", type=int, default=schema_default("filter.max_ns"))
+    p.add_argument(
+        "--reverse",
+        required=True,
+        help="reverse primer, 5'->3' as ordered (IUPAC allowed)",
+    )
+    p.add_argument(
+        "--error-rate",
+        type=float,
+        default=schema_default("primers.error_rate"),
+        help="cutadapt's maximum error rate in the primer",
+    )
+    p.add_argument(
+        "--primers-not-in-reads",
+        action="store_true",
+        help="the reads start after the primers: do not trim them",
+    )
+    p.add_argument(
+        "--min-overlap",
+        type=int,
+        default=schema_default("merge.min_overlap"),
+        help="least overlap of a merged pair (bases)",
+    )
+    p.add_argument(
+        "--max-diffs",
+        type=int,
+        default=schema_default("merge.max_diffs"),
+        help="most mismatches in the overlap of a merged pair",
+    )
+    p.add_argument(
+        "--max-ee",
+        type=float,
+        default=schema_default("filter.max_ee"),
+        help="most expected errors of a kept read",
+    )
+    p.add_argument("--min-length", type=int, help="shortest kept read (after merging)")
+    p.add_argument("--max-length", type=int, help="longest kept read (after merging)")
+    p.add_argument(
+        "--max-ns",
+        type=int,
+        default=schema_default("filter.max_ns"),
+        help="most Ns in a kept read",
+    )
     p.add_argument("--trunc-length", type=int, help="single-end: cut reads to this")
     p.add_argument(
         "--trunc-lengths",
@@ -254,9 +300,19 @@ def cmd_pool_uniques(args) -> None:
 def add_pool_uniques(sub) -> None:
     """Declare ``gutlung pool-uniques`` and its options on ``sub``."""
     p = command(sub, "pool-uniques", cmd_pool_uniques, "pool per-sample uniques")
-    p.add_argument("--inputs", nargs="+", required=True)
+    p.add_argument(
+        "--inputs",
+        nargs="+",
+        required=True,
+        help="the batches' dereplicated FASTA files",
+    )
     add_output(p)
-    p.add_argument("--min-size", type=int, default=schema_default("denoise.min_size"))
+    p.add_argument(
+        "--min-size",
+        type=int,
+        default=schema_default("denoise.min_size"),
+        help="least pooled abundance of a kept unique sequence",
+    )
 
 
 def cmd_denoise(args) -> None:
@@ -303,11 +359,21 @@ def cmd_denoise(args) -> None:
 def add_denoise(sub) -> None:
     """Declare ``gutlung denoise`` and its options on ``sub``."""
     p = command(sub, "denoise", cmd_denoise, "UNOISE3 denoising of pooled uniques")
-    p.add_argument("--input", required=True)
-    add_output(p)
-    p.add_argument("--min-size", type=int, default=schema_default("denoise.min_size"))
     p.add_argument(
-        "--alpha", type=float, default=schema_default("denoise.unoise_alpha")
+        "--input", required=True, help="pooled unique sequences (FASTA with size=)"
+    )
+    add_output(p)
+    p.add_argument(
+        "--min-size",
+        type=int,
+        default=schema_default("denoise.min_size"),
+        help="least abundance of a candidate ASV",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=schema_default("denoise.unoise_alpha"),
+        help="UNOISE alpha (skew threshold steepness)",
     )
     p.add_argument(
         "--all-lengths",
@@ -352,7 +418,9 @@ def add_remove_chimeras(sub) -> None:
     p = command(
         sub, "remove-chimeras", cmd_remove_chimeras, "chimera removal (UCHIME3)"
     )
-    p.add_argument("--input", required=True)
+    p.add_argument(
+        "--input", required=True, help="the denoised ASVs (FASTA with size=)"
+    )
     add_output(p)
     p.add_argument(
         "--abskew",
@@ -394,10 +462,15 @@ def add_map_samples(sub) -> None:
     """Declare ``gutlung map-samples`` and its options on ``sub``."""
     p = command(sub, "map-samples", cmd_map_samples, "count all samples' reads per ASV")
     p.add_argument("--mapping", nargs="+", required=True, help="dereplicated reads")
-    p.add_argument("--asvs", required=True)
+    p.add_argument(
+        "--asvs", required=True, help="the non-chimeric ASVs to map the reads to"
+    )
     add_output(p)
     p.add_argument(
-        "--identity", type=float, default=schema_default("denoise.map_identity")
+        "--identity",
+        type=float,
+        default=schema_default("denoise.map_identity"),
+        help="least identity of a read to its ASV",
     )
     add_threads(p)
 
@@ -431,13 +504,20 @@ def add_build_table(sub) -> None:
         sub, "build-table", cmd_build_table, "ASV table, sequences and read tracking"
     )
     p.add_argument("--asvs", required=True, help="non-chimeric ASVs (MD5 labels)")
-    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument(
+        "--samples",
+        nargs="+",
+        required=True,
+        help="every sample ID of the run, in sheet order",
+    )
     p.add_argument("--otutab", required=True, help="all samples' otutab (map-samples)")
     p.add_argument("--stats", nargs="+", required=True, help="per-step JSON counts")
-    p.add_argument("--biom", required=True)
-    p.add_argument("--tsv", required=True)
-    p.add_argument("--fasta", required=True)
-    p.add_argument("--tracking", required=True)
+    p.add_argument("--biom", required=True, help="the ASV table to write, HDF5 BIOM")
+    p.add_argument("--tsv", required=True, help="the ASV table to write, TSV")
+    p.add_argument(
+        "--fasta", required=True, help="the ASV sequences to write, labelled by MD5"
+    )
+    p.add_argument("--tracking", required=True, help="the read tracking to write")
     add_table_checks(p)
 
 
@@ -473,7 +553,7 @@ def add_dada2_denoise(sub) -> None:
     p = command(
         sub, "dada2-denoise", cmd_dada2_denoise, "DADA2 on one group of samples"
     )
-    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument("--samples", nargs="+", required=True, help="the group's sample IDs")
     p.add_argument("--fq1", nargs="+", required=True, help="primer-trimmed R1")
     p.add_argument("--fq2", nargs="+", help="primer-trimmed R2 (paired-end)")
     p.add_argument("--seqtab", required=True, help="long sequence table out")
@@ -483,23 +563,38 @@ def add_dada2_denoise(sub) -> None:
         type=int,
         nargs=2,
         default=schema_default("denoise.dada2.trunc_len"),
+        help="truncLen of R1 and R2 (0: none)",
     )
     p.add_argument(
-        "--max-ee", type=float, nargs=2, default=schema_default("denoise.dada2.max_ee")
+        "--max-ee",
+        type=float,
+        nargs=2,
+        default=schema_default("denoise.dada2.max_ee"),
+        help="maxEE of R1 and R2",
     )
     p.add_argument(
-        "--trunc-q", type=int, default=schema_default("denoise.dada2.trunc_q")
+        "--trunc-q",
+        type=int,
+        default=schema_default("denoise.dada2.trunc_q"),
+        help="truncQ: cut at the first quality this low",
     )
     p.add_argument(
         "--pool",
         choices=["false", "true", "pseudo"],
         default=schema_default("denoise.dada2.pool"),
+        help="DADA2's pool: false, true or pseudo",
     )
     p.add_argument(
-        "--min-overlap", type=int, default=schema_default("denoise.dada2.min_overlap")
+        "--min-overlap",
+        type=int,
+        default=schema_default("denoise.dada2.min_overlap"),
+        help="mergePairs' minOverlap",
     )
     p.add_argument(
-        "--max-mismatch", type=int, default=schema_default("denoise.dada2.max_mismatch")
+        "--max-mismatch",
+        type=int,
+        default=schema_default("denoise.dada2.max_mismatch"),
+        help="mergePairs' maxMismatch",
     )
     add_threads(p)
     add_seed(p)
@@ -538,20 +633,32 @@ def add_dada2_table(sub) -> None:
     p = command(
         sub, "dada2-table", cmd_dada2_table, "DADA2 chimera removal and the ASV table"
     )
-    p.add_argument("--seqtabs", nargs="+", required=True)
-    p.add_argument("--tracks", nargs="+", required=True)
-    p.add_argument("--samples", nargs="+", required=True)
+    p.add_argument(
+        "--seqtabs", nargs="+", required=True, help="each group's sequence table (RDS)"
+    )
+    p.add_argument(
+        "--tracks", nargs="+", required=True, help="each group's read tracking (TSV)"
+    )
+    p.add_argument(
+        "--samples",
+        nargs="+",
+        required=True,
+        help="every sample ID of the run, in sheet order",
+    )
     p.add_argument("--stats", nargs="+", required=True, help="primer-trim JSON counts")
     p.add_argument(
         "--chimera-method",
         choices=["consensus", "pooled", "per-sample"],
         default=schema_default("denoise.dada2.chimera_method"),
+        help="removeBimeraDenovo's method: consensus, pooled or per-sample",
     )
     add_threads(p)
-    p.add_argument("--biom", required=True)
-    p.add_argument("--tsv", required=True)
-    p.add_argument("--fasta", required=True)
-    p.add_argument("--tracking", required=True)
+    p.add_argument("--biom", required=True, help="the ASV table to write, HDF5 BIOM")
+    p.add_argument("--tsv", required=True, help="the ASV table to write, TSV")
+    p.add_argument(
+        "--fasta", required=True, help="the ASV sequences to write, labelled by MD5"
+    )
+    p.add_argument("--tracking", required=True, help="the read tracking to write")
     add_table_checks(p)
 
 

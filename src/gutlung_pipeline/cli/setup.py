@@ -33,7 +33,7 @@ def cmd_validate(args) -> None:
 def add_validate(sub) -> None:
     """Declare ``gutlung validate`` and its options on ``sub``."""
     p = command(sub, "validate", cmd_validate, "validate a config and its sample sheet")
-    p.add_argument("--config", required=True)
+    p.add_argument("--config", required=True, help="the config YAML to check")
     p.add_argument("--samples", help="sample sheet (default: the config's)")
     p.add_argument("--no-file-check", action="store_true", help="skip FASTQ checks")
 
@@ -79,11 +79,25 @@ def add_simulate(sub) -> None:
         sub, "simulate", cmd_simulate, "write a seeded synthetic gut-lung cohort"
     )
     p.add_argument("--reference", required=True, help="SINTAX FASTA of V4 sequences")
-    p.add_argument("--out-dir", required=True)
+    p.add_argument(
+        "--out-dir",
+        required=True,
+        help="folder for the reads (OUT_DIR/reads/), the sheet and the truth",
+    )
     p.add_argument("--sample-sheet", help="default: OUT_DIR/samples.tsv")
     p.add_argument("--truth", help="default: OUT_DIR/truth.tsv")
-    p.add_argument("--n-subjects", type=int, default=12)
-    p.add_argument("--n-controls", type=int, default=0)
+    p.add_argument(
+        "--n-subjects",
+        type=int,
+        default=12,
+        help="adults, each with a stool and a BAL sample",
+    )
+    p.add_argument(
+        "--n-controls",
+        type=int,
+        default=0,
+        help="extraction blanks (reagent contaminants only)",
+    )
     p.add_argument(
         "--n-infants",
         type=int,
@@ -109,9 +123,19 @@ def add_simulate(sub) -> None:
         help="factor on COPD stool's butyrate producers (1 plants nothing)",
     )
     p.add_argument("--reads", type=int, default=2000, help="read pairs per sample")
-    p.add_argument("--read-length", type=int, default=250)
-    p.add_argument("--chimera-rate", type=float, default=0.03)
-    p.add_argument("--layout", choices=["paired", "single"], default="paired")
+    p.add_argument("--read-length", type=int, default=250, help="bases per read")
+    p.add_argument(
+        "--chimera-rate",
+        type=float,
+        default=0.03,
+        help="share of each sample's reads drawn from two-parent chimeras",
+    )
+    p.add_argument(
+        "--layout",
+        choices=["paired", "single"],
+        default="paired",
+        help="paired writes R1 and R2, single R1 only",
+    )
     add_seed(p)
     add_primers(p)
 
@@ -241,7 +265,12 @@ def add_build_reference(sub) -> None:
     p.add_argument("--fasta", help="default: qiime-default-reference 97_otus.fasta")
     p.add_argument("--taxonomy", help="default: its 97_otu_taxonomy.txt")
     add_output(p)
-    p.add_argument("--per-genus", type=int, default=25)
+    p.add_argument(
+        "--per-genus",
+        type=int,
+        default=25,
+        help="at most this many sequences of each genus",
+    )
     add_primers(p)
 
 
@@ -276,10 +305,18 @@ def add_fetch_reference(sub) -> None:
         cmd_fetch_reference,
         "download a manifest reference, check it, convert to SINTAX",
     )
-    p.add_argument("--manifest", required=True)
-    p.add_argument("--name", required=True)
+    p.add_argument(
+        "--manifest",
+        required=True,
+        help="the reference manifest YAML (resources/reference/manifest.yaml)",
+    )
+    p.add_argument(
+        "--name", required=True, help="the manifest entry to build (e.g. silva-138.2)"
+    )
     add_output(p)
-    p.add_argument("--download-dir", required=True)
+    p.add_argument(
+        "--download-dir", required=True, help="where the downloaded files are kept"
+    )
     p.add_argument("--sha256", nargs="*", help="sha256 per file where none is pinned")
 
 

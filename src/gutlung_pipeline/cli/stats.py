@@ -52,8 +52,8 @@ def add_permanova(sub) -> None:
     p = command(
         sub, "permanova", cmd_permanova, "adonis2-style PERMANOVA and betadisper"
     )
-    p.add_argument("--distance", required=True)
-    p.add_argument("--metadata", required=True)
+    p.add_argument("--distance", required=True, help="the distance matrix (TSV)")
+    p.add_argument("--metadata", required=True, help="the sample sheet")
     add_settings(p, "stats")
     p.add_argument("--metric", required=True, help="name written to the table")
     add_seed(p)
@@ -82,8 +82,8 @@ def add_differential(sub) -> None:
     """Declare ``gutlung differential`` and its options on ``sub``."""
     p = command(sub, "differential", cmd_differential, "ANCOM-BC and dirmult_ttest, BH")
     p.add_argument("--table", required=True, help="unrarefied counts")
-    p.add_argument("--taxonomy")
-    p.add_argument("--metadata", required=True)
+    p.add_argument("--taxonomy", help="taxonomy.tsv, to collapse to a rank")
+    p.add_argument("--metadata", required=True, help="the sample sheet")
     add_settings(p, "stats")
     add_seed(p)
     add_output(p)
@@ -108,8 +108,8 @@ def add_alpha_lme(sub) -> None:
     p = command(
         sub, "alpha-lme", cmd_alpha_lme, "alpha ~ fixed + (1 | subject), statsmodels"
     )
-    p.add_argument("--alpha", required=True)
-    p.add_argument("--metadata", required=True)
+    p.add_argument("--alpha", required=True, help="alpha.tsv")
+    p.add_argument("--metadata", required=True, help="the sample sheet")
     add_settings(p, "stats")
     add_output(p)
 
@@ -148,7 +148,7 @@ def add_paired(sub) -> None:
     p.add_argument(
         "--distance", required=True, help="the distance matrix of stats.paired.metric"
     )
-    p.add_argument("--metadata", required=True)
+    p.add_argument("--metadata", required=True, help="the sample sheet")
     add_settings(p, "stats")
     add_seed(p)
     add_output(p, "one row per test")
