@@ -2,6 +2,7 @@
 # helpers (get_*/is_*) for the rules. No rules here.
 import functools
 import json
+import os
 import re
 import shlex
 import sys
@@ -123,7 +124,28 @@ def _load_inputs():
         check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
     for line in plan_warnings(checked, plan.sheet):
         print(f"gutlung-pipeline: warning: {CONFIG_SOURCE}: {line}", file=sys.stderr)
+    _check_writable()
     return checked, plan, studies
+
+
+def _check_writable():
+    """Stop before any job when results/ (or, before it exists, the working
+    directory) cannot be written: Snakemake would fail inside its own code."""
+    import tempfile
+
+    folder = "results" if Path("results").is_dir() else "."
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".gutlung-write-test-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        where = Path(folder).resolve()
+        raise ConfigError(
+            [
+                f"{where}: cannot write ({err.strerror}); make the folder writable "
+                "or run from another one"
+            ]
+        ) from None
 
 
 try:
@@ -535,6 +557,7 @@ def get_final_outputs():
         *get_ladder_outputs(),
         "results/phyloseq/table.biom",
         "results/metadata.tsv",
+        "results/provenance/provenance.json",
         *get_maturity_outputs(),
         *get_scfa_outputs(),
         *get_stats_outputs(),
@@ -587,6 +610,26 @@ def get_report_figures():
     return figures
 
 
+def get_provenance_files(wildcards):
+    """Input files by role (JSON), for results/provenance/inputs.tsv."""
+    files = {
+        "sheet": [str(SAMPLE_SHEET)],
+        "config": [str(p) for p in workflow.configfiles],
+        "reference": [str(config["taxonomy"]["reference"])],
+    }
+    if not STUDIES:
+        reads = [p for col in ("fq1", "fq2") if col in samples for p in samples[col]]
+        files["reads"] = [str(p) for p in reads if p]
+    entry = config.get("feature_table") or {}
+    files["feature_table"] = [
+        str(entry[k])
+        for k in ("table", "sequences", "taxonomy", "tree")
+        if entry.get(k)
+    ]
+    files["claims"] = get_claims_catalogue() if config["claims"]["enabled"] else []
+    return json.dumps({k: v for k, v in files.items() if v}, sort_keys=True)
+
+
 def get_ladder_outputs():
     """The evidence ladder's standalone page when config claims.enabled."""
     if config["claims"]["enabled"]:
@@ -621,6 +664,7 @@ def get_report_inputs(wildcards):
     if config["maturity"]["enabled"]:
         inputs["maturity"], inputs["importances"] = get_maturity_outputs()
     inputs.update(zip(("scfa",), get_scfa_outputs()))
+    inputs["provenance"] = "results/provenance/provenance.json"
     st = config["stats"]
     if st["permanova"]:
         inputs["permanova"] = expand(

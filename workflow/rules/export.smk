@@ -38,3 +38,28 @@ rule export_metadata:
         "../envs/gutlung.yaml"
     shell:
         "gutlung qiime2-metadata --samples {input:q} --output {output:q} > {log:q} 2>&1"
+
+
+# What the run was made of: versions, the resolved config and seed, checksums
+# of the sheet, config files and every local input, the commit, the start.
+rule provenance:
+    input:
+        SAMPLE_SHEET,
+    output:
+        json="results/provenance/provenance.json",
+        versions="results/provenance/versions.tsv",
+        inputs="results/provenance/inputs.tsv",
+        config="results/provenance/config.yaml",
+    log:
+        "logs/provenance.log",
+    conda:
+        "../envs/gutlung.yaml"
+    params:
+        config=json.dumps(config, sort_keys=True, default=str),
+        files=get_provenance_files,
+        repo=str(REPO_ROOT),
+        dada2="--dada2" if config["denoise"]["engine"] == "dada2" else "",
+    shell:
+        "gutlung provenance --config-json {params.config:q} --files {params.files:q}"
+        " --repo {params.repo:q} {params.dada2} --output-dir results/provenance"
+        " > {log:q} 2>&1"

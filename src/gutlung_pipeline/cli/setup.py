@@ -320,6 +320,54 @@ def add_fetch_reference(sub) -> None:
     p.add_argument("--sha256", nargs="*", help="sha256 per file where none is pinned")
 
 
+def cmd_provenance(args) -> None:
+    """Run ``gutlung provenance``: what the run was made of."""
+    import json
+
+    import pandas as pd
+
+    from ..io import atomic_path, write_json, write_tsv
+    from ..provenance import collect
+
+    config = json.loads(args.config_json)
+    record = collect(config, json.loads(args.files), repo=args.repo, dada2=args.dada2)
+    out = Path(args.output_dir)
+    write_json(record, out / "provenance.json")
+    write_tsv(pd.DataFrame(record["versions"]), out / "versions.tsv", index=False)
+    write_tsv(pd.DataFrame(record["inputs"]), out / "inputs.tsv", index=False)
+    import yaml
+
+    with atomic_path(out / "config.yaml") as tmp:
+        tmp.write_text(yaml.safe_dump(config, sort_keys=False))
+    log.info(
+        "%d versions, %d input files; commit %s",
+        len(record["versions"]),
+        len(record["inputs"]),
+        record["project"]["commit"] or "none",
+    )
+
+
+def add_provenance(sub) -> None:
+    """Declare ``gutlung provenance`` and its options on ``sub``."""
+    p = command(
+        sub,
+        "provenance",
+        cmd_provenance,
+        "what the run was made of: results/provenance",
+    )
+    p.add_argument("--config-json", required=True, help="the resolved config, as JSON")
+    p.add_argument(
+        "--files", required=True, help="JSON: input files by role, to checksum"
+    )
+    p.add_argument("--repo", required=True, help="the workflow's checkout (git)")
+    p.add_argument("--dada2", action="store_true", help="also R's and DADA2's versions")
+    p.add_argument(
+        "--output-dir",
+        required=True,
+        help="folder for provenance.json, versions.tsv, inputs.tsv, config.yaml",
+    )
+
+
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.
 PARSERS = (
     add_validate,
@@ -327,4 +375,5 @@ PARSERS = (
     add_simulate_table,
     add_build_reference,
     add_fetch_reference,
+    add_provenance,
 )

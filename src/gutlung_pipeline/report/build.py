@@ -130,6 +130,9 @@ def build_report(
         with atomic_path(Path(figures_dir) / f"{key}.svg") as tmp:
             tmp.write_text(svg)
     studies = files.get("studies")
+    provenance = (
+        provenance_section(files["provenance"]) if "provenance" in files else None
+    )
     text = render_report(
         title=settings["title"],
         tracking=core.track,
@@ -142,6 +145,7 @@ def build_report(
         scfa=scfa,
         acquisition=acquired,
         studies=_studies_section(studies) if studies else None,
+        provenance=provenance,
     )
     with atomic_path(output) as tmp:
         tmp.write_text(text)
@@ -408,6 +412,42 @@ def claims_section(claims: str | os.PathLike, figures: dict):
     )
     figures["claims_forest"] = fig_claims_forest(ct)
     return section
+
+
+def provenance_section(path) -> tuple[list[str], pd.DataFrame]:
+    """Read provenance.json: sentences and the versions table (no start time).
+
+    The start time stays in the file: the report of a rerun is byte-identical.
+    """
+    import json
+
+    record = json.loads(Path(path).read_text())
+    project = record["project"]
+    inputs = pd.DataFrame(record["inputs"])
+    commit = (
+        f"commit {project['commit']} ({project['state']})"
+        if project.get("commit")
+        else project.get("state", "")
+    )
+    sheet = inputs[inputs["role"] == "sheet"] if not inputs.empty else inputs
+    lines = [
+        f"gutlung-pipeline {project.get('version', '')}, {commit}; seed "
+        f"{record.get('seed')}.",
+        f"{len(inputs)} input files with their sha256 in "
+        "results/provenance/inputs.tsv"
+        + (
+            f"; the sample sheet {sheet['path'].iloc[0]}: "
+            f"sha256 {sheet['sha256'].iloc[0]}"
+            if not sheet.empty
+            else ""
+        )
+        + ".",
+        "The resolved config is results/provenance/config.yaml; the run's start "
+        "time is in results/provenance/provenance.json (kept out of this page, "
+        "so a rerun's report is byte-identical).",
+    ]
+    versions = pd.DataFrame(record["versions"]).set_index("name")
+    return lines, versions
 
 
 def captions(settings: dict, rare: pd.DataFrame) -> dict[str, str]:

@@ -40,6 +40,7 @@ def render_report(
     acquisition: tuple[list[str], list[tuple[str, pd.DataFrame]]] | None = None,
     studies: tuple[list[str], pd.DataFrame] | None = None,
     scfa: list[str] | None = None,
+    provenance: tuple[list[str], pd.DataFrame] | None = None,
 ) -> str:
     """Assemble the HTML text from tables and inline SVG figures.
 
@@ -49,7 +50,8 @@ def render_report(
     ladder the second; ``studies`` (sentences, table:
     the merge of several studies) and ``acquisition`` (sentences,
     [(caption, table), ...]) follow it; ``scfa`` (sentences) adds the
-    SCFA-producer section with its figure.
+    SCFA-producer section with its figure; ``provenance`` (sentences, the
+    versions table) is the last section.
     """
     excluded = rarefaction.loc[~rarefaction["rarefied"].astype(bool)]
     parts = [
@@ -152,5 +154,10 @@ def render_report(
         parts += [f"<li>{html.escape(line)}</li>" for line in sentences]
         parts.append("</ul>")
         parts.append(_table_html(table))
+    if provenance is not None:
+        sentences, table = provenance
+        parts += ["<h2>Provenance</h2>", "<ul>"]
+        parts += [f"<li>{html.escape(line)}</li>" for line in sentences]
+        parts += ["</ul>", _table_html(table)]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -52,6 +52,7 @@ MANIFEST_FILES = {
     "unmapped": (False, "acquire/unmapped_values.tsv (with runs)"),
     "dropped": (False, "acquire/dropped_samples.tsv (with runs)"),
     "studies": (False, "combined/studies.tsv: the merged studies"),
+    "provenance": (False, "provenance/provenance.json: the last section"),
 }
 REQUIRED_FILES = ("tracking", "table", "taxonomy", "samples", "alpha", "rarefaction")
 #: Files that come together: the first brings the others.

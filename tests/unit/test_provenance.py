@@ -1,0 +1,57 @@
+"""Provenance: versions as the tools say them, checksums by hand, the commit."""
+
+import hashlib
+import subprocess
+
+from gutlung_pipeline.provenance import collect, git_state, sha256, tool_version
+
+
+def test_tool_version_reads_the_line_naming_the_tool(tmp_path, monkeypatch):
+    tool = tmp_path / "mytool"
+    # like vsearch: its paper's DOI on stdout, its version on stderr
+    tool.write_text(
+        "#!/bin/sh\necho 'Please cite: doi: 10.7717/peerj.2584'\n"
+        "echo 'mytool v2.22.1_linux_x86_64, 8GB RAM' >&2\n"
+    )
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    assert tool_version(["mytool", "--version"]) == "2.22.1"
+    assert tool_version(["nosuchtool", "--version"]) == "not found"
+
+
+def test_inputs_get_their_sha256_and_the_commit_its_state(tmp_path):
+    data = tmp_path / "a.fastq.gz"
+    data.write_bytes(b"@r\nACGT\n+\nIIII\n")
+    assert sha256(data) == hashlib.sha256(data.read_bytes()).hexdigest()
+    record = collect(
+        {"seed": 7},
+        {"reads": [str(data), str(tmp_path / "remote.fastq.gz")]},
+        repo=tmp_path,
+    )
+    assert record["seed"] == 7
+    first, missing = record["inputs"]
+    assert first == {
+        "role": "reads",
+        "path": str(data),
+        "bytes": 15,  # "@r", "ACGT", "+", "IIII", each with its newline
+        "sha256": hashlib.sha256(data.read_bytes()).hexdigest(),
+    }
+    assert missing["sha256"] == "not a local file"
+    assert record["project"]["state"] == "not a git checkout"
+    names = {v["name"] for v in record["versions"]}
+    assert {"vsearch", "cutadapt", "numpy", "scikit-bio", "gutlung-pipeline"} <= names
+    assert record["started"].endswith("+00:00")
+    # a git checkout: its commit, clean or not
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "f").write_text("1")
+    subprocess.run([*git, "add", "f"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    head = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert git_state(repo) == {"commit": head, "state": "clean"}
+    (repo / "f").write_text("2")
+    assert git_state(repo)["state"] == "with local changes"
