@@ -25,7 +25,7 @@ TOOLS = {
     "vsearch": ["vsearch", "--version"],
     "cutadapt": ["cutadapt", "--version"],
     "mafft": ["mafft", "--version"],
-    "FastTree": ["FastTree"],
+    "FastTree": ["FastTree", "-help"],
     "snakemake": ["snakemake", "--version"],
 }
 #: Python packages whose versions make the results.
@@ -54,7 +54,15 @@ def tool_version(command: list[str]) -> str:
     if shutil.which(command[0]) is None:
         return "not found"
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        # stdin closed: a tool that reads it (FastTree without a file) must
+        # not wait on a batch system's open stdin
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"not run ({err})"
     lines = (proc.stdout + "\n" + proc.stderr).splitlines()
@@ -77,7 +85,11 @@ def r_versions(packages: tuple[str, ...] = R_PACKAGES) -> dict[str, str]:
         "packageVersion(p)), error=function(e) 'not installed'), '\\n')"
     )
     proc = subprocess.run(
-        ["Rscript", "-e", code, *packages], capture_output=True, text=True, timeout=120
+        ["Rscript", "-e", code, *packages],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     out = {}
     for line in proc.stdout.splitlines():

@@ -17,6 +17,12 @@ def test_tool_version_reads_the_line_naming_the_tool(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     assert tool_version(["mytool", "--version"]) == "2.22.1"
     assert tool_version(["nosuchtool", "--version"]) == "not found"
+    # a tool that reads stdin when given no file (FastTree) gets it closed, as
+    # under a batch system whose stdin stays open
+    reader = tmp_path / "reader"
+    reader.write_text("#!/bin/sh\ncat > /dev/null\necho 'reader 1.2.3'\n")
+    reader.chmod(0o755)
+    assert tool_version(["reader"]) == "1.2.3"
 
 
 def test_inputs_get_their_sha256_and_the_commit_its_state(tmp_path):
