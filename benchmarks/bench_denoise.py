@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from reads_config import REFERENCE, reads_only_config
+from reads_config import REFERENCE, asv_table_command, reads_only_config
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -83,16 +83,7 @@ def run_workflow(work: Path, data: Path, engine: str, cores: int) -> tuple:
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(
-        [
-            BIN / "snakemake",
-            "--snakefile",
-            REPO / "Snakefile",
-            "--directory",
-            work,
-            "--cores",
-            str(cores),
-            "results/asv/asv_table.tsv",
-        ],
+        asv_table_command(work, cores),
         check=False,
         env=ENV,
         capture_output=True,

@@ -24,12 +24,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from bench_denoise import simulate
-from reads_config import REPO, reads_only_config
+from reads_config import asv_table_command, reads_only_config
 
 from gutlung_pipeline.accuracy import score
 from gutlung_pipeline.io import read_fasta
 
-BIN = Path(sys.executable).parent
 
 
 def run(work: Path, data: Path, cores: int, overrides: dict) -> tuple:
@@ -41,16 +40,7 @@ def run(work: Path, data: Path, cores: int, overrides: dict) -> tuple:
         config[section][name] = value
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     proc = subprocess.run(
-        [
-            BIN / "snakemake",
-            "--snakefile",
-            REPO / "Snakefile",
-            "--directory",
-            work,
-            "--cores",
-            str(cores),
-            "results/asv/asv_table.tsv",
-        ],
+        asv_table_command(work, cores),
         capture_output=True,
         text=True,
     )

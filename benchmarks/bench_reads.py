@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from reads_config import REFERENCE, job_table, reads_only_config
+from reads_config import REFERENCE, asv_table_command, job_table, reads_only_config
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -61,16 +61,7 @@ def main() -> None:
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(
-        [
-            BIN / "snakemake",
-            "--snakefile",
-            REPO / "Snakefile",
-            "--directory",
-            work,
-            "--cores",
-            str(args.cores),
-            "results/asv/asv_table.tsv",
-        ],
+        asv_table_command(work, args.cores),
         check=False,
         env=env,
         capture_output=True,

@@ -49,3 +49,19 @@ def job_table(work: Path) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def asv_table_command(work: str | Path, cores: int) -> list:
+    """The workflow's command that builds only the ASV table, in ``work``."""
+    import sys
+
+    return [
+        Path(sys.executable).parent / "snakemake",
+        "--snakefile",
+        REPO / "Snakefile",
+        "--directory",
+        work,
+        "--cores",
+        str(cores),
+        "results/asv/asv_table.tsv",
+    ]
