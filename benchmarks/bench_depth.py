@@ -30,7 +30,6 @@ from gutlung_pipeline.accuracy import score
 from gutlung_pipeline.io import read_fasta
 
 
-
 def run(work: Path, data: Path, cores: int, overrides: dict) -> tuple:
     (work / "config").mkdir(parents=True)
     config = reads_only_config(data / "samples.tsv", threads=cores)
