@@ -107,6 +107,18 @@ def render_in_chromium(page, width: int = 900) -> dict:
     return out
 
 
+def report_text(work) -> str:
+    """A run's report.html with its section anchors taken out of the headings.
+
+    ``<h2 id="claims">Claims ...</h2>`` reads ``<h2>Claims ...</h2>``, so that
+    tests find a section by its heading alone.
+    """
+    import re
+
+    text = (Path(work) / "results/report/report.html").read_text()
+    return re.sub(r'<h2 id="[^"]*">', "<h2>", text)
+
+
 @pytest.fixture(scope="session")
 def reference():
     from gutlung_pipeline.simulate import load_reference

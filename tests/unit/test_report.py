@@ -1,5 +1,8 @@
+import re
+
 import pandas as pd
 import pytest
+from conftest import needs_chromium, render_in_chromium
 
 from gutlung_pipeline.report.figures import genus_table
 from gutlung_pipeline.report.html import render_report
@@ -59,7 +62,7 @@ def test_render_report_lists_excluded_samples_and_escapes():
     assert "caption pcoa &amp; more" in text
 
 
-@pytest.mark.parametrize("n", [20, 400])
+@pytest.mark.parametrize("n", [20, 100, 400])
 def test_per_sample_figures_stay_readable_at_any_size(n):
     """One bar per sample up to MAX_SAMPLE_BARS; above it box plots (read
     tracking) and stacked areas (genera), so the figure width stays fixed."""
@@ -67,6 +70,8 @@ def test_per_sample_figures_stay_readable_at_any_size(n):
 
     from gutlung_pipeline.report.figures import (
         MAX_SAMPLE_BARS,
+        MAX_WIDTH,
+        SAMPLES_PER_ROW,
         fig_genus_barplot,
         fig_read_tracking,
     )
@@ -81,13 +86,20 @@ def test_per_sample_figures_stay_readable_at_any_size(n):
     genera = pd.DataFrame(shares, index=ids, columns=["A", "B", "C", "Other"])
     sites = pd.Series(["gut"] * (n // 2) + ["lung"] * (n - n // 2), index=ids)
     reads, comp = fig_read_tracking(tracking), fig_genus_barplot(genera, sites)
-    bars = len(reads.axes[0].patches), len(comp.axes[0].patches)
+    bars = (
+        sum(len(ax.patches) for ax in reads.axes),
+        sum(len(ax.patches) for ax in comp.axes),
+    )
     if n <= MAX_SAMPLE_BARS:
         assert bars == (2 * n, 4 * n)
-        assert reads.get_figwidth() == pytest.approx(max(6, 0.35 * n))
+        # rows of at most SAMPLES_PER_ROW samples, none wider than the column
+        rows = -(-n // SAMPLES_PER_ROW)
+        assert len(reads.axes) == rows and len(comp.axes) == rows
+        assert reads.get_figwidth() <= MAX_WIDTH
+        assert comp.get_figwidth() <= MAX_WIDTH
     else:
         assert bars == (0, 0)  # boxes are lines, areas are collections
-        assert reads.get_figwidth() == 6 and comp.get_figwidth() == 10
+        assert reads.get_figwidth() == 6 and comp.get_figwidth() <= MAX_WIDTH
         assert len(comp.axes[0].collections) == 4
         ticks = [t.get_text() for t in comp.axes[0].get_xticklabels()]
         assert ticks == [f"gut ({n // 2})", f"lung ({n - n // 2})"]
@@ -146,3 +158,137 @@ def test_read_sentences_say_what_the_read_steps_found():
         "Pairs merged: median 96.1% a sample, lowest 40.5% (C).",
     ]
     assert read_sentences(pd.DataFrame({"sample_id": ["A"], "input": [5]})) == []
+
+
+def _big_study(folder, n: int) -> dict:
+    """Write the files of a report manifest for ``n`` samples (seeded)."""
+    import numpy as np
+    from skbio import OrdinationResults
+
+    from gutlung_pipeline.io import write_table_tsv, write_tsv
+
+    rng = np.random.default_rng(7)
+    ids = [f"S{k:05d}" for k in range(n)]
+    site = np.where(np.arange(n) % 3 == 0, "lung", "gut")
+    sheet = pd.DataFrame(
+        {
+            "sample_id": ids,
+            "subject_id": [f"P{k // 2:05d}" for k in range(n)],
+            "body_site": site,
+            "sample_type": np.where(site == "gut", "stool", "bal"),
+            "asthma": rng.choice(["yes", "no"], n),
+        }
+    )
+    sheet.to_csv(folder / "samples.tsv", sep="\t", index=False)
+    feats = [f"f{k:03d}" for k in range(60)]
+    counts = pd.DataFrame(
+        rng.poisson(rng.gamma(0.3, 60, (60, 1)), (60, n)), index=feats, columns=ids
+    )
+    write_table_tsv(counts, folder / "table.tsv")
+    genera = [f"g__Genus{k % 25}" for k in range(60)]
+    pd.DataFrame(
+        {
+            "Feature ID": feats,
+            "Taxon": [f"d__Bacteria; p__Firmicutes; {g}" for g in genera],
+            "Confidence": 0.9,
+        }
+    ).to_csv(folder / "taxonomy.tsv", sep="\t", index=False)
+    reads = counts.sum(axis=0).to_numpy()
+    track = pd.DataFrame(
+        {"input": reads + 40, "merged": reads + 20, "in_table": reads},
+        index=pd.Index(ids, name="sample_id"),
+    )
+    write_tsv(track, folder / "tracking.tsv")
+    alpha = pd.DataFrame(
+        {"observed_features": rng.integers(5, 60, n), "shannon": rng.random(n) * 4},
+        index=pd.Index(ids, name="sample_id"),
+    )
+    write_tsv(alpha, folder / "alpha.tsv")
+    rare = pd.DataFrame(
+        {"reads": reads, "rarefied": reads >= 50, "reason": ""},
+        index=pd.Index(ids, name="sample_id"),
+    )
+    rare.loc[~rare["rarefied"], "reason"] = "below the depth"
+    write_tsv(rare, folder / "rarefaction.tsv")
+    coords = pd.DataFrame(rng.normal(size=(n, 2)), index=ids, columns=["PC1", "PC2"])
+    OrdinationResults(
+        "PCoA",
+        "Principal Coordinate Analysis",
+        eigvals=pd.Series([2.0, 1.0], index=["PC1", "PC2"]),
+        samples=coords,
+        proportion_explained=pd.Series([0.2, 0.1], index=["PC1", "PC2"]),
+    ).write(str(folder / "braycurtis.txt"))
+    return {
+        "tracking": str(folder / "tracking.tsv"),
+        "table": str(folder / "table.tsv"),
+        "taxonomy": str(folder / "taxonomy.tsv"),
+        "samples": str(folder / "samples.tsv"),
+        "alpha": str(folder / "alpha.tsv"),
+        "rarefaction": str(folder / "rarefaction.tsv"),
+        "pcoa": [str(folder / "braycurtis.txt")],
+    }
+
+
+def test_long_tables_are_collapsed_and_written_beside_the_report(tmp_path):
+    """A 4,000-sample report: its read-tracking table is summarised by column
+    with its first rows, written whole to tables/, and linked; the page has a
+    table of contents, numbered figures and tables, and stays small."""
+    from gutlung_pipeline.report.build import build_report
+    from gutlung_pipeline.report.html import HEAD_ROWS
+    from gutlung_pipeline.report.names import manifest
+
+    n = 4000
+    files = _big_study(tmp_path, n)
+    out = tmp_path / "report" / "report.html"
+    build_report(
+        manifest(files, {"group_column": "asthma"}),
+        output=out,
+        figures_dir=tmp_path / "report" / "figures",
+    )
+    text = out.read_text()
+    full = pd.read_csv(tmp_path / "report/tables/read_tracking.tsv", sep="\t")
+    assert len(full) == n and full["sample_id"].iloc[-1] == "S03999"
+    assert '<a href="tables/read_tracking.tsv">' in text
+    assert f"{n:,} rows, summarised by column" in text
+    # the first rows only: the last sample's ID is not on the page
+    assert "S00000" in text and f"S{HEAD_ROWS:05d}" not in text
+    assert "S03999" not in text
+    # a table of contents whose links all land on a heading
+    toc = text[text.index('<nav class="toc">') : text.index("</nav>")]
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    assert anchors[0] == "read-tracking" and "pcoa" in anchors
+    assert all(f'<h2 id="{a}">' in text for a in anchors)
+    numbers = [int(k) for k in re.findall(r"<b>Figure (\d+)\.</b>", text)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 5
+    assert re.findall(r"<b>Table (\d+)\.</b>", text)[0] == "1"
+    size = out.stat().st_size
+    assert size < 800_000, size  # 497 kB when written
+    # a rerun with fewer samples leaves no stale table behind
+    build_report(
+        manifest(_big_study(tmp_path, 30), {"group_column": "asthma"}),
+        output=out,
+        figures_dir=tmp_path / "report" / "figures",
+    )
+    assert not list((tmp_path / "report/tables").glob("*.tsv"))
+    assert "<details>" not in out.read_text()
+
+
+@needs_chromium
+def test_report_at_4000_samples_fits_the_column_in_chromium(tmp_path):
+    """Opened in headless Chromium at 1,000 and 700 px, the 4,000-sample
+    report has no horizontal overflow: every figure and table fits."""
+    from gutlung_pipeline.report.build import build_report
+    from gutlung_pipeline.report.names import manifest
+
+    files = _big_study(tmp_path, 4000)
+    out = tmp_path / "report.html"
+    build_report(
+        manifest(files, {"group_column": "asthma"}),
+        output=out,
+        figures_dir=tmp_path / "figures",
+    )
+    for width in (1000, 700):
+        m = render_in_chromium(out, width=width)
+        assert m["scroll"] <= m["client"], (width, m["scroll"], m["client"])
+        assert m["right"] <= m["client"] + 1, (width, m["right"])
+        assert m["pdf"].startswith(b"%PDF")

@@ -14,7 +14,7 @@ import subprocess
 import pandas as pd
 import pytest
 import yaml
-from conftest import REFERENCE, REPO, needs_tools
+from conftest import REFERENCE, REPO, needs_tools, report_text
 from test_workflow import BIN, snakemake
 
 pytestmark = [pytest.mark.workflow, needs_tools]
@@ -106,7 +106,7 @@ def test_every_claim_is_listed_per_cohort_with_reasons(cohorts_run):
     # meta-analysis q: BH within each family's meta-analyses, never below p
     metas = claims.xs(META, level="study")
     assert (metas["q"] >= metas["p"] - 1e-12).all()
-    report = (work / "results/report/report.html").read_text()
+    report = report_text(work)
     assert report.index("<h2>Claims from the literature") < report.index(
         "<h2>Read tracking</h2>"
     )
@@ -114,6 +114,12 @@ def test_every_claim_is_listed_per_cohort_with_reasons(cohorts_run):
     assert "<th>n (stratum)</th>" in report
     assert "in the stratum maternal_asthma = yes" in report
     assert "nan" not in report.split("Claims from the literature")[1].split("<h2>")[0]
+    # 4,000 samples: the per-sample tables are summarised and written beside
+    # the report; the page stays under a megabyte (987 kB when written)
+    tables = work / "results/report/tables"
+    assert len(pd.read_csv(tables / "read_tracking.tsv", sep="\t")) == 4000
+    assert '<a href="tables/read_tracking.tsv">' in report
+    assert (work / "results/report/report.html").stat().st_size < 1_200_000
 
 
 def test_the_table_brings_its_own_taxonomy(cohorts_run):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import FORWARD, REFERENCE, REVERSE, needs_tools
+from conftest import FORWARD, REFERENCE, REVERSE, needs_tools, report_text
 from test_acquire_workflow import MAPPING, acquire_settings, cohort, ena  # noqa: F401
 from test_workflow import make_workdir, snakemake
 
@@ -178,7 +178,7 @@ def test_study_enters_the_merged_analyses(combined):
     assert {"local", "single", "ena"} <= set(claims["study"])
     alpha = pd.read_csv(root / "results/diversity/alpha.tsv", sep="\t", index_col=0)
     assert "faith_pd" not in alpha.columns
-    html = (root / "results/report/report.html").read_text()
+    html = report_text(root)
     assert "<h2>Studies merged</h2>" in html
     assert "<h2>Public data: runs and metadata</h2>" in html
     assert "P03_lung (ERR4444406) was left out" in html

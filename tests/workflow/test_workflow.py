@@ -19,7 +19,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_r, needs_tools
+from conftest import (
+    FORWARD,
+    REFERENCE,
+    REPO,
+    REVERSE,
+    needs_chromium,
+    needs_r,
+    needs_tools,
+    render_in_chromium,
+    report_text,
+)
 
 from gutlung_pipeline.io import read_fasta, read_table
 from gutlung_pipeline.simulate import (
@@ -263,7 +273,7 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
     controls = set(sheet["sample_id"][sheet["body_site"] == "none"])
     assert sorted(set(sheet["sample_id"]) - set(alpha.index) - controls) == excluded
     assert not controls & set(summary.index)
-    html = (work / "results/report/report.html").read_text()
+    html = report_text(work)
     for sample in excluded:
         assert f"<th>{sample}</th>" in html
     assert "reads &lt; depth 1000" in html or "reads < depth 1000" in html
@@ -271,7 +281,7 @@ def test_alpha_equals_scikit_bio_and_controls_are_listed(demo_run):
 
 def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     work, _, _ = demo_run
-    html = (work / "results/report/report.html").read_text()
+    html = report_text(work)
     from gutlung_pipeline.report.names import (
         CLAIMS_FIGURES,
         DIFFERENTIAL_FIGURES,
@@ -295,6 +305,29 @@ def test_report_is_self_contained_and_snakemake_report_works(demo_run):
     proc = snakemake(work, "--report", str(work / "snakemake_report.zip"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (work / "snakemake_report.zip").stat().st_size > 10000
+
+
+@needs_chromium
+def test_demo_report_reads_like_a_paper_in_chromium(demo_run):
+    """Opened in headless Chromium at 1,000 and 700 px, the demo report has
+    no horizontal overflow; its contents link every section, its figures and
+    tables are numbered in order, and every figure has a caption."""
+    import re
+
+    work, _, _ = demo_run
+    page = work / "results/report/report.html"
+    html = page.read_text()
+    toc = html[html.index('<nav class="toc">') : html.index("</nav>")]
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    assert len(anchors) == html.count("<h2 ") >= 15
+    assert all(f'<h2 id="{a}">' in html for a in anchors)
+    for kind in ("Figure", "Table"):
+        numbers = [int(k) for k in re.findall(rf"<b>{kind} (\d+)\.</b>", html)]
+        assert numbers == list(range(1, len(numbers) + 1)), kind
+    assert html.count("<figure ") == html.count("<figcaption>") == 13
+    for width in (1000, 700):
+        m = render_in_chromium(page, width=width)
+        assert m["scroll"] <= m["client"], (width, m["scroll"], m["client"])
 
 
 def test_stats_tables_and_planted_effects(demo_run):
@@ -346,7 +379,7 @@ def test_stats_tables_and_planted_effects(demo_run):
     assert set(da["adjustment"]) == {"Benjamini-Hochberg across taxa, per term"}
     curves = pd.read_csv(work / "results/diversity/rarefaction_curves.tsv", sep="\t")
     assert set(curves["metric"]) == {"observed_features", "shannon", "faith_pd"}
-    html = (work / "results/report/report.html").read_text()
+    html = report_text(work)
     for heading in (
         "PERMANOVA and dispersion",
         "Differential abundance",
@@ -437,7 +470,7 @@ def test_decontam_removes_planted_contaminants_and_keeps_lung_taxa(demo_run):
     mock = pd.read_csv(work / "results/decontam/mock.tsv", sep="\t").iloc[0]
     assert mock["sample_id"] == "MOCK01" and mock["recall"] == 1.0
     assert mock["bray_curtis"] < 0.1 and mock["precision"] >= 0.6
-    html = (work / "results/report/report.html").read_text()
+    html = report_text(work)
     assert "Contamination: negative controls and mock communities" in html
     assert "lung: decontam combined (threshold 0.05) against 6 negative" in html
     assert "MOCK01: mock community recall 1.00" in html
@@ -488,7 +521,7 @@ def test_claims_table_lists_every_claim_and_leads_the_report(demo_run):
     assert woodall["estimate"] < 0 and woodall["ci_high"] < 0
     tested = claims[claims["verdict"] != "not testable"]
     assert (tested["q"] >= tested["p"]).all()
-    html = (work / "results/report/report.html").read_text()
+    html = report_text(work)
     first = html.index("<h2>")
     assert html[first:].startswith("<h2>Claims from the literature, re-tested</h2>")
     assert "bowerman2020_copd_streptococcus (demo): CONSISTENT" in html
@@ -835,7 +868,7 @@ def test_scfa_producer_indices_on_the_demo(demo_run):
     # the demo's gut samples carry Faecalibacterium, Roseburia, Bacteroides...
     gut = sheet.set_index("sample_id").reindex(indices.index)["body_site"] == "gut"
     assert indices.loc[gut, "butyrate_share"].median() > 0.05
-    html = (work / "results/report/report.html").read_text()
+    html = report_text(work)
     assert "<h2>Short-chain-fatty-acid producers</h2>" in html
     assert (work / "results/report/figures/scfa.svg").is_file()
 
@@ -966,7 +999,7 @@ def test_provenance_names_versions_inputs_and_the_commit(demo_run):
     printed = subprocess.run(["vsearch", "--version"], capture_output=True, text=True)
     assert f"v{vsearch}" in printed.stderr
     assert record["seed"] == 42 and record["config"]["seed"] == 42
-    report = (work / "results/report/report.html").read_text()
+    report = report_text(work)
     last = report[report.rindex("<h2>") :]
     assert last.startswith("<h2>Provenance</h2>")
     assert record["started"] not in report

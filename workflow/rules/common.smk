@@ -695,6 +695,7 @@ def get_report_manifest(wildcards, input):
         "rarefactions": d["rarefactions"] if d["rarefy_alpha"] else 0,
         "maturity_group": m["reference_column"],
         "maturity_rank": m["rank"],
+        "age_column": m["age_column"],
     }
     files = {key: input[key] for key in input.keys()}
     return json.dumps(report_manifest(files, settings), sort_keys=True)

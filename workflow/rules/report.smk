@@ -12,6 +12,7 @@ rule make_report:
             caption="../report/figures.rst",
             category="Figures",
         ),
+        tables=directory("results/report/tables"),
         ladder=get_ladder_outputs(),
     log:
         "logs/make_report.log",
@@ -24,4 +25,5 @@ rule make_report:
         ladder=get_ladder_arg,
     shell:
         "gutlung report --manifest {params.manifest:q} --output {output.html:q}"
-        " --figures-dir results/report/figures {params.ladder} > {log:q} 2>&1"
+        " --figures-dir results/report/figures --tables-dir {output.tables:q}"
+        " {params.ladder} > {log:q} 2>&1"

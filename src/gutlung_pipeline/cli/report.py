@@ -25,7 +25,11 @@ def cmd_report(args) -> None:
     except json.JSONDecodeError as err:
         raise ValueError(f"{source}: not JSON ({err})") from None
     build_report(
-        manifest, output=args.output, figures_dir=args.figures_dir, ladder=args.ladder
+        manifest,
+        output=args.output,
+        figures_dir=args.figures_dir,
+        ladder=args.ladder,
+        tables_dir=args.tables_dir,
     )
 
 
@@ -40,6 +44,11 @@ def add_report(sub) -> None:
     )
     add_output(p, "report.html")
     p.add_argument("--figures-dir", required=True, help="one SVG per figure")
+    p.add_argument(
+        "--tables-dir",
+        help="where tables too long for the page go in full, one TSV each "
+        "(default: tables/ beside the report)",
+    )
     p.add_argument(
         "--ladder",
         help="also write the evidence ladder here as a standalone page "

@@ -31,7 +31,7 @@ from .figures import (
     genus_table,
     to_svg,
 )
-from .html import render_report
+from .html import Page, render_report
 from .names import TOGETHER, check_manifest
 
 
@@ -63,6 +63,7 @@ def build_report(
     output: str | os.PathLike,
     figures_dir: str | os.PathLike,
     ladder: str | os.PathLike | None = None,
+    tables_dir: str | os.PathLike | None = None,
 ) -> None:
     """Build the report from a manifest.
 
@@ -74,7 +75,8 @@ def build_report(
     manifest
         ``files`` (keys and meaning in :data:`.names.MANIFEST_FILES`) and
         ``settings`` (``title``, ``group_column``, ``rarefactions``,
-        ``maturity_group``, ``maturity_rank``); checked with
+        ``maturity_group``, ``maturity_rank``, ``age_column``: the unit of
+        the maturity axes); checked with
         :func:`.names.check_manifest`. The required files give the read
         tracking, composition, alpha and ordination figures; each other file
         adds its section: ``maturity`` (with ``importances``) the three
@@ -93,6 +95,11 @@ def build_report(
         Where the evidence ladder goes as a standalone page
         (:func:`.ladder.ladder_page`); needs ``claims``. The report holds
         the same ladder as a section after the claims.
+    tables_dir
+        Where the tables too long to show whole go, one TSV each
+        (:data:`.html.MAX_TABLE_ROWS`); the report links them by their path
+        relative to it. Default: ``tables/`` beside the report. Each run
+        empties it first, so it holds this report's tables only.
     """
     checked = check_manifest(manifest)
     files, settings = checked["files"], checked["settings"]
@@ -133,6 +140,12 @@ def build_report(
     provenance = (
         provenance_section(files["provenance"]) if "provenance" in files else None
     )
+    tables_dir = Path(tables_dir or Path(output).parent / "tables")
+    page = Page(
+        tables_link=Path(
+            os.path.relpath(tables_dir, Path(output).parent or ".")
+        ).as_posix()
+    )
     text = render_report(
         title=settings["title"],
         tracking=core.track,
@@ -146,9 +159,26 @@ def build_report(
         acquisition=acquired,
         studies=_studies_section(studies) if studies else None,
         provenance=provenance,
+        page=page,
     )
+    write_tables(page.full_tables, tables_dir)
     with atomic_path(output) as tmp:
         tmp.write_text(text)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: str | os.PathLike) -> None:
+    """Write the collapsed tables in full, one TSV each, into an emptied folder.
+
+    Every TSV of an earlier report in ``folder`` is removed first, so that a
+    link never points at another run's table.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.tsv"):
+        old.unlink()
+    for name, table in tables.items():
+        with atomic_path(folder / f"{name}.tsv") as tmp:
+            table.to_csv(tmp, sep="\t")
 
 
 @dataclass
@@ -240,6 +270,7 @@ def contamination_section(decontam: dict, core: Core, figures: dict):
         ),
         [
             (
+                "contaminants",
                 "Features called contaminants, with decontam's evidence.",
                 shown[
                     [
@@ -256,11 +287,12 @@ def contamination_section(decontam: dict, core: Core, figures: dict):
                 ],
             ),
             (
+                "signal",
                 "Signal above background per sample (profile before contaminant "
                 "removal against the negative controls).",
                 signal.drop(columns=["excluded"]),
             ),
-            ("Mock communities against the expected composition.", mock),
+            ("mock", "Mock communities against the expected composition.", mock),
         ],
     )
 
@@ -276,6 +308,7 @@ def acquisition_section(acquisition: dict):
         summaries.acquisition_sentences(runs, unmapped, dropped),
         [
             (
+                "runs",
                 "One row per ENA run: whether its files arrived intact (size and "
                 "md5 as published); failed runs are left out of every analysis.",
                 runs[
@@ -290,10 +323,11 @@ def acquisition_section(acquisition: dict):
                 ],
             ),
             (
+                "unmapped",
                 "Values the study's mapping does not name (set to missing).",
                 unmapped,
             ),
-            ("Rows of the study left out by the mapping.", dropped),
+            ("dropped", "Rows of the study left out by the mapping.", dropped),
         ],
     )
 
@@ -363,7 +397,9 @@ def maturity_figures(files: dict, settings: dict, core: Core, figures: dict) -> 
     if maturity_rank != "asv":
         scored = collapse(scored, tax["Taxon"], rank=maturity_rank)
     top = [f for f in imp.index[:15] if f in scored.index]
-    figures["maturity_age"] = fig_maturity_age(scores, mgroup, label=maturity_group)
+    figures["maturity_age"] = fig_maturity_age(
+        scores, mgroup, label=maturity_group, age=settings["age_column"]
+    )
     figures["maturity_maz"] = fig_maturity_maz(scores, mgroup, label=maturity_group)
     rel = relative_abundance(scored.loc[:, scored.sum(axis=0) > 0])
     figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
@@ -471,6 +507,8 @@ def captions(settings: dict, rare: pd.DataFrame) -> dict[str, str]:
         "single association, replicated association), one step up for each study "
         "here that finds the claim consistent (an independent replication), none "
         "where a study here contradicts it.",
+        "read_tracking_table": "Reads per sample after each step (read pairs "
+        "for paired-end data): the numbers behind the figure above.",
         "read_tracking": f"Reads per sample (box plots above {MAX_SAMPLE_BARS} "
         "samples) after each step: input pairs, pairs with "
         "both primers, merged pairs, reads passing the quality filter, reads counted "

@@ -48,15 +48,66 @@ def genus_table(table: pd.DataFrame, taxonomy: pd.DataFrame, *, top: int = 15):
 
 
 def to_svg(fig) -> str:
-    """Render a figure as reproducible SVG text and close it."""
+    """Render a figure as reproducible SVG text and close it.
+
+    Artists drawn with ``rasterized=True`` (the points of figures with more
+    than :data:`MAX_SAMPLE_BARS` samples) become one embedded PNG at 150 dpi.
+    """
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    fig.savefig(
+        buf, format="svg", metadata={"Date": None}, bbox_inches="tight", dpi=150
+    )
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg") :]
 
 
 MAX_SAMPLE_BARS = 150
+#: The widest figure, in inches: the report's column (1,200 px) at 96 dpi with
+#: room for a legend. Wider layouts wrap their panels or samples into rows.
+MAX_WIDTH = 11.0
+#: Samples per row of the per-sample bar charts.
+SAMPLES_PER_ROW = 40
+#: Each alpha metric's axis label, with its unit.
+METRIC_UNITS = {
+    "observed_features": "features",
+    "shannon": "Shannon (bits)",
+    "simpson": "Gini-Simpson (0-1)",
+    "pielou_e": "Pielou evenness (0-1)",
+    "chao1": "estimated features",
+    "faith_pd": "branch length (substitutions/site)",
+}
+
+
+def panel_grid(n: int, panel_w: float, panel_h: float):
+    """Lay ``n`` panels out in rows no wider than :data:`MAX_WIDTH`.
+
+    Returns the figure and its first ``n`` axes (the grid's other cells are
+    hidden).
+    """
+    ncol = max(1, min(n, int(MAX_WIDTH // panel_w)))
+    nrow = -(-n // ncol)
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(panel_w * ncol, panel_h * nrow), squeeze=False
+    )
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _sample_rows(n: int, height: float, legend: float = 0.0):
+    """Make a figure of per-sample bars, :data:`SAMPLES_PER_ROW` samples a row.
+
+    ``legend`` inches are kept on the right for a legend outside the axes.
+    Returns the figure, its axes and each row's slice of the samples.
+    """
+    nrow = max(1, -(-n // SAMPLES_PER_ROW))
+    per_row = -(-n // nrow)
+    width = min(MAX_WIDTH - legend, max(6.0, 0.26 * per_row))
+    fig, axes = plt.subplots(nrow, 1, figsize=(width, height * nrow), squeeze=False)
+    rows = [slice(k * per_row, min(n, (k + 1) * per_row)) for k in range(nrow)]
+    return fig, list(axes[:, 0]), rows
 
 
 def fig_read_tracking(tracking: pd.DataFrame):
@@ -80,16 +131,23 @@ def fig_read_tracking(tracking: pd.DataFrame):
         ax.set_ylabel(f"reads per sample ({len(tracking)} samples)")
         ax.tick_params(axis="x", labelsize=7)
         return fig
-    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(tracking)), 4))
-    x = np.arange(len(tracking))
+    fig, axes, rows = _sample_rows(len(tracking), 3.6)
     width = 0.8 / len(steps)
-    for k, step in enumerate(steps):
-        ax.bar(x + k * width, tracking[step].astype(float), width, label=step)
-    ax.set_xticks(x + 0.4 - width / 2, tracking.index, rotation=90, fontsize=7)
-    ax.set_ylabel("reads")
-    ax.legend(
-        fontsize=7, ncols=len(steps), loc="upper center", bbox_to_anchor=(0.5, 1.12)
+    for ax, part in zip(axes, rows, strict=True):
+        shown = tracking.iloc[part]
+        x = np.arange(len(shown))
+        for k, step in enumerate(steps):
+            ax.bar(x + k * width, shown[step].astype(float), width, label=step)
+        ax.set_xticks(x + 0.4 - width / 2, shown.index, rotation=90, fontsize=7)
+        ax.set_xlim(-0.5, SAMPLES_PER_ROW - 0.5 if len(rows) > 1 else len(x) - 0.5)
+        ax.set_ylabel("reads (pairs) per sample")
+    axes[0].legend(
+        fontsize=7,
+        ncols=min(len(steps), 6),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
     )
+    fig.tight_layout()
     return fig
 
 
@@ -175,6 +233,7 @@ def fig_contamination(
             g["noncontaminant_fraction"],
             s=18,
             label=site,
+            rasterized=len(signal) > MAX_SAMPLE_BARS,
             color=SITE_COLOURS.get(site, "#333333"),
         )
     flagged = signal.index[signal["flagged"].astype(bool)]
@@ -189,7 +248,7 @@ def fig_contamination(
         )
     if use_conc:
         ax.set_xscale("log")
-    ax.set_xlabel("DNA concentration" if use_conc else "reads")
+    ax.set_xlabel("DNA concentration (ng/µl)" if use_conc else "reads per sample")
     ax.set_ylabel("non-contaminant share of reads")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=7)
@@ -216,24 +275,28 @@ def fig_genus_barplot(genera: pd.DataFrame, sites: pd.Series):
     cmap = plt.get_cmap("tab20")
     if len(data) > MAX_SAMPLE_BARS:
         return _genus_areas(data, sites, cmap)
-    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(data)), 4.5))
-    bottom = np.zeros(len(data))
-    for k, col in enumerate(data.columns):
-        colour = "#cccccc" if col == "Other" else cmap(k % 20)
-        ax.bar(
-            range(len(data)),
-            data[col],
-            bottom=bottom,
-            color=colour,
-            label=col,
-            width=0.9,
-        )
-        bottom += data[col].to_numpy()
-    labels = [f"{s} ({sites.get(s, '?')})" for s in data.index]
-    ax.set_xticks(range(len(data)), labels, rotation=90, fontsize=7)
-    ax.set_ylabel("relative abundance")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig, axes, rows = _sample_rows(len(data), 4.0, legend=2.6)
+    for ax, part in zip(axes, rows, strict=True):
+        shown = data.iloc[part]
+        bottom = np.zeros(len(shown))
+        for k, col in enumerate(shown.columns):
+            colour = "#cccccc" if col == "Other" else cmap(k % 20)
+            ax.bar(
+                range(len(shown)),
+                shown[col],
+                bottom=bottom,
+                color=colour,
+                label=col,
+                width=0.9,
+            )
+            bottom += shown[col].to_numpy()
+        labels = [f"{s} ({sites.get(s, '?')})" for s in shown.index]
+        ax.set_xticks(range(len(shown)), labels, rotation=90, fontsize=7)
+        ax.set_xlim(-0.5, SAMPLES_PER_ROW - 0.5 if len(rows) > 1 else len(shown) - 0.5)
+        ax.set_ylabel("relative abundance (share of reads)")
+        ax.set_ylim(0, 1)
+    axes[0].legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
     return fig
 
 
@@ -254,7 +317,7 @@ def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
         .index
     )
     data, site = data.loc[order], site.loc[order]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH - 2.6, 4.5))
     x = np.arange(len(data))
     colours = [
         "#cccccc" if c == "Other" else cmap(k % 20) for k, c in enumerate(data.columns)
@@ -276,7 +339,7 @@ def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
         ax.axvline(a - 0.5, color="black", lw=0.8)
     ax.set_xlim(-0.5, len(data) - 0.5)
     ax.set_ylim(0, 1)
-    ax.set_ylabel(f"relative abundance ({len(data)} samples)")
+    ax.set_ylabel(f"relative abundance, share of reads ({len(data)} samples)")
     ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
     return fig
 
@@ -284,30 +347,37 @@ def _genus_areas(data: pd.DataFrame, sites: pd.Series, cmap):
 def fig_alpha(alpha: pd.DataFrame, groups: pd.Series, *, label: str):
     """Plot each alpha metric per group."""
     metrics = list(alpha.columns)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.4))
-    axes = np.atleast_1d(axes)
     values = groups.reindex(alpha.index).astype("string").fillna("NA")
     levels = sorted(values.unique())
+    fig, axes = panel_grid(len(metrics), max(3.2, 0.55 * len(levels) + 1.2), 3.4)
     for ax, metric in zip(axes, metrics, strict=True):
         data = [alpha.loc[values == lev, metric].to_numpy() for lev in levels]
-        ax.boxplot(data, showfliers=False)
-        for k, d in enumerate(data, start=1):
+        many = len(alpha) > MAX_SAMPLE_BARS
+        ax.boxplot(data, showfliers=many, flierprops={"ms": 2})
+        # above MAX_SAMPLE_BARS samples the boxes (and outliers) alone: a
+        # point per sample would make megabytes of SVG and hide the boxes
+        for k, d in enumerate([] if many else data, start=1):
             jitter = np.linspace(-0.12, 0.12, len(d)) if len(d) > 1 else [0.0]
             colour = SITE_COLOURS.get(levels[k - 1], "#333333")
             ax.scatter(k + np.asarray(jitter), d, s=12, color=colour, zorder=3)
-        ax.set_xticks(range(1, len(levels) + 1), levels, fontsize=8)
+        rotate = 30 if len(levels) > 3 else 0
+        ax.set_xticks(
+            range(1, len(levels) + 1),
+            levels,
+            fontsize=8,
+            rotation=rotate,
+            ha="right" if rotate else "center",
+        )
         ax.set_title(metric, fontsize=9)
         ax.set_xlabel(label, fontsize=8)
+        ax.set_ylabel(METRIC_UNITS.get(metric, metric), fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def fig_pcoa(ordinations: dict, sites: pd.Series):
     """Plot the first two PCoA axes of each distance, by body site."""
-    ncol = min(3, len(ordinations))
-    nrow = -(-len(ordinations) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.8 * nrow), squeeze=False)
-    axes = axes.ravel()
+    fig, axes = panel_grid(len(ordinations), 3.6, 3.6)
     for ax, (name, ordn) in zip(axes, ordinations.items(), strict=False):
         coords = ordn.samples
         prop = ordn.proportion_explained
@@ -317,15 +387,15 @@ def fig_pcoa(ordinations: dict, sites: pd.Series):
             ax.scatter(
                 pts.iloc[:, 0],
                 pts.iloc[:, 1],
-                s=16,
+                s=16 if len(coords) <= MAX_SAMPLE_BARS else 4,
                 label=lev,
                 color=SITE_COLOURS.get(lev, "#333333"),
+                # thousands of points as vectors would be megabytes
+                rasterized=len(coords) > MAX_SAMPLE_BARS,
             )
         ax.set_xlabel(f"PC1 ({100 * prop.iloc[0]:.1f}%)", fontsize=8)
         ax.set_ylabel(f"PC2 ({100 * prop.iloc[1]:.1f}%)", fontsize=8)
         ax.set_title(name, fontsize=9)
-    for ax in axes[len(ordinations) :]:
-        ax.set_visible(False)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -334,8 +404,7 @@ def fig_pcoa(ordinations: dict, sites: pd.Series):
 def fig_rarefaction_curves(groups: pd.DataFrame):
     """Mean alpha diversity per group against depth, one panel per metric."""
     metrics = list(dict.fromkeys(groups["metric"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4))
-    axes = np.atleast_1d(axes)
+    fig, axes = panel_grid(len(metrics), 3.6, 3.4)
     cmap = plt.get_cmap("tab10")
     levels = sorted(groups["group"].unique())
     for ax, metric in zip(axes, metrics, strict=True):
@@ -354,6 +423,7 @@ def fig_rarefaction_curves(groups: pd.DataFrame):
             )
         ax.set_title(metric, fontsize=9)
         ax.set_xlabel("reads per sample", fontsize=8)
+        ax.set_ylabel(METRIC_UNITS.get(metric, metric), fontsize=8)
     axes[0].legend(fontsize=6)
     fig.tight_layout()
     return fig
@@ -369,8 +439,8 @@ def fig_differential(da: pd.DataFrame, *, alpha: float = 0.05):
         dict.fromkeys(zip(da["analysis"], da["method"], da["term"], strict=True))
     )
     keys = [k for k in keys if "[T." in str(k[2])] or keys
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 4), squeeze=False)
-    for ax, (analysis, method, term) in zip(axes[0], keys, strict=True):
+    fig, axes = panel_grid(len(keys), 3.6, 3.8)
+    for ax, (analysis, method, term) in zip(axes, keys, strict=True):
         g = da.loc[
             (da["analysis"] == analysis)
             & (da["method"] == method)
@@ -406,7 +476,9 @@ def fig_differential(da: pd.DataFrame, *, alpha: float = 0.05):
     return fig
 
 
-def fig_maturity_age(scores: pd.DataFrame, group: pd.Series, *, label: str):
+def fig_maturity_age(
+    scores: pd.DataFrame, group: pd.Series, *, label: str, age: str = "age_days"
+):
     """Microbiota age against chronological age, the reference spline, groups."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
     g = group.reindex(scores.index).astype("string").fillna("NA")
@@ -417,6 +489,7 @@ def fig_maturity_age(scores: pd.DataFrame, group: pd.Series, *, label: str):
             pts["prediction"],
             s=14,
             alpha=0.8,
+            rasterized=len(scores) > MAX_SAMPLE_BARS,
             color=plt.get_cmap("tab10")(k),
             label=f"{label}: {lev}",
         )
@@ -425,8 +498,8 @@ def fig_maturity_age(scores: pd.DataFrame, group: pd.Series, *, label: str):
     ax.plot(
         curve.index, curve.to_numpy(), color="black", lw=1.5, label="reference spline"
     )
-    ax.set_xlabel("chronological age")
-    ax.set_ylabel("microbiota age (predicted)")
+    ax.set_xlabel(f"chronological age ({age})")
+    ax.set_ylabel(f"microbiota age, predicted ({age})")
     ax.legend(fontsize=7)
     return fig
 
@@ -436,7 +509,9 @@ def fig_maturity_maz(scores: pd.DataFrame, group: pd.Series, *, label: str):
     g = group.reindex(scores.index).astype("string").fillna("NA")
     levels = sorted(g.unique())
     bins = sorted(scores["state"].dropna().unique())
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(bins) * len(levels)), 3.8))
+    fig, ax = plt.subplots(
+        figsize=(min(MAX_WIDTH, max(6, 1.1 * len(bins) * len(levels))), 3.8)
+    )
     width = 0.8 / len(levels)
     for k, lev in enumerate(levels):
         data = [
@@ -454,7 +529,7 @@ def fig_maturity_maz(scores: pd.DataFrame, group: pd.Series, *, label: str):
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xticks(np.arange(len(bins)) + 0.4 - width / 2, [f"{b:g}" for b in bins])
     ax.set_xlabel("age bin (lower edge)")
-    ax.set_ylabel("MAZ")
+    ax.set_ylabel("MAZ (SDs of the reference bin)")
     ax.legend(fontsize=7)
     return fig
 
@@ -462,7 +537,9 @@ def fig_maturity_maz(scores: pd.DataFrame, group: pd.Series, *, label: str):
 def fig_maturity_taxa(abundance: pd.DataFrame, bins: pd.Series):
     """Mean relative abundance of the most age-discriminating taxa per age bin."""
     means = abundance.T.groupby(bins.reindex(abundance.columns)).mean().T
-    fig, ax = plt.subplots(figsize=(1.0 * means.shape[1] + 3, 0.35 * len(means) + 1.5))
+    fig, ax = plt.subplots(
+        figsize=(min(MAX_WIDTH, 1.0 * means.shape[1] + 3), 0.35 * len(means) + 1.5)
+    )
     im = ax.imshow(means.to_numpy(), aspect="auto", cmap="viridis")
     ax.set_xticks(range(means.shape[1]), [f"{b:g}" for b in means.columns])
     labels = [str(i).split(";")[-1].strip() for i in means.index]
@@ -519,7 +596,7 @@ def fig_scfa(
         pos = np.arange(len(levels)) + (j - 0.5) * width
         _filled_boxes(ax, values, pos, width * 0.9, colour, f"{acid} producers")
     ax.set_xticks(np.arange(len(levels)), levels)
-    ax.set_ylabel("share of the sample's reads")
+    ax.set_ylabel("share of the sample's reads (0-1)")
     ax.set_xlabel("body site")
     ax.legend(fontsize=7)
     if with_age:
@@ -532,6 +609,7 @@ def fig_scfa(
                 indices.loc[pts, "butyrate_share"],
                 s=12,
                 alpha=0.8,
+                rasterized=len(indices) > MAX_SAMPLE_BARS,
                 color=SITE_COLOURS.get(lev, plt.get_cmap("tab10")(k)),
                 label=lev,
             )

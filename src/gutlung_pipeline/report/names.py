@@ -68,6 +68,7 @@ MANIFEST_SETTINGS = {
     "rarefactions": 1,
     "maturity_group": "asthma",
     "maturity_rank": "g",
+    "age_column": "age_days",
 }
 
 
