@@ -637,6 +637,8 @@ STANDALONE = {
         "--asthma-butyrate-fold",
     },
     "build-reference": {"--per-genus", "--forward", "--reverse"},
+    # the files init writes, and the reference its config names
+    "init": {"--sheet", "--config", "--reference"},
     "decontam": {"--method", "--threshold", "--neg-value", "--batch-combine"},
     "power": {
         "--event-rate",

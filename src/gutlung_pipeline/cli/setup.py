@@ -368,8 +368,88 @@ def add_provenance(sub) -> None:
     )
 
 
+def cmd_init(args) -> None:
+    """Run ``gutlung init``: a sample sheet and a minimal config from a folder."""
+    from ..errors import ConfigError
+    from ..inputs.init import plan_start, write_start
+
+    for path in (args.sheet, args.config):
+        if Path(path).exists() and not args.force:
+            raise ConfigError(
+                [
+                    f"{path}: exists; give another --sheet/--config or --force to "
+                    "replace it"
+                ]
+            )
+    in_reads = {"yes": True, "no": False, None: None}[args.primers_in_reads]
+    start = plan_start(
+        args.reads,
+        sheet_path=args.sheet,
+        study=args.study,
+        forward=args.forward,
+        reverse=args.reverse,
+        in_reads=in_reads,
+        reference=args.reference,
+    )
+    write_start(start, args.sheet, args.config)
+    sheet, call = start.sheet, start.primers
+    layout = "paired-end" if "fq2" in sheet else "single-end"
+    where = "in the reads" if call.in_reads else "not in the reads (they start after)"
+    print(
+        f"{args.sheet}: {len(sheet)} samples, {layout}; {args.config}: primers "
+        f"{call.primers.region} {call.primers.name}, {where}: "
+        f"{call.share:.0%} of {call.reads} reads"
+    )
+    if start.unplaced:
+        shown = ", ".join(start.unplaced[:5]) + (
+            " ..." if len(start.unplaced) > 5 else ""
+        )
+        print(
+            f"gutlung-pipeline: warning: {args.sheet}: {len(start.unplaced)} samples "
+            f"({shown}) have body_site and sample_type 'other': their names do not "
+            "say; set them (gut/stool, lung/bal, none/negative_control, ...)",
+            file=sys.stderr,
+        )
+    print(f"next: gutlung validate --config {args.config}")
+
+
+def add_init(sub) -> None:
+    """Declare ``gutlung init`` and its options on ``sub``."""
+    p = command(
+        sub,
+        "init",
+        cmd_init,
+        "start on your own data: a sample sheet and a minimal config from a "
+        "folder of FASTQ",
+    )
+    p.add_argument(
+        "--reads", required=True, help="the folder of FASTQ files (searched below too)"
+    )
+    p.add_argument("--sheet", default="samples.tsv", help="the sample sheet to write")
+    p.add_argument("--config", default="config.yaml", help="the config to write")
+    p.add_argument(
+        "--study", help="the sheet's study column (default: the folder's name)"
+    )
+    p.add_argument("--forward", help="forward primer, instead of detecting it")
+    p.add_argument("--reverse", help="reverse primer, instead of detecting it")
+    p.add_argument(
+        "--primers-in-reads",
+        choices=["yes", "no"],
+        help="whether the reads start with the primers (default: detected)",
+    )
+    p.add_argument(
+        "--reference",
+        default="resources/reference/gg_13_8_v4.sintax.fasta.gz",
+        help="the taxonomy reference the config names (default: the shipped V4 one)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing sheet or config"
+    )
+
+
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.
 PARSERS = (
+    add_init,
     add_validate,
     add_simulate,
     add_simulate_table,
