@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 DEMO_ARGS := --n-subjects 12 --n-controls 6 --n-mocks 1 --n-infants 12 --reads 2000 --seed 42
 DEMO_READS := resources/demo/reads/.done
 
-.PHONY: demo test test-slurm install system-tools r-tools slurm-tools browser-tools qiime-tools peer-python demo-data lint unit workflow-tests clean
+.PHONY: demo test test-slurm install system-tools r-tools slurm-tools browser-tools qiime-tools multiqc-tools peer-python demo-data lint unit workflow-tests clean
 
 install: $(VENV)/.installed system-tools
 
@@ -84,6 +84,14 @@ qiime-tools:
 	    qiime >/dev/null; \
 	fi
 
+# MultiQC in its own venv (its plotting stack is not the workflow's), for the
+# test that reads results/qc with it as users of nf-core pipelines do.
+MULTIQC := .venv-multiqc/bin/multiqc
+multiqc-tools: $(MULTIQC)
+$(MULTIQC):
+	python3 -m venv .venv-multiqc
+	.venv-multiqc/bin/pip install --quiet multiqc==1.35
+
 # gemelli's OptSpace, the peer of our robust Aitchison distance in the tests.
 # --no-deps: its other dependencies (iow, tax2tree) do not build here and the
 # tests import only gemelli.optspace (numpy and scipy).
@@ -125,7 +133,7 @@ lint: install
 	@! grep -rn --include="*.py" "fmt: skip" src tests benchmarks || { echo "the formatter is not overruled: drop the fmt: skip above"; exit 1; }
 	$(BIN)/snakemake --lint --cores 1
 
-test: install r-tools slurm-tools browser-tools qiime-tools peer-python demo-data lint
+test: install r-tools slurm-tools browser-tools qiime-tools multiqc-tools peer-python demo-data lint
 	$(BIN)/pytest -ra
 
 # The workflow on a real single-node Slurm through workflow/profiles/slurm

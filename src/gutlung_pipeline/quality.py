@@ -310,3 +310,197 @@ def auto_truncation(
     ee1 = expected_errors(head1[3::4], encoding.offset)[:, skip1:]
     ee2 = expected_errors(head2[3::4], encoding.offset)[:, skip2:]
     return choose_truncation(ee1, ee2, amplicon, target_overlap=target_overlap)
+
+
+#: Columns of a quality profile (:func:`quality_profile`).
+PROFILE_COLUMNS = (
+    "position",
+    "reads",
+    "mean",
+    "q10",
+    "q25",
+    "median",
+    "q75",
+    "q90",
+)
+
+
+def quality_profile(quals: list[bytes], offset: int = 33):
+    r"""Summarise quality lines per position, as DADA2's plotQualityProfile does.
+
+    Returns a frame with one row per position (1-based): the reads that reach
+    it, and the mean, 10th, 25th, 50th, 75th and 90th percentiles of their
+    Phred scores.
+
+    Examples
+    --------
+    >>> p = quality_profile([b"II5\n", b"5I\n"])  # Q40 Q40 Q20; Q20 Q40
+    >>> p[["position", "reads", "mean", "median"]].values.tolist()
+    [[1.0, 2.0, 30.0, 30.0], [2.0, 2.0, 40.0, 40.0], [3.0, 1.0, 20.0, 20.0]]
+    """
+    import pandas as pd
+
+    quals = [q.rstrip(b"\r\n") for q in quals]
+    width = max((len(q) for q in quals), default=0)
+    if not width:
+        return pd.DataFrame(columns=list(PROFILE_COLUMNS))
+    padded = b"".join(q.ljust(width, b"\0") for q in quals)
+    codes = np.frombuffer(padded, dtype=np.uint8).reshape(len(quals), width)
+    scores = codes.astype(float) - offset
+    scores[codes == 0] = np.nan
+    reads = np.sum(~np.isnan(scores), axis=0)
+    with np.errstate(all="ignore"):
+        pct = np.nanpercentile(scores, [10, 25, 50, 75, 90], axis=0)
+        mean = np.nanmean(scores, axis=0)
+    return pd.DataFrame(
+        {
+            "position": np.arange(1, width + 1, dtype=float),
+            "reads": reads.astype(float),
+            "mean": mean,
+            "q10": pct[0],
+            "q25": pct[1],
+            "median": pct[2],
+            "q75": pct[3],
+            "q90": pct[4],
+        }
+    )
+
+
+def write_sample_qc(
+    sample: str,
+    fq1: str | os.PathLike,
+    fq2: str | os.PathLike | None,
+    qc_dir: str | os.PathLike,
+    encoding: Encoding,
+    n: int = SAMPLE_PAIRS,
+) -> None:
+    """Write a sample's quality profiles and vsearch's expected-error table.
+
+    From the first ``n`` reads of each file: ``<sample>_R1.quality.tsv``
+    (:func:`quality_profile`, with ``sample`` and ``read`` columns) and
+    ``<sample>_R1.eestats2.txt`` (``vsearch --fastq_eestats2``: how many
+    reads are kept at each length cut-off and expected-error limit), and the
+    same for R2.
+    """
+    qc_dir = Path(qc_dir)
+    qc_dir.mkdir(parents=True, exist_ok=True)
+    for read, path in (("R1", fq1), ("R2", fq2)):
+        if path is None:
+            continue
+        head = head_records(path, n)
+        profile = quality_profile(head[3::4], encoding.offset)
+        profile.insert(0, "read", read)
+        profile.insert(0, "sample", sample)
+        stem = qc_dir / f"{sample}_{read}"
+        write_bytes(
+            Path(f"{stem}.quality.tsv"),
+            profile.to_csv(sep="\t", index=False, float_format="%.4g").encode(),
+        )
+        with tempfile.TemporaryDirectory(dir=qc_dir) as tmp:
+            sub = Path(tmp) / "head.fastq"
+            write_bytes(sub, b"".join(head))
+            out = Path(f"{stem}.eestats2.txt")
+            run_tool(
+                [
+                    "vsearch",
+                    "--fastq_eestats2",
+                    str(sub),
+                    "--output",
+                    str(out),
+                    "--length_cutoffs",
+                    "50,*,10",
+                    "--ee_cutoffs",
+                    "0.5,1.0,2.0",
+                    *encoding.vsearch_args(),
+                ],
+                context=f"sample {sample} ({path}, first {n} reads)",
+                outputs=[out],
+            )
+
+
+def gather_qc(inputs: list[str | os.PathLike], output: str | os.PathLike) -> int:
+    """Gather the samples' read QC (:func:`write_sample_qc`) into one folder.
+
+    ``output`` gets ``cutadapt/`` (each sample's JSON and text report, which
+    MultiQC's cutadapt module reads), ``eestats2/`` (vsearch's tables),
+    ``quality_profiles.tsv`` (every sample's profile, by sample, read and
+    position) and ``quality_profile_mqc.json`` (MultiQC custom content: the
+    median quality per position of each sample's reads, as a line graph).
+    The folder is built beside and then moved in: never half written.
+
+    Returns the number of samples.
+    """
+    import json
+    import shutil
+
+    import pandas as pd
+
+    output = Path(output)
+    staging = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "cutadapt").mkdir(parents=True)
+    (staging / "eestats2").mkdir()
+    profiles = []
+    samples = set()
+    for folder in inputs:
+        for path in sorted(Path(folder).iterdir()):
+            name = path.name
+            if name.endswith((".cutadapt.json", ".cutadapt.log")):
+                shutil.copyfile(path, staging / "cutadapt" / name)
+                samples.add(name.rsplit(".cutadapt.", 1)[0])
+            elif name.endswith(".eestats2.txt"):
+                shutil.copyfile(path, staging / "eestats2" / name)
+            elif name.endswith(".quality.tsv"):
+                profiles.append(pd.read_csv(path, sep="\t", dtype={"sample": str}))
+    columns = ["sample", "read", *PROFILE_COLUMNS]
+    table = (
+        pd.concat(profiles, ignore_index=True)
+        if profiles
+        else pd.DataFrame(columns=columns)
+    )
+    table = table.sort_values(["sample", "read", "position"], kind="stable")
+    table.to_csv(
+        staging / "quality_profiles.tsv", sep="\t", index=False, float_format="%.4g"
+    )
+    data = {
+        f"{sample}_{read}": {
+            str(int(p)): float(m)
+            for p, m in zip(g["position"], g["median"], strict=True)
+        }
+        for (sample, read), g in table.groupby(["sample", "read"], sort=True)
+    }
+    custom = {
+        "id": "gutlung_read_quality",
+        "section_name": "Read quality (gutlung-pipeline)",
+        "description": "Median Phred score per position of the first "
+        f"{SAMPLE_PAIRS} reads of each file, before primers are removed.",
+        "plot_type": "linegraph",
+        "pconfig": {
+            "id": "gutlung_read_quality_plot",
+            "title": "gutlung-pipeline: median quality per position",
+            "xlab": "position in the read (nt)",
+            "ylab": "median Phred score",
+        },
+        "data": data,
+    }
+    (staging / "quality_profile_mqc.json").write_text(
+        json.dumps(custom, indent=1, sort_keys=True) + "\n"
+    )
+    shutil.rmtree(output, ignore_errors=True)
+    staging.rename(output)
+    return len(samples)
+
+
+def quality_drop(profile, read: str, threshold: float = 25.0) -> int | None:
+    """First position where the median quality across samples falls below ``threshold``.
+
+    ``profile`` is ``quality_profiles.tsv``; the median of the samples'
+    medians at each position of ``read`` (``R1``/``R2``) is compared. None
+    when it never falls below.
+    """
+    g = profile[profile["read"] == read]
+    if g.empty:
+        return None
+    median = g.groupby("position")["median"].median().sort_index()
+    below = median.index[median < threshold]
+    return int(below[0]) if len(below) else None

@@ -45,6 +45,7 @@ def trim_primers(
     threads: int = 1,
     in_reads: bool = True,
     lengths: tuple[int, int] | None = None,
+    qc_dir: str | os.PathLike | None = None,
 ) -> dict[str, int]:
     """Remove the primers with cutadapt; discard reads (pairs) lacking them.
 
@@ -60,6 +61,10 @@ def trim_primers(
 
     ``lengths`` (paired-end): R1 and R2 are then cut to these lengths after
     the primers are removed (cutadapt ``--length`` and ``-L``).
+
+    ``qc_dir``: cutadapt's reports are kept there, ``<sample>.cutadapt.json``
+    and the text report ``<sample>.cutadapt.log`` (what MultiQC's cutadapt
+    module reads).
 
     Returns
     -------
@@ -110,12 +115,30 @@ def trim_primers(
         files = f"{fq1}, {fq2}" if fq2 is not None else str(fq1)
         try:
             outputs = [out for out in (out1, out2) if out is not None]
-            run_tool(args, context=f"sample {sample} ({files})", outputs=outputs)
+            kept = Path(qc_dir) / f"{sample}.cutadapt.log" if qc_dir else None
+            run_tool(
+                args,
+                context=f"sample {sample} ({files})",
+                outputs=outputs,
+                stdout_to=kept,
+            )
         except ToolError as err:
             if "no space left on device" in str(err):  # says its own fix
                 raise
             raise ToolError(f"{err}; {_fix_for(str(err))}") from None
-        counts = json.loads(report.read_text())["read_counts"]
+        text = report.read_text()
+        if qc_dir is not None:
+            from .io import write_bytes
+
+            # temporary paths by their names: the same reads, the same report
+            kept = text
+            for path in (report, out1, out2):
+                if path is not None:
+                    kept = kept.replace(
+                        json.dumps(str(path)), json.dumps(Path(path).name)
+                    )
+            write_bytes(Path(qc_dir) / f"{sample}.cutadapt.json", kept.encode())
+        counts = json.loads(text)["read_counts"]
     return {"input": int(counts["input"]), "primer_trimmed": int(counts["output"])}
 
 
@@ -318,6 +341,7 @@ def sample_reads(
     trunc_lengths: str | Sequence[int] = "auto",
     target_overlap: int = 48,
     threads: int = 1,
+    qc_dir: str | os.PathLike | None = None,
 ) -> dict[str, int]:
     """Run one sample's read steps in one job.
 
@@ -336,7 +360,8 @@ def sample_reads(
     ``trunc_lengths`` says: ``"none"``, ``(R1, R2)`` lengths, or ``"auto"``
     (:func:`gutlung_pipeline.quality.auto_truncation` with
     ``target_overlap``). Intermediate files live in a temporary folder beside
-    ``derep``.
+    ``derep``. ``qc_dir``: the sample's read QC goes there (cutadapt's
+    reports, :func:`gutlung_pipeline.quality.write_sample_qc`).
 
     Returns
     -------
@@ -348,8 +373,11 @@ def sample_reads(
     """
     with tempfile.TemporaryDirectory(dir=Path(derep).parent) as tmp:
         tmp = Path(tmp)
-        # uncompressed: vsearch then merges in two thirds of the time
-        t1, t2 = tmp / "t1.fastq", (tmp / "t2.fastq" if fq2 else None)
+        # uncompressed: vsearch then merges in two thirds of the time. Named
+        # after the sample: MultiQC 1.35 takes the sample's name from
+        # cutadapt's -o when the input paths hold a '-' (it reads them as stdin)
+        t1 = tmp / f"{sample}.fastq"
+        t2 = tmp / f"{sample}.mate2.fastq" if fq2 else None
         from .quality import Encoding, auto_truncation
 
         # The first reads choose the encoding and the cut. A file that cannot
@@ -362,6 +390,10 @@ def sample_reads(
         else:
             readable = True
         quality_args = encoding.vsearch_args()
+        if qc_dir is not None and readable:
+            from .quality import write_sample_qc
+
+            write_sample_qc(sample, fq1, fq2, qc_dir, encoding)
         cut = None
         if not fq2 or trunc_lengths == "none":
             pass
@@ -397,6 +429,7 @@ def sample_reads(
             threads=threads,
             in_reads=in_reads,
             lengths=cut,
+            qc_dir=qc_dir,
         )
         if fq2:
             counts["trunc_r1"], counts["trunc_r2"] = cut or (0, 0)

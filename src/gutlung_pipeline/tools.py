@@ -36,6 +36,7 @@ def run_tool(
     stdin=None,
     stdout=None,
     outputs: Sequence[str | os.PathLike] = (),
+    stdout_to: str | os.PathLike | None = None,
 ) -> str:
     """Run ``args`` and return its stderr text; raise ToolError on failure.
 
@@ -51,6 +52,9 @@ def run_tool(
         What is being processed (for example ``"sample S01"``), for the error.
     stdin, stdout
         Optional open file objects.
+    stdout_to
+        Where to keep the tool's standard output once it succeeded (cutadapt's
+        text report, which MultiQC reads).
     """
     exe = require_tool(args[0])
     log.info("running: %s", " ".join(args))
@@ -78,6 +82,10 @@ def run_tool(
         for path in outputs:
             Path(path).unlink(missing_ok=True)
         raise ToolError(f"{args[0]} failed on {context}: {_error_line(out + err)}")
+    if stdout_to is not None:
+        from .io import write_bytes
+
+        write_bytes(stdout_to, out.encode())
     return err
 
 

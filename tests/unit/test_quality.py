@@ -331,3 +331,86 @@ def test_primers_said_not_in_reads_that_carry_them_are_refused(small_cohort):
     config["primers"]["forward"] = "A" * 19
     config["qc"]["min_kept"] = 0
     assert _primer_problems(config, sheet, source="c.yaml") == []
+
+
+def test_quality_profile_known_answer():
+    """Phred scores per position by hand: I = Q40, 5 = Q20, + = Q10."""
+    from gutlung_pipeline.quality import quality_profile
+
+    p = quality_profile([b"II5+\n", b"5I5\n", b"+II\n"]).set_index("position")
+    assert p["reads"].tolist() == [3, 3, 3, 1]
+    assert p.loc[1, "mean"] == pytest.approx((40 + 20 + 10) / 3)
+    assert p.loc[1, "median"] == 20 and p.loc[2, "median"] == 40
+    assert p.loc[3, "q25"] == pytest.approx(np.percentile([20, 20, 40], 25))
+    assert p.loc[4, "q90"] == 10  # one read that long
+    # phred+64: the same scores from codes 31 higher
+    shifted = [bytes(c + 31 for c in b"II5+") + b"\n"]
+    assert quality_profile(shifted, 64)["median"].tolist() == [40, 40, 20, 10]
+
+
+@needs_tools
+def test_sample_qc_on_dada2s_reads_and_gathered_for_multiqc(tmp_path):
+    """DADA2's example sam1 (2x250 MiSeq): the profiles match a hand count of
+    the first records, vsearch's eestats2 table is kept, the cutadapt reports
+    are kept beside them, and gather_qc builds results/qc with MultiQC custom
+    content listing each file."""
+    import json
+
+    from gutlung_pipeline.quality import (
+        file_encoding,
+        gather_qc,
+        quality_drop,
+        write_sample_qc,
+    )
+    from gutlung_pipeline.reads import trim_primers
+
+    fq1, fq2 = (
+        REAL / "dada2_extdata/sam1F.fastq.gz",
+        REAL / "dada2_extdata/sam1R.fastq.gz",
+    )
+    qc = tmp_path / "qc"
+    write_sample_qc("sam1", fq1, fq2, qc, file_encoding(fq1), n=500)
+    r2 = pd.read_csv(qc / "sam1_R2.quality.tsv", sep="\t")
+    quals = [q.rstrip() for q in head_records(fq2, 500)[3::4]]
+    at100 = [q[99] - 33 for q in quals if len(q) >= 100]
+    row = r2.set_index("position").loc[100]
+    assert row["reads"] == len(at100) and row["median"] == np.median(at100)
+    assert row["mean"] == pytest.approx(np.mean(at100), abs=0.01)  # 4 digits
+    eestats = (qc / "sam1_R1.eestats2.txt").read_text()
+    assert "500 reads" in eestats and "Length" in eestats
+    trim_primers(
+        "sam1",
+        fq1,
+        tmp_path / "t1.fq",
+        fq2=fq2,
+        out2=tmp_path / "t2.fq",
+        forward="GTGYCAGCMGCCGCGGTAA",
+        reverse="GGACTACNVGGGTWTCTAAT",
+        in_reads=False,
+        qc_dir=qc,
+    )
+    assert "This is cutadapt" in (qc / "sam1.cutadapt.log").read_text()
+    report = json.loads((qc / "sam1.cutadapt.json").read_text())
+    assert report["read_counts"]["input"] == 1500
+    other = tmp_path / "qc2"
+    write_sample_qc("sam2", fq1, None, other, file_encoding(fq1), n=100)
+    out = tmp_path / "results_qc"
+    assert gather_qc([qc, other], out) == 1  # one cutadapt report
+    table = pd.read_csv(out / "quality_profiles.tsv", sep="\t")
+    assert set(zip(table["sample"], table["read"], strict=True)) == {
+        ("sam1", "R1"),
+        ("sam1", "R2"),
+        ("sam2", "R1"),
+    }
+    custom = json.loads((out / "quality_profile_mqc.json").read_text())
+    assert custom["plot_type"] == "linegraph"
+    assert sorted(custom["data"]) == ["sam1_R1", "sam1_R2", "sam2_R1"]
+    assert custom["data"]["sam1_R2"]["100"] == row["median"]
+    assert sorted(p.name for p in (out / "cutadapt").iterdir()) == [
+        "sam1.cutadapt.json",
+        "sam1.cutadapt.log",
+    ]
+    assert len(list((out / "eestats2").iterdir())) == 3
+    # the worn 3' end of DADA2's R2 reads: the median falls below Q25
+    drop = quality_drop(table[table["sample"] == "sam1"], "R2", 25.0)
+    assert drop is not None and 100 < drop < 250

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FORWARD, REFERENCE, REVERSE, needs_tools
+from conftest import FORWARD, REFERENCE, REVERSE, differs_between_runs, needs_tools
 from test_workflow import make_workdir, snakemake, snakemake_command
 
 from gutlung_pipeline.simulate import load_reference, simulate_cohort
@@ -39,11 +39,12 @@ def _mount(path: Path, kib: int, *, remount: bool = False) -> bool:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` but provenance.json, which holds the start time."""
+    """Every file under ``root`` but those that differ by design (start time,
+    cutadapt's run time: conftest.differs_between_runs)."""
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "provenance.json"
+        if p.is_file() and not differs_between_runs(p)
     }
 
 

@@ -287,12 +287,19 @@ def test_report_is_self_contained_and_snakemake_report_works(demo_run):
         DIFFERENTIAL_FIGURES,
         FIGURES,
         MATURITY_FIGURES,
+        QUALITY_FIGURES,
         SCFA_FIGURES,
     )
 
-    extra = (*MATURITY_FIGURES, *SCFA_FIGURES, *DIFFERENTIAL_FIGURES, *CLAIMS_FIGURES)
+    extra = (
+        *MATURITY_FIGURES,
+        *SCFA_FIGURES,
+        *DIFFERENTIAL_FIGURES,
+        *CLAIMS_FIGURES,
+        *QUALITY_FIGURES,
+    )
     # one SVG per figure, and the evidence ladder's mechanism chain
-    assert html.count("<svg") == len(FIGURES) + len(extra) + 1 == 14
+    assert html.count("<svg") == len(FIGURES) + len(extra) + 1 == 15
     assert html.index("<h2>Evidence ladder</h2>") < html.index("<h2>Read tracking</h2>")
     ladder = (work / "results/report/evidence_ladder.html").read_text()
     assert ladder.count("<svg") == 1 and "<script" not in ladder
@@ -324,7 +331,7 @@ def test_demo_report_reads_like_a_paper_in_chromium(demo_run):
     for kind in ("Figure", "Table"):
         numbers = [int(k) for k in re.findall(rf"<b>{kind} (\d+)\.</b>", html)]
         assert numbers == list(range(1, len(numbers) + 1)), kind
-    assert html.count("<figure ") == html.count("<figcaption>") == 13
+    assert html.count("<figure ") == html.count("<figcaption>") == 14
     for width in (1000, 700):
         m = render_in_chromium(page, width=width)
         assert m["scroll"] <= m["client"], (width, m["scroll"], m["client"])
@@ -563,6 +570,10 @@ def test_two_runs_give_identical_tables(demo_run, tmp_path):
         "results/stats/differential_abundance.tsv",
         "results/stats/alpha_mixed_models.tsv",
         "results/stats/paired_gut_lung.tsv",
+        "results/qc/quality_profiles.tsv",
+        "results/qc/quality_profile_mqc.json",
+        "results/qc/cutadapt/P01_gut.cutadapt.json",
+        "results/qc/eestats2/P01_lung_R2.eestats2.txt",
     ):
         assert (work / rel).read_bytes() == (second / rel).read_bytes(), rel
 
@@ -975,6 +986,42 @@ def test_qiime2_loads_the_metadata_live(demo_run):
     assert int(count) == len(sheet)
     assert types == "numeric categorical"
     assert asthma == sheet.set_index("sample_id").loc["P01_gut", "asthma"]
+
+
+MULTIQC = REPO / ".venv-multiqc" / "bin" / "multiqc"
+
+
+@pytest.mark.skipif(
+    not MULTIQC.exists(), reason="MultiQC is installed by `make test` (multiqc-tools)"
+)
+def test_read_qc_is_kept_and_multiqc_reads_it(demo_run, tmp_path):
+    """results/qc holds every sample's cutadapt reports, quality profiles and
+    eestats2 tables; MultiQC 1.35 finds every sample's cutadapt report and
+    the quality line graph; the report's read-quality section says where the
+    median quality falls and where the run cut."""
+    work, sheet, _ = demo_run
+    qc = work / "results/qc"
+    n = len(sheet)
+    assert len(list((qc / "cutadapt").glob("*.cutadapt.log"))) == n
+    assert len(list((qc / "eestats2").glob("*.eestats2.txt"))) == 2 * n
+    profiles = pd.read_csv(qc / "quality_profiles.tsv", sep="\t")
+    assert set(profiles["sample"]) == set(sheet["sample_id"])
+    assert profiles["position"].max() == 250  # the demo's 2x250 reads
+    proc = subprocess.run(
+        [str(MULTIQC), str(qc), "-o", str(tmp_path / "mq"), "--no-ansi", "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = tmp_path / "mq/multiqc_data"
+    cut = pd.read_csv(data / "multiqc_cutadapt.txt", sep="\t")
+    assert set(cut["Sample"]) == set(sheet["sample_id"])
+    quality = pd.read_csv(data / "multiqc_gutlung_read_quality_plot.txt", sep="\t")
+    assert len(quality) == 2 * n
+    html = report_text(work)
+    assert "<h2>Read quality</h2>" in html
+    assert re.search(r"R2 \(\d+ samples, first reads of each file\): the median ", html)
+    assert (work / "results/report/figures/read_quality.svg").is_file()
 
 
 def test_provenance_names_versions_inputs_and_the_commit(demo_run):

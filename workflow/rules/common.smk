@@ -20,6 +20,7 @@ from gutlung_pipeline.inputs.plan import Plan, plan_from_config, writes_sheet
 from gutlung_pipeline.report.names import CLAIMS_FIGURES, DIFFERENTIAL_FIGURES
 from gutlung_pipeline.report.names import FIGURES as REPORT_FIGURES
 from gutlung_pipeline.report.names import MATURITY_FIGURES, SCFA_FIGURES
+from gutlung_pipeline.report.names import QUALITY_FIGURES
 from gutlung_pipeline.report.names import manifest as report_manifest
 from gutlung_pipeline.inputs.studies import STACKED, combined_sheet
 
@@ -242,6 +243,18 @@ def sample_batches():
 def batch_files(path):
     """``path`` (with ``{batch}``) for every sample_reads batch."""
     return lambda wildcards: expand(path, batch=list(sample_batches()))
+
+
+def get_qc_dirs(wildcards):
+    """The read QC folders of the read jobs: one a batch, or a sample (DADA2)."""
+    if DADA2:
+        return [f"results/work/qc/{s}" for s in get_samples()]
+    return expand("results/work/qc/{batch}", batch=list(sample_batches()))
+
+
+def get_qc_outputs():
+    """results/qc when the run has reads (not at the table stage, not studies)."""
+    return [] if STUDIES or TABLE_ENTRY else ["results/qc"]
 
 
 def get_batch_fastq(wildcards):
@@ -558,6 +571,7 @@ def get_final_outputs():
         "results/phyloseq/table.biom",
         "results/metadata.tsv",
         "results/provenance/provenance.json",
+        *get_qc_outputs(),
         *get_maturity_outputs(),
         *get_scfa_outputs(),
         *get_stats_outputs(),
@@ -607,6 +621,8 @@ def get_report_figures():
         figures += list(DIFFERENTIAL_FIGURES)
     if config["claims"]["enabled"]:
         figures += list(CLAIMS_FIGURES)
+    if get_qc_outputs():
+        figures += list(QUALITY_FIGURES)
     return figures
 
 
@@ -678,10 +694,19 @@ def get_report_inputs(wildcards):
         inputs["paired"] = "results/stats/paired_gut_lung.tsv"
         inputs["paired_samples"] = "results/stats/paired_lung_samples.tsv"
     inputs.update(zip(("claims",), get_claims_outputs()))
+    inputs.update(zip(("quality",), get_qc_outputs()))
     inputs.update(zip(("runs", "unmapped", "dropped"), get_acquisition_outputs()))
     if STUDIES:
         inputs["studies"] = "results/combined/studies.tsv"
     return inputs
+
+
+def get_primer_lengths():
+    """The primers' lengths when the reads start with them, else 0 and 0."""
+    p = config.get("primers") or {}
+    if not p.get("in_reads", True) or "forward" not in p:
+        return [0, 0]
+    return [len(p["forward"]), len(p["reverse"])]
 
 
 def get_report_manifest(wildcards, input):
@@ -696,6 +721,8 @@ def get_report_manifest(wildcards, input):
         "maturity_group": m["reference_column"],
         "maturity_rank": m["rank"],
         "age_column": m["age_column"],
+        # the quality figure counts positions from the read's first base
+        "primer_lengths": get_primer_lengths(),
     }
     files = {key: input[key] for key in input.keys()}
     return json.dumps(report_manifest(files, settings), sort_keys=True)

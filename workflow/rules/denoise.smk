@@ -12,6 +12,7 @@ rule sample_reads:
         mapping=temp("results/work/mappable/{batch}.fasta"),
         candidates=temp("results/work/candidates/{batch}.fasta"),
         stats="results/work/stats/{batch}/reads.json",
+        qc=temp(directory("results/work/qc/{batch}")),
     log:
         "logs/sample_reads/{batch}.log",
     benchmark:
@@ -32,7 +33,7 @@ rule sample_reads:
         " --derep {output.derep:q} --mapping {output.mapping:q}"
         " --candidates {output.candidates:q} --candidate-min-size {params.min_size}"
         " --alpha {params.alpha} --threads {threads} --stats {output.stats:q}"
-        " > {log:q} 2>&1"
+        " --qc-dir {output.qc:q} > {log:q} 2>&1"
 
 
 rule pool_uniques:

@@ -7,6 +7,7 @@ if PAIRED:
             r1=temp("results/work/trimmed/{sample}_R1.fastq.gz"),
             r2=temp("results/work/trimmed/{sample}_R2.fastq.gz"),
             stats="results/work/stats/{sample}/trim.json",
+            qc=temp(directory("results/work/qc/{sample}")),
         log:
             "logs/trim_primers/{sample}.log",
         benchmark:
@@ -25,7 +26,7 @@ if PAIRED:
             " --out1 {output.r1:q} --out2 {output.r2:q} --stats {output.stats:q}"
             " --forward {params.fwd:q} --reverse {params.rev:q}"
             " --error-rate {params.error_rate} {params.in_reads}"
-            " --threads {threads} > {log:q} 2>&1"
+            " --threads {threads} --qc-dir {output.qc:q} > {log:q} 2>&1"
 
 else:
 
@@ -35,6 +36,7 @@ else:
         output:
             r1=temp("results/work/trimmed/{sample}_R1.fastq.gz"),
             stats="results/work/stats/{sample}/trim.json",
+            qc=temp(directory("results/work/qc/{sample}")),
         log:
             "logs/trim_primers/{sample}.log",
         benchmark:
@@ -52,4 +54,4 @@ else:
             " --out1 {output.r1:q} --stats {output.stats:q}"
             " --forward {params.fwd:q} --reverse {params.rev:q}"
             " --error-rate {params.error_rate} {params.in_reads}"
-            " --threads {threads} > {log:q} 2>&1"
+            " --threads {threads} --qc-dir {output.qc:q} > {log:q} 2>&1"

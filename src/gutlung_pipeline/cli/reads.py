@@ -99,8 +99,13 @@ def add_table_checks(p) -> None:
 
 def cmd_trim_primers(args) -> None:
     """Run ``gutlung trim-primers``: remove primers with cutadapt."""
-    from ..reads import trim_primers
+    from ..reads import read_encoding, trim_primers
 
+    if args.qc_dir:
+        from ..quality import write_sample_qc
+
+        encoding = read_encoding(args.sample, args.fq1, args.fq2)
+        write_sample_qc(args.sample, args.fq1, args.fq2, args.qc_dir, encoding)
     counts = trim_primers(
         args.sample,
         args.fq1,
@@ -112,8 +117,45 @@ def cmd_trim_primers(args) -> None:
         error_rate=args.error_rate,
         threads=args.threads,
         in_reads=not args.primers_not_in_reads,
+        qc_dir=args.qc_dir,
     )
     _write_stats(args.stats, args.sample, counts)
+
+
+def add_qc_dir(p) -> None:
+    """Declare ``--qc-dir``: where each sample's read QC goes."""
+    p.add_argument(
+        "--qc-dir",
+        help="keep each sample's read QC here: cutadapt's JSON and text reports, "
+        "quality profiles and vsearch --fastq_eestats2 of the first reads",
+    )
+
+
+def cmd_read_qc(args) -> None:
+    """Run ``gutlung read-qc``: gather the samples' read QC into one folder."""
+    from ..quality import gather_qc
+
+    n = gather_qc(args.inputs, args.output_dir)
+    log.info("read QC of %d samples in %s", n, args.output_dir)
+
+
+def add_read_qc(sub) -> None:
+    """Declare ``gutlung read-qc`` and its options on ``sub``."""
+    p = command(
+        sub,
+        "read-qc",
+        cmd_read_qc,
+        "gather the samples' read QC: cutadapt reports, quality profiles, "
+        "eestats2, MultiQC custom content",
+    )
+    p.add_argument(
+        "--inputs", nargs="+", required=True, help="the jobs' --qc-dir folders"
+    )
+    p.add_argument(
+        "--output-dir",
+        required=True,
+        help="results/qc: cutadapt/, eestats2/, quality_profiles.tsv, *_mqc.json",
+    )
 
 
 def add_trim_primers(sub) -> None:
@@ -124,6 +166,7 @@ def add_trim_primers(sub) -> None:
     p.add_argument("--fq2", help="R2 FASTQ of a paired-end sample")
     p.add_argument("--out1", required=True, help="trimmed R1 to write")
     p.add_argument("--out2", help="trimmed R2 to write (paired-end)")
+    add_qc_dir(p)
     p.add_argument(
         "--error-rate",
         type=float,
@@ -189,6 +232,7 @@ def cmd_sample_reads(args) -> None:
         trunc_length=args.trunc_length,
         trunc_lengths=args.trunc_lengths,
         target_overlap=args.target_overlap,
+        qc_dir=args.qc_dir,
     )
     for sample in counts:
         log.info("read counts: %s", json.dumps(sample))
@@ -211,6 +255,7 @@ def add_sample_reads(sub) -> None:
     p.add_argument("--fq1", nargs="+", required=True, help="one a sample, in order")
     p.add_argument("--fq2", nargs="+", help="paired-end: one a sample, in order")
     p.add_argument("--derep", required=True, help="filtered uniques out")
+    add_qc_dir(p)
     p.add_argument("--mapping", required=True, help="all merged uniques out")
     p.add_argument("--candidates", help="the samples' own UNOISE centroids out")
     p.add_argument(
@@ -666,6 +711,7 @@ def add_dada2_table(sub) -> None:
 PARSERS = (
     add_trim_primers,
     add_sample_reads,
+    add_read_qc,
     add_pool_uniques,
     add_denoise,
     add_remove_chimeras,

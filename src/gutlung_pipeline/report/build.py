@@ -26,6 +26,7 @@ from .figures import (
     fig_maturity_taxa,
     fig_pcoa,
     fig_rarefaction_curves,
+    fig_read_quality,
     fig_read_tracking,
     fig_scfa,
     genus_table,
@@ -122,6 +123,11 @@ def build_report(
         else None
     )
     claims = claims_section(files["claims"], figures) if "claims" in files else None
+    quality = (
+        quality_section(files["quality"], core, settings, figures)
+        if "quality" in files
+        else None
+    )
     if ladder is not None:
         if "claims" not in files:
             raise ValueError(
@@ -159,6 +165,7 @@ def build_report(
         acquisition=acquired,
         studies=_studies_section(studies) if studies else None,
         provenance=provenance,
+        quality=quality,
         page=page,
     )
     write_tables(page.full_tables, tables_dir)
@@ -450,6 +457,59 @@ def claims_section(claims: str | os.PathLike, figures: dict):
     return section
 
 
+def quality_section(folder, core: Core, settings: dict, figures: dict) -> list[str]:
+    """Read qc/quality_profiles.tsv: add the quality figure, return sentences.
+
+    The cut drawn on each read is the median over samples of the merge's cut
+    (``trunc_r1``/``trunc_r2`` of the read tracking, after the primer), plus
+    the primer's length when the reads hold it (``primer_lengths``).
+    """
+    from ..quality import quality_drop
+
+    profile = pd.read_csv(Path(folder) / "quality_profiles.tsv", sep="\t")
+    track = core.track
+    primer = dict(zip(("R1", "R2"), settings["primer_lengths"], strict=True))
+    cuts: dict[str, float | None] = {}
+    for read, column in (("R1", "trunc_r1"), ("R2", "trunc_r2")):
+        values = pd.to_numeric(track.get(column), errors="coerce")
+        values = values[values > 0] if values is not None else values
+        cuts[read] = (
+            float(values.median()) + primer[read]
+            if values is not None and len(values)
+            else None
+        )
+    figures["read_quality"] = fig_read_quality(profile, cuts)
+    lines = []
+    n = profile["sample"].nunique()
+    for read in ("R1", "R2"):
+        g = profile[profile["read"] == read]
+        if g.empty:
+            continue
+        drop = quality_drop(profile, read, 25.0)
+        length = int(g["position"].max())
+        where = (
+            f"falls below Q25 at position {drop}"
+            if drop is not None
+            else f"stays at Q25 or above over all {length} positions"
+        )
+        cut = cuts.get(read)
+        cut_text = (
+            f"; the merge cut it at {cut:g} (median over samples, primer included)"
+            if cut
+            else ""
+        )
+        lines.append(
+            f"{read} ({n} samples, first reads of each file): the median "
+            f"quality {where}{cut_text}."
+        )
+    lines.append(
+        "Per-sample quality profiles, vsearch --fastq_eestats2 tables and "
+        "cutadapt's reports are in results/qc/ (MultiQC reads its cutadapt/ "
+        "folder and quality_profile_mqc.json)."
+    )
+    return lines
+
+
 def provenance_section(path) -> tuple[list[str], pd.DataFrame]:
     """Read provenance.json: sentences and the versions table (no start time).
 
@@ -550,6 +610,12 @@ def captions(settings: dict, rare: pd.DataFrame) -> dict[str, str]:
         f"placed genera's) by body site and {group_column}. A 16S genus is a proxy "
         "for the pathway, not a measured acid; reads without a genus are not "
         "counted (unplaced_share in results/scfa/indices.tsv).",
+        "read_quality": "Median Phred score per position of each sample's first "
+        "reads (grey), the median across samples with the 25th-75th percentile "
+        "band (blue), Q30 (dotted) and Q25 (dashed), and where the run cut the "
+        "reads before the merge (red; merge.trunc_lengths: auto chooses the cut "
+        "that keeps the overlap with the fewest expected errors). Positions "
+        "count from the read's first base, primer included.",
         "maturity_taxa": "Mean relative abundance per age bin of the 15 most "
         "important features of the maturity model.",
     }

@@ -637,3 +637,36 @@ def fig_scfa(
         axes[1, 1].set_axis_off()
     fig.tight_layout()
     return fig
+
+
+def fig_read_quality(profile: pd.DataFrame, cuts: dict[str, float | None]):
+    """Draw the reads' quality per position: where to truncate.
+
+    One panel per read (R1, R2): each sample's median Phred score per
+    position (thin grey lines), the median across samples with the 25th-75th
+    percentile band of the samples' medians, Q30 and Q25 lines, and the cut
+    the run made (``cuts``: read -> position, dashed; None: not cut).
+    """
+    reads = [r for r in ("R1", "R2") if (profile["read"] == r).any()]
+    fig, axes = panel_grid(max(1, len(reads)), 5.2, 3.6)
+    for ax, read in zip(axes, reads, strict=False):
+        g = profile[profile["read"] == read]
+        wide = g.pivot_table(index="position", columns="sample", values="median")
+        many = wide.shape[1] > MAX_SAMPLE_BARS
+        if not many:
+            ax.plot(wide.index, wide.to_numpy(), color="#bbbbbb", lw=0.5)
+        mid = wide.median(axis=1)
+        lo, hi = wide.quantile(0.25, axis=1), wide.quantile(0.75, axis=1)
+        ax.fill_between(wide.index, lo, hi, color="#2166ac", alpha=0.25, lw=0)
+        ax.plot(wide.index, mid, color="#2166ac", lw=1.5, label="median of samples")
+        for q, style in ((30, ":"), (25, "--")):
+            ax.axhline(q, color="#999999", lw=0.7, ls=style)
+        cut = cuts.get(read)
+        if cut:
+            ax.axvline(cut, color="#b2182b", lw=1.2, ls="--", label=f"cut at {cut:g}")
+        ax.set_xlabel(f"{read}: position in the read (nt)", fontsize=8)
+        ax.set_ylabel("Phred score (median per sample)", fontsize=8)
+        ax.set_ylim(0, max(42, float(np.nanmax(wide.to_numpy())) + 1))
+        ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig

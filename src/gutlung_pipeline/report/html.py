@@ -203,6 +203,7 @@ def render_report(
     studies: tuple[list[str], pd.DataFrame] | None = None,
     scfa: list[str] | None = None,
     provenance: tuple[list[str], pd.DataFrame] | None = None,
+    quality: list[str] | None = None,
     page: Page | None = None,
 ) -> str:
     """Assemble the HTML text from tables and inline SVG figures.
@@ -253,6 +254,10 @@ def render_report(
         tracking,
         captions.get("read_tracking_table", "Reads per sample after each step."),
     )
+    if quality is not None:
+        page.section("Read quality", "read-quality")
+        page.sentences(quality)
+        page.figure("read_quality", figures["read_quality"], captions["read_quality"])
     if contamination is not None:
         sentences, tables = contamination
         shown = [(n, c, t) for n, c, t in tables if len(t)]

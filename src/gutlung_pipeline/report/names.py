@@ -22,6 +22,7 @@ DIFFERENTIAL_FIGURES = ("differential",)
 CLAIMS_FIGURES = ("claims_forest",)
 MATURITY_FIGURES = ("maturity_age", "maturity_maz", "maturity_taxa")
 SCFA_FIGURES = ("scfa",)
+QUALITY_FIGURES = ("read_quality",)
 
 #: The files a report manifest names: key -> (several files?, what it is).
 #: The first seven are required; each other one adds its section or figure.
@@ -53,6 +54,7 @@ MANIFEST_FILES = {
     "dropped": (False, "acquire/dropped_samples.tsv (with runs)"),
     "studies": (False, "combined/studies.tsv: the merged studies"),
     "provenance": (False, "provenance/provenance.json: the last section"),
+    "quality": (False, "qc/ (read-qc's folder): the read-quality section"),
 }
 REQUIRED_FILES = ("tracking", "table", "taxonomy", "samples", "alpha", "rarefaction")
 #: Files that come together: the first brings the others.
@@ -69,6 +71,7 @@ MANIFEST_SETTINGS = {
     "maturity_group": "asthma",
     "maturity_rank": "g",
     "age_column": "age_days",
+    "primer_lengths": [0, 0],
 }
 
 
