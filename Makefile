@@ -15,10 +15,10 @@ DEMO_READS := resources/demo/reads/.done
 
 install: $(VENV)/.installed system-tools
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
 # vsearch, MAFFT and FastTree from Debian (cutadapt comes from PyPI).

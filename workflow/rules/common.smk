@@ -93,6 +93,9 @@ shell.prefix(
 
 SCHEMA_DIR = Path(workflow.current_basedir).parent / "schemas"
 REPO_ROOT = Path(workflow.current_basedir).parents[1]
+# workflow/envs/*.yaml install the package from this checkout: pip expands
+# ${GUTLUNG_CHECKOUT} in the requirements conda writes (--sdm conda)
+os.environ.setdefault("GUTLUNG_CHECKOUT", str(REPO_ROOT.resolve()))
 # Name every file the config came from (--configfile values override the
 # default); a study of a combined run names its own file.
 CONFIG_SOURCE = (
