@@ -106,7 +106,8 @@ def check_workflow_inputs(
     *,
     source: str = "config",
     analyses: bool = True,
-) -> None:
+    defer_analyses: bool = False,
+) -> list[str]:
     """Check the validated config and sample sheet together, before any job.
 
     The report's ``diversity.group_column`` exists; the taxonomy reference is a file
@@ -119,6 +120,16 @@ def check_workflow_inputs(
     Used by the workflow and by ``gutlung validate``, so both agree.
     ``analyses=False`` (a study of a combined run, whose diversity runs on the
     merged table) leaves out the checks of ``diversity``.
+
+    ``defer_analyses=True`` (a run that asked for other outputs than the whole
+    workflow's) returns the problems of the optional analyses (maturity and
+    the stats analyses) instead of raising them, so that an analysis that
+    cannot run on this data does not stop a run that did not ask for it.
+
+    Returns
+    -------
+    list of str
+        The deferred problems (empty unless ``defer_analyses``).
 
     Raises
     ------
@@ -146,9 +157,13 @@ def check_workflow_inputs(
                 f"an entry of {manifest} ({', '.join(names)}); give a SINTAX FASTA "
                 "or an entry name"
             )
+    optional: list[str] = []
     if config.get("maturity", {}).get("enabled"):
-        problems += _maturity_problems(config, samples, source=source)
-    problems += _stats_problems(config, samples, source=source)
+        optional += _maturity_problems(config, samples, source=source)
+    optional += _stats_problems(config, samples, source=source)
+    if not defer_analyses:
+        problems += optional
+        optional = []
     problems += _decontam_problems(config, samples, source=source)
     if analyses:
         problems += _diversity_problems(config, samples, source=source)
@@ -177,6 +192,7 @@ def check_workflow_inputs(
             problems += err.problems
     if problems:
         raise ConfigError(problems)
+    return optional
 
 
 def plan_warnings(config: dict, samples: pd.DataFrame) -> list[str]:

@@ -88,7 +88,8 @@ def test_accessions_are_checked_before_any_url():
     assert "result=read_run" in url and "fastq_md5" in url
 
 
-def test_fetch_study_every_case(ena, tmp_path):
+def test_fetch_study_every_case(ena, tmp_path, caplog):
+    caplog.set_level("INFO", logger="gutlung_pipeline.inputs.ena")
     cache = tmp_path / "cache"
     out = fetch_runs(
         ["PRJEB00001"], cache, base_url=ena.base, scheme="http", retries=2, backoff=0.01
@@ -128,11 +129,26 @@ def test_fetch_study_every_case(ena, tmp_path):
     assert hostile == cache / "ERR0000006" / "ERR0000006.fastq.gz"
     assert not Path("/tmp/pwned_x.fastq.gz").exists()
     assert not list(cache.rglob("*.part"))
+    # progress in the log: the size, each tenth, the resume point, the check
+    lines = caplog.messages
+    size = len(ena.files["/vol1/ERR0000001/ERR0000001_1.fastq.gz"])
+    kb = f"{size / 1e3:.1f} kB"
+    assert any(
+        m.startswith("ERR0000001_1.fastq.gz (http://")
+        and m.endswith(f"downloading {kb}")
+        for m in lines
+    ), lines
+    assert f"ERR0000001_1.fastq.gz: {kb} of {kb} (100%)" in "\n".join(lines)
+    half = len(ena.files[dropped]) // 2
+    assert half < 1000  # 644 B
+    assert any(m.endswith(f"downloading {kb}, resuming at {half} B") for m in lines)
+    assert f"ERR0000001_1.fastq.gz: {kb}, md5 as published" in lines
     # the cache is reused: nothing is downloaded again
     before = len(ena.requests)
     again = fetch_runs(["ERR0000001"], cache, base_url=ena.base, scheme="http")
     assert again.loc[0, "status"] == "ok"
     assert [r[0] for r in ena.requests[before:]] == ["/ena/portal/api/filereport"]
+    assert "ERR0000001_1.fastq.gz: in the cache, md5 as published" in caplog.messages
 
 
 def test_filereport_errors(ena):

@@ -427,6 +427,17 @@ def test_stats_design_errors_stop_before_any_job(tmp_path, demo_cohort):
         in proc.stderr
     )
     assert "strata1: strata 'subject_id': every stratum has a single" in proc.stderr
+    # a run that asks only for the ASV table is not stopped by them: each is
+    # a warning, and no stats job is planned
+    part = snakemake(work, "-n", "results/asv/asv_table.biom")
+    assert part.returncode == 0, part.stderr[-2000:]
+    assert "lonely: column 'body_site': group 'lung' has a single" in part.stderr
+    assert "its outputs cannot be made, and this run did not ask for the whole" in (
+        part.stderr
+    )
+    assert "permanova" not in part.stdout
+    # naming the default rule is asking for everything
+    assert snakemake(work, "-n", "all").returncode != 0
 
 
 def test_decontam_removes_planted_contaminants_and_keeps_lung_taxa(demo_run):

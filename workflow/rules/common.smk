@@ -125,11 +125,37 @@ def _load_inputs():
     else:
         studies = {}
         plan = plan_from_config(checked, schema_dir=SCHEMA_DIR)
-        check_workflow_inputs(checked, plan.sheet, source=CONFIG_SOURCE)
+        deferred = check_workflow_inputs(
+            checked, plan.sheet, source=CONFIG_SOURCE, defer_analyses=_asks_part()
+        )
+        for line in deferred:
+            print(
+                f"gutlung-pipeline: warning: {line}; its outputs cannot be made, "
+                "and this run did not ask for the whole workflow",
+                file=sys.stderr,
+            )
     for line in plan_warnings(checked, plan.sheet):
         print(f"gutlung-pipeline: warning: {CONFIG_SOURCE}: {line}", file=sys.stderr)
     _check_writable()
     return checked, plan, studies
+
+
+def _asks_part() -> bool:
+    """True when the command names targets other than the whole workflow
+    (files, or rules but all/default), or runs one job of a run (Slurm): an
+    analysis that cannot run on this data then only warns. Snakemake parses
+    the Snakefile before it keeps its targets, so its own parser reads them
+    from the command line."""
+    from snakemake.cli import get_argument_parser
+
+    try:
+        args, _ = get_argument_parser().parse_known_args(sys.argv[1:])
+    except (Exception, SystemExit):
+        return False
+    if getattr(args, "target_jobs", None):
+        return True
+    targets = set(getattr(args, "targets", None) or ())
+    return bool(targets) and not targets & {"all", "default"}
 
 
 def _check_writable():

@@ -376,6 +376,7 @@ def download(
     """
     dest = _inside(cache, dest)
     if dest.exists() and _md5(dest) == remote.md5:
+        log.info("%s: in the cache, md5 as published", dest.name)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -391,8 +392,15 @@ def download(
             headers = {"Range": f"bytes={have}-"} if have else {}
             with _open(url, timeout=timeout, headers=headers) as response:
                 mode = "ab" if have and response.status == 206 else "wb"
+                start = have if mode == "ab" else 0
+                log.info(
+                    "%s: downloading %s%s",
+                    what,
+                    _size(remote.size),
+                    f", resuming at {_size(start)}" if start else "",
+                )
                 with open(part, mode) as out:
-                    shutil.copyfileobj(response, out, CHUNK)
+                    _copy_with_progress(response, out, dest.name, start, remote.size)
         got = part.stat().st_size
         if got != remote.size:
             raise ConnectionError(f"got {got} of {remote.size} bytes")
@@ -407,7 +415,42 @@ def download(
         part.unlink(missing_ok=True)
         raise
     os.replace(part, dest)
+    log.info("%s: %s, md5 as published", dest.name, _size(remote.size))
     return dest
+
+
+def _size(n: int) -> str:
+    """Bytes as people read them: ``512 B``, ``3.4 MB``, ``1.2 GB``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def _copy_with_progress(source, out, name: str, start: int, total: int) -> None:
+    """Copy a response to a file in CHUNK blocks, logging each tenth of it.
+
+    Progress lines name the file, the bytes so far of ``total``, the share
+    and the rate since the start of this request.
+    """
+    import time
+
+    began, done, step = time.monotonic(), start, max(total // 10, 1)
+    mark = start + step
+    while block := source.read(CHUNK):
+        out.write(block)
+        done += len(block)
+        if done >= mark or done == total:
+            rate = (done - start) / max(time.monotonic() - began, 1e-6)
+            log.info(
+                "%s: %s of %s (%d%%), %s/s",
+                name,
+                _size(done),
+                _size(total),
+                100 * done // max(total, 1),
+                _size(int(rate)),
+            )
+            mark = done + step
 
 
 def fasterq_dump(
