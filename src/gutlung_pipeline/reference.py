@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .io import read_fasta, write_fasta
 from .sequences import reverse_complement
-from .taxonomy import RANKS, format_sintax_header
+from .taxonomy import RANKS, format_sintax_header, parse_sintax_header
 from .tools import run_tool
 
 log = logging.getLogger(__name__)
@@ -89,14 +89,22 @@ def parse_greengenes_taxonomy(line: str) -> list[str | None]:
 
 
 def select_reference_ids(
-    taxonomy: dict[str, list[str | None]], *, genera: tuple[str, ...], per_genus: int
+    taxonomy: dict[str, list[str | None]],
+    *,
+    genera: tuple[str, ...],
+    per_genus: int,
+    skip: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Pick up to ``per_genus`` IDs of each genus, lowest numeric ID first."""
+    """Pick up to ``per_genus`` IDs of each genus, lowest numeric ID first.
+
+    IDs in ``skip`` are passed over (the outside reference skips the shipped
+    one's).
+    """
     wanted = set(genera)
     by_genus: dict[str, list[str]] = {}
     for seq_id, names in taxonomy.items():
         genus = names[5]
-        if genus in wanted:
+        if genus in wanted and seq_id not in skip:
             by_genus.setdefault(genus, []).append(seq_id)
     chosen: list[str] = []
     for genus in genera:
@@ -145,18 +153,33 @@ def build_demo_reference(
     reverse: str,
     genera: tuple[str, ...] = DEMO_GENERA,
     per_genus: int = 25,
+    exclude: str | os.PathLike | None = None,
 ) -> int:
     """Write a trimmed SINTAX reference; return the number of sequences kept.
 
     Kept: the chosen IDs whose amplicon holds only A/C/G/T, first of each set of
     identical amplicons (a later duplicate is dropped, whatever its taxonomy).
+
+    ``exclude`` (a SINTAX FASTA, the shipped reference): its IDs are skipped
+    and an amplicon identical to one of its sequences is dropped, so the
+    result holds only sequences that reference lacks. Simulated truth drawn
+    from it is unknown to the chimera check and to the classifier, as a real
+    study's sequences are to SILVA or GTDB.
     """
     taxonomy: dict[str, list[str | None]] = {}
     with open(taxonomy_file) as handle:
         for line in handle:
             seq_id, _, lineage = line.rstrip("\n").partition("\t")
             taxonomy[seq_id] = parse_greengenes_taxonomy(lineage)
-    chosen = select_reference_ids(taxonomy, genera=genera, per_genus=per_genus)
+    skip_ids: frozenset[str] = frozenset()
+    seen: set[str] = set()
+    if exclude is not None:
+        shipped = read_fasta(exclude)
+        skip_ids = frozenset(parse_sintax_header(h)[0] for h in shipped)
+        seen = {seq.upper() for seq in shipped.values()}
+    chosen = select_reference_ids(
+        taxonomy, genera=genera, per_genus=per_genus, skip=skip_ids
+    )
     wanted = set(chosen)
     full: dict[str, str] = {}
     keep = False
@@ -173,7 +196,6 @@ def build_demo_reference(
     amplicons = trim_to_amplicon(
         {i: full[i] for i in chosen if i in full}, forward=forward, reverse=reverse
     )
-    seen: set[str] = set()
     records = []
     for seq_id in chosen:
         seq = amplicons.get(seq_id)

@@ -112,3 +112,30 @@ def test_shipped_reference_rebuilds_identically(tmp_path):
         reverse=REVERSE,
     )
     assert read_fasta(tmp_path / "rebuilt.fasta.gz") == read_fasta(REFERENCE)
+
+
+@needs_tools
+def test_outside_reference_holds_only_what_the_shipped_one_lacks(tmp_path):
+    """--exclude the shipped reference: truth for the simulator that neither
+    the chimera check nor the classifier has seen (issue: the denoiser's
+    truth was drawn from the reference its chimera check uses)."""
+    from gutlung_pipeline.simulate import load_reference
+
+    qdr = pytest.importorskip("qiime_default_reference")
+    n = build_demo_reference(
+        qdr.get_reference_sequences(),
+        qdr.get_reference_taxonomy(),
+        tmp_path / "outside.fasta",
+        forward=FORWARD,
+        reverse=REVERSE,
+        exclude=REFERENCE,
+    )
+    outside, shipped = (
+        load_reference(tmp_path / "outside.fasta"),
+        load_reference(REFERENCE),
+    )
+    assert n == len(outside) == 505  # 39 of the 40 genera (no other Escherichia)
+    assert not set(outside["ref_id"]) & set(shipped["ref_id"])
+    assert not set(outside["sequence"]) & set(shipped["sequence"])
+    assert outside["sequence"].is_unique
+    assert set(outside["genus"]) == set(shipped["genus"]) - {"Escherichia"}

@@ -433,3 +433,37 @@ def test_birth_cohort_plants_fewer_butyrate_producers_in_asthma(reference):
     kids = truth.set_index("subject_id")
     assert set(kids.loc[kids["asthma"] == "yes", "butyrate_fold"]) == {0.5}
     assert set(kids.loc[kids["asthma"] == "no", "butyrate_fold"]) == {1.0}
+
+
+def test_emp_design_reads_start_after_the_primers(reference, tmp_path):
+    """primers_in_reads=False, 150 nt: the EMP 2x150 design. R1 starts with
+    the amplicon, R2 with its reverse complement's start; no read holds the
+    forward primer."""
+    import re
+
+    from gutlung_pipeline.sequences import reverse_complement
+
+    sheet, truth = simulate_cohort(
+        reference,
+        tmp_path,
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=2,
+        reads_per_sample=300,
+        read_length=150,
+        chimera_rate=0.0,
+        error_model=ErrorModel(start=1e-9, end=1e-9),
+        primers_in_reads=False,
+        random_state=3,
+    )
+    row = sheet.iloc[0]
+    r1, _ = read_fastq(row["fq1"])
+    r2, _ = read_fastq(row["fq2"])
+    assert {len(s) for s in r1} == {150} == {len(s) for s in r2}
+    mine = truth[truth["sample_id"] == row["sample_id"]]
+    starts = {s[:150] for s in mine["sequence"]}
+    ends = {reverse_complement(s)[:150] for s in mine["sequence"]}
+    assert all(s in starts for s in r1) and all(s in ends for s in r2)
+    iupac = {"Y": "[CT]", "M": "[AC]", "N": "[ACGT]", "V": "[ACG]", "W": "[AT]"}
+    fwd = re.compile("".join(iupac.get(b, b) for b in FORWARD))
+    assert not any(fwd.search(s) for s in r1)

@@ -60,6 +60,7 @@ def cmd_simulate(args) -> None:
         n_mocks=args.n_mocks,
         contaminant_load=args.contaminant_load,
         copd_butyrate_fold=args.copd_butyrate_fold,
+        primers_in_reads=not args.primers_not_in_reads,
     )
     out = Path(args.out_dir)
     write_cohort(
@@ -135,6 +136,12 @@ def add_simulate(sub) -> None:
         choices=["paired", "single"],
         default="paired",
         help="paired writes R1 and R2, single R1 only",
+    )
+    p.add_argument(
+        "--primers-not-in-reads",
+        action="store_true",
+        help="reads start after the primers (the EMP protocol; with "
+        "--read-length 150, its 2x150 design)",
     )
     add_seed(p)
     add_primers(p)
@@ -250,6 +257,7 @@ def cmd_build_reference(args) -> None:
         forward=args.forward,
         reverse=args.reverse,
         per_genus=args.per_genus,
+        exclude=args.exclude,
     )
     log.info("kept %d sequences", n)
 
@@ -270,6 +278,11 @@ def add_build_reference(sub) -> None:
         type=int,
         default=25,
         help="at most this many sequences of each genus",
+    )
+    p.add_argument(
+        "--exclude",
+        help="a SINTAX FASTA whose sequences (and IDs) to leave out: with the "
+        "shipped reference, truth for the simulator that the reference lacks",
     )
     add_primers(p)
 

@@ -654,7 +654,14 @@ def fig_read_quality(profile: pd.DataFrame, cuts: dict[str, float | None]):
         wide = g.pivot_table(index="position", columns="sample", values="median")
         many = wide.shape[1] > MAX_SAMPLE_BARS
         if not many:
-            ax.plot(wide.index, wide.to_numpy(), color="#bbbbbb", lw=0.5)
+            # one line per sample: an image above a few dozen (SVG size)
+            ax.plot(
+                wide.index,
+                wide.to_numpy(),
+                color="#bbbbbb",
+                lw=0.5,
+                rasterized=wide.shape[1] > 24,
+            )
         mid = wide.median(axis=1)
         lo, hi = wide.quantile(0.25, axis=1), wide.quantile(0.75, axis=1)
         ax.fill_between(wide.index, lo, hi, color="#2166ac", alpha=0.25, lw=0)

@@ -99,14 +99,23 @@ def _fastq_block(name: str, mate: int, codes: np.ndarray, qual: bytes) -> bytes:
 
 
 def _templates(
-    sequences: list[str], forward: str, reverse: str, length: int
+    sequences: list[str],
+    forward: str,
+    reverse: str,
+    length: int,
+    primers_in_reads: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """R1 and R2 template codes (templates x length) with primers and adapters."""
+    """R1 and R2 template codes (templates x length) with primers and adapters.
+
+    ``primers_in_reads=False``: the reads start after the primers (the EMP
+    protocol, whose sequencing primers are the PCR primers).
+    """
     r1, r2 = [], []
     pad = ADAPTER * (1 + length // len(ADAPTER))
-    rev_rc = reverse_complement(reverse)
+    rev_rc = reverse_complement(reverse) if primers_in_reads else ""
+    fwd = forward if primers_in_reads else ""
     for seq in sequences:
-        amplicon = forward.upper() + seq + rev_rc.upper()
+        amplicon = fwd.upper() + seq + rev_rc.upper()
         # degenerate bases are placeholders here; they are drawn per read later
         amplicon = "".join(b if b in "ACGT" else IUPAC[b][0] for b in amplicon)
         r1.append(_to_codes((amplicon + pad)[:length]))
@@ -322,6 +331,7 @@ def simulate_cohort(
     infection_skew: float = 2.0,
     copd_genera: bool = True,
     copd_butyrate_fold: float = 0.25,
+    primers_in_reads: bool = True,
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
@@ -388,6 +398,10 @@ def simulate_cohort(
         renormalised (Li 2021: less stool SCFA in COPD); 1 plants nothing.
         Adult asthma is given no producer effect (Kullberg 2021 found none),
         so the demo has one producer claim planted and one null.
+    primers_in_reads
+        False: the reads start after the primers, as the EMP protocol's do
+        (sequencing primers = PCR primers; with ``read_length=150``, the EMP
+        2x150 design).
     random_state
         Seed; the same seed gives byte-identical files.
 
@@ -439,7 +453,7 @@ def simulate_cohort(
         counts = rng.multinomial(n_reads - n_chim, community["abundance"].to_numpy())
         chim_counts = rng.multinomial(n_chim, chim_weights) if chimeras else []
         seqs = list(community["sequence"]) + chimeras
-        t1, t2 = _templates(seqs, forward, reverse, read_length)
+        t1, t2 = _templates(seqs, forward, reverse, read_length, primers_in_reads)
         which = np.repeat(
             np.arange(len(seqs)), np.concatenate([counts, chim_counts]).astype(int)
         )
@@ -452,7 +466,7 @@ def simulate_cohort(
             if mate == 2 and layout == "single":
                 continue
             reads = templates[which]
-            _resolve_degenerate(reads, primer, rng)
+            _resolve_degenerate(reads, primer if primers_in_reads else "", rng)
             errors = rng.random(reads.shape) < probs[None, :]
             shift = rng.integers(1, 4, size=int(errors.sum()), dtype=np.uint8)
             reads[errors] = (reads[errors] + shift) % 4
