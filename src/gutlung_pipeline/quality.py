@@ -164,22 +164,40 @@ def primer_match_rate(
     tuple of int
         (reads that start with the primer, reads examined).
     """
-    from .sequences import IUPAC
-
     seqs = [s.rstrip(b"\r\n").upper() for s in head_records(path, n)[1::4]]
     if not seqs:
         return 0, 0
+    return int(primer_hits(seqs, primer, error_rate=error_rate).sum()), len(seqs)
+
+
+def primer_hits(
+    seqs: list[bytes], primer: str, *, error_rate: float = 0.1, max_shift: int = 0
+) -> np.ndarray:
+    """Tell which reads hold ``primer`` at their start (vectorised).
+
+    A read holds it when, starting at one of the first ``max_shift + 1``
+    positions (heterogeneity spacers), its bases differ from the primer (IUPAC
+    codes) at no more than ``floor(error_rate * len(primer))`` positions, as
+    cutadapt's anchored 5' match allows without indels. ``seqs`` are upper
+    case.
+    """
+    from .sequences import IUPAC
+
     width = len(primer)
+    span = width + max_shift
     codes = np.frombuffer(
-        b"".join(s[:width].ljust(width, b"N") for s in seqs), dtype=np.uint8
-    ).reshape(len(seqs), width)
+        b"".join(s[:span].ljust(span, b"N") for s in seqs), dtype=np.uint8
+    ).reshape(len(seqs), span)
     allowed = np.zeros((width, 256), dtype=bool)
     for i, code in enumerate(primer.upper().replace("U", "T")):
         for base in IUPAC[code]:
             allowed[i, ord(base)] = True
-    mismatches = (~allowed[np.arange(width), codes]).sum(axis=1)
-    matched = int((mismatches <= int(error_rate * width)).sum())
-    return matched, len(seqs)
+    hit = np.zeros(len(seqs), dtype=bool)
+    for shift in range(max_shift + 1):
+        window = codes[:, shift : shift + width]
+        mismatches = (~allowed[np.arange(width), window]).sum(axis=1)
+        hit |= mismatches <= int(error_rate * width)
+    return hit
 
 
 def expected_errors(quals: list[bytes], offset: int = 33) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..quality import head_records
+from ..quality import head_records, primer_hits
 
 FASTQ_SUFFIXES = (".fastq.gz", ".fq.gz", ".fastq", ".fq")
 
@@ -231,27 +231,11 @@ def find_fastq(folder: str | os.PathLike) -> pd.DataFrame:
     return out
 
 
-def _start_share(seqs: list[bytes], primer: str, *, error_rate: float = 0.1) -> float:
+def _start_share(seqs: list[bytes], primer: str) -> float:
     """Share of ``seqs`` that hold ``primer`` within :data:`MAX_SHIFT` bases."""
-    from ..sequences import IUPAC
-
     if not seqs:
         return 0.0
-    width = len(primer)
-    span = width + MAX_SHIFT
-    codes = np.frombuffer(
-        b"".join(s[:span].ljust(span, b"N") for s in seqs), dtype=np.uint8
-    ).reshape(len(seqs), span)
-    allowed = np.zeros((width, 256), dtype=bool)
-    for i, code in enumerate(primer.upper().replace("U", "T")):
-        for base in IUPAC[code]:
-            allowed[i, ord(base)] = True
-    hit = np.zeros(len(seqs), dtype=bool)
-    for shift in range(MAX_SHIFT + 1):
-        window = codes[:, shift : shift + width]
-        mismatches = (~allowed[np.arange(width), window]).sum(axis=1)
-        hit |= mismatches <= int(error_rate * width)
-    return float(hit.mean())
+    return float(primer_hits(seqs, primer, max_shift=MAX_SHIFT).mean())
 
 
 @dataclass(frozen=True)
