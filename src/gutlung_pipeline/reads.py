@@ -313,11 +313,32 @@ def check_written(
         The sample, the tool, both counts and the likely cause.
     """
     if reported != written:
+        said = f"{tool} on sample {sample} reported {reported} reads but "
+        said += f"{Path(path).name} holds {written}"
+        if written < reported and _no_room_for(path, reported - written, written):
+            from .tools import mount_point
+
+            folder = os.path.join(mount_point(path), "")  # with its trailing /
+            raise ToolError(
+                f"{said}: no space left on device in {folder} (the tool "
+                "did not say so); free space there and rerun (finished steps are "
+                "kept)"
+            )
         raise ToolError(
-            f"{tool} on sample {sample} reported {reported} reads but "
-            f"{Path(path).name} holds {written}: the output is incomplete (a full "
-            "disk?); free space and rerun"
+            f"{said}: the output is incomplete (a full disk?); free space and rerun"
         )
+
+
+def _no_room_for(path: str | os.PathLike, missing: int, written: int) -> bool:
+    """Whether the file system of ``path`` lacks room for ``missing`` more reads
+    the size of those written (vsearch exits 0 on a full disk)."""
+    try:
+        size = os.path.getsize(path)
+        stat = os.statvfs(Path(path).parent)
+    except OSError:
+        return False
+    per_read = size / written if written else 1
+    return stat.f_bavail * stat.f_frsize < missing * per_read
 
 
 def sample_reads(

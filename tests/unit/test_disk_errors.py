@@ -104,6 +104,40 @@ def test_counts_must_add_up_after_each_tool(tmp_path):
     )
 
 
+def test_a_short_file_on_a_full_disk_says_no_space_left(tmp_path, monkeypatch):
+    """vsearch exits 0 on a full disk: when the file system has no room for
+    the reads missing from the file, the line says so and names the mount
+    point, as a tool that reports the full disk does."""
+    import os
+    from types import SimpleNamespace
+
+    from gutlung_pipeline.reads import check_written
+    from gutlung_pipeline.tools import mount_point
+
+    merged = tmp_path / "merged.fastq"
+    merged.write_text("@a\nACGT\n+\nIIII\n" * 260)  # 15 bytes a read
+    real = os.statvfs
+
+    def free(nbytes):
+        return lambda p: SimpleNamespace(f_bavail=nbytes, f_frsize=1)
+
+    monkeypatch.setattr(os, "statvfs", free(15 * 140 - 1))
+    with pytest.raises(ToolError) as err:
+        check_written("P02_gut", "vsearch --fastq_mergepairs", 400, 260, merged)
+    assert str(err.value) == (
+        "vsearch --fastq_mergepairs on sample P02_gut reported 400 reads but "
+        "merged.fastq holds 260: no space left on device in "
+        f"{os.path.join(mount_point(tmp_path), '')} "
+        "(the tool did not say so); free space there and rerun (finished steps are "
+        "kept)"
+    )
+    # room for the missing reads: not a full disk, the cause stays a guess
+    monkeypatch.setattr(os, "statvfs", free(15 * 140))
+    with pytest.raises(ToolError, match="incomplete \\(a full disk\\?\\)"):
+        check_written("P02_gut", "vsearch --fastq_mergepairs", 400, 260, merged)
+    monkeypatch.setattr(os, "statvfs", real)
+
+
 def test_a_truncated_merge_stops_the_sample(tmp_path, monkeypatch):
     """vsearch 'merges' and exits 0 but its file is cut short (the battery's
     full-disk case): sample_reads stops naming the sample and the step."""

@@ -113,7 +113,8 @@ def test_every_claim_is_listed_per_cohort_with_reasons(cohorts_run):
     # the claims table gives the stratum's n beside the whole population's
     assert "<th>n (stratum)</th>" in report
     assert "in the stratum maternal_asthma = yes" in report
-    assert "nan" not in report.split("Claims from the literature")[1].split("<h2>")[0]
+    section = report.split("<h2>Claims from the literature")[1].split("<h2>")[0]
+    assert "nan" not in section
     # 4,000 samples: the per-sample tables are summarised and written beside
     # the report; the page stays under a megabyte (987 kB when written)
     tables = work / "results/report/tables"
