@@ -330,8 +330,10 @@ def check_written(
 
 
 def _no_room_for(path: str | os.PathLike, missing: int, written: int) -> bool:
-    """Whether the file system of ``path`` lacks room for ``missing`` more reads
-    the size of those written (vsearch exits 0 on a full disk)."""
+    """Tell whether the file system of ``path`` lacks room for ``missing`` reads.
+
+    Reads the size of those written; vsearch exits 0 on a full disk.
+    """
     try:
         size = os.path.getsize(path)
         stat = os.statvfs(Path(path).parent)
