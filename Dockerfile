@@ -1,6 +1,7 @@
 # The whole workflow in one image: Debian 12's vsearch, MAFFT and FastTree,
 # and the package with the tested set of Python packages (constraints.txt),
-# installed by the same `make install` the README's set-up runs.
+# installed by the same `make install` the README's set-up runs. git reads
+# the checkout's commit for results/provenance.
 #
 #   docker build -t gutlung-pipeline .
 #   docker run --rm -v "$PWD":/data gutlung-pipeline --cores 8 --configfile config.yaml
@@ -12,7 +13,7 @@ FROM debian:bookworm-slim
 ARG WITH_DADA2=0
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      make python3 python3-venv vsearch mafft fasttree ca-certificates \
+      make python3 python3-venv vsearch mafft fasttree git ca-certificates \
  && if [ "$WITH_DADA2" = "1" ]; then \
       DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         r-base-core r-bioc-dada2; \

@@ -448,14 +448,28 @@ def gather_qc(inputs: list[str | os.PathLike], output: str | os.PathLike) -> int
 
     Returns the number of samples.
     """
+    import shutil
+
+    output = Path(output)
+    staging = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        samples = _fill_qc(inputs, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing half written
+        raise
+    shutil.rmtree(output, ignore_errors=True)
+    staging.rename(output)
+    return len(samples)
+
+
+def _fill_qc(inputs: list[str | os.PathLike], staging: Path) -> set[str]:
+    """Build :func:`gather_qc`'s folder in ``staging``; return the samples."""
     import json
     import shutil
 
     import pandas as pd
 
-    output = Path(output)
-    staging = output.with_name(f".{output.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
     (staging / "cutadapt").mkdir(parents=True)
     (staging / "eestats2").mkdir()
     profiles = []
@@ -504,9 +518,7 @@ def gather_qc(inputs: list[str | os.PathLike], output: str | os.PathLike) -> int
     (staging / "quality_profile_mqc.json").write_text(
         json.dumps(custom, indent=1, sort_keys=True) + "\n"
     )
-    shutil.rmtree(output, ignore_errors=True)
-    staging.rename(output)
-    return len(samples)
+    return samples
 
 
 def quality_drop(profile, read: str, threshold: float = 25.0) -> int | None:

@@ -414,3 +414,28 @@ def test_sample_qc_on_dada2s_reads_and_gathered_for_multiqc(tmp_path):
     # the worn 3' end of DADA2's R2 reads: the median falls below Q25
     drop = quality_drop(table[table["sample"] == "sam1"], "R2", 25.0)
     assert drop is not None and 100 < drop < 250
+
+
+def test_gather_qc_leaves_nothing_half_written(tmp_path, monkeypatch):
+    """A copy that fails (a full disk) leaves neither the folder nor its
+    staging copy; an earlier complete folder is kept."""
+    import errno
+    import shutil
+
+    from gutlung_pipeline.quality import gather_qc
+
+    src = tmp_path / "job"
+    src.mkdir()
+    (src / "S1.cutadapt.log").write_text("This is cutadapt\n")
+    out = tmp_path / "qc"
+    assert gather_qc([src], out) == 1
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    with pytest.raises(OSError):
+        gather_qc([src], out)
+    assert not (tmp_path / ".qc.partial").exists()
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
