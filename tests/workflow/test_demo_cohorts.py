@@ -14,7 +14,14 @@ import subprocess
 import pandas as pd
 import pytest
 import yaml
-from conftest import REFERENCE, REPO, needs_tools, report_text
+from conftest import (
+    CHROMIUM,
+    REFERENCE,
+    REPO,
+    needs_tools,
+    render_in_chromium,
+    report_text,
+)
 from test_workflow import BIN, snakemake
 
 pytestmark = [pytest.mark.workflow, needs_tools]
@@ -121,6 +128,10 @@ def test_every_claim_is_listed_per_cohort_with_reasons(cohorts_run):
     assert len(pd.read_csv(tables / "read_tracking.tsv", sep="\t")) == 4000
     assert '<a href="tables/read_tracking.tsv">' in report
     assert (work / "results/report/report.html").stat().st_size < 1_200_000
+    if CHROMIUM:  # opened as a reader would: nothing wider than the window
+        for width in (1000, 700):
+            m = render_in_chromium(work / "results/report/report.html", width=width)
+            assert m["scroll"] <= m["client"], (width, m["scroll"], m["client"])
 
 
 def test_the_table_brings_its_own_taxonomy(cohorts_run):
