@@ -75,6 +75,7 @@ def simulate(
     seed: int,
     truth: str = "outside",
     design: str = "2x250",
+    chimera_model: str = "fixed",
 ):
     source = outside_reference(data) if truth == "outside" else REFERENCE
     subprocess.run(
@@ -84,6 +85,8 @@ def simulate(
             "--reference",
             source,
             *DESIGNS[design],
+            "--chimera-model",
+            chimera_model,
             "--out-dir",
             data,
             "--sample-sheet",
@@ -215,6 +218,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--truth", choices=["outside", "shipped"], default="outside")
     parser.add_argument("--design", choices=list(DESIGNS), default="2x250")
+    parser.add_argument("--chimera-model", choices=["fixed", "pcr"], default="fixed")
     parser.add_argument(
         "--chimera-reference", choices=["true", "false"], default="true"
     )
@@ -235,6 +239,7 @@ def main() -> None:
         args.seed,
         truth=args.truth,
         design=args.design,
+        chimera_model=args.chimera_model,
     )
     sheet = pd.read_csv(data / "samples.tsv", sep="\t")
     truth = pd.read_csv(data / "truth.tsv", sep="\t")
@@ -273,7 +278,8 @@ def main() -> None:
     print(
         f"\n{args.samples} samples x {args.reads} read pairs ({args.design}, truth "
         f"{args.truth}, seed {args.seed}, chimera_reference "
-        f"{args.chimera_reference}), chimera rate {args.chimera_rate}, "
+        f"{args.chimera_reference}, chimera model {args.chimera_model}), chimera "
+        f"rate {args.chimera_rate}, "
         f"{args.cores} cores; zcat of the inputs {zcat:.1f} s\n"
     )
     print(pd.DataFrame(rows).to_markdown(index=False))

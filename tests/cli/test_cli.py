@@ -622,6 +622,7 @@ STANDALONE = {
         "--reads",
         "--read-length",
         "--chimera-rate",
+        "--chimera-model",
         "--layout",
         "--forward",
         "--reverse",

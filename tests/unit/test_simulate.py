@@ -467,3 +467,33 @@ def test_emp_design_reads_start_after_the_primers(reference, tmp_path):
     iupac = {"Y": "[CT]", "M": "[AC]", "N": "[ACGT]", "V": "[ACG]", "W": "[AT]"}
     fwd = re.compile("".join(iupac.get(b, b) for b in FORWARD))
     assert not any(fwd.search(s) for s in r1)
+
+
+def test_pcr_chimeras_stay_rarer_than_their_parents():
+    """chimera_model 'pcr': reads spread over every pair of templates by the
+    product of their abundances; each chimera is the prefix of one template
+    and the suffix of another, and has far fewer reads than either parent
+    would (known answer: three templates, 10,000 chimeric reads)."""
+    from gutlung_pipeline.accuracy import is_chimera
+    from gutlung_pipeline.simulate.reads import _pcr_chimeras
+
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), 200)) for _ in range(3)]
+    community = pd.DataFrame({"sequence": seqs, "abundance": [0.7, 0.2, 0.1]})
+    chimeras, counts = _pcr_chimeras(community, 10_000, np.random.default_rng(1))
+    assert len(chimeras) == 6 and counts.sum() == 10_000  # every ordered pair
+    assert all(is_chimera(c, set(seqs)) for c in chimeras)
+    share = dict(zip(chimeras, counts / 10_000, strict=True))
+    # the pair (0.2, 0.1) forms 0.02 / (1 - 0.54) of the chimeras, each way
+    rare = [c for c in chimeras if c[:50] in (seqs[1][:50], seqs[2][:50])]
+    rare = [c for c in rare if c[-50:] in (seqs[1][-50:], seqs[2][-50:])]
+    assert len(rare) == 2
+    assert sum(share[c] for c in rare) == pytest.approx(2 * 0.02 / 0.46, abs=0.01)
+    with pytest.raises(ValueError, match="chimera_model must be 'fixed' or 'pcr'"):
+        simulate_cohort(
+            pd.DataFrame(columns=["ref_id", "genus", "sequence", "taxon"]),
+            ".",
+            forward=FORWARD,
+            reverse=REVERSE,
+            chimera_model="pcrr",
+        )

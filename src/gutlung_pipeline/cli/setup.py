@@ -61,6 +61,7 @@ def cmd_simulate(args) -> None:
         contaminant_load=args.contaminant_load,
         copd_butyrate_fold=args.copd_butyrate_fold,
         primers_in_reads=not args.primers_not_in_reads,
+        chimera_model=args.chimera_model,
     )
     out = Path(args.out_dir)
     write_cohort(
@@ -142,6 +143,13 @@ def add_simulate(sub) -> None:
         action="store_true",
         help="reads start after the primers (the EMP protocol; with "
         "--read-length 150, its 2x150 design)",
+    )
+    p.add_argument(
+        "--chimera-model",
+        choices=["fixed", "pcr"],
+        default="fixed",
+        help="fixed: six chimeras a sample share the chimeric reads (a stress "
+        "design); pcr: every pair of templates by the product of abundances",
     )
     add_seed(p)
     add_primers(p)

@@ -161,6 +161,38 @@ def _chimeras(
     return out, w / w.sum() if len(w) else w
 
 
+def _pcr_chimeras(
+    community: pd.DataFrame, n_chim: int, rng: np.random.Generator
+) -> tuple[list[str], np.ndarray]:
+    """Chimeric reads as PCR forms them: every pair of templates, by yield.
+
+    ``n_chim`` reads are spread over all ordered pairs of distinct templates
+    in proportion to the product of their abundances (template switching
+    needs both templates), one switch point per pair (the chimera amplifies
+    as one molecule). A chimera's reads are then about ``rate * p_b / (1 -
+    sum p^2)`` of its parent ``a``'s: a chimera of rare parents is rare.
+
+    Returns the chimeras (those with a read, not equal to a parent) and their
+    read counts.
+    """
+    seqs = community["sequence"].to_numpy()
+    if len(seqs) < 2 or n_chim == 0:
+        return [], np.zeros(0, dtype=int)
+    p = community["abundance"].to_numpy()
+    weights = np.outer(p, p)
+    np.fill_diagonal(weights, 0.0)
+    flat = rng.multinomial(n_chim, weights.ravel() / weights.sum())
+    parents = set(seqs)
+    out: dict[str, int] = {}
+    for k in np.flatnonzero(flat):
+        a, b = divmod(int(k), len(seqs))
+        cut = int(rng.integers(int(0.3 * len(seqs[a])), int(0.7 * len(seqs[a]))))
+        chimera = seqs[a][:cut] + seqs[b][cut:]
+        if chimera not in parents:
+            out[chimera] = out.get(chimera, 0) + int(flat[k])
+    return list(out), np.fromiter(out.values(), dtype=int, count=len(out))
+
+
 def _add_strains(
     community: pd.DataFrame, reference: pd.DataFrame, shares: dict[str, float]
 ) -> pd.DataFrame:
@@ -332,6 +364,7 @@ def simulate_cohort(
     copd_genera: bool = True,
     copd_butyrate_fold: float = 0.25,
     primers_in_reads: bool = True,
+    chimera_model: str = "fixed",
     random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write a synthetic cohort's FASTQ files; return (sample sheet, truth).
@@ -402,6 +435,14 @@ def simulate_cohort(
         False: the reads start after the primers, as the EMP protocol's do
         (sequencing primers = PCR primers; with ``read_length=150``, the EMP
         2x150 design).
+    chimera_model
+        ``"fixed"`` (the default, a stress design): each sample's chimeric
+        reads go to six chimeras of parents drawn by abundance, shared among
+        them by the product of their parents' abundances, so a chimera of
+        rare parents still gets about a sixth of them, sometimes more reads
+        than a parent. ``"pcr"``: spread over every pair of templates by that
+        product (:func:`_pcr_chimeras`), so a chimera stays far rarer than
+        its parents, as PCR makes them.
     random_state
         Seed; the same seed gives byte-identical files.
 
@@ -420,6 +461,10 @@ def simulate_cohort(
         raise ValueError(f"translocation must be within [0, 0.9), got {translocation}")
     if not 0 <= chimera_rate < 1:
         raise ValueError(f"chimera_rate must be within [0, 1), got {chimera_rate}")
+    if chimera_model not in ("fixed", "pcr"):
+        raise ValueError(
+            f"chimera_model must be 'fixed' or 'pcr', got {chimera_model!r}"
+        )
     rng = np.random.default_rng(random_state)
     out_dir = Path(out_dir)
     (out_dir / "reads").mkdir(parents=True, exist_ok=True)
@@ -446,12 +491,22 @@ def simulate_cohort(
 
     def emit(sample_id, community, n_reads, rng):
         """Draw one sample's reads (with chimeras) and write its FASTQ files."""
-        chimeras, chim_weights = (
-            _chimeras(community, 6, rng) if chimera_rate > 0 else ([], np.zeros(0))
-        )
-        n_chim = int(round(n_reads * chimera_rate)) if chimeras else 0
-        counts = rng.multinomial(n_reads - n_chim, community["abundance"].to_numpy())
-        chim_counts = rng.multinomial(n_chim, chim_weights) if chimeras else []
+        if chimera_model == "pcr":
+            n_chim = int(round(n_reads * chimera_rate))
+            chimeras, chim_counts = _pcr_chimeras(community, n_chim, rng)
+            n_chim = int(chim_counts.sum())  # those equal to a parent are not
+            counts = rng.multinomial(
+                n_reads - n_chim, community["abundance"].to_numpy()
+            )
+        else:
+            chimeras, chim_weights = (
+                _chimeras(community, 6, rng) if chimera_rate > 0 else ([], np.zeros(0))
+            )
+            n_chim = int(round(n_reads * chimera_rate)) if chimeras else 0
+            counts = rng.multinomial(
+                n_reads - n_chim, community["abundance"].to_numpy()
+            )
+            chim_counts = rng.multinomial(n_chim, chim_weights) if chimeras else []
         seqs = list(community["sequence"]) + chimeras
         t1, t2 = _templates(seqs, forward, reverse, read_length, primers_in_reads)
         which = np.repeat(
