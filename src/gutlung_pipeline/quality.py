@@ -31,6 +31,8 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -50,10 +52,38 @@ def _open(path: str | os.PathLike):
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
+#: The heads last read, by (path, size, mtime), with whether the file ended
+#: there: the plan, the encoding, the cut before the merge and the read QC each
+#: look at a file's first records, which are then read once. A few files, as a
+#: batch's threads hold them.
+_HEADS: OrderedDict[tuple, tuple[list[bytes], bool]] = OrderedDict()
+_HEADS_KEPT = 8
+_HEADS_LOCK = threading.Lock()
+
+
 def head_records(path: str | os.PathLike, n: int = SAMPLE_PAIRS) -> list[bytes]:
-    """Return the first ``n`` FASTQ records of a file (gzip or not), as 4n lines."""
+    """Return the first ``n`` FASTQ records of a file (gzip or not), as 4n lines.
+
+    A file read before (same path, size and modification time) for at least
+    ``n`` records, or to its end, is not read again.
+    """
+    stat = os.stat(path)
+    key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    with _HEADS_LOCK:
+        if key in _HEADS:
+            lines, whole = _HEADS[key]
+            if whole or len(lines) >= 4 * n:
+                _HEADS.move_to_end(key)
+                return lines[: 4 * n]
     with _open(path) as handle:
-        return list(islice(handle, 4 * n))
+        lines = list(islice(handle, 4 * n))
+    with _HEADS_LOCK:
+        if key not in _HEADS or len(lines) > len(_HEADS[key][0]):
+            _HEADS[key] = (lines, len(lines) < 4 * n)  # short: read to its end
+        _HEADS.move_to_end(key)
+        while len(_HEADS) > _HEADS_KEPT:
+            _HEADS.popitem(last=False)
+    return list(lines)
 
 
 def fastq_problem(head: list[bytes]) -> str | None:
@@ -200,15 +230,20 @@ def primer_hits(
     return hit
 
 
-def expected_errors(quals: list[bytes], offset: int = 33) -> np.ndarray:
-    """Return per-base error probabilities, reads x positions, NaN past the end."""
+def phred_scores(quals: list[bytes], offset: int = 33) -> np.ndarray:
+    """Return Phred scores, reads x positions, NaN past each read's end."""
     quals = [q.rstrip(b"\r\n") for q in quals]
     width = max((len(q) for q in quals), default=0)
     padded = b"".join(q.ljust(width, b"\0") for q in quals)
     codes = np.frombuffer(padded, dtype=np.uint8).reshape(len(quals), width)
-    out = 10 ** (-(codes.astype(float) - offset) / 10)
-    out[codes == 0] = np.nan
-    return out
+    scores = codes.astype(float) - offset
+    scores[codes == 0] = np.nan
+    return scores
+
+
+def expected_errors(quals: list[bytes], offset: int = 33) -> np.ndarray:
+    """Return per-base error probabilities, reads x positions, NaN past the end."""
+    return 10 ** (-phred_scores(quals, offset) / 10)
 
 
 def choose_truncation(
@@ -358,14 +393,10 @@ def quality_profile(quals: list[bytes], offset: int = 33):
     """
     import pandas as pd
 
-    quals = [q.rstrip(b"\r\n") for q in quals]
-    width = max((len(q) for q in quals), default=0)
+    scores = phred_scores(quals, offset)
+    width = scores.shape[1]
     if not width:
         return pd.DataFrame(columns=list(PROFILE_COLUMNS))
-    padded = b"".join(q.ljust(width, b"\0") for q in quals)
-    codes = np.frombuffer(padded, dtype=np.uint8).reshape(len(quals), width)
-    scores = codes.astype(float) - offset
-    scores[codes == 0] = np.nan
     reads = np.sum(~np.isnan(scores), axis=0)
     with np.errstate(all="ignore"):
         pct = np.nanpercentile(scores, [10, 25, 50, 75, 90], axis=0)

@@ -84,6 +84,32 @@ def test_head_records_reads_only_the_first_records(tmp_path):
     assert len(lines) == 40 and lines[-4] == b"@r9\n"
 
 
+def test_a_files_head_is_read_once(tmp_path, monkeypatch):
+    """The plan, the encoding, the cut and the read QC ask for a file's head:
+    it is opened once for the longest request, a file shorter than a request
+    is known to end there, and a rewritten file is read again."""
+    import os
+
+    from gutlung_pipeline import quality
+
+    opened = []
+    real = quality._open
+    monkeypatch.setattr(quality, "_open", lambda p: opened.append(p) or real(p))
+    path = tmp_path / "r.fastq"
+    path.write_text("".join(f"@r{i}\nACGT\n+\nIIII\n" for i in range(50)))
+    assert len(head_records(path, 20)) == 80 and len(opened) == 1
+    assert head_records(path, 5) == head_records(path, 20)[:20]
+    assert len(opened) == 1
+    assert len(head_records(path, 2000)) == 200 and len(opened) == 2  # to its end
+    assert len(head_records(path, 3000)) == 200 and len(opened) == 2
+    head_records(path, 20).clear()  # a caller's copy, not the kept lines
+    assert len(head_records(path, 20)) == 80
+    path.write_text("@x\nAC\n+\nII\n")
+    os.utime(path, ns=(1, 1))
+    assert head_records(path, 20) == [b"@x\n", b"AC\n", b"+\n", b"II\n"]
+    assert len(opened) == 3
+
+
 @needs_tools
 def test_auto_truncation_on_dada2s_example_reads(tmp_path):
     """DADA2's MiSeq 2x250 example (tests/data/real): the V4 amplicon is 253
