@@ -15,6 +15,7 @@ from gutlung_pipeline.inputs.init import (
     PRIMER_SETS,
     detect_primers,
     find_fastq,
+    first_reads,
     guess_site,
     sample_id_of,
 )
@@ -96,12 +97,12 @@ def _fastq(path, seqs):
 def test_primers_are_told_from_the_reads(tmp_path, small_cohort):
     # the simulator's reads start with 515F-Y / 806R-B
     _, sheet, _ = small_cohort
-    call = detect_primers(sheet)
+    call = detect_primers(*first_reads(sheet))
     assert (call.primers.forward, call.primers.reverse) == (FORWARD, REVERSE)
     assert call.in_reads and call.share > 0.95
     # real EMP reads (q2-dada2's test data) and DADA2's example start after them
     for folder in ("q2_dada2/sample_seqs_paired", "dada2_extdata"):
-        call = detect_primers(find_fastq(REAL / folder))
+        call = detect_primers(*first_reads(find_fastq(REAL / folder)))
         assert call.primers.region == "V4" and not call.in_reads, folder
     # V3-V4 reads behind a 3-nt spacer, with one mismatch each
     rng = np.random.default_rng(1)
@@ -118,11 +119,11 @@ def test_primers_are_told_from_the_reads(tmp_path, small_cohort):
 
     _fastq(tmp_path / "s_R1.fastq.gz", reads(v34.forward))
     _fastq(tmp_path / "s_R2.fastq.gz", reads(v34.reverse))
-    call = detect_primers(find_fastq(tmp_path))
+    call = detect_primers(*first_reads(find_fastq(tmp_path)))
     assert call.primers is v34 and call.in_reads and call.share == 1.0
     # random reads: nothing known
     _fastq(tmp_path / "s_R1.fastq.gz", ["".join(rng.choice(list("ACGT"), 200))] * 50)
-    assert detect_primers(find_fastq(tmp_path)) is None
+    assert detect_primers(*first_reads(find_fastq(tmp_path))) is None
 
 
 def _init(cwd, *args):

@@ -50,7 +50,7 @@ class PrimerSet:
     #: merged amplicon without primers: the filter's bounds for this region
     min_length: int
     max_length: int
-    #: what R1 and R2 start with when the primers are not in the reads
+    #: what R1 and R2 start with when the primers are not in the reads (IUPAC)
     r1_start: str | None = None
     r2_start: str | None = None
 
@@ -64,8 +64,8 @@ PRIMER_SETS = (
         "GGACTACNVGGGTWTCTAAT",
         200,
         300,
-        r1_start="TACG[GT]",
-        r2_start="CC[CT]G[TC]",
+        r1_start="TACGK",
+        r2_start="CCYGY",
     ),
     PrimerSet(
         "515F/806R (Caporaso 2011)",
@@ -231,13 +231,6 @@ def find_fastq(folder: str | os.PathLike) -> pd.DataFrame:
     return out
 
 
-def _start_share(seqs: list[bytes], primer: str) -> float:
-    """Share of ``seqs`` that hold ``primer`` within :data:`MAX_SHIFT` bases."""
-    if not seqs:
-        return 0.0
-    return float(primer_hits(seqs, primer, max_shift=MAX_SHIFT).mean())
-
-
 @dataclass(frozen=True)
 class PrimerCall:
     """What :func:`detect_primers` found."""
@@ -250,59 +243,54 @@ class PrimerCall:
     """Reads examined (forward reads)."""
 
 
-def detect_primers(
+def first_reads(
     samples: pd.DataFrame, *, n_files: int = 4, n_reads: int = 500
-) -> PrimerCall | None:
-    """Tell which primer pair the reads start with, from their first reads.
+) -> tuple[list[bytes], list[bytes]]:
+    """Read the first forward and reverse reads of a few samples, upper case.
 
-    The first ``n_reads`` reads of up to ``n_files`` samples are compared
-    with each pair of :data:`PRIMER_SETS` (IUPAC codes, 10% mismatches, up to
-    :data:`MAX_SHIFT` bases in): the pair found at the start of the most
-    forward (and reverse, for pairs) reads wins if it starts at least
-    :data:`MIN_SHARE` of them. Otherwise, reads that begin where the V4
-    amplicon begins after 515F (``TACG``..., and ``CC[CT]G``... after 806R)
-    are called V4 without primers in the reads (the EMP protocol).
+    ``n_reads`` of each file of the first ``n_files`` samples.
+    """
+    chosen = samples.head(n_files)
+
+    def seqs(column: str) -> list[bytes]:
+        return [
+            s.rstrip(b"\r\n").upper()
+            for p in chosen[column]
+            if p
+            for s in head_records(p, n_reads)[1::4]
+        ]
+
+    return seqs("fq1"), seqs("fq2")
+
+
+def detect_primers(fwd: list[bytes], rev: list[bytes]) -> PrimerCall | None:
+    """Tell which primer pair the reads start with (:func:`first_reads`).
+
+    The reads are compared with each pair of :data:`PRIMER_SETS` (IUPAC
+    codes, 10% mismatches, up to :data:`MAX_SHIFT` bases in): the pair found
+    at the start of the most forward (and reverse, for pairs) reads wins if
+    it starts at least :data:`MIN_SHARE` of them. Otherwise, reads that begin
+    where the V4 amplicon begins after 515F (``TACGK``..., and ``CCYGY``...
+    after 806R) are called V4 without primers in the reads (the EMP protocol).
 
     Returns None when neither is found.
     """
-    chosen = samples.head(n_files)
-    fwd = [
-        s.rstrip(b"\r\n").upper()
-        for p in chosen["fq1"]
-        for s in head_records(p, n_reads)[1::4]
-    ]
-    rev = [
-        s.rstrip(b"\r\n").upper()
-        for p in chosen["fq2"]
-        if p
-        for s in head_records(p, n_reads)[1::4]
-    ]
-    best: tuple[float, PrimerSet] | None = None
-    for ps in PRIMER_SETS:
-        share = _start_share(fwd, ps.forward)
+
+    def share(forward: str, reverse: str, **how) -> float:
+        found = primer_hits(fwd, forward, **how).mean() if fwd else 0.0
         if rev:
-            share = min(share, _start_share(rev, ps.reverse))
-        if best is None or share > best[0]:
-            best = (share, ps)
-    if best is not None and best[0] >= MIN_SHARE:
-        return PrimerCall(best[1], True, best[0], len(fwd))
+            found = min(found, primer_hits(rev, reverse, **how).mean())
+        return float(found)
+
+    shares = [share(ps.forward, ps.reverse, max_shift=MAX_SHIFT) for ps in PRIMER_SETS]
+    best = int(np.argmax(shares))
+    if shares[best] >= MIN_SHARE:
+        return PrimerCall(PRIMER_SETS[best], True, shares[best], len(fwd))
     for ps in PRIMER_SETS:
-        if ps.r1_start is None:
-            continue
-        share = float(
-            np.mean([re.match(ps.r1_start, s.decode()) is not None for s in fwd])
-        )
-        if rev:
-            share = min(
-                share,
-                float(
-                    np.mean(
-                        [re.match(ps.r2_start, s.decode()) is not None for s in rev]
-                    )
-                ),
-            )
-        if share >= MIN_SHARE:
-            return PrimerCall(ps, False, share, len(fwd))
+        if ps.r1_start is not None:
+            found = share(ps.r1_start, ps.r2_start, error_rate=0.0)
+            if found >= MIN_SHARE:
+                return PrimerCall(ps, False, found, len(fwd))
     return None
 
 
@@ -324,17 +312,6 @@ def guess_site(sample_id: str) -> tuple[str, str] | None:
         if any(regex.match(w) for w in words):
             return site
     return None
-
-
-def read_lengths(samples: pd.DataFrame, n_reads: int = 500) -> np.ndarray:
-    """Lengths of the first forward reads of up to four samples."""
-    return np.array(
-        [
-            len(s.rstrip(b"\r\n"))
-            for p in samples.head(4)["fq1"]
-            for s in head_records(p, n_reads)[1::4]
-        ]
-    )
 
 
 @dataclass
@@ -379,7 +356,8 @@ def plan_start(
     base = Path(workdir)
     found = find_fastq(reads)
     paired = bool((found["fq2"] != "").all())
-    call = detect_primers(found)
+    fwd, rev = first_reads(found)
+    call = detect_primers(fwd, rev)
     if forward or reverse:
         if not (forward and reverse):
             raise ConfigError(["give both --forward and --reverse, or neither"])
@@ -421,7 +399,7 @@ def plan_start(
     )
     if paired:
         sheet["fq2"] = [_relative(p, base) for p in found["fq2"]]
-    lengths = read_lengths(found)
+    lengths = np.array([len(s) for s in fwd])
     text = config_text(
         sheet_path=_relative(str(sheet_path), base),
         call=call,
