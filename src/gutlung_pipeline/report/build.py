@@ -471,13 +471,9 @@ def quality_section(folder, core: Core, settings: dict, figures: dict) -> list[s
     primer = dict(zip(("R1", "R2"), settings["primer_lengths"], strict=True))
     cuts: dict[str, float | None] = {}
     for read, column in (("R1", "trunc_r1"), ("R2", "trunc_r2")):
-        values = pd.to_numeric(track.get(column), errors="coerce")
-        values = values[values > 0] if values is not None else values
-        cuts[read] = (
-            float(values.median()) + primer[read]
-            if values is not None and len(values)
-            else None
-        )
+        cut = pd.to_numeric(track.get(column, pd.Series()), errors="coerce")
+        cut = cut[cut > 0]  # 0: not cut (single-end, trunc_lengths none)
+        cuts[read] = float(cut.median()) + primer[read] if len(cut) else None
     figures["read_quality"] = fig_read_quality(profile, cuts)
     lines = []
     n = profile["sample"].nunique()
