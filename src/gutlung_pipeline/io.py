@@ -6,6 +6,7 @@ scikit-bio objects. Functions here do the conversion at the boundary.
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
 import tempfile
@@ -68,9 +69,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     A failure leaves no file at ``path``, so nothing half written looks complete.
     A write error raised through a file handle (which names no file) is raised
     again naming ``path``, so the one-line error can say which folder is full.
+    A temporary file of an earlier writer of ``path`` that was killed before it
+    could clean up (kill -9, a lost node) is removed first: one writer per path,
+    as Snakemake runs one job per output.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # a process killed mid-write (kill -9, a node lost) left its temporary file
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp_path = Path(tmp)

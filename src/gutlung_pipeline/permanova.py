@@ -228,6 +228,35 @@ def _between_columns(metadata: pd.DataFrame, plots: np.ndarray) -> list[str]:
     ]
 
 
+def _plot_maps(plots: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """One whole-subject permutation as two row maps (see module docstring).
+
+    Row ``i`` of the permuted metadata takes its between-subject values from
+    row ``a[i]`` (the first sample of the subject that donates them) and its
+    within-subject values from row ``b[i]`` (a sample of its own subject).
+    """
+    ids = pd.unique(plots)
+    members = {p: np.flatnonzero(plots == p) for p in ids}
+    donors = ids[rng.permutation(len(ids))]
+    a = np.empty(len(plots), dtype=np.int64)
+    b = np.empty(len(plots), dtype=np.int64)
+    for p, donor in zip(ids, donors, strict=True):
+        idx = members[p]
+        a[idx] = members[donor][0]
+        b[idx] = idx[rng.permutation(len(idx))]
+    return a, b
+
+
+def _mapped(metadata: pd.DataFrame, between: list[str], a, b) -> pd.DataFrame:
+    """Metadata whose ``between`` columns come from rows ``a``, the rest from ``b``."""
+    out = pd.DataFrame(
+        {c: metadata[c].to_numpy()[a if c in between else b] for c in metadata.columns}
+    )
+    if len(out) == len(metadata):
+        out.index = metadata.index
+    return out
+
+
 def _plot_permuted(
     metadata: pd.DataFrame,
     plots: np.ndarray,
@@ -235,23 +264,86 @@ def _plot_permuted(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Metadata with whole subjects permuted (see module docstring)."""
-    out = metadata.copy()
-    ids = pd.unique(plots)
-    members = {p: np.flatnonzero(plots == p) for p in ids}
-    first = {p: idx[0] for p, idx in members.items()}
-    donors = ids[rng.permutation(len(ids))]
-    within = [c for c in metadata.columns if c not in between]
-    values_between = metadata[between].to_numpy(dtype=object)
-    values_within = metadata[within].to_numpy(dtype=object)
-    new_between = np.empty_like(values_between)
-    new_within = np.empty_like(values_within)
-    for p, donor in zip(ids, donors, strict=True):
-        idx = members[p]
-        new_between[idx] = values_between[first[donor]]
-        new_within[idx] = values_within[idx[rng.permutation(len(idx))]]
-    out[between] = new_between
-    out[within] = new_within
-    return out
+    a, b = _plot_maps(plots, rng)
+    return _mapped(metadata, between, a, b)
+
+
+#: Largest (donor subjects x samples) table of design rows built once for the
+#: whole-subject permutations; above it each permutation is built by patsy.
+MAX_COMBINATIONS = 2_000_000
+
+
+class _PlotDesigns:
+    """Model matrices of whole-subject permutations without patsy per permutation.
+
+    A design row depends only on its own metadata row, and a permuted row is a
+    pair (donor subject's between-subject values, own sample's within-subject
+    values). So the rows of every pair are built once by patsy with the
+    original coding and each permutation is an index into them, then centred.
+    A shift or a scale of a whole column (``center``, ``standardize``) spans the
+    same and gives the same F; formulas with splines, whose columns depend on
+    the whole table (:func:`_column_dependent`), and tables of more than
+    :data:`MAX_COMBINATIONS` pairs are built by patsy per permutation.
+    """
+
+    def __init__(self, formula: str, metadata: pd.DataFrame, plots, between):
+        from patsy import build_design_matrices
+
+        self.formula, self.metadata, self.between = formula, metadata, between
+        data = numeric_or_text(metadata, formula_columns(formula))
+        n = len(data)
+        firsts = np.array([np.flatnonzero(plots == p)[0] for p in pd.unique(plots)])
+        self.n = n
+        self.slot = np.full(n, -1, dtype=np.int64)
+        self.slot[firsts] = np.arange(len(firsts))
+        self.rows = None
+        info = build_design(formula, metadata).info
+        if len(firsts) * n > MAX_COMBINATIONS or _column_dependent(info):
+            return
+        combo = _mapped(
+            data.reset_index(drop=True),
+            between,
+            np.repeat(firsts, n),
+            np.tile(np.arange(n), len(firsts)),
+        )
+        (raw,) = build_design_matrices([info], combo, NA_action="raise")
+        self.rows = np.asarray(raw, dtype=float)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if self.rows is None:
+            return build_design(formula=self.formula, metadata=self._slow(a, b)).matrix
+        x = self.rows[self.slot[a] * self.n + b]
+        return x - x.mean(axis=0)
+
+    def _slow(self, a, b) -> pd.DataFrame:
+        return _mapped(self.metadata, self.between, a, b)
+
+
+#: patsy's transforms that look at the whole column but only shift and scale
+#: it, so a permuted table's column spans what the original coding gives.
+AFFINE_TRANSFORMS = frozenset({"center", "standardize", "scale"})
+
+
+def _column_dependent(info) -> bool:
+    """Tell whether a factor's columns depend on the whole table.
+
+    True for patsy's stateful transforms beyond a shift and a scale: the
+    splines ``bs``, ``cr``, ``cc`` and ``te``, whose knots follow the data.
+    """
+    import ast
+
+    import patsy.builtins
+
+    for factor in info.factor_infos:
+        for node in ast.walk(ast.parse(factor.name(), mode="eval")):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                name = node.func.id
+                transform = getattr(patsy.builtins, name, None)
+                if name not in AFFINE_TRANSFORMS and hasattr(
+                    transform, "__patsy_stateful_transform__"
+                ):
+                    return True
+    return False
 
 
 # ------------------------------------------------------------------ adonis2
@@ -363,9 +455,9 @@ def adonis2(
             used = formula_columns(formula)
             sub = metadata[[c for c in used if c in metadata.columns]]
             between = _between_columns(sub, plot_ids)
+            designs = _PlotDesigns(formula, sub, plot_ids, between)
             for _ in range(permutations):
-                perm_md = _plot_permuted(sub, plot_ids, between, rng)
-                x = build_design(formula, perm_md).matrix
+                x = designs(*_plot_maps(plot_ids, rng))
                 fp = f_stats(
                     ss(basis(x, models), g),
                     total - ss([_orthobasis(x[:, full_cols])], g)[0],

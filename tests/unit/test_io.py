@@ -40,6 +40,23 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_atomic_path_removes_a_killed_writers_temporary_file(tmp_path):
+    """kill -9 mid-write leaves ``.<name>.<random>.tmp``; the next writer of
+    that path removes it, and leaves another file's temporaries alone."""
+    target = tmp_path / "a[1].tsv"  # glob characters in the name
+    stale = tmp_path / ".a[1].tsv.k2j4x.tmp"
+    other = tmp_path / ".b.tsv.k2j4x.tmp"
+    stale.write_text("half")
+    other.write_text("half")
+    with atomic_path(target) as tmp:
+        tmp.write_text("whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".b.tsv.k2j4x.tmp",
+        "a[1].tsv",
+    ]
+    assert target.read_text() == "whole"
+
+
 def test_gzip_output_is_byte_identical(tmp_path):
     write_gzip_bytes(b"@r\nACGT\n+\nIIII\n", tmp_path / "a.gz")
     write_gzip_bytes(b"@r\nACGT\n+\nIIII\n", tmp_path / "b.gz")

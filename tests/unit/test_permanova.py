@@ -257,3 +257,51 @@ def test_errors_name_the_problem():
         adonis2(d, md, "g", strata="g", plots="g")
     with pytest.raises(ValueError, match="no residual degrees of freedom"):
         adonis2(d, md.assign(x=[1.0, 2.0, 4.0]), "g + x")
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "group * visit + bmi",  # between x within interaction, numeric and text
+        "np.log(bmi) + C(visit)",
+        "standardize(bmi) + group",  # rescaled per table: the same span
+        "bs(bmi, df=4) + group",  # knots from the whole column: patsy each time
+    ],
+)
+def test_whole_subject_permutations_equal_patsy_built_each_time(formula, monkeypatch):
+    """The design rows built once (donor x sample) give the same F* as patsy
+    building every permuted metadata table; subjects of 1 to 4 samples."""
+    import gutlung_pipeline.permanova as pm
+
+    rng = np.random.default_rng(7)
+    sizes = [1, 2, 3, 4, 2, 3, 1, 4, 2, 3]
+    subject = np.repeat([f"s{i}" for i in range(len(sizes))], sizes)
+    n = len(subject)
+    md = pd.DataFrame(
+        {
+            "subject": subject,
+            "group": np.repeat(rng.choice(["a", "b"], len(sizes)), sizes),
+            "bmi": np.repeat(rng.uniform(18, 30, len(sizes)), sizes),
+            "visit": np.concatenate([np.arange(1, k + 1) for k in sizes]),
+        },
+        index=[f"x{i}" for i in range(n)],
+    )
+    x = rng.random((n, 4))
+    d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
+    args = dict(plots="subject", permutations=199, random_state=3)
+    made = []
+    real = pm.build_design
+    monkeypatch.setattr(
+        pm, "build_design", lambda *a, **k: made.append(1) or real(*a, **k)
+    )
+    fast = adonis2(d, md, formula, **args)
+    built_fast = len(made)
+    monkeypatch.setattr(pm, "MAX_COMBINATIONS", 0)
+    slow = adonis2(d, md, formula, **args)
+    pd.testing.assert_frame_equal(fast, slow, rtol=1e-10)
+    # patsy ran a handful of times, not once per permutation, unless the
+    # formula needs it
+    if formula.startswith("bs("):
+        assert built_fast > 199
+    else:
+        assert built_fast < 5
