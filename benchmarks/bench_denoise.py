@@ -4,7 +4,8 @@ simulated cohort with known truth.
 Usage: python benchmarks/bench_denoise.py --samples 48 --reads 9500
            [--chimera-rate 0.035] [--cores 2] [--pipelines default,dada2,dada2_r]
            [--truth outside|shipped] [--design 2x250|emp2x150] [--seed 1]
-           [--chimera-reference true|false]
+           [--chimera-reference true|false] [--chimera-model fixed|pcr]
+           [--set denoise.chimera_abskew=32 ...]
 
 Generates the cohort with ``gutlung simulate``: ``--design 2x250`` (V4,
 515F/806R in the reads) or ``emp2x150`` (the EMP protocol: 2x150 reads that
@@ -120,6 +121,7 @@ def run_workflow(
     cores: int,
     design: str = "2x250",
     chimera_reference: bool = True,
+    settings: tuple[str, ...] = (),
 ) -> tuple:
     (work / "config").mkdir(parents=True)
     # the multi-threaded jobs get every core, as the R tutorial's steps do
@@ -130,6 +132,13 @@ def run_workflow(
         chimera_reference=chimera_reference,
     )
     config["primers"]["in_reads"] = design != "emp2x150"
+    for setting in settings:  # --set section.key=value (YAML value)
+        key, _, value = setting.partition("=")
+        *parents, last = key.split(".")
+        node = config
+        for part in parents:
+            node = node[part]
+        node[last] = yaml.safe_load(value)
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(
@@ -222,6 +231,13 @@ def main() -> None:
     parser.add_argument(
         "--chimera-reference", choices=["true", "false"], default="true"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config key for the workflow runs (dotted, YAML value); repeatable",
+    )
     args = parser.parse_args()
     pipelines = args.pipelines.split(",")
     unknown = set(pipelines) - set(PIPELINES)
@@ -259,6 +275,7 @@ def main() -> None:
                 args.cores,
                 design=args.design,
                 chimera_reference=args.chimera_reference == "true",
+                settings=tuple(args.set),
             )
         acc = score(table, seqs, truth, input_reads)
         rows.append(
@@ -278,7 +295,8 @@ def main() -> None:
     print(
         f"\n{args.samples} samples x {args.reads} read pairs ({args.design}, truth "
         f"{args.truth}, seed {args.seed}, chimera_reference "
-        f"{args.chimera_reference}, chimera model {args.chimera_model}), chimera "
+        f"{args.chimera_reference}, chimera model {args.chimera_model}"
+        f"{''.join(', ' + s for s in args.set)}), chimera "
         f"rate {args.chimera_rate}, "
         f"{args.cores} cores; zcat of the inputs {zcat:.1f} s\n"
     )

@@ -56,6 +56,7 @@ def score(
     input_reads: Mapping[str, int] | None = None,
     *,
     min_reads: int = 10,
+    abundant: int = 1000,
 ) -> dict[str, float]:
     """Accuracy of ``table`` (ASV ID x sample counts) against ``truth``.
 
@@ -72,13 +73,16 @@ def score(
         it ``reads_kept`` is NaN.
     min_reads
         Reads a true sequence needs in a sample to count for per-sample recall.
+    abundant
+        Reads (all samples) from which a true sequence counts in ``lost_abundant``.
 
     Returns
     -------
     dict
         ``asvs``, ``true_seqs`` (with at least one read), ``precision``,
         ``recall``, ``per_sample_recall``, ``chimeric_asvs``, ``other_false``,
-        ``reads_kept`` and ``shannon_spearman``.
+        ``reads_kept``, ``shannon_spearman`` and ``lost_abundant`` (true
+        sequences with at least ``abundant`` reads in all that are not found).
     """
     truth = truth[truth["reads"] > 0]
     true_seqs = set(truth["sequence"])
@@ -106,6 +110,7 @@ def score(
         given = sum(int(input_reads[s]) for s in samples)
         kept = float(table[samples].to_numpy().sum() / given) if given else np.nan
     rho = spearmanr(ours, theirs).statistic if len(samples) > 2 else np.nan
+    totals = truth.groupby("sequence")["reads"].sum()
     return {
         "asvs": len(ids),
         "true_seqs": len(true_seqs),
@@ -116,4 +121,7 @@ def score(
         "other_false": len(false_ids) - int(chimeric),
         "reads_kept": kept,
         "shannon_spearman": float(rho),
+        "lost_abundant": int(
+            (~totals.index.isin(list(recovered)) & (totals >= abundant)).sum()
+        ),
     }

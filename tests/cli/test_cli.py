@@ -582,6 +582,8 @@ CONFIG_OPTIONS = {
     ("denoise", "--alpha"): "denoise.unoise_alpha",
     ("remove-chimeras", "--abskew"): "denoise.chimera_abskew",
     ("remove-chimeras", "--bimera-fold"): "denoise.bimera_fold",
+    ("build-table", "--consensus-fold"): "denoise.consensus_fold",
+    ("build-table", "--consensus-min-fraction"): "denoise.consensus_min_fraction",
     ("map-samples", "--identity"): "denoise.map_identity",
     ("dada2-denoise", "--trunc-len"): "denoise.dada2.trunc_len",
     ("dada2-denoise", "--max-ee"): "denoise.dada2.max_ee",

@@ -51,6 +51,8 @@ def test_scores_against_hand_counts():
     assert got["per_sample_recall"] == pytest.approx(4 / 5)
     assert got["chimeric_asvs"] == 1 and got["other_false"] == 1
     assert got["reads_kept"] == pytest.approx((54 + 50 + 42) / 190)
+    assert got["lost_abundant"] == 0  # C, never found, has 17 reads
+    assert score(table, sequences, truth, abundant=17)["lost_abundant"] == 1
 
     def h(counts):
         p = np.asarray(counts, float) / sum(counts)

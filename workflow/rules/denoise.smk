@@ -151,8 +151,12 @@ rule build_asv_table:
         sample_min_kept=config["qc"]["sample_min_kept"],
         sample_min_reads=config["qc"]["sample_min_reads"],
         min_merged=config["qc"]["min_merged"],
+        consensus_fold=config["denoise"]["consensus_fold"],
+        consensus_min_fraction=config["denoise"]["consensus_min_fraction"],
     shell:
         "gutlung build-table --asvs {input.asvs:q} --samples {params.samples:q}"
+        " --consensus-fold {params.consensus_fold}"
+        " --consensus-min-fraction {params.consensus_min_fraction}"
         " --otutab {input.mapped:q} --stats {input.stats:q} --min-kept {params.min_kept}"
         " --sample-min-kept {params.sample_min_kept}"
         " --sample-min-reads {params.sample_min_reads}"

@@ -42,12 +42,12 @@ def _step_stats(samples, paths, extra=None) -> dict[str, dict]:
     return stats
 
 
-def _write_asv_outputs(table, sequences, stats, args) -> None:
+def _write_asv_outputs(table, sequences, stats, args, chimeric=None) -> None:
     """Write the ASV table (TSV, BIOM), its sequences and the read tracking."""
     from ..denoise import check_read_losses, low_merge_warnings, read_tracking
     from ..io import write_biom, write_fasta, write_table_tsv, write_tsv
 
-    tracking = read_tracking(stats, table)
+    tracking = read_tracking(stats, table, chimeric)
     check_read_losses(  # before anything is written
         tracking,
         min_kept=args.min_kept,
@@ -522,7 +522,7 @@ def add_map_samples(sub) -> None:
 
 def cmd_build_table(args) -> None:
     """Run ``gutlung build-table``: ASV table, sequences and read tracking."""
-    from ..denoise import build_table, read_otutab_samples
+    from ..denoise import build_table, consensus_bimeras, read_otutab_samples
     from ..io import read_fasta
 
     # vsearch soft-masks low-complexity stretches in lower case; the MD5 labels
@@ -540,7 +540,24 @@ def cmd_build_table(args) -> None:
     empty = pd.Series(dtype="int64")  # a sample with no mapped read
     counts = {s: mapped.get(s, empty) for s in args.samples}
     table = build_table(list(asvs), counts)
-    _write_asv_outputs(table, asvs, _step_stats(args.samples, args.stats), args)
+    chimeric = None
+    if args.consensus_fold > 0:
+        calls = table.index[
+            consensus_bimeras(
+                [asvs[f] for f in table.index],
+                table.to_numpy(),
+                fold=args.consensus_fold,
+                min_sample_fraction=args.consensus_min_fraction,
+            )
+        ]
+        chimeric = table.loc[calls].sum(axis=0).to_dict()
+        removed = (len(calls), int(table.loc[calls].to_numpy().sum()))
+        table = table.drop(index=calls)
+    _write_asv_outputs(
+        table, asvs, _step_stats(args.samples, args.stats), args, chimeric
+    )
+    if chimeric is not None:
+        log.info("bimeras by the consensus test: %d ASVs, %d reads removed", *removed)
 
 
 def add_build_table(sub) -> None:
@@ -563,6 +580,18 @@ def add_build_table(sub) -> None:
         "--fasta", required=True, help="the ASV sequences to write, labelled by MD5"
     )
     p.add_argument("--tracking", required=True, help="the read tracking to write")
+    p.add_argument(
+        "--consensus-fold",
+        type=float,
+        default=schema_default("denoise.consensus_fold"),
+        help="per-sample bimeras' parent skew (DADA2's consensus test; 0: off)",
+    )
+    p.add_argument(
+        "--consensus-min-fraction",
+        type=float,
+        default=schema_default("denoise.consensus_min_fraction"),
+        help="share of a sequence's samples that must flag it a bimera",
+    )
     add_table_checks(p)
 
 

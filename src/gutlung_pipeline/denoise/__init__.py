@@ -21,7 +21,7 @@ Edgar RC (2016). UCHIME2: improved chimera prediction for amplicon sequencing.
 bioRxiv 074252. doi:10.1101/074252
 """
 
-from .chimeras import exact_bimeras, remove_chimeras
+from .chimeras import consensus_bimeras, exact_bimeras, remove_chimeras
 from .mapping import map_samples, nearest_same_length, read_otutab_samples
 from .table import (
     TRACKING_COLUMNS,
@@ -46,6 +46,7 @@ __all__ = [
     "add_candidates",
     "build_table",
     "check_read_losses",
+    "consensus_bimeras",
     "exact_bimeras",
     "map_samples",
     "nearest_same_length",

@@ -27,6 +27,52 @@ _CHIMERAS = re.compile(
 )
 
 
+def _byte_ends(seqs: Sequence[str]):
+    """Sequences as zero-padded byte rows, forwards and reversed, and lengths."""
+    import numpy as np
+
+    rows = [np.frombuffer(seq.upper().encode(), np.uint8) for seq in seqs]
+    width = max(len(b) for b in rows)
+    fwd = np.zeros((len(rows), width), np.uint8)  # 0 never equals a base
+    rev = np.zeros((len(rows), width), np.uint8)
+    for k, b in enumerate(rows):
+        fwd[k, : len(b)] = b
+        rev[k, : len(b)] = b[::-1]
+    return fwd, rev, np.array([len(b) for b in rows])
+
+
+def _shared_ends(fwd, rev, q: int, n: int, others):
+    """Bases each of ``others`` shares with the start and with the end of ``q``."""
+    import numpy as np
+
+    same = fwd[others, :n] == fwd[q, :n]
+    start = np.where(same.all(axis=1), n, same.argmin(axis=1))
+    same = rev[others, :n] == rev[q, :n]
+    end = np.where(same.all(axis=1), n, same.argmin(axis=1))
+    return start, end
+
+
+def _two_parents(start, end, n: int) -> bool:
+    """Do two different parents cover the query: one its start, one its end?
+
+    A parent that holds the whole query (at its start or its end) makes it a
+    piece of a known sequence, not a chimera.
+    """
+    import numpy as np
+
+    if len(start) < 2:
+        return False
+    i, j = int(start.argmax()), int(end.argmax())
+    if start[i] == n or end[j] == n:
+        return False
+    if i != j:
+        return bool(start[i] + end[j] >= n)
+    return bool(
+        max(start[i] + np.delete(end, i).max(), end[j] + np.delete(start, j).max())
+        >= n
+    )
+
+
 def exact_bimeras(
     records: Sequence[tuple[str, str]], *, fold: float
 ) -> list[tuple[str, str]]:
@@ -47,33 +93,79 @@ def exact_bimeras(
 
     if len(records) < 3:
         return []
-    seqs = [np.frombuffer(seq.upper().encode(), np.uint8) for _, seq in records]
-    width = max(len(b) for b in seqs)
-    fwd = np.zeros((len(seqs), width), np.uint8)  # 0 never equals a base
-    rev = np.zeros((len(seqs), width), np.uint8)
-    for k, b in enumerate(seqs):
-        fwd[k, : len(b)] = b
-        rev[k, : len(b)] = b[::-1]
+    fwd, rev, lengths = _byte_ends([seq for _, seq in records])
     sizes = np.array([size_of(label) for label, _ in records], float)
     calls = []
-    for q, b in enumerate(seqs):
+    for q in range(len(records)):
         parents = np.flatnonzero(sizes >= fold * sizes[q])
         parents = parents[parents != q]
-        if len(parents) < 2:
-            continue
-        n = len(b)
-        same = fwd[parents, :n] == fwd[q, :n]
-        start = np.where(same.all(axis=1), n, same.argmin(axis=1))
-        same = rev[parents, :n] == rev[q, :n]
-        end = np.where(same.all(axis=1), n, same.argmin(axis=1))
-        i, j = int(start.argmax()), int(end.argmax())
-        if start[i] == n or end[j] == n:
-            continue  # the start or end of one sequence: not two parents
-        joined = max(
-            start[i] + np.delete(end, i).max(), end[j] + np.delete(start, j).max()
-        )
-        if joined >= n:
+        start, end = _shared_ends(fwd, rev, q, lengths[q], parents)
+        if _two_parents(start, end, lengths[q]):
             calls.append(records[q])
+    return calls
+
+
+#: DADA2's isBimeraDenovoTable defaults: a parent needs at least this many
+#: reads in the sample, and this many samples where a sequence is not flagged
+#: are ignored before its flagged share is compared.
+MIN_PARENT_READS = 2
+IGNORE_NEGATIVES = 1
+
+
+def consensus_bimeras(
+    sequences: Sequence[str],
+    counts,
+    *,
+    fold: float = 1.5,
+    min_sample_fraction: float = 0.9,
+) -> list[int]:
+    """Rows of a table that are exact bimeras in (nearly) every sample they are in.
+
+    DADA2's ``removeBimeraDenovo(method="consensus")`` without its one-off
+    allowance and shifts: in each sample a sequence is flagged when it is
+    exactly the start of one sequence joined to the end of another
+    (:func:`exact_bimeras`' test) that both have, in that sample, at least
+    ``fold`` times its reads and at least :data:`MIN_PARENT_READS`. A sequence
+    is a bimera when it is flagged in every sample it is in, or in at least
+    ``min_sample_fraction`` of them after :data:`IGNORE_NEGATIVES` unflagged
+    samples are set aside. A true sequence that is a join of two relatives
+    survives where the relatives are absent or rarer than it, which a test
+    on pooled counts cannot see.
+
+    Parameters
+    ----------
+    sequences
+        One per row of ``counts``.
+    counts
+        Array-like, rows = sequences, columns = samples.
+
+    Returns
+    -------
+    list of int
+        The rows called bimeras.
+    """
+    import numpy as np
+
+    counts = np.asarray(counts)
+    if len(sequences) < 3:
+        return []
+    fwd, rev, lengths = _byte_ends(sequences)
+    everyone = np.arange(len(sequences))
+    calls = []
+    for q in everyone:
+        present = np.flatnonzero(counts[q] > 0)
+        others = everyone[everyone != q]
+        start, end = _shared_ends(fwd, rev, q, lengths[q], others)
+        flagged = 0
+        for s in present:
+            need = max(fold * counts[q, s], MIN_PARENT_READS)
+            parent = counts[others, s] >= need
+            flagged += _two_parents(start[parent], end[parent], lengths[q])
+        n = len(present)
+        if flagged and (
+            flagged >= n or flagged >= (n - IGNORE_NEGATIVES) * min_sample_fraction
+        ):
+            calls.append(int(q))
     return calls
 
 

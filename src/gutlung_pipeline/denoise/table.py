@@ -55,7 +55,9 @@ def build_table(
 
 
 def read_tracking(
-    stats: Mapping[str, Mapping[str, int]], table: pd.DataFrame
+    stats: Mapping[str, Mapping[str, int]],
+    table: pd.DataFrame,
+    chimeric: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Count the reads per sample after every step, from input to the table.
 
@@ -66,6 +68,9 @@ def read_tracking(
         ``merged``, ``filtered``).
     table
         The ASV table; its column sums are ``in_table``.
+    chimeric
+        Sample ID -> reads of the ASVs the table's bimera test removed; given,
+        they are the column ``chimeric``, before ``in_table``.
 
     Returns
     -------
@@ -95,6 +100,12 @@ def read_tracking(
         rows.append(row)
     df = pd.DataFrame(rows).set_index("sample_id")
     df = df.astype({c: "Int64" for c in TRACKING_COLUMNS})
+    if chimeric is not None:
+        df.insert(
+            df.columns.get_loc("in_table"),
+            "chimeric",
+            pd.array([int(chimeric.get(s, 0)) for s in df.index], dtype="Int64"),
+        )
     if any("quality_filtered" in counts for counts in stats.values()):
         df["quality_filtered"] = pd.array(
             [stats[s].get("quality_filtered", pd.NA) for s in df.index], dtype="Int64"
