@@ -53,7 +53,7 @@ def _shared_ends(fwd, rev, q: int, n: int, others):
 
 
 def _two_parents(start, end, n: int) -> bool:
-    """Do two different parents cover the query: one its start, one its end?
+    """Tell whether two different parents cover the query, its start and its end.
 
     A parent that holds the whole query (at its start or its end) makes it a
     piece of a known sequence, not a chimera.
