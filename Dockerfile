@@ -27,7 +27,7 @@ RUN make install && rm -rf /root/.cache/pip
 ENV PATH=/opt/gutlung-pipeline/.venv/bin:$PATH
 # The user's project (sheet, config, reads) is mounted here; results/ and
 # logs/ are written beside it. Configs name the shipped reference as
-# /opt/gutlung-pipeline/resources/reference/gg_13_8_v4.sintax.fasta.gz.
+# /opt/gutlung-pipeline/resources/reference/gg_13_8_97_v4.sintax.fasta.gz.
 WORKDIR /data
 ENTRYPOINT ["snakemake", "--snakefile", "/opt/gutlung-pipeline/Snakefile"]
 CMD ["--help"]

@@ -120,7 +120,7 @@ def run_workflow(
     engine: str,
     cores: int,
     design: str = "2x250",
-    chimera_reference: bool = True,
+    chimera_reference: bool = False,
     settings: tuple[str, ...] = (),
 ) -> tuple:
     (work / "config").mkdir(parents=True)
@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--design", choices=list(DESIGNS), default="2x250")
     parser.add_argument("--chimera-model", choices=["fixed", "pcr"], default="fixed")
     parser.add_argument(
-        "--chimera-reference", choices=["true", "false"], default="true"
+        "--chimera-reference", choices=["true", "false"], default="false"
     )
     parser.add_argument(
         "--set",

@@ -1,8 +1,10 @@
-"""Build the small V4 SINTAX reference shipped for the demo and the tests.
+"""Build the V4 SINTAX references shipped with the workflow.
 
-The full Greengenes 13_8 97% OTU set (PyPI package ``qiime-default-reference``)
-is reduced to a few genera typical of stool and airway samples, trimmed to the
-515F/806R amplicon with cutadapt, de-duplicated and written with SINTAX headers.
+From the Greengenes 13_8 97% OTU set (PyPI package ``qiime-default-reference``),
+trimmed to the 515F/806R amplicon with cutadapt and written with SINTAX
+headers: :func:`build_full_reference` keeps every OTU (the default
+``taxonomy.reference``), :func:`build_demo_reference` a few genera typical of
+stool and airway samples (the tests' small reference).
 """
 
 from __future__ import annotations
@@ -204,6 +206,62 @@ def build_demo_reference(
         seen.add(seq)
         ranks = dict(zip(RANKS, taxonomy[seq_id], strict=True))
         records.append((format_sintax_header(seq_id, ranks), seq))
+    write_fasta(records, output)
+    log.info("wrote %d reference sequences to %s", len(records), output)
+    return len(records)
+
+
+def consensus_ranks(lineages: list[list[str | None]]) -> list[str | None]:
+    """Names of identical amplicons' lineages, rank by rank, while they agree.
+
+    A rank some lineages leave unnamed takes the name the others agree on; the
+    first rank where two names differ, and every rank below, is left unnamed
+    (the V4 amplicon cannot tell them apart).
+    """
+    out: list[str | None] = []
+    for rank in range(len(lineages[0])):
+        names = {names[rank] for names in lineages} - {None}
+        if len(names) > 1:
+            return out + [None] * (len(lineages[0]) - rank)
+        out.append(names.pop() if names else None)
+    return out
+
+
+def build_full_reference(
+    fasta: str | os.PathLike,
+    taxonomy_file: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    forward: str,
+    reverse: str,
+) -> int:
+    """Write the V4 SINTAX reference of every OTU; return its size.
+
+    Every sequence is cut between the primers (:func:`trim_to_amplicon`);
+    amplicons with other bases than A/C/G/T are dropped; identical amplicons
+    become one record, named by the lowest OTU ID, whose lineage is their
+    :func:`consensus_ranks`. Records are in OTU ID order, so the file is the
+    same at every build.
+    """
+    taxonomy: dict[str, list[str | None]] = {}
+    with open(taxonomy_file) as handle:
+        for line in handle:
+            seq_id, _, lineage = line.rstrip("\n").partition("\t")
+            taxonomy[seq_id] = parse_greengenes_taxonomy(lineage)
+    sequences = {
+        label.split()[0]: seq.upper() for label, seq in read_fasta(fasta).items()
+    }
+    amplicons = trim_to_amplicon(sequences, forward=forward, reverse=reverse)
+    groups: dict[str, list[str]] = {}
+    for seq_id in sorted(amplicons, key=lambda i: (len(i), i)):
+        seq = amplicons[seq_id]
+        if not set(seq) - set("ACGT"):
+            groups.setdefault(seq, []).append(seq_id)
+    records = []
+    for seq, ids in groups.items():
+        names = consensus_ranks([taxonomy[i] for i in ids])
+        ranks = dict(zip(RANKS, names, strict=True))
+        records.append((format_sintax_header(ids[0], ranks), seq))
     write_fasta(records, output)
     log.info("wrote %d reference sequences to %s", len(records), output)
     return len(records)

@@ -35,7 +35,7 @@ def test_shipped_config_validates_and_gets_defaults():
     }
     assert filled["denoise"]["min_size"] == 2
     assert filled["denoise"]["sample_min_size"] == 4
-    assert filled["denoise"]["chimera_reference"] is True
+    assert filled["denoise"]["chimera_reference"] is False
     assert filled["denoise"]["dada2"]["pool"] == "false"
 
 

@@ -65,7 +65,7 @@ def test_the_build_runs_the_readmes_install_and_enters_the_workflow():
     workdir = re.search(r"^WORKDIR (/opt/\S+)", DOCKERFILE, re.M)[1]
     assert entry and entry[1] == f"{workdir}/Snakefile"
     assert (REPO / "Snakefile").is_file()
-    shipped = "/opt/gutlung-pipeline/resources/reference/gg_13_8_v4.sintax.fasta.gz"
+    shipped = "/opt/gutlung-pipeline/resources/reference/gg_13_8_97_v4.sintax.fasta.gz"
     assert shipped in DOCKERFILE
     assert (REPO / shipped.removeprefix(f"{workdir}/")).is_file()
 

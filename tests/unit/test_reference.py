@@ -1,15 +1,18 @@
 import gzip
 
 import pytest
-from conftest import FORWARD, REFERENCE, REVERSE, needs_tools
+from conftest import FORWARD, REFERENCE, REPO, REVERSE, needs_tools
 
 from gutlung_pipeline.io import read_fasta
 from gutlung_pipeline.reference import (
     build_demo_reference,
+    build_full_reference,
+    consensus_ranks,
     parse_greengenes_taxonomy,
     select_reference_ids,
 )
 from gutlung_pipeline.sequences import reverse_complement
+from gutlung_pipeline.taxonomy import parse_sintax_header
 
 
 def test_reverse_complement_iupac():
@@ -139,3 +142,40 @@ def test_outside_reference_holds_only_what_the_shipped_one_lacks(tmp_path):
     assert not set(outside["sequence"]) & set(shipped["sequence"])
     assert outside["sequence"].is_unique
     assert set(outside["genus"]) == set(shipped["genus"]) - {"Escherichia"}
+
+
+@needs_tools
+def test_full_reference_rebuilds_identically_and_merges_identical_amplicons(tmp_path):
+    """The default taxonomy reference: every OTU's V4 amplicon, identical ones
+    one record with their shared lineage (Escherichia and Shigella share V4)."""
+    qdr = pytest.importorskip("qiime_default_reference")
+    n = build_full_reference(
+        qdr.get_reference_sequences(),
+        qdr.get_reference_taxonomy(),
+        tmp_path / "full.fasta.gz",
+        forward=FORWARD,
+        reverse=REVERSE,
+    )
+    shipped = REPO / "resources/reference/gg_13_8_97_v4.sintax.fasta.gz"
+    assert n == 78963
+    assert (tmp_path / "full.fasta.gz").read_bytes() == shipped.read_bytes()
+    records = read_fasta(shipped)
+    assert len(set(records.values())) == n  # no amplicon twice
+    # every sequence of the small reference is in it
+    small = {s.upper() for s in read_fasta(REFERENCE).values()}
+    assert small <= set(records.values())
+    ranks = [parse_sintax_header(h)[1] for h in records]
+    assert not any(r.get("g") == "Shigella" for r in ranks)
+    assert any(r.get("g") == "Escherichia" for r in ranks)
+
+
+def test_identical_amplicons_keep_the_lineage_they_share():
+    a = ["Bacteria", "Proteobacteria", "Gamma", "Entero", "Enterobacteriaceae"]
+    assert consensus_ranks(
+        [[*a, "Escherichia", "Escherichia_coli"], [*a, "Shigella", None]]
+    ) == [*a, None, None]
+    # an unnamed rank takes the name the others agree on
+    assert consensus_ranks(
+        [[*a, None, None], [*a, "Escherichia", None], [*a, "Escherichia", None]]
+    ) == [*a, "Escherichia", None]
+    assert consensus_ranks([[*a, "X", "X_y"]]) == [*a, "X", "X_y"]

@@ -248,9 +248,10 @@ def add_simulate_table(sub) -> None:
 def cmd_build_reference(args) -> None:
     """Run ``gutlung build-reference``.
 
-    Build the small V4 SINTAX reference from Greengenes 13_8.
+    Build a V4 SINTAX reference from Greengenes 13_8: every OTU (``--all``) or
+    the demo genera.
     """
-    from ..reference import build_demo_reference
+    from ..reference import build_demo_reference, build_full_reference
 
     fasta, taxonomy = args.fasta, args.taxonomy
     if fasta is None or taxonomy is None:
@@ -258,6 +259,14 @@ def cmd_build_reference(args) -> None:
 
         fasta = fasta or qdr.get_reference_sequences()
         taxonomy = taxonomy or qdr.get_reference_taxonomy()
+    if args.all:
+        if args.exclude:
+            raise ValueError("--exclude picks demo genera; leave it out with --all")
+        n = build_full_reference(
+            fasta, taxonomy, args.output, forward=args.forward, reverse=args.reverse
+        )
+        log.info("kept %d sequences", n)
+        return
     n = build_demo_reference(
         fasta,
         taxonomy,
@@ -276,11 +285,17 @@ def add_build_reference(sub) -> None:
         sub,
         "build-reference",
         cmd_build_reference,
-        "build the small V4 SINTAX reference from Greengenes 13_8",
+        "build a V4 SINTAX reference from Greengenes 13_8",
     )
     p.add_argument("--fasta", help="default: qiime-default-reference 97_otus.fasta")
     p.add_argument("--taxonomy", help="default: its 97_otu_taxonomy.txt")
     add_output(p)
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every OTU, identical amplicons merged (their common lineage): "
+        "the default taxonomy reference; without it the demo genera only",
+    )
     p.add_argument(
         "--per-genus",
         type=int,
@@ -460,8 +475,9 @@ def add_init(sub) -> None:
     )
     p.add_argument(
         "--reference",
-        default="resources/reference/gg_13_8_v4.sintax.fasta.gz",
-        help="the taxonomy reference the config names (default: the shipped V4 one)",
+        default="resources/reference/gg_13_8_97_v4.sintax.fasta.gz",
+        help="the taxonomy reference the config names (default: the shipped "
+        "Greengenes 13_8 V4 one)",
     )
     p.add_argument(
         "--force", action="store_true", help="replace an existing sheet or config"

@@ -342,7 +342,7 @@ def plan_start(
     forward: str | None = None,
     reverse: str | None = None,
     in_reads: bool | None = None,
-    reference: str = "resources/reference/gg_13_8_v4.sintax.fasta.gz",
+    reference: str = "resources/reference/gg_13_8_97_v4.sintax.fasta.gz",
     seed: int = 42,
     workdir: str | os.PathLike = ".",
 ) -> Start:
