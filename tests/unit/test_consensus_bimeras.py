@@ -21,11 +21,15 @@ def test_flagged_where_both_parents_outnumber_it_in_the_sample():
     assert chimera not in (a, b)
     # sample 1: parents at 100 and 20 reads, the chimera at 10: 20 >= 1.5 x 10
     table = [[100, 50], [20, 40], [10, 0]]
-    assert consensus_bimeras([a, b, chimera], table) == [2]
+    assert consensus_bimeras([a, b, chimera], table, fold=1.5) == [2]
     # a parent with 14 reads is under 1.5 x 10: not a bimera in that sample
     table = [[100, 50], [14, 40], [10, 0]]
-    assert consensus_bimeras([a, b, chimera], table) == []
+    assert consensus_bimeras([a, b, chimera], table, fold=1.5) == []
     assert consensus_bimeras([a, b, chimera], table, fold=1.4) == [2]
+    # the default: parents at least as abundant as the chimera
+    assert consensus_bimeras([a, b, chimera], table) == [2]
+    table = [[100, 50], [9, 40], [10, 0]]
+    assert consensus_bimeras([a, b, chimera], table) == []
 
 
 def test_a_join_of_relatives_survives_where_they_are_absent_or_rarer():
@@ -94,6 +98,7 @@ def test_planted_chimeras_are_called_and_no_true_sequence():
     sequences, table, planted = _planted()
     assert len(planted) == 25
     assert set(consensus_bimeras(sequences, table)) == planted
+    assert set(consensus_bimeras(sequences, table, fold=1.5)) == planted
 
 
 @needs_r("dada2")
@@ -112,4 +117,4 @@ def test_dada2_consensus_calls_the_same(tmp_path):
     kept = set(read_long(tmp_path / "out.tsv")["sequence"])
     theirs = {k for k, s in enumerate(sequences) if s not in kept}
     assert theirs == planted
-    assert set(consensus_bimeras(sequences, table)) == theirs
+    assert set(consensus_bimeras(sequences, table, fold=1.5)) == theirs

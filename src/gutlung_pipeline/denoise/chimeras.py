@@ -116,7 +116,7 @@ def consensus_bimeras(
     sequences: Sequence[str],
     counts,
     *,
-    fold: float = 1.5,
+    fold: float = 1.0,
     min_sample_fraction: float = 0.9,
 ) -> list[int]:
     """Rows of a table that are exact bimeras in (nearly) every sample they are in.
