@@ -228,20 +228,28 @@ def _between_columns(metadata: pd.DataFrame, plots: np.ndarray) -> list[str]:
     ]
 
 
-def _plot_maps(plots: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def plot_members(plots: np.ndarray) -> list[np.ndarray]:
+    """Each subject's row indices, subjects in order of first appearance."""
+    codes, _ = pd.factorize(plots)
+    order = np.argsort(codes, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
+
+
+def _plot_maps(
+    members: list[np.ndarray], rng: np.random.Generator
+) -> tuple[np.ndarray, ...]:
     """One whole-subject permutation as two row maps (see module docstring).
 
-    Row ``i`` of the permuted metadata takes its between-subject values from
-    row ``a[i]`` (the first sample of the subject that donates them) and its
-    within-subject values from row ``b[i]`` (a sample of its own subject).
+    ``members``: :func:`plot_members`. Row ``i`` of the permuted metadata
+    takes its between-subject values from row ``a[i]`` (the first sample of
+    the subject that donates them) and its within-subject values from row
+    ``b[i]`` (a sample of its own subject).
     """
-    ids = pd.unique(plots)
-    members = {p: np.flatnonzero(plots == p) for p in ids}
-    donors = ids[rng.permutation(len(ids))]
-    a = np.empty(len(plots), dtype=np.int64)
-    b = np.empty(len(plots), dtype=np.int64)
-    for p, donor in zip(ids, donors, strict=True):
-        idx = members[p]
+    donors = rng.permutation(len(members))
+    n = sum(len(idx) for idx in members)
+    a = np.empty(n, dtype=np.int64)
+    b = np.empty(n, dtype=np.int64)
+    for idx, donor in zip(members, donors, strict=True):
         a[idx] = members[donor][0]
         b[idx] = idx[rng.permutation(len(idx))]
     return a, b
@@ -264,7 +272,7 @@ def _plot_permuted(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Metadata with whole subjects permuted (see module docstring)."""
-    a, b = _plot_maps(plots, rng)
+    a, b = _plot_maps(plot_members(plots), rng)
     return _mapped(metadata, between, a, b)
 
 
@@ -292,7 +300,7 @@ class _PlotDesigns:
         self.formula, self.metadata, self.between = formula, metadata, between
         data = numeric_or_text(metadata, formula_columns(formula))
         n = len(data)
-        firsts = np.array([np.flatnonzero(plots == p)[0] for p in pd.unique(plots)])
+        firsts = np.array([idx[0] for idx in plot_members(plots)])
         self.n = n
         self.slot = np.full(n, -1, dtype=np.int64)
         self.slot[firsts] = np.arange(len(firsts))
@@ -456,8 +464,9 @@ def adonis2(
             sub = metadata[[c for c in used if c in metadata.columns]]
             between = _between_columns(sub, plot_ids)
             designs = _PlotDesigns(formula, sub, plot_ids, between)
+            members = plot_members(plot_ids)
             for _ in range(permutations):
-                x = designs(*_plot_maps(plot_ids, rng))
+                x = designs(*_plot_maps(members, rng))
                 fp = f_stats(
                     ss(basis(x, models), g),
                     total - ss([_orthobasis(x[:, full_cols])], g)[0],
