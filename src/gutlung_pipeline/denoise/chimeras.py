@@ -68,8 +68,7 @@ def _two_parents(start, end, n: int) -> bool:
     if i != j:
         return bool(start[i] + end[j] >= n)
     return bool(
-        max(start[i] + np.delete(end, i).max(), end[j] + np.delete(start, j).max())
-        >= n
+        max(start[i] + np.delete(end, i).max(), end[j] + np.delete(start, j).max()) >= n
     )
 
 
