@@ -90,6 +90,16 @@ def parse_greengenes_taxonomy(line: str) -> list[str | None]:
     return names
 
 
+def read_greengenes_taxonomy(path: str | os.PathLike) -> dict[str, list[str | None]]:
+    """OTU ID -> 7 names of a Greengenes taxonomy file (ID, tab, lineage)."""
+    taxonomy: dict[str, list[str | None]] = {}
+    with open(path) as handle:
+        for line in handle:
+            seq_id, _, lineage = line.rstrip("\n").partition("\t")
+            taxonomy[seq_id] = parse_greengenes_taxonomy(lineage)
+    return taxonomy
+
+
 def select_reference_ids(
     taxonomy: dict[str, list[str | None]],
     *,
@@ -168,11 +178,7 @@ def build_demo_reference(
     from it is unknown to the chimera check and to the classifier, as a real
     study's sequences are to SILVA or GTDB.
     """
-    taxonomy: dict[str, list[str | None]] = {}
-    with open(taxonomy_file) as handle:
-        for line in handle:
-            seq_id, _, lineage = line.rstrip("\n").partition("\t")
-            taxonomy[seq_id] = parse_greengenes_taxonomy(lineage)
+    taxonomy = read_greengenes_taxonomy(taxonomy_file)
     skip_ids: frozenset[str] = frozenset()
     seen: set[str] = set()
     if exclude is not None:
@@ -243,11 +249,7 @@ def build_full_reference(
     :func:`consensus_ranks`. Records are in OTU ID order, so the file is the
     same at every build.
     """
-    taxonomy: dict[str, list[str | None]] = {}
-    with open(taxonomy_file) as handle:
-        for line in handle:
-            seq_id, _, lineage = line.rstrip("\n").partition("\t")
-            taxonomy[seq_id] = parse_greengenes_taxonomy(lineage)
+    taxonomy = read_greengenes_taxonomy(taxonomy_file)
     sequences = {
         label.split()[0]: seq.upper() for label, seq in read_fasta(fasta).items()
     }
