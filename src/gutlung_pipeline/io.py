@@ -75,8 +75,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # a process killed mid-write (kill -9, a node lost) left its temporary file
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    # a process killed mid-write (kill -9, a node lost) left its temporary file;
+    # mkstemp's random part is 8 characters, so another file's temporaries
+    # (".<name>.x.<8>.tmp") never match
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.{'?' * 8}.tmp"):
         stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

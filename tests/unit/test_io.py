@@ -44,16 +44,15 @@ def test_atomic_path_removes_a_killed_writers_temporary_file(tmp_path):
     """kill -9 mid-write leaves ``.<name>.<random>.tmp``; the next writer of
     that path removes it, and leaves another file's temporaries alone."""
     target = tmp_path / "a[1].tsv"  # glob characters in the name
-    stale = tmp_path / ".a[1].tsv.k2j4x.tmp"
-    other = tmp_path / ".b.tsv.k2j4x.tmp"
+    stale = tmp_path / ".a[1].tsv.k2j4x_9q.tmp"
+    others = [".b.tsv.k2j4x_9q.tmp", ".a[1].tsv.x.k2j4x_9q.tmp"]  # other files'
     stale.write_text("half")
-    other.write_text("half")
+    for name in others:
+        (tmp_path / name).write_text("half")
     with atomic_path(target) as tmp:
+        assert len(tmp.name) == len(stale.name)  # mkstemp's 8 random characters
         tmp.write_text("whole")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".b.tsv.k2j4x.tmp",
-        "a[1].tsv",
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*others, "a[1].tsv"])
     assert target.read_text() == "whole"
 
 
