@@ -53,33 +53,44 @@ def settings(method, threshold):
     return fill_defaults(cfg, load_schema("config"))["decontam"]
 
 
+def true_table(reference, folder, *, subjects: int, controls: int, seed: int):
+    """One simulated cohort as its true count table (features x samples), the
+    sheet indexed by sample ID, a genus-level taxonomy and the truth."""
+    sheet, truth = simulate_cohort(
+        reference,
+        folder,
+        forward="GTGYCAGCMGCCGCGGTAA",
+        reverse="GGACTACNVGGGTWTCTAAT",
+        n_subjects=subjects,
+        n_controls=controls,
+        n_infants=0,
+        n_mocks=1,
+        reads_per_sample=2000,
+        random_state=seed,
+    )
+    counts = truth.pivot_table(
+        index="md5",
+        columns="sample_id",
+        values="reads",
+        aggfunc="sum",
+        fill_value=0,
+    )
+    genus = truth.drop_duplicates("md5").set_index("md5")["genus"]
+    return counts, sheet.set_index("sample_id"), "d__Bacteria; g__" + genus, truth
+
+
 def accuracy(args) -> None:
     reference = load_reference(REFERENCE)
     scores = {k: [] for k in CANDIDATES}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, args.seeds + 1):
-            sheet, truth = simulate_cohort(
+            counts, samples, taxonomy, truth = true_table(
                 reference,
                 tmp,
-                forward="GTGYCAGCMGCCGCGGTAA",
-                reverse="GGACTACNVGGGTWTCTAAT",
-                n_subjects=args.subjects,
-                n_controls=args.controls,
-                n_infants=0,
-                n_mocks=1,
-                reads_per_sample=2000,
-                random_state=seed,
+                subjects=args.subjects,
+                controls=args.controls,
+                seed=seed,
             )
-            counts = truth.pivot_table(
-                index="md5",
-                columns="sample_id",
-                values="reads",
-                aggfunc="sum",
-                fill_value=0,
-            )
-            genus = truth.drop_duplicates("md5").set_index("md5")["genus"]
-            taxonomy = "d__Bacteria; g__" + genus
-            samples = sheet.set_index("sample_id")
             planted = set(truth["md5"][truth["source"] == "contaminant"])
             lung = truth[truth["sample_id"].str.endswith("_lung")]
             true_big = set(
@@ -153,28 +164,13 @@ def blanks_sweep(args) -> None:
         reference = load_reference(source)
         for n_blanks in args.blanks:
             for seed in range(1, args.seeds + 1):
-                sheet, truth = simulate_cohort(
+                counts, samples, taxonomy, truth = true_table(
                     reference,
                     f"{tmp}/b{n_blanks}s{seed}",
-                    forward="GTGYCAGCMGCCGCGGTAA",
-                    reverse="GGACTACNVGGGTWTCTAAT",
-                    n_subjects=args.subjects,
-                    n_controls=n_blanks,
-                    n_infants=0,
-                    n_mocks=1,
-                    reads_per_sample=2000,
-                    random_state=seed,
+                    subjects=args.subjects,
+                    controls=n_blanks,
+                    seed=seed,
                 )
-                counts = truth.pivot_table(
-                    index="md5",
-                    columns="sample_id",
-                    values="reads",
-                    aggfunc="sum",
-                    fill_value=0,
-                )
-                genus = truth.drop_duplicates("md5").set_index("md5")["genus"]
-                taxonomy = "d__Bacteria; g__" + genus
-                samples = sheet.set_index("sample_id")
                 lung = truth[truth["sample_id"].str.endswith("_lung")]
                 lung = lung[lung["reads"] > 0]
                 seen = set(lung["md5"][lung["source"] == "contaminant"])
