@@ -265,17 +265,6 @@ def _mapped(metadata: pd.DataFrame, between: list[str], a, b) -> pd.DataFrame:
     return out
 
 
-def _plot_permuted(
-    metadata: pd.DataFrame,
-    plots: np.ndarray,
-    between: list[str],
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    """Metadata with whole subjects permuted (see module docstring)."""
-    a, b = _plot_maps(plot_members(plots), rng)
-    return _mapped(metadata, between, a, b)
-
-
 #: Largest (donor subjects x samples) table of design rows built once for the
 #: whole-subject permutations; above it each permutation is built by patsy.
 MAX_COMBINATIONS = 2_000_000
@@ -294,7 +283,8 @@ class _PlotDesigns:
     :data:`MAX_COMBINATIONS` pairs are built by patsy per permutation.
     """
 
-    def __init__(self, formula: str, metadata: pd.DataFrame, plots, between):
+    def __init__(self, formula: str, metadata: pd.DataFrame, plots, between, info):
+        """``info``: the patsy design info of ``formula`` on ``metadata``."""
         from patsy import build_design_matrices
 
         self.formula, self.metadata, self.between = formula, metadata, between
@@ -305,7 +295,6 @@ class _PlotDesigns:
         self.slot = np.full(n, -1, dtype=np.int64)
         self.slot[firsts] = np.arange(len(firsts))
         self.rows = None
-        info = build_design(formula, metadata).info
         if len(firsts) * n > MAX_COMBINATIONS or _column_dependent(info):
             return
         combo = _mapped(
@@ -463,7 +452,7 @@ def adonis2(
             used = formula_columns(formula)
             sub = metadata[[c for c in used if c in metadata.columns]]
             between = _between_columns(sub, plot_ids)
-            designs = _PlotDesigns(formula, sub, plot_ids, between)
+            designs = _PlotDesigns(formula, sub, plot_ids, between, design.info)
             members = plot_members(plot_ids)
             for _ in range(permutations):
                 x = designs(*_plot_maps(members, rng))

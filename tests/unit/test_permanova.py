@@ -11,11 +11,13 @@ from skbio.diversity import beta_diversity
 from skbio.stats.distance import permanova
 
 from gutlung_pipeline.permanova import (
-    _plot_permuted,
+    _mapped,
+    _plot_maps,
     adonis2,
     betadisper,
     formula_columns,
     gower,
+    plot_members,
 )
 
 VEGAN = PEERS / "vegan"
@@ -216,7 +218,8 @@ def test_plot_permutation_keeps_subjects_whole():
     rng = np.random.default_rng(1)
     seen = set()
     for _ in range(50):
-        out = _plot_permuted(md[["group", "visit"]], plots, ["group"], rng)
+        maps = _plot_maps(plot_members(plots), rng)
+        out = _mapped(md[["group", "visit"]], ["group"], *maps)
         # between-subject values stay constant within each subject
         assert out.groupby(plots)["group"].nunique().max() == 1
         # within-subject values are a shuffle of the subject's own
