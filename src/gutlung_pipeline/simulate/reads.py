@@ -495,17 +495,13 @@ def simulate_cohort(
             n_chim = int(round(n_reads * chimera_rate))
             chimeras, chim_counts = _pcr_chimeras(community, n_chim, rng)
             n_chim = int(chim_counts.sum())  # those equal to a parent are not
-            counts = rng.multinomial(
-                n_reads - n_chim, community["abundance"].to_numpy()
-            )
         else:
             chimeras, chim_weights = (
                 _chimeras(community, 6, rng) if chimera_rate > 0 else ([], np.zeros(0))
             )
             n_chim = int(round(n_reads * chimera_rate)) if chimeras else 0
-            counts = rng.multinomial(
-                n_reads - n_chim, community["abundance"].to_numpy()
-            )
+        counts = rng.multinomial(n_reads - n_chim, community["abundance"].to_numpy())
+        if chimera_model != "pcr":
             chim_counts = rng.multinomial(n_chim, chim_weights) if chimeras else []
         seqs = list(community["sequence"]) + chimeras
         t1, t2 = _templates(seqs, forward, reverse, read_length, primers_in_reads)
