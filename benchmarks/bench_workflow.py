@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import yaml
-from reads_config import job_table
+from reads_config import job_table, workflow_command
 
 REPO = Path(__file__).resolve().parents[1]
 READ_RULES = (
@@ -58,17 +58,7 @@ def main() -> None:
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(
-        [
-            Path(sys.executable).parent / "snakemake",
-            "--snakefile",
-            REPO / "Snakefile",
-            "--directory",
-            work,
-            "--cores",
-            str(args.cores),
-        ],
-        capture_output=True,
-        text=True,
+        workflow_command(work, args.cores), capture_output=True, text=True
     )
     wall = time.perf_counter() - start
     if proc.returncode:

@@ -51,8 +51,8 @@ def job_table(work: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def asv_table_command(work: str | Path, cores: int) -> list:
-    """The workflow's command that builds only the ASV table, in ``work``."""
+def workflow_command(work: str | Path, cores: int, *targets: str) -> list:
+    """The workflow's command in ``work`` (every output without ``targets``)."""
     import sys
 
     return [
@@ -63,5 +63,10 @@ def asv_table_command(work: str | Path, cores: int) -> list:
         work,
         "--cores",
         str(cores),
-        "results/asv/asv_table.tsv",
+        *targets,
     ]
+
+
+def asv_table_command(work: str | Path, cores: int) -> list:
+    """The workflow's command that builds only the ASV table, in ``work``."""
+    return workflow_command(work, cores, "results/asv/asv_table.tsv")
