@@ -69,24 +69,53 @@ def run_tool(
     if err:
         log.info("%s stderr:\n%s", args[0], err.rstrip())
     out = proc.stdout.decode(errors="replace") if proc.stdout else ""
+    check_result(
+        args[0],
+        proc.returncode,
+        out,
+        err,
+        context=context,
+        outputs=outputs,
+        stdout_to=stdout_to,
+    )
+    return err
+
+
+def check_result(
+    name: str,
+    returncode: int,
+    out: str,
+    err: str,
+    *,
+    context: str,
+    outputs: Sequence[str | os.PathLike] = (),
+    stdout_to: str | os.PathLike | None = None,
+) -> None:
+    """Judge a finished tool as :func:`run_tool` does; raise ToolError on failure.
+
+    ``out`` and ``err`` are what it printed, ``returncode`` its exit status
+    (for a tool run in this process, nonzero when it failed). A full disk
+    is named with its mount point even when the exit status is 0; on failure
+    the files in ``outputs`` are removed. ``stdout_to`` keeps ``out`` once it
+    succeeded.
+    """
     if "no space left on device" in (out + err).lower():
         # also when the tool exits 0: what it wrote is incomplete
         for path in outputs:
             Path(path).unlink(missing_ok=True)
         folder = mount_point(Path(outputs[0]).parent if outputs else Path.cwd())
         raise ToolError(
-            f"{args[0]} ran out of disk space on {context}: no space left on device "
+            f"{name} ran out of disk space on {context}: no space left on device "
             f"in {folder}; free space there and rerun (finished steps are kept)"
         )
-    if proc.returncode != 0:
+    if returncode != 0:
         for path in outputs:
             Path(path).unlink(missing_ok=True)
-        raise ToolError(f"{args[0]} failed on {context}: {_error_line(out + err)}")
+        raise ToolError(f"{name} failed on {context}: {_error_line(out + err)}")
     if stdout_to is not None:
         from .io import write_bytes
 
         write_bytes(stdout_to, out.encode())
-    return err
 
 
 def mount_point(path: str | os.PathLike) -> Path:

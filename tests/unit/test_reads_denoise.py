@@ -272,3 +272,77 @@ def test_a_batch_of_samples_writes_what_each_sample_alone_writes(
             forward=FORWARD,
             reverse=REVERSE,
         )
+
+
+@needs_tools
+def test_cutadapt_in_this_process_writes_what_the_program_writes(
+    small_cohort, tmp_path
+):
+    """run_cutadapt (cutadapt's own entry point, in this process) against the
+    cutadapt program with the same options: the same trimmed reads and the
+    same report lines; the root logger is given back as it was, and the
+    job's log does not get cutadapt's report."""
+    import logging
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from gutlung_pipeline.reads import run_cutadapt
+
+    _, sheet, _ = small_cohort
+    row = sheet.iloc[0]
+    common = ["-e", "0.1", "-j", "1", "--discard-untrimmed", "-g", FORWARD]
+    common += ["-G", REVERSE, "--pair-filter=any"]
+
+    def outputs(folder):
+        return ["-o", folder / "1.fq", "-p", folder / "2.fq", row["fq1"], row["fq2"]]
+
+    (tmp_path / "program").mkdir()
+    (tmp_path / "here").mkdir()
+    program = Path(sys.executable).parent / "cutadapt"
+    done = subprocess.run(
+        [program, *common, *outputs(tmp_path / "program")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    root = logging.getLogger()
+    seen: list[str] = []
+    catch = logging.Handler()
+    catch.emit = lambda record: seen.append(record.getMessage())
+    root.addHandler(catch)
+    before = root.handlers[:], root.level
+    try:
+        run_cutadapt(
+            [*common, *outputs(tmp_path / "here")],
+            context="sample s",
+            stdout_to=tmp_path / "report.txt",
+        )
+    finally:
+        after = root.handlers[:], root.level
+        root.removeHandler(catch)
+    assert after == before
+    assert not any("Total read pairs processed" in line for line in seen)
+    for name in ("1.fq", "2.fq"):
+        mine = (tmp_path / "here" / name).read_bytes()
+        assert mine == (tmp_path / "program" / name).read_bytes()
+        assert mine.count(b"\n") > 400
+    report = (tmp_path / "report.txt").read_text()
+
+    def summary(text):  # the report from its counts on (paths and times differ)
+        return text[text.index("=== Summary ===") :].splitlines()
+
+    assert summary(report) == summary(done.stdout)
+    assert report.startswith("This is cutadapt ")
+
+    # a fault: cutadapt's own line, the outputs removed, the logger given back
+    broken = tmp_path / "broken_R1.fastq.gz"
+    broken.write_bytes(gzip.compress(b"@r1\nACGT\n+\nII\n"))
+    with pytest.raises(ToolError, match=r"^cutadapt failed on sample b: .*"):
+        run_cutadapt(
+            ["-o", tmp_path / "b1.fq", "-p", tmp_path / "b2.fq", broken, row["fq2"]],
+            context="sample b",
+            outputs=[tmp_path / "b1.fq", tmp_path / "b2.fq"],
+        )
+    assert not (tmp_path / "b1.fq").exists() and not (tmp_path / "b2.fq").exists()
+    assert (root.handlers, root.level) == (before[0][:-1], before[1])
