@@ -198,11 +198,16 @@ def check_workflow_inputs(
 def plan_warnings(config: dict, samples: pd.DataFrame) -> list[str]:
     """Return every warning of the plan.
 
-    :func:`maturity_warnings`, and organelle or unassigned features removed
-    while decontam is off.
+    :func:`maturity_warnings`, too few negative controls for a site's
+    prevalence test (:func:`gutlung_pipeline.decontam.decontam_warnings`),
+    and organelle or unassigned features removed while decontam is off.
     """
     out = maturity_warnings(config, samples)
     d = config.get("decontam") or {}
+    if d.get("enabled"):  # imported only then: scipy takes 1.6 s
+        from .decontam import decontam_warnings
+
+        out += decontam_warnings(samples, d)
     if (
         d
         and not d.get("enabled")

@@ -8,10 +8,12 @@ from scipy import stats
 
 from gutlung_pipeline.decontam import (
     decontam_problems,
+    decontam_warnings,
     decontaminate,
     feature_filter,
     is_contaminant,
     mock_accuracy,
+    prevalence_reach,
     read_expected,
 )
 from gutlung_pipeline.schema import fill_defaults, load_schema
@@ -232,6 +234,54 @@ def test_decontam_problems_name_samples_and_fix():
     assert any("auto has nothing to score with" in p for p in problems)
     with pytest.raises(ValueError, match="needs negative controls"):
         decontaminate(table, no_blanks, tax, settings=settings())
+
+
+def test_prevalence_reach_known_answers_by_hand():
+    """2 controls, 4 samples: a feature in both controls and m samples has
+    the 2x2 table (2, 0; m, 4 - m), all expected counts under 5, so Fisher's
+    one-sided mid-p: with K = 2 + m of the 6 present, P(both controls among
+    them) = C(K, 2) / C(6, 2), and the mid-p is half of it: 1/30 at m = 0,
+    3/30 at m = 1, 6/30 at m = 2, 10/30 at m = 3."""
+    assert prevalence_reach(2, 4, 0.1) == 0  # 3/30 is not under 0.1
+    assert prevalence_reach(2, 4, 0.11) == 1
+    assert prevalence_reach(2, 4, 0.25) == 2
+    assert prevalence_reach(2, 4, 0.34) == 3
+    assert prevalence_reach(2, 4, 0.03) == -1
+    # more controls, more reach; never more samples than there are
+    reach = [prevalence_reach(k, 24, 0.05) for k in (2, 4, 12, 24)]
+    assert reach == sorted(reach) and reach[0] < 12 <= reach[1] and reach[-1] < 24
+
+
+def test_too_few_controls_are_warned_with_the_reach():
+    def sheet(k, n):
+        rows = [(f"B{i}", "none", "negative_control") for i in range(k)]
+        rows += [(f"L{i}", "lung", "bal") for i in range(n)]
+        out = pd.DataFrame(rows, columns=["sample_id", "body_site", "sample_type"])
+        return out.assign(run="r1", dna_conc=1.0).set_index("sample_id")
+
+    lung = settings(sites={"lung": {"method": "prevalence", "threshold": 0.05}})
+    reach = prevalence_reach(2, 24, 0.05)
+    assert decontam_warnings(sheet(2, 24), lung) == [
+        "decontam (lung): 2 negative controls against 24 lung samples: the "
+        f"prevalence test (threshold 0.05) calls a contaminant found in every "
+        f"control only while it is in at most {reach} of the 24 samples "
+        f"({reach / 24:.0%}), and reagent contaminants of low-biomass samples are "
+        "in most of them; add extraction blanks (4 would reach half of them)"
+    ]
+    assert prevalence_reach(4, 24, 0.05) + 1 >= 12 > prevalence_reach(3, 24, 0.05) + 1
+    assert decontam_warnings(sheet(4, 24), lung) == []
+    combined = decontam_warnings(sheet(2, 24), settings())  # lung: combined
+    assert (
+        len(combined) == 1 and "(its frequency score can still call it)" in combined[0]
+    )
+    assert decontam_warnings(sheet(2, 24), settings(enabled=False)) == []
+    # the plan prints it before any job (config.plan_warnings)
+    from gutlung_pipeline.config import plan_warnings
+
+    assert plan_warnings({"decontam": lung}, sheet(2, 24)) == decontam_warnings(
+        sheet(2, 24), lung
+    )
+    assert decontam_warnings(sheet(0, 24).iloc[:0], lung) == []
 
 
 def test_mock_accuracy_known_answer():

@@ -212,6 +212,76 @@ def decontam_problems(
     return problems
 
 
+#: A site is warned of when its controls let the prevalence test call a
+#: feature in every control only while it is in fewer than this share of the
+#: site's samples.
+MIN_PREVALENCE_REACH = 0.5
+
+
+def decontam_warnings(samples: pd.DataFrame, settings: dict) -> list[str]:
+    """Warn, per site scored with the prevalence test, of too few controls.
+
+    The expected power, computed from the numbers alone
+    (:func:`gutlung_pipeline.decontam.scores.prevalence_reach`, all batches
+    pooled): a contaminant in every control is called by the prevalence test
+    only while it is in at most that many of the site's samples. Reagent
+    contaminants of low-biomass samples are in most of them
+    (``benchmarks/README.md``). A line when that share is under
+    :data:`MIN_PREVALENCE_REACH`, with the controls that would lift it there.
+    """
+    if not settings.get("enabled", True):
+        return []
+    from .scores import prevalence_reach, split_threshold
+
+    roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
+    k = int((roles == "control").sum())
+    out = []
+    for site, (members, method, _) in site_plan(samples, settings).items():
+        if method not in NEEDS_CONTROLS or k == 0:
+            continue
+        threshold = split_threshold(settings["sites"][site]["threshold"])[1]
+        n = len(members)
+        reach = prevalence_reach(k, n, threshold)
+        if n < 2 or reach + 1 >= MIN_PREVALENCE_REACH * n:
+            continue
+        enough = _controls_for(n, threshold, k)
+        lift = f" ({enough} would reach half of them)" if enough else ""
+        extra = ""
+        if method == "combined":
+            extra = " (its frequency score can still call it)"
+        out.append(
+            f"decontam ({site}): {k} negative controls against {n} {site} "
+            f"samples: the prevalence test (threshold {threshold:g}) calls a "
+            f"contaminant found in every control only while it is in at most "
+            f"{max(reach, 0)} of the {n} samples ({max(reach, 0) / n:.0%})"
+            f"{extra}, and reagent contaminants of low-biomass samples are in "
+            f"most of them; add extraction blanks{lift}"
+        )
+    return out
+
+
+def _controls_for(n: int, threshold: float, have: int) -> int | None:
+    """Return the fewest controls that reach :data:`MIN_PREVALENCE_REACH` of ``n``.
+
+    The reach grows with the controls: doubling, then halving the interval
+    (None past ``4 n`` controls).
+    """
+    from .scores import prevalence_reach
+
+    def enough(k: int) -> bool:
+        return prevalence_reach(k, n, threshold) + 1 >= MIN_PREVALENCE_REACH * n
+
+    low, high = have, max(1, have) * 2
+    while not enough(high):
+        if high > 4 * n:
+            return None
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if enough(mid) else (mid, high)
+    return high
+
+
 def _site_scores(
     counts: pd.DataFrame,
     neg: pd.Series,

@@ -117,6 +117,26 @@ def prevalence_scores(present: np.ndarray, neg: np.ndarray) -> np.ndarray:
     return out
 
 
+def prevalence_reach(n_controls: int, n_samples: int, threshold: float) -> int:
+    """Return how many samples a feature in every control may be in and still be called.
+
+    The prevalence test's power with these numbers, whatever the data: a
+    feature present in all ``n_controls`` negative controls and in ``m`` of
+    ``n_samples`` samples scores (:func:`prevalence_scores`) higher as ``m``
+    grows; this is the largest ``m`` whose score is under ``threshold`` (the
+    strict ``<`` of the calls), -1 when not even ``m = 0`` is. A reagent
+    contaminant of low-biomass samples is in most of them, so with few
+    controls the prevalence test alone cannot call it.
+    """
+    m = np.arange(n_samples + 1)
+    present = np.zeros((n_controls + n_samples, n_samples + 1), dtype=bool)
+    present[:n_controls] = True
+    present[n_controls:] = np.arange(n_samples)[:, None] < m[None, :]
+    neg = np.r_[np.ones(n_controls, bool), np.zeros(n_samples, bool)]
+    called = m[prevalence_scores(present, neg) < threshold]
+    return int(called.max()) if len(called) else -1
+
+
 def prevalence_score(present: np.ndarray, neg: np.ndarray) -> float:
     """:func:`prevalence_scores` for one feature."""
     return float(prevalence_scores(np.asarray(present)[:, None], neg)[0])
