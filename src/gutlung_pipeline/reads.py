@@ -97,13 +97,14 @@ def trim_primers(
             if fq2 is not None:
                 args += ["-o", str(out1), "-p", str(out2), str(fq1), str(fq2)]
             else:
-                args += ["-a", reverse_complement(reverse), "-o", str(out1), str(fq1)]
+                args += ["-a", f"1={reverse_complement(reverse)}", "-o", str(out1)]
+                args.append(str(fq1))
         elif fq2 is not None:
             args += [
                 "-g",
-                forward,
+                f"1={forward}",
                 "-G",
-                reverse,
+                f"2={reverse}",
                 "--pair-filter=any",
                 "-o",
                 str(out1),
@@ -113,8 +114,10 @@ def trim_primers(
                 str(fq2),
             ]
         else:
-            linked = f"{forward};required...{reverse_complement(reverse)};optional"
+            linked = f"1={forward};required...{reverse_complement(reverse)};optional"
             args += ["-g", linked, "-o", str(out1), str(fq1)]
+        # named as the program names them (1, then 2): in one process
+        # cutadapt's own names would count on from the previous sample's
         files = f"{fq1}, {fq2}" if fq2 is not None else str(fq1)
         try:
             outputs = [out for out in (out1, out2) if out is not None]
@@ -173,7 +176,6 @@ def run_cutadapt(
     as warnings and errors.
     """
     import io
-    import logging
 
     from cutadapt.cli import main
     from cutadapt.log import NiceFormatter
@@ -699,7 +701,7 @@ def sample_batch(
             if failed:  # the samples not started are not run
                 for future in futures.values():
                     future.cancel()
-                raise futures[failed[0]].exception()
+                raise _named(futures[failed[0]].exception(), names)
             counts = [futures[k].result() for k in range(len(samples))]
         outputs = {"derep": derep, "mapping": mapping, "candidates": candidates}
         outputs = {kind: out for kind, out in outputs.items() if out is not None}
@@ -711,6 +713,19 @@ def sample_batch(
         for kind, out in outputs.items():
             shutil.move(Path(tmp) / f"joined.{kind}", out)
     return counts
+
+
+def _named(exc: BaseException, names: Sequence[str]) -> BaseException:
+    """Return a sample's error; a worker that died is named with its batch."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return ToolError(
+            f"a worker process of the batch of samples {', '.join(names)} died "
+            "before it finished (killed, or out of memory); see the job's log, "
+            "and give the job more memory or fewer samples (denoise.samples_per_job)"
+        )
+    return exc
 
 
 def _sample_pool(workers: int):

@@ -291,8 +291,8 @@ def test_cutadapt_in_this_process_writes_what_the_program_writes(
 
     _, sheet, _ = small_cohort
     row = sheet.iloc[0]
-    common = ["-e", "0.1", "-j", "1", "--discard-untrimmed", "-g", FORWARD]
-    common += ["-G", REVERSE, "--pair-filter=any"]
+    common = ["-e", "0.1", "-j", "1", "--discard-untrimmed", "-g", f"1={FORWARD}"]
+    common += ["-G", f"2={REVERSE}", "--pair-filter=any"]
 
     def outputs(folder):
         return ["-o", folder / "1.fq", "-p", folder / "2.fq", row["fq1"], row["fq2"]]
@@ -334,6 +334,23 @@ def test_cutadapt_in_this_process_writes_what_the_program_writes(
 
     assert summary(report) == summary(done.stdout)
     assert report.startswith("This is cutadapt ")
+    # trim_primers names the primers as the program does, whatever ran before
+    for k in range(2):
+        (tmp_path / f"qc{k}").mkdir()
+        trim_primers(
+            "s",
+            row["fq1"],
+            tmp_path / f"t{k}_1.fq",
+            fq2=row["fq2"],
+            out2=tmp_path / f"t{k}_2.fq",
+            forward=FORWARD,
+            reverse=REVERSE,
+            qc_dir=tmp_path / f"qc{k}",
+        )
+        text = (tmp_path / f"qc{k}" / "s.cutadapt.log").read_text()
+        assert "=== First read: Adapter 1 ===" in text
+        assert "=== Second read: Adapter 2 ===" in text
+        assert summary(text) == summary(done.stdout)
 
     # a fault: cutadapt's own line, the outputs removed, the logger given back
     broken = tmp_path / "broken_R1.fastq.gz"
@@ -346,3 +363,34 @@ def test_cutadapt_in_this_process_writes_what_the_program_writes(
         )
     assert not (tmp_path / "b1.fq").exists() and not (tmp_path / "b2.fq").exists()
     assert (root.handlers, root.level) == (before[0][:-1], before[1])
+
+
+def _dies(*args):
+    """A sample that kills its worker process (as the kernel's OOM killer would)."""
+    import os
+
+    os._exit(3)
+
+
+def test_a_worker_that_dies_is_named_with_its_batch(
+    small_cohort, tmp_path, monkeypatch
+):
+    from gutlung_pipeline import reads
+
+    _, sheet, _ = small_cohort
+    rows = [(r.sample_id, r.fq1, r.fq2) for r in sheet.head(2).itertuples()]
+    monkeypatch.setattr(reads, "_one_sample", _dies)
+    with pytest.raises(
+        ToolError,
+        match=f"^a worker process of the batch of samples {rows[0][0]}, "
+        f"{rows[1][0]} died before it finished",
+    ):
+        reads.sample_batch(
+            rows,
+            derep=tmp_path / "d.fasta",
+            mapping=tmp_path / "m.fasta",
+            threads=2,
+            forward=FORWARD,
+            reverse=REVERSE,
+        )
+    assert not (tmp_path / "d.fasta").exists()
