@@ -394,3 +394,61 @@ def test_a_worker_that_dies_is_named_with_its_batch(
             reverse=REVERSE,
         )
     assert not (tmp_path / "d.fasta").exists()
+
+
+def test_pooled_floor_grows_with_the_reads():
+    from gutlung_pipeline.denoise import pooled_min_size
+
+    assert pooled_min_size(2, 1, 456_000) == 2  # 0.46 reads a million: min_size
+    assert pooled_min_size(2, 1, 6_269_015) == 7  # ceil(6.27)
+    assert pooled_min_size(2, 1, 3_000_001) == 4
+    assert pooled_min_size(2, 0, 10**9) == 2  # off
+    assert pooled_min_size(8, 1, 10) == 8
+    assert pooled_min_size(2, 0.5, 10_000_000) == 5
+
+
+@needs_tools
+def test_pool_uniques_command_applies_the_floor_from_the_read_counts(tmp_path, capfd):
+    """Two batches whose stats say 3,000,001 reads: the floor is 4, so a
+    unique of 3 pooled reads goes, one of 4 stays; without --stats it is
+    min_size."""
+    import json
+
+    from gutlung_pipeline.cli import main
+
+    a, b = "ACGT" * 60, "TTGCA" * 50
+    (tmp_path / "b1.fa").write_text(
+        f">sample=S1;r1;size=2\n{a}\n>sample=S1;r2;size=1\n{b}\n"
+    )
+    (tmp_path / "b2.fa").write_text(
+        f">sample=S2;r1;size=1\n{b}\n>sample=S2;r5;size=2\n{a}\n"
+    )
+    (tmp_path / "b1.json").write_text(
+        json.dumps([{"sample": "S1", "quality_filtered": 3_000_000}])
+    )
+    (tmp_path / "b2.json").write_text(
+        json.dumps([{"sample": "S2", "quality_filtered": 1}])
+    )
+    common = [
+        "pool-uniques",
+        "--inputs",
+        str(tmp_path / "b1.fa"),
+        str(tmp_path / "b2.fa"),
+    ]
+    main(
+        [
+            *common,
+            "--output",
+            str(tmp_path / "p.fa"),
+            "--min-size",
+            "2",
+            "--stats",
+            str(tmp_path / "b1.json"),
+            str(tmp_path / "b2.json"),
+        ]
+    )
+    assert read_fasta(tmp_path / "p.fa") == {"sample=S1;r1;size=4": a}
+    said = capfd.readouterr().err
+    assert "pooled floor: 4 reads (1 a million of 3000001 reads" in said
+    main([*common, "--output", str(tmp_path / "q.fa"), "--min-size", "2"])
+    assert set(read_fasta(tmp_path / "q.fa").values()) == {a, b}

@@ -38,7 +38,8 @@ rule sample_reads:
 
 rule pool_uniques:
     input:
-        batch_files("results/work/derep/{batch}.fasta"),
+        derep=batch_files("results/work/derep/{batch}.fasta"),
+        stats=batch_files("results/work/stats/{batch}/reads.json"),
     output:
         temp("results/work/pooled_uniques.fasta"),
     log:
@@ -49,9 +50,11 @@ rule pool_uniques:
         "../envs/gutlung.yaml"
     params:
         min_size=config["denoise"]["min_size"],
+        per_million=config["denoise"]["min_per_million"],
     shell:
-        "gutlung pool-uniques --inputs {input:q} --output {output:q}"
-        " --min-size {params.min_size} > {log:q} 2>&1"
+        "gutlung pool-uniques --inputs {input.derep:q} --output {output:q}"
+        " --min-size {params.min_size} --min-per-million {params.per_million}"
+        " --stats {input.stats:q} > {log:q} 2>&1"
 
 
 rule denoise_uniques:

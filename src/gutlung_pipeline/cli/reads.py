@@ -337,9 +337,27 @@ def add_sample_reads(sub) -> None:
 
 def cmd_pool_uniques(args) -> None:
     """Run ``gutlung pool-uniques``: pool per-sample uniques."""
-    from ..denoise import pool_uniques
+    from ..denoise import pool_uniques, pooled_min_size
 
-    pool_uniques(args.inputs, args.output, min_size=args.min_size)
+    min_size = args.min_size
+    if args.stats:
+        from ..io import read_json
+
+        reads = sum(
+            int(sample["quality_filtered"])
+            for path in args.stats
+            for sample in read_json(path)
+        )
+        min_size = pooled_min_size(args.min_size, args.min_per_million, reads)
+        log.info(
+            "pooled floor: %d reads (%g a million of %d reads within the error "
+            "filter; denoise.min_size %d)",
+            min_size,
+            args.min_per_million,
+            reads,
+            args.min_size,
+        )
+    pool_uniques(args.inputs, args.output, min_size=min_size)
 
 
 def add_pool_uniques(sub) -> None:
@@ -357,6 +375,17 @@ def add_pool_uniques(sub) -> None:
         type=int,
         default=schema_default("denoise.min_size"),
         help="least pooled abundance of a kept unique sequence",
+    )
+    p.add_argument(
+        "--min-per-million",
+        type=float,
+        default=schema_default("denoise.min_per_million"),
+        help="with --stats: also at least this many reads a million pooled",
+    )
+    p.add_argument(
+        "--stats",
+        nargs="+",
+        help="the batches' read counts (sample-reads --stats), for --min-per-million",
     )
 
 

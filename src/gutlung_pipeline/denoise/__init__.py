@@ -35,6 +35,7 @@ from .unoise import (
     add_candidates,
     drop_rare_neighbours,
     pool_uniques,
+    pooled_min_size,
     unoise,
 )
 
@@ -51,6 +52,7 @@ __all__ = [
     "map_samples",
     "nearest_same_length",
     "pool_uniques",
+    "pooled_min_size",
     "read_otutab_samples",
     "read_tracking",
     "remove_chimeras",
