@@ -578,6 +578,7 @@ CONFIG_OPTIONS = {
     ("sample-reads", "--max-ee"): "filter.max_ee",
     ("sample-reads", "--max-ns"): "filter.max_ns",
     ("pool-uniques", "--min-size"): "denoise.min_size",
+    ("pool-uniques", "--min-per-million"): "denoise.min_per_million",
     ("denoise", "--min-size"): "denoise.min_size",
     ("denoise", "--alpha"): "denoise.unoise_alpha",
     ("remove-chimeras", "--abskew"): "denoise.chimera_abskew",
