@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -219,6 +221,139 @@ def blanks_sweep(args) -> None:
     print(out.round(3).to_markdown())
 
 
+#: lung settings compared on denoised tables: (method, threshold), scored
+#: pooled (every biological sample taken as lung), batch column
+WORKFLOW_CANDIDATES = {
+    "per site, combined 0.05, by run (default)": (("combined", 0.05), False, "run"),
+    "per site, combined 0.05, one batch": (("combined", 0.05), False, ""),
+    "per site, combined 0.1, one batch": (("combined", 0.1), False, ""),
+    "per site, frequency 0.1, one batch": (("frequency", 0.1), False, ""),
+    "per site, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), False, ""),
+    "per site, prevalence 0.1, by run": (("prevalence", 0.1), False, "run"),
+    "per site, prevalence 0.5, one batch": (("prevalence", 0.5), False, ""),
+    "pooled, combined 0.05, one batch": (("combined", 0.05), True, ""),
+    "pooled, prevalence 0.1, one batch": (("prevalence", 0.1), True, ""),
+    "pooled, prevalence 0.5, one batch": (("prevalence", 0.5), True, ""),
+    "pooled, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), True, ""),
+}
+
+#: ``--hard``: a reagent profile of 30 strains with a long tail, reagent DNA
+#: varying between extractions (log SD 0.7) and a noisy concentration (log
+#: SD 0.5), instead of 8 strains, a fixed load and 10% noise
+HARD = (
+    "--n-contaminants",
+    "30",
+    "--contaminant-sd",
+    "0.7",
+    "--conc-noise",
+    "0.5",
+)
+
+
+def _workflow_cohort(base: Path, seed: int, args) -> tuple:
+    """Simulate (once) a cohort with ``max(args.blanks)`` blanks and denoise it
+    with the workflow; return its ASV table, sheet and truth."""
+    from bench_denoise import run_workflow, simulate
+
+    profile = f"{args.design}-{'hard' if args.hard else 'plain'}-{args.subjects}"
+    data = base / profile / f"seed{seed}/data"
+    work = base / profile / f"seed{seed}/work"
+    if not (data / "samples.tsv").exists():
+        simulate(
+            data,
+            samples=2 * args.subjects,
+            reads=args.reads,
+            chimera_rate=0.035,
+            seed=seed,
+            truth=args.truth,
+            design=args.design,
+            chimera_model="pcr",
+            extra=("--n-controls", str(max(args.blanks)), *(HARD if args.hard else ())),
+        )
+    table_path = work / "results/asv/asv_table.tsv"
+    if not table_path.exists():
+        shutil.rmtree(work, ignore_errors=True)
+        run_workflow(work, data, "default", args.cores, design=args.design)
+    table = pd.read_csv(table_path, sep="\t", index_col=0)
+    sheet = pd.read_csv(data / "samples.tsv", sep="\t").set_index("sample_id")
+    truth = pd.read_csv(data / "truth.tsv", sep="\t")
+    return table, sheet, truth
+
+
+def workflow_sweep(args) -> None:
+    """Lung calls on the workflow's denoised tables, by number of blanks."""
+    rows = []
+    base = Path(args.workdir)
+    for seed in range(1, args.seeds + 1):
+        table, sheet, truth = _workflow_cohort(base, seed, args)
+        contaminant = set(truth["md5"][truth["source"] == "contaminant"])
+        true_seqs = set(truth["md5"][truth["source"] != "contaminant"])
+        lung_ids = list(sheet.index[sheet["body_site"] == "lung"])
+        lung = table[lung_ids]
+        in_lung = set(lung.index[lung.sum(axis=1) > 0])
+        planted_lung = set(
+            truth["md5"][
+                (truth["source"] == "contaminant")
+                & truth["sample_id"].isin(lung_ids)
+                & (truth["reads"] > 0)
+            ]
+        )
+        seen = in_lung & contaminant
+        true_lung = in_lung & true_seqs
+        share = lung / lung.sum(axis=0).clip(lower=1)
+        true_big = set(share.index[(share > 0.01).any(axis=1)]) & true_lung
+        blanks = list(sheet.index[sheet["sample_type"] == "negative_control"])
+        taxonomy = pd.Series("d__Bacteria; g__X", index=table.index)
+        for n_blanks in args.blanks:
+            drop = blanks[n_blanks:]
+            sheet_k = sheet.drop(index=drop)
+            table_k = table.drop(columns=[c for c in drop if c in table.columns])
+            for name, (lung_method, pooled, batch) in WORKFLOW_CANDIDATES.items():
+                if args.no_conc and lung_method[0] != "prevalence":
+                    continue
+                opts = settings(*lung_method)
+                opts["batch_column"] = batch
+                used = (
+                    sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k.copy()
+                )
+                if pooled:
+                    used.loc[used["body_site"].isin(["gut", "lung"]), "body_site"] = (
+                        "lung"
+                    )
+                res = decontaminate(table_k, used, taxonomy, settings=opts)
+                c = res.contaminants[res.contaminants["body_site"] == "lung"]
+                called = set(c["feature_id"][c["contaminant"]])
+                rows.append(
+                    {
+                        "blanks": n_blanks,
+                        "scoring": name,
+                        "seed": seed,
+                        "recall": len(called & seen) / len(seen) if seen else 1.0,
+                        "denoised": len(seen) / len(planted_lung),
+                        "true_called": len(called & true_lung),
+                        "true_big_called": len(called & true_big),
+                    }
+                )
+    df = pd.DataFrame(rows)
+    out = df.groupby(["blanks", "scoring"], sort=False).agg(
+        recall_mean=("recall", "mean"),
+        recall_min=("recall", "min"),
+        true_lung_called=("true_called", "sum"),
+        true_over_1pct_called=("true_big_called", "sum"),
+        cohorts_with_a_true_call=("true_called", lambda x: int((x > 0).sum())),
+    )
+    kept = df.drop_duplicates("seed")["denoised"]
+    print(
+        f"lung contaminant calls over {args.seeds} cohorts ({args.subjects} BAL "
+        f"samples, {args.reads} read pairs, design {args.design}, truth "
+        f"{args.truth}{', hard contaminants' if args.hard else ''}"
+        f"{', no dna_conc' if args.no_conc else ''}; the workflow's denoised "
+        "tables). Planted lung "
+        f"contaminants that are ASVs: mean {kept.mean():.3f}, min {kept.min():.3f}"
+    )
+    print(out.round(3).to_markdown())
+
+
 def timing(args) -> None:
     rng = np.random.default_rng(0)
     n, m = args.time_samples, args.time_features
@@ -262,7 +397,23 @@ def main() -> None:
     parser.add_argument("--time-features", type=int, default=5000)
     parser.add_argument("--blanks", type=int, nargs="+", help="blank counts to sweep")
     parser.add_argument("--truth", choices=["outside", "shipped"], default="shipped")
+    parser.add_argument(
+        "--workflow",
+        action="store_true",
+        help="with --blanks: denoise reads with the workflow instead of true tables",
+    )
+    parser.add_argument("--workdir", default="/tmp/bench_decontam")
+    parser.add_argument("--reads", type=int, default=9500)
+    parser.add_argument("--design", choices=["2x250", "emp2x150"], default="2x250")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--hard", action="store_true", help="see HARD")
+    parser.add_argument(
+        "--no-conc", action="store_true", help="drop dna_conc: prevalence only"
+    )
     args = parser.parse_args()
+    if args.blanks and args.workflow:
+        workflow_sweep(args)
+        return
     if args.blanks:
         blanks_sweep(args)
         return

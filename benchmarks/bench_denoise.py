@@ -89,6 +89,7 @@ def simulate(
     truth: str = "outside",
     design: str = "2x250",
     chimera_model: str = "fixed",
+    extra: tuple[str, ...] = (),
 ):
     source = outside_reference(data) if truth == "outside" else REFERENCE
     subprocess.run(
@@ -112,6 +113,7 @@ def simulate(
             str(chimera_rate),
             "--seed",
             str(seed),
+            *extra,
         ],
         check=True,
         env=ENV,

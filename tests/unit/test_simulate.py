@@ -179,6 +179,44 @@ def test_reagent_contaminants_scale_inversely_with_biomass(reference, tmp_path):
     np.testing.assert_allclose(mock["abundance"].sum(), 1 - share["MOCK01"])
 
 
+def test_reagent_dna_that_varies_and_a_noisy_concentration(reference, tmp_path):
+    kw = dict(
+        forward=FORWARD,
+        reverse=REVERSE,
+        n_subjects=8,
+        n_controls=6,
+        reads_per_sample=100,
+        random_state=4,
+    )
+    exact, _ = simulate_cohort(
+        reference, tmp_path / "a", conc_noise=0.0, lung_biomass=(1.0, 1.0), **kw
+    )
+    exact = exact.set_index("sample_id")
+    blanks = exact.index[exact["sample_type"] == "negative_control"]
+    lung = exact.index[exact["body_site"] == "lung"]
+    # no noise, no spread: a blank measures the load, a lung sample 1 + load
+    np.testing.assert_allclose(exact.loc[blanks, "dna_conc"], 0.05, atol=5e-4)
+    np.testing.assert_allclose(exact.loc[lung, "dna_conc"], 1.05, atol=5e-4)
+    varied, truth = simulate_cohort(
+        reference,
+        tmp_path / "b",
+        conc_noise=0.0,
+        contaminant_sd=1.0,
+        n_contaminants=20,
+        **kw,
+    )
+    varied = varied.set_index("sample_id")
+    conc = varied.loc[blanks, "dna_conc"]
+    # log SD 1 over 6 blanks: they no longer agree (a 10-fold range is typical)
+    assert conc.max() / conc.min() > 3
+    kit = truth.loc[truth["sample_id"] == blanks[0]]
+    assert (kit["source"] == "contaminant").all() and len(kit) > 8
+    with pytest.raises(ValueError, match="lung_biomass"):
+        simulate_cohort(reference, tmp_path / "d", lung_biomass=(0.0, 1.0), **kw)
+    with pytest.raises(ValueError, match="conc_noise"):
+        simulate_cohort(reference, tmp_path / "e", conc_noise=-0.1, **kw)
+
+
 def assert_planted_interaction(asthma, offset, maternal):
     """Stokholm's interaction as planted: OR 2 per SD (0.3) lower maturity
     offset in children of asthmatic mothers, 1 in the others."""

@@ -59,6 +59,10 @@ def cmd_simulate(args) -> None:
         n_infants=args.n_infants,
         n_mocks=args.n_mocks,
         contaminant_load=args.contaminant_load,
+        n_contaminants=args.n_contaminants,
+        contaminant_sd=args.contaminant_sd,
+        conc_noise=args.conc_noise,
+        lung_biomass=tuple(args.lung_biomass),
         copd_butyrate_fold=args.copd_butyrate_fold,
         primers_in_reads=not args.primers_not_in_reads,
         chimera_model=args.chimera_model,
@@ -117,6 +121,32 @@ def add_simulate(sub) -> None:
         type=float,
         default=0.05,
         help="reagent DNA per extraction, ng/ul",
+    )
+    p.add_argument(
+        "--n-contaminants",
+        type=int,
+        default=8,
+        help="strains in the reagent profile",
+    )
+    p.add_argument(
+        "--contaminant-sd",
+        type=float,
+        default=0.0,
+        help="log-normal SD of the reagent DNA between extractions (0: fixed)",
+    )
+    p.add_argument(
+        "--conc-noise",
+        type=float,
+        default=0.1,
+        help="log-normal SD of the measured dna_conc",
+    )
+    p.add_argument(
+        "--lung-biomass",
+        type=float,
+        nargs=2,
+        default=[0.02, 3.0],
+        metavar=("LOW", "HIGH"),
+        help="range of the lung samples' own DNA, ng/ul (log-uniform)",
     )
     p.add_argument(
         "--copd-butyrate-fold",

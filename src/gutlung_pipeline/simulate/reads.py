@@ -359,6 +359,9 @@ def simulate_cohort(
     n_mocks: int = 0,
     n_contaminants: int = 8,
     contaminant_load: float = 0.05,
+    contaminant_sd: float = 0.0,
+    conc_noise: float = 0.1,
+    lung_biomass: tuple[float, float] = (0.02, 3.0),
     maternal_odds_ratio: float = 2.0,
     infection_skew: float = 2.0,
     copd_genera: bool = True,
@@ -410,7 +413,18 @@ def simulate_cohort(
     n_contaminants, contaminant_load
         Strains in the reagent profile, and the reagent DNA every extraction
         adds (ng/ul); drawn from a fourth seed stream, as are the lung
-        biomasses (log-uniform 0.02-3 ng/ul).
+        biomasses (log-uniform over ``lung_biomass``).
+    contaminant_sd
+        Log-normal SD of the reagent DNA from one extraction to the next
+        (kits, lots and handling differ; 0: every extraction adds exactly
+        ``contaminant_load``). Drawn from a fifth seed stream, so 0 leaves the
+        cohort as it was.
+    conc_noise
+        Log-normal SD of the measured ``dna_conc`` around the true DNA
+        (biomass + reagent DNA); 0.1 is a careful fluorometer, 0.5 the low
+        end of a real one.
+    lung_biomass
+        Range (ng/ul) of the lung samples' own DNA, drawn log-uniformly.
     maternal_odds_ratio
         The literature's claims, planted (Stokholm 2018): a child's odds of
         asthma rise by this factor per SD lower maturity offset if the mother
@@ -464,6 +478,15 @@ def simulate_cohort(
     if chimera_model not in ("fixed", "pcr"):
         raise ValueError(
             f"chimera_model must be 'fixed' or 'pcr', got {chimera_model!r}"
+        )
+    if not 0 < lung_biomass[0] <= lung_biomass[1]:
+        raise ValueError(
+            f"lung_biomass must be (low, high) with 0 < low <= high, got {lung_biomass}"
+        )
+    if contaminant_sd < 0 or conc_noise < 0:
+        raise ValueError(
+            f"contaminant_sd and conc_noise must be >= 0, got {contaminant_sd} "
+            f"and {conc_noise}"
         )
     rng = np.random.default_rng(random_state)
     out_dir = Path(out_dir)
@@ -564,13 +587,22 @@ def simulate_cohort(
     ).reset_index(drop=True)
     mock["abundance"] = 1 / len(mock)
 
+    lrng = np.random.default_rng([random_state, 17])
+
+    def reagent_dna() -> float:
+        """Draw one extraction's reagent DNA (``contaminant_load`` at SD 0)."""
+        if contaminant_sd <= 0:
+            return contaminant_load
+        return contaminant_load * float(lrng.lognormal(0.0, contaminant_sd))
+
     def contaminate(community, biomass):
         """Mix the reagent profile into a community.
 
         Mix in the reagent profile at load / (load + biomass); the measured
-        concentration is biomass + load with 10% noise.
+        concentration is biomass + load with ``conc_noise`` measurement noise.
         """
-        share = contaminant_load / (contaminant_load + biomass)
+        load = reagent_dna()
+        share = load / (load + biomass)
         mixed = pd.concat(
             [
                 community.assign(abundance=community["abundance"] * (1 - share)),
@@ -581,7 +613,7 @@ def simulate_cohort(
             ignore_index=True,
         )
         mixed = _merge_strains(mixed)
-        conc = (biomass + contaminant_load) * crng.lognormal(0.0, 0.1)
+        conc = (biomass + load) * crng.lognormal(0.0, conc_noise)
         return mixed, conc
 
     sheet_rows, truth_rows = [], []
@@ -616,7 +648,8 @@ def simulate_cohort(
             )
             community["abundance"] *= 1 - translocation
             community = _merge_strains(pd.concat([community, own]))
-            biomass = float(np.exp(crng.uniform(np.log(0.02), np.log(3.0))))
+            low, high = lung_biomass
+            biomass = float(np.exp(crng.uniform(np.log(low), np.log(high))))
             community, conc = contaminate(community, biomass)
             n_reads = reads_per_sample
         elif stype == "mock":
@@ -624,7 +657,7 @@ def simulate_cohort(
             n_reads = reads_per_sample
         else:
             community = reagents.assign(source="contaminant")
-            conc = contaminant_load * crng.lognormal(0.0, 0.1)
+            conc = reagent_dna() * crng.lognormal(0.0, conc_noise)
             n_reads = max(reads_per_sample // 10, 10)
         paths, counts = emit(sample_id, community, n_reads, rng)
         row = {
