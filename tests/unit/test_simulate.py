@@ -211,6 +211,19 @@ def test_reagent_dna_that_varies_and_a_noisy_concentration(reference, tmp_path):
     assert conc.max() / conc.min() > 3
     kit = truth.loc[truth["sample_id"] == blanks[0]]
     assert (kit["source"] == "contaminant").all() and len(kit) > 8
+    # well-to-well leakage: every blank of a run with stool gets a stool's strains
+    leaky, leaky_truth = simulate_cohort(
+        reference, tmp_path / "c", conc_noise=0.0, cross_talk=0.002, **kw
+    )
+    leaky = leaky.set_index("sample_id")
+    for blank in blanks:
+        rows = leaky_truth[leaky_truth["sample_id"] == blank]
+        share = rows.loc[rows["source"] == "cross_talk", "abundance"].sum()
+        leaked = leaky.loc[blank, "dna_conc"] - 0.05
+        # share = leaked / (leaked + load); the stool was 15-60 ng/ul
+        assert 0.002 * 15 - 1e-3 <= leaked <= 0.002 * 60 + 1e-3
+        np.testing.assert_allclose(share, leaked / (leaked + 0.05), atol=2e-3)
+    assert not (truth["source"] == "cross_talk").any()
     with pytest.raises(ValueError, match="lung_biomass"):
         simulate_cohort(reference, tmp_path / "d", lung_biomass=(0.0, 1.0), **kw)
     with pytest.raises(ValueError, match="conc_noise"):

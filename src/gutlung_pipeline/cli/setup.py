@@ -63,6 +63,7 @@ def cmd_simulate(args) -> None:
         contaminant_sd=args.contaminant_sd,
         conc_noise=args.conc_noise,
         lung_biomass=tuple(args.lung_biomass),
+        cross_talk=args.cross_talk,
         copd_butyrate_fold=args.copd_butyrate_fold,
         primers_in_reads=not args.primers_not_in_reads,
         chimera_model=args.chimera_model,
@@ -147,6 +148,12 @@ def add_simulate(sub) -> None:
         default=[0.02, 3.0],
         metavar=("LOW", "HIGH"),
         help="range of the lung samples' own DNA, ng/ul (log-uniform)",
+    )
+    p.add_argument(
+        "--cross-talk",
+        type=float,
+        default=0.0,
+        help="share of a stool extract leaking into each BAL sample and blank",
     )
     p.add_argument(
         "--copd-butyrate-fold",

@@ -362,6 +362,7 @@ def simulate_cohort(
     contaminant_sd: float = 0.0,
     conc_noise: float = 0.1,
     lung_biomass: tuple[float, float] = (0.02, 3.0),
+    cross_talk: float = 0.0,
     maternal_odds_ratio: float = 2.0,
     infection_skew: float = 2.0,
     copd_genera: bool = True,
@@ -425,6 +426,13 @@ def simulate_cohort(
         end of a real one.
     lung_biomass
         Range (ng/ul) of the lung samples' own DNA, drawn log-uniformly.
+    cross_talk
+        Well-to-well leakage: each BAL sample and blank receives this share
+        of the DNA of one stool extract of its run (drawn at random among
+        those made before it), truth source ``cross_talk``. 2e-4 of a
+        30 ng/ul stool is 0.006 ng/ul: about a tenth of a blank, up to a
+        tenth of the thinnest BAL. A sixth seed stream; 0 leaves the cohort
+        as it was.
     maternal_odds_ratio
         The literature's claims, planted (Stokholm 2018): a child's odds of
         asthma rise by this factor per SD lower maturity offset if the mother
@@ -483,10 +491,10 @@ def simulate_cohort(
         raise ValueError(
             f"lung_biomass must be (low, high) with 0 < low <= high, got {lung_biomass}"
         )
-    if contaminant_sd < 0 or conc_noise < 0:
+    if contaminant_sd < 0 or conc_noise < 0 or not 0 <= cross_talk < 0.1:
         raise ValueError(
-            f"contaminant_sd and conc_noise must be >= 0, got {contaminant_sd} "
-            f"and {conc_noise}"
+            f"contaminant_sd and conc_noise must be >= 0 and cross_talk within "
+            f"[0, 0.1), got {contaminant_sd}, {conc_noise} and {cross_talk}"
         )
     rng = np.random.default_rng(random_state)
     out_dir = Path(out_dir)
@@ -595,11 +603,35 @@ def simulate_cohort(
             return contaminant_load
         return contaminant_load * float(lrng.lognormal(0.0, contaminant_sd))
 
-    def contaminate(community, biomass):
+    # well-to-well leakage: a sixth seed stream, not drawn from at 0
+    xrng = np.random.default_rng([random_state, 19])
+    stools: dict[str, list[tuple[pd.DataFrame, float]]] = {}
+
+    def leak(community, own_dna, run):
+        """Mix in ``cross_talk`` of one stool extract of the run (none yet: as is).
+
+        Return the mixed community and the leaked DNA (ng/ul).
+        """
+        if cross_talk <= 0 or not stools.get(run):
+            return community, 0.0
+        donor, dna = stools[run][int(xrng.integers(len(stools[run])))]
+        leaked = cross_talk * dna
+        share = leaked / (leaked + own_dna)
+        mixed = pd.concat(
+            [
+                community.assign(abundance=community["abundance"] * (1 - share)),
+                donor.assign(abundance=donor["abundance"] * share, source="cross_talk"),
+            ],
+            ignore_index=True,
+        )
+        return _merge_strains(mixed), leaked
+
+    def contaminate(community, biomass, run=None):
         """Mix the reagent profile into a community.
 
-        Mix in the reagent profile at load / (load + biomass); the measured
-        concentration is biomass + load with ``conc_noise`` measurement noise.
+        Mix in the reagent profile at load / (load + biomass), then (with
+        ``run``) a stool neighbour's leakage; the measured concentration is
+        biomass + load + leakage with ``conc_noise`` measurement noise.
         """
         load = reagent_dna()
         share = load / (load + biomass)
@@ -613,7 +645,10 @@ def simulate_cohort(
             ignore_index=True,
         )
         mixed = _merge_strains(mixed)
-        conc = (biomass + load) * crng.lognormal(0.0, conc_noise)
+        leaked = 0.0
+        if run is not None:
+            mixed, leaked = leak(mixed, biomass + load, run)
+        conc = (biomass + load + leaked) * crng.lognormal(0.0, conc_noise)
         return mixed, conc
 
     sheet_rows, truth_rows = [], []
@@ -634,7 +669,9 @@ def simulate_cohort(
                     shares["Fusobacterium"] = 0.05
                 community = _add_strains(community, reference, shares)
             gut_of[subject_id] = community
-            community, conc = contaminate(community, rng.uniform(15, 60))
+            stool_dna = rng.uniform(15, 60)
+            stools.setdefault(run, []).append((community, float(stool_dna)))
+            community, conc = contaminate(community, stool_dna)
             n_reads = reads_per_sample
         elif site == "lung":
             community = _community(pools["lung"], 14, rng).assign(source="community")
@@ -650,14 +687,15 @@ def simulate_cohort(
             community = _merge_strains(pd.concat([community, own]))
             low, high = lung_biomass
             biomass = float(np.exp(crng.uniform(np.log(low), np.log(high))))
-            community, conc = contaminate(community, biomass)
+            community, conc = contaminate(community, biomass, run)
             n_reads = reads_per_sample
         elif stype == "mock":
             community, conc = contaminate(mock.assign(source="mock"), 20.0)
             n_reads = reads_per_sample
         else:
-            community = reagents.assign(source="contaminant")
-            conc = reagent_dna() * crng.lognormal(0.0, conc_noise)
+            load = reagent_dna()
+            community, leaked = leak(reagents.assign(source="contaminant"), load, run)
+            conc = (load + leaked) * crng.lognormal(0.0, conc_noise)
             n_reads = max(reads_per_sample // 10, 10)
         paths, counts = emit(sample_id, community, n_reads, rng)
         row = {
