@@ -226,14 +226,16 @@ def blanks_sweep(args) -> None:
 WORKFLOW_CANDIDATES = {
     "per site, combined 0.05, by run (default)": (("combined", 0.05), False, "run"),
     "per site, combined 0.05, one batch": (("combined", 0.05), False, ""),
-    "per site, combined 0.1, one batch": (("combined", 0.1), False, ""),
     "per site, frequency 0.1, one batch": (("frequency", 0.1), False, ""),
     "per site, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), False, ""),
-    "per site, prevalence 0.1, by run": (("prevalence", 0.1), False, "run"),
     "per site, prevalence 0.5, one batch": (("prevalence", 0.5), False, ""),
+    "pooled, combined 0.05, by run": (("combined", 0.05), True, "run"),
     "pooled, combined 0.05, one batch": (("combined", 0.05), True, ""),
     "pooled, prevalence 0.1, one batch": (("prevalence", 0.1), True, ""),
+    "pooled, prevalence 0.3, by run": (("prevalence", 0.3), True, "run"),
+    "pooled, prevalence 0.5, by run": (("prevalence", 0.5), True, "run"),
     "pooled, prevalence 0.5, one batch": (("prevalence", 0.5), True, ""),
+    "pooled, either 0.1/0.5, by run": (("either", [0.1, 0.5]), True, "run"),
     "pooled, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), True, ""),
 }
 
@@ -324,13 +326,8 @@ def workflow_sweep(args) -> None:
                     continue
                 opts = settings(*lung_method)
                 opts["batch_column"] = batch
-                used = (
-                    sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k.copy()
-                )
-                if pooled:
-                    used.loc[used["body_site"].isin(["gut", "lung"]), "body_site"] = (
-                        "lung"
-                    )
+                opts["sites"]["lung"]["pool"] = pooled
+                used = sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k
                 res = decontaminate(table_k, used, taxonomy, settings=opts)
                 c = res.contaminants[res.contaminants["body_site"] == "lung"]
                 called = set(c["feature_id"][c["contaminant"]])

@@ -284,6 +284,73 @@ def test_too_few_controls_are_warned_with_the_reach():
     assert decontam_warnings(sheet(0, 24).iloc[:0], lung) == []
 
 
+def test_pooled_scoring_finds_the_kit_in_every_lung_sample():
+    """A reagent contaminant in both blanks and every BAL sample cannot be
+    called against the BAL samples alone; against every biological sample
+    (the stool hardly carries it) it is, and only the lung loses it."""
+    ids = [f"B{i}" for i in range(2)] + [f"L{i}" for i in range(6)]
+    ids += [f"G{i}" for i in range(6)]
+    sheet = pd.DataFrame(
+        {
+            "body_site": ["none"] * 2 + ["lung"] * 6 + ["gut"] * 6,
+            "sample_type": ["negative_control"] * 2 + ["bal"] * 6 + ["stool"] * 6,
+            "run": "r1",
+        },
+        index=ids,
+    )
+    table = pd.DataFrame(0, index=["kit", "lung1", "gut1"], columns=ids)
+    table.loc["kit", ids[:8]] = 40  # both blanks, every BAL sample
+    table.loc["kit", "G0"] = 2  # a trace in one stool
+    table.loc["lung1", [f"L{i}" for i in range(6)]] = 300
+    table.loc["gut1", [f"G{i}" for i in range(6)]] = 900
+    tax = pd.Series("d__Bacteria; g__X", index=table.index)
+
+    def lung_only(pool):
+        site = {"method": "prevalence", "threshold": 0.5, "pool": pool}
+        return settings(
+            batch_column="", sites={"lung": site, "gut": {"method": "none"}}
+        )
+
+    alone = decontaminate(table, sheet, tax, settings=lung_only(False))
+    pooled = decontaminate(table, sheet, tax, settings=lung_only(True))
+    calls = {
+        name: res.contaminants.set_index("feature_id")["contaminant"]
+        for name, res in (("alone", alone), ("pooled", pooled))
+    }
+    assert not calls["alone"]["kit"] and calls["pooled"]["kit"]
+    # listed: features in the site's samples or the blanks (not gut1)
+    assert list(calls["pooled"].index) == ["kit", "lung1"]
+    assert not calls["pooled"]["lung1"]
+    # by hand: decontam's prevalence score of 2/2 blanks against 6/6 BAL
+    # samples, and against 7/12 biological samples
+    neg = pd.Series([True] * 2 + [False] * 12, index=ids, dtype=object)
+    for res, cols in ((alone, ids[:8]), (pooled, ids)):
+        ref = is_contaminant(table[cols].T, neg=neg[cols], method="prevalence")
+        got = res.contaminants.set_index("feature_id")["p"]
+        np.testing.assert_allclose(got, ref["p"].reindex(got.index), rtol=1e-12)
+    assert pooled.contaminants.set_index("feature_id").loc["kit", "prev_samples"] == 6
+    # the call removes the kit from lung samples only; the stool keeps its trace
+    assert pooled.table.loc["kit", "G0"] == 2
+    assert (pooled.table.reindex(columns=ids[2:8]).loc["kit"] == 0).all()
+    assert alone.table.loc["kit", "L0"] == 40
+    # a pooled frequency score needs every biological sample's concentration
+    conc = sheet.assign(dna_conc=[0.05] * 2 + [0.5] * 6 + [np.nan] * 6)
+    freq = settings(sites={"lung": {"method": "combined", "pool": True}})
+    (problem,) = decontam_problems(conc, freq)
+    assert "every biological sample" in problem and "G0, G1, G2, G3, G4" in problem
+    assert "decontam.sites.lung.pool" in problem
+    assert (
+        decontam_problems(conc, settings(sites={"lung": {"method": "combined"}})) == []
+    )
+    # the warning counts the pooled samples
+    strict = {"method": "prevalence", "threshold": 0.05, "pool": True}
+    lines = decontam_warnings(sheet, settings(sites={"lung": strict}))
+    (line,) = [x for x in lines if x.startswith("decontam (lung)")]
+    assert (
+        "2 negative controls against 12 biological samples (all sites, pooled)" in line
+    )
+
+
 def test_mock_accuracy_known_answer():
     expected = pd.Series({"A": 0.5, "B": 0.25, "C": 0.25})
     counts = pd.DataFrame(

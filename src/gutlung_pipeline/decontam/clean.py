@@ -24,6 +24,7 @@ Everything here is pure: tables in, tables out (see ``cli.cmd_decontaminate``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -126,30 +127,44 @@ def resolve_method(method: str, *, has_controls: bool, has_conc: bool) -> str:
     return "auto"  # nothing to score with; callers report it
 
 
-def site_plan(samples: pd.DataFrame, settings: dict) -> dict:
+class SitePlan(NamedTuple):
+    """How one body site is scored (:func:`site_plan`)."""
+
+    members: pd.Index  #: the site's biological samples: calls remove from these
+    method: str  #: after resolving ``auto``
+    conc_ok: pd.Series  #: scored sample -> has a positive concentration
+    scored: pd.Index  #: the biological samples scored with the controls
+
+
+def site_plan(samples: pd.DataFrame, settings: dict) -> dict[str, SitePlan]:
     """Plan decontam per scored body site.
 
-    Per scored body site: (its biological samples, the method after
-    resolving ``auto``, which of them have a positive concentration). Sites
-    with method ``none`` or no samples are left out.
+    Per scored body site, a :class:`SitePlan`: its biological samples, the
+    method after resolving ``auto``, which scored samples have a positive
+    concentration, and the samples scored: the site's own, or with
+    ``pool: true`` every biological sample of the sheet (all body sites; the
+    calls still remove features from the site's samples only). Sites with
+    method ``none`` or no samples are left out.
     """
     roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
     has_controls = bool((roles == "control").any())
     conc_col = settings["conc_column"]
+    biological = samples.index[roles == "sample"]
     plan = {}
     for site, opts in settings["sites"].items():
         members = samples.index[(roles == "sample") & (samples["body_site"] == site)]
         if opts["method"] == "none" or len(members) == 0:
             continue
+        scored = biological if opts.get("pool", False) else members
         conc_ok = (
-            _positive(samples.loc[members, conc_col])
+            _positive(samples.loc[scored, conc_col])
             if conc_col in samples.columns
-            else pd.Series(False, index=members)
+            else pd.Series(False, index=scored)
         )
         method = resolve_method(
             opts["method"], has_controls=has_controls, has_conc=bool(conc_ok.all())
         )
-        plan[site] = (members, method, conc_ok)
+        plan[site] = SitePlan(members, method, conc_ok, scored)
     return plan
 
 
@@ -175,8 +190,10 @@ def decontam_problems(
             f"{sheet}: decontam.batch_column: no column {batch_col!r}; name a column "
             "(run or extraction plate) or set it to '' for one batch"
         ]
-    for site, (members, method, conc_ok) in site_plan(samples, settings).items():
+    for site, (_, method, conc_ok, scored_ids) in site_plan(samples, settings).items():
         key = f"decontam.sites.{site}.method"
+        pooled = settings["sites"][site].get("pool", False)
+        whose = "biological" if pooled else site
         if method == "auto":
             problems.append(
                 f"{sheet}: {site} samples have neither negative controls (sample_type "
@@ -193,15 +210,21 @@ def decontam_problems(
                 "decontam.enabled: false"
             )
         if method in NEEDS_CONCENTRATION and not conc_ok.all():
-            bad = list(members[~conc_ok.to_numpy()])
+            bad = list(scored_ids[~conc_ok.to_numpy()])
+            scope = (
+                f" (decontam.sites.{site}.pool scores {site} with every one)"
+                if pooled
+                else ""
+            )
             problems.append(
                 f"{sheet}: {key}: {method} needs a positive {conc_col} for every "
-                f"{site} sample and {len(bad)} have none ({', '.join(bad[:5])}"
-                f"{', ...' if len(bad) > 5 else ''}); measure them or use the "
-                "prevalence method"
+                f"{whose} sample{scope} and {len(bad)} have none "
+                f"({', '.join(bad[:5])}{', ...' if len(bad) > 5 else ''}); "
+                "measure them or use the prevalence method"
             )
         if batch_col:
-            scored = samples.loc[list(members) + list(controls), batch_col].astype(str)
+            scored = samples.loc[list(scored_ids) + list(controls), batch_col]
+            scored = scored.astype(str)
             for batch, ids in scored.groupby(scored, sort=True).groups.items():
                 if len(ids) == 1:
                     problems.append(
@@ -236,11 +259,15 @@ def decontam_warnings(samples: pd.DataFrame, settings: dict) -> list[str]:
     roles = sample_roles(samples, settings["control_types"], settings["mock_types"])
     k = int((roles == "control").sum())
     out = []
-    for site, (members, method, _) in site_plan(samples, settings).items():
+    for site, (_, method, _, scored) in site_plan(samples, settings).items():
         if method not in NEEDS_CONTROLS or k == 0:
             continue
         threshold = split_threshold(settings["sites"][site]["threshold"])[1]
-        n = len(members)
+        n = len(scored)
+        pooled = settings["sites"][site].get("pool", False)
+        which = (
+            "biological samples (all sites, pooled)" if pooled else f"{site} samples"
+        )
         reach = prevalence_reach(k, n, threshold)
         if n < 2 or reach + 1 >= MIN_PREVALENCE_REACH * n:
             continue
@@ -250,12 +277,13 @@ def decontam_warnings(samples: pd.DataFrame, settings: dict) -> list[str]:
         if method == "combined":
             extra = " (its frequency score can still call it)"
         out.append(
-            f"decontam ({site}): {k} negative controls against {n} {site} "
-            f"samples: the prevalence test (threshold {threshold:g}) calls a "
+            f"decontam ({site}): {k} negative controls against {n} {which}"
+            f": the prevalence test (threshold {threshold:g}) calls a "
             f"contaminant found in every control only while it is in at most "
             f"{max(reach, 0)} of the {n} samples ({max(reach, 0) / n:.0%})"
             f"{extra}, and reagent contaminants of low-biomass samples are in "
-            f"most of them; add extraction blanks{lift}"
+            f"most of {'its ' + site + ' samples' if pooled else 'them'}; "
+            f"add extraction blanks{lift}"
         )
     return out
 
@@ -478,10 +506,10 @@ def decontaminate(
     batch_col = settings.get("batch_column") or ""
     conc_col = settings["conc_column"]
     plan = site_plan(samples, settings) if settings["enabled"] else {}
-    for site, (members, method, _) in plan.items():
+    for site, (members, method, _, pooled) in plan.items():
         opts = settings["sites"][site]
         members = list(members)
-        scored = members + controls
+        scored = list(pooled) + controls
         counts = kept[scored].T
         conc = (
             pd.to_numeric(samples.loc[scored, conc_col], errors="coerce")
