@@ -736,37 +736,45 @@ def _sample_pool(workers: int):
     this process, as a pool that runs each call as it is submitted.
     """
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     if workers > 1:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
-    class _Here:
-        """Runs each submitted call at once, in this process."""
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        failed = False
-
-        def submit(self, fn, *args):
-            future: Future = Future()
-            if self.failed:  # after a failure the samples are not started
-                future.cancel()
-                return future
-            try:
-                future.set_result(fn(*args))
-            except Exception as exc:  # the sample's own error, raised by the batch
-                future.set_exception(exc)
-                self.failed = True
-            return future
-
     return _Here()
+
+
+class _Here:
+    """The one-worker pool of :func:`_sample_pool`: runs each call at once, here.
+
+    After a call fails, the later ones are not started (their futures are
+    cancelled), as a process pool's are when the batch stops.
+    """
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        if self.failed:
+            future.cancel()
+            return future
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # the sample's own error, raised by the batch
+            future.set_exception(exc)
+            self.failed = True
+        return future
 
 
 def _one_sample(
