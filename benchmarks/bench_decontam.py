@@ -231,6 +231,10 @@ WORKFLOW_CANDIDATES = {
     "per site, prevalence 0.5, one batch": (("prevalence", 0.5), False, ""),
     "pooled, combined 0.05, by run": (("combined", 0.05), True, "run"),
     "pooled, combined 0.05, one batch": (("combined", 0.05), True, ""),
+    "pooled, combined 0.1, one batch": (("combined", 0.1), True, ""),
+    "pooled, combined 0.2, one batch": (("combined", 0.2), True, ""),
+    "pooled, frequency 0.1, one batch": (("frequency", 0.1), True, ""),
+    "pooled, prevalence 0.2, one batch": (("prevalence", 0.2), True, ""),
     "pooled, prevalence 0.1, one batch": (("prevalence", 0.1), True, ""),
     "pooled, prevalence 0.3, by run": (("prevalence", 0.3), True, "run"),
     "pooled, prevalence 0.5, by run": (("prevalence", 0.5), True, "run"),
@@ -261,6 +265,8 @@ def _workflow_cohort(base: Path, seed: int, args) -> tuple:
     from bench_denoise import run_workflow, simulate
 
     profile = f"{args.design}-{'hard' if args.hard else 'plain'}-{args.subjects}"
+    if args.lots:
+        profile += f"-lots{args.lots:g}"
     data = base / profile / f"seed{seed}/data"
     work = base / profile / f"seed{seed}/work"
     if not (data / "samples.tsv").exists():
@@ -273,7 +279,12 @@ def _workflow_cohort(base: Path, seed: int, args) -> tuple:
             truth=args.truth,
             design=args.design,
             chimera_model="pcr",
-            extra=("--n-controls", str(max(args.blanks)), *(HARD if args.hard else ())),
+            extra=(
+                "--n-controls",
+                str(max(args.blanks)),
+                *(HARD if args.hard else ()),
+                *(("--reagent-lots", str(args.lots)) if args.lots else ()),
+            ),
         )
     table_path = work / "results/asv/asv_table.tsv"
     if not table_path.exists():
@@ -337,6 +348,10 @@ def workflow_sweep(args) -> None:
                         "scoring": name,
                         "seed": seed,
                         "recall": len(called & seen) / len(seen) if seen else 1.0,
+                        "read_recall": float(
+                            lung.loc[sorted(called & seen)].to_numpy().sum()
+                            / max(lung.loc[sorted(seen)].to_numpy().sum(), 1)
+                        ),
                         "denoised": len(seen) / len(planted_lung),
                         "true_called": len(called & true_lung),
                         "true_big_called": len(called & true_big),
@@ -346,6 +361,7 @@ def workflow_sweep(args) -> None:
     out = df.groupby(["blanks", "scoring"], sort=False).agg(
         recall_mean=("recall", "mean"),
         recall_min=("recall", "min"),
+        read_recall=("read_recall", "mean"),
         true_lung_called=("true_called", "sum"),
         true_over_1pct_called=("true_big_called", "sum"),
         cohorts_with_a_true_call=("true_called", lambda x: int((x > 0).sum())),
@@ -355,6 +371,7 @@ def workflow_sweep(args) -> None:
         f"lung contaminant calls over {args.seeds} cohorts ({args.subjects} BAL "
         f"samples, {args.reads} read pairs, design {args.design}, truth "
         f"{args.truth}{', hard contaminants' if args.hard else ''}"
+        f"{f', reagent lots {args.lots:g}' if args.lots else ''}"
         f"{', no dna_conc' if args.no_conc else ''}; the workflow's denoised "
         "tables). Planted lung "
         f"contaminants that are ASVs: mean {kept.mean():.3f}, min {kept.min():.3f}"
@@ -415,6 +432,9 @@ def main() -> None:
     parser.add_argument("--design", choices=["2x250", "emp2x150"], default="2x250")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--hard", action="store_true", help="see HARD")
+    parser.add_argument(
+        "--lots", type=float, default=0.0, help="simulate --reagent-lots (per run)"
+    )
     parser.add_argument(
         "--no-conc", action="store_true", help="drop dna_conc: prevalence only"
     )

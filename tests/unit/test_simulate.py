@@ -224,6 +224,21 @@ def test_reagent_dna_that_varies_and_a_noisy_concentration(reference, tmp_path):
         assert 0.002 * 15 - 1e-3 <= leaked <= 0.002 * 60 + 1e-3
         np.testing.assert_allclose(share, leaked / (leaked + 0.05), atol=2e-3)
     assert not (truth["source"] == "cross_talk").any()
+    # kit lots: the runs' blanks share only part of their strains
+    lots, lots_truth = simulate_cohort(
+        reference, tmp_path / "f", reagent_lots=0.5, n_contaminants=10, **kw
+    )
+    kit = lots_truth[lots_truth["source"] == "contaminant"]
+    by_run = lots.set_index("sample_id")["run"]
+    strains = kit.groupby(kit["sample_id"].map(by_run))["ref_id"].agg(set)
+    shared = strains["run1"] & strains["run2"]
+    assert shared and strains["run1"] - shared and strains["run2"] - shared
+    one, one_truth = simulate_cohort(reference, tmp_path / "g", n_contaminants=10, **kw)
+    plain_kit = one_truth[one_truth["source"] == "contaminant"]
+    plain_strains = plain_kit.groupby(
+        plain_kit["sample_id"].map(one.set_index("sample_id")["run"])
+    )["ref_id"].agg(set)
+    assert plain_strains["run1"] == plain_strains["run2"]
     with pytest.raises(ValueError, match="lung_biomass"):
         simulate_cohort(reference, tmp_path / "d", lung_biomass=(0.0, 1.0), **kw)
     with pytest.raises(ValueError, match="conc_noise"):

@@ -64,6 +64,7 @@ def cmd_simulate(args) -> None:
         conc_noise=args.conc_noise,
         lung_biomass=tuple(args.lung_biomass),
         cross_talk=args.cross_talk,
+        reagent_lots=args.reagent_lots,
         copd_butyrate_fold=args.copd_butyrate_fold,
         primers_in_reads=not args.primers_not_in_reads,
         chimera_model=args.chimera_model,
@@ -154,6 +155,12 @@ def add_simulate(sub) -> None:
         type=float,
         default=0.0,
         help="share of a stool extract leaking into each BAL sample and blank",
+    )
+    p.add_argument(
+        "--reagent-lots",
+        type=float,
+        default=0.0,
+        help="share of each run's reagent profile that is the run's own lot",
     )
     p.add_argument(
         "--copd-butyrate-fold",

@@ -363,6 +363,7 @@ def simulate_cohort(
     conc_noise: float = 0.1,
     lung_biomass: tuple[float, float] = (0.02, 3.0),
     cross_talk: float = 0.0,
+    reagent_lots: float = 0.0,
     maternal_odds_ratio: float = 2.0,
     infection_skew: float = 2.0,
     copd_genera: bool = True,
@@ -433,6 +434,12 @@ def simulate_cohort(
         30 ng/ul stool is 0.006 ng/ul: about a tenth of a blank, up to a
         tenth of the thinnest BAL. A sixth seed stream; 0 leaves the cohort
         as it was.
+    reagent_lots
+        Share of each run's reagent profile that is the run's own lot
+        (``n_contaminants`` strains drawn anew for the run, with the same
+        spread), the rest the shared profile: runs extracted with different
+        kit lots share only part of their contaminants. A seventh seed
+        stream; 0 leaves the cohort as it was.
     maternal_odds_ratio
         The literature's claims, planted (Stokholm 2018): a child's odds of
         asthma rise by this factor per SD lower maturity offset if the mother
@@ -491,6 +498,8 @@ def simulate_cohort(
         raise ValueError(
             f"lung_biomass must be (low, high) with 0 < low <= high, got {lung_biomass}"
         )
+    if not 0 <= reagent_lots <= 1:
+        raise ValueError(f"reagent_lots must be within [0, 1], got {reagent_lots}")
     if contaminant_sd < 0 or conc_noise < 0 or not 0 <= cross_talk < 0.1:
         raise ValueError(
             f"contaminant_sd and conc_noise must be >= 0 and cross_talk within "
@@ -626,27 +635,59 @@ def simulate_cohort(
         )
         return _merge_strains(mixed), leaked
 
-    def contaminate(community, biomass, run=None):
+    # each run's own reagent lot: a seventh seed stream, not drawn from at 0
+    lot_rng = np.random.default_rng([random_state, 23])
+    lots: dict[str, pd.DataFrame] = {}
+
+    def kit(run) -> pd.DataFrame:
+        """Return the reagent profile of ``run``.
+
+        The shared profile, ``reagent_lots`` of it replaced by the run's own
+        lot (strains drawn anew per run).
+        """
+        if reagent_lots <= 0 or run is None:
+            return reagents
+        if run not in lots:
+            own = _community(pools["none"], n_contaminants, lot_rng, sigma=1.0)
+            lots[run] = _merge_strains(
+                pd.concat(
+                    [
+                        reagents.assign(
+                            abundance=reagents["abundance"] * (1 - reagent_lots),
+                            source="contaminant",
+                        ),
+                        own.assign(
+                            abundance=own["abundance"] * reagent_lots,
+                            source="contaminant",
+                        ),
+                    ],
+                    ignore_index=True,
+                )
+            )
+        return lots[run]
+
+    def contaminate(community, biomass, run=None, leaky=False):
         """Mix the reagent profile into a community.
 
-        Mix in the reagent profile at load / (load + biomass), then (with
-        ``run``) a stool neighbour's leakage; the measured concentration is
+        Mix in the run's reagent profile at load / (load + biomass), then
+        (``leaky``) a stool neighbour's leakage; the measured concentration is
         biomass + load + leakage with ``conc_noise`` measurement noise.
         """
         load = reagent_dna()
         share = load / (load + biomass)
+        reagent = kit(run)
         mixed = pd.concat(
             [
                 community.assign(abundance=community["abundance"] * (1 - share)),
-                reagents.assign(
-                    abundance=reagents["abundance"] * share, source="contaminant"
+                reagent.assign(
+                    abundance=reagent["abundance"] * share, source="contaminant"
                 ),
             ],
             ignore_index=True,
         )
         mixed = _merge_strains(mixed)
         leaked = 0.0
-        if run is not None:
+        if leaky:
             mixed, leaked = leak(mixed, biomass + load, run)
         conc = (biomass + load + leaked) * crng.lognormal(0.0, conc_noise)
         return mixed, conc
@@ -671,7 +712,7 @@ def simulate_cohort(
             gut_of[subject_id] = community
             stool_dna = rng.uniform(15, 60)
             stools.setdefault(run, []).append((community, float(stool_dna)))
-            community, conc = contaminate(community, stool_dna)
+            community, conc = contaminate(community, stool_dna, run)
             n_reads = reads_per_sample
         elif site == "lung":
             community = _community(pools["lung"], 14, rng).assign(source="community")
@@ -687,14 +728,14 @@ def simulate_cohort(
             community = _merge_strains(pd.concat([community, own]))
             low, high = lung_biomass
             biomass = float(np.exp(crng.uniform(np.log(low), np.log(high))))
-            community, conc = contaminate(community, biomass, run)
+            community, conc = contaminate(community, biomass, run, leaky=True)
             n_reads = reads_per_sample
         elif stype == "mock":
-            community, conc = contaminate(mock.assign(source="mock"), 20.0)
+            community, conc = contaminate(mock.assign(source="mock"), 20.0, run)
             n_reads = reads_per_sample
         else:
             load = reagent_dna()
-            community, leaked = leak(reagents.assign(source="contaminant"), load, run)
+            community, leaked = leak(kit(run).assign(source="contaminant"), load, run)
             conc = (load + leaked) * crng.lognormal(0.0, conc_noise)
             n_reads = max(reads_per_sample // 10, 10)
         paths, counts = emit(sample_id, community, n_reads, rng)
@@ -726,7 +767,7 @@ def simulate_cohort(
             sample_id = f"{child}_d{age:04d}"
             community = _infant_community(strains, age * np.exp(offset), irng)
             community, conc = contaminate(
-                community.assign(source="community"), float(irng.uniform(5, 40))
+                community.assign(source="community"), float(irng.uniform(5, 40)), "run3"
             )
             paths, counts = emit(sample_id, community, reads_per_sample, irng)
             row = {
