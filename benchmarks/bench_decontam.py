@@ -20,6 +20,22 @@ all biological samples pooled (every sample taken as lung), and decontam's
 ``either`` 0.1/0.5 pooled (a plain port's habit); ``--truth outside`` draws the
 cohort from Greengenes sequences the shipped reference lacks
 (``gutlung build-reference --exclude``), as ``bench_denoise.py`` does.
+
+``--blanks N ... --workflow`` does it on the workflow's denoised tables:
+``gutlung simulate`` writes reads for ``--subjects`` adults (a stool and a
+BAL sample each, ``--reads`` pairs, PCR chimeras) and ``max(--blanks)``
+blanks; the workflow denoises them once (cached in ``--workdir``), and each
+number of blanks keeps the first N blanks (half in each run). Candidates
+(:data:`WORKFLOW_CANDIDATES`) are scored per site or pooled
+(``decontam.sites.lung.pool``), by run or as one batch. ``--hard`` makes the
+contamination harder (:data:`HARD`: a long reagent profile, reagent DNA
+that varies between extractions, a noisy concentration, stool leaking into
+BAL and blanks), ``--lots F`` gives each run its own reagent lot (F of its
+profile), ``--no-conc`` drops ``dna_conc`` (prevalence methods only).
+Printed per candidate: feature recall (planted contaminants that are ASVs
+of a BAL sample, called), read recall (their BAL reads removed), and true
+lung taxa called (the lung community and the subject's own gut strains; a
+stool neighbour's leakage is neither).
 """
 
 from __future__ import annotations

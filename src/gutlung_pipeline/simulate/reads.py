@@ -15,7 +15,11 @@ decontam rests on: every extraction adds the same small amount of reagent
 DNA (``contaminant_load``) with one fixed profile, so a sample's contaminant
 share is load / (load + biomass): about 0.1% of a stool sample, 2-70% of a
 BAL sample, all of an extraction blank. The measured ``dna_conc`` is biomass
-plus load, with 10% measurement noise.
+plus load, with 10% measurement noise. Harder, realistic contamination is
+optional (``contaminant_sd``: reagent DNA that varies between extractions;
+``conc_noise``; ``cross_talk``: stool leaking into BAL samples and blanks;
+``reagent_lots``: each run's own kit lot; a longer ``n_contaminants``), each
+from its own seed stream, so that off they leave a cohort as it was.
 
 Everything is vectorised with numpy: records have a fixed width, so a sample's
 FASTQ is built as one byte array.
