@@ -149,7 +149,7 @@ def accuracy(args) -> None:
 
 
 POOLED = {
-    "per site (default: lung combined 0.05)": (None, False),
+    "per site (lung combined 0.05, the default before)": (None, False),
     "pooled, combined 0.05": (("combined", 0.05), True),
     "pooled, either 0.1/0.5": (("either", [0.1, 0.5]), True),
 }
@@ -240,14 +240,17 @@ def blanks_sweep(args) -> None:
 #: lung settings compared on denoised tables: (method, threshold), scored
 #: pooled (every biological sample taken as lung), batch column
 WORKFLOW_CANDIDATES = {
-    "per site, combined 0.05, by run (default)": (("combined", 0.05), False, "run"),
+    "per site, combined 0.05, by run (before)": (("combined", 0.05), False, "run"),
     "per site, combined 0.05, one batch": (("combined", 0.05), False, ""),
     "per site, frequency 0.1, one batch": (("frequency", 0.1), False, ""),
     "per site, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), False, ""),
     "per site, prevalence 0.5, one batch": (("prevalence", 0.5), False, ""),
     "pooled, combined 0.05, by run": (("combined", 0.05), True, "run"),
     "pooled, combined 0.05, one batch": (("combined", 0.05), True, ""),
-    "pooled, combined 0.1, one batch": (("combined", 0.1), True, ""),
+    "pooled, combined 0.1, one batch (default)": (("combined", 0.1), True, ""),
+    "pooled, combined 0.1, by run": (("combined", 0.1), True, "run"),
+    "pooled, combined 0.1, by run, fisher": (("combined", 0.1), True, "run", "fisher"),
+    "pooled, combined 0.2, by run": (("combined", 0.2), True, "run"),
     "pooled, combined 0.2, one batch": (("combined", 0.2), True, ""),
     "pooled, frequency 0.1, one batch": (("frequency", 0.1), True, ""),
     "pooled, prevalence 0.2, one batch": (("prevalence", 0.2), True, ""),
@@ -348,12 +351,13 @@ def workflow_sweep(args) -> None:
             drop = blanks[n_blanks:]
             sheet_k = sheet.drop(index=drop)
             table_k = table.drop(columns=[c for c in drop if c in table.columns])
-            for name, (lung_method, pooled, batch) in WORKFLOW_CANDIDATES.items():
+            for name, (lung_method, pooled, batch, *how) in WORKFLOW_CANDIDATES.items():
                 if args.no_conc and lung_method[0] != "prevalence":
                     continue
                 opts = settings(*lung_method)
                 opts["batch_column"] = batch
                 opts["sites"]["lung"]["pool"] = pooled
+                opts["batch_combine"] = how[0] if how else "minimum"
                 used = sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k
                 res = decontaminate(table_k, used, taxonomy, settings=opts)
                 c = res.contaminants[res.contaminants["body_site"] == "lung"]

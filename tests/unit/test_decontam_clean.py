@@ -26,11 +26,17 @@ def settings(**overrides):
 
 def test_defaults_per_body_site():
     s = settings()
-    assert s["sites"]["gut"] == {"method": "prevalence", "threshold": 0.1}
-    assert s["sites"]["lung"] == {"method": "combined", "threshold": 0.05}
-    # a partly given site keeps the default threshold; other sites stay
+    assert s["sites"]["gut"] == {
+        "method": "prevalence",
+        "threshold": 0.1,
+        "pool": False,
+    }
+    lung = {"method": "combined", "threshold": 0.1, "pool": True}
+    assert s["sites"]["lung"] == s["sites"]["upper_airway"] == lung
+    assert s["batch_column"] == ""  # one batch, decontam's own default
+    # a partly given site keeps the default threshold and per-site scoring
     s = settings(sites={"lung": {"method": "either"}})
-    assert s["sites"]["lung"] == {"method": "either", "threshold": 0.1}
+    assert s["sites"]["lung"] == {"method": "either", "threshold": 0.1, "pool": False}
     assert s["sites"]["gut"]["method"] == "prevalence"
 
 
@@ -110,22 +116,33 @@ def test_decontaminate_removes_the_kit_from_lung_only():
     assert not lung_calls[["t1", "t2", "t3"]].any()
     # the gut scores against the same blanks: c1 is in 4/4 blanks and 1/8 guts
     assert gut_calls["c1"]
-    # the site's scores are decontam's own on the site's samples + blanks
-    lung = [f"L{k}" for k in range(8)] + [f"B{k}" for k in range(4)]
-    ref = is_contaminant(
-        table[lung].T,
-        conc=sheet.loc[lung, "dna_conc"],
-        neg=pd.Series(
-            sheet.loc[lung, "sample_type"] == "negative_control", dtype=object
+    # the site's scores are decontam's own on the scored samples + blanks:
+    # by default (pool) every biological sample, one batch; per site and by
+    # run, the site's own samples in batches
+    lung = [f"L{k}" for k in range(8)]
+    blanks = [f"B{k}" for k in range(4)]
+    per_site = {"method": "combined", "threshold": 0.05}
+    for scored, opts, batch in (
+        (lung + [f"G{k}" for k in range(8)] + blanks, settings(), None),
+        (
+            lung + blanks,
+            settings(batch_column="run", sites={"lung": per_site}),
+            sheet["run"],
         ),
-        method="combined",
-        batch=sheet.loc[lung, "run"],
-        threshold=0.05,
-    )
-    got = res.contaminants[res.contaminants["body_site"] == "lung"].set_index(
-        "feature_id"
-    )
-    np.testing.assert_allclose(got["p"], ref["p"].reindex(got.index), rtol=1e-12)
+    ):
+        ref = is_contaminant(
+            table[scored].T,
+            conc=sheet.loc[scored, "dna_conc"],
+            neg=pd.Series(
+                sheet.loc[scored, "sample_type"] == "negative_control", dtype=object
+            ),
+            method="combined",
+            batch=None if batch is None else batch[scored],
+            threshold=0.05,
+        )
+        out = decontaminate(table, sheet, tax, settings=opts).contaminants
+        got = out[out["body_site"] == "lung"].set_index("feature_id")
+        np.testing.assert_allclose(got["p"], ref["p"].reindex(got.index), rtol=1e-12)
     # controls and mocks leave; contaminants gone from lung, kept elsewhere
     assert set(res.table.columns) == {f"L{k}" for k in range(8)} | {
         f"G{k}" for k in range(8)
@@ -214,6 +231,12 @@ def test_decontam_problems_name_samples_and_fix():
     problems = decontam_problems(bad_conc, settings(), sheet="s.tsv")
     assert problems == [
         "s.tsv: decontam.sites.lung.method: combined needs a positive dna_conc for "
+        "every biological sample (decontam.sites.lung.pool scores lung with every "
+        "one) and 2 have none (L2, L4); measure them or use the prevalence method"
+    ]
+    per_site = settings(sites={"lung": {"method": "combined"}})
+    assert decontam_problems(bad_conc, per_site, sheet="s.tsv") == [
+        "s.tsv: decontam.sites.lung.method: combined needs a positive dna_conc for "
         "every lung sample and 2 have none (L2, L4); measure them or use the "
         "prevalence method"
     ]
@@ -221,7 +244,7 @@ def test_decontam_problems_name_samples_and_fix():
     assert decontam_problems(sheet, settings(), sheet="s.tsv") == []
     lonely = sheet.copy()
     lonely.loc["L3", "run"] = "run9"
-    problems = decontam_problems(lonely, settings(), sheet="s.tsv")
+    problems = decontam_problems(lonely, settings(batch_column="run"), sheet="s.tsv")
     assert problems == [
         "s.tsv: decontam (lung): batch run=run9 has a single sample (L3); merge it "
         "with another batch or set decontam.batch_column: ''"
