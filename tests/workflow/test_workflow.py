@@ -490,7 +490,10 @@ def test_decontam_removes_planted_contaminants_and_keeps_lung_taxa(demo_run):
     assert mock["bray_curtis"] < 0.1 and mock["precision"] >= 0.6
     html = report_text(work)
     assert "Contamination: negative controls and mock communities" in html
-    assert "lung: decontam combined (threshold 0.05) against 6 negative" in html
+    assert (
+        "lung: decontam combined (threshold 0.1), scored with all 96 biological "
+        "samples, against 6 negative controls" in html
+    )
     assert "MOCK01: mock community recall 1.00" in html
 
 

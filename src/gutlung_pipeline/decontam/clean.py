@@ -531,8 +531,9 @@ def decontaminate(
         res.insert(0, "body_site", site)
         res.insert(1, "method", method)
         res.insert(2, "threshold", str(opts["threshold"]))
-        res.insert(4, "prev_samples", present.loc[members].sum(axis=0).to_numpy())
-        res.insert(5, "prev_controls", present.loc[controls].sum(axis=0).to_numpy())
+        res.insert(3, "scored_samples", len(pooled))
+        res.insert(5, "prev_samples", present.loc[members].sum(axis=0).to_numpy())
+        res.insert(6, "prev_controls", present.loc[controls].sum(axis=0).to_numpy())
         res["reads_samples"] = counts.loc[members, res.index].sum(axis=0).to_numpy()
         res["reads_controls"] = counts.loc[controls, res.index].sum(axis=0).to_numpy()
         res["taxon"] = [taxonomy.get(f, "Unassigned") for f in res.index]
@@ -593,6 +594,7 @@ CONTAMINANT_COLUMNS = [
     "body_site",
     "method",
     "threshold",
+    "scored_samples",
     "freq",
     "prev_samples",
     "prev_controls",

@@ -137,9 +137,18 @@ def decontam_sentences(
         total = int(site_reads["reads"].sum())
         removed = int(site_reads["contaminant_reads"].sum())
         share = f" ({100 * removed / total:.1f}%)" if total else ""
+        scored = ""
+        if "scored_samples" in g and int(g["scored_samples"].iloc[0]) != len(
+            site_reads
+        ):
+            scored = (
+                f", scored with all {int(g['scored_samples'].iloc[0])} biological "
+                "samples,"
+            )
         out.append(
             f"{site}: decontam {g['method'].iloc[0]} (threshold "
-            f"{g['threshold'].iloc[0]}) against {n_controls} negative controls called "
+            f"{g['threshold'].iloc[0]}){scored} against {n_controls} negative "
+            "controls called "
             f"{len(called)} of {len(g)} features contaminants; they held "
             f"{removed:,} of {total:,} reads{share} in the {len(site_reads)} {site} "
             "samples and were removed from them."
