@@ -148,6 +148,38 @@ def accuracy(args) -> None:
         )
 
 
+def lung_calls(res) -> set:
+    """The features a decontaminate result calls for lung."""
+    c = res.contaminants[res.contaminants["body_site"] == "lung"]
+    return set(c["feature_id"][c["contaminant"]])
+
+
+def scored(called: set, seen: set, true_lung: set, true_big: set) -> dict:
+    """Recall of the planted contaminants seen, and true lung taxa called."""
+    return {
+        "recall": len(called & seen) / len(seen) if seen else 1.0,
+        "true_called": len(called & true_lung),
+        "true_big_called": len(called & true_big),
+    }
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Per number of blanks and scoring: recall (mean, min), read recall when
+    measured, and true lung taxa called (all, over 1%, cohorts with one)."""
+    stats = {
+        "recall_mean": ("recall", "mean"),
+        "recall_min": ("recall", "min"),
+    }
+    if "read_recall" in df:
+        stats["read_recall"] = ("read_recall", "mean")
+    stats.update(
+        true_lung_called=("true_called", "sum"),
+        true_over_1pct_called=("true_big_called", "sum"),
+        cohorts_with_a_true_call=("true_called", lambda x: int((x > 0).sum())),
+    )
+    return df.groupby(["blanks", "scoring"], sort=False).agg(**stats)
+
+
 POOLED = {
     "per site (lung combined 0.05, the default before)": (None, False),
     "pooled, combined 0.05": (("combined", 0.05), True),
@@ -210,26 +242,16 @@ def blanks_sweep(args) -> None:
                         biological = sheet_used["body_site"].isin(["gut", "lung"])
                         sheet_used.loc[biological, "body_site"] = "lung"
                     res = decontaminate(counts, sheet_used, taxonomy, settings=opts)
-                    c = res.contaminants[res.contaminants["body_site"] == "lung"]
-                    called = set(c["feature_id"][c["contaminant"]])
+                    called = lung_calls(res)
                     rows.append(
                         {
                             "blanks": n_blanks,
                             "scoring": name,
                             "seed": seed,
-                            "recall": len(called & seen) / len(seen) if seen else 1.0,
-                            "true_called": len(called & true_lung),
-                            "true_big_called": len(called & true_big),
+                            **scored(called, seen, true_lung, true_big),
                         }
                     )
-    df = pd.DataFrame(rows)
-    out = df.groupby(["blanks", "scoring"], sort=False).agg(
-        recall_mean=("recall", "mean"),
-        recall_min=("recall", "min"),
-        true_lung_called=("true_called", "sum"),
-        true_over_1pct_called=("true_big_called", "sum"),
-        cohorts_with_a_true_call=("true_called", lambda x: int((x > 0).sum())),
-    )
+    out = summarise(pd.DataFrame(rows))
     print(
         f"lung contaminant calls over {args.seeds} cohorts ({args.subjects} BAL "
         f"samples; truth {args.truth}; true count tables)"
@@ -359,33 +381,24 @@ def workflow_sweep(args) -> None:
                 opts["sites"]["lung"]["pool"] = pooled
                 opts["batch_combine"] = how[0] if how else "minimum"
                 used = sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k
-                res = decontaminate(table_k, used, taxonomy, settings=opts)
-                c = res.contaminants[res.contaminants["body_site"] == "lung"]
-                called = set(c["feature_id"][c["contaminant"]])
+                called = lung_calls(
+                    decontaminate(table_k, used, taxonomy, settings=opts)
+                )
                 rows.append(
                     {
                         "blanks": n_blanks,
                         "scoring": name,
                         "seed": seed,
-                        "recall": len(called & seen) / len(seen) if seen else 1.0,
+                        **scored(called, seen, true_lung, true_big),
                         "read_recall": float(
                             lung.loc[sorted(called & seen)].to_numpy().sum()
                             / max(lung.loc[sorted(seen)].to_numpy().sum(), 1)
                         ),
                         "denoised": len(seen) / len(planted_lung),
-                        "true_called": len(called & true_lung),
-                        "true_big_called": len(called & true_big),
                     }
                 )
     df = pd.DataFrame(rows)
-    out = df.groupby(["blanks", "scoring"], sort=False).agg(
-        recall_mean=("recall", "mean"),
-        recall_min=("recall", "min"),
-        read_recall=("read_recall", "mean"),
-        true_lung_called=("true_called", "sum"),
-        true_over_1pct_called=("true_big_called", "sum"),
-        cohorts_with_a_true_call=("true_called", lambda x: int((x > 0).sum())),
-    )
+    out = summarise(df)
     kept = df.drop_duplicates("seed")["denoised"]
     print(
         f"lung contaminant calls over {args.seeds} cohorts ({args.subjects} BAL "
