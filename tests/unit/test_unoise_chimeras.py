@@ -48,6 +48,50 @@ def test_a_real_indel_variant_survives_and_an_indel_error_does_not(tmp_path):
     assert got == {a: 1009, variant: 800}
 
 
+def test_lengths_of_one_unique_and_small_uniques_skip_vsearch_alike(tmp_path):
+    """The shortcuts (uniques under min_size left out before the split, a
+    length of one unique its own centroid, one length with no search across
+    lengths) give what vsearch gives on every length's whole bucket."""
+    import subprocess
+
+    a, b, c = seqs(3)
+    longer = a[:100] + "GGG" + a[100:]  # a strain 3 nt longer
+    sub = a[:120] + ("A" if a[120] != "A" else "C") + a[121:]  # a's 1-mismatch error
+    records = [
+        ("s=1;a", a, 900),
+        ("s=1;b", b, 300),
+        ("s=1;sub", sub, 5),  # absorbed into a: 5 <= 900 / 2 ** 3
+        ("s=1;c", c, 2),  # under min_size: dropped
+        ("s=1;long", longer, 200),  # the only unique of its length
+        ("s=1;tiny", a + "TT", 3),  # a length of small uniques only
+    ]
+    pooled = write(tmp_path / "p.fa", records)
+    got = unoise(pooled, tmp_path / "out.fa", min_size=4)
+    # by hand with vsearch: every length's whole bucket, then across lengths
+    expect = {}
+    for length in sorted({len(s) for _, s, _ in records}):
+        bucket = write(
+            tmp_path / f"b{length}.fa", [r for r in records if len(r[1]) == length]
+        )
+        out = tmp_path / f"b{length}.out"
+        subprocess.run(
+            ["vsearch", "--cluster_unoise", str(bucket), "--sizein", "--sizeout"]
+            + ["--minsize", "4", "--centroids", str(out), "--quiet"],
+            check=True,
+        )
+        expect.update(sizes(out))
+    assert {s.upper(): n for s, n in expect.items()} == {a: 905, b: 300, longer: 200}
+    # 3 gap columns from a, 200 > 905 / 2 ** 7: kept across lengths
+    assert sizes(tmp_path / "out.fa") == {a: 905, b: 300, longer: 200}
+    assert got == {"centroids": 3, "indel_absorbed": 0, "asvs": 3}
+    # one length: returned as UNOISE left it, most abundant first
+    one = write(tmp_path / "one.fa", records[:4])
+    assert unoise(one, tmp_path / "one.out", min_size=4)["asvs"] == 2
+    assert list(sizes(tmp_path / "one.out").items()) == [(a, 905), (b, 300)]
+    labels = list(read_fasta(tmp_path / "one.out"))
+    assert labels == ["s=1;a;size=905", "s=1;b;size=300"]
+
+
 def test_sample_candidates_join_with_pooled_sizes(tmp_path):
     a, b, c = seqs(3)
     centroids = write(tmp_path / "c.fa", [("a", a, 500)])

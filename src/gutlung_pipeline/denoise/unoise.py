@@ -7,6 +7,7 @@ with indels counted across lengths, and each sample's own centroids.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -92,6 +93,12 @@ def unoise(
     ``threads`` > 1 the lengths are denoised side by side, the most populous
     first (their outputs are joined in length order whatever finishes first).
 
+    Uniques under ``min_size`` are left out before the split (vsearch's
+    ``--minsize`` drops them anyway), and a length holding a single unique is
+    its own centroid without a vsearch call; a sample's own UNOISE has a few
+    such lengths, each a process start saved (the output is the same,
+    checked in ``tests/unit/test_unoise_chimeras.py``).
+
     Returns
     -------
     dict
@@ -102,18 +109,20 @@ def unoise(
         n = len(read_fasta(out))
         return {"centroids": n, "indel_absorbed": 0, "asvs": n}
     with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
-        buckets = _split_by_length(pooled, Path(tmp))
+        buckets = _split_by_length(pooled, Path(tmp), min_size=min_size)
         centroids = Path(tmp) / "centroids.fasta"
-        parts = [bucket.with_suffix(".out") for bucket in buckets]
-        order = sorted(range(len(buckets)), key=lambda k: -buckets[k].stat().st_size)
+        parts = [bucket.with_suffix(".out") for bucket, _ in buckets]
+        order = sorted(range(len(buckets)), key=lambda k: -buckets[k][1])
+
+        def denoise(k: int) -> None:
+            bucket, n = buckets[k]
+            if n == 1:  # a single unique is its own centroid
+                shutil.copyfile(bucket, parts[k])
+            else:
+                _cluster_unoise(bucket, parts[k], min_size=min_size, alpha=alpha)
+
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            done = pool.map(
-                lambda k: _cluster_unoise(
-                    buckets[k], parts[k], min_size=min_size, alpha=alpha
-                ),
-                order,
-            )
-            list(done)  # raises the first failure
+            list(pool.map(denoise, order))  # raises the first failure
         records = [record for part in parts for record in read_records(part)]
         records.sort(key=lambda r: (-size_of(r[0]), r[1]))
         write_fasta(records, centroids)
@@ -189,18 +198,26 @@ def _cluster_unoise(pooled, out, *, min_size: int, alpha: float) -> None:
     )
 
 
-def _split_by_length(pooled, tmp: Path) -> list[Path]:
-    """Write the pooled uniques (sizes kept) to one FASTA per length."""
+def _split_by_length(pooled, tmp: Path, *, min_size: int = 1) -> list[tuple[Path, int]]:
+    """Write the uniques of ``min_size`` or more to one FASTA per length.
+
+    Sizes are kept; returns (file, uniques) per length, shortest first.
+    """
     handles: dict[int, object] = {}
+    counts: dict[int, int] = {}
     try:
         for label, seq in read_records(pooled):
+            if size_of(label) < min_size:
+                continue
             if len(seq) not in handles:
                 handles[len(seq)] = open(tmp / f"len{len(seq)}.fasta", "w")
+                counts[len(seq)] = 0
             handles[len(seq)].write(f">{label}\n{seq}\n")
+            counts[len(seq)] += 1
     finally:
         for handle in handles.values():
             handle.close()
-    return [tmp / f"len{n}.fasta" for n in sorted(handles)]
+    return [(tmp / f"len{n}.fasta", counts[n]) for n in sorted(handles)]
 
 
 def absorb_indel_errors(
@@ -221,8 +238,11 @@ def absorb_indel_errors(
     absorbed centroids are added to their target.
 
     Returns the kept (label, sequence) records, most abundant first, labels
-    carrying the new sizes.
+    carrying the new sizes. Centroids of a single length have nothing to
+    absorb across lengths: they are returned as they are, without a search.
     """
+    if len({len(seq) for _, seq in records}) < 2:
+        return sorted(records, key=lambda r: (-size_of(r[0]), r[1]))
     hits = tmp / "self_hits.tsv"
     run_tool(
         [
