@@ -61,3 +61,39 @@ def test_inputs_get_their_sha256_and_the_commit_its_state(tmp_path):
     assert git_state(repo) == {"commit": head, "state": "clean"}
     (repo / "f").write_text("2")
     assert git_state(repo)["state"] == "with local changes"
+
+
+def test_the_files_of_a_thousand_samples_go_in_on_stdin(tmp_path):
+    """2,400 paths of 80 characters are one 200 KB JSON, over Linux's 128 KiB
+    for one argument; the workflow's rule sends it on stdin (``--files -``)
+    through a quoted here-document, run here as Snakemake runs it (bash)."""
+    import json
+    import shutil
+    import sys
+    from pathlib import Path
+
+    folder = tmp_path / ("d" * 60)
+    folder.mkdir()
+    reads = []
+    for k in range(2400):
+        path = folder / f"S{k:05d}_R1.fastq.gz"
+        path.write_bytes(b"@r\nA\n+\nI\n")
+        reads.append(str(path))
+    files = json.dumps({"reads": reads})
+    assert len(files) > 131072
+    gutlung = shutil.which("gutlung") or str(Path(sys.executable).parent / "gutlung")
+    script = tmp_path / "script.sh"
+    script.write_text(
+        f"set -euo pipefail; {gutlung} provenance --config-json '{{\"seed\": 1}}'"
+        f" --files - --repo {tmp_path} --output-dir {tmp_path / 'out'}"
+        f" <<'GUTLUNG_FILES_JSON'\n{files}\nGUTLUNG_FILES_JSON\n"
+    )
+    subprocess.run(["bash", str(script)], check=True, capture_output=True)
+    record = json.loads((tmp_path / "out/provenance.json").read_text())
+    assert [r["path"] for r in record["inputs"]] == reads
+    assert record["inputs"][0]["bytes"] == 9
+    # as one argument it cannot run at all
+    argv = script.read_text().replace("--files -", f"--files '{files}'")
+    script.write_text(argv.split(" <<'GUTLUNG")[0] + "\n")
+    failed = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    assert failed.returncode != 0 and "Argument list too long" in failed.stderr

@@ -410,7 +410,8 @@ def cmd_provenance(args) -> None:
     from ..provenance import collect
 
     config = json.loads(args.config_json)
-    record = collect(config, json.loads(args.files), repo=args.repo, dada2=args.dada2)
+    files = json.loads(sys.stdin.read() if args.files == "-" else args.files)
+    record = collect(config, files, repo=args.repo, dada2=args.dada2)
     out = Path(args.output_dir)
     write_json(record, out / "provenance.json")
     write_tsv(pd.DataFrame(record["versions"]), out / "versions.tsv", index=False)
@@ -437,7 +438,9 @@ def add_provenance(sub) -> None:
     )
     p.add_argument("--config-json", required=True, help="the resolved config, as JSON")
     p.add_argument(
-        "--files", required=True, help="JSON: input files by role, to checksum"
+        "--files",
+        required=True,
+        help="JSON: input files by role, to checksum ('-': read it from stdin)",
     )
     p.add_argument("--repo", required=True, help="the workflow's checkout (git)")
     p.add_argument("--dada2", action="store_true", help="also R's and DADA2's versions")
