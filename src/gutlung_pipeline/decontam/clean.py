@@ -4,12 +4,13 @@
    (``remove_taxa``, default mitochondria and chloroplast, matched to any
    rank's name) or whose domain is unassigned or not Bacteria/Archaea
    (``remove_unassigned``) leave every sample; their reads are counted.
-2. **decontam per body site**: each configured body site is scored on its own
-   samples plus the negative controls (``control_types``), batch by batch
-   (``batch_column``), with its own method and threshold (for example the
-   prevalence method at 0.5 for lung, as the decontam authors advise for
-   low-biomass data). A feature called for a body site is removed from that
-   site's samples only.
+2. **decontam per body site**: each configured body site is scored with the
+   negative controls (``control_types``) and its own samples, or with
+   ``pool: true`` every biological sample of the sheet (the lung default:
+   a reagent contaminant is in most BAL samples, so only stool, which hardly
+   carries it, lets the tests see it), batch by batch (``batch_column``;
+   one batch by default), with its own method and threshold. A feature
+   called for a body site is removed from that site's samples only.
 3. **Signal above background**: per sample, the reads of non-contaminant
    features, and the Bray-Curtis distance of its profile (before contaminant
    removal) to the nearest negative control and to the controls' centroid; a
@@ -506,10 +507,10 @@ def decontaminate(
     batch_col = settings.get("batch_column") or ""
     conc_col = settings["conc_column"]
     plan = site_plan(samples, settings) if settings["enabled"] else {}
-    for site, (members, method, _, pooled) in plan.items():
+    for site, (members, method, _, scored_ids) in plan.items():
         opts = settings["sites"][site]
         members = list(members)
-        scored = list(pooled) + controls
+        scored = list(scored_ids) + controls
         counts = kept[scored].T
         conc = (
             pd.to_numeric(samples.loc[scored, conc_col], errors="coerce")
@@ -531,7 +532,7 @@ def decontaminate(
         res.insert(0, "body_site", site)
         res.insert(1, "method", method)
         res.insert(2, "threshold", str(opts["threshold"]))
-        res.insert(3, "scored_samples", len(pooled))
+        res.insert(3, "scored_samples", len(scored_ids))
         res.insert(5, "prev_samples", present.loc[members].sum(axis=0).to_numpy())
         res.insert(6, "prev_controls", present.loc[controls].sum(axis=0).to_numpy())
         res["reads_samples"] = counts.loc[members, res.index].sum(axis=0).to_numpy()
