@@ -505,15 +505,18 @@ def test_decontam_needs_stop_before_any_job(tmp_path, demo_cohort):
     assert_stopped_before_any_job(
         work, proc, "decontam.sites.lung.method: combined needs negative controls"
     )
+    # the lung is scored with every biological sample (pool): a stool sample
+    # without a concentration stops it too
     no_conc = sheet.copy()
-    no_conc.loc[no_conc["sample_id"] == "P03_lung", "dna_conc"] = None
+    no_conc.loc[no_conc["sample_id"].isin(["P03_lung", "P05_gut"]), "dna_conc"] = None
     work = make_workdir(tmp_path / "b", no_conc)
     proc = snakemake(work, "-n")
     assert_stopped_before_any_job(
         work,
         proc,
-        "combined needs a positive dna_conc for every lung sample and 1 "
-        "have none (P03_lung)",
+        "combined needs a positive dna_conc for every biological sample "
+        "(decontam.sites.lung.pool scores lung with every one) and 2 have none "
+        "(P03_lung, P05_gut)",
     )
 
 
