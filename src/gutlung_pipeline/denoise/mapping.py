@@ -73,22 +73,40 @@ def map_samples(
     with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
         rest = Path(tmp) / "rest.fasta"
 
-        def resolve(path):
-            heads, seqs, sizes, names = _read_uniques(path)
-            hit = nearest_same_length(seqs, index, identity=identity)
-            return heads, seqs, sizes, names, hit
-
         def resolved():
-            """Yield the files' distances in order, computed on all threads.
+            """Yield each file's uniques and distances, in order.
 
-            Files in order, their distances on all threads (numpy lets go
-            of the GIL), a few files ahead at most so that memory stays that
-            of a few samples; the counts do not depend on which finishes first.
+            A file's distances are computed in ``threads`` slices side by
+            side (numpy lets go of the GIL), so one large file (a batch of
+            many samples) uses every thread; the next file is read while the
+            slices run. The counts do not depend on which slice ends first.
             """
-            ahead = 4 * max(1, threads)
-            with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-                for start in range(0, len(mapping_files), ahead):
-                    yield from pool.map(resolve, mapping_files[start : start + ahead])
+            workers = max(1, threads)
+            with ThreadPoolExecutor(max_workers=workers + 1) as pool:
+
+                def nearest(seqs, start, step):
+                    part = seqs[start : start + step]
+                    return nearest_same_length(part, index, identity=identity)
+
+                def resolve(read):
+                    heads, seqs, sizes, names = read
+                    step = max(1, -(-len(seqs) // workers))
+                    parts = [
+                        pool.submit(nearest, seqs, start, step)
+                        for start in range(0, len(seqs), step)
+                    ]
+                    hits = [part.result() for part in parts]
+                    hit = np.concatenate(hits) if hits else np.zeros(0, np.int64)
+                    return heads, seqs, sizes, names, hit
+
+                files = iter(mapping_files)
+                path = next(files, None)
+                following = pool.submit(_read_uniques, path) if path else None
+                while following is not None:
+                    read = following.result()
+                    path = next(files, None)
+                    following = pool.submit(_read_uniques, path) if path else None
+                    yield resolve(read)
 
         with open(rest, "wb") as left:
             for heads, seqs, sizes, names, hit in resolved():
