@@ -4,7 +4,7 @@ import gzip
 
 import pandas as pd
 import pytest
-from conftest import FORWARD, REVERSE, needs_tools
+from conftest import FORWARD, REAL, REVERSE, needs_tools
 
 from gutlung_pipeline.denoise import (
     build_table,
@@ -16,7 +16,13 @@ from gutlung_pipeline.denoise import (
     unoise,
 )
 from gutlung_pipeline.io import read_fasta
-from gutlung_pipeline.reads import dereplicate, filter_reads, merge_pairs, trim_primers
+from gutlung_pipeline.reads import (
+    dereplicate,
+    filter_dereplicate,
+    filter_reads,
+    merge_pairs,
+    trim_primers,
+)
 from gutlung_pipeline.tools import ToolError
 
 
@@ -121,6 +127,89 @@ def test_read_steps_end_to_end_on_one_sample(small_cohort, tmp_path):
         read_otutab_samples(tmp_path / "all.tsv")[sid].sort_index(),
         mapped.sort_index(),
     )
+
+
+def _vsearch_filter_dereplicate(sample, fastq, work, **options):
+    """What filter_dereplicate replaces: vsearch's filter, then its uniques."""
+    lengths = {k: v for k, v in options.items() if k != "max_ee"}
+    for kind, max_ee in (("derep", options.get("max_ee", 1.0)), ("mapping", None)):
+        reads = work / f"v_{kind}_reads.fa"
+        filter_reads(sample, fastq, reads, max_ee=max_ee, **lengths)
+        dereplicate(sample, reads, work / f"v_{kind}.fa")
+
+
+@needs_tools
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"min_length": 200, "max_length": 300},
+        {},
+        {"max_ee": 0.5, "min_length": 251, "max_length": 254, "max_ns": 1},
+        {"max_ee": 2.0, "trunc_length": 150},
+        {"max_ee": 1.0, "trunc_length": 200, "min_length": 180, "max_length": 240},
+    ],
+)
+def test_filter_and_uniques_in_numpy_write_what_vsearch_writes(tmp_path, options):
+    """Byte for byte against vsearch 2.22's --fastq_filter then --fastx_uniques:
+    DADA2's real MiSeq pairs (sam1) merged, and hand-made reads with N, n and
+    R bases, Ns past the cut, a short read and tied sizes (order by label)."""
+    fq1 = REAL / "dada2_extdata/sam1F.fastq.gz"
+    fq2 = REAL / "dada2_extdata/sam1R.fastq.gz"
+    merged = tmp_path / "merged.fq"
+    merge_pairs("sam1", fq1, fq2, merged)
+    seq = "ACGTTGCAAC" * 26  # 260 nt
+    made = [
+        ("a", seq, "I" * 260),
+        ("b", seq[:120] + "N" + seq[121:], "I" * 120 + "#" + "I" * 139),
+        ("c", seq[:20] + "n" + seq[21:], "I" * 260),
+        ("d", seq[:50] + "R" + seq[51:], "I" * 260),
+        ("e", seq[:170] + "N" + seq[171:], "I" * 260),  # N past a 150 cut
+        ("f", seq[:100], "I" * 100),
+        ("g", seq, "5" * 260),  # Q20: 2.6 expected errors
+        ("h", seq[:253], "?" * 253),  # Q30: 0.253
+        ("i", seq[:253], "?" * 253),
+        ("j", seq[:252], "I" * 252),
+    ]
+    text = "".join(f"@{n}\n{s}\n+\n{q}\n" for n, s, q in made)
+    (tmp_path / "made.fq").write_text(text * 3)
+    for name, fastq in (("sam1", merged), ("made", tmp_path / "made.fq")):
+        work = tmp_path / name
+        work.mkdir()
+        _vsearch_filter_dereplicate(name, fastq, work, **options)
+        got = filter_dereplicate(
+            name, fastq, derep=work / "derep.fa", mapping=work / "mapping.fa", **options
+        )
+        for kind in ("derep", "mapping"):
+            ours = (work / f"{kind}.fa").read_bytes()
+            assert ours == (work / f"v_{kind}.fa").read_bytes(), (name, kind)
+        assert got["filtered"] == len(read_fasta(work / "v_mapping_reads.fa"))
+        assert got["quality_filtered"] == len(read_fasta(work / "v_derep_reads.fa"))
+        assert got["filter_input"] == sum(1 for _ in open(fastq)) // 4
+    # the hand-made reads, by hand: without a cut, b, c and e hold an N
+    if options == {}:
+        assert got == {"filter_input": 30, "filtered": 21, "quality_filtered": 18}
+
+
+def test_filter_and_uniques_in_numpy_known_answer(tmp_path):
+    """Sizes, labels and order by hand; a record cut short is named."""
+    reads = ["ACGT", "TTTT", "ACGT", "TTTT", "GGGG", "ACGT"]
+    quals = ["IIII", "IIII", "IIII", "IIII", "!!!!", "IIII"]  # GGGG: Q0, ee 4
+    fq = tmp_path / "r.fq"
+    fq.write_text("".join(f"@x\n{s}\n+\n{q}\n" for s, q in zip(reads, quals)))
+    got = filter_dereplicate(
+        "S 1", fq, derep=tmp_path / "d.fa", mapping=tmp_path / "m.fa", max_ee=1.0
+    )
+    assert got == {"filter_input": 6, "filtered": 6, "quality_filtered": 5}
+    assert (tmp_path / "m.fa").read_text() == (
+        ">sample=S 1;r1;size=3\nACGT\n>sample=S 1;r2;size=2\nTTTT\n"
+        ">sample=S 1;r5;size=1\nGGGG\n"
+    )
+    assert (tmp_path / "d.fa").read_text() == (
+        ">sample=S 1;r1;size=3\nACGT\n>sample=S 1;r2;size=2\nTTTT\n"
+    )
+    fq.write_text("@x\nACGT\n+\n")
+    with pytest.raises(ToolError, match="sample S 1: .*ends inside a FASTQ record"):
+        filter_dereplicate("S 1", fq, derep=tmp_path / "d.fa", mapping=tmp_path / "m.fa")
 
 
 @needs_tools
