@@ -248,7 +248,9 @@ def phred_scores(quals: list[bytes], offset: int = 33) -> np.ndarray:
 
 def expected_errors(quals: list[bytes], offset: int = 33) -> np.ndarray:
     """Return per-base error probabilities, reads x positions, NaN past the end."""
-    return 10 ** (-phred_scores(quals, offset) / 10)
+    codes = np.arange(256, dtype=float)
+    codes[0] = np.nan  # past the end
+    return (10 ** (-(codes - offset) / 10))[_quality_codes(quals)]
 
 
 def choose_truncation(

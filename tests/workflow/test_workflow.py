@@ -147,9 +147,9 @@ def test_dry_run_of_each_config_variant(tmp_path, demo_cohort):
     # denoise.samples_per_job samples a sample_reads job, in sheet order
     n = len(sheet)
     jobs = re.findall(r"gutlung sample-reads --samples (.*?) --fq1", proc.stdout)
-    assert len(jobs) == -(-n // 8) and n > 8
+    assert len(jobs) == -(-n // 48) and n > 48
     assert sorted(s for job in jobs for s in job.split()) == sorted(sheet["sample_id"])
-    assert list(sheet["sample_id"][:8]) in [job.split() for job in jobs]
+    assert list(sheet["sample_id"][:48]) in [job.split() for job in jobs]
     one = make_workdir(tmp_path / "one", sheet, **{"denoise.samples_per_job": 1})
     proc = snakemake(one, "-n", "-p")
     assert proc.returncode == 0, proc.stderr

@@ -240,16 +240,17 @@ def nearest_same_length(
         if not len(rows):
             continue
         where = np.flatnonzero(lengths == length)
-        packed, plain = _two_bit([seqs[k] for k in where], int(length))
         most = int(np.floor((1 - identity) * length + 1e-9))
         for start in range(0, len(where), block):
-            part = slice(start, start + block)
-            xor = packed[part, None, :] ^ targets[None, :, :]
+            # packed a block at a time: 8 bytes a base while packing
+            part = where[start : start + block]
+            packed, plain = _two_bit([seqs[k] for k in part], int(length))
+            xor = packed[:, None, :] ^ targets[None, :, :]
             diffs = np.bitwise_count((xor | (xor >> np.uint64(1))) & low_bits)
             dist = diffs.sum(axis=2, dtype=np.int32)
             best = dist.argmin(axis=1)
-            ok = (dist[np.arange(len(best)), best] <= most) & plain[part]
-            hit[where[part][ok]] = rows[best[ok]]
+            ok = (dist[np.arange(len(best)), best] <= most) & plain
+            hit[part[ok]] = rows[best[ok]]
     return hit
 
 
