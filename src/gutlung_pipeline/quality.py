@@ -425,7 +425,8 @@ def quality_profile(quals: list[bytes], offset: int = 33):
         a = score_at(low)
         b = score_at(np.minimum(low + 1, reads - 1))
         diff = b - a
-        quantiles.append(np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma))
+        upper = b - diff * (1 - gamma)  # numpy's _lerp, for equal results
+        quantiles.append(np.where(gamma >= 0.5, upper, a + diff * gamma))
     mean = (counts * scores[:, None]).sum(axis=0) / reads
     return pd.DataFrame(
         {

@@ -195,7 +195,9 @@ def test_filter_and_uniques_in_numpy_known_answer(tmp_path):
     reads = ["ACGT", "TTTT", "ACGT", "TTTT", "GGGG", "ACGT"]
     quals = ["IIII", "IIII", "IIII", "IIII", "!!!!", "IIII"]  # GGGG: Q0, ee 4
     fq = tmp_path / "r.fq"
-    fq.write_text("".join(f"@x\n{s}\n+\n{q}\n" for s, q in zip(reads, quals)))
+    fq.write_text(
+        "".join(f"@x\n{s}\n+\n{q}\n" for s, q in zip(reads, quals, strict=True))
+    )
     got = filter_dereplicate(
         "S 1", fq, derep=tmp_path / "d.fa", mapping=tmp_path / "m.fa", max_ee=1.0
     )
@@ -209,7 +211,9 @@ def test_filter_and_uniques_in_numpy_known_answer(tmp_path):
     )
     fq.write_text("@x\nACGT\n+\n")
     with pytest.raises(ToolError, match="sample S 1: .*ends inside a FASTQ record"):
-        filter_dereplicate("S 1", fq, derep=tmp_path / "d.fa", mapping=tmp_path / "m.fa")
+        filter_dereplicate(
+            "S 1", fq, derep=tmp_path / "d.fa", mapping=tmp_path / "m.fa"
+        )
 
 
 @needs_tools
