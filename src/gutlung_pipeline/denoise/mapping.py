@@ -7,6 +7,7 @@ numpy where the lengths agree, vsearch for the rest.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import re
 import tempfile
@@ -71,7 +72,6 @@ def map_samples(
     cells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     counts = {"uniques": 0, "by_hamming": 0, "by_vsearch": 0}
     with tempfile.TemporaryDirectory(dir=Path(out).parent) as tmp:
-        rest = Path(tmp) / "rest.fasta"
 
         def resolved():
             """Yield each file's uniques and distances, in order.
@@ -108,7 +108,12 @@ def map_samples(
                     following = pool.submit(_read_uniques, path) if path else None
                     yield resolve(read)
 
-        with open(rest, "wb") as left:
+        def rest():
+            """Count the files' reads found by Hamming distance; yield the rest.
+
+            The rest of each file, as FASTA, for vsearch, which searches them
+            while the next files' distances are computed.
+            """
             for heads, seqs, sizes, names, hit in resolved():
                 # a batch of samples a file in the workflow: factorised in C,
                 # in order of first appearance (the otutab's column order)
@@ -119,19 +124,17 @@ def map_samples(
                 )[local]
                 found = hit >= 0
                 cells.append((hit[found], code[found], sizes[found]))
-                left.writelines(
-                    b">%s\n%s\n" % (heads[k], seqs[k]) for k in np.flatnonzero(~found)
-                )
                 counts["uniques"] += len(seqs)
                 counts["by_hamming"] += int(found.sum())
                 counts["by_vsearch"] += int((~found).sum())
-        table = np.zeros((len(asv_ids), len(samples)), np.int64)
-        for hit, code, size in cells:
-            np.add.at(table, (hit, code), size)
-        names = [n.decode() for n in samples]
-        total = pd.DataFrame(table, index=asv_ids, columns=names)
-        if counts["by_vsearch"]:
-            tab = Path(tmp) / "rest.tsv"
+                yield b"".join(
+                    b"%s\n%s\n" % (heads[k], seqs[k]) for k in np.flatnonzero(~found)
+                )
+
+        left = rest()
+        first = next((chunk for chunk in left if chunk), None)
+        tab = Path(tmp) / "rest.tsv"
+        if first is not None:  # vsearch started once a read needs it
             stream_into_vsearch(
                 [
                     "--usearch_global",
@@ -154,10 +157,16 @@ def map_samples(
                     "--threads",
                     str(threads),
                 ],
-                [rest],
+                chunks=itertools.chain([first], left),
                 what=f"mapping {len(mapping_files)} samples to {asvs}",
                 outputs=(tab,),
             )
+        table = np.zeros((len(asv_ids), len(samples)), np.int64)
+        for hit, code, size in cells:
+            np.add.at(table, (hit, code), size)
+        names = [n.decode() for n in samples]
+        total = pd.DataFrame(table, index=asv_ids, columns=names)
+        if first is not None:
             extra = pd.DataFrame(read_otutab_samples(tab)).fillna(0).astype("int64")
             total = total.add(extra.reindex(index=asv_ids, fill_value=0), fill_value=0)
             total = total.astype("int64")
@@ -189,13 +198,14 @@ def _two_bit(seqs: Sequence[bytes], length: int):
     codes = _base_codes()[raw].reshape(len(seqs), length)
     plain = (codes != 255).all(axis=1)
     words = -(-length // 32)
-    padded = np.zeros((len(seqs), words * 32), np.uint64)
+    padded = np.zeros((len(seqs), words * 32), np.uint8)
     padded[:, :length] = np.where(codes == 255, 0, codes)
-    shifts = np.arange(32, dtype=np.uint64) * np.uint64(2)
-    packed = (padded.reshape(len(seqs), words, 32) << shifts).sum(
-        axis=2, dtype=np.uint64
-    )
-    return packed, plain
+    # four bases a byte (each base's two bits at an even offset), eight bytes
+    # a word
+    quads = padded.reshape(len(seqs), words * 8, 4)
+    packed = quads[:, :, 0] | quads[:, :, 1] << 2 | quads[:, :, 2] << 4
+    packed |= quads[:, :, 3] << 6
+    return np.ascontiguousarray(packed).view(np.uint64), plain
 
 
 def same_length_index(asv_seqs: Sequence[str]) -> dict:
@@ -214,7 +224,7 @@ def same_length_index(asv_seqs: Sequence[str]) -> dict:
 
 
 def nearest_same_length(
-    seqs: Sequence[bytes], index: dict, *, identity: float, block: int = 2048
+    seqs: Sequence[bytes], index: dict, *, identity: float, block: int = 1024
 ):
     """Find the nearest same-length ASV of each sequence.
 
@@ -245,9 +255,13 @@ def nearest_same_length(
             # packed a block at a time: 8 bytes a base while packing
             part = where[start : start + block]
             packed, plain = _two_bit([seqs[k] for k in part], int(length))
-            xor = packed[:, None, :] ^ targets[None, :, :]
-            diffs = np.bitwise_count((xor | (xor >> np.uint64(1))) & low_bits)
-            dist = diffs.sum(axis=2, dtype=np.int32)
+            # a word at a time: block x ASVs arrays that stay in the cache
+            dist = np.zeros((len(part), len(rows)), np.uint16)
+            for word in range(packed.shape[1]):
+                xor = packed[:, word, None] ^ targets[None, :, word]
+                xor |= xor >> np.uint64(1)
+                xor &= low_bits
+                dist += np.bitwise_count(xor)
             best = dist.argmin(axis=1)
             ok = (dist[np.arange(len(best)), best] <= most) & plain
             hit[part[ok]] = rows[best[ok]]
@@ -264,8 +278,8 @@ def _read_uniques(path):
     """Read a dereplicated FASTA with its sizes and sample names.
 
     A dereplicated FASTA (one line a sequence, as vsearch writes with
-    ``--fasta_width 0``): labels, sequences, sizes (1 where no ``;size=``)
-    and each record's ``sample=`` name.
+    ``--fasta_width 0``): label lines (with their ``>``), sequences, sizes
+    (1 where no ``;size=``) and each record's ``sample=`` name.
     """
     import numpy as np
 
@@ -278,18 +292,19 @@ def _read_uniques(path):
         raise ValueError(
             f"{path}: not one-line FASTA; write it with vsearch --fasta_width 0"
         )
-    names = _SAMPLE.findall(data)
+    labels = b"\n".join(heads)  # the labels alone: a tenth of the bytes
+    names = _SAMPLE.findall(labels)
     if len(names) != len(heads):
         raise ValueError(
             f"{path}: a read label lacks sample=<id>; label the reads with "
             "vsearch --relabel 'sample=<id>;r'"
         )
-    sizes = _SIZES.findall(data)
+    sizes = _SIZES.findall(labels)
     if len(sizes) == len(heads):
         size = np.array(sizes, np.int64)
     else:
         size = np.array([size_of(h.decode()) for h in heads], np.int64)
-    return [h[1:] for h in heads], seqs, size, names
+    return heads, seqs, size, names
 
 
 def read_otutab_samples(path: str | os.PathLike) -> dict[str, pd.Series]:

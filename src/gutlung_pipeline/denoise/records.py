@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,15 +39,18 @@ def read_records(path) -> list[tuple[str, str]]:
 
 def stream_into_vsearch(
     args: Sequence[str],
-    files: Sequence[str | os.PathLike],
+    files: Sequence[str | os.PathLike] = (),
     *,
     what: str,
     outputs: Sequence[str | os.PathLike],
+    chunks: Iterable[bytes] = (),
 ) -> None:
     """Run vsearch with files streamed into its stdin.
 
-    Run ``vsearch args`` with ``files`` streamed, in order, into its stdin
-    (``-``); on failure remove ``outputs`` and raise a one-line ToolError.
+    Run ``vsearch args`` with ``files``, then ``chunks`` (bytes, as a
+    generator makes them: vsearch works on the first while the next are
+    made), streamed in order into its stdin (``-``); on failure remove
+    ``outputs`` and raise a one-line ToolError.
     """
     exe = require_tool("vsearch")
     with subprocess.Popen(
@@ -60,6 +63,8 @@ def stream_into_vsearch(
             for path in files:
                 with open(path, "rb") as handle:
                     shutil.copyfileobj(handle, proc.stdin)
+            for chunk in chunks:
+                proc.stdin.write(chunk)
         except BrokenPipeError:
             pass  # vsearch stopped early; its exit status says why
         finally:
