@@ -493,3 +493,38 @@ def test_differential_trend_per_unit_of_a_numeric_term():
             taxonomy=None,
             random_state=1,
         )
+
+
+def test_permanova_command_takes_every_metric_in_one_process(tmp_path):
+    """Several matrices in one gutlung permanova write what one call a matrix
+    writes; counts that do not pair up are one line."""
+    import json
+
+    from gutlung_pipeline.cli import main
+
+    rng = np.random.default_rng(3)
+    ids = [f"S{i}" for i in range(12)]
+    sheet = pd.DataFrame({"sample_id": ids, "group": ["a", "b"] * 6})
+    sheet.to_csv(tmp_path / "s.tsv", sep="\t", index=False)
+    paths = []
+    for name in ("m1", "m2"):
+        x = rng.random((12, 3)) + (np.arange(12) % 2)[:, None]
+        d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(axis=2))
+        pd.DataFrame(d, index=ids, columns=ids).to_csv(
+            tmp_path / f"{name}.tsv", sep="\t"
+        )
+        paths.append(str(tmp_path / f"{name}.tsv"))
+    settings = json.dumps(
+        {"permutations": 99, "permanova": [{"name": "g", "formula": "group"}]}
+    )
+    common = ["--metadata", str(tmp_path / "s.tsv"), "--settings", settings]
+    both = [str(tmp_path / "b1.tsv"), str(tmp_path / "b2.tsv")]
+    args = ["permanova", "--distance", *paths, *common, "--metric", "m1", "m2"]
+    assert main([*args, "--seed", "5", "--output", *both]) == 0
+    for path, name, out in zip(paths, ("m1", "m2"), both, strict=True):
+        alone = tmp_path / f"alone_{name}.tsv"
+        one = ["permanova", "--distance", path, *common, "--metric", name]
+        assert main([*one, "--seed", "5", "--output", str(alone)]) == 0
+        assert alone.read_bytes() == (tmp_path / out).read_bytes()
+        assert name in (tmp_path / out).read_text()
+    assert main([*args, "--seed", "5", "--output", both[0]]) == 1

@@ -70,12 +70,15 @@ rule rarefaction_curves:
         " --output {output.samples:q} --groups-output {output.groups:q} > {log:q} 2>&1"
 
 
+# one job a metric writes the matrix and its PCoA: a job of its own for the
+# PCoA spent a second starting Python and scikit-bio for milliseconds of work
 rule beta_diversity:
     input:
         table="results/decontam/table.biom",
         tree=get_tree(),
     output:
-        "results/diversity/beta/{metric}.tsv",
+        distance="results/diversity/beta/{metric}.tsv",
+        pcoa="results/diversity/pcoa/{metric}.txt",
     log:
         "logs/beta_diversity/{metric}.log",
     benchmark:
@@ -89,19 +92,5 @@ rule beta_diversity:
     shell:
         "gutlung beta-diversity --table {input.table:q} {params.tree}"
         " --metric {wildcards.metric} --settings {params.settings:q}"
-        " --seed {params.seed} --output {output:q} > {log:q} 2>&1"
-
-
-rule run_pcoa:
-    input:
-        "results/diversity/beta/{metric}.tsv",
-    output:
-        "results/diversity/pcoa/{metric}.txt",
-    log:
-        "logs/run_pcoa/{metric}.log",
-    benchmark:
-        "logs/benchmark/run_pcoa/{metric}.tsv"
-    conda:
-        "../envs/gutlung.yaml"
-    shell:
-        "gutlung pcoa --input {input:q} --output {output:q} > {log:q} 2>&1"
+        " --seed {params.seed} --output {output.distance:q}"
+        " --pcoa-output {output.pcoa:q} > {log:q} 2>&1"

@@ -156,6 +156,11 @@ def cmd_beta(args) -> None:
     )
     with atomic_path(args.output) as tmp:
         dm.write(str(tmp))
+    if args.pcoa_output:
+        from ..diversity import ordinate
+
+        with atomic_path(args.pcoa_output) as tmp:
+            ordinate(dm).write(str(tmp))
 
 
 def add_beta_diversity(sub) -> None:
@@ -171,6 +176,10 @@ def add_beta_diversity(sub) -> None:
     add_settings(p, "diversity")
     add_seed(p)
     add_output(p)
+    p.add_argument(
+        "--pcoa-output",
+        help="also write the matrix's principal coordinates here (as gutlung pcoa)",
+    )
 
 
 def cmd_pcoa(args) -> None:
