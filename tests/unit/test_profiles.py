@@ -34,7 +34,9 @@ def evaluate(expr, *, size_mb: float, attempt: int):
     """As Snakemake evaluates a profile's resource value."""
     if isinstance(expr, int):
         return expr
-    namespace = {"input": SimpleNamespace(size_mb=size_mb), "attempt": attempt}
+    # named inputs as a job's: permanova's six distance matrices
+    files = SimpleNamespace(size_mb=size_mb, distance=["d.tsv"] * 6)
+    namespace = {"input": files, "attempt": attempt}
     return eval(expr, namespace)  # the profile's own expressions
 
 

@@ -94,9 +94,10 @@ def unoise(
     length order whatever finishes first. vsearch's clustering on several
     threads searches a round of queries side by side, then checks each, in
     order, against the centroids found in that round, as one thread would
-    have: on the benchmark cohorts' pooled uniques (48 samples 2x250 and EMP
-    2x150, 400 samples; 33 lengths, up to 60,396 uniques) the centroids were
-    the same at 1, 2, 3, 4 and 8 threads, and 12.5 s became 7.8 s on two
+    have: on the benchmark cohorts' pooled uniques (every length of the EMP
+    2x150 and 400-sample cohorts, the main one of the 48-sample 2x250: 23
+    buckets, up to 60,396 uniques) the centroids were the same at 1, 2, 3, 4
+    and 8 threads, and 12.5 s became 7.8 s on two
     (``tests/unit/test_unoise_chimeras.py`` checks 1, 2 and 4).
 
     Uniques under ``min_size`` are left out before the split (vsearch's
