@@ -248,9 +248,18 @@ def phred_scores(quals: list[bytes], offset: int = 33) -> np.ndarray:
 
 def expected_errors(quals: list[bytes], offset: int = 33) -> np.ndarray:
     """Return per-base error probabilities, reads x positions, NaN past the end."""
-    codes = np.arange(256, dtype=float)
-    codes[0] = np.nan  # past the end
-    return (10 ** (-(codes - offset) / 10))[_quality_codes(quals)]
+    table = error_probabilities(offset).copy()
+    table[0] = np.nan  # past the end
+    return table[_quality_codes(quals)]
+
+
+def error_probabilities(offset: int = 33) -> np.ndarray:
+    """Return the error probability of each quality character (0-255).
+
+    ``10 ** (-Q / 10)`` with Q the character's code less ``offset``: what
+    vsearch sums for a read's expected errors.
+    """
+    return 10.0 ** (-(np.arange(256, dtype=float) - offset) / 10.0)
 
 
 def choose_truncation(

@@ -380,6 +380,8 @@ def filter_dereplicate(
     """
     import numpy as np
 
+    from .quality import error_probabilities
+
     data = Path(fastq).read_bytes()
     lines = data.split(b"\n")
     if lines and not lines[-1]:
@@ -414,7 +416,7 @@ def filter_dereplicate(
     nonempty = length > 0
     if nonempty.any():
         firsts = start[nonempty]
-        errors = (10.0 ** (-(np.arange(256) - offset) / 10.0))[scores]
+        errors = error_probabilities(offset)[scores]
         is_n = (bases == ord("N")) | (bases == ord("n"))
         if trunc_length is not None:  # the bases past the cut count for nothing
             cut = np.arange(len(bases)) - np.repeat(start, length) >= np.repeat(
