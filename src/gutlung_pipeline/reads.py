@@ -253,34 +253,92 @@ def merge_pairs(
     """Merge read pairs with ``vsearch --fastq_mergepairs``; return ``merged``.
 
     ``quality_args``: vsearch's options for the reads' quality encoding
-    (:meth:`gutlung_pipeline.quality.Encoding.vsearch_args`).
+    (:meth:`gutlung_pipeline.quality.Encoding.vsearch_args`). The merged
+    reads are written to ``out``; :func:`merged_reads` returns them instead.
     """
     err = run_tool(
-        [
-            "vsearch",
-            "--fastq_mergepairs",
-            str(r1),
-            "--reverse",
-            str(r2),
-            "--fastqout",
-            str(out),
-            "--fastq_minovlen",
-            str(min_overlap),
-            "--fastq_maxdiffs",
-            str(max_diffs),
-            "--threads",
-            str(threads),
-            *quality_args,
-        ],
+        _merge_args(r1, r2, str(out), min_overlap, max_diffs, threads, quality_args),
         context=f"sample {sample} ({r1}, {r2})",
         outputs=(out,),
     )
+    return {"merged": _merged_count(sample, err)}
+
+
+def merged_reads(
+    sample: str,
+    r1: str | os.PathLike,
+    r2: str | os.PathLike,
+    *,
+    min_overlap: int = 16,
+    max_diffs: int = 10,
+    threads: int = 1,
+    quality_args: Sequence[str] = (),
+) -> bytes:
+    """Merge read pairs as :func:`merge_pairs` does; return the merged FASTQ.
+
+    vsearch writes to a pipe (``--fastqout -``), not to a file: no disk is
+    written, so a full disk cannot cut the merged reads short (vsearch exits
+    0 when its writes fail), and they are not written and read back.
+
+    Raises
+    ------
+    ToolError
+        When the reads that came through the pipe are not the number vsearch
+        reported merged.
+    """
+    import subprocess
+
+    from .tools import check_result, require_tool
+
+    args = _merge_args(r1, r2, "-", min_overlap, max_diffs, threads, quality_args)
+    context = f"sample {sample} ({r1}, {r2})"
+    proc = subprocess.run(
+        [require_tool(args[0]), *args[1:]], capture_output=True, check=False
+    )
+    err = proc.stderr.decode(errors="replace")
+    if err:
+        log.info("vsearch stderr:\n%s", err.rstrip())
+    check_result("vsearch", proc.returncode, "", err, context=context)
+    reported = _merged_count(sample, err)
+    data = proc.stdout
+    written = data.count(b"\n") // 4
+    if written != reported:
+        raise ToolError(
+            f"vsearch --fastq_mergepairs on sample {sample} reported {reported} "
+            f"reads but passed on {written}: its output is incomplete; rerun, and "
+            "report it if it recurs"
+        )
+    return data
+
+
+def _merge_args(r1, r2, out, min_overlap, max_diffs, threads, quality_args):
+    """vsearch's command line for :func:`merge_pairs` and :func:`merged_reads`."""
+    return [
+        "vsearch",
+        "--fastq_mergepairs",
+        str(r1),
+        "--reverse",
+        str(r2),
+        "--fastqout",
+        out,
+        "--fastq_minovlen",
+        str(min_overlap),
+        "--fastq_maxdiffs",
+        str(max_diffs),
+        "--threads",
+        str(threads),
+        *quality_args,
+    ]
+
+
+def _merged_count(sample: str, err: str) -> int:
+    """The pairs vsearch's merge reported merged, read from its stderr."""
     merged = _MERGED.search(err)
     if merged is None:
         raise ToolError(
             f"vsearch merge on sample {sample}: no read counts in its output"
         )
-    return {"merged": int(merged.group(1))}
+    return int(merged.group(1))
 
 
 def filter_reads(
@@ -341,7 +399,7 @@ def filter_reads(
 
 def filter_dereplicate(
     sample: str,
-    fastq: str | os.PathLike,
+    fastq: str | os.PathLike | bytes,
     *,
     derep: str | os.PathLike,
     mapping: str | os.PathLike,
@@ -369,6 +427,8 @@ def filter_dereplicate(
     are those of the cut read; a read is dropped when its expected errors
     are above ``max_ee``.
 
+    - ``fastq``: a FASTQ file, or the FASTQ itself (bytes: the merged reads
+      of :func:`merged_reads`);
     - ``derep``: the reads within every limit, ``max_ee`` too (to denoise);
     - ``mapping``: the reads within the length and N limits (to count).
 
@@ -382,14 +442,19 @@ def filter_dereplicate(
 
     from .quality import error_probabilities
 
-    data = Path(fastq).read_bytes()
+    in_memory = isinstance(fastq, bytes)
+    data = fastq if in_memory else Path(fastq).read_bytes()
+    name, has = ("its merged reads", "hold") if in_memory else (fastq, "has")
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
     if len(lines) % 4:
+        said = f"sample {sample}: {name} {'end' if in_memory else 'ends'} inside a "
         raise ToolError(
-            f"sample {sample}: {fastq} ends inside a FASTQ record (a full disk "
-            "while it was written?); free space and rerun"
+            said + "FASTQ record; rerun its read steps"
+            if in_memory
+            else said + "FASTQ record (a full disk while it was written?); free "
+            "space and rerun"
         )
     seqs, quals = lines[1::4], lines[3::4]
     n = len(seqs)
@@ -398,7 +463,7 @@ def filter_dereplicate(
     scores = np.frombuffer(b"".join(quals), np.uint8)
     if len(bases) != len(scores):
         raise ToolError(
-            f"sample {sample}: {fastq} has a quality line of another length than "
+            f"sample {sample}: {name} {has} a quality line of another length than "
             "its sequence; rerun the sample's read steps"
         )
     start = np.cumsum(length) - length
@@ -678,26 +743,16 @@ def sample_reads(
             )
         reads = t1
         if fq2:
-            reads = tmp / "merged.fastq"
-            counts.update(
-                merge_pairs(
-                    sample,
-                    t1,
-                    t2,
-                    reads,
-                    min_overlap=min_overlap,
-                    max_diffs=max_diffs,
-                    threads=threads,
-                    quality_args=quality_args,
-                )
-            )
-            check_written(
+            reads = merged_reads(
                 sample,
-                "vsearch --fastq_mergepairs",
-                counts["merged"],
-                count_records(reads, fastq=True),
-                reads,
+                t1,
+                t2,
+                min_overlap=min_overlap,
+                max_diffs=max_diffs,
+                threads=threads,
+                quality_args=quality_args,
             )
+            counts["merged"] = reads.count(b"\n") // 4
         kept = filter_dereplicate(
             sample,
             reads,

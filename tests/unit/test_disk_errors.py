@@ -5,6 +5,8 @@ space (even exiting 0) fails and leaves nothing half written."""
 import contextlib
 import errno
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -139,8 +141,11 @@ def test_a_short_file_on_a_full_disk_says_no_space_left(tmp_path, monkeypatch):
 
 
 def test_a_truncated_merge_stops_the_sample(tmp_path, monkeypatch):
-    """vsearch 'merges' and exits 0 but its file is cut short (the battery's
-    full-disk case): sample_reads stops naming the sample and the step."""
+    """vsearch 'merges' and exits 0 but fewer reads than it reported come
+    through (what it writes is cut short): sample_reads stops naming the
+    sample and the step, and writes neither uniques file. The merged reads
+    reach the filter through a pipe, never a file, so a full disk cannot
+    cut them short (the battery's full-disk case)."""
     from conftest import FORWARD, REFERENCE, REVERSE
 
     import gutlung_pipeline.reads as reads
@@ -155,17 +160,17 @@ def test_a_truncated_merge_stops_the_sample(tmp_path, monkeypatch):
         reads_per_sample=200,
         random_state=4,
     )
-    real = reads.merge_pairs
-
-    def truncating(sample, r1, r2, out, **kw):
-        counts = real(sample, r1, r2, out, **kw)
-        lines = Path(out).read_text().splitlines(keepends=True)
-        Path(out).write_text("".join(lines[: len(lines) // 2]))
-        return counts
-
-    monkeypatch.setattr(reads, "merge_pairs", truncating)
+    # the real vsearch, its standard output cut to 20,000 bytes (a few dozen reads)
+    real = shutil.which("vsearch")
+    fake = tmp_path / "bin" / "vsearch"
+    fake.parent.mkdir()
+    fake.write_text(
+        f'#!/bin/sh\n"{real}" "$@" | {{ head -c 20000; cat >/dev/null; }}\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     row = sheet.iloc[0]
-    with pytest.raises(ToolError, match=r"^vsearch --fastq_mergepairs on sample "):
+    with pytest.raises(ToolError) as err:
         reads.sample_reads(
             row["sample_id"],
             row["fq1"],
@@ -176,7 +181,14 @@ def test_a_truncated_merge_stops_the_sample(tmp_path, monkeypatch):
             reverse=REVERSE,
             min_length=200,
             max_length=300,
+            trunc_lengths="none",
         )
+    assert re.fullmatch(
+        rf"vsearch --fastq_mergepairs on sample {row['sample_id']} reported "
+        r"\d+ reads but passed on \d+: its output is incomplete; rerun, and "
+        "report it if it recurs",
+        str(err.value),
+    ), err.value
     assert not (tmp_path / "d.fa").exists() and not (tmp_path / "m.fa").exists()
 
 
