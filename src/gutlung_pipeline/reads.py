@@ -312,7 +312,7 @@ def merged_reads(
 
 
 def _merge_args(r1, r2, out, min_overlap, max_diffs, threads, quality_args):
-    """vsearch's command line for :func:`merge_pairs` and :func:`merged_reads`."""
+    """Return the vsearch command of :func:`merge_pairs` and :func:`merged_reads`."""
     return [
         "vsearch",
         "--fastq_mergepairs",
@@ -332,7 +332,7 @@ def _merge_args(r1, r2, out, min_overlap, max_diffs, threads, quality_args):
 
 
 def _merged_count(sample: str, err: str) -> int:
-    """The pairs vsearch's merge reported merged, read from its stderr."""
+    """Return the pairs vsearch's merge reported merged (from its stderr)."""
     merged = _MERGED.search(err)
     if merged is None:
         raise ToolError(
