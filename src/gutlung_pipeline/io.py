@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -487,6 +488,69 @@ def read_tsv(path) -> pd.DataFrame:
     df = df.set_index(df.columns[0])
     df.index = df.index.astype(str)
     return df
+
+
+def read_ordination(path: str | os.PathLike) -> Ordination:
+    """Read the sample coordinates and proportions explained of a PCoA file.
+
+    The file is scikit-bio's ordination format (what ``gutlung pcoa`` and
+    ``gutlung beta-diversity --pcoa-output`` write): the same ``samples``
+    (axes numbered from 0) and ``proportion_explained`` as
+    ``skbio.OrdinationResults.read``, checked in ``tests/unit/test_io.py``,
+    without importing scikit-bio (about a second) in a job that only draws
+    them.
+
+    Raises
+    ------
+    ValueError
+        The file lacks the ``Proportion explained`` or ``Site`` section, or a
+        section holds other than the number of values its header says.
+    """
+    import numpy as np
+    import pandas as pd
+
+    sections: dict[str, tuple[list[int], list[str]]] = {}
+    lines = Path(path).read_text().split("\n")
+    k = 0
+    while k < len(lines):
+        if not lines[k].strip():
+            k += 1
+            continue
+        head = lines[k].split("\t")
+        name, sizes = head[0], [int(n) for n in head[1:]]
+        rows = sizes[0] if name not in ("Eigvals", "Proportion explained") else 1
+        rows = rows if sizes[0] else 0
+        sections[name] = (sizes, lines[k + 1 : k + 1 + rows])
+        k += 1 + rows
+    for needed in ("Proportion explained", "Site"):
+        if needed not in sections:
+            raise ValueError(
+                f"{path}: no {needed!r} section; write it with gutlung pcoa"
+            )
+    (n_axes,), rows = sections["Proportion explained"]
+    values = rows[0].split("\t") if n_axes else []
+    (n_samples, n_cols), site = sections["Site"]
+    cells = [row.split("\t") for row in site]
+    if len(values) != n_axes or any(len(c) != n_cols + 1 for c in cells):
+        raise ValueError(
+            f"{path}: a section holds other than its header's number of values; "
+            "write it again with gutlung pcoa"
+        )
+    samples = pd.DataFrame(
+        np.array([c[1:] for c in cells], dtype=float).reshape(len(cells), n_cols),
+        index=pd.Index([c[0] for c in cells], dtype=object),
+        columns=pd.RangeIndex(n_cols),
+    )
+    proportion = pd.Series(np.array(values, dtype=float), index=pd.RangeIndex(n_axes))
+    return Ordination(samples=samples, proportion_explained=proportion)
+
+
+@dataclass
+class Ordination:
+    """The parts of a PCoA that the report draws (:func:`read_ordination`)."""
+
+    samples: pd.DataFrame
+    proportion_explained: pd.Series
 
 
 def read_taxonomy_table(path: str | os.PathLike) -> pd.DataFrame:

@@ -909,14 +909,12 @@ def _named(exc: BaseException, names: Sequence[str]) -> BaseException:
 def _sample_pool(workers: int):
     """Return the pool of :func:`sample_batch`: ``workers`` forked processes.
 
-    Forked (where the platform allows), so a worker starts in milliseconds
-    with this process's modules (those the samples need are imported before
-    the fork, once a job rather than once a worker), logging and settings;
-    one worker runs in this process, as a pool that runs each call as it is
-    submitted.
+    Forked (:func:`gutlung_pipeline.workers.forked_pool`), so a worker starts
+    in milliseconds with this process's modules (those the samples need are
+    imported here, once a job rather than once a worker), logging and
+    settings; one worker runs in this process.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from .workers import forked_pool
 
     if workers > 1:
         # what every sample imports, imported once here and inherited by
@@ -927,43 +925,7 @@ def _sample_pool(workers: int):
 
         from . import quality  # noqa: F401
         from .denoise import unoise  # noqa: F401
-
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context)
-
-    return _Here()
-
-
-class _Here:
-    """The one-worker pool of :func:`_sample_pool`: runs each call at once, here.
-
-    After a call fails, the later ones are not started (their futures are
-    cancelled), as a process pool's are when the batch stops.
-    """
-
-    def __init__(self) -> None:
-        self.failed = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def submit(self, fn, *args):
-        from concurrent.futures import Future
-
-        future: Future = Future()
-        if self.failed:
-            future.cancel()
-            return future
-        try:
-            future.set_result(fn(*args))
-        except Exception as exc:  # the sample's own error, raised by the batch
-            future.set_exception(exc)
-            self.failed = True
-        return future
+    return forked_pool(workers)
 
 
 def _one_sample(

@@ -1,7 +1,9 @@
 """The CLI through main([...]): exit codes, outputs and error text."""
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import REFERENCE, REPO
@@ -265,6 +267,67 @@ def test_rarefy_alpha_beta_pcoa_through_main(tmp_path):
         == 0
     )
     assert (tmp_path / "p.txt").read_text().startswith("Eigvals\t")
+
+
+def test_beta_metrics_in_one_job_are_each_metric_alone(tmp_path, capsys):
+    """Several metrics in one call, one or two at a time in forked workers,
+    write what a call a metric writes, byte for byte (each uses the seed);
+    a missing output is one clear line and writes nothing."""
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame(
+        rng.poisson(6, size=(4, 7)),
+        index=list("ABCD"),
+        columns=[f"s{k}" for k in range(7)],
+    )
+    write_biom(table, tmp_path / "t.biom")
+    (tmp_path / "tree.nwk").write_text("((C:3,D:4):1.5,(A:1,B:2):3.5);\n")
+    metrics = ["braycurtis", "weighted_unifrac", "jaccard", "aitchison"]
+    common = ["--table", str(tmp_path / "t.biom"), "--tree", str(tmp_path / "tree.nwk")]
+    common += ["--settings", '{"rarefaction_depth": 20, "rarefactions": 3}']
+    common += ["--seed", "7"]
+
+    def files(folder, kind):
+        return [str(tmp_path / folder / f"{m}.{kind}") for m in metrics]
+
+    for metric in metrics:
+        one = ["--metric", metric, "--output", str(tmp_path / "one" / f"{metric}.tsv")]
+        one += ["--pcoa-output", str(tmp_path / "one" / f"{metric}.txt")]
+        assert main(["beta-diversity", *common, *one]) == 0
+    for threads in ("1", "2"):
+        folder = f"all{threads}"
+        assert (
+            main(
+                [
+                    "beta-diversity",
+                    *common,
+                    "--metric",
+                    *metrics,
+                    "--output",
+                    *files(folder, "tsv"),
+                    "--pcoa-output",
+                    *files(folder, "txt"),
+                    "--threads",
+                    threads,
+                ]
+            )
+            == 0
+        )
+        for kind in ("tsv", "txt"):
+            pairs = zip(files(folder, kind), files("one", kind), strict=True)
+            for mine, alone in pairs:
+                assert Path(mine).read_bytes() == Path(alone).read_bytes(), mine
+    capsys.readouterr()
+    code = main(
+        ["beta-diversity", *common, "--metric", *metrics]
+        + ["--output", *files("short", "tsv")[:3]]
+    )
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        "gutlung beta-diversity: error: 4 --metric, 3 "
+        "--output and 4 --pcoa-output; give one output (and one PCoA output) a "
+        "metric"
+    )
+    assert not (tmp_path / "short").exists()
 
 
 def test_rarefy_too_deep_is_one_clear_line(tmp_path, capsys):

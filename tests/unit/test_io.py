@@ -176,3 +176,33 @@ def test_feature_data_artifacts_are_read_or_refused_with_the_export_fix(tmp_path
     fake.write_bytes(b"\xf7not a zip")
     with pytest.raises(ValueError, match=r"not a QIIME 2 artifact \(not a zip file\)"):
         read_taxonomy(fake)
+
+
+@pytest.mark.parametrize("metric", ["braycurtis", "aitchison"])
+def test_read_ordination_reads_what_scikit_bio_reads(tmp_path, metric):
+    """The report's reader of PCoA files against scikit-bio's own, on the
+    PCoA of a non-Euclidean matrix (negative eigenvalues) and of a Euclidean
+    one, with sample IDs that look like numbers."""
+    import numpy as np
+    from skbio import OrdinationResults
+
+    from gutlung_pipeline.diversity import beta, ordinate
+    from gutlung_pipeline.io import read_ordination
+
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame(
+        rng.poisson(4, size=(9, 7)) + 1,
+        index=[f"f{k}" for k in range(9)],
+        columns=["0012", "s 2", "s3", "s4", "s5", "s6", "1e5"],
+    )
+    ordinate(beta(table, metric=metric)).write(str(tmp_path / "p.txt"))
+    mine = read_ordination(tmp_path / "p.txt")
+    theirs = OrdinationResults.read(str(tmp_path / "p.txt"))
+    pd.testing.assert_frame_equal(mine.samples, theirs.samples)
+    pd.testing.assert_series_equal(
+        mine.proportion_explained, theirs.proportion_explained
+    )
+    assert list(mine.samples.index) == list(table.columns)
+    (tmp_path / "bad.txt").write_text("Eigvals\t1\n1.0\n")
+    with pytest.raises(ValueError, match="no 'Proportion explained' section"):
+        read_ordination(tmp_path / "bad.txt")

@@ -30,13 +30,13 @@ def rules() -> dict[str, str]:
 RULES = rules()
 
 
-def evaluate(expr, *, size_mb: float, attempt: int):
+def evaluate(expr, *, size_mb: float, attempt: int, threads: int = 1):
     """As Snakemake evaluates a profile's resource value."""
     if isinstance(expr, int):
         return expr
     # named inputs as a job's: permanova's six distance matrices
     files = SimpleNamespace(size_mb=size_mb, distance=["d.tsv"] * 6)
-    namespace = {"input": files, "attempt": attempt}
+    namespace = {"input": files, "attempt": attempt, "threads": threads}
     return eval(expr, namespace)  # the profile's own expressions
 
 
@@ -53,10 +53,11 @@ def test_threads_only_where_the_rule_uses_them():
 @pytest.mark.parametrize("rule", sorted(SLURM["set-resources"]))
 def test_resources_are_positive_grow_and_double_on_retry(rule):
     resources = {**SLURM["default-resources"], **SLURM["set-resources"][rule]}
+    threads = SLURM["set-threads"].get(rule, 1)
     for key in ("mem_mb", "runtime"):
-        small = evaluate(resources[key], size_mb=0.5, attempt=1)
-        large = evaluate(resources[key], size_mb=50_000, attempt=1)
-        retry = evaluate(resources[key], size_mb=0.5, attempt=2)
+        small = evaluate(resources[key], size_mb=0.5, attempt=1, threads=threads)
+        large = evaluate(resources[key], size_mb=50_000, attempt=1, threads=threads)
+        retry = evaluate(resources[key], size_mb=0.5, attempt=2, threads=threads)
         assert isinstance(small, int) and small > 0, (rule, key, small)
         assert large >= small and retry == 2 * small, (rule, key)
 

@@ -292,3 +292,43 @@ def test_report_at_4000_samples_fits_the_column_in_chromium(tmp_path):
         assert m["scroll"] <= m["client"], (width, m["scroll"], m["client"])
         assert m["right"] <= m["client"] + 1, (width, m["right"])
         assert m["pdf"].startswith(b"%PDF")
+
+
+def test_figures_rendered_side_by_side_are_those_rendered_one_by_one():
+    """render_all forks workers that render their share of the drawn
+    figures: the SVG text is the same, in the same order, as one at a time,
+    and every figure is closed after."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from gutlung_pipeline.report.figures import (
+        fig_genus_barplot,
+        fig_read_tracking,
+        render_all,
+    )
+
+    def draw():
+        rng = np.random.default_rng(1)
+        ids = [f"s{k:02d}" for k in range(30)]
+        tracking = pd.DataFrame(
+            {"input": rng.integers(900, 1100, 30), "in_table": rng.integers(5, 9, 30)},
+            index=ids,
+        )
+        genera = pd.DataFrame(
+            rng.dirichlet(np.ones(3), 30), index=ids, columns=["A", "B", "Other"]
+        )
+        sites = pd.Series(["gut", "lung"] * 15, index=ids)
+        return {
+            "reads": fig_read_tracking(tracking),
+            "genera": fig_genus_barplot(genera, sites),
+            "reads_again": fig_read_tracking(tracking.iloc[:10]),
+        }
+
+    one = render_all(draw(), threads=1)
+    assert not plt.get_fignums()
+    two = render_all(draw(), threads=2)
+    assert not plt.get_fignums()
+    assert list(two) == list(one) == ["reads", "genera", "reads_again"]
+    for key in one:
+        assert one[key].startswith("<svg") and two[key] == one[key], key
+    assert one["reads"] != one["reads_again"]

@@ -260,6 +260,19 @@ def sample_fastq(sample):
     return {"fq1": row["fq1"]}
 
 
+#: Samples from which the beta metrics run side by side in their job: below,
+#: a metric takes a fraction of a second (48 samples) against a second to
+#: start a worker with scikit-bio; at 200 about 2 s, at 1,000 up to a minute.
+BETA_PARALLEL_FROM = 200
+
+
+def beta_threads():
+    """Threads of the beta_diversity job: one a metric from BETA_PARALLEL_FROM samples."""
+    if len(SAMPLES) < BETA_PARALLEL_FROM:
+        return 1
+    return max(1, min(config["threads"], len(BETA_METRICS)))
+
+
 def sample_batches():
     """The default engine's sample_reads jobs: the samples that reach the table,
     in sheet order, denoise.samples_per_job a job, named batch1, batch2, ...

@@ -70,27 +70,31 @@ rule rarefaction_curves:
         " --output {output.samples:q} --groups-output {output.groups:q} > {log:q} 2>&1"
 
 
-# one job a metric writes the matrix and its PCoA: a job of its own for the
-# PCoA spent a second starting Python and scikit-bio for milliseconds of work
+# every metric in one job, each matrix with its PCoA (from 200 samples the
+# metrics side by side on the job's threads): a job a metric (and one a PCoA)
+# spent a second starting Python and scikit-bio for a fraction of a second of
+# work at 48 samples
 rule beta_diversity:
     input:
         table="results/decontam/table.biom",
         tree=get_tree(),
     output:
-        distance="results/diversity/beta/{metric}.tsv",
-        pcoa="results/diversity/pcoa/{metric}.txt",
+        distance=expand("results/diversity/beta/{metric}.tsv", metric=BETA_METRICS),
+        pcoa=expand("results/diversity/pcoa/{metric}.txt", metric=BETA_METRICS),
     log:
-        "logs/beta_diversity/{metric}.log",
+        "logs/beta_diversity.log",
     benchmark:
-        "logs/benchmark/beta_diversity/{metric}.tsv"
+        "logs/benchmark/beta_diversity.tsv"
     conda:
         "../envs/gutlung.yaml"
+    threads: beta_threads()
     params:
         settings=json.dumps(config["diversity"], sort_keys=True),
         seed=config["seed"],
         tree=get_tree_arg,
+        metrics=BETA_METRICS,
     shell:
         "gutlung beta-diversity --table {input.table:q} {params.tree}"
-        " --metric {wildcards.metric} --settings {params.settings:q}"
+        " --metric {params.metrics:q} --settings {params.settings:q}"
         " --seed {params.seed} --output {output.distance:q}"
-        " --pcoa-output {output.pcoa:q} > {log:q} 2>&1"
+        " --pcoa-output {output.pcoa:q} --threads {threads} > {log:q} 2>&1"

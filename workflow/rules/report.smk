@@ -20,10 +20,13 @@ rule make_report:
         "logs/benchmark/make_report.tsv"
     conda:
         "../envs/gutlung.yaml"
+    # the figures rendered side by side (the last job: nothing else runs then)
+    threads: config["threads"]
     params:
         manifest=get_report_manifest,
         ladder=get_ladder_arg,
     shell:
         "gutlung report --manifest {params.manifest:q} --output {output.html:q}"
+        " --threads {threads}"
         " --figures-dir results/report/figures --tables-dir {output.tables:q}"
         " {params.ladder} > {log:q} 2>&1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .options import add_output, command
+from .options import add_output, add_threads, command
 
 log = logging.getLogger("gutlung")
 
@@ -30,6 +30,7 @@ def cmd_report(args) -> None:
         figures_dir=args.figures_dir,
         ladder=args.ladder,
         tables_dir=args.tables_dir,
+        threads=args.threads,
     )
 
 
@@ -43,6 +44,7 @@ def add_report(sub) -> None:
         "and its 'settings' (keys: gutlung_pipeline.report.names)",
     )
     add_output(p, "report.html")
+    add_threads(p, "figures rendered side by side")
     p.add_argument("--figures-dir", required=True, help="one SVG per figure")
     p.add_argument(
         "--tables-dir",

@@ -39,7 +39,7 @@ def cmd_permanova(args) -> None:
 
     if not len(args.distance) == len(args.metric) == len(args.output):
         raise ValueError(
-            f"gutlung permanova: {len(args.distance)} --distance, "
+            f"{len(args.distance)} --distance, "
             f"{len(args.metric)} --metric and {len(args.output)} --output; give "
             "one metric name and one output a distance matrix"
         )

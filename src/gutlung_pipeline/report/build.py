@@ -30,7 +30,7 @@ from .figures import (
     fig_read_tracking,
     fig_scfa,
     genus_table,
-    to_svg,
+    render_all,
 )
 from .html import Page, render_report
 from .names import TOGETHER, check_manifest
@@ -65,6 +65,7 @@ def build_report(
     figures_dir: str | os.PathLike,
     ladder: str | os.PathLike | None = None,
     tables_dir: str | os.PathLike | None = None,
+    threads: int = 1,
 ) -> None:
     """Build the report from a manifest.
 
@@ -101,6 +102,9 @@ def build_report(
         (:data:`.html.MAX_TABLE_ROWS`); the report links them by their path
         relative to it. Default: ``tables/`` beside the report. Each run
         empties it first, so it holds this report's tables only.
+    threads
+        Figures rendered to SVG side by side (:func:`.figures.render_all`);
+        the SVGs are the same whatever the number.
     """
     checked = check_manifest(manifest)
     files, settings = checked["files"], checked["settings"]
@@ -138,7 +142,7 @@ def build_report(
 
         with atomic_path(ladder) as tmp:
             tmp.write_text(ladder_page(settings["title"], _read_plain(files["claims"])))
-    svgs = {key: to_svg(fig) for key, fig in figures.items()}
+    svgs = render_all(figures, threads=threads)
     for key, svg in svgs.items():
         with atomic_path(Path(figures_dir) / f"{key}.svg") as tmp:
             tmp.write_text(svg)
@@ -233,10 +237,10 @@ def read_core(files: dict, group_column: str) -> Core:
 
 def core_figures(core: Core, files: dict, group_column: str) -> dict:
     """Draw the figures every report has (and the curves when given)."""
-    from skbio import OrdinationResults
+    from ..io import read_ordination
 
     sites, alpha_df = core.sites, core.alpha
-    ordinations = {Path(p).stem: OrdinationResults.read(str(p)) for p in files["pcoa"]}
+    ordinations = {Path(p).stem: read_ordination(p) for p in files["pcoa"]}
     group = core.sheet[group_column].replace("", pd.NA)
     group_label = group.reindex(alpha_df.index).astype("string").fillna("NA")
     group_label = sites.reindex(alpha_df.index) + ": " + group_label

@@ -62,6 +62,42 @@ def to_svg(fig) -> str:
     return text[text.index("<svg") :]
 
 
+#: The figures :func:`render_all` hands to its forked workers.
+_PENDING: dict = {}
+
+
+def render_all(figures: dict, *, threads: int = 1) -> dict[str, str]:
+    """Render each figure with :func:`to_svg`, ``threads`` at a time; close them.
+
+    The workers are forked once the figures are drawn, so each inherits
+    them and renders its share (matplotlib spends most of a report's time
+    here: ``bbox_inches="tight"`` lays each figure out twice); the SVG
+    text comes back. The SVGs are the same whatever ``threads``
+    (``tests/unit/test_report.py``).
+    """
+    from ..workers import forked_pool
+
+    workers = max(1, min(threads, len(figures)))
+    if workers == 1:
+        return {key: to_svg(fig) for key, fig in figures.items()}
+    _PENDING.clear()
+    _PENDING.update(figures)
+    try:
+        with forked_pool(workers) as pool:
+            futures = {key: pool.submit(_render, key) for key in figures}
+            svgs = {key: futures[key].result() for key in figures}
+    finally:
+        _PENDING.clear()
+        for fig in figures.values():
+            plt.close(fig)
+    return svgs
+
+
+def _render(key: str) -> str:
+    """One figure of :func:`render_all`, in a worker."""
+    return to_svg(_PENDING[key])
+
+
 MAX_SAMPLE_BARS = 150
 #: The widest figure, in inches: the report's column (1,200 px) at 96 dpi with
 #: room for a legend. Wider layouts wrap their panels or samples into rows.
