@@ -85,6 +85,8 @@ rule beta_diversity:
         "logs/beta_diversity.log",
     benchmark:
         "logs/benchmark/beta_diversity.tsv"
+    # first when the table is ready: the claims, PERMANOVA and the report wait on it
+    priority: 1
     conda:
         "../envs/gutlung.yaml"
     threads: beta_threads()
