@@ -21,6 +21,7 @@ from gutlung_pipeline.reads import (
     filter_dereplicate,
     filter_reads,
     merge_pairs,
+    read_encoding,
     trim_primers,
 )
 from gutlung_pipeline.tools import ToolError
@@ -129,12 +130,14 @@ def test_read_steps_end_to_end_on_one_sample(small_cohort, tmp_path):
     )
 
 
-def _vsearch_filter_dereplicate(sample, fastq, work, **options):
+def _vsearch_filter_dereplicate(sample, fastq, work, quality_args=(), **options):
     """What filter_dereplicate replaces: vsearch's filter, then its uniques."""
     lengths = {k: v for k, v in options.items() if k != "max_ee"}
     for kind, max_ee in (("derep", options.get("max_ee", 1.0)), ("mapping", None)):
         reads = work / f"v_{kind}_reads.fa"
-        filter_reads(sample, fastq, reads, max_ee=max_ee, **lengths)
+        filter_reads(
+            sample, fastq, reads, max_ee=max_ee, quality_args=quality_args, **lengths
+        )
         dereplicate(sample, reads, work / f"v_{kind}.fa")
 
 
@@ -151,12 +154,21 @@ def _vsearch_filter_dereplicate(sample, fastq, work, **options):
 )
 def test_filter_and_uniques_in_numpy_write_what_vsearch_writes(tmp_path, options):
     """Byte for byte against vsearch 2.22's --fastq_filter then --fastx_uniques:
-    DADA2's real MiSeq pairs (sam1) merged, and hand-made reads with N, n and
-    R bases, Ns past the cut, a short read and tied sizes (order by label)."""
+    DADA2's real MiSeq pairs (sam1) and q2-dada2's (a Moving Pictures
+    sample) merged, q2-dada2's real single-end reads as they are, and
+    hand-made reads with N, n and R bases, Ns past the cut, a short read and
+    tied sizes (order by label)."""
     fq1 = REAL / "dada2_extdata/sam1F.fastq.gz"
     fq2 = REAL / "dada2_extdata/sam1R.fastq.gz"
     merged = tmp_path / "merged.fq"
     merge_pairs("sam1", fq1, fq2, merged)
+    q2 = REAL / "q2_dada2"
+    q2_merged = tmp_path / "q2_merged.fq"
+    pair = q2 / "sample_seqs_paired" / "BAQ2420.2_36_L001_R{}_001.fastq.gz"
+    merge_pairs("BAQ2420.2", str(pair).format(1), str(pair).format(2), q2_merged)
+    single = tmp_path / "q2_single.fq"
+    with gzip.open(q2 / "sample_seqs_single" / "L1S208_10_L001_R1_001.fastq.gz") as fh:
+        single.write_bytes(fh.read())
     seq = "ACGTTGCAAC" * 26  # 260 nt
     made = [
         ("a", seq, "I" * 260),
@@ -172,12 +184,22 @@ def test_filter_and_uniques_in_numpy_write_what_vsearch_writes(tmp_path, options
     ]
     text = "".join(f"@{n}\n{s}\n+\n{q}\n" for n, s, q in made)
     (tmp_path / "made.fq").write_text(text * 3)
-    for name, fastq in (("sam1", merged), ("made", tmp_path / "made.fq")):
+    inputs = [("sam1", merged), ("BAQ2420.2", q2_merged), ("L1S208", single)]
+    assert read_encoding("L1S208", single).offset == 64
+    for name, fastq in [*inputs, ("made", tmp_path / "made.fq")]:
         work = tmp_path / name
         work.mkdir()
-        _vsearch_filter_dereplicate(name, fastq, work, **options)
+        # q2-dada2's single-end reads are Phred+64 (Illumina 1.5)
+        encoding = read_encoding(name, fastq)
+        quality = encoding.vsearch_args()
+        _vsearch_filter_dereplicate(name, fastq, work, quality, **options)
         got = filter_dereplicate(
-            name, fastq, derep=work / "derep.fa", mapping=work / "mapping.fa", **options
+            name,
+            fastq,
+            derep=work / "derep.fa",
+            mapping=work / "mapping.fa",
+            offset=encoding.offset,
+            **options,
         )
         for kind in ("derep", "mapping"):
             ours = (work / f"{kind}.fa").read_bytes()
