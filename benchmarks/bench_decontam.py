@@ -272,6 +272,7 @@ WORKFLOW_CANDIDATES = {
     "pooled, combined 0.1, one batch (default)": (("combined", 0.1), True, ""),
     "pooled, combined 0.1, by run": (("combined", 0.1), True, "run"),
     "pooled, combined 0.1, by run, fisher": (("combined", 0.1), True, "run", "fisher"),
+    "pooled, combined 0.15, one batch": (("combined", 0.15), True, ""),
     "pooled, combined 0.2, by run": (("combined", 0.2), True, "run"),
     "pooled, combined 0.2, one batch": (("combined", 0.2), True, ""),
     "pooled, frequency 0.1, one batch": (("frequency", 0.1), True, ""),
