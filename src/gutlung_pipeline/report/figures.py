@@ -73,7 +73,9 @@ def render_all(figures: dict, *, threads: int = 1) -> dict[str, str]:
     them and renders its share (matplotlib spends most of a report's time
     here: ``bbox_inches="tight"`` lays each figure out twice); the SVG
     text comes back. The SVGs are the same whatever ``threads``
-    (``tests/unit/test_report.py``).
+    (``tests/unit/test_report.py``). A plain fork: the report runs no
+    OpenMP code before it (it imports no scikit-bio), whose thread pool
+    would not survive it (:func:`gutlung_pipeline.workers.forked_pool`).
     """
     from ..workers import forked_pool
 
