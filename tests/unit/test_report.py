@@ -324,10 +324,14 @@ def test_figures_rendered_side_by_side_are_those_rendered_one_by_one():
             "reads_again": fig_read_tracking(tracking.iloc[:10]),
         }
 
-    one = render_all(draw(), threads=1)
-    assert not plt.get_fignums()
-    two = render_all(draw(), threads=2)
-    assert not plt.get_fignums()
+    def rendered(threads):
+        figures = draw()
+        numbers = {fig.number for fig in figures.values()}
+        svgs = render_all(figures, threads=threads)
+        assert not numbers & set(plt.get_fignums())  # each closed
+        return svgs
+
+    one, two = rendered(1), rendered(2)
     assert list(two) == list(one) == ["reads", "genera", "reads_again"]
     for key in one:
         assert one[key].startswith("<svg") and two[key] == one[key], key
