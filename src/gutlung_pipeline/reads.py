@@ -292,15 +292,19 @@ def merged_reads(
 
     args = _merge_args(r1, r2, "-", min_overlap, max_diffs, threads, quality_args)
     context = f"sample {sample} ({r1}, {r2})"
-    proc = subprocess.run(
-        [require_tool(args[0]), *args[1:]], capture_output=True, check=False
-    )
-    err = proc.stderr.decode(errors="replace")
+    # stderr to a file, so that the reads are read from the pipe in one
+    # buffer that grows in place (communicate() would join a copy of them)
+    with tempfile.TemporaryFile() as stderr:
+        with subprocess.Popen(
+            [require_tool(args[0]), *args[1:]], stdout=subprocess.PIPE, stderr=stderr
+        ) as proc:
+            data = proc.stdout.read()
+        stderr.seek(0)
+        err = stderr.read().decode(errors="replace")
     if err:
         log.info("vsearch stderr:\n%s", err.rstrip())
     check_result("vsearch", proc.returncode, "", err, context=context)
     reported = _merged_count(sample, err)
-    data = proc.stdout
     written = data.count(b"\n") // 4
     if written != reported:
         raise ToolError(
