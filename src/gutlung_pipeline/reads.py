@@ -250,18 +250,20 @@ def merge_pairs(
     threads: int = 1,
     quality_args: Sequence[str] = (),
 ) -> dict[str, int]:
-    """Merge read pairs with ``vsearch --fastq_mergepairs``; return ``merged``.
-
-    ``quality_args``: vsearch's options for the reads' quality encoding
-    (:meth:`gutlung_pipeline.quality.Encoding.vsearch_args`). The merged
-    reads are written to ``out``; :func:`merged_reads` returns them instead.
-    """
-    err = run_tool(
-        _merge_args(r1, r2, str(out), min_overlap, max_diffs, threads, quality_args),
-        context=f"sample {sample} ({r1}, {r2})",
-        outputs=(out,),
+    """Merge read pairs as :func:`merged_reads` does, into ``out``; return ``merged``."""
+    data, merged = merged_reads(
+        sample,
+        r1,
+        r2,
+        min_overlap=min_overlap,
+        max_diffs=max_diffs,
+        threads=threads,
+        quality_args=quality_args,
     )
-    return {"merged": _merged_count(sample, err)}
+    from .io import write_bytes
+
+    write_bytes(out, data)
+    return {"merged": merged}
 
 
 def merged_reads(
@@ -273,58 +275,33 @@ def merged_reads(
     max_diffs: int = 10,
     threads: int = 1,
     quality_args: Sequence[str] = (),
-) -> bytes:
-    """Merge read pairs as :func:`merge_pairs` does; return the merged FASTQ.
+) -> tuple[bytes, int]:
+    """Merge read pairs with ``vsearch --fastq_mergepairs``; return them and their number.
 
-    vsearch writes to a pipe (``--fastqout -``), not to a file: no disk is
-    written, so a full disk cannot cut the merged reads short (vsearch exits
-    0 when its writes fail), and they are not written and read back.
+    ``quality_args``: vsearch's options for the reads' quality encoding
+    (:meth:`gutlung_pipeline.quality.Encoding.vsearch_args`). vsearch writes
+    to a pipe (``--fastqout -``), not to a file: no disk is written, so a
+    full disk cannot cut the merged reads short (vsearch exits 0 when its
+    writes fail), and they are not written and read back.
 
     Raises
     ------
     ToolError
-        When the reads that came through the pipe are not the number vsearch
-        reported merged.
+        vsearch failed, printed no count, or the reads that came through the
+        pipe are not the number it reported merged.
     """
     import subprocess
 
     from .tools import check_result, require_tool
 
-    args = _merge_args(r1, r2, "-", min_overlap, max_diffs, threads, quality_args)
-    context = f"sample {sample} ({r1}, {r2})"
-    # stderr to a file, so that the reads are read from the pipe in one
-    # buffer that grows in place (communicate() would join a copy of them)
-    with tempfile.TemporaryFile() as stderr:
-        with subprocess.Popen(
-            [require_tool(args[0]), *args[1:]], stdout=subprocess.PIPE, stderr=stderr
-        ) as proc:
-            data = proc.stdout.read()
-        stderr.seek(0)
-        err = stderr.read().decode(errors="replace")
-    if err:
-        log.info("vsearch stderr:\n%s", err.rstrip())
-    check_result("vsearch", proc.returncode, "", err, context=context)
-    reported = _merged_count(sample, err)
-    written = data.count(b"\n") // 4
-    if written != reported:
-        raise ToolError(
-            f"vsearch --fastq_mergepairs on sample {sample} reported {reported} "
-            f"reads but passed on {written}: its output is incomplete; rerun, and "
-            "report it if it recurs"
-        )
-    return data
-
-
-def _merge_args(r1, r2, out, min_overlap, max_diffs, threads, quality_args):
-    """Return the vsearch command of :func:`merge_pairs` and :func:`merged_reads`."""
-    return [
-        "vsearch",
+    args = [
+        require_tool("vsearch"),
         "--fastq_mergepairs",
         str(r1),
         "--reverse",
         str(r2),
         "--fastqout",
-        out,
+        "-",
         "--fastq_minovlen",
         str(min_overlap),
         "--fastq_maxdiffs",
@@ -333,16 +310,32 @@ def _merge_args(r1, r2, out, min_overlap, max_diffs, threads, quality_args):
         str(threads),
         *quality_args,
     ]
-
-
-def _merged_count(sample: str, err: str) -> int:
-    """Return the pairs vsearch's merge reported merged (from its stderr)."""
-    merged = _MERGED.search(err)
-    if merged is None:
+    context = f"sample {sample} ({r1}, {r2})"
+    # stderr to a file, so that the reads are read from the pipe in one
+    # buffer that grows in place (communicate() would join a copy of them)
+    with tempfile.TemporaryFile() as stderr:
+        with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr) as proc:
+            data = proc.stdout.read()
+        stderr.seek(0)
+        err = stderr.read().decode(errors="replace")
+    if err:
+        log.info("vsearch stderr:\n%s", err.rstrip())
+    check_result("vsearch", proc.returncode, "", err, context=context)
+    reported = _MERGED.search(err)
+    if reported is None:
         raise ToolError(
-            f"vsearch merge on sample {sample}: no read counts in its output"
+            f"vsearch merge on {context}: no read count in its output (in the "
+            "job's log); check the installed vsearch (2.22 is the one tested)"
         )
-    return int(merged.group(1))
+    merged = int(reported.group(1))
+    written = data.count(b"\n") // 4
+    if written != merged:
+        raise ToolError(
+            f"vsearch --fastq_mergepairs on {context} reported {merged} reads but "
+            f"passed on {written}: its output is incomplete; rerun, and report it "
+            "if it recurs"
+        )
+    return data, merged
 
 
 def filter_reads(
@@ -747,7 +740,7 @@ def sample_reads(
             )
         reads = t1
         if fq2:
-            reads = merged_reads(
+            reads, counts["merged"] = merged_reads(
                 sample,
                 t1,
                 t2,
@@ -756,7 +749,6 @@ def sample_reads(
                 threads=threads,
                 quality_args=quality_args,
             )
-            counts["merged"] = reads.count(b"\n") // 4
         kept = filter_dereplicate(
             sample,
             reads,

@@ -184,9 +184,10 @@ def test_a_truncated_merge_stops_the_sample(tmp_path, monkeypatch):
             trunc_lengths="none",
         )
     assert re.fullmatch(
-        rf"vsearch --fastq_mergepairs on sample {row['sample_id']} reported "
-        r"\d+ reads but passed on \d+: its output is incomplete; rerun, and "
-        "report it if it recurs",
+        rf"vsearch --fastq_mergepairs on sample {row['sample_id']} \(\S+"
+        rf"{row['sample_id']}\.fastq, \S+{row['sample_id']}\.mate2\.fastq\) "
+        r"reported \d+ reads but passed on \d+: its output is incomplete; "
+        "rerun, and report it if it recurs",
         str(err.value),
     ), err.value
     assert not (tmp_path / "d.fa").exists() and not (tmp_path / "m.fa").exists()
