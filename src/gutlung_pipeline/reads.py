@@ -250,7 +250,7 @@ def merge_pairs(
     threads: int = 1,
     quality_args: Sequence[str] = (),
 ) -> dict[str, int]:
-    """Merge read pairs as :func:`merged_reads` does, into ``out``; return ``merged``."""
+    """Merge read pairs as :func:`merged_reads` does into ``out``; return ``merged``."""
     data, merged = merged_reads(
         sample,
         r1,
@@ -276,7 +276,7 @@ def merged_reads(
     threads: int = 1,
     quality_args: Sequence[str] = (),
 ) -> tuple[bytes, int]:
-    """Merge read pairs with ``vsearch --fastq_mergepairs``; return them and their number.
+    """Merge read pairs with ``vsearch --fastq_mergepairs``; return them, and how many.
 
     ``quality_args``: vsearch's options for the reads' quality encoding
     (:meth:`gutlung_pipeline.quality.Encoding.vsearch_args`). vsearch writes
