@@ -22,7 +22,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, wait
 from pathlib import Path
 
 from .errors import ToolError
@@ -851,6 +850,8 @@ def sample_batch(
         # thread waiting for a large sample started last
         order = sorted(range(len(samples)), key=lambda k: (-size(k), k))
         workers = max(1, min(threads, len(samples)))
+        from .workers import results
+
         with _sample_pool(workers) as pool:
             futures = {
                 k: pool.submit(
@@ -864,19 +865,10 @@ def sample_batch(
                 )
                 for k in order
             }
-            wait(futures.values(), return_when=FIRST_EXCEPTION)
-            failed = [
-                k
-                for k in sorted(futures)
-                if futures[k].done()
-                and not futures[k].cancelled()
-                and futures[k].exception() is not None
-            ]
-            if failed:  # the samples not started are not run
-                for future in futures.values():
-                    future.cancel()
-                raise _named(futures[failed[0]].exception(), names)
-            counts = [futures[k].result() for k in range(len(samples))]
+            try:  # the samples not started are not run
+                counts = results([futures[k] for k in range(len(samples))])
+            except Exception as exc:
+                raise _named(exc, names) from None
         outputs = {"derep": derep, "mapping": mapping, "candidates": candidates}
         outputs = {kind: out for kind, out in outputs.items() if out is not None}
         for kind in outputs:  # joined beside, then moved: never half written

@@ -10,7 +10,7 @@ after the other, with the same interface.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 
 
 def forked_pool(workers: int, *, preload: Sequence[str] | None = None):
@@ -37,6 +37,22 @@ def forked_pool(workers: int, *, preload: Sequence[str] | None = None):
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
         return ProcessPoolExecutor(max_workers=workers, mp_context=context)
     return Here()
+
+
+def results(futures: Sequence[Future]) -> list:
+    """Return the futures' results in order, or raise the first failure.
+
+    Waits until all are done or one has failed; then the failure first in
+    ``futures``' order is raised, after the parts not started are cancelled
+    (they never run).
+    """
+    wait(futures, return_when=FIRST_EXCEPTION)
+    failed = [f for f in futures if f.done() and not f.cancelled() and f.exception()]
+    if failed:
+        for future in futures:
+            future.cancel()
+        raise failed[0].exception()
+    return [future.result() for future in futures]
 
 
 class Here:

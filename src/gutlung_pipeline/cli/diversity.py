@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from .options import add_output, add_seed, add_settings, add_threads, command
@@ -148,10 +149,8 @@ def cmd_beta(args) -> None:
     PCoA) is written whole once it is done; each metric uses ``--seed``, so
     a matrix does not depend on the metrics beside it.
     """
-    from concurrent.futures import FIRST_EXCEPTION, wait
-
     from ..diversity import PHYLOGENETIC
-    from ..workers import forked_pool
+    from ..workers import forked_pool, results
 
     metrics, outputs = args.metric, args.output
     pcoas = args.pcoa_output or [None] * len(metrics)
@@ -166,6 +165,9 @@ def cmd_beta(args) -> None:
         if metric in PHYLOGENETIC and not args.tree:
             raise ValueError(f"{metric} needs the rooted tree; give --tree")
     workers = max(1, min(args.threads, len(metrics)))
+    # read once a call, not once a metric; a new call reads the files again
+    _table_once.cache_clear()
+    _tree_once.cache_clear()
     job = {"table": args.table, "tree": args.tree, "settings": args.settings}
     job["seed"] = args.seed
     with forked_pool(workers, preload=["gutlung_pipeline.diversity"]) as pool:
@@ -173,14 +175,7 @@ def cmd_beta(args) -> None:
             pool.submit(_one_beta, job, metric, output, pcoa)
             for metric, output, pcoa in zip(metrics, outputs, pcoas, strict=True)
         ]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and not future.cancelled() and future.exception():
-                for other in futures:
-                    other.cancel()
-                raise future.exception()
-        for future in futures:
-            future.result()
+        results(futures)
 
 
 def _one_beta(job: dict, metric: str, output: str, pcoa: str | None) -> None:
@@ -189,16 +184,16 @@ def _one_beta(job: dict, metric: str, output: str, pcoa: str | None) -> None:
     ``job``: the paths of the table and tree, the settings and the seed.
     """
     from ..diversity import PHYLOGENETIC, beta_rarefied
-    from ..io import atomic_path, read_table
+    from ..io import atomic_path
 
     s = job["settings"]
     dm = beta_rarefied(
-        read_table(job["table"]),
+        _table_once(job["table"]),
         metric=metric,
         depth=s["rarefaction_depth"],
         iterations=s["rarefactions"],
         random_state=job["seed"],
-        tree=_read_tree(job["tree"]) if metric in PHYLOGENETIC else None,
+        tree=_tree_once(job["tree"]) if metric in PHYLOGENETIC else None,
         pseudocount=s["pseudocount"],
     )
     with atomic_path(output) as tmp:
@@ -209,6 +204,20 @@ def _one_beta(job: dict, metric: str, output: str, pcoa: str | None) -> None:
         with atomic_path(pcoa) as tmp:
             ordinate(dm).write(str(tmp))
     log.info("%s: %d samples", metric, dm.shape[0])
+
+
+@functools.lru_cache(maxsize=1)
+def _table_once(path: str):
+    """Read the table of :func:`_one_beta` once a call (the metrics only read it)."""
+    from ..io import read_table
+
+    return read_table(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _tree_once(path: str):
+    """Read the tree of :func:`_one_beta` once a call."""
+    return _read_tree(path)
 
 
 def add_beta_diversity(sub) -> None:
