@@ -260,29 +260,71 @@ def blanks_sweep(args) -> None:
 
 
 #: lung settings compared on denoised tables: (method, threshold), scored
-#: pooled (every biological sample taken as lung), batch column
+#: pooled (every biological sample taken as lung), batch column, and other
+#: site or decontam settings (``signature``, ``batch_combine``)
 WORKFLOW_CANDIDATES = {
-    "per site, combined 0.05, by run (before)": (("combined", 0.05), False, "run"),
-    "per site, combined 0.05, one batch": (("combined", 0.05), False, ""),
-    "per site, frequency 0.1, one batch": (("frequency", 0.1), False, ""),
-    "per site, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), False, ""),
-    "per site, prevalence 0.5, one batch": (("prevalence", 0.5), False, ""),
-    "pooled, combined 0.05, by run": (("combined", 0.05), True, "run"),
-    "pooled, combined 0.05, one batch": (("combined", 0.05), True, ""),
-    "pooled, combined 0.1, one batch (default)": (("combined", 0.1), True, ""),
-    "pooled, combined 0.1, by run": (("combined", 0.1), True, "run"),
-    "pooled, combined 0.1, by run, fisher": (("combined", 0.1), True, "run", "fisher"),
-    "pooled, combined 0.15, one batch": (("combined", 0.15), True, ""),
-    "pooled, combined 0.2, by run": (("combined", 0.2), True, "run"),
-    "pooled, combined 0.2, one batch": (("combined", 0.2), True, ""),
-    "pooled, frequency 0.1, one batch": (("frequency", 0.1), True, ""),
-    "pooled, prevalence 0.2, one batch": (("prevalence", 0.2), True, ""),
-    "pooled, prevalence 0.1, one batch": (("prevalence", 0.1), True, ""),
-    "pooled, prevalence 0.3, by run": (("prevalence", 0.3), True, "run"),
-    "pooled, prevalence 0.5, by run": (("prevalence", 0.5), True, "run"),
-    "pooled, prevalence 0.5, one batch": (("prevalence", 0.5), True, ""),
-    "pooled, either 0.1/0.5, by run": (("either", [0.1, 0.5]), True, "run"),
-    "pooled, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), True, ""),
+    "per site, combined 0.05, by run (before)": (("combined", 0.05), False, "run", {}),
+    "per site, combined 0.05, one batch": (("combined", 0.05), False, "", {}),
+    "per site, frequency 0.1, one batch": (("frequency", 0.1), False, "", {}),
+    "per site, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), False, "", {}),
+    "per site, prevalence 0.5, one batch": (("prevalence", 0.5), False, "", {}),
+    "pooled, combined 0.05, by run": (("combined", 0.05), True, "run", {}),
+    "pooled, combined 0.05, one batch": (("combined", 0.05), True, "", {}),
+    "pooled, combined 0.1, one batch (before)": (("combined", 0.1), True, "", {}),
+    "pooled, combined 0.1, signature 0.03": (
+        ("combined", 0.1),
+        True,
+        "",
+        {"signature": 0.03},
+    ),
+    "pooled, combined 0.1, signature 0.05 (default)": (
+        ("combined", 0.1),
+        True,
+        "",
+        {"signature": 0.05},
+    ),
+    "pooled, combined 0.1, signature 0.1": (
+        ("combined", 0.1),
+        True,
+        "",
+        {"signature": 0.1},
+    ),
+    "pooled, combined 0.1, by run": (("combined", 0.1), True, "run", {}),
+    "pooled, combined 0.1, by run, signature 0.05": (
+        ("combined", 0.1),
+        True,
+        "run",
+        {"signature": 0.05},
+    ),
+    "pooled, combined 0.1, by run, fisher": (
+        ("combined", 0.1),
+        True,
+        "run",
+        {"batch_combine": "fisher"},
+    ),
+    "pooled, combined 0.15, one batch": (("combined", 0.15), True, "", {}),
+    "pooled, combined 0.2, by run": (("combined", 0.2), True, "run", {}),
+    "pooled, combined 0.2, one batch": (("combined", 0.2), True, "", {}),
+    "pooled, frequency 0.1, one batch": (("frequency", 0.1), True, "", {}),
+    "pooled, prevalence 0.05, signature 0.05": (
+        ("prevalence", 0.05),
+        True,
+        "",
+        {"signature": 0.05},
+    ),
+    "pooled, prevalence 0.1, signature 0.05": (
+        ("prevalence", 0.1),
+        True,
+        "",
+        {"signature": 0.05},
+    ),
+    "pooled, prevalence 0.2, one batch": (("prevalence", 0.2), True, "", {}),
+    "pooled, prevalence 0.1, one batch": (("prevalence", 0.1), True, "", {}),
+    "pooled, prevalence 0.3, by run": (("prevalence", 0.3), True, "run", {}),
+    "pooled, prevalence 0.5, by run": (("prevalence", 0.5), True, "run", {}),
+    "pooled, prevalence 0.5, one batch": (("prevalence", 0.5), True, "", {}),
+    "pooled, either 0.1/0.5, by run": (("either", [0.1, 0.5]), True, "run", {}),
+    "pooled, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), True, "", {}),
 }
 
 #: ``--hard``: a reagent profile of 30 strains with a long tail, reagent DNA
@@ -374,13 +416,15 @@ def workflow_sweep(args) -> None:
             drop = blanks[n_blanks:]
             sheet_k = sheet.drop(index=drop)
             table_k = table.drop(columns=[c for c in drop if c in table.columns])
-            for name, (lung_method, pooled, batch, *how) in WORKFLOW_CANDIDATES.items():
+            for name, candidate in WORKFLOW_CANDIDATES.items():
+                lung_method, pooled, batch, other = candidate
                 if args.no_conc and lung_method[0] != "prevalence":
                     continue
                 opts = settings(*lung_method)
                 opts["batch_column"] = batch
                 opts["sites"]["lung"]["pool"] = pooled
-                opts["batch_combine"] = how[0] if how else "minimum"
+                opts["sites"]["lung"]["signature"] = other.get("signature", 0)
+                opts["batch_combine"] = other.get("batch_combine", "minimum")
                 used = sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k
                 called = lung_calls(
                     decontaminate(table_k, used, taxonomy, settings=opts)

@@ -12,7 +12,9 @@ from gutlung_pipeline.decontam import (
     is_contaminant,
     is_not_contaminant,
     prevalence_score,
+    signature_scores,
 )
+from gutlung_pipeline.decontam.scores import frequency_scores
 
 DECONTAM = PEERS / "decontam"
 ST_CONC = [6413, 3581, 5375, 4107, 4291, 4260, 4171, 2765, 33, 48]
@@ -190,3 +192,47 @@ def test_errors_name_the_samples():
         )
     with pytest.raises(ValueError, match="needs negative controls"):
         is_contaminant(counts, method="prevalence")
+
+
+def test_signature_score_by_hand():
+    """The kit-signature score: decontam's frequency F test with the DNA
+    concentration replaced by 1 / the load of the called features."""
+    # samples x features: a (called kit strain), b (another kit strain, 2L
+    # exactly), c (a taxon at a steady share), d (present in one sample only)
+    counts = np.array(
+        [
+            [1, 3, 30, 0, 65],
+            [5, 11, 30, 0, 53],
+            [11, 23, 30, 2, 33],
+            [29, 59, 30, 0, 0],
+        ],
+        dtype=float,
+    )
+    called = np.array([True, False, False, False, False])
+    p = signature_scores(counts, called)
+    depth = counts.sum(axis=1)
+    load = (counts[:, 0] + 0.5) / depth
+    # b = 2 (a + 0.5): its proportion is exactly twice the load, RSS1 = 0
+    assert p[1] == pytest.approx(0.0, abs=1e-30)
+    # c by hand, as decontam's frequency score on ln f against ln(1 / load)
+    f = counts[:, 2] / depth
+    r1, r0 = np.log(f) - np.log(load), np.log(f)
+    ratio = np.sum((r1 - r1.mean()) ** 2) / np.sum((r0 - r0.mean()) ** 2)
+    assert p[2] == pytest.approx(stats.f.cdf(ratio, 3, 3), rel=1e-12)
+    assert p[2] > 0.5  # a steady share does not follow the load
+    assert np.isnan(p[3])  # present once: no test
+    # a called feature is scored with its own reads left out of the load
+    own = np.full(4, 0.5) / depth
+    f = counts[:, 0] / depth
+    r1, r0 = np.log(f) - np.log(own), np.log(f)
+    ratio = np.sum((r1 - r1.mean()) ** 2) / np.sum((r0 - r0.mean()) ** 2)
+    assert p[0] == pytest.approx(stats.f.cdf(ratio, 3, 3), rel=1e-12)
+    # nothing called: no load, no score; an empty sample is left out
+    assert np.isnan(signature_scores(counts, np.zeros(5, bool))).all()
+    with_empty = np.vstack([counts, np.zeros(5)])
+    np.testing.assert_array_equal(signature_scores(with_empty, called), p)
+    # frequency_scores takes one concentration per sample and feature
+    np.testing.assert_allclose(
+        frequency_scores(counts / depth[:, None], np.tile(1 / load[:, None], 5)),
+        frequency_scores(counts / depth[:, None], 1 / load),
+    )

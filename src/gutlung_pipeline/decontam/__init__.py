@@ -1,6 +1,7 @@
 """Contamination control for low-biomass samples.
 
-* :mod:`.scores`: R decontam 1.13.0 (``isContaminant``, ``isNotContaminant``).
+* :mod:`.scores`: R decontam 1.13.0 (``isContaminant``, ``isNotContaminant``),
+  and the project's kit-signature score (``signature_scores``).
 * :mod:`.clean`: the workflow step: organelle and unassigned features out,
   decontam calls per body site, signal above background per sample, controls
   out of the analysis table, read tracking.
@@ -28,6 +29,7 @@ from .scores import (
     is_not_contaminant,
     prevalence_reach,
     prevalence_score,
+    signature_scores,
     split_threshold,
 )
 
@@ -51,5 +53,6 @@ __all__ = [
     "prevalence_score",
     "read_expected",
     "signal_above_background",
+    "signature_scores",
     "split_threshold",
 ]

@@ -9,8 +9,10 @@
    ``pool: true`` every biological sample of the sheet (the lung default:
    a reagent contaminant is in most BAL samples, so only stool, which hardly
    carries it, lets the tests see it), batch by batch (``batch_column``;
-   one batch by default), with its own method and threshold. A feature
-   called for a body site is removed from that site's samples only.
+   one batch by default), with its own method and threshold; with
+   ``signature`` (the lung default 0.05) also the features whose proportion
+   follows the load of those called (:func:`.scores.signature_scores`). A
+   feature called for a body site is removed from that site's samples only.
 3. **Signal above background**: per sample, the reads of non-contaminant
    features, and the Bray-Curtis distance of its profile (before contaminant
    removal) to the nearest negative control and to the controls' centroid; a
@@ -29,10 +31,11 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.spatial.distance import cdist
 
 from .mock import MOCK_COLUMNS, MOCK_TAXA_COLUMNS, mock_accuracy
-from .scores import call_contaminants, is_contaminant
+from .scores import call_contaminants, is_contaminant, signature_scores
 
 #: Methods that need negative controls, and those that need DNA concentrations.
 NEEDS_CONTROLS = (
@@ -320,8 +323,17 @@ def _site_scores(
     method: str,
     threshold,
     batch_combine: str,
+    signature: float = 0.0,
 ) -> pd.DataFrame:
-    """Decontam scores and calls for one site (counts: samples x features)."""
+    """Decontam scores and calls for one site (counts: samples x features).
+
+    ``signature`` > 0: then the kit-signature score
+    (:func:`.scores.signature_scores`, over the biological samples, one batch)
+    of every feature against the load of the features decontam called,
+    combined with its prevalence score by Fisher's method (df 4) when the
+    method has one; a feature under ``signature`` is called too
+    (``called_by`` ``signature``). Not with ``not_contaminant``.
+    """
     need_prev = method in NEEDS_CONTROLS
     need_freq = method in NEEDS_CONCENTRATION
     # one pass computes whichever scores the method needs ("minimum" both)
@@ -348,13 +360,24 @@ def _site_scores(
         call = ~(p < float(np.atleast_1d(threshold)[0])) & ~np.isnan(p)
     else:
         p, call = call_contaminants(p_freq, p_prev, method=method, threshold=threshold)
+    p_sig = np.full(len(call), np.nan)
+    added = np.zeros(len(call), dtype=bool)
+    if signature > 0 and method != "not_contaminant" and call.any():
+        biological = [s for s in counts.index if neg.get(s) is False]
+        p_sig = signature_scores(counts.loc[biological].to_numpy(), call)
+        if need_prev:
+            with np.errstate(divide="ignore"):
+                p_sig = stats.chi2.sf(-2 * np.log(p_sig * p_prev), 4)
+        added = ~call & (p_sig < signature)  # NaN < t is False
     return pd.DataFrame(
         {
             "freq": base["freq"].to_numpy(),
             "p_freq": p_freq,
             "p_prev": p_prev,
             "p": p,
-            "contaminant": call,
+            "contaminant": call | added,
+            "p_signature": p_sig,
+            "called_by": np.where(call, "method", np.where(added, "signature", "")),
         },
         index=base.index,
     )
@@ -527,6 +550,7 @@ def decontaminate(
             method=method,
             threshold=opts["threshold"],
             batch_combine=settings["batch_combine"],
+            signature=float(opts.get("signature", 0)),
         )
         present = (counts > 0).reindex(res.index, axis=1)
         res.insert(0, "body_site", site)
@@ -606,6 +630,8 @@ CONTAMINANT_COLUMNS = [
     "reads_samples",
     "reads_controls",
     "taxon",
+    "p_signature",
+    "called_by",
 ]
 
 

@@ -16,6 +16,10 @@ from the R source (``R/decontam.R``):
   batches combined by ``minimum``, ``product`` or ``fisher``.
 * Calls use a strict ``p < threshold``; an NA score never calls.
 
+Not in decontam: :func:`signature_scores`, the project's kit-signature score
+(a feature whose proportion follows the load of the contaminants already
+called), for reagent strains too rare for decontam's own scores.
+
 Reference
 ---------
 Davis NM, Proctor DM, Holmes SP, Relman DA, Callahan BJ (2018). Simple
@@ -43,20 +47,25 @@ BLOCK = 4096
 def frequency_scores(freq: np.ndarray, conc: np.ndarray) -> np.ndarray:
     """Decontam's ``isContaminantFrequency`` for every column of ``freq``.
 
-    ``freq``: samples x features proportions; ``conc``: per sample (> 0).
-    Per feature, over the samples where it is present (k of them; NaN when
-    k <= 1): RSS of ln f = -ln c + b (RSS1) and of ln f = b (RSS0), score
-    ``F_cdf(RSS1 / RSS0; k - 1, k - 1)``. Computed in blocks of features.
+    ``freq``: samples x features proportions; ``conc``: per sample (> 0), or
+    samples x features (a concentration of its own for each feature, as
+    :func:`signature_scores` gives). Per feature, over the samples where it is
+    present (k of them; NaN when k <= 1): RSS of ln f = -ln c + b (RSS1) and
+    of ln f = b (RSS0), score ``F_cdf(RSS1 / RSS0; k - 1, k - 1)``. Computed
+    in blocks of features.
     """
     freq = np.asarray(freq, dtype=float)
-    logc = np.log(np.asarray(conc, dtype=float))[:, None]
+    logc = np.log(np.asarray(conc, dtype=float))
+    if logc.ndim == 1:
+        logc = logc[:, None]
     out = np.full(freq.shape[1], np.nan)
     for lo in range(0, freq.shape[1], BLOCK):
         f = freq[:, lo : lo + BLOCK]
         present = f > 0
         k = present.sum(axis=0)
         logf = np.log(np.where(present, f, 1.0))
-        resid1 = np.where(present, logf + logc, 0.0)
+        c = logc if logc.shape[1] == 1 else logc[:, lo : lo + BLOCK]
+        resid1 = np.where(present, logf + c, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean1 = resid1.sum(axis=0) / k
             mean0 = logf.sum(axis=0) / k  # logf is 0 where absent
@@ -71,6 +80,45 @@ def frequency_scores(freq: np.ndarray, conc: np.ndarray) -> np.ndarray:
 def frequency_score(freq: np.ndarray, conc: np.ndarray) -> float:
     """:func:`frequency_scores` for one feature."""
     return float(frequency_scores(np.asarray(freq, dtype=float)[:, None], conc)[0])
+
+
+def signature_scores(
+    counts: np.ndarray, called: np.ndarray, *, pseudo: float = 0.5
+) -> np.ndarray:
+    """Score every feature on whether it follows the called contaminants.
+
+    Not part of decontam. Reagent contaminants arrive together: in every
+    sample each kit strain is a fixed share of the kit's DNA, so its
+    proportion follows the sample's contaminant load L (the proportion of its
+    reads in the features already called). Decontam's frequency model with
+    the DNA concentration replaced by 1 / L: per feature, over the samples
+    where it is present, ln f = ln L + b (contaminant) against ln f = b, the
+    score as :func:`frequency_scores` (low: follows the load). The load is
+    measured, so it is free of a concentration's measurement noise and of
+    the varying reagent DNA of each extraction, which the kit's strains share;
+    a true taxon's proportion falls, if anything, as the load rises.
+
+    ``counts``: samples x features reads (biological samples only, no blanks);
+    ``called``: the features already called. A called feature's own reads
+    are left out of the load it is scored with; ``pseudo`` reads are added to
+    every load (a sample without a called read keeps a finite one). Samples
+    without reads are left out; NaN for every feature when none is called.
+    """
+    counts = np.asarray(counts, dtype=float)
+    called = np.asarray(called, dtype=bool)
+    out = np.full(counts.shape[1], np.nan)
+    counts = counts[counts.sum(axis=1) > 0]
+    if not called.any() or not len(counts):
+        return out
+    depth = counts.sum(axis=1, keepdims=True)
+    load = counts[:, called].sum(axis=1, keepdims=True)
+    for lo in range(0, counts.shape[1], BLOCK):
+        block = counts[:, lo : lo + BLOCK]
+        own = np.where(called[lo : lo + BLOCK], block, 0.0)
+        out[lo : lo + BLOCK] = frequency_scores(
+            block / depth, depth / (load - own + pseudo)
+        )
+    return out
 
 
 def prevalence_scores(present: np.ndarray, neg: np.ndarray) -> np.ndarray:

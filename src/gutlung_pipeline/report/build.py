@@ -293,6 +293,8 @@ def contamination_section(decontam: dict, core: Core, figures: dict):
                         "p_freq",
                         "p_prev",
                         "p",
+                        "p_signature",
+                        "called_by",
                         "taxon",
                     ]
                 ],

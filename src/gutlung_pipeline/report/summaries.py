@@ -145,11 +145,21 @@ def decontam_sentences(
                 f", scored with all {int(g['scored_samples'].iloc[0])} biological "
                 "samples,"
             )
+        by_signature = (
+            int((called["called_by"] == "signature").sum())
+            if "called_by" in called
+            else 0
+        )
+        signature = (
+            f" ({by_signature} of them by the kit-signature score)"
+            if by_signature
+            else ""
+        )
         out.append(
             f"{site}: decontam {g['method'].iloc[0]} (threshold "
             f"{g['threshold'].iloc[0]}){scored} against {n_controls} negative "
             "controls called "
-            f"{len(called)} of {len(g)} features contaminants; they held "
+            f"{len(called)} of {len(g)} features contaminants{signature}; they held "
             f"{removed:,} of {total:,} reads{share} in the {len(site_reads)} {site} "
             "samples and were removed from them."
         )
