@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 from conftest import needs_tools
@@ -81,3 +83,55 @@ def test_run_sintax_on_reference_sequences_is_exact_and_repeatable(tmp_path, ref
     for ref_id, genus in zip(picks["ref_id"], picks["genus"], strict=True):
         # a sequence that is itself in the reference gets its own genus
         assert genus_of(taxa.loc[ref_id, "Taxon"]) == genus
+
+
+@needs_tools
+def test_sintax_in_chunks_names_alike_on_any_threads(tmp_path, reference, monkeypatch):
+    """SINTAX on fixed chunks of ASVs, one-thread processes side by side: the
+    same predictions on 1, 2 and 3 threads, in the ASVs' order, each chunk what
+    vsearch writes for it with --randseed seed + 1 (so seed 0 repeats too)."""
+    import subprocess
+
+    import numpy as np
+    from conftest import REFERENCE
+
+    import gutlung_pipeline.taxonomy as taxonomy
+    from gutlung_pipeline.io import write_fasta
+
+    rng = np.random.default_rng(5)
+    picks = reference.groupby("genus").head(1).head(10)
+    records = []
+    for seq in picks["sequence"]:
+        # one base in ten changed: bootstrap support below 1, so the seed matters
+        bases = np.array(list(seq))
+        where = rng.random(len(bases)) < 0.1
+        bases[where] = rng.choice(list("ACGT"), where.sum())
+        records.append((f"asv{len(records)}", "".join(bases)))
+    write_fasta(records, tmp_path / "q.fa")
+    monkeypatch.setattr(taxonomy, "SINTAX_CHUNK", 4)
+    for threads in (1, 2, 3):
+        run_sintax(
+            tmp_path / "q.fa",
+            REFERENCE,
+            tmp_path / f"t{threads}.tsv",
+            random_state=0,
+            threads=threads,
+        )
+    one = (tmp_path / "t1.tsv").read_bytes()
+    assert (
+        one == (tmp_path / "t2.tsv").read_bytes() == (tmp_path / "t3.tsv").read_bytes()
+    )
+    lines = one.decode().splitlines()
+    assert [line.split("\t")[0] for line in lines] == [r[0] for r in records]
+    write_fasta(records[4:8], tmp_path / "chunk.fa")
+    for k in (1, 2):
+        subprocess.run(
+            ["vsearch", "--sintax", str(tmp_path / "chunk.fa"), "--db", str(REFERENCE)]
+            + ["--tabbedout", str(tmp_path / f"c{k}.tsv"), "--randseed", "1"]
+            + ["--threads", "1", "--strand", "both", "--quiet"],
+            check=True,
+        )
+    chunk = (tmp_path / "c1.tsv").read_text().splitlines()
+    assert chunk == lines[4:8] == (tmp_path / "c2.tsv").read_text().splitlines()
+    supports = [float(x) for line in lines for x in re.findall(r"\((\d\.\d+)\)", line)]
+    assert min(supports) < 1  # the bootstrap was at work

@@ -31,12 +31,16 @@ if not TAXONOMY_GIVEN and not STUDIES:
             "logs/assign_taxonomy.log",
         benchmark:
             "logs/benchmark/assign_taxonomy.tsv"
+        # the critical path: decontaminate and everything after wait for it
+        priority: 1
         conda:
             "../envs/gutlung.yaml"
+        threads: config["threads"]
         params:
             confidence=config["taxonomy"]["confidence"],
             seed=config["seed"],
         shell:
             "gutlung assign-taxonomy --asvs {input.asvs:q} --reference {input.reference:q}"
             " --output {output.taxonomy:q} --raw {output.raw:q}"
-            " --confidence {params.confidence} --seed {params.seed} > {log:q} 2>&1"
+            " --confidence {params.confidence} --seed {params.seed} --threads {threads}"
+            " > {log:q} 2>&1"

@@ -6,7 +6,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from .options import add_output, add_seed, command, schema_default
+from .options import add_output, add_seed, add_threads, command, schema_default
 
 log = logging.getLogger("gutlung")
 
@@ -18,7 +18,13 @@ def cmd_assign_taxonomy(args) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "sintax.tsv"
-        run_sintax(args.asvs, args.reference, raw, random_state=args.seed)
+        run_sintax(
+            args.asvs,
+            args.reference,
+            raw,
+            random_state=args.seed,
+            threads=args.threads,
+        )
         predictions = read_sintax_tabbed(raw)
     taxonomy = sintax_to_qiime(predictions, confidence=args.confidence)
     write_tsv(taxonomy, args.output)
@@ -47,6 +53,7 @@ def add_assign_taxonomy(sub) -> None:
         help="least SINTAX bootstrap support of a kept rank",
     )
     add_seed(p)
+    add_threads(p, "SINTAX processes side by side (the names do not depend on it)")
 
 
 def cmd_root_tree(args) -> None:
