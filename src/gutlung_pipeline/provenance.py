@@ -137,6 +137,7 @@ def collect(
     *,
     repo: str | os.PathLike,
     dada2: bool = False,
+    known: dict[str, str] | None = None,
 ) -> dict:
     """Gather a run's provenance.
 
@@ -152,6 +153,10 @@ def collect(
         The workflow's checkout, for its git commit.
     dada2
         Also the R and DADA2 versions.
+    known
+        Tool versions already known, by :data:`TOOLS` name, used instead of
+        running the tool: the workflow passes the Snakemake that runs it
+        (``snakemake --version`` takes a second to start).
     """
     inputs = []
     for role, paths in files.items():
@@ -163,7 +168,11 @@ def collect(
                 entry.update(bytes="", sha256="not a local file")
             inputs.append(entry)
     versions = [
-        {"kind": "tool", "name": name, "version": tool_version(command)}
+        {
+            "kind": "tool",
+            "name": name,
+            "version": (known or {}).get(name) or tool_version(command),
+        }
         for name, command in TOOLS.items()
     ]
     versions += [

@@ -263,6 +263,12 @@ def test_decontam_problems_name_samples_and_fix():
     assert any("auto has nothing to score with" in p for p in problems)
     with pytest.raises(ValueError, match="needs negative controls"):
         decontaminate(table, no_blanks, tax, settings=settings())
+    odd = {"lung": {"method": "not_contaminant", "signature": 0.05}}
+    assert decontam_problems(sheet, settings(sites=odd), sheet="s.tsv") == [
+        "s.tsv: decontam.sites.lung.signature: the kit-signature score follows the "
+        "contaminants a method calls, and not_contaminant calls none; set "
+        "decontam.sites.lung.signature: 0 or another method"
+    ]
 
 
 def test_prevalence_reach_known_answers_by_hand():

@@ -46,6 +46,11 @@ def test_inputs_get_their_sha256_and_the_commit_its_state(tmp_path):
     assert record["project"]["state"] == "not a git checkout"
     names = {v["name"] for v in record["versions"]}
     assert {"vsearch", "cutadapt", "numpy", "scikit-bio", "gutlung-pipeline"} <= names
+    # a version already known (the Snakemake running the workflow) is not asked
+    known = collect({}, {}, repo=tmp_path, known={"snakemake": "9.9.9"})["versions"]
+    tools = {v["name"]: v["version"] for v in known if v["kind"] == "tool"}
+    asked = {v["name"]: v["version"] for v in record["versions"] if v["kind"] == "tool"}
+    assert tools == {**asked, "snakemake": "9.9.9"}
     assert record["started"].endswith("+00:00")
     # a git checkout: its commit, clean or not
     repo = tmp_path / "repo"

@@ -1062,6 +1062,11 @@ def test_provenance_names_versions_inputs_and_the_commit(demo_run):
     vsearch = versions.set_index("name").loc["vsearch", "version"]
     printed = subprocess.run(["vsearch", "--version"], capture_output=True, text=True)
     assert f"v{vsearch}" in printed.stderr
+    import snakemake
+
+    assert (
+        versions.set_index("name").loc["snakemake", "version"] == snakemake.__version__
+    )
     assert record["seed"] == 42 and record["config"]["seed"] == 42
     report = report_text(work)
     last = report[report.rindex("<h2>") :]

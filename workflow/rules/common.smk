@@ -8,6 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from snakemake import __version__ as SNAKEMAKE_VERSION  # for results/provenance
+
 from gutlung_pipeline.config import (
     ConfigError,
     check_workflow_inputs,

@@ -22,6 +22,8 @@ rule decontaminate:
         "logs/decontaminate.log",
     benchmark:
         "logs/benchmark/decontaminate.tsv"
+    # on the critical path after the table (with assign_taxonomy, beta_diversity)
+    priority: 1
     conda:
         "../envs/gutlung.yaml"
     params:

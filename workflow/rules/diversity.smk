@@ -33,6 +33,8 @@ rule alpha_diversity:
         "logs/alpha_diversity.log",
     benchmark:
         "logs/benchmark/alpha_diversity.tsv"
+    # the claims wait on it, as on beta_diversity
+    priority: 1
     conda:
         "../envs/gutlung.yaml"
     params:

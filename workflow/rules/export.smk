@@ -59,10 +59,13 @@ rule provenance:
         files=get_provenance_files,
         repo=str(REPO_ROOT),
         dada2="--dada2" if config["denoise"]["engine"] == "dada2" else "",
+        # the Snakemake running this workflow (asking one on PATH takes a second)
+        snakemake=SNAKEMAKE_VERSION,
     # the files' JSON goes in on stdin through a quoted here-document (no
     # expansion): as one argument it passes Linux's 128 KiB limit at about
     # 1,000 paired-end samples ("Argument list too long")
     shell:
         "gutlung provenance --config-json {params.config:q} --files -"
         " --repo {params.repo:q} {params.dada2} --output-dir results/provenance"
+        " --snakemake-version {params.snakemake:q}"
         " > {log:q} 2>&1 <<'GUTLUNG_FILES_JSON'\n{params.files}\nGUTLUNG_FILES_JSON"

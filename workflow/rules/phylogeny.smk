@@ -7,6 +7,8 @@ rule align_asvs:
         "logs/align_asvs.log",
     benchmark:
         "logs/benchmark/align_asvs.tsv"
+    # on the critical path after the table (with assign_taxonomy, beta_diversity)
+    priority: 1
     conda:
         "../envs/mafft.yaml"
     # MAFFT's default strategy (FFT-NS-2) with QIIME 2's options (q2-alignment's
@@ -25,6 +27,8 @@ rule build_tree:
         "logs/build_tree.log",
     benchmark:
         "logs/benchmark/build_tree.tsv"
+    # on the critical path after the table (with assign_taxonomy, beta_diversity)
+    priority: 1
     conda:
         "../envs/fasttree.yaml"
     params:
@@ -43,6 +47,8 @@ rule root_tree:
         "logs/root_tree.log",
     benchmark:
         "logs/benchmark/root_tree.tsv"
+    # on the critical path after the table (with assign_taxonomy, beta_diversity)
+    priority: 1
     conda:
         "../envs/gutlung.yaml"
     shell:

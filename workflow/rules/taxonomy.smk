@@ -35,7 +35,8 @@ if not TAXONOMY_GIVEN and not STUDIES:
         priority: 1
         conda:
             "../envs/gutlung.yaml"
-        threads: config["threads"]
+        # one core left for MAFFT, FastTree and the rooting, which run alongside
+        threads: max(1, config["threads"] - 1)
         params:
             confidence=config["taxonomy"]["confidence"],
             seed=config["seed"],

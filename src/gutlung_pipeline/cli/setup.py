@@ -411,7 +411,8 @@ def cmd_provenance(args) -> None:
 
     config = json.loads(args.config_json)
     files = json.loads(sys.stdin.read() if args.files == "-" else args.files)
-    record = collect(config, files, repo=args.repo, dada2=args.dada2)
+    known = {"snakemake": args.snakemake_version} if args.snakemake_version else {}
+    record = collect(config, files, repo=args.repo, dada2=args.dada2, known=known)
     out = Path(args.output_dir)
     write_json(record, out / "provenance.json")
     write_tsv(pd.DataFrame(record["versions"]), out / "versions.tsv", index=False)
@@ -444,6 +445,11 @@ def add_provenance(sub) -> None:
     )
     p.add_argument("--repo", required=True, help="the workflow's checkout (git)")
     p.add_argument("--dada2", action="store_true", help="also R's and DADA2's versions")
+    p.add_argument(
+        "--snakemake-version",
+        help="the version of the Snakemake running the workflow (default: ask "
+        "the snakemake on PATH)",
+    )
     p.add_argument(
         "--output-dir",
         required=True,

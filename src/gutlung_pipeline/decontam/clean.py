@@ -206,6 +206,12 @@ def decontam_problems(
                 f"extraction blanks or {conc_col}, or set {key}: none"
             )
             continue
+        if method == "not_contaminant" and settings["sites"][site].get("signature"):
+            problems.append(
+                f"{sheet}: decontam.sites.{site}.signature: the kit-signature score "
+                "follows the contaminants a method calls, and not_contaminant calls "
+                f"none; set decontam.sites.{site}.signature: 0 or another method"
+            )
         if method in NEEDS_CONTROLS and len(controls) == 0:
             problems.append(
                 f"{sheet}: {key}: {method} needs negative controls and no sample has "
