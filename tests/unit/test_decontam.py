@@ -221,6 +221,11 @@ def test_signature_score_by_hand():
     assert p[2] == pytest.approx(stats.f.cdf(ratio, 3, 3), rel=1e-12)
     assert p[2] > 0.5  # a steady share does not follow the load
     assert np.isnan(p[3])  # present once: no test
+    # present in two samples (one degree of freedom): no test either
+    two = counts.copy()
+    two[1, 3] = 1
+    assert np.isnan(signature_scores(two, called)[3])
+    assert not np.isnan(signature_scores(two, called, min_samples=2)[3])
     # a called feature is scored with its own reads left out of the load
     own = np.full(4, 0.5) / depth
     f = counts[:, 0] / depth

@@ -263,6 +263,22 @@ def test_decontam_problems_name_samples_and_fix():
     assert any("auto has nothing to score with" in p for p in problems)
     with pytest.raises(ValueError, match="needs negative controls"):
         decontaminate(table, no_blanks, tax, settings=settings())
+    problems = decontam_problems(
+        no_blanks,
+        settings(
+            sites={
+                "gut": {"method": "none"},
+                "lung": {"method": "frequency", "signature": 0.05},
+            }
+        ),
+        sheet="s.tsv",
+    )
+    assert problems == [
+        "s.tsv: decontam.sites.lung.signature: the kit-signature score calls only "
+        "features a negative control holds, and no sample has sample_type "
+        "negative_control; add the extraction blanks or set "
+        "decontam.sites.lung.signature: 0"
+    ]
     odd = {"lung": {"method": "not_contaminant", "signature": 0.05}}
     assert decontam_problems(sheet, settings(sites=odd), sheet="s.tsv") == [
         "s.tsv: decontam.sites.lung.signature: the kit-signature score follows the "

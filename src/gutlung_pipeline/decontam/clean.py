@@ -212,6 +212,13 @@ def decontam_problems(
                 "follows the contaminants a method calls, and not_contaminant calls "
                 f"none; set decontam.sites.{site}.signature: 0 or another method"
             )
+        if settings["sites"][site].get("signature") and len(controls) == 0:
+            problems.append(
+                f"{sheet}: decontam.sites.{site}.signature: the kit-signature score "
+                "calls only features a negative control holds, and no sample has "
+                f"sample_type {'/'.join(settings['control_types'])}; add the "
+                f"extraction blanks or set decontam.sites.{site}.signature: 0"
+            )
         if method in NEEDS_CONTROLS and len(controls) == 0:
             problems.append(
                 f"{sheet}: {key}: {method} needs negative controls and no sample has "
@@ -337,8 +344,9 @@ def _site_scores(
     (:func:`.scores.signature_scores`, over the biological samples, one batch)
     of every feature against the load of the features decontam called,
     combined with its prevalence score by Fisher's method (df 4) when the
-    method has one; a feature under ``signature`` is called too
-    (``called_by`` ``signature``). Not with ``not_contaminant``.
+    method has one; a feature under ``signature`` that a negative control
+    holds is called too (``called_by`` ``signature``). Not with
+    ``not_contaminant``.
     """
     need_prev = method in NEEDS_CONTROLS
     need_freq = method in NEEDS_CONCENTRATION
@@ -375,6 +383,9 @@ def _site_scores(
             with np.errstate(divide="ignore"):
                 p_sig = stats.chi2.sf(-2 * np.log(p_sig * p_prev), 4)
         added = ~call & (p_sig < signature)  # NaN < t is False
+        # a reagent strain is in the blanks: one no blank holds is left alone
+        controls = [s for s in counts.index if neg.get(s) is True]
+        added &= (counts.loc[controls].to_numpy() > 0).any(axis=0)
     return pd.DataFrame(
         {
             "freq": base["freq"].to_numpy(),

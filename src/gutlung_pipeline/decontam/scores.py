@@ -83,7 +83,11 @@ def frequency_score(freq: np.ndarray, conc: np.ndarray) -> float:
 
 
 def signature_scores(
-    counts: np.ndarray, called: np.ndarray, *, pseudo: float = 0.5
+    counts: np.ndarray,
+    called: np.ndarray,
+    *,
+    pseudo: float = 0.5,
+    min_samples: int = 3,
 ) -> np.ndarray:
     """Score every feature on whether it follows the called contaminants.
 
@@ -102,7 +106,10 @@ def signature_scores(
     ``called``: the features already called. A called feature's own reads
     are left out of the load it is scored with; ``pseudo`` reads are added to
     every load (a sample without a called read keeps a finite one). Samples
-    without reads are left out; NaN for every feature when none is called.
+    without reads are left out; NaN for every feature when none is called,
+    and for a feature in fewer than ``min_samples`` samples (in two, one
+    degree of freedom: on decontam's real MUClite data two such features,
+    one in no blank, scored under 0.05 by chance).
     """
     counts = np.asarray(counts, dtype=float)
     called = np.asarray(called, dtype=bool)
@@ -118,6 +125,7 @@ def signature_scores(
         out[lo : lo + BLOCK] = frequency_scores(
             block / depth, depth / (load - own + pseudo)
         )
+    out[(counts > 0).sum(axis=0) < min_samples] = np.nan
     return out
 
 
