@@ -241,3 +241,36 @@ def test_signature_score_by_hand():
         frequency_scores(counts / depth[:, None], np.tile(1 / load[:, None], 5)),
         frequency_scores(counts / depth[:, None], 1 / load),
     )
+
+
+def test_signature_adds_nothing_by_chance_on_real_oral_data(muclite):
+    """decontam's MUClite (569 oral samples, 30 blanks; high biomass): the
+    kit-signature score adds no feature to combined 0.1's 56 calls. Without
+    its guards (3 or more samples, a blank holding it) it would add two
+    features of two samples each, one of them in no blank."""
+    from gutlung_pipeline.decontam.clean import _site_scores
+
+    counts, samples = muclite
+    neg = samples["is.neg"].astype(str).str.upper().eq("TRUE")
+    res = _site_scores(
+        counts,
+        neg.astype(object),
+        samples["quant_reading"],
+        None,
+        method="combined",
+        threshold=0.1,
+        batch_combine="minimum",
+        signature=0.05,
+    )
+    assert res["contaminant"].sum() == 56
+    assert (res["called_by"] == "method").sum() == 56
+    assert (res["called_by"] == "signature").sum() == 0
+    # unguarded: the two chance fits
+    called = res["called_by"].eq("method").to_numpy()
+    raw = signature_scores(counts.loc[~neg].to_numpy(), called, min_samples=2)
+    with np.errstate(divide="ignore"):
+        p = stats.chi2.sf(-2 * np.log(raw * res["p_prev"].to_numpy()), 4)
+    chance = res.index[(p < 0.05) & ~called]
+    assert len(chance) == 2
+    assert ((counts.loc[~neg, chance] > 0).sum(axis=0) == 2).all()
+    assert (counts.loc[neg, chance] > 0).any(axis=0).sum() == 1
