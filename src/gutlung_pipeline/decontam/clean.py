@@ -212,7 +212,11 @@ def decontam_problems(
                 "follows the contaminants a method calls, and not_contaminant calls "
                 f"none; set decontam.sites.{site}.signature: 0 or another method"
             )
-        if settings["sites"][site].get("signature") and len(controls) == 0:
+        if (
+            settings["sites"][site].get("signature")
+            and len(controls) == 0
+            and method not in NEEDS_CONTROLS  # said below, with the same fix
+        ):
             problems.append(
                 f"{sheet}: decontam.sites.{site}.signature: the kit-signature score "
                 "calls only features a negative control holds, and no sample has "
