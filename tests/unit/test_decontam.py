@@ -263,6 +263,7 @@ def test_signature_adds_nothing_by_chance_on_real_oral_data(muclite):
         signature=0.05,
     )
     assert res["contaminant"].sum() == 56
+    assert res["p_signature"].notna().sum() > 500  # scored, not skipped
     assert (res["called_by"] == "method").sum() == 56
     assert (res["called_by"] == "signature").sum() == 0
     # unguarded: the two chance fits

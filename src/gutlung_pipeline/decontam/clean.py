@@ -381,14 +381,16 @@ def _site_scores(
     p_sig = np.full(len(call), np.nan)
     added = np.zeros(len(call), dtype=bool)
     if signature > 0 and method != "not_contaminant" and call.any():
-        biological = [s for s in counts.index if neg.get(s) is False]
+        flags = neg.reindex(counts.index).to_numpy(dtype=object)
+        # as is_contaminant reads neg: NaN is neither (left out of both)
+        biological = [v is False or v == 0 for v in flags]
+        controls = [v is True or v == 1 for v in flags]
         p_sig = signature_scores(counts.loc[biological].to_numpy(), call)
         if need_prev:
             with np.errstate(divide="ignore"):
                 p_sig = stats.chi2.sf(-2 * np.log(p_sig * p_prev), 4)
         added = ~call & (p_sig < signature)  # NaN < t is False
         # a reagent strain is in the blanks: one no blank holds is left alone
-        controls = [s for s in counts.index if neg.get(s) is True]
         added &= (counts.loc[controls].to_numpy() > 0).any(axis=0)
     return pd.DataFrame(
         {
