@@ -502,10 +502,10 @@ def test_the_signature_score_adds_kit_strains_and_no_true_taxon():
         table, sheet, tax = hard_cohort(np.random.default_rng(seed))
         lung = [s for s in table.columns if s.startswith("L")]
         kit = {f for f in table.index[table[lung].sum(axis=1) > 0] if f[0] == "k"}
-        calls = {}
+        calls, results = {}, {}
         for signature in found:
             lung_site = {"method": "combined", "pool": True, "signature": signature}
-            res = decontaminate(
+            res = results[signature] = decontaminate(
                 table, sheet, tax, settings=settings(sites={"lung": lung_site})
             )
             c = res.contaminants.set_index("feature_id")
@@ -526,6 +526,7 @@ def test_the_signature_score_adds_kit_strains_and_no_true_taxon():
         # the report says how many the signature score added
         from gutlung_pipeline.report.summaries import decontam_sentences
 
+        res = results[0.05]
         lines = decontam_sentences(
             res.contaminants, res.signal, res.mock, res.tracking, res.filtered
         )

@@ -31,7 +31,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.spatial.distance import cdist
 
 from .mock import MOCK_COLUMNS, MOCK_TAXA_COLUMNS, mock_accuracy
@@ -385,11 +384,15 @@ def _site_scores(
         # as is_contaminant reads neg: NaN is neither (left out of both)
         biological = [v is False or v == 0 for v in flags]
         controls = [v is True or v == 1 for v in flags]
-        p_sig = signature_scores(counts.loc[biological].to_numpy(), call)
-        if need_prev:
-            with np.errstate(divide="ignore"):
-                p_sig = stats.chi2.sf(-2 * np.log(p_sig * p_prev), 4)
-        added = ~call & (p_sig < signature)  # NaN < t is False
+        raw = signature_scores(counts.loc[biological].to_numpy(), call)
+        # with the prevalence score as decontam's "combined" joins two scores
+        p_sig, by_signature = call_contaminants(
+            raw,
+            p_prev,
+            method="combined" if need_prev else "frequency",
+            threshold=signature,
+        )
+        added = ~call & by_signature
         # a reagent strain is in the blanks: one no blank holds is left alone
         added &= (counts.loc[controls].to_numpy() > 0).any(axis=0)
     return pd.DataFrame(
