@@ -12,8 +12,9 @@ rule align_asvs:
     conda:
         "../envs/mafft.yaml"
     # MAFFT's default strategy (FFT-NS-2) with QIIME 2's options (q2-alignment's
-    # mafft: --preservecase --inputorder); --auto chose the iterative FFT-NS-i
-    # for 200 sequences or more, six times slower. One thread: repeatable.
+    # mafft: --preservecase --inputorder); --auto chose L-INS-i under 200
+    # sequences (8 s for 150) and FFT-NS-i up to a few hundred (3 s for 250),
+    # against 0.4-0.5 s (benchmarks/README.md). One thread: repeatable.
     shell:
         "mafft --preservecase --inputorder --thread 1 {input:q} > {output:q} 2> {log:q}"
 
