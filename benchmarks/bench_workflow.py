@@ -1,6 +1,7 @@
 """The whole workflow, FASTQ to report, against reads to table on one cohort.
 
 Usage: python benchmarks/bench_workflow.py --data DIR [--workdir DIR] [--cores 2]
+[--snakemake-args '...']
 
 ``DIR`` is a cohort ``bench_denoise.py`` wrote (its ``--workdir``'s ``data``
 folder: ``samples.tsv`` and the reads). Runs the shipped config on it with
@@ -13,6 +14,7 @@ the wall time and each rule's summed job seconds from Snakemake's
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,6 +42,11 @@ def main() -> None:
         "--workdir", type=Path, default=REPO / "benchmarks/out/workflow"
     )
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--snakemake-args",
+        default="",
+        help="more of Snakemake's options, in one string (e.g. '--scheduler greedy')",
+    )
     args = parser.parse_args()
     work = args.workdir
     if work.exists():
@@ -58,7 +65,9 @@ def main() -> None:
     (work / "config/config.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     proc = subprocess.run(
-        workflow_command(work, args.cores), capture_output=True, text=True
+        [*workflow_command(work, args.cores), *shlex.split(args.snakemake_args)],
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - start
     if proc.returncode:

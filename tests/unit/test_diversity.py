@@ -31,6 +31,31 @@ def test_rarefy_is_unbiased_chi_square():
     assert stats.chisquare(observed, expected).pvalue > 0.001
 
 
+def test_draws_are_scikit_bio_subsample_counts_column_by_column():
+    """One matrix through biom's subsample gives what scikit-bio's
+    subsample_counts gives column by column from the same Generator."""
+    from skbio.stats import subsample_counts
+
+    from gutlung_pipeline.diversity import _draws
+
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame(
+        rng.poisson(rng.gamma(0.3, 40, size=(60, 1)), size=(60, 30)),
+        index=[f"f{i}" for i in range(60)],
+        columns=[f"s{j}" for j in range(30)],
+    )
+    depth = int(table.sum(axis=0).min())
+    assert depth > 20
+    got = _draws(table, depth, np.random.default_rng(11))
+    gen = np.random.default_rng(11)
+    for name in table.columns:
+        want = subsample_counts(table[name].to_numpy(), depth, seed=gen)
+        np.testing.assert_array_equal(got[name].to_numpy(), want)
+    assert (got.sum(axis=0) == depth).all()
+    with pytest.raises(ValueError, match=f"at least {depth + 1} reads"):
+        _draws(table, depth + 1, np.random.default_rng(11))
+
+
 def test_rarefy_rejects_bad_depth():
     with pytest.raises(ValueError, match="at least 1"):
         rarefy(TABLE, depth=0, random_state=0)
