@@ -31,12 +31,15 @@ if not TAXONOMY_GIVEN and not STUDIES:
             "logs/assign_taxonomy.log",
         benchmark:
             "logs/benchmark/assign_taxonomy.tsv"
-        # the critical path: decontaminate and everything after wait for it
-        priority: 1
+        # the critical path: decontaminate and everything after wait for it.
+        # First and on every core, then the tree (one thread) beside
+        # decontaminate and the side branches: 17-21 s after the table on
+        # 2 cores, against 20-23 s with a core kept for the tree
+        # (benchmarks/README.md)
+        priority: 2
         conda:
             "../envs/gutlung.yaml"
-        # one core left for MAFFT, FastTree and the rooting, which run alongside
-        threads: max(1, config["threads"] - 1)
+        threads: config["threads"]
         params:
             confidence=config["taxonomy"]["confidence"],
             seed=config["seed"],
