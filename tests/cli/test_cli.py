@@ -31,6 +31,7 @@ def test_help_lists_every_step(capsys):
         "dada2-table",
         "build-table",
         "assign-taxonomy",
+        "build-tree",
         "root-tree",
         "rarefy",
         "alpha-diversity",

@@ -1,7 +1,62 @@
+import subprocess
+
 import pytest
+from conftest import needs_tools
 
 from gutlung_pipeline.diversity import alpha
-from gutlung_pipeline.phylogeny import midpoint_root, to_newick
+from gutlung_pipeline.errors import ToolError
+from gutlung_pipeline.phylogeny import build_tree, midpoint_root, to_newick
+
+#: Six aligned 16S-like sequences (gaps included), FastTree's input.
+ALIGNMENT = """>a1
+TACGGAGGGTGCAAGCGTTAATCGGAATTACTGGGCGTAAAGCGCACGCAGGCGG-TTTGTTAAG
+>a2
+TACGGAGGGTGCAAGCGTTAATCGGAATTACTGGGCGTAAAGCGCACGCAGGCGGTTTTGTTAAG
+>b1
+TACGTAGGGTGCGAGCGTTAATCGGAATTACTGGGCGTAAAGCGTGCGCAGGCGG-TTTGTCAAG
+>b2
+TACGTAGGGTGCGAGCGTTGATCGGAATTACTGGGCGTAAAGGGTGCGCAGGCGGATTTGTCAAG
+>c1
+TACGTAGGTGGCAAGCGTTATCCGGATTTATTGGGCGTAAAGCGAGCGCAGGCGG-TTTTTTAAG
+>c2
+TACGTAGGTGGCAAGCGTTGTCCGGATTTATTGGGCGTAAAGGGAGCGCAGGCGG-TTCTTTAAG
+"""
+
+
+@needs_tools
+def test_build_tree_is_fasttree_then_the_midpoint_root(tmp_path):
+    """One job gives what FastTree and then root-tree gave as two."""
+    aln = tmp_path / "aln.fasta"
+    aln.write_text(ALIGNMENT)
+    build_tree(aln, tmp_path / "out" / "tree.nwk", seed=0)
+    unrooted = subprocess.run(
+        ["FastTree", "-nt", "-gtr", "-seed", "1", str(aln)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    want = to_newick(midpoint_root(unrooted))
+    got = (tmp_path / "out" / "tree.nwk").read_text()
+    assert got == want
+    assert sorted(t.split(":")[0] for t in got.replace("(", "").split(",")) == [
+        "a1",
+        "a2",
+        "b1",
+        "b2",
+        "c1",
+        "c2",
+    ]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["tree.nwk"]
+
+
+@needs_tools
+def test_build_tree_names_the_alignment_fasttree_refused(tmp_path):
+    aln = tmp_path / "bad.fasta"
+    aln.write_text(">a\nACGTACGT\n>b\nACGTAC\n>c\nACGTACGA\n")  # unequal lengths
+    with pytest.raises(ToolError, match=r"FastTree failed on alignment .*bad\.fasta"):
+        build_tree(aln, tmp_path / "tree.nwk", seed=0)
+    assert not (tmp_path / "tree.nwk").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.fasta"]
 
 
 def test_midpoint_root_known_answer_from_methods():

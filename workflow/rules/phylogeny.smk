@@ -19,38 +19,23 @@ rule align_asvs:
         "mafft --preservecase --inputorder --thread 1 {input:q} > {output:q} 2> {log:q}"
 
 
+# FastTree and the midpoint rooting in one job: scikit-bio (the rooting's
+# second of import) loads while FastTree runs
 rule build_tree:
     input:
         "results/phylogeny/asv_aligned.fasta",
     output:
-        temp("results/phylogeny/unrooted.nwk"),
+        "results/phylogeny/tree.nwk",
     log:
         "logs/build_tree.log",
     benchmark:
         "logs/benchmark/build_tree.tsv"
-    # on the critical path after the table (with assign_taxonomy, beta_diversity)
-    priority: 1
-    conda:
-        "../envs/fasttree.yaml"
-    params:
-        # FastTree's seed must be positive: the config's seed, plus one
-        seed=config["seed"] + 1,
-    shell:
-        "FastTree -nt -gtr -seed {params.seed} {input:q} > {output:q} 2> {log:q}"
-
-
-rule root_tree:
-    input:
-        "results/phylogeny/unrooted.nwk",
-    output:
-        "results/phylogeny/tree.nwk",
-    log:
-        "logs/root_tree.log",
-    benchmark:
-        "logs/benchmark/root_tree.tsv"
-    # on the critical path after the table (with assign_taxonomy, beta_diversity)
+    # on the critical path after the taxonomy (alpha and beta diversity wait)
     priority: 1
     conda:
         "../envs/gutlung.yaml"
+    params:
+        seed=config["seed"],
     shell:
-        "gutlung root-tree --input {input:q} --output {output:q} > {log:q} 2>&1"
+        "gutlung build-tree --alignment {input:q} --output {output:q}"
+        " --seed {params.seed} > {log:q} 2>&1"

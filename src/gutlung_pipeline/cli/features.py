@@ -73,6 +73,26 @@ def add_root_tree(sub) -> None:
     add_output(p)
 
 
+def cmd_build_tree(args) -> None:
+    """Run ``gutlung build-tree``: FastTree on the alignment, midpoint-rooted."""
+    from ..phylogeny import build_tree
+
+    build_tree(args.alignment, args.output, seed=args.seed)
+
+
+def add_build_tree(sub) -> None:
+    """Declare ``gutlung build-tree`` and its options on ``sub``."""
+    p = command(
+        sub,
+        "build-tree",
+        cmd_build_tree,
+        "FastTree (GTR) on the aligned ASVs, midpoint-rooted",
+    )
+    p.add_argument("--alignment", required=True, help="the aligned ASVs (FASTA)")
+    add_output(p)
+    add_seed(p)
+
+
 def cmd_export_phyloseq(args) -> None:
     """Run ``gutlung export-phyloseq``: the table as phyloseq and R read it."""
     from ..inputs.sheet import read_sample_sheet
@@ -154,6 +174,7 @@ def add_qiime2_metadata(sub) -> None:
 #: This stage's subcommands, in the order ``gutlung --help`` lists them.
 PARSERS = (
     add_assign_taxonomy,
+    add_build_tree,
     add_root_tree,
     add_export_phyloseq,
     add_qiime2_metadata,
