@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -236,7 +237,11 @@ def read_core(files: dict, group_column: str) -> Core:
 
 
 def core_figures(core: Core, files: dict, group_column: str) -> dict:
-    """Draw the figures every report has (and the curves when given)."""
+    """Prepare the figures every report has (and the curves when given).
+
+    Each is a function that draws it (:func:`.figures.render_all` draws and
+    renders them side by side); the data are read here.
+    """
     from ..io import read_ordination
 
     sites, alpha_df = core.sites, core.alpha
@@ -245,17 +250,19 @@ def core_figures(core: Core, files: dict, group_column: str) -> dict:
     group_label = group.reindex(alpha_df.index).astype("string").fillna("NA")
     group_label = sites.reindex(alpha_df.index) + ": " + group_label
     figures = {
-        "read_tracking": fig_read_tracking(core.track),
-        "genus_barplot": fig_genus_barplot(genus_table(core.counts, core.tax), sites),
-        "alpha_body_site": fig_alpha(alpha_df, sites, label="body site"),
-        "alpha_group": fig_alpha(
-            alpha_df, group_label, label=f"body site: {group_column}"
+        "read_tracking": partial(fig_read_tracking, core.track),
+        "genus_barplot": partial(
+            fig_genus_barplot, genus_table(core.counts, core.tax), sites
         ),
-        "pcoa": fig_pcoa(ordinations, sites),
+        "alpha_body_site": partial(fig_alpha, alpha_df, sites, label="body site"),
+        "alpha_group": partial(
+            fig_alpha, alpha_df, group_label, label=f"body site: {group_column}"
+        ),
+        "pcoa": partial(fig_pcoa, ordinations, sites),
     }
     if "curves" in files:
-        figures["rarefaction_curves"] = fig_rarefaction_curves(
-            read_curves(files["curves"])
+        figures["rarefaction_curves"] = partial(
+            fig_rarefaction_curves, read_curves(files["curves"])
         )
     return figures
 
@@ -272,7 +279,7 @@ def contamination_section(decontam: dict, core: Core, figures: dict):
     mock_taxa = _read_plain(decontam["mock_taxa"])
     filtered = _read_plain(decontam["filtered"])
     conc = sheet["dna_conc"] if "dna_conc" in sheet else None
-    figures["contamination"] = fig_contamination(signal, conc, mock_taxa)
+    figures["contamination"] = partial(fig_contamination, signal, conc, mock_taxa)
     shown = calls[calls["contaminant"].astype(bool)].copy()
     shown["taxon"] = shown["taxon"].map(genus_of)
     return (
@@ -362,7 +369,7 @@ def stats_sections(files: dict, figures: dict) -> dict:
     if differential is not None:
         da = _read_plain(differential)
         if len(da):
-            figures["differential"] = fig_differential(da)
+            figures["differential"] = partial(fig_differential, da)
         top = da.loc[(da["q"] < 0.05) | da["literature"].astype(bool)]
         stats["Differential abundance"] = (
             summaries.differential_sentences(da),
@@ -410,12 +417,18 @@ def maturity_figures(files: dict, settings: dict, core: Core, figures: dict) -> 
     if maturity_rank != "asv":
         scored = collapse(scored, tax["Taxon"], rank=maturity_rank)
     top = [f for f in imp.index[:15] if f in scored.index]
-    figures["maturity_age"] = fig_maturity_age(
-        scores, mgroup, label=maturity_group, age=settings["age_column"]
+    figures["maturity_age"] = partial(
+        fig_maturity_age,
+        scores,
+        mgroup,
+        label=maturity_group,
+        age=settings["age_column"],
     )
-    figures["maturity_maz"] = fig_maturity_maz(scores, mgroup, label=maturity_group)
+    figures["maturity_maz"] = partial(
+        fig_maturity_maz, scores, mgroup, label=maturity_group
+    )
     rel = relative_abundance(scored.loc[:, scored.sum(axis=0) > 0])
-    figures["maturity_taxa"] = fig_maturity_taxa(rel.loc[top], scores["state"])
+    figures["maturity_taxa"] = partial(fig_maturity_taxa, rel.loc[top], scores["state"])
 
 
 def scfa_section(path, core: Core, figures: dict, group_column: str) -> list[str]:
@@ -427,7 +440,7 @@ def scfa_section(path, core: Core, figures: dict, group_column: str) -> list[str
     if age is not None:
         age = pd.to_numeric(age, errors="coerce")
     group = core.sheet[group_column] if group_column in core.sheet else None
-    figures["scfa"] = fig_scfa(indices, core.sites, age, group, group_column)
+    figures["scfa"] = partial(fig_scfa, indices, core.sites, age, group, group_column)
     return scfa_sentences(indices, core.sites, group, group_column)
 
 
@@ -459,7 +472,7 @@ def claims_section(claims: str | os.PathLike, figures: dict):
         shown.set_index("claim_id"),
         ladder_fragment(ct),
     )
-    figures["claims_forest"] = fig_claims_forest(ct)
+    figures["claims_forest"] = partial(fig_claims_forest, ct)
     return section
 
 
@@ -480,7 +493,7 @@ def quality_section(folder, core: Core, settings: dict, figures: dict) -> list[s
         cut = pd.to_numeric(track.get(column, pd.Series()), errors="coerce")
         cut = cut[cut > 0]  # 0: not cut (single-end, trunc_lengths none)
         cuts[read] = float(cut.median()) + primer[read] if len(cut) else None
-    figures["read_quality"] = fig_read_quality(profile, cuts)
+    figures["read_quality"] = partial(fig_read_quality, profile, cuts)
     lines = []
     n = profile["sample"].nunique()
     for read in ("R1", "R2"):

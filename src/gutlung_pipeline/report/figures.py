@@ -67,21 +67,24 @@ _PENDING: dict = {}
 
 
 def render_all(figures: dict, *, threads: int = 1) -> dict[str, str]:
-    """Render each figure with :func:`to_svg`, ``threads`` at a time; close them.
+    """Draw and render each figure with :func:`to_svg`, ``threads`` at a time.
 
-    The workers are forked once the figures are drawn, so each inherits
-    them and renders its share (matplotlib spends most of a report's time
-    here: ``bbox_inches="tight"`` lays each figure out twice); the SVG
-    text comes back. The SVGs are the same whatever ``threads``
-    (``tests/unit/test_report.py``). A plain fork: the report runs no
-    OpenMP code before it (it imports no scikit-bio), whose thread pool
-    would not survive it (:func:`gutlung_pipeline.workers.forked_pool`).
+    A value is a drawn figure or a function of no arguments that draws one
+    (a ``functools.partial`` of a ``fig_*`` function, as the report passes
+    them): the worker that renders a figure draws it first, so drawing
+    (``tight_layout`` lays each figure out) runs side by side as well as
+    rendering, which ``bbox_inches="tight"`` does twice. The workers are
+    forked, so each inherits the figures and their data; the SVG text comes
+    back, and every figure is closed. The SVGs are the same whatever
+    ``threads`` (``tests/unit/test_report.py``). A plain fork: the report
+    runs no OpenMP code before it (it imports no scikit-bio), whose thread
+    pool would not survive it (:func:`gutlung_pipeline.workers.forked_pool`).
     """
     from ..workers import forked_pool
 
     workers = max(1, min(threads, len(figures)))
     if workers == 1:
-        return {key: to_svg(fig) for key, fig in figures.items()}
+        return {key: to_svg(_drawn(fig)) for key, fig in figures.items()}
     _PENDING.clear()
     _PENDING.update(figures)
     try:
@@ -91,13 +94,19 @@ def render_all(figures: dict, *, threads: int = 1) -> dict[str, str]:
     finally:
         _PENDING.clear()
         for fig in figures.values():
-            plt.close(fig)
+            if not callable(fig):
+                plt.close(fig)
     return svgs
 
 
+def _drawn(fig):
+    """Return ``fig``, or the figure it draws when it is a function."""
+    return fig() if callable(fig) else fig
+
+
 def _render(key: str) -> str:
-    """One figure of :func:`render_all`, in a worker."""
-    return to_svg(_PENDING[key])
+    """One figure of :func:`render_all`, drawn and rendered in a worker."""
+    return to_svg(_drawn(_PENDING[key]))
 
 
 MAX_SAMPLE_BARS = 150
