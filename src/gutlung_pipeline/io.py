@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas and yaml are imported where used: per-sample jobs stay light
+    import numpy as np
     import pandas as pd
 
 
@@ -573,3 +574,75 @@ def read_taxonomy(path: str | os.PathLike) -> pd.Series:
             f"{path}: no Taxon column; give a taxonomy.tsv (Feature ID, Taxon)"
         )
     return df["Taxon"]
+
+
+@dataclass(frozen=True)
+class Distances:
+    """A distance matrix read by :func:`read_distance_matrix`.
+
+    ``ids`` and the square ``data`` in their order; :meth:`filter` as
+    ``skbio.DistanceMatrix.filter``, which is all the PERMANOVA needs.
+    """
+
+    ids: tuple[str, ...]
+    data: np.ndarray
+
+    def filter(self, ids) -> Distances:
+        """The matrix of ``ids`` only, in their order (each must be in it)."""
+        import numpy as np
+
+        index = {name: k for k, name in enumerate(self.ids)}
+        missing = [name for name in ids if name not in index]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} IDs are not in the distance matrix (first: "
+                f"{missing[0]})"
+            )
+        pos = [index[name] for name in ids]
+        return Distances(tuple(ids), self.data[np.ix_(pos, pos)])
+
+
+def read_distance_matrix(path: str | os.PathLike) -> Distances:
+    """Read a distance matrix TSV as scikit-bio writes it, without scikit-bio.
+
+    The layout of ``DistanceMatrix.write`` (``gutlung beta-diversity``'s
+    matrices): an empty corner, the IDs along the first row and down the
+    first column. It is checked as ``skbio.DistanceMatrix.read`` checks it:
+    square, the same unique IDs in the same order on both sides, symmetric
+    and with zeros on the diagonal, and no missing value; the same IDs and
+    values as scikit-bio reads (``tests/unit/test_io.py``). A job that only
+    reads the matrices (``gutlung permanova``) then does not import
+    scikit-bio (about a second).
+
+    Raises
+    ------
+    ValueError
+        One line naming the file and what is wrong with it.
+    """
+    import numpy as np
+
+    lines = [ln for ln in Path(path).read_text().split("\n") if ln.strip()]
+    if not lines:
+        raise ValueError(f"{path}: empty; write it with gutlung beta-diversity")
+    ids = tuple(lines[0].split("\t")[1:])
+    rows = [ln.split("\t") for ln in lines[1:]]
+    fix = "write it again with gutlung beta-diversity"
+    if not ids or len(rows) != len(ids) or any(len(r) != len(ids) + 1 for r in rows):
+        raise ValueError(
+            f"{path}: not a square distance matrix ({len(ids)} IDs in the header, "
+            f"{len(rows)} rows); {fix}"
+        )
+    if tuple(r[0] for r in rows) != ids:
+        raise ValueError(f"{path}: the rows' IDs are not the header's; {fix}")
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ValueError(f"{path}: ID {dup!r} appears twice; {fix}")
+    try:
+        data = np.array([r[1:] for r in rows], dtype=float)
+    except ValueError:
+        raise ValueError(f"{path}: a distance is not a number; {fix}") from None
+    if np.isnan(data).any():
+        raise ValueError(f"{path}: missing distances (NaN); {fix}")
+    if not (data == data.T).all() or (np.diag(data) != 0).any():
+        raise ValueError(f"{path}: not symmetric with zeros on the diagonal; {fix}")
+    return Distances(ids, data)

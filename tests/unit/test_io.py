@@ -206,3 +206,48 @@ def test_read_ordination_reads_what_scikit_bio_reads(tmp_path, metric):
     (tmp_path / "bad.txt").write_text("Eigvals\t1\n1.0\n")
     with pytest.raises(ValueError, match="no 'Proportion explained' section"):
         read_ordination(tmp_path / "bad.txt")
+
+
+def test_read_distance_matrix_reads_what_scikit_bio_reads(tmp_path):
+    """The PERMANOVA's reader of distance matrices against scikit-bio's own,
+    on a matrix scikit-bio wrote, with IDs that look like numbers; filter as
+    DistanceMatrix.filter; each fault one line naming the file."""
+    import numpy as np
+    from skbio import DistanceMatrix
+
+    from gutlung_pipeline.diversity import beta
+    from gutlung_pipeline.io import read_distance_matrix
+
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame(
+        rng.poisson(4, size=(9, 6)) + 1,
+        index=[f"f{k}" for k in range(9)],
+        columns=["0012", "s 2", "s3", "s4", "1e5", "NA"],
+    )
+    path = tmp_path / "d.tsv"
+    beta(table, metric="braycurtis").write(str(path))
+    mine, theirs = read_distance_matrix(path), DistanceMatrix.read(str(path))
+    assert mine.ids == tuple(theirs.ids) == tuple(table.columns)
+    np.testing.assert_array_equal(mine.data, theirs.data)
+    order = ["s4", "0012", "NA"]
+    np.testing.assert_array_equal(mine.filter(order).data, theirs.filter(order).data)
+    with pytest.raises(ValueError, match="1 IDs are not in the distance matrix"):
+        mine.filter(["s3", "nope"])
+    text = path.read_text().splitlines()
+    faults = {
+        "not a square distance matrix": "\n".join(text[:-1]),
+        "the rows' IDs are not the header's": "\n".join([text[0], *text[2:], text[1]]),
+        "not symmetric": "\n".join(
+            [text[0], text[1].replace("\t0.0\t", "\t0.5\t", 1), *text[2:]]
+        ),
+        "a distance is not a number": "\n".join([text[0], text[1] + "x", *text[2:]]),
+        "missing distances": "\n".join(
+            [text[0], text[1].rsplit("\t", 1)[0] + "\tnan", *text[2:]]
+        ),
+    }
+    for message, bad in faults.items():
+        (tmp_path / "bad.tsv").write_text(bad + "\n")
+        with pytest.raises(ValueError, match=f"bad.tsv: {message}"):
+            read_distance_matrix(tmp_path / "bad.tsv")
+        with pytest.raises(Exception):  # noqa: B017 (scikit-bio's own errors)
+            DistanceMatrix.read(str(tmp_path / "bad.tsv"), format="lsmat")

@@ -29,11 +29,10 @@ def cmd_permanova(args) -> None:
     One distance matrix, or several (``--distance``, ``--metric`` and
     ``--output`` given once a matrix, in the same order) in one process: a
     job a metric spent a second starting Python and its modules for a
-    fraction of a second of permutations at 48 samples.
+    fraction of a second of permutations at 48 samples. The matrices are
+    read without scikit-bio (:func:`gutlung_pipeline.io.read_distance_matrix`).
     """
-    from skbio import DistanceMatrix
-
-    from ..io import read_metadata, write_tsv
+    from ..io import read_distance_matrix, read_metadata, write_tsv
     from ..seeds import substream
     from ..stats import permanova_table
 
@@ -47,7 +46,7 @@ def cmd_permanova(args) -> None:
     for distance, metric, output in zip(
         args.distance, args.metric, args.output, strict=True
     ):
-        dm = DistanceMatrix.read(distance)
+        dm = read_distance_matrix(distance)
         frames = [
             permanova_table(
                 dm,
