@@ -588,7 +588,7 @@ class Distances:
     data: np.ndarray
 
     def filter(self, ids) -> Distances:
-        """The matrix of ``ids`` only, in their order (each must be in it)."""
+        """Return the matrix of ``ids`` only, in their order (each must be in it)."""
         import numpy as np
 
         index = {name: k for k, name in enumerate(self.ids)}
