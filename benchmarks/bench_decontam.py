@@ -277,11 +277,17 @@ WORKFLOW_CANDIDATES = {
         "",
         {"signature": 0.03},
     ),
-    "pooled, combined 0.1, signature 0.05 (default)": (
+    "pooled, combined 0.1, signature 0.05, one group (before)": (
         ("combined", 0.1),
         True,
         "",
         {"signature": 0.05},
+    ),
+    "pooled, combined 0.1, signature 0.05 by run (default)": (
+        ("combined", 0.1),
+        True,
+        "",
+        {"signature": 0.05, "signature_by": "run"},
     ),
     "pooled, combined 0.1, signature 0.1": (
         ("combined", 0.1),
@@ -417,6 +423,8 @@ def workflow_sweep(args) -> None:
             sheet_k = sheet.drop(index=drop)
             table_k = table.drop(columns=[c for c in drop if c in table.columns])
             for name, candidate in WORKFLOW_CANDIDATES.items():
+                if args.scoring and not any(k in name for k in args.scoring):
+                    continue
                 lung_method, pooled, batch, other = candidate
                 if args.no_conc and lung_method[0] != "prevalence":
                     continue
@@ -424,6 +432,7 @@ def workflow_sweep(args) -> None:
                 opts["batch_column"] = batch
                 opts["sites"]["lung"]["pool"] = pooled
                 opts["sites"]["lung"]["signature"] = other.get("signature", 0)
+                opts["sites"]["lung"]["signature_by"] = other.get("signature_by", "")
                 opts["batch_combine"] = other.get("batch_combine", "minimum")
                 used = sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k
                 called = lung_calls(
@@ -512,6 +521,12 @@ def main() -> None:
     parser.add_argument("--hard", action="store_true", help="see HARD")
     parser.add_argument(
         "--lots", type=float, default=0.0, help="simulate --reagent-lots (per run)"
+    )
+    parser.add_argument(
+        "--scoring",
+        nargs="*",
+        default=[],
+        help="--workflow: only the candidates whose name holds one of these",
     )
     parser.add_argument(
         "--no-conc", action="store_true", help="drop dna_conc: prevalence only"

@@ -194,6 +194,44 @@ def test_errors_name_the_samples():
         is_contaminant(counts, method="prevalence")
 
 
+def test_signature_score_with_an_intercept_a_group_by_hand():
+    """signature_by: each group (run) gets its own intercept in both models,
+    the F test k - G degrees of freedom; one group is the plain score."""
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(rng.gamma(0.6, 40, size=(1, 7)), size=(12, 7)).astype(float)
+    counts[:, 1] = 0
+    counts[[0, 2, 4, 6, 8, 10], 1] = [3, 9, 4, 12, 7, 5]  # run A only, 6 samples
+    counts[3, 2] = 0  # absent from one sample
+    called = np.array([True, False, False, False, False, False, False])
+    runs = np.array(["A", "B"] * 6)
+    grouped = signature_scores(counts, called, groups=runs)
+    np.testing.assert_array_equal(
+        signature_scores(counts, called, groups=["x"] * 12),
+        signature_scores(counts, called),
+    )
+    depth = counts.sum(axis=1)
+    for j in (2, 3):
+        load = (counts[:, 0] + 0.5) / depth
+        rss1 = rss0 = 0.0
+        k = 0
+        for run in "AB":
+            m = (runs == run) & (counts[:, j] > 0)
+            f = counts[m, j] / depth[m]
+            r1, r0 = np.log(f) - np.log(load[m]), np.log(f)
+            rss1 += np.sum((r1 - r1.mean()) ** 2)
+            rss0 += np.sum((r0 - r0.mean()) ** 2)
+            k += m.sum()
+        want = stats.f.cdf(rss1 / rss0, k - 2, k - 2)
+        assert grouped[j] == pytest.approx(want, rel=1e-10), j
+        assert grouped[j] != pytest.approx(signature_scores(counts, called)[j])
+    # a feature of one run only: one intercept, k - 1 degrees of freedom
+    m = counts[:, 1] > 0
+    f, load = counts[m, 1] / depth[m], (counts[m, 0] + 0.5) / depth[m]
+    r1, r0 = np.log(f) - np.log(load), np.log(f)
+    ratio = np.sum((r1 - r1.mean()) ** 2) / np.sum((r0 - r0.mean()) ** 2)
+    assert grouped[1] == pytest.approx(stats.f.cdf(ratio, 5, 5), rel=1e-10)
+
+
 def test_signature_score_by_hand():
     """The kit-signature score: decontam's frequency F test with the DNA
     concentration replaced by 1 / the load of the called features."""
@@ -275,3 +313,20 @@ def test_signature_adds_nothing_by_chance_on_real_oral_data(muclite):
     assert len(chance) == 2
     assert ((counts.loc[~neg, chance] > 0).sum(axis=0) == 2).all()
     assert (counts.loc[neg, chance] > 0).any(axis=0).sum() == 1
+    # an intercept a plate (signature_by: PlateNumber, six plates): nothing
+    # added either; one feature scores under 0.05 and no blank holds it
+    by_plate = _site_scores(
+        counts,
+        neg.astype(object),
+        samples["quant_reading"],
+        None,
+        method="combined",
+        threshold=0.1,
+        batch_combine="minimum",
+        signature=0.05,
+        signature_groups=samples["PlateNumber"].astype(str),
+    )
+    assert (by_plate["called_by"] == "method").sum() == 56
+    assert (by_plate["called_by"] == "signature").sum() == 0
+    low = by_plate.index[(by_plate["p_signature"] < 0.05) & ~called]
+    assert len(low) == 1 and not (counts.loc[neg, low] > 0).any().any()

@@ -31,8 +31,15 @@ def test_defaults_per_body_site():
         "threshold": 0.1,
         "pool": False,
         "signature": 0,
+        "signature_by": "",
     }
-    lung = {"method": "combined", "threshold": 0.1, "pool": True, "signature": 0.05}
+    lung = {
+        "method": "combined",
+        "threshold": 0.1,
+        "pool": True,
+        "signature": 0.05,
+        "signature_by": "run",
+    }
     assert s["sites"]["lung"] == s["sites"]["upper_airway"] == lung
     assert s["batch_column"] == ""  # one batch, decontam's own default
     # a partly given site keeps the default threshold and per-site scoring
@@ -42,6 +49,7 @@ def test_defaults_per_body_site():
         "threshold": 0.1,
         "pool": False,
         "signature": 0,
+        "signature_by": "",
     }
     assert s["sites"]["gut"]["method"] == "prevalence"
 
@@ -278,6 +286,11 @@ def test_decontam_problems_name_samples_and_fix():
         "features a negative control holds, and no sample has sample_type "
         "negative_control; add the extraction blanks or set "
         "decontam.sites.lung.signature: 0"
+    ]
+    plate = {"lung": {"method": "combined", "signature": 0.05, "signature_by": "plate"}}
+    assert decontam_problems(sheet, settings(sites=plate), sheet="s.tsv") == [
+        "s.tsv: decontam.sites.lung.signature_by: no column 'plate'; name a column "
+        "(run or extraction plate) or set it to '' for one group"
     ]
     odd = {"lung": {"method": "not_contaminant", "signature": 0.05}}
     assert decontam_problems(sheet, settings(sites=odd), sheet="s.tsv") == [
@@ -536,3 +549,31 @@ def test_the_signature_score_adds_kit_strains_and_no_true_taxon():
             in lung_line
         ) == bool(len(added)), lung_line
     assert found[0.05] >= found[0] + 3, found
+
+
+def test_the_signature_score_by_run_adds_no_true_taxon():
+    """signature_by: run (the lung default): an intercept a run finds the
+    kit strains as well with one kit for both runs, and calls no stool or
+    lung taxon."""
+    found = {"": 0, "run": 0}
+    for seed in (5, 6, 7):
+        table, sheet, tax = hard_cohort(np.random.default_rng(seed))
+        lung = [s for s in table.columns if s.startswith("L")]
+        kit = {f for f in table.index[table[lung].sum(axis=1) > 0] if f[0] == "k"}
+        for by in found:
+            site = {
+                "method": "combined",
+                "pool": True,
+                "signature": 0.05,
+                "signature_by": by,
+            }
+            res = decontaminate(
+                table, sheet, tax, settings=settings(sites={"lung": site})
+            )
+            c = res.contaminants.set_index("feature_id")
+            c = c[c["body_site"] == "lung"]
+            called = set(c.index[c["contaminant"]])
+            assert called <= kit, (by, sorted(called - kit))
+            found[by] += len(called)
+    assert found["run"] >= found[""] - 1, found
+    assert found[""] > 0

@@ -211,6 +211,13 @@ def decontam_problems(
                 "follows the contaminants a method calls, and not_contaminant calls "
                 f"none; set decontam.sites.{site}.signature: 0 or another method"
             )
+        by = settings["sites"][site].get("signature_by") or ""
+        if settings["sites"][site].get("signature") and by and by not in samples:
+            problems.append(
+                f"{sheet}: decontam.sites.{site}.signature_by: no column {by!r}; "
+                "name a column (run or extraction plate) or set it to '' for one "
+                "group"
+            )
         if (
             settings["sites"][site].get("signature")
             and len(controls) == 0
@@ -340,6 +347,7 @@ def _site_scores(
     threshold,
     batch_combine: str,
     signature: float = 0.0,
+    signature_groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Decontam scores and calls for one site (counts: samples x features).
 
@@ -349,7 +357,9 @@ def _site_scores(
     combined with its prevalence score by Fisher's method (df 4) when the
     method has one; a feature under ``signature`` that a negative control
     holds is called too (``called_by`` ``signature``). Not with
-    ``not_contaminant``.
+    ``not_contaminant``. ``signature_groups`` (a label a sample, e.g. its
+    run; ``decontam.sites.<site>.signature_by``): an intercept a group in
+    the score's fit (a kit lot per run).
     """
     need_prev = method in NEEDS_CONTROLS
     need_freq = method in NEEDS_CONCENTRATION
@@ -384,7 +394,12 @@ def _site_scores(
         # as is_contaminant reads neg: NaN is neither (left out of both)
         biological = [v is False or v == 0 for v in flags]
         controls = [v is True or v == 1 for v in flags]
-        raw = signature_scores(counts.loc[biological].to_numpy(), call)
+        groups = (
+            None
+            if signature_groups is None
+            else signature_groups.reindex(counts.index)[biological].to_numpy()
+        )
+        raw = signature_scores(counts.loc[biological].to_numpy(), call, groups=groups)
         # with the prevalence score as decontam's "combined" joins two scores
         p_sig, by_signature = call_contaminants(
             raw,
@@ -577,6 +592,11 @@ def decontaminate(
             threshold=opts["threshold"],
             batch_combine=settings["batch_combine"],
             signature=float(opts.get("signature", 0)),
+            signature_groups=(
+                samples.loc[scored, opts["signature_by"]].astype(str)
+                if opts.get("signature_by")
+                else None
+            ),
         )
         present = (counts > 0).reindex(res.index, axis=1)
         res.insert(0, "body_site", site)

@@ -86,6 +86,7 @@ def signature_scores(
     counts: np.ndarray,
     called: np.ndarray,
     *,
+    groups=None,
     pseudo: float = 0.5,
     min_samples: int = 3,
 ) -> np.ndarray:
@@ -110,22 +111,65 @@ def signature_scores(
     and for a feature in fewer than ``min_samples`` samples (in two, one
     degree of freedom: on decontam's real MUClite data two such features,
     one in no blank, scored under 0.05 by chance).
+
+    ``groups`` (one label a sample, e.g. its sequencing run): each group gets
+    its own intercept b in both models (a kit lot per run holds the strains
+    in other shares of the load), and the F test has k - G degrees of
+    freedom, G the groups among the k samples (NaN below one). ``None``: one
+    group, as above.
     """
     counts = np.asarray(counts, dtype=float)
     called = np.asarray(called, dtype=bool)
     out = np.full(counts.shape[1], np.nan)
-    counts = counts[counts.sum(axis=1) > 0]
+    reads = counts.sum(axis=1) > 0
+    counts = counts[reads]
     if not called.any() or not len(counts):
         return out
     depth = counts.sum(axis=1, keepdims=True)
     load = counts[:, called].sum(axis=1, keepdims=True)
+    labels = None if groups is None else np.asarray(groups, dtype=object)[reads]
     for lo in range(0, counts.shape[1], BLOCK):
         block = counts[:, lo : lo + BLOCK]
         own = np.where(called[lo : lo + BLOCK], block, 0.0)
-        out[lo : lo + BLOCK] = frequency_scores(
-            block / depth, depth / (load - own + pseudo)
+        freq, conc = block / depth, depth / (load - own + pseudo)
+        out[lo : lo + BLOCK] = (
+            frequency_scores(freq, conc)
+            if labels is None
+            else _grouped_frequency_scores(freq, conc, labels)
         )
     out[(counts > 0).sum(axis=0) < min_samples] = np.nan
+    return out
+
+
+def _grouped_frequency_scores(
+    freq: np.ndarray, conc: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
+    """:func:`frequency_scores` with an intercept for each group of samples.
+
+    Per feature, over the samples where it is present: RSS1 of ln f = -ln c
+    + b_g and RSS0 of ln f = b_g (each summed within groups), score
+    ``F_cdf(RSS1 / RSS0; k - G, k - G)``; NaN where k - G < 1.
+    """
+    present = freq > 0
+    y = np.where(present, np.log(np.where(present, freq, 1.0)), 0.0)
+    r = np.where(present, y + np.log(conc), 0.0)
+    rss0 = np.zeros(freq.shape[1])
+    rss1 = np.zeros(freq.shape[1])
+    dof = np.zeros(freq.shape[1])
+    for label in dict.fromkeys(labels):
+        rows = labels == label
+        m = present[rows]
+        n = m.sum(axis=0)
+        safe = np.maximum(n, 1)
+        for values, rss in ((y[rows], rss0), (r[rows], rss1)):
+            mean = values.sum(axis=0) / safe
+            rss += np.sum(np.where(m, values - mean, 0.0) ** 2, axis=0)
+        dof += n - (n > 0)
+    out = np.full(freq.shape[1], np.nan)
+    ok = dof >= 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = rss1 / rss0  # as frequency_scores: x/0 is Inf (score 1)
+    out[ok] = stats.f.cdf(ratio[ok], dof[ok], dof[ok])
     return out
 
 
