@@ -290,16 +290,21 @@ def test_signature_adds_nothing_by_chance_on_real_oral_data(muclite):
 
     counts, samples = muclite
     neg = samples["is.neg"].astype(str).str.upper().eq("TRUE")
-    res = _site_scores(
-        counts,
-        neg.astype(object),
-        samples["quant_reading"],
-        None,
-        method="combined",
-        threshold=0.1,
-        batch_combine="minimum",
-        signature=0.05,
-    )
+
+    def scores(groups=None):
+        return _site_scores(
+            counts,
+            neg.astype(object),
+            samples["quant_reading"],
+            None,
+            method="combined",
+            threshold=0.1,
+            batch_combine="minimum",
+            signature=0.05,
+            signature_groups=groups,
+        )
+
+    res = scores()
     assert res["contaminant"].sum() == 56
     assert res["p_signature"].notna().sum() > 500  # scored, not skipped
     assert (res["called_by"] == "method").sum() == 56
@@ -315,17 +320,7 @@ def test_signature_adds_nothing_by_chance_on_real_oral_data(muclite):
     assert (counts.loc[neg, chance] > 0).any(axis=0).sum() == 1
     # an intercept a plate (signature_by: PlateNumber, six plates): nothing
     # added either; one feature scores under 0.05 and no blank holds it
-    by_plate = _site_scores(
-        counts,
-        neg.astype(object),
-        samples["quant_reading"],
-        None,
-        method="combined",
-        threshold=0.1,
-        batch_combine="minimum",
-        signature=0.05,
-        signature_groups=samples["PlateNumber"].astype(str),
-    )
+    by_plate = scores(samples["PlateNumber"].astype(str))
     assert (by_plate["called_by"] == "method").sum() == 56
     assert (by_plate["called_by"] == "signature").sum() == 0
     low = by_plate.index[(by_plate["p_signature"] < 0.05) & ~called]
