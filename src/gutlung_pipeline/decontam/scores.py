@@ -44,7 +44,7 @@ BATCH_COMBINE = ("minimum", "product", "fisher")
 BLOCK = 4096
 
 
-def frequency_scores(freq: np.ndarray, conc: np.ndarray) -> np.ndarray:
+def frequency_scores(freq: np.ndarray, conc: np.ndarray, groups=None) -> np.ndarray:
     """Decontam's ``isContaminantFrequency`` for every column of ``freq``.
 
     ``freq``: samples x features proportions; ``conc``: per sample (> 0), or
@@ -52,28 +52,42 @@ def frequency_scores(freq: np.ndarray, conc: np.ndarray) -> np.ndarray:
     :func:`signature_scores` gives). Per feature, over the samples where it is
     present (k of them; NaN when k <= 1): RSS of ln f = -ln c + b (RSS1) and
     of ln f = b (RSS0), score ``F_cdf(RSS1 / RSS0; k - 1, k - 1)``. Computed
-    in blocks of features.
+    in blocks of features. ``groups`` (a label a sample; not in decontam,
+    for :func:`signature_scores`): an intercept b a group, the RSS summed
+    over the groups and k - G degrees of freedom (G: the groups among the k
+    samples; NaN below one); ``None`` is one group, decontam's test.
     """
     freq = np.asarray(freq, dtype=float)
     logc = np.log(np.asarray(conc, dtype=float))
     if logc.ndim == 1:
         logc = logc[:, None]
+    labels = (
+        np.zeros(freq.shape[0], dtype=int)
+        if groups is None
+        else np.asarray(groups, dtype=object)
+    )
+    rows_of = [labels == label for label in dict.fromkeys(labels)]
     out = np.full(freq.shape[1], np.nan)
     for lo in range(0, freq.shape[1], BLOCK):
         f = freq[:, lo : lo + BLOCK]
         present = f > 0
-        k = present.sum(axis=0)
-        logf = np.log(np.where(present, f, 1.0))
+        logf = np.log(np.where(present, f, 1.0))  # 0 where absent
         c = logc if logc.shape[1] == 1 else logc[:, lo : lo + BLOCK]
         resid1 = np.where(present, logf + c, 0.0)
+        ss1, ss0, dof = np.zeros((3, f.shape[1]))
+        for rows in rows_of:
+            m = present[rows]
+            k = m.sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean1 = resid1[rows].sum(axis=0) / k
+                mean0 = logf[rows].sum(axis=0) / k
+            ss1 += np.sum(np.where(m, resid1[rows] - mean1, 0.0) ** 2, axis=0)
+            ss0 += np.sum(np.where(m, logf[rows] - mean0, 0.0) ** 2, axis=0)
+            dof += k - (k > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean1 = resid1.sum(axis=0) / k
-            mean0 = logf.sum(axis=0) / k  # logf is 0 where absent
-            ss1 = np.sum(np.where(present, resid1 - mean1, 0.0) ** 2, axis=0)
-            ss0 = np.sum(np.where(present, logf - mean0, 0.0) ** 2, axis=0)
             ratio = ss1 / ss0  # as R: x/0 is Inf (score 1), 0/0 is NaN
-        ok = k > 1
-        out[lo : lo + BLOCK][ok] = stats.f.cdf(ratio[ok], k[ok] - 1, k[ok] - 1)
+        ok = dof >= 1
+        out[lo : lo + BLOCK][ok] = stats.f.cdf(ratio[ok], dof[ok], dof[ok])
     return out
 
 
@@ -131,45 +145,10 @@ def signature_scores(
     for lo in range(0, counts.shape[1], BLOCK):
         block = counts[:, lo : lo + BLOCK]
         own = np.where(called[lo : lo + BLOCK], block, 0.0)
-        freq, conc = block / depth, depth / (load - own + pseudo)
-        out[lo : lo + BLOCK] = (
-            frequency_scores(freq, conc)
-            if labels is None
-            else _grouped_frequency_scores(freq, conc, labels)
+        out[lo : lo + BLOCK] = frequency_scores(
+            block / depth, depth / (load - own + pseudo), labels
         )
     out[(counts > 0).sum(axis=0) < min_samples] = np.nan
-    return out
-
-
-def _grouped_frequency_scores(
-    freq: np.ndarray, conc: np.ndarray, labels: np.ndarray
-) -> np.ndarray:
-    """:func:`frequency_scores` with an intercept for each group of samples.
-
-    Per feature, over the samples where it is present: RSS1 of ln f = -ln c
-    + b_g and RSS0 of ln f = b_g (each summed within groups), score
-    ``F_cdf(RSS1 / RSS0; k - G, k - G)``; NaN where k - G < 1.
-    """
-    present = freq > 0
-    y = np.where(present, np.log(np.where(present, freq, 1.0)), 0.0)
-    r = np.where(present, y + np.log(conc), 0.0)
-    rss0 = np.zeros(freq.shape[1])
-    rss1 = np.zeros(freq.shape[1])
-    dof = np.zeros(freq.shape[1])
-    for label in dict.fromkeys(labels):
-        rows = labels == label
-        m = present[rows]
-        n = m.sum(axis=0)
-        safe = np.maximum(n, 1)
-        for values, rss in ((y[rows], rss0), (r[rows], rss1)):
-            mean = values.sum(axis=0) / safe
-            rss += np.sum(np.where(m, values - mean, 0.0) ** 2, axis=0)
-        dof += n - (n > 0)
-    out = np.full(freq.shape[1], np.nan)
-    ok = dof >= 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = rss1 / rss0  # as frequency_scores: x/0 is Inf (score 1)
-    out[ok] = stats.f.cdf(ratio[ok], dof[ok], dof[ok])
     return out
 
 
