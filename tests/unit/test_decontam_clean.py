@@ -292,6 +292,10 @@ def test_decontam_problems_name_samples_and_fix():
         "s.tsv: decontam.sites.lung.signature_by: no column 'plate'; name a column "
         "(run or extraction plate) or set it to '' for one group"
     ]
+    # with the score off the column is not read: no problem, and it runs
+    off = {"lung": {"method": "combined", "signature": 0, "signature_by": "plate"}}
+    assert decontam_problems(sheet, settings(sites=off), sheet="s.tsv") == []
+    decontaminate(table, sheet, tax, settings=settings(sites=off))
     odd = {"lung": {"method": "not_contaminant", "signature": 0.05}}
     assert decontam_problems(sheet, settings(sites=odd), sheet="s.tsv") == [
         "s.tsv: decontam.sites.lung.signature: the kit-signature score follows the "

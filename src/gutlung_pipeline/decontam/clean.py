@@ -594,7 +594,7 @@ def decontaminate(
             signature=float(opts.get("signature", 0)),
             signature_groups=(
                 samples.loc[scored, opts["signature_by"]].astype(str)
-                if opts.get("signature_by")
+                if opts.get("signature") and opts.get("signature_by")
                 else None
             ),
         )
