@@ -148,8 +148,13 @@ def _draws(table: pd.DataFrame, depth: int, rng: np.random.Generator) -> pd.Data
     same Generator, so one matrix of every sample gives the same counts
     without a sparse matrix a sample (``tests/unit/test_diversity.py``).
     """
-    if (table.sum(axis=0) < depth).any():
-        raise ValueError(f"every sample must have at least {depth} reads to draw")
+    totals = table.sum(axis=0)
+    if (totals < depth).any():
+        short = totals.index[totals < depth][0]
+        raise ValueError(
+            f"sample {short}: {int(totals[short])} reads; every sample must have "
+            f"at least {depth} reads to draw (leave it out or lower the depth)"
+        )
     values = sparse.csr_array(table.to_numpy(dtype="float64").T)
     values.indptr = values.indptr.astype(np.int32, copy=False)
     biom_subsample(values, depth, False, rng)

@@ -52,7 +52,11 @@ def test_draws_are_scikit_bio_subsample_counts_column_by_column():
         want = subsample_counts(table[name].to_numpy(), depth, seed=gen)
         np.testing.assert_array_equal(got[name].to_numpy(), want)
     assert (got.sum(axis=0) == depth).all()
-    with pytest.raises(ValueError, match=f"at least {depth + 1} reads"):
+    short = table.columns[table.sum(axis=0) == depth][0]
+    with pytest.raises(
+        ValueError,
+        match=f"sample {short}: {depth} reads; .* at least {depth + 1} reads",
+    ):
         _draws(table, depth + 1, np.random.default_rng(11))
 
 
