@@ -40,7 +40,7 @@ def build_tree(
     from .io import atomic_path
     from .tools import check_result, require_tool
 
-    exe = require_tool("FastTree", hint="install it (Debian: apt-get install fasttree)")
+    exe = require_tool("FastTree")
     folder = Path(output).parent
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
@@ -61,14 +61,17 @@ def build_tree(
         context = f"alignment {alignment}"
         check_result("FastTree", returncode, "", err_text, context=context)
         newick = unrooted.read_text()
-        if not newick.strip():
+        if not newick.rstrip().endswith(";"):  # FastTree ends its tree with ';'
             from .errors import ToolError
 
             raise ToolError(
-                f"FastTree wrote no tree for {context} (a full disk?); run the "
-                "step again"
+                f"FastTree wrote no complete tree for {context} (cut short: a full "
+                "disk?); free space and run the step again"
             )
-        tree = midpoint_root(newick)
+        try:
+            tree = midpoint_root(newick)
+        except ValueError as err:
+            raise ValueError(f"FastTree's tree for {context}: {err}") from None
     with atomic_path(output) as path:
         path.write_text(to_newick(tree))
 
@@ -85,8 +88,14 @@ def midpoint_root(newick: str) -> TreeNode:
     '((C:3.0,D:4.0):1.5,(A:1.0,B:2.0):3.5);'
     """
     from skbio import TreeNode
+    from skbio.io import FileFormatError
 
-    tree = TreeNode.read(io.StringIO(newick))
+    try:
+        tree = TreeNode.read(io.StringIO(newick), format="newick")
+    except FileFormatError:
+        raise ValueError(
+            "not a Newick tree (unbalanced parentheses, or cut short)"
+        ) from None
     tips = [t.name for t in tree.tips()]
     if len(tips) < 2:
         raise ValueError(f"tree has {len(tips)} tip(s); rooting needs at least 2")

@@ -356,7 +356,7 @@ def test_rarefy_too_deep_is_one_clear_line(tmp_path, capsys):
     assert not (tmp_path / "r.biom").exists() and not (tmp_path / "s.tsv").exists()
 
 
-def test_root_tree_through_main(tmp_path):
+def test_root_tree_through_main(tmp_path, capsys):
     (tmp_path / "u.nwk").write_text("(A:1,B:2,(C:3,D:4):5);\n")
     assert (
         main(
@@ -373,6 +373,15 @@ def test_root_tree_through_main(tmp_path):
     assert (
         tmp_path / "r.nwk"
     ).read_text() == "((C:3.0,D:4.0):1.5,(A:1.0,B:2.0):3.5);\n"
+    (tmp_path / "cut.nwk").write_text("(A:1,B:2,(C:3")
+    args = ["root-tree", "--input", str(tmp_path / "cut.nwk"), "--output"]
+    assert main([*args, str(tmp_path / "r2.nwk")]) == 1
+    assert not (tmp_path / "r2.nwk").exists()
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"gutlung root-tree: error: {tmp_path / 'cut.nwk'}: not a Newick tree "
+        "(unbalanced parentheses, or cut short); give FastTree's Newick output"
+    )
 
 
 def test_phylogenetic_metric_without_tree_is_one_clear_line(tmp_path, capsys):

@@ -1,3 +1,4 @@
+import os
 import subprocess
 
 import pytest
@@ -79,3 +80,31 @@ def test_midpoint_root_rejects_tiny_or_duplicated_trees():
         midpoint_root("(A:1);")
     with pytest.raises(ValueError, match="duplicate tip"):
         midpoint_root("(A:1,A:2,B:1);")
+
+
+@needs_tools
+def test_build_tree_refuses_a_tree_cut_short(tmp_path, monkeypatch):
+    """A FastTree whose output was cut short (a full disk) but which exited
+    0: one line naming the alignment and the fix, nothing written."""
+    import shutil
+
+    real = shutil.which("FastTree")
+    fake = tmp_path / "bin" / "FastTree"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\n"{real}" "$@" | head -c 40\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    aln = tmp_path / "aln.fasta"
+    aln.write_text(ALIGNMENT)
+    with pytest.raises(
+        ToolError,
+        match=r"FastTree wrote no complete tree for alignment .*aln\.fasta \(cut "
+        r"short: a full disk\?\); free space and run the step again",
+    ):
+        build_tree(aln, tmp_path / "tree.nwk", seed=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["aln.fasta", "bin"]
+
+
+def test_midpoint_root_names_a_broken_newick():
+    with pytest.raises(ValueError, match="not a Newick tree"):
+        midpoint_root("((A:1,B:2),(C:3")

@@ -61,7 +61,12 @@ def cmd_root_tree(args) -> None:
     from ..io import atomic_path
     from ..phylogeny import midpoint_root, to_newick
 
-    tree = midpoint_root(Path(args.input).read_text())
+    try:
+        tree = midpoint_root(Path(args.input).read_text())
+    except ValueError as err:
+        raise ValueError(
+            f"{args.input}: {err}; give FastTree's Newick output"
+        ) from None
     with atomic_path(args.output) as tmp:
         tmp.write_text(to_newick(tree))
 
