@@ -1,7 +1,7 @@
 """The whole workflow, FASTQ to report, against reads to table on one cohort.
 
 Usage: python benchmarks/bench_workflow.py --data DIR [--workdir DIR] [--cores 2]
-[--snakemake-args '...']
+[--design 2x250|emp2x150] [--snakemake-args '...']
 
 ``DIR`` is a cohort ``bench_denoise.py`` wrote (its ``--workdir``'s ``data``
 folder: ``samples.tsv`` and the reads). Runs the shipped config on it with
@@ -43,6 +43,12 @@ def main() -> None:
     )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument(
+        "--design",
+        choices=["2x250", "emp2x150"],
+        default="2x250",
+        help="the cohort's read design (emp2x150: no primers in the reads)",
+    )
+    parser.add_argument(
         "--snakemake-args",
         default="",
         help="more of Snakemake's options, in one string (e.g. '--scheduler greedy')",
@@ -56,6 +62,7 @@ def main() -> None:
     config["samples"] = str((args.data / "samples.tsv").resolve())
     config["taxonomy"]["reference"] = str(REPO / config["taxonomy"]["reference"])
     config["threads"] = args.cores
+    config["primers"]["in_reads"] = args.design != "emp2x150"
     config["maturity"]["enabled"] = False
     config["decontam"]["enabled"] = False
     config["decontam"]["mock"]["expected"] = None
