@@ -14,15 +14,18 @@ doi:10.1128/AEM.71.12.8228-8235.2005
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from biom import subsample as biom_subsample
 from scipy import sparse
-from scipy.spatial.distance import pdist, squareform
-from skbio import DistanceMatrix, TreeNode
-from skbio.diversity import alpha_diversity, beta_diversity
-from skbio.stats.composition import clr, rclr
-from skbio.stats.ordination import OrdinationResults, pcoa
+
+if TYPE_CHECKING:
+    # scikit-bio (with scipy.stats, about a second) is imported by the
+    # functions that use it: `gutlung rarefy` needs neither
+    from skbio import DistanceMatrix, TreeNode
+    from skbio.stats.ordination import OrdinationResults
 
 #: Alpha metrics written to alpha.tsv: Shannon in bits (as QIIME 2), Simpson as
 #: Gini-Simpson 1 - sum p^2, Pielou's evenness H/ln S, bias-corrected Chao1.
@@ -122,6 +125,8 @@ def alpha(
     ids = list(table.columns)
     taxa = list(table.index)
     out = {}
+    from skbio.diversity import alpha_diversity
+
     if tree is not None and "faith_pd" in metrics:
         _check_tree(table, tree)
     for metric in metrics:
@@ -307,6 +312,10 @@ def aitchison(table: pd.DataFrame, *, pseudocount: float = 1.0) -> DistanceMatri
     """
     if pseudocount <= 0:
         raise ValueError(f"pseudocount must be positive, got {pseudocount}")
+    from scipy.spatial.distance import pdist, squareform
+    from skbio import DistanceMatrix
+    from skbio.stats.composition import clr
+
     kept = table.loc[table.sum(axis=1) > 0]
     coords = clr(kept.T.to_numpy(dtype=float) + pseudocount)
     return DistanceMatrix(
@@ -379,6 +388,10 @@ def robust_aitchison(table: pd.DataFrame, *, rank: int = 3) -> DistanceMatrix:
             f"{table.shape[1]} samples and {len(kept)} features; drop "
             "robust_aitchison from diversity.beta_metrics"
         )
+    from scipy.spatial.distance import pdist, squareform
+    from skbio import DistanceMatrix
+    from skbio.stats.composition import rclr
+
     obs = rclr(kept.T.to_numpy(dtype=float))
     u, _, _ = complete_matrix(obs, rank=rank)
     return DistanceMatrix(squareform(pdist(u, "euclidean")), ids=list(table.columns))
@@ -394,6 +407,8 @@ def beta(
     """Distance matrix between samples for one of :data:`BETA_METRICS`."""
     if metric not in BETA_METRICS:
         raise ValueError(f"unknown beta metric {metric!r}; use one of {BETA_METRICS}")
+    from skbio.diversity import beta_diversity
+
     if metric == "aitchison":
         return aitchison(table, pseudocount=pseudocount)
     if metric == "robust_aitchison":
@@ -434,6 +449,8 @@ def beta_rarefied(
         raise ValueError(f"iterations must be at least 1, got {iterations}")
     rng = np.random.default_rng(random_state)
     total = None
+    from skbio import DistanceMatrix
+
     for _ in range(iterations):
         dm = beta(_draws(kept, depth, rng), metric=metric, tree=tree)
         total = dm.data if total is None else total + dm.data
@@ -447,4 +464,6 @@ def ordinate(dm: DistanceMatrix) -> OrdinationResults:
     negative eigenvalues (non-Euclidean metrics) are set to 0, as scikit-bio
     and QIIME 2 do.
     """
+    from skbio.stats.ordination import pcoa
+
     return pcoa(dm)

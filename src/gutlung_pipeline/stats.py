@@ -32,7 +32,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import procrustes
 
 from .permanova import adonis2, betadisper, formula_columns, numeric_or_text
 from .seeds import Seed, substream
@@ -611,6 +610,8 @@ def protest(
     Procrustes m² of two configurations, its correlation sqrt(1 - m²) and
     the permutation p of vegan's ``protest`` (rows of ``y`` shuffled).
     """
+    from scipy.spatial import procrustes
+
     _, _, m2 = procrustes(x, y)
     rng = np.random.default_rng(random_state)
     hits = 0

@@ -734,3 +734,58 @@ def test_producer_claims_in_adults_and_along_infant_age(catalogue):
     rho = stats.spearmanr(share, ages)[0]
     assert out.loc[0, "estimate"] == pytest.approx(rho, rel=1e-9)
     assert out.loc[0, "verdict"] == "consistent"
+
+
+def test_permanova_claim_reads_the_matrix_without_scikit_bio(catalogue, tmp_path):
+    """The beta claim (Chiu 2021, GOLD 3+4 against 1+2) gives the same R2 and p
+    from the matrix as `gutlung claims` reads it (no scikit-bio) as from
+    scikit-bio's DistanceMatrix, and that R2 is adonis2's on the same samples."""
+    from skbio import DistanceMatrix
+
+    from gutlung_pipeline.io import read_distance_matrix
+    from gutlung_pipeline.permanova import adonis2
+
+    rng = np.random.default_rng(8)
+    n = 40
+    ids = [f"S{k:02d}" for k in range(n)]
+    stage = np.tile([1, 2, 3, 4], n // 4)
+    sheet = pd.DataFrame(
+        {
+            "subject_id": [f"P{k:02d}" for k in range(n)],
+            "body_site": "gut",
+            "copd": ["yes"] * (n - 4) + ["no"] * 4,
+            "gold_stage": stage,
+        },
+        index=pd.Index(ids, name="sample_id"),
+    )
+    # severe samples shifted on the first axis: a planted difference
+    x = rng.normal(size=(n, 3)) + np.outer(stage >= 3, [1.5, 0, 0])
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2))
+    DistanceMatrix(d, ids=ids).write(tmp_path / "braycurtis.tsv")
+    claim = catalogue["chiu2021_gold_beta"]
+    ours, _ = evaluate_claim(
+        claim,
+        sheet,
+        {"beta": {"braycurtis": read_distance_matrix(tmp_path / "braycurtis.tsv")}},
+        power_reps=10,
+    )
+    theirs, _ = evaluate_claim(
+        claim,
+        sheet,
+        {"beta": {"braycurtis": DistanceMatrix.read(tmp_path / "braycurtis.tsv")}},
+        power_reps=10,
+    )
+    assert (ours.n, ours.estimate, ours.p) == (theirs.n, theirs.estimate, theirs.p)
+    copd = sheet.loc[sheet["copd"] == "yes"]
+    grp = pd.DataFrame(
+        {"grp": np.where(copd["gold_stage"] >= 3, "yes", "no")}, index=copd.index
+    )
+    direct = adonis2(
+        DistanceMatrix.read(tmp_path / "braycurtis.tsv").filter(list(copd.index)),
+        grp,
+        "grp",
+        permutations=9,
+    )
+    assert ours.n == n - 4
+    assert ours.estimate == pytest.approx(direct.loc["grp", "R2"])
+    assert ours.p < 0.01

@@ -405,7 +405,8 @@ def _permanova(claim, md, sources, *, permutations, random_state) -> Estimate:
     if dm is None:
         raise NotTestable(f"the {metric} distance matrix is not available")
     y = _outcome(claim, md).dropna()
-    ids = [s for s in y.index if s in dm.ids]
+    have = set(dm.ids)
+    ids = [s for s in y.index if s in have]
     meta = pd.DataFrame({"grp": y.reindex(ids).map({1.0: "yes", 0.0: "no"})}, index=ids)
     counts = meta["grp"].value_counts()
     if len(counts) < 2 or counts.min() < 3:

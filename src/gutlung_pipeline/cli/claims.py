@@ -12,11 +12,15 @@ log = logging.getLogger("gutlung")
 
 def cmd_claims(args) -> None:
     """Run ``gutlung claims``: re-test the literature's gut-lung claims: claims.tsv."""
-    from skbio import DistanceMatrix
-
     from ..claims import load_catalogue, run_claims
     from ..inputs.sheet import read_sample_sheet
-    from ..io import read_table, read_taxonomy, read_tsv, write_tsv
+    from ..io import (
+        read_distance_matrix,
+        read_table,
+        read_taxonomy,
+        read_tsv,
+        write_tsv,
+    )
 
     claims = load_catalogue(args.catalogue or None)
     sheet = read_sample_sheet(args.samples).set_index("sample_id")
@@ -26,7 +30,8 @@ def cmd_claims(args) -> None:
         "scfa": read_tsv(args.scfa) if args.scfa else None,
         "table": read_table(args.table) if args.table else None,
         "taxonomy": read_taxonomy(args.taxonomy) if args.taxonomy else None,
-        "beta": {Path(p).stem: DistanceMatrix.read(p) for p in args.distance or []},
+        # read without scikit-bio (a second's import): the PERMANOVA needs no more
+        "beta": {Path(p).stem: read_distance_matrix(p) for p in args.distance or []},
     }
     with naming(args.samples):
         out = run_claims(
