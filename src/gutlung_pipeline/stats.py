@@ -167,8 +167,9 @@ def permanova_table(
     """
     name = analysis["name"]
     md = select_samples(metadata, analysis.get("where"))
-    dropped = [s for s in md.index if s not in dm.ids]
-    md = md.loc[[s for s in md.index if s in dm.ids]]
+    have = set(dm.ids)  # a set: O(n), not a tuple's O(n^2) at 1,000 samples
+    dropped = [s for s in md.index if s not in have]
+    md = md.loc[[s for s in md.index if s in have]]
     strata, plots = analysis.get("strata"), analysis.get("plots")
     problems = design_problems(
         md, formula=analysis["formula"], strata=strata, plots=plots, name=name

@@ -540,6 +540,9 @@ def test_the_signature_score_adds_kit_strains_and_no_true_taxon():
         assert not before.loc[added, "contaminant"].any()
         assert (after.loc[added, "p_signature"] < 0.05).all()
         assert (after["contaminant"] == (after["called_by"] != "")).all()
+        # the score's settings stand beside its calls
+        assert (after["signature"] == 0.05).all() and (before["signature"] == 0).all()
+        assert (after["signature_by"] == "").all()
         # the report says how many the signature score added
         from gutlung_pipeline.report.summaries import decontam_sentences
 
@@ -549,8 +552,8 @@ def test_the_signature_score_adds_kit_strains_and_no_true_taxon():
         )
         lung_line = next(x for x in lines if x.startswith("lung: decontam combined"))
         assert (
-            f"contaminants ({len(added)} of them by the kit-signature score);"
-            in lung_line
+            f"contaminants ({len(added)} of them by the kit-signature score, "
+            "p < 0.05);" in lung_line
         ) == bool(len(added)), lung_line
     assert found[0.05] >= found[0] + 3, found
 
@@ -579,5 +582,16 @@ def test_the_signature_score_by_run_adds_no_true_taxon():
             called = set(c.index[c["contaminant"]])
             assert called <= kit, (by, sorted(called - kit))
             found[by] += len(called)
+            assert (c["signature_by"] == by).all()
+            if by and (c["called_by"] == "signature").any():
+                from gutlung_pipeline.report.summaries import decontam_sentences
+
+                lines = decontam_sentences(
+                    res.contaminants, res.signal, res.mock, res.tracking, res.filtered
+                )
+                assert any(
+                    "kit-signature score, p < 0.05, an intercept per run)" in x
+                    for x in lines
+                ), lines
     assert found["run"] >= found[""] - 1, found
     assert found[""] > 0

@@ -608,6 +608,10 @@ def decontaminate(
         res["reads_samples"] = counts.loc[members, res.index].sum(axis=0).to_numpy()
         res["reads_controls"] = counts.loc[controls, res.index].sum(axis=0).to_numpy()
         res["taxon"] = [taxonomy.get(f, "Unassigned") for f in res.index]
+        # the kit-signature score's settings, beside its calls (0: off)
+        res["signature"] = float(opts.get("signature", 0))
+        by = opts.get("signature_by", "") if opts.get("signature") else ""
+        res["signature_by"] = by
         res = res.loc[(res["prev_samples"] + res["prev_controls"]).to_numpy() > 0]
         rows.append(res)
         called = res.index[res["contaminant"].to_numpy(bool)]
@@ -678,6 +682,8 @@ CONTAMINANT_COLUMNS = [
     "taxon",
     "p_signature",
     "called_by",
+    "signature",
+    "signature_by",
 ]
 
 

@@ -150,11 +150,13 @@ def decontam_sentences(
             if "called_by" in called
             else 0
         )
-        signature = (
-            f" ({by_signature} of them by the kit-signature score)"
-            if by_signature
-            else ""
-        )
+        signature = ""
+        if by_signature:
+            cut = float(g["signature"].iloc[0]) if "signature" in g else None
+            by = str(g["signature_by"].iloc[0]) if "signature_by" in g else ""
+            how = f", p < {cut:g}" if cut else ""
+            how += f", an intercept per {by}" if by and by != "nan" else ""
+            signature = f" ({by_signature} of them by the kit-signature score{how})"
         out.append(
             f"{site}: decontam {g['method'].iloc[0]} (threshold "
             f"{g['threshold'].iloc[0]}){scored} against {n_controls} negative "
