@@ -35,7 +35,10 @@ profile), ``--no-conc`` drops ``dna_conc`` (prevalence methods only).
 Printed per candidate: feature recall (planted contaminants that are ASVs
 of a BAL sample, called), read recall (their BAL reads removed), and true
 lung taxa called (the lung community and the subject's own gut strains; a
-stool neighbour's leakage is neither).
+stool neighbour's leakage is neither). ``--site gut`` scores the stool
+samples instead: the gut settings of :data:`GUT_CANDIDATES` (the kit-signature
+score off, as by default, or on), lung at its defaults; true taxa are the
+stool community.
 """
 
 from __future__ import annotations
@@ -148,9 +151,9 @@ def accuracy(args) -> None:
         )
 
 
-def lung_calls(res) -> set:
-    """The features a decontaminate result calls for lung."""
-    c = res.contaminants[res.contaminants["body_site"] == "lung"]
+def lung_calls(res, site: str = "lung") -> set:
+    """The features a decontaminate result calls for lung (or ``site``)."""
+    c = res.contaminants[res.contaminants["body_site"] == site]
     return set(c["feature_id"][c["contaminant"]])
 
 
@@ -289,6 +292,12 @@ WORKFLOW_CANDIDATES = {
         "",
         {"signature": 0.05, "signature_by": "run"},
     ),
+    "pooled, combined 0.1, signature 0.05 by run, blank-enriched": (
+        ("combined", 0.1),
+        True,
+        "",
+        {"signature": 0.05, "signature_by": "run", "blank_enriched": True},
+    ),
     "pooled, combined 0.1, signature 0.1": (
         ("combined", 0.1),
         True,
@@ -332,6 +341,45 @@ WORKFLOW_CANDIDATES = {
     "pooled, either 0.1/0.5, by run": (("either", [0.1, 0.5]), True, "run", {}),
     "pooled, either 0.1/0.5, one batch": (("either", [0.1, 0.5]), True, "", {}),
 }
+
+#: gut settings compared on denoised tables (``--site gut``), each over the
+#: default gut site (prevalence 0.1 per site, the kit-signature score off);
+#: lung stays at its defaults
+GUT_CANDIDATES = {
+    "gut prevalence 0.1 (default)": {},
+    "gut prevalence 0.1, signature 0.05 by run": {
+        "signature": 0.05,
+        "signature_by": "run",
+    },
+    "gut prevalence 0.05": {"threshold": 0.05},
+    "gut prevalence 0.1, pooled": {"pool": True},
+    "gut frequency 0.1": {"method": "frequency"},
+    "gut combined 0.1": {"method": "combined"},
+    "gut combined 0.1, pooled": {"method": "combined", "pool": True},
+    "gut combined 0.05": {"method": "combined", "threshold": 0.05},
+    "gut either 0.1/0.5": {"method": "either", "threshold": [0.1, 0.5]},
+    "gut prevalence 0.1, blank-enriched": {"blank_enriched": True},
+    "gut prevalence 0.05, blank-enriched": {"threshold": 0.05, "blank_enriched": True},
+    "gut combined 0.1, pooled, blank-enriched": {
+        "method": "combined",
+        "pool": True,
+        "blank_enriched": True,
+    },
+}
+
+
+def _candidates(site: str) -> dict:
+    """The candidates of ``workflow_sweep``: the lung ones, or for the gut
+    the lung default (pooled combined 0.1, signature 0.05 by run) with each
+    gut setting of :data:`GUT_CANDIDATES`."""
+    if site == "lung":
+        return WORKFLOW_CANDIDATES
+    default = (("combined", 0.1), True, "", {"signature": 0.05, "signature_by": "run"})
+    return {
+        name: (*default[:3], {**default[3], "gut": gut})
+        for name, gut in GUT_CANDIDATES.items()
+    }
+
 
 #: ``--hard``: a reagent profile of 30 strains with a long tail, reagent DNA
 #: varying between extractions (log SD 0.7), a noisy concentration (log SD
@@ -387,9 +435,12 @@ def _workflow_cohort(base: Path, seed: int, args) -> tuple:
 
 
 def workflow_sweep(args) -> None:
-    """Lung calls on the workflow's denoised tables, by number of blanks."""
+    """Calls of one site (``--site``: lung, or gut) on the workflow's denoised
+    tables, by number of blanks. The variables say lung; with ``--site gut``
+    they hold the stool samples, whose true taxa are their community."""
     rows = []
     base = Path(args.workdir)
+    site = args.site
     for seed in range(1, args.seeds + 1):
         table, sheet, truth = _workflow_cohort(base, seed, args)
         contaminant = set(truth["md5"][truth["source"] == "contaminant"])
@@ -398,11 +449,11 @@ def workflow_sweep(args) -> None:
         true_seqs = set(
             truth["md5"][
                 truth["source"].isin(["community", "translocated"])
-                & truth["sample_id"].str.endswith("_lung")
+                & truth["sample_id"].str.endswith(f"_{site}")
                 & (truth["reads"] > 0)
             ]
         )
-        lung_ids = list(sheet.index[sheet["body_site"] == "lung"])
+        lung_ids = list(sheet.index[sheet["body_site"] == site])
         lung = table[lung_ids]
         in_lung = set(lung.index[lung.sum(axis=1) > 0])
         planted_lung = set(
@@ -422,7 +473,7 @@ def workflow_sweep(args) -> None:
             drop = blanks[n_blanks:]
             sheet_k = sheet.drop(index=drop)
             table_k = table.drop(columns=[c for c in drop if c in table.columns])
-            for name, candidate in WORKFLOW_CANDIDATES.items():
+            for name, candidate in _candidates(site).items():
                 if args.scoring and not any(k in name for k in args.scoring):
                     continue
                 lung_method, pooled, batch, other = candidate
@@ -433,10 +484,15 @@ def workflow_sweep(args) -> None:
                 opts["sites"]["lung"]["pool"] = pooled
                 opts["sites"]["lung"]["signature"] = other.get("signature", 0)
                 opts["sites"]["lung"]["signature_by"] = other.get("signature_by", "")
+                opts["sites"]["lung"]["blank_enriched"] = other.get(
+                    "blank_enriched", False
+                )
                 opts["batch_combine"] = other.get("batch_combine", "minimum")
+                if site == "gut":
+                    opts["sites"]["gut"].update(other.get("gut", {}))
                 used = sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k
                 called = lung_calls(
-                    decontaminate(table_k, used, taxonomy, settings=opts)
+                    decontaminate(table_k, used, taxonomy, settings=opts), site
                 )
                 rows.append(
                     {
@@ -455,8 +511,9 @@ def workflow_sweep(args) -> None:
     out = summarise(df)
     kept = df.drop_duplicates("seed")["denoised"]
     print(
-        f"lung contaminant calls over {args.seeds} cohorts ({args.subjects} BAL "
-        f"samples, {args.reads} read pairs, design {args.design}, truth "
+        f"{site} contaminant calls over {args.seeds} cohorts ({args.subjects} "
+        f"{'BAL' if site == 'lung' else 'stool'} samples, {args.reads} read pairs, "
+        f"design {args.design}, truth "
         f"{args.truth}{', hard contaminants' if args.hard else ''}"
         f"{f', reagent lots {args.lots:g}' if args.lots else ''}"
         f"{', no dna_conc' if args.no_conc else ''}; the workflow's denoised "
@@ -519,6 +576,12 @@ def main() -> None:
     parser.add_argument("--design", choices=["2x250", "emp2x150"], default="2x250")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--hard", action="store_true", help="see HARD")
+    parser.add_argument(
+        "--site",
+        choices=["lung", "gut"],
+        default="lung",
+        help="--workflow: the site scored (gut: the GUT_CANDIDATES)",
+    )
     parser.add_argument(
         "--lots", type=float, default=0.0, help="simulate --reagent-lots (per run)"
     )

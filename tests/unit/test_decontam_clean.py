@@ -32,6 +32,7 @@ def test_defaults_per_body_site():
         "pool": False,
         "signature": 0,
         "signature_by": "",
+        "blank_enriched": True,
     }
     lung = {
         "method": "combined",
@@ -39,6 +40,7 @@ def test_defaults_per_body_site():
         "pool": True,
         "signature": 0.05,
         "signature_by": "run",
+        "blank_enriched": False,
     }
     assert s["sites"]["lung"] == s["sites"]["upper_airway"] == lung
     assert s["batch_column"] == ""  # one batch, decontam's own default
@@ -50,6 +52,7 @@ def test_defaults_per_body_site():
         "pool": False,
         "signature": 0,
         "signature_by": "",
+        "blank_enriched": False,
     }
     assert s["sites"]["gut"]["method"] == "prevalence"
 
@@ -595,3 +598,66 @@ def test_the_signature_score_by_run_adds_no_true_taxon():
                 ), lines
     assert found["run"] >= found[""] - 1, found
     assert found[""] > 0
+
+
+def test_mean_share_by_hand():
+    from gutlung_pipeline.decontam.clean import _mean_share
+
+    counts = pd.DataFrame(
+        {"s1": [3, 1, 0], "s2": [0, 0, 0], "s3": [1, 1, 2]}, index=["a", "b", "c"]
+    )
+    # s2 has no reads and is left out: a (3/4 + 1/4) / 2, b (1/4 + 1/4) / 2
+    assert _mean_share(counts).to_dict() == {"a": 0.5, "b": 0.25, "c": 0.25}
+    assert (_mean_share(counts[["s2"]]) == 0).all()
+
+
+def test_blank_enriched_keeps_stool_taxa_leaked_into_the_blanks():
+    """Stool leaking into the blanks (well to well) puts abundant stool taxa
+    in every blank: the prevalence test then calls them in the gut. The gut
+    default (blank_enriched) keeps them, each a larger share of the stool than
+    of the blanks, and calls the same kit strains as before."""
+    from gutlung_pipeline.report.summaries import decontam_sentences
+
+    rng = np.random.default_rng(3)
+    table, sheet, tax = hard_cohort(rng, blanks=4)
+    stool = [c for c in table.columns if c.startswith("G")]
+    gut_taxa = [f for f in table.index if f.startswith("g")]
+    # each stool taxon in about 4 of 10 stool samples ...
+    keep = rng.random((len(gut_taxa), len(stool))) < 0.4
+    table.loc[gut_taxa, stool] = table.loc[gut_taxa, stool].to_numpy() * keep
+    # ... and 80 reads of the plate's stool into every blank
+    pooled = table.loc[:, stool].sum(axis=1).to_numpy(float)
+    for k in range(4):
+        table[f"B{k}"] += rng.multinomial(80, pooled / pooled.sum())
+    calls, results = {}, {}
+    for on in (False, True):
+        site = {"method": "prevalence", "threshold": 0.1, "blank_enriched": on}
+        res = results[on] = decontaminate(
+            table, sheet, tax, settings=settings(sites={"gut": site})
+        )
+        c = res.contaminants.set_index("feature_id")
+        calls[on] = c[c["body_site"] == "gut"]
+    off, on = calls[False], calls[True]
+    leaked = {f for f in off.index[off["contaminant"]] if f.startswith("g")}
+    assert len(leaked) >= 3, sorted(leaked)  # the failure the guard is for
+    assert not any(f.startswith("g") for f in on.index[on["contaminant"]])
+    kit = set(on.index[on["contaminant"]])
+    assert kit == {f for f in off.index[off["contaminant"]] if f.startswith("k")}
+    assert len(kit) >= 5 and on.loc[sorted(kit), "blank_enriched"].all()
+    assert set(on.index[on["held_back"]]) == leaked
+    assert not off["held_back"].any()
+    # the stool keeps them: fewer reads removed from the gut samples
+    removed = {k: r.signal for k, r in results.items()}
+    gut = [s for s in removed[True].index if s.startswith("G")]
+    assert (
+        removed[True].loc[gut, "contaminant_reads"].sum()
+        < removed[False].loc[gut, "contaminant_reads"].sum()
+    )
+    res = results[True]
+    lines = decontam_sentences(
+        res.contaminants, res.signal, res.mock, res.tracking, res.filtered
+    )
+    assert (
+        f"gut: {len(leaked)} more features scored as contaminants were kept, each "
+        "a larger share of the gut samples' reads than of the blanks'"
+    ) in " ".join(lines)

@@ -348,6 +348,7 @@ def _site_scores(
     batch_combine: str,
     signature: float = 0.0,
     signature_groups: pd.Series | None = None,
+    enriched: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Decontam scores and calls for one site (counts: samples x features).
 
@@ -360,6 +361,12 @@ def _site_scores(
     ``not_contaminant``. ``signature_groups`` (a label a sample, e.g. its
     run; ``decontam.sites.<site>.signature_by``): an intercept a group in
     the score's fit (a kit lot per run).
+
+    ``enriched`` (a flag a feature, ``decontam.sites.<site>.blank_enriched``):
+    only flagged features are called, by the method or the score; a feature
+    either scored a contaminant but not flagged is ``held_back``. It is
+    applied before the kit-signature score, whose load is then made of the
+    calls that stand.
     """
     need_prev = method in NEEDS_CONTROLS
     need_freq = method in NEEDS_CONCENTRATION
@@ -387,6 +394,10 @@ def _site_scores(
         call = ~(p < float(np.atleast_1d(threshold)[0])) & ~np.isnan(p)
     else:
         p, call = call_contaminants(p_freq, p_prev, method=method, threshold=threshold)
+    held = np.zeros(len(call), dtype=bool)
+    if enriched is not None and method != "not_contaminant":
+        held = call & ~enriched
+        call = call & enriched
     p_sig = np.full(len(call), np.nan)
     added = np.zeros(len(call), dtype=bool)
     if signature > 0 and method != "not_contaminant" and call.any():
@@ -410,6 +421,9 @@ def _site_scores(
         added = ~call & by_signature
         # a reagent strain is in the blanks: one no blank holds is left alone
         added &= (counts.loc[controls].to_numpy() > 0).any(axis=0)
+        if enriched is not None:
+            held |= added & ~enriched
+            added &= enriched
     return pd.DataFrame(
         {
             "freq": base["freq"].to_numpy(),
@@ -419,6 +433,7 @@ def _site_scores(
             "contaminant": call | added,
             "p_signature": p_sig,
             "called_by": np.where(call, "method", np.where(added, "signature", "")),
+            "held_back": held,
         },
         index=base.index,
     )
@@ -583,6 +598,8 @@ def decontaminate(
         )
         neg = pd.Series([s in controls for s in scored], index=scored, dtype=object)
         batch = samples.loc[scored, batch_col].astype(str) if batch_col else None
+        # a larger mean share of the blanks than of the site's own samples
+        enriched = _mean_share(kept[controls]) > _mean_share(kept[members])
         res = _site_scores(
             counts,
             neg,
@@ -597,7 +614,13 @@ def decontaminate(
                 if opts.get("signature") and opts.get("signature_by")
                 else None
             ),
+            enriched=(
+                enriched.reindex(counts.columns).to_numpy(bool)
+                if opts.get("blank_enriched") and controls
+                else None
+            ),
         )
+        res["blank_enriched"] = enriched.reindex(res.index).to_numpy(bool)
         present = (counts > 0).reindex(res.index, axis=1)
         res.insert(0, "body_site", site)
         res.insert(1, "method", method)
@@ -684,7 +707,18 @@ CONTAMINANT_COLUMNS = [
     "called_by",
     "signature",
     "signature_by",
+    "blank_enriched",
+    "held_back",
 ]
+
+
+def _mean_share(counts: pd.DataFrame) -> pd.Series:
+    """Each feature's mean proportion over the samples (columns) with reads."""
+    totals = counts.sum(axis=0)
+    with_reads = counts.loc[:, totals > 0]
+    if with_reads.shape[1] == 0:
+        return pd.Series(0.0, index=counts.index)
+    return (with_reads / totals[totals > 0]).mean(axis=1)
 
 
 def _tracking(tracking, ids, roles, removed, contaminant_reads, clean, signal):

@@ -157,6 +157,7 @@ def decontam_sentences(
             how = f", p < {cut:g}" if cut else ""
             how += f", an intercept per {by}" if by and by != "nan" else ""
             signature = f" ({by_signature} of them by the kit-signature score{how})"
+        held = int(g["held_back"].astype(bool).sum()) if "held_back" in g else 0
         out.append(
             f"{site}: decontam {g['method'].iloc[0]} (threshold "
             f"{g['threshold'].iloc[0]}){scored} against {n_controls} negative "
@@ -165,6 +166,13 @@ def decontam_sentences(
             f"{removed:,} of {total:,} reads{share} in the {len(site_reads)} {site} "
             "samples and were removed from them."
         )
+        if held:
+            out.append(
+                f"{site}: {held} more features scored as contaminants were kept, "
+                f"each a larger share of the {site} samples' reads than of the "
+                "blanks' (a sample taxon leaked into the blanks, not reagent DNA; "
+                f"decontam.sites.{site}.blank_enriched)."
+            )
     flagged = signal[signal["flagged"].astype(bool)]
     if len(flagged):
         action = (
