@@ -11,7 +11,10 @@
    carries it, lets the tests see it), batch by batch (``batch_column``;
    one batch by default), with its own method and threshold; with
    ``signature`` (the lung default 0.05) also the features whose proportion
-   follows the load of those called (:func:`.scores.signature_scores`). A
+   follows the load of those called (:func:`.scores.signature_scores`); with
+   ``blank_enriched`` (the gut default) only features that are a larger mean
+   share of the controls' reads than of the site's samples' are called, the
+   others ``held_back`` (stool leaked into the blanks is not reagent DNA). A
    feature called for a body site is removed from that site's samples only.
 3. **Signal above background**: per sample, the reads of non-contaminant
    features, and the Bray-Curtis distance of its profile (before contaminant
@@ -363,8 +366,8 @@ def _site_scores(
     the score's fit (a kit lot per run).
 
     ``enriched`` (a flag a feature, ``decontam.sites.<site>.blank_enriched``):
-    only flagged features are called, by the method or the score; a feature
-    either scored a contaminant but not flagged is ``held_back``. It is
+    only flagged features are called, by the method or the score; one that
+    either scores as a contaminant but is not flagged is ``held_back``. It is
     applied before the kit-signature score, whose load is then made of the
     calls that stand.
     """
