@@ -658,6 +658,15 @@ def test_blank_enriched_keeps_stool_taxa_leaked_into_the_blanks():
         res.contaminants, res.signal, res.mock, res.tracking, res.filtered
     )
     assert (
-        f"gut: {len(leaked)} more features scored as contaminants were kept, each "
-        "a larger share of the gut samples' reads than of the blanks'"
+        f"gut: {len(leaked)} more features that scored as contaminants were kept, "
+        "each a larger share of the gut samples' reads than of the blanks'"
+    ) in " ".join(lines)
+    one = res.contaminants.copy()
+    one["held_back"] = False
+    one.loc[one.index[0], "held_back"] = True
+    body = one.loc[one.index[0], "body_site"]
+    lines = decontam_sentences(one, res.signal, res.mock, res.tracking, res.filtered)
+    assert (
+        f"{body}: 1 more feature that scored as a contaminant was kept, a larger "
+        f"share of the {body} samples' reads"
     ) in " ".join(lines)

@@ -167,9 +167,14 @@ def decontam_sentences(
             "samples and were removed from them."
         )
         if held:
+            what = (
+                "1 more feature that scored as a contaminant was kept, a"
+                if held == 1
+                else f"{held} more features that scored as contaminants were kept, "
+                "each a"
+            )
             out.append(
-                f"{site}: {held} more features scored as contaminants were kept, "
-                f"each a larger share of the {site} samples' reads than of the "
+                f"{site}: {what} larger share of the {site} samples' reads than of the "
                 "blanks' (a sample taxon leaked into the blanks, not reagent DNA; "
                 f"decontam.sites.{site}.blank_enriched)."
             )
