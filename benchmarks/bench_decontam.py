@@ -286,13 +286,13 @@ WORKFLOW_CANDIDATES = {
         "",
         {"signature": 0.05},
     ),
-    "pooled, combined 0.1, signature 0.05 by run (default)": (
+    "pooled, combined 0.1, signature 0.05 by run": (
         ("combined", 0.1),
         True,
         "",
         {"signature": 0.05, "signature_by": "run"},
     ),
-    "pooled, combined 0.1, signature 0.05 by run, blank-enriched": (
+    "pooled, combined 0.1, signature 0.05 by run, blank-enriched (default)": (
         ("combined", 0.1),
         True,
         "",
@@ -346,7 +346,7 @@ WORKFLOW_CANDIDATES = {
 #: default gut site (prevalence 0.1 per site, the kit-signature score off);
 #: lung stays at its defaults
 GUT_CANDIDATES = {
-    "gut prevalence 0.1 (default)": {},
+    "gut prevalence 0.1 (before)": {},
     "gut prevalence 0.1, signature 0.05 by run": {
         "signature": 0.05,
         "signature_by": "run",
@@ -358,7 +358,7 @@ GUT_CANDIDATES = {
     "gut combined 0.1, pooled": {"method": "combined", "pool": True},
     "gut combined 0.05": {"method": "combined", "threshold": 0.05},
     "gut either 0.1/0.5": {"method": "either", "threshold": [0.1, 0.5]},
-    "gut prevalence 0.1, blank-enriched": {"blank_enriched": True},
+    "gut prevalence 0.1, blank-enriched (default)": {"blank_enriched": True},
     "gut prevalence 0.05, blank-enriched": {"threshold": 0.05, "blank_enriched": True},
     "gut combined 0.1, pooled, blank-enriched": {
         "method": "combined",
@@ -374,7 +374,12 @@ def _candidates(site: str) -> dict:
     gut setting of :data:`GUT_CANDIDATES`."""
     if site == "lung":
         return WORKFLOW_CANDIDATES
-    default = (("combined", 0.1), True, "", {"signature": 0.05, "signature_by": "run"})
+    default = (
+        ("combined", 0.1),
+        True,
+        "",
+        {"signature": 0.05, "signature_by": "run", "blank_enriched": True},
+    )
     return {
         name: (*default[:3], {**default[3], "gut": gut})
         for name, gut in GUT_CANDIDATES.items()
@@ -489,7 +494,9 @@ def workflow_sweep(args) -> None:
                 )
                 opts["batch_combine"] = other.get("batch_combine", "minimum")
                 if site == "gut":
-                    opts["sites"]["gut"].update(other.get("gut", {}))
+                    # a candidate without the guard has it off, as before
+                    gut = {"blank_enriched": False, **other.get("gut", {})}
+                    opts["sites"]["gut"].update(gut)
                 used = sheet_k.drop(columns="dna_conc") if args.no_conc else sheet_k
                 called = lung_calls(
                     decontaminate(table_k, used, taxonomy, settings=opts), site

@@ -40,7 +40,7 @@ def test_defaults_per_body_site():
         "pool": True,
         "signature": 0.05,
         "signature_by": "run",
-        "blank_enriched": False,
+        "blank_enriched": True,
     }
     assert s["sites"]["lung"] == s["sites"]["upper_airway"] == lung
     assert s["batch_column"] == ""  # one batch, decontam's own default
@@ -609,6 +609,9 @@ def test_mean_share_by_hand():
     # s2 has no reads and is left out: a (3/4 + 1/4) / 2, b (1/4 + 1/4) / 2
     assert _mean_share(counts).to_dict() == {"a": 0.5, "b": 0.25, "c": 0.25}
     assert (_mean_share(counts[["s2"]]) == 0).all()
+    # over the samples that hold it: c only in s3 (2/4), b in s1 and s3
+    held = _mean_share(counts, present=True).to_dict()
+    assert held == {"a": 0.5, "b": 0.25, "c": 0.5}
 
 
 def test_blank_enriched_keeps_stool_taxa_leaked_into_the_blanks():

@@ -12,9 +12,10 @@
    one batch by default), with its own method and threshold; with
    ``signature`` (the lung default 0.05) also the features whose proportion
    follows the load of those called (:func:`.scores.signature_scores`); with
-   ``blank_enriched`` (the gut default) only features that are a larger mean
-   share of the controls' reads than of the site's samples' are called, the
-   others ``held_back`` (stool leaked into the blanks is not reagent DNA). A
+   ``blank_enriched`` (the default) only features that are a larger mean
+   share of the controls' reads than of the reads of the site's samples that
+   hold them are called, the others ``held_back`` (a sample taxon leaked into
+   the blanks is not reagent DNA). A
    feature called for a body site is removed from that site's samples only.
 3. **Signal above background**: per sample, the reads of non-contaminant
    features, and the Bray-Curtis distance of its profile (before contaminant
@@ -601,8 +602,10 @@ def decontaminate(
         )
         neg = pd.Series([s in controls for s in scored], index=scored, dtype=object)
         batch = samples.loc[scored, batch_col].astype(str) if batch_col else None
-        # a larger mean share of the blanks than of the site's own samples
-        enriched = _mean_share(kept[controls]) > _mean_share(kept[members])
+        # a larger mean share of the blanks than of the site's samples that
+        # hold it: a stool taxon leaks from the wells where it is, diluted
+        site_share = _mean_share(kept[members], present=True)
+        enriched = _mean_share(kept[controls]) > site_share
         res = _site_scores(
             counts,
             neg,
@@ -715,13 +718,19 @@ CONTAMINANT_COLUMNS = [
 ]
 
 
-def _mean_share(counts: pd.DataFrame) -> pd.Series:
-    """Each feature's mean proportion over the samples (columns) with reads."""
+def _mean_share(counts: pd.DataFrame, present: bool = False) -> pd.Series:
+    """Each feature's mean proportion over the samples (columns) with reads.
+
+    ``present``: over the samples that hold the feature (0 where none does).
+    """
     totals = counts.sum(axis=0)
     with_reads = counts.loc[:, totals > 0]
     if with_reads.shape[1] == 0:
         return pd.Series(0.0, index=counts.index)
-    return (with_reads / totals[totals > 0]).mean(axis=1)
+    share = with_reads / totals[totals > 0]
+    if present:
+        return share.where(share > 0).mean(axis=1).fillna(0.0)
+    return share.mean(axis=1)
 
 
 def _tracking(tracking, ids, roles, removed, contaminant_reads, clean, signal):

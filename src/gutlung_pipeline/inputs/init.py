@@ -457,14 +457,15 @@ def config_text(
     if has_controls:
         decontam = (
             "decontam:\n"
-            "  # prevalence in the blanks against the samples, per body site (gut:\n"
-            "  # only features a larger share of the blanks than of the stool); with\n"
-            "  # dna_conc in the sheet, lung: {method: combined, threshold: 0.1,\n"
-            "  # pool: true, signature: 0.05, signature_by: run} (config/README.md)\n"
+            "  # prevalence in the blanks against the samples, per body site, only\n"
+            "  # features a larger share of the blanks than of the samples holding\n"
+            "  # them; with dna_conc in the sheet, lung: {method: combined,\n"
+            "  # threshold: 0.1, pool: true, signature: 0.05, signature_by: run,\n"
+            "  # blank_enriched: true} (config/README.md)\n"
             "  sites:\n"
             + "".join(
-                f"    {site}: {{method: prevalence, threshold: 0.1"
-                f"{', blank_enriched: true' if site == 'gut' else ''}}}\n"
+                f"    {site}: {{method: prevalence, threshold: 0.1, "
+                "blank_enriched: true}\n"
                 for site in sites
             )
         )
