@@ -13,10 +13,10 @@
    ``signature`` (the lung default 0.05) also the features whose proportion
    follows the load of those called (:func:`.scores.signature_scores`); with
    ``blank_enriched`` (the default) only features that are a larger mean
-   share of the controls' reads than of the reads of the site's samples that
-   hold them are called, the others ``held_back`` (a sample taxon leaked into
-   the blanks is not reagent DNA). A
-   feature called for a body site is removed from that site's samples only.
+   share of the reads of the controls that hold them than of the site's
+   samples that hold them are called, the others ``held_back`` (a sample
+   taxon leaked into the blanks is not reagent DNA). A feature called for a
+   body site is removed from that site's samples only.
 3. **Signal above background**: per sample, the reads of non-contaminant
    features, and the Bray-Curtis distance of its profile (before contaminant
    removal) to the nearest negative control and to the controls' centroid; a
@@ -602,10 +602,12 @@ def decontaminate(
         )
         neg = pd.Series([s in controls for s in scored], index=scored, dtype=object)
         batch = samples.loc[scored, batch_col].astype(str) if batch_col else None
-        # a larger mean share of the blanks than of the site's samples that
-        # hold it: a stool taxon leaks from the wells where it is, diluted
+        # a larger mean share of the blanks that hold it than of the site's
+        # samples that hold it: a stool taxon leaks from the wells where it
+        # is, diluted. Both where present, so that a rare feature's share,
+        # inflated where it is seen at all, is compared alike on both sides
         site_share = _mean_share(kept[members], present=True)
-        enriched = _mean_share(kept[controls]) > site_share
+        enriched = _mean_share(kept[controls], present=True) > site_share
         res = _site_scores(
             counts,
             neg,
