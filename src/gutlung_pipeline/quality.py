@@ -33,6 +33,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -262,6 +263,56 @@ def error_probabilities(offset: int = 33) -> np.ndarray:
     return 10.0 ** (-(np.arange(256, dtype=float) - offset) / 10.0)
 
 
+def eestats2(
+    quals: list[bytes],
+    offset: int = 33,
+    *,
+    length_cutoffs: tuple[int, int | None, int] = (50, None, 10),
+    ee_cutoffs: Sequence[float] = (0.5, 1.0, 2.0),
+) -> str:
+    """Return the table ``vsearch --fastq_eestats2`` writes for these reads.
+
+    ``quals``: quality lines (newline optional). For each read length
+    cut-off (``length_cutoffs``: shortest, longest or None for vsearch's
+    ``*``, the longest read, and step) and expected-error limit: the reads
+    at least that long whose first bases hold at most that many expected
+    errors (the sum of ``10 ** (-Q / 10)``, added base by base as vsearch
+    adds them). The text is vsearch 2.22's, byte for byte (its header, the
+    widths, one row a cut-off up to the longest read; compared with vsearch
+    in ``tests/unit/test_quality.py``); computing it here saves a vsearch
+    process a file and a copy of the reads to disk.
+    """
+    shortest, longest, step = length_cutoffs
+    lengths = np.fromiter((len(q.rstrip(b"\r\n")) for q in quals), np.int64, len(quals))
+    n = len(lengths)
+    out = [f"{n} reads"]
+    if n:
+        out.append(f", max len {lengths.max()}, avg {lengths.sum() / n:.1f}")
+    out.append("\n\nLength")
+    out += [f"         MaxEE {c:.2f}" for c in ee_cutoffs]
+    out.append("\n------" + "   ----------------" * len(ee_cutoffs) + "\n")
+    top = int(lengths.max()) if n else 0
+    if longest is not None:
+        top = min(top, longest)
+    cuts = np.arange(shortest, top + 1, step) if top >= shortest else np.array([], int)
+    if n and len(cuts):
+        # the errors a position, cumulated along each read (a sequential sum,
+        # in vsearch's order); padding past a read's end is never looked at
+        codes = np.zeros((n, int(lengths.max())), np.uint8)
+        flat = np.frombuffer(b"".join(q.rstrip(b"\r\n") for q in quals), np.uint8)
+        mask = np.arange(codes.shape[1]) < lengths[:, None]
+        codes[mask] = flat
+        ee = np.cumsum(error_probabilities(offset)[codes], axis=1)[:, cuts - 1]
+        reach = lengths[:, None] >= cuts[None, :]
+        for i, cut in enumerate(cuts):
+            out.append(f"{cut:6d}")
+            for limit in ee_cutoffs:
+                count = int((reach[:, i] & (ee[:, i] <= limit)).sum())
+                out.append(f"   {count:8d}({100.0 * count / n:5.1f}%)")
+            out.append("\n")
+    return "".join(out)
+
+
 def choose_truncation(
     ee1: np.ndarray,
     ee2: np.ndarray,
@@ -463,9 +514,10 @@ def write_sample_qc(
 
     From the first ``n`` reads of each file: ``<sample>_R1.quality.tsv``
     (:func:`quality_profile`, with ``sample`` and ``read`` columns) and
-    ``<sample>_R1.eestats2.txt`` (``vsearch --fastq_eestats2``: how many
-    reads are kept at each length cut-off and expected-error limit), and the
-    same for R2.
+    ``<sample>_R1.eestats2.txt`` (the table of ``vsearch --fastq_eestats2
+    --length_cutoffs 50,*,10 --ee_cutoffs 0.5,1.0,2.0``, byte for byte, from
+    :func:`eestats2`: how many reads are kept at each length cut-off and
+    expected-error limit), and the same for R2.
     """
     qc_dir = Path(qc_dir)
     qc_dir.mkdir(parents=True, exist_ok=True)
@@ -481,26 +533,10 @@ def write_sample_qc(
             Path(f"{stem}.quality.tsv"),
             profile.to_csv(sep="\t", index=False, float_format="%.4g").encode(),
         )
-        with tempfile.TemporaryDirectory(dir=qc_dir) as tmp:
-            sub = Path(tmp) / "head.fastq"
-            write_bytes(sub, b"".join(head))
-            out = Path(f"{stem}.eestats2.txt")
-            run_tool(
-                [
-                    "vsearch",
-                    "--fastq_eestats2",
-                    str(sub),
-                    "--output",
-                    str(out),
-                    "--length_cutoffs",
-                    "50,*,10",
-                    "--ee_cutoffs",
-                    "0.5,1.0,2.0",
-                    *encoding.vsearch_args(),
-                ],
-                context=f"sample {sample} ({path}, first {n} reads)",
-                outputs=[out],
-            )
+        write_bytes(
+            Path(f"{stem}.eestats2.txt"),
+            eestats2(head[3::4], encoding.offset).encode(),
+        )
 
 
 def gather_qc(inputs: list[str | os.PathLike], output: str | os.PathLike) -> int:

@@ -465,3 +465,55 @@ def test_gather_qc_leaves_nothing_half_written(tmp_path, monkeypatch):
         gather_qc([src], out)
     assert not (tmp_path / ".qc.partial").exists()
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+@needs_tools
+def test_eestats2_is_vsearchs_table_byte_for_byte(tmp_path):
+    """The table written for the read QC is the one vsearch 2.22's
+    --fastq_eestats2 writes for the same reads: DADA2's and q2-dada2's real
+    MiSeq files (first 2,000 reads each), reads of every length from 0 to
+    299 with random qualities (cut-offs a read does not reach, the last row
+    at the longest read), one short read, and no read."""
+    import subprocess
+
+    from gutlung_pipeline.quality import eestats2, file_encoding
+
+    def vsearch(lines, encoding_args=()):
+        fq = tmp_path / "reads.fastq"
+        fq.write_bytes(b"".join(lines))
+        out = tmp_path / "ee.txt"
+        subprocess.run(
+            ["vsearch", "--fastq_eestats2", str(fq), "--output", str(out)]
+            + ["--length_cutoffs", "50,*,10", "--ee_cutoffs", "0.5,1.0,2.0"]
+            + ["--quiet", *encoding_args],
+            check=True,
+        )
+        return out.read_text()
+
+    files = sorted(REAL.glob("*/*.fastq.gz")) + sorted(REAL.glob("*/*/*.fastq.gz"))
+    assert len(files) >= 10
+    for path in files:
+        encoding = file_encoding(path)
+        lines = head_records(path, 2000)
+        mine = eestats2(lines[3::4], encoding.offset)
+        assert mine == vsearch(lines, encoding.vsearch_args()), path
+    rng = np.random.default_rng(7)
+    records = []
+    for i in range(3000):
+        n = int(rng.integers(0, 300))
+        qual = bytes((rng.integers(2, 42, n) + 33).astype(np.uint8))
+        records += [b"@r%d\n" % i, b"A" * n + b"\n", b"+\n", qual + b"\n"]
+    table = eestats2(records[3::4])
+    assert table == vsearch(records)
+    assert table.splitlines()[-1].startswith("   290")  # no row past the longest
+    short = [b"@r\n", b"ACGT\n", b"+\n", b"IIII\n"]
+    assert eestats2(short[3::4]) == vsearch(short)
+    assert (
+        eestats2([])
+        == vsearch([])
+        == ("0 reads\n\nLength" + "         MaxEE {:.2f}" * 3 + "\n------").format(
+            0.5, 1.0, 2.0
+        )
+        + "   ----------------" * 3
+        + "\n"
+    )
