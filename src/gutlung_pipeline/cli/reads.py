@@ -127,7 +127,7 @@ def add_qc_dir(p) -> None:
     p.add_argument(
         "--qc-dir",
         help="keep each sample's read QC here: cutadapt's JSON and text reports, "
-        "quality profiles and vsearch --fastq_eestats2 of the first reads",
+        "quality profiles and the vsearch --fastq_eestats2 table of the first reads",
     )
 
 
