@@ -196,6 +196,18 @@ def truncate_gzip(name, keep):
     return f
 
 
+def damage_gzip(name, at, size=8):
+    """Overwrite ``size`` bytes of a gzip file's deflate stream at ``at``."""
+
+    def f(project):
+        p = project / "reads" / name
+        data = bytearray(p.read_bytes())
+        data[at : at + size] = b"\xff" * size
+        p.write_bytes(bytes(data))
+
+    return f
+
+
 def replace_fastq(name, text):
     return lambda project: (project / "reads" / name).write_bytes(gz(text))
 
@@ -552,6 +564,13 @@ CASES = [
         truncate_gzip("P01_lung_R1.fastq.gz", 300),
         [
             "gutlung validate: error: samples.tsv: row 3 (sample P01_lung): column fq1: reads/P01_lung_R1.fastq.gz cannot be read to its 200th read (Compressed file ended before the end-of-stream marker was reached); the file is truncated or damaged: download or copy it again",
+        ],
+    ),
+    (
+        "gzip damaged early",
+        damage_gzip("P01_lung_R1.fastq.gz", 30),
+        [
+            "gutlung validate: error: samples.tsv: row 3 (sample P01_lung): column fq1: reads/P01_lung_R1.fastq.gz cannot be read to its 200th read (damaged gzip data (Error -1 Invalid deflate block found)); the file is truncated or damaged: download or copy it again",
         ],
     ),
     (
