@@ -35,7 +35,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
 from .mock import MOCK_COLUMNS, MOCK_TAXA_COLUMNS, mock_accuracy
 from .scores import call_contaminants, is_contaminant, signature_scores
@@ -482,6 +481,8 @@ def signal_above_background(
     out["bc_nearest_control"] = np.nan
     out["bc_control_centroid"] = np.nan
     if blanks:
+        from scipy.spatial.distance import cdist  # imported where used (0.3 s)
+
         x = rel[ids].fillna(0).T.to_numpy()
         b = rel[blanks].T.to_numpy()
         d = cdist(x, b, metric="braycurtis")

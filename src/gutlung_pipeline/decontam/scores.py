@@ -34,7 +34,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 METHODS = ("auto", "frequency", "prevalence", "combined", "minimum", "either", "both")
 BATCH_COMBINE = ("minimum", "product", "fisher")
@@ -57,6 +56,8 @@ def frequency_scores(freq: np.ndarray, conc: np.ndarray, groups=None) -> np.ndar
     over the groups and k - G degrees of freedom (G: the groups among the k
     samples; NaN below one); ``None`` is one group, decontam's test.
     """
+    from scipy import stats  # imported where used (0.5 s)
+
     freq = np.asarray(freq, dtype=float)
     logc = np.log(np.asarray(conc, dtype=float))
     if logc.ndim == 1:
@@ -161,6 +162,8 @@ def prevalence_scores(present: np.ndarray, neg: np.ndarray) -> np.ndarray:
     ``prop.test`` (Yates), or Fisher's mid-p where an expected count is below
     5; a feature present in every sample scores 0.5.
     """
+    from scipy import stats  # imported where used (0.5 s)
+
     present = np.asarray(present, dtype=bool)
     known = ~pd.isna(np.asarray(neg, dtype=object))
     negb = np.asarray(np.asarray(neg, dtype=object)[known], dtype=bool)
@@ -223,6 +226,8 @@ def prevalence_score(present: np.ndarray, neg: np.ndarray) -> float:
 
 def _combine_batches(p: np.ndarray, how: str) -> np.ndarray:
     """Features x batches -> features, as decontam's ``batch.combine``."""
+    from scipy import stats  # imported where used (0.5 s)
+
     if p.shape[1] == 1:
         return p[:, 0]
     if how == "minimum":
@@ -259,6 +264,8 @@ def call_contaminants(
     threshold and have no single score (NA). Calls use a strict ``<`` and an
     NA score never calls (R's three-valued logic, NA -> FALSE).
     """
+    from scipy import stats  # imported where used (0.5 s)
+
     p_freq = np.asarray(p_freq, dtype=float)
     p_prev = np.asarray(p_prev, dtype=float)
     t_freq, t_prev = split_threshold(threshold)
