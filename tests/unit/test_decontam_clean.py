@@ -673,3 +673,30 @@ def test_blank_enriched_keeps_stool_taxa_leaked_into_the_blanks():
         f"{body}: 1 more feature that scored as a contaminant was kept, a larger "
         f"share of the {body} samples' reads"
     ) in " ".join(lines)
+
+
+def test_the_report_says_the_guard_held_nothing_back():
+    """With the guard on and nothing held back the report says so; with
+    something held back, or the guard off, it does not."""
+    from gutlung_pipeline.report.summaries import decontam_sentences
+
+    rng = np.random.default_rng(3)
+    table, sheet, tax = hard_cohort(rng, blanks=4)
+    said = {}
+    for on in (False, True):
+        site = {"method": "prevalence", "threshold": 0.1, "blank_enriched": on}
+        res = decontaminate(table, sheet, tax, settings=settings(sites={"gut": site}))
+        gut = res.contaminants[res.contaminants["body_site"] == "gut"]
+        assert gut["contaminant"].any() and not gut["held_back"].any()
+        assert (gut["enriched_guard"] == on).all()
+        said[on] = " ".join(
+            decontam_sentences(
+                res.contaminants, res.signal, res.mock, res.tracking, res.filtered
+            )
+        )
+    sentence = "gut: no call was held back as a sample taxon leaked into the blanks"
+    assert sentence in said[True] and sentence not in said[False]
+    held = res.contaminants.copy()
+    held.loc[held.index[held["body_site"] == "gut"][0], "held_back"] = True
+    lines = decontam_sentences(held, res.signal, res.mock, res.tracking, res.filtered)
+    assert sentence not in " ".join(lines)

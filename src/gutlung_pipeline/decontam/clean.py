@@ -630,6 +630,10 @@ def decontaminate(
             ),
         )
         res["blank_enriched"] = enriched.reindex(res.index).to_numpy(bool)
+        # the site's guard, as it applied (blanks, and a method that calls)
+        res["enriched_guard"] = bool(
+            opts.get("blank_enriched") and controls and method != "not_contaminant"
+        )
         present = (counts > 0).reindex(res.index, axis=1)
         res.insert(0, "body_site", site)
         res.insert(1, "method", method)
@@ -717,6 +721,7 @@ CONTAMINANT_COLUMNS = [
     "signature",
     "signature_by",
     "blank_enriched",
+    "enriched_guard",
     "held_back",
 ]
 

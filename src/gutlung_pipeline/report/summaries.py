@@ -166,6 +166,13 @@ def decontam_sentences(
             f"{removed:,} of {total:,} reads{share} in the {len(site_reads)} {site} "
             "samples and were removed from them."
         )
+        guard = "enriched_guard" in g and bool(g["enriched_guard"].astype(bool).any())
+        if guard and not held and len(called):
+            out.append(
+                f"{site}: no call was held back as a sample taxon leaked into the "
+                f"blanks: each is a larger share of the blanks' reads than of the "
+                f"{site} samples' (decontam.sites.{site}.blank_enriched)."
+            )
         if held:
             what = (
                 "1 more feature that scored as a contaminant was kept, a"
