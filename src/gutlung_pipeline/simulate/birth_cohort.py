@@ -90,28 +90,51 @@ def _cohort_parameters(
     return pd.DataFrame(rows).set_index("genus")
 
 
+def _genus_pools(reference: pd.DataFrame, params: pd.DataFrame) -> dict:
+    """Each genus's reference sequences, in reference order (drawn from per child)."""
+    return {
+        genus: reference.loc[reference["genus"] == genus, "sequence"].to_numpy()
+        for genus in params.index
+    }
+
+
 def _child_strains(
-    reference: pd.DataFrame, params: pd.DataFrame, rng: np.random.Generator
+    reference: pd.DataFrame,
+    params: pd.DataFrame,
+    rng: np.random.Generator,
+    pools: dict | None = None,
 ) -> pd.DataFrame:
     """Draw the genera a child carries, their strains and affinities.
 
     The genera a child carries: 1-3 strains each, with the strain's share
-    of its genus and the child's affinity for the genus.
+    of its genus and the child's affinity for the genus. ``pools``
+    (:func:`_genus_pools`, computed once a cohort) saves filtering the
+    reference for every child; the draws are the same either way.
     """
-    parts = []
-    for genus, p in params.iterrows():
-        if rng.random() >= p["prevalence"]:
+    pools = _genus_pools(reference, params) if pools is None else pools
+    genera, sequences, shares, affinities = [], [], [], []
+    for genus, prevalence in zip(params.index, params["prevalence"].to_numpy()):
+        if rng.random() >= prevalence:
             continue
-        pool = reference[reference["genus"] == genus]
+        pool = pools[genus]
         k = min(len(pool), int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2])))
-        chosen = pool.iloc[np.sort(rng.choice(len(pool), size=k, replace=False))]
-        parts.append(
-            chosen[["genus", "sequence"]].assign(
-                share=rng.dirichlet(np.ones(k)),
-                affinity=float(rng.lognormal(0.0, 0.7)),
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+        chosen = pool[np.sort(rng.choice(len(pool), size=k, replace=False))]
+        share = rng.dirichlet(np.ones(k))
+        affinity = float(rng.lognormal(0.0, 0.7))
+        genera += [genus] * k
+        sequences += list(chosen)
+        shares += list(share)
+        affinities += [affinity] * k
+    if not genera:
+        raise ValueError("a child carries no genus (every prevalence draw failed)")
+    return pd.DataFrame(
+        {
+            "genus": genera,
+            "sequence": sequences,
+            "share": np.asarray(shares, dtype=float),
+            "affinity": np.asarray(affinities, dtype=float),
+        }
+    )
 
 
 def _stool(
@@ -259,13 +282,14 @@ def simulate_birth_cohort(
         ]
     )
     params = _cohort_parameters(reference, rng)
+    pools = _genus_pools(reference, params)
     counts: dict[str, pd.Series] = {}
     sheet_rows, truth_rows = [], []
     width = len(str(n_infants))
     for k in range(1, n_infants + 1):
         child = f"{study}_I{k:0{width}d}"
         offset = float(rng.normal(0.0, maturity_sd))
-        strains = _child_strains(reference, params, rng)
+        strains = _child_strains(reference, params, rng, pools)
         maternal = bool(rng.random() < maternal_share)
         asthma, onset = _asthma(
             offset, maturity_sd, maternal, maternal_odds_ratio, rng.random()
@@ -318,7 +342,7 @@ def simulate_birth_cohort(
     for k in range(1, n_adults + 1):
         adult = f"{study}_A{k:0{len(str(n_adults))}d}"
         offset = float(rng.normal(0.0, maturity_sd))
-        strains = _child_strains(reference, params, rng)
+        strains = _child_strains(reference, params, rng, pools)
         age = int(rng.integers(*ADULT_AGE_DAYS))
         stool = _stool(
             strains, params, 10_000 * np.exp(offset), caesarean=False, age=age, rng=rng
