@@ -113,7 +113,8 @@ def _child_strains(
     """
     pools = _genus_pools(reference, params) if pools is None else pools
     genera, sequences, shares, affinities = [], [], [], []
-    for genus, prevalence in zip(params.index, params["prevalence"].to_numpy()):
+    prevalences = params["prevalence"].to_numpy()
+    for genus, prevalence in zip(params.index, prevalences, strict=True):
         if rng.random() >= prevalence:
             continue
         pool = pools[genus]

@@ -270,12 +270,20 @@ def _infant_community(
     return out
 
 
+def _succession_rows(reference: pd.DataFrame) -> list[np.ndarray]:
+    """Return the reference's row positions of each succession genus it holds."""
+    genus = reference["genus"].to_numpy()
+    rows = [np.flatnonzero(genus == g) for g in INFANT_SUCCESSION]
+    return [r for r in rows if len(r)]
+
+
 def _draw_infant(
     reference: pd.DataFrame,
     rng: np.random.Generator,
     *,
     maturity_sd: float,
     maternal_odds_ratio: float,
+    rows: list[np.ndarray] | None = None,
 ) -> tuple[float, pd.DataFrame, dict]:
     """One child: (maturity offset, one strain per succession genus, metadata).
 
@@ -284,16 +292,16 @@ def _draw_infant(
     odds rise by ``maternal_odds_ratio`` per SD lower offset if the mother has
     asthma (30% of mothers), not otherwise (base risk 25%); asthmatic children
     are diagnosed uniformly between 13 months and 5 years (``asthma_age_days``),
-    the others are followed to 1,825 days.
+    the others are followed to 1,825 days. ``rows`` (:func:`_succession_rows`,
+    computed once a cohort) saves filtering the reference for every child;
+    the draws are the same.
     """
     offset = float(rng.normal(0.0, maturity_sd))
-    strains = pd.concat(
-        [
-            reference[reference["genus"] == genus].sample(1, random_state=rng)
-            for genus in INFANT_SUCCESSION
-            if (reference["genus"] == genus).any()
-        ]
-    ).reset_index(drop=True)
+    if rows is None:
+        rows = _succession_rows(reference)
+    # one strain a genus, drawn as DataFrame.sample(1, random_state=rng) draws
+    picks = [pool[rng.choice(len(pool), size=1, replace=False)[0]] for pool in rows]
+    strains = reference.iloc[picks].reset_index(drop=True)
     u_asthma = rng.random()
     sex = rng.choice(["female", "male"])
     maternal = rng.random() < 0.3
@@ -759,6 +767,7 @@ def simulate_cohort(
         sheet_rows.append(row)
         truth_rows.extend(_truth_rows(sample_id, community, counts))
     irng = np.random.default_rng([random_state, 7])
+    succession = _succession_rows(reference)
     for k in range(1, n_infants + 1):
         child = f"I{k:02d}"
         offset, strains, meta = _draw_infant(
@@ -766,6 +775,7 @@ def simulate_cohort(
             irng,
             maturity_sd=maturity_sd,
             maternal_odds_ratio=maternal_odds_ratio,
+            rows=succession,
         )
         for age in infant_ages_days:
             sample_id = f"{child}_d{age:04d}"
