@@ -567,3 +567,80 @@ def test_pool_uniques_command_applies_the_floor_from_the_read_counts(tmp_path, c
     assert "pooled floor: 4 reads (1 a million of 3000001 reads" in said
     main([*common, "--output", str(tmp_path / "q.fa"), "--min-size", "2"])
     assert set(read_fasta(tmp_path / "q.fa").values()) == {a, b}
+
+
+@needs_tools
+@pytest.mark.parametrize("collide", [False, True])
+def test_pooling_streams_only_what_may_reach_the_floor(tmp_path, monkeypatch, collide):
+    """pool_uniques with a floor streams vsearch only the records of sequences
+    that may reach it, and writes the file that streaming every record writes:
+    sequences shared across files, summing to the floor exactly or one short,
+    in lower case or with U (vsearch's own equality), a header without a
+    size, files with nothing kept; and with every hash colliding (a total is
+    then an over-count: everything is streamed, and vsearch drops the rest)."""
+    import importlib
+    import subprocess
+
+    import numpy as np
+
+    # the module (the package's ``unoise`` is its function)
+    module = importlib.import_module("gutlung_pipeline.denoise.unoise")
+
+    rng = np.random.default_rng(5)
+    pool = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(60)]
+    files = []
+    for k in range(6):
+        lines = []
+        for j in rng.choice(60, size=25, replace=False):
+            seq = pool[j]
+            if rng.random() < 0.2:
+                seq = seq.lower()
+            if rng.random() < 0.1:
+                seq = seq.replace("T", "U")
+            size = int(rng.integers(1, 4))
+            lines.append(f">s{k};r{j};size={size}\n{seq}\n")
+        files.append(tmp_path / f"d{k}.fa")
+        files[-1].write_text("".join(lines))
+    # a sequence of 2 + 2 reads (the floor, 4) and one of 2 + 1 (one short)
+    files.append(tmp_path / "extra.fa")
+    files[-1].write_text(
+        f">x;size=2\n{'A' * 30}\n>y;size=2\n{'C' * 30}\n>z\n{'G' * 30}\n"
+    )
+    files.append(tmp_path / "extra2.fa")
+    files[-1].write_text(f">x2;size=2\n{'a' * 30}\n>y2;size=1\n{'C' * 30}\n")
+    files.append(tmp_path / "rare.fa")
+    files[-1].write_text(f">r;size=1\n{'T' * 35}\n>r2;size=4\n{'T' * 36}")  # no \\n
+    if collide:
+        monkeypatch.setattr(module, "hash", lambda b: 0, raising=False)
+    streamed = b"".join(module.pooled_candidates(files, 4))
+    everything = b"".join(f.read_bytes().rstrip(b"\n") + b"\n" for f in files)
+    assert (
+        (len(streamed) == len(everything))
+        if collide
+        else len(streamed) < len(everything)
+    )
+    module.pool_uniques(files, tmp_path / "pooled.fa", min_size=4)
+    whole = subprocess.run(
+        ["vsearch", "--fastx_uniques", "-", "--sizein", "--sizeout"]
+        + ["--minuniquesize", "4", "--fastaout", "-", "--fasta_width", "0", "--quiet"],
+        input=everything,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert (tmp_path / "pooled.fa").read_bytes() == whole
+    assert b"size=4\n" + b"A" * 30 in whole and b"C" * 30 not in whole
+
+
+@needs_tools
+def test_pooling_a_broken_file_stops_naming_it_and_writes_nothing(tmp_path):
+    """A uniques file that is not one line a sequence (a header without its
+    sequence) stops the pooling in one line naming it, before vsearch
+    starts, and no pooled file is left."""
+    good = tmp_path / "a.fa"
+    good.write_text(f">a;size=3\n{'A' * 30}\n")
+    bad = tmp_path / "b.fa"
+    bad.write_text(f">b;size=3\n{'C' * 30}\n>c;size=2\n")
+    out = tmp_path / "pooled.fa"
+    with pytest.raises(ToolError, match=r"b\.fa: not a FASTA file of one line a"):
+        pool_uniques([good, bad], out, min_size=2)
+    assert not out.exists()

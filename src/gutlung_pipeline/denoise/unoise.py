@@ -7,13 +7,15 @@ with indels counted across lengths, and each sample's own centroids.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import ToolError
 from ..io import read_fasta, write_fasta
 from ..tools import run_tool
 
@@ -33,24 +35,133 @@ def pool_uniques(
 
     The files are streamed, in the order given, into ``vsearch --fastx_uniques``;
     uniques below ``min_size`` in total cannot become ASVs and are dropped here.
+    With ``min_size`` above 1 only the records of sequences that may reach it
+    are streamed (:func:`pooled_candidates`), so vsearch holds those instead
+    of every sample's uniques; the file it writes is the same.
     """
-    stream_into_vsearch(
-        [
-            "--fastx_uniques",
-            "-",
-            "--sizein",
-            "--sizeout",
-            "--minuniquesize",
-            str(min_size),
-            "--fastaout",
-            str(out),
-            "--fasta_width",
-            "0",
-        ],
-        derep_files,
-        what=f"pooling {len(derep_files)} samples",
-        outputs=(out,),
+    # the first pass reads every file before vsearch starts: a bad one stops here
+    chunks = pooled_candidates(derep_files, min_size) if min_size > 1 else ()
+    try:
+        stream_into_vsearch(
+            [
+                "--fastx_uniques",
+                "-",
+                "--sizein",
+                "--sizeout",
+                "--minuniquesize",
+                str(min_size),
+                "--fastaout",
+                str(out),
+                "--fasta_width",
+                "0",
+            ],
+            derep_files if min_size <= 1 else (),
+            what=f"pooling {len(derep_files)} samples",
+            outputs=(out,),
+            chunks=chunks,
+        )
+    except BaseException:  # a file that failed the second pass: nothing half written
+        Path(out).unlink(missing_ok=True)
+        raise
+
+
+def _layout(path: str | os.PathLike):
+    """Read a one-line-a-sequence FASTA file: (its bytes, line starts, line ends)."""
+    import numpy as np
+
+    data = Path(path).read_bytes()
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    starts = np.r_[0, ends[:-1] + 1] if len(ends) else ends
+    if len(ends) % 2 or (len(data) and data[:1] != b">"):
+        raise ToolError(
+            f"{path}: not a FASTA file of one line a sequence; rerun the sample "
+            "read steps that wrote it"
+        )
+    return data, starts, ends
+
+
+#: Upper case, U as T: sequences vsearch counts as the same read alike
+_AS_VSEARCH = bytes.maketrans(
+    b"abcdefghijklmnopqrstuvwxyzU", b"ABCDEFGHIJKLMNOPQRSTTVWXYZT"
+)
+
+
+def _hashes_and_sizes(path: str | os.PathLike):
+    """Return each record's sequence hash and ``;size=`` (1 where it has none).
+
+    The sequence is hashed as vsearch compares sequences: upper case, U as T.
+    """
+    import numpy as np
+
+    data, starts, ends = _layout(path)
+    heads = len(starts) // 2
+    same = data.translate(_AS_VSEARCH)  # one copy, the same length: positions hold
+    seq_from, seq_to = starts[1::2].tolist(), ends[1::2].tolist()
+    hashes = np.fromiter(
+        (hash(same[a:b]) for a, b in zip(seq_from, seq_to, strict=True)),
+        np.int64,
+        heads,
     )
+    found = re.findall(rb";size=(\d+)", data)
+    if len(found) == heads:  # one a header (digits parsed by numpy)
+        sizes = np.array(found or [b"0"]).astype(np.int64)[:heads]
+    else:
+        sizes = np.array(
+            [
+                size_of(data[a:b].decode())
+                for a, b in zip(starts[0::2].tolist(), ends[0::2].tolist(), strict=True)
+            ],
+            np.int64,
+        )
+    return hashes, sizes
+
+
+def pooled_candidates(
+    derep_files: Sequence[str | os.PathLike], min_size: int
+) -> Iterator[bytes]:
+    """Return, file by file, the records of the sequences that may reach ``min_size``.
+
+    A first pass sums each sequence's sizes over every file by a 64-bit hash
+    of the sequence (upper case, U as T: vsearch's own equality); a second
+    yields the records whose hash totals at least ``min_size``, in file
+    order (the first pass runs now, the second as the records are taken).
+    Sequences that share a hash are summed together, so a total is
+    never below the sequence's own: every sequence that reaches ``min_size``
+    is kept, with all its records, in its order, and ``--minuniquesize``
+    still drops the rest (``benchmarks/README.md``).
+    """
+    import numpy as np
+
+    hashes, sizes = [], []
+    for path in derep_files:
+        h, n = _hashes_and_sizes(path)
+        hashes.append(h)
+        sizes.append(n)
+    if not hashes:
+        return iter(())
+    keys, inverse = np.unique(np.concatenate(hashes), return_inverse=True)
+    totals = np.bincount(inverse, weights=np.concatenate(sizes), minlength=len(keys))
+    del keys
+    keep = totals[inverse] >= min_size
+    del inverse, totals
+    return _kept_records(derep_files, hashes, keep)
+
+
+def _kept_records(derep_files, hashes, keep) -> Iterator[bytes]:
+    """Yield each file's kept records (the second pass of :func:`pooled_candidates`)."""
+    import numpy as np
+
+    start = 0
+    for path, h in zip(derep_files, hashes, strict=True):
+        kept = np.flatnonzero(keep[start : start + len(h)])
+        start += len(h)
+        if not len(kept):
+            continue
+        data, starts, ends = _layout(path)
+        first, last = starts[0::2][kept].tolist(), ends[1::2][kept].tolist()
+        yield b"".join(data[a : b + 1] for a, b in zip(first, last, strict=True))
 
 
 def pooled_min_size(min_size: int, per_million: float, reads: int) -> int:
