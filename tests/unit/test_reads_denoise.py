@@ -644,3 +644,18 @@ def test_pooling_a_broken_file_stops_naming_it_and_writes_nothing(tmp_path):
     with pytest.raises(ToolError, match=r"b\.fa: not a FASTA file of one line a"):
         pool_uniques([good, bad], out, min_size=2)
     assert not out.exists()
+
+
+def test_pooling_reads_each_headers_own_size(tmp_path):
+    """The first pass reads each header's first ;size= (1 without one), also
+    when one header lacks it and another holds two."""
+    import importlib
+
+    module = importlib.import_module("gutlung_pipeline.denoise.unoise")
+    path = tmp_path / "u.fa"
+    path.write_text(">a;size=5\nACGT\n>b\nACGA\n>c;size=7;x;size=2\nacgu\n")
+    hashes, sizes = module._hashes_and_sizes(path)
+    assert sizes.tolist() == [5, 1, 7]
+    assert hashes[2] == hashes[0] and hashes[1] != hashes[0]  # acgu is ACGT
+    path.write_text(">a;size=5\nACGT\n>c;size=7\nAC\n")
+    assert module._hashes_and_sizes(path)[1].tolist() == [5, 7]

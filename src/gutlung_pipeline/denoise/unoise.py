@@ -104,13 +104,14 @@ def _hashes_and_sizes(path: str | os.PathLike):
         np.int64,
         heads,
     )
-    found = re.findall(rb";size=(\d+)", data)
-    if len(found) == heads:  # one a header (digits parsed by numpy)
+    # each header's first ;size= (as size_of reads it), one a header line
+    found = re.findall(rb"^>[^\n]*?;size=(\d+)", data, re.MULTILINE)
+    if len(found) == heads:  # every header has one (digits parsed by numpy)
         sizes = np.array(found or [b"0"]).astype(np.int64)[:heads]
     else:
         sizes = np.array(
             [
-                size_of(data[a:b].decode())
+                size_of(data[a:b].decode(errors="replace"))
                 for a, b in zip(starts[0::2].tolist(), ends[0::2].tolist(), strict=True)
             ],
             np.int64,
