@@ -606,11 +606,10 @@ def test_mean_share_by_hand():
     counts = pd.DataFrame(
         {"s1": [3, 1, 0], "s2": [0, 0, 0], "s3": [1, 1, 2]}, index=["a", "b", "c"]
     )
-    # s2 has no reads and is left out: a (3/4 + 1/4) / 2, b (1/4 + 1/4) / 2
-    assert _mean_share(counts).to_dict() == {"a": 0.5, "b": 0.25, "c": 0.25}
+    # s2 has no reads and is left out; each feature over the samples that
+    # hold it: a (3/4 + 1/4) / 2, b (1/4 + 1/4) / 2, c only in s3 (2/4)
     assert (_mean_share(counts[["s2"]]) == 0).all()
-    # over the samples that hold it: c only in s3 (2/4), b in s1 and s3
-    held = _mean_share(counts, present=True).to_dict()
+    held = _mean_share(counts).to_dict()
     assert held == {"a": 0.5, "b": 0.25, "c": 0.5}
 
 

@@ -607,8 +607,11 @@ def decontaminate(
         # samples that hold it: a stool taxon leaks from the wells where it
         # is, diluted. Both where present, so that a rare feature's share,
         # inflated where it is seen at all, is compared alike on both sides
-        site_share = _mean_share(kept[members], present=True)
-        enriched = _mean_share(kept[controls], present=True) > site_share
+        enriched = _mean_share(kept[controls]) > _mean_share(kept[members])
+        # the guard applies with blanks, and to a method that calls
+        guard = bool(
+            opts.get("blank_enriched") and controls and method != "not_contaminant"
+        )
         res = _site_scores(
             counts,
             neg,
@@ -624,16 +627,11 @@ def decontaminate(
                 else None
             ),
             enriched=(
-                enriched.reindex(counts.columns).to_numpy(bool)
-                if opts.get("blank_enriched") and controls
-                else None
+                enriched.reindex(counts.columns).to_numpy(bool) if guard else None
             ),
         )
         res["blank_enriched"] = enriched.reindex(res.index).to_numpy(bool)
-        # the site's guard, as it applied (blanks, and a method that calls)
-        res["enriched_guard"] = bool(
-            opts.get("blank_enriched") and controls and method != "not_contaminant"
-        )
+        res["enriched_guard"] = guard  # the site's setting, as it applied
         present = (counts > 0).reindex(res.index, axis=1)
         res.insert(0, "body_site", site)
         res.insert(1, "method", method)
@@ -726,19 +724,17 @@ CONTAMINANT_COLUMNS = [
 ]
 
 
-def _mean_share(counts: pd.DataFrame, present: bool = False) -> pd.Series:
-    """Each feature's mean proportion over the samples (columns) with reads.
+def _mean_share(counts: pd.DataFrame) -> pd.Series:
+    """Each feature's mean proportion over the samples (columns) that hold it.
 
-    ``present``: over the samples that hold the feature (0 where none does).
+    0 where no sample does.
     """
     totals = counts.sum(axis=0)
     with_reads = counts.loc[:, totals > 0]
     if with_reads.shape[1] == 0:
         return pd.Series(0.0, index=counts.index)
     share = with_reads / totals[totals > 0]
-    if present:
-        return share.where(share > 0).mean(axis=1).fillna(0.0)
-    return share.mean(axis=1)
+    return share.where(share > 0).mean(axis=1).fillna(0.0)
 
 
 def _tracking(tracking, ids, roles, removed, contaminant_reads, clean, signal):
