@@ -303,7 +303,8 @@ def eestats2(
     process a file and a copy of the reads to disk.
     """
     shortest, longest, step = length_cutoffs
-    lengths = np.fromiter((len(q.rstrip(b"\r\n")) for q in quals), np.int64, len(quals))
+    codes = _quality_codes(quals)  # 0 past each read's end: no quality is 0
+    lengths = (codes != 0).sum(axis=1)
     n = len(lengths)
     out = [f"{n} reads"]
     if n:
@@ -318,10 +319,6 @@ def eestats2(
     if n and len(cuts):
         # the errors a position, cumulated along each read (a sequential sum,
         # in vsearch's order); padding past a read's end is never looked at
-        codes = np.zeros((n, int(lengths.max())), np.uint8)
-        flat = np.frombuffer(b"".join(q.rstrip(b"\r\n") for q in quals), np.uint8)
-        mask = np.arange(codes.shape[1]) < lengths[:, None]
-        codes[mask] = flat
         ee = np.cumsum(error_probabilities(offset)[codes], axis=1)[:, cuts - 1]
         reach = lengths[:, None] >= cuts[None, :]
         for i, cut in enumerate(cuts):
