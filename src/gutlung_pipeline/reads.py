@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,6 +68,12 @@ def trim_primers(
     and the text report ``<sample>.cutadapt.log`` (what MultiQC's cutadapt
     module reads).
 
+    Paired-end, the pairs whose mates both start with their primer exactly
+    (or all pairs, ``in_reads=False``) are cut in numpy and the rest by
+    cutadapt, which writes one report of all of them
+    (:func:`gutlung_pipeline.primers.cut_pairs`): the outputs and reports of
+    cutadapt alone, byte for byte, in about half its time.
+
     Returns
     -------
     dict
@@ -78,55 +83,52 @@ def trim_primers(
         raise ValueError("give both fq2 and out2, or neither")
     from .sequences import reverse_complement
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=Path(out1).parent) as tmp:
         report = Path(tmp) / "cutadapt.json"
-        args = [
-            "-e",
-            str(error_rate),
-            "-j",
-            str(threads),
-            "--json",
-            str(report),
-        ]
+        options = ["-e", str(error_rate), "-j", str(threads)]
         if in_reads:
-            args.append("--discard-untrimmed")
+            options.append("--discard-untrimmed")
         if lengths is not None and fq2 is not None:
-            args += ["--length", str(lengths[0]), "-L", str(lengths[1])]
-        if not in_reads:
-            if fq2 is not None:
-                args += ["-o", str(out1), "-p", str(out2), str(fq1), str(fq2)]
-            else:
-                args += ["-a", f"1={reverse_complement(reverse)}", "-o", str(out1)]
-                args.append(str(fq1))
-        elif fq2 is not None:
-            args += [
-                "-g",
-                f"1={forward}",
-                "-G",
-                f"2={reverse}",
-                "--pair-filter=any",
-                "-o",
-                str(out1),
-                "-p",
-                str(out2),
-                str(fq1),
-                str(fq2),
-            ]
-        else:
+            options += ["--length", str(lengths[0]), "-L", str(lengths[1])]
+        if fq2 is not None and in_reads:
+            options += ["-g", f"1={forward}", "-G", f"2={reverse}"]
+            options.append("--pair-filter=any")
+        elif not in_reads and fq2 is None:
+            options += ["-a", f"1={reverse_complement(reverse)}"]
+        elif fq2 is None:
             linked = f"1={forward};required...{reverse_complement(reverse)};optional"
-            args += ["-g", linked, "-o", str(out1), str(fq1)]
+            options += ["-g", linked]
         # named as the program names them (1, then 2): in one process
         # cutadapt's own names would count on from the previous sample's
         files = f"{fq1}, {fq2}" if fq2 is not None else str(fq1)
         try:
             outputs = [out for out in (out1, out2) if out is not None]
             kept = Path(qc_dir) / f"{sample}.cutadapt.log" if qc_dir else None
-            run_cutadapt(
-                args,
-                context=f"sample {sample} ({files})",
-                outputs=outputs,
-                stdout_to=kept,
-            )
+            if fq2 is not None:
+                from .primers import cut_pairs
+
+                status, out, err = cut_pairs(
+                    fq1,
+                    fq2,
+                    out1,
+                    out2,
+                    options=options,
+                    report=report,
+                    primers=(forward, reverse) if in_reads else None,
+                    lengths=lengths,
+                    tmp=tmp,
+                )
+                _judge_cutadapt(
+                    status, out, err, f"sample {sample} ({files})", outputs, kept
+                )
+            else:
+                args = [*options, "--json", str(report), "-o", str(out1), str(fq1)]
+                run_cutadapt(
+                    args,
+                    context=f"sample {sample} ({files})",
+                    outputs=outputs,
+                    stdout_to=kept,
+                )
         except ToolError as err:
             if "no space left on device" in str(err):  # says its own fix
                 raise
@@ -147,11 +149,6 @@ def trim_primers(
     return {"input": int(counts["input"]), "primer_trimmed": int(counts["output"])}
 
 
-#: One cutadapt at a time in a process: it logs to the root logger, whose
-#: handlers :func:`run_cutadapt` swaps for its own while it runs.
-_CUTADAPT = threading.Lock()
-
-
 def run_cutadapt(
     args: Sequence[str],
     *,
@@ -162,60 +159,39 @@ def run_cutadapt(
     """Run cutadapt (its command line ``args``, without the program name) here.
 
     In this process, through the command line's own entry point
-    (``cutadapt.cli.main``): the same options, reports and errors as the
-    ``cutadapt`` program, without starting Python and importing cutadapt for
-    each sample (0.26 s a sample of 9,500 pairs as a program, 0.12 s here).
-    cutadapt logs its report to the root logger; while it runs, the root
-    logger's handlers are its own two, as its program sets them up (the
-    report, then warnings and errors), and the job's log gets neither.
-    Judged as :func:`gutlung_pipeline.tools.run_tool` judges a program
+    (:func:`gutlung_pipeline.primers.cutadapt_main`): the same options,
+    reports and errors as the ``cutadapt`` program, without starting Python
+    and importing cutadapt for each sample (0.26 s a sample of 9,500 pairs
+    as a program, 0.12 s here). The job's log gets neither its report nor
+    its warnings as it runs. Judged as
+    :func:`gutlung_pipeline.tools.run_tool` judges a program
     (:func:`gutlung_pipeline.tools.check_result`): the error names cutadapt,
     ``context`` and cutadapt's own error line; a full disk is named with its
     mount point; on failure ``outputs`` are removed. Returns what it logged
     as warnings and errors.
     """
-    import io
+    from .primers import cutadapt_main
 
-    from cutadapt.cli import main
-    from cutadapt.log import NiceFormatter
+    status, _, report, err = cutadapt_main(args)
+    _judge_cutadapt(status, report.text(), err, context, outputs, stdout_to)
+    return err
 
+
+def _judge_cutadapt(status, out, err, context, outputs, stdout_to) -> None:
+    """Log cutadapt's warnings and judge its run (:func:`run_cutadapt`)."""
     from .tools import check_result
 
-    report, errors = io.StringIO(), io.StringIO()
-    to_report = logging.StreamHandler(report)
-    to_report.setFormatter(NiceFormatter())
-    to_report.addFilter(lambda record: record.levelno < logging.WARNING)
-    to_errors = logging.StreamHandler(errors)
-    to_errors.setLevel(logging.WARNING)
-    root = logging.getLogger()
-    status = 0
-    with _CUTADAPT:
-        handlers, level = root.handlers[:], root.level
-        root.handlers = [to_report, to_errors]
-        root.setLevel(logging.INFO)
-        try:
-            main([str(arg) for arg in args])
-        except SystemExit as exc:  # cutadapt's own exit on a fault it logged
-            status = exc.code if isinstance(exc.code, int) and exc.code else 1
-        except OSError as exc:  # raised past its handler (closing the outputs)
-            errors.write(f"{exc}\n")
-            status = 1
-        finally:
-            root.handlers = handlers
-            root.setLevel(level)
-    err = errors.getvalue()
     if err:
         log.info("cutadapt warnings and errors:\n%s", err.rstrip())
     check_result(
         "cutadapt",
         status,
-        report.getvalue(),
+        out,
         err,
         context=context,
         outputs=outputs,
         stdout_to=stdout_to,
     )
-    return err
 
 
 _FIXES = (

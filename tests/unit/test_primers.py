@@ -1,0 +1,260 @@
+"""Primers cut in numpy where cutadapt's answer is known, the rest by cutadapt.
+
+Every case runs :func:`gutlung_pipeline.primers.cut_pairs` and cutadapt
+alone on all the pairs with the same command: the two outputs, the JSON
+report and the printed report must be the same bytes (the reports name the
+files given, which are the same here).
+"""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+from conftest import FORWARD, REVERSE
+
+from gutlung_pipeline.primers import cut_pairs, cutadapt_main
+from gutlung_pipeline.sequences import IUPAC
+
+REAL = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "real"
+
+
+def _options(primers, lengths):
+    options = ["-e", "0.1", "-j", "1"]
+    if primers:
+        options.append("--discard-untrimmed")
+    if lengths:
+        options += ["--length", str(lengths[0]), "-L", str(lengths[1])]
+    if primers:
+        options += ["-g", f"1={FORWARD}", "-G", f"2={REVERSE}", "--pair-filter=any"]
+    return options
+
+
+def _both(tmp_path, fq1, fq2, *, primers=True, lengths=None):
+    """Run both; return (status, the pairs cut here, cutadapt's status)."""
+    options = _options(primers, lengths)
+    folders = {}
+    for name in ("here", "alone"):
+        folder = tmp_path / name
+        folder.mkdir()
+        folders[name] = folder
+    out = [folders["here"] / "1.fq", folders["here"] / "2.fq"]
+    report = folders["here"] / "r.json"
+    (folders["here"] / "tmp").mkdir()
+    status, text, err = cut_pairs(
+        fq1,
+        fq2,
+        *out,
+        options=options,
+        report=report,
+        primers=(FORWARD, REVERSE) if primers else None,
+        lengths=lengths,
+        tmp=folders["here"] / "tmp",
+    )
+    # cutadapt alone, its outputs then moved where the first run wrote (the
+    # reports name the outputs)
+    command = [*options, "--json", report, "-o", out[0], "-p", out[1], fq1, fq2]
+    for path in (*out, report):
+        if path.exists():
+            path.rename(folders["alone"] / path.name)
+    alone_status, stats, captured, alone_err = cutadapt_main(command)
+    assert status == alone_status, (err, alone_err)
+    assert err == alone_err
+    if status:
+        return status, None
+    rest = folders["here"] / "tmp" / "rest_R1.fastq"
+    # what cutadapt was given (a file it could not read: all of it)
+    stats.given = rest.read_bytes().count(b"\n") // 4 if rest.exists() else stats.n
+    assert text == captured.text()
+    assert json.loads(report.read_text()) == json.loads(
+        (folders["alone"] / "r.json").read_text()
+    )
+    assert report.read_bytes() == (folders["alone"] / "r.json").read_bytes()
+    for path in out:
+        assert path.read_bytes() == (folders["alone"] / path.name).read_bytes()
+    return status, stats
+
+
+def _fastq(records) -> bytes:
+    return b"".join(
+        b"@%s\n%s\n+\n%s\n" % (name, seq, qual) for name, seq, qual in records
+    )
+
+
+def _with_primers(path, primer, rng):
+    """Real reads with a primer before each: most exact (IUPAC codes drawn), a
+    thirty-second each with a substitution, an insertion, a deletion, an N,
+    lower case or no primer at all."""
+    with gzip.open(path, "rb") as handle:
+        lines = handle.read().split(b"\n")
+    out = []
+    for name, seq, qual in zip(lines[0::4], lines[1::4], lines[3::4], strict=False):
+        bases = [rng.choice(list(IUPAC[c])) for c in primer]
+        fault = rng.integers(0, 32)
+        if fault == 1:
+            at = rng.integers(0, len(bases))
+            bases[at] = "ACGT"[("ACGT".index(bases[at]) + 1) % 4]
+        elif fault == 2:
+            bases.insert(rng.integers(1, len(bases)), "A")
+        elif fault == 3:
+            del bases[rng.integers(0, len(bases))]
+        elif fault == 4:
+            bases[rng.integers(0, len(bases))] = "N"
+        elif fault == 5:
+            bases = [b.lower() for b in bases]
+        elif fault == 6:
+            bases = []
+        head = "".join(bases).encode()
+        out.append((name[1:], head + seq, b"I" * len(head) + qual))
+    return out
+
+
+@pytest.mark.parametrize("lengths", [None, (200, 150)])
+def test_real_reads_with_primers_added_give_what_cutadapt_gives(tmp_path, lengths):
+    """DADA2's example reads (real MiSeq 2x250; their primers were removed)
+    with primers put back, some with an error of each kind."""
+    rng = np.random.default_rng(5)
+    fq1, fq2 = tmp_path / "r1.fastq.gz", tmp_path / "r2.fastq.gz"
+    first = _with_primers(REAL / "dada2_extdata/sam1F.fastq.gz", FORWARD, rng)
+    second = _with_primers(REAL / "dada2_extdata/sam1R.fastq.gz", REVERSE, rng)
+    fq1.write_bytes(gzip.compress(_fastq(first), mtime=0))
+    fq2.write_bytes(gzip.compress(_fastq(second), mtime=0))
+    status, stats = _both(tmp_path, fq1, fq2, lengths=lengths)
+    assert status == 0
+    # most pairs cut here, the rest by cutadapt (some dropped: no primer)
+    assert 0.2 * stats.n < stats.given < 0.5 * stats.n
+    assert 0.5 * stats.n < stats.read_length_statistics.written_reads() < stats.n
+
+
+@pytest.mark.parametrize("lengths", [None, (120, 100)])
+@pytest.mark.parametrize("sample", ["sam1", "sam2"])
+def test_real_reads_without_primers_give_what_cutadapt_gives(tmp_path, sample, lengths):
+    """The EMP protocol (no primer in the reads): every pair copied or cut to
+    its lengths, with cutadapt's report."""
+    folder = REAL / "dada2_extdata"
+    status, stats = _both(
+        tmp_path,
+        folder / f"{sample}F.fastq.gz",
+        folder / f"{sample}R.fastq.gz",
+        primers=False,
+        lengths=lengths,
+    )
+    assert status == 0 and stats.n > 1000 and stats.given == 0
+
+
+def test_simulated_reads_give_what_cutadapt_gives(small_cohort, tmp_path):
+    _, sheet, _ = small_cohort
+    for k, row in sheet.head(2).iterrows():
+        (tmp_path / str(k)).mkdir()
+        status, stats = _both(tmp_path / str(k), row["fq1"], row["fq2"])
+        assert status == 0 and stats.n == 600
+        assert 0 < stats.given < 0.2 * stats.n
+
+
+def _pairs(tmp_path, first, second, *, compress=True):
+    fq1, fq2 = tmp_path / "in1.fq", tmp_path / "in2.fq"
+    for path, data in ((fq1, first), (fq2, second)):
+        if compress:
+            path = path.with_suffix(".fq.gz")
+            data = gzip.compress(data, mtime=0)
+        path.write_bytes(data)
+    if compress:
+        return fq1.with_suffix(".fq.gz"), fq2.with_suffix(".fq.gz")
+    return fq1, fq2
+
+
+F = b"GTGCCAGCAGCCGCGGTAA"
+R = b"GGACTACAAGGGTATCTAAT"
+BODY = b"ACGTTGCA" * 8
+
+
+def _record(name, seq):
+    return (name, seq, b"F" * len(seq))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "twice",  # the primer again later in the read
+        "error_then_exact",
+        "mate_names_1_2",  # read/1 and read/2: cutadapt's rule, not ours
+        "tabs",
+        "no_last_newline",
+        "plain",
+        "one_pair",
+        "empty",
+        "all_to_cutadapt",
+    ],
+)
+def test_edge_cases_give_what_cutadapt_gives(tmp_path, case):
+    first = [_record(b"p%d x" % k, F + BODY) for k in range(6)]
+    second = [_record(b"p%d y" % k, R + BODY) for k in range(6)]
+    compress = True
+    if case == "twice":
+        first[1] = _record(b"p1", F + BODY + F + BODY)
+        second[1] = _record(b"p1", R + R + BODY)
+    elif case == "error_then_exact":
+        first[2] = _record(b"p2", b"GTGCCAGCAGCCGCGGTAT" + BODY + F + BODY)
+    elif case == "mate_names_1_2":
+        first = [_record(b"p%d/1" % k, s) for k, (_, s, _) in enumerate(first)]
+        second = [_record(b"p%d/2" % k, s) for k, (_, s, _) in enumerate(second)]
+    elif case == "tabs":
+        first[0] = _record(b"p0\tcomment", F + BODY)
+        second[0] = _record(b"p0 other", R + BODY)
+    elif case == "plain":
+        compress = False
+    elif case == "one_pair":
+        first, second = first[:1], second[:1]
+    elif case == "empty":
+        first, second = [], []
+    elif case == "all_to_cutadapt":
+        first = [_record(n, b"T" + s) for n, s, _ in first]
+    one, two = _fastq(first), _fastq(second)
+    if case == "no_last_newline":
+        one, two = one[:-1], two[:-1]
+    fq1, fq2 = _pairs(tmp_path, one, two, compress=compress)
+    status, stats = _both(tmp_path, fq1, fq2, lengths=(40, 30))
+    assert status == 0
+    given = {"twice": 0, "error_then_exact": 1, "mate_names_1_2": 6, "tabs": 0}
+    given |= {"one_pair": 0, "empty": 0, "all_to_cutadapt": 6}
+    assert stats.given == given.get(case, 0)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["names_differ", "more_in_second", "truncated_gzip", "crlf", "plus_named"],
+)
+def test_faults_are_cutadapts_own(tmp_path, case):
+    """What this reader does not take goes to cutadapt whole: its status,
+    errors and report are cutadapt's."""
+    first = [_record(b"p%d" % k, F + BODY) for k in range(4)]
+    second = [_record(b"p%d" % k, R + BODY) for k in range(4)]
+    one, two = _fastq(first), _fastq(second)
+    if case == "names_differ":
+        two = two.replace(b"@p2", b"@q2")
+    elif case == "more_in_second":
+        two += _fastq([_record(b"p9", R + BODY)])
+    elif case == "crlf":
+        one, two = one.replace(b"\n", b"\r\n"), two.replace(b"\n", b"\r\n")
+    elif case == "plus_named":
+        one = one.replace(b"\n+\n", b"\n+x\n", 1)
+    fq1, fq2 = _pairs(tmp_path, one, two)
+    if case == "truncated_gzip":
+        fq1.write_bytes(fq1.read_bytes()[:-12])
+    status, stats = _both(tmp_path, fq1, fq2)
+    if case == "crlf":  # cutadapt reads CR LF; given it whole
+        assert status == 0 and stats.given == stats.n == 4
+    else:
+        assert status != 0
+
+
+def test_large_files_are_given_whole_to_cutadapt(tmp_path, monkeypatch):
+    """Over MAX_BYTES (read, or decompressed) cutadapt streams the files."""
+    import gutlung_pipeline.primers as primers
+
+    first = _fastq([_record(b"p%d" % k, F + BODY) for k in range(40)])
+    second = _fastq([_record(b"p%d" % k, R + BODY) for k in range(40)])
+    fq1, fq2 = _pairs(tmp_path, first, second)
+    monkeypatch.setattr(primers, "MAX_BYTES", len(first) - 1)  # gzip is smaller
+    status, stats = _both(tmp_path, fq1, fq2)
+    assert status == 0 and stats.given == stats.n == 40
