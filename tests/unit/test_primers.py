@@ -184,6 +184,7 @@ def _record(name, seq):
         "one_pair",
         "empty",
         "all_to_cutadapt",
+        "gzip_members",  # files of two gzip members, as concatenated runs give
     ],
 )
 def test_edge_cases_give_what_cutadapt_gives(tmp_path, case):
@@ -213,6 +214,11 @@ def test_edge_cases_give_what_cutadapt_gives(tmp_path, case):
     if case == "no_last_newline":
         one, two = one[:-1], two[:-1]
     fq1, fq2 = _pairs(tmp_path, one, two, compress=compress)
+    if case == "gzip_members":
+        for path, data in ((fq1, one), (fq2, two)):
+            half = data.index(b"@p3")
+            parts = (data[:half], data[half:])
+            path.write_bytes(b"".join(gzip.compress(part, mtime=0) for part in parts))
     status, stats = _both(tmp_path, fq1, fq2, lengths=(40, 30))
     assert status == 0
     given = {"twice": 0, "error_then_exact": 1, "mate_names_1_2": 6, "tabs": 0}
