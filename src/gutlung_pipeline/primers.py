@@ -19,7 +19,8 @@ the cases where the rule could fail). A file this reader does not take (not
 gzip or plain FASTQ, CR line ends, a ``+`` line that repeats the name,
 records of unequal length, mates of unequal number) or over
 :data:`MAX_BYTES` is given whole to cutadapt, which streams it and names
-its fault as before.
+its fault as before; so are outputs it would compress (``.gz``: the DADA2
+engine's), which this writes plain.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ _DIGITS = 10
 #: cutadapt, which streams them: cutting here holds both files and about four
 #: times one of them (64 MiB: about 110,000 pairs of 2x250).
 MAX_BYTES = 64 * 2**20
+
+#: Outputs cutadapt would compress (by their names) are its to write.
+_COMPRESSED = {".gz", ".bz2", ".xz", ".zst"}
 
 
 class _Capture(logging.Handler):
@@ -125,14 +129,17 @@ def cut_pairs(
     ``--pair-filter=any`` and ``--discard-untrimmed``; None: no adapter,
     ``--length``/``-L`` only) and ``lengths`` (``--length``/``-L``). ``tmp``
     holds the pairs given to cutadapt. Written as cutadapt writes them: the
-    two outputs, the JSON ``report``; returned: cutadapt's exit status, its
-    report text (what its program prints) and its warnings and errors. On a
-    nonzero status nothing else is promised (the caller judges it as for
-    cutadapt alone).
+    two outputs (uncompressed; outputs named ``.gz``, ``.bz2``, ``.xz`` or
+    ``.zst`` are cutadapt's alone), the JSON ``report``; returned:
+    cutadapt's exit status, its report text (what its program prints) and
+    its warnings and errors. On a nonzero status nothing else is promised
+    (the caller judges it as for cutadapt alone).
     """
     started = time.time()
     command = [*options, "--json", str(report), "-o", str(out1), "-p", str(out2)]
     command += [str(fq1), str(fq2)]
+    if {Path(out1).suffix, Path(out2).suffix} & _COMPRESSED:
+        return _whole(command)  # cutadapt compresses its outputs
     pairs = _read_pairs(fq1, fq2)
     if pairs is None:  # cutadapt reads them, and names a fault
         return _whole(command)

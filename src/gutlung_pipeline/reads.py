@@ -68,9 +68,10 @@ def trim_primers(
     and the text report ``<sample>.cutadapt.log`` (what MultiQC's cutadapt
     module reads).
 
-    Paired-end, the pairs whose mates both start with their primer exactly
-    (or all pairs, ``in_reads=False``) are cut in numpy and the rest by
-    cutadapt, which writes one report of all of them
+    Paired-end with uncompressed outputs (the default engine's), the pairs
+    whose mates both start with their primer exactly (or all pairs,
+    ``in_reads=False``) are cut in numpy and the rest by cutadapt, which
+    writes one report of all of them
     (:func:`gutlung_pipeline.primers.cut_pairs`): the outputs and reports of
     cutadapt alone, byte for byte, in about half its time.
 

@@ -264,3 +264,29 @@ def test_large_files_are_given_whole_to_cutadapt(tmp_path, monkeypatch):
     monkeypatch.setattr(primers, "MAX_BYTES", len(first) - 1)  # gzip is smaller
     status, stats = _both(tmp_path, fq1, fq2)
     assert status == 0 and stats.given == stats.n == 40
+
+
+def test_compressed_outputs_are_cutadapts_to_write(tmp_path):
+    """Outputs named .gz (the DADA2 engine's) are written by cutadapt alone:
+    gzip, as it writes them."""
+    first = _fastq([_record(b"p%d" % k, F + BODY) for k in range(5)])
+    second = _fastq([_record(b"p%d" % k, R + BODY) for k in range(5)])
+    fq1, fq2 = _pairs(tmp_path, first, second)
+    options = _options(True, None)
+    (tmp_path / "tmp").mkdir()
+    out = [tmp_path / "1.fastq.gz", tmp_path / "2.fastq.gz"]
+    status, text, _ = cut_pairs(
+        fq1,
+        fq2,
+        *out,
+        options=options,
+        report=tmp_path / "r.json",
+        primers=(FORWARD, REVERSE),
+        lengths=None,
+        tmp=tmp_path / "tmp",
+    )
+    assert status == 0 and "Pairs written (passing filters):             5" in text
+    assert not (tmp_path / "tmp" / "rest_R1.fastq").exists()
+    for path in out:
+        assert path.read_bytes()[:2] == b"\x1f\x8b"
+        assert gzip.decompress(path.read_bytes()).count(b"\n") == 20
