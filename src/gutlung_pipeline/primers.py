@@ -181,14 +181,42 @@ def cut_pairs(
         lens.append(length)
         mine = _cut_records(raw, rec, fast, skipped, length)
         write_bytes(out, _interleave(mine, rec, fast, length, keep).tobytes())
-    _add_exact(stats, rec1, rec2, fast, lens, primers, skip)
+    exact = {
+        "n": int(fast.sum()),
+        "bp": [int(rec["seq_len"][fast].sum()) for rec in (rec1, rec2)],
+        "lengths": lens,
+        "primers": skip if primers else None,
+    }
+    cores = int(options[options.index("-j") + 1]) if "-j" in options else 1
+    try:
+        text, doc = _reports(stats, exact, captured, command, cores, fq1, fq2)
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
+        # another cutadapt 5 than the tested 5.2 keeps its statistics otherwise
+        log.warning("cutadapt's statistics not joined (%s); it ran on every pair", err)
+        return _whole(command)
+    write_bytes(report, doc.encode())
+    log.debug(
+        "cutadapt on %d of %d pairs, %.2f s",
+        len(rest),
+        len(fast),
+        time.time() - started,
+    )
+    return 0, text, err
+
+
+def _reports(stats, exact, captured, command, cores, fq1, fq2):
+    """Return cutadapt's printed and JSON reports of all the pairs.
+
+    ``stats``: cutadapt's statistics of the pairs it cut, to which ``exact``
+    (:func:`cut_pairs`' counts of the pairs cut here) is added.
+    """
     from cutadapt.cli import json_report
     from cutadapt.json import dumps as json_dumps
     from cutadapt.report import full_report
 
+    _add_exact(stats, exact)
     gc = 0.5  # cutadapt's default --gc-content, 50
     text = _report_text(captured, command, full_report(stats, 0.0, gc))
-    cores = int(options[options.index("-j") + 1]) if "-j" in options else 1
     doc = json_report(
         stats=stats,
         cmdlineargs=command,
@@ -198,14 +226,7 @@ def cut_pairs(
         paired=True,
         gc_content=gc,
     )
-    write_bytes(report, (json_dumps(doc) + "\n").encode())
-    log.debug(
-        "cutadapt on %d of %d pairs, %.2f s",
-        len(rest),
-        len(fast),
-        time.time() - started,
-    )
-    return 0, text, err
+    return text, json_dumps(doc) + "\n"
 
 
 def _whole(command) -> tuple[int, str, str]:
@@ -436,17 +457,17 @@ class _Lengths:
         return tuple(self._counts)
 
 
-def _add_exact(stats, rec1, rec2, fast, lens, primers, skip) -> None:
-    """Add the pairs cut here to cutadapt's statistics of the others."""
-    n = int(fast.sum())
+def _add_exact(stats, exact) -> None:
+    """Add the pairs cut here (``exact``) to cutadapt's statistics of the others."""
+    n = exact["n"]
     if n == 0:  # nothing to add (an empty entry would show in the report)
         return
     stats.n += n
-    stats.total_bp[0] += int(rec1["seq_len"][fast].sum())
-    stats.total_bp[1] += int(rec2["seq_len"][fast].sum())
-    stats.read_length_statistics += _Lengths(*lens)
-    if primers:
+    for i in (0, 1):
+        stats.total_bp[i] += exact["bp"][i]
+    stats.read_length_statistics += _Lengths(*exact["lengths"])
+    if exact["primers"]:
         for i in (0, 1):
             stats.with_adapters[i] += n
             (adapter,) = stats.adapter_stats[i]
-            adapter.end.errors[skip[i]][0] += n
+            adapter.end.errors[exact["primers"][i]][0] += n

@@ -290,3 +290,23 @@ def test_compressed_outputs_are_cutadapts_to_write(tmp_path):
     for path in out:
         assert path.read_bytes()[:2] == b"\x1f\x8b"
         assert gzip.decompress(path.read_bytes()).count(b"\n") == 20
+
+
+def test_statistics_cutadapt_keeps_otherwise_fall_back_to_cutadapt_alone(
+    tmp_path, monkeypatch, caplog
+):
+    """Another cutadapt 5 whose statistics cannot be joined: cutadapt then
+    runs on every pair, with a warning, and writes what it writes alone."""
+    import gutlung_pipeline.primers as primers
+
+    def changed(stats, exact):
+        raise AttributeError("'Statistics' object has no attribute 'total_bp'")
+
+    monkeypatch.setattr(primers, "_add_exact", changed)
+    first = _fastq([_record(b"p%d" % k, F + BODY) for k in range(5)])
+    second = _fastq([_record(b"p%d" % k, R + BODY) for k in range(5)])
+    fq1, fq2 = _pairs(tmp_path, first, second)
+    with caplog.at_level("WARNING", logger="gutlung_pipeline.primers"):
+        status, stats = _both(tmp_path, fq1, fq2)
+    assert status == 0 and stats.n == 5
+    assert "statistics not joined" in caplog.text
