@@ -103,6 +103,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path``; a write error names the file.
 
+    ``data``: bytes, or any bytes-like object (a numpy byte array, written
+    without a copy).
+
     ``Path.write_bytes`` raises a full disk's error through its handle, which
     names no file; the one-line error then could not say which folder is full.
     """

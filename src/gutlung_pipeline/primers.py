@@ -157,8 +157,8 @@ def cut_pairs(
     cut1, cut2 = tmp / "rest_cut_R1.fastq", tmp / "rest_cut_R2.fastq"
     from .io import write_bytes
 
-    write_bytes(rest1, _tagged(raw1, rec1, rest).tobytes())
-    write_bytes(rest2, _tagged(raw2, rec2, rest).tobytes())
+    write_bytes(rest1, _tagged(raw1, rec1, rest))
+    write_bytes(rest2, _tagged(raw2, rec2, rest))
     json_tmp = tmp / "rest.cutadapt.json"
     rest_command = [*options, "--json", str(json_tmp), "-o", str(cut1)]
     rest_command += ["-p", str(cut2), str(rest1), str(rest2)]
@@ -180,7 +180,8 @@ def cut_pairs(
             length = np.minimum(length, cut)
         lens.append(length)
         mine = _cut_records(raw, rec, fast, skipped, length)
-        write_bytes(out, _interleave(mine, rec, fast, length, keep).tobytes())
+        # numpy's bytes written as they are (no copy)
+        write_bytes(out, _interleave(mine, rec, fast, length, keep))
     exact = {
         "n": int(fast.sum()),
         "bp": [int(rec["seq_len"][fast].sum()) for rec in (rec1, rec2)],
