@@ -270,6 +270,10 @@ def _read(path):
         with open(path, "rb") as handle:
             data = handle.read()
         if data[:2] == b"\x1f\x8b":
+            # the (last) member's size, from its trailer: not decompressed when
+            # over the limit
+            if int.from_bytes(data[-4:], "little") > MAX_BYTES:
+                return None
             try:
                 from isal.igzip import decompress
             except ImportError:  # pragma: no cover - other platforms

@@ -264,6 +264,14 @@ def test_large_files_are_given_whole_to_cutadapt(tmp_path, monkeypatch):
     monkeypatch.setattr(primers, "MAX_BYTES", len(first) - 1)  # gzip is smaller
     status, stats = _both(tmp_path, fq1, fq2)
     assert status == 0 and stats.given == stats.n == 40
+    # the gzip trailer says so before any decompression
+    import isal.igzip
+
+    def no(data):
+        raise AssertionError("decompressed")
+
+    monkeypatch.setattr(isal.igzip, "decompress", no)
+    assert primers._read(fq1) is None
 
 
 def test_compressed_outputs_are_cutadapts_to_write(tmp_path):
