@@ -309,15 +309,19 @@ def _read(path):
     return (raw, rec) if plain else None
 
 
-def _names(raw, rec):
+#: Headers compared this many at a time (a matrix of their bytes each).
+_ROWS = 8192
+
+
+def _names(raw, head, head_end):
     """Return each header's name (to its first space or tab) as a byte matrix's rows."""
     import numpy as np
 
-    length = rec["head_end"] - rec["head"]
+    length = head_end - head
     width = int(length.max()) if len(length) else 0
     cols = np.arange(width)
-    idx = np.minimum(rec["head"][:, None] + cols, len(raw) - 1)
-    block = np.where(cols < length[:, None], raw[idx], 0)
+    idx = np.minimum(head[:, None] + cols, len(raw) - 1)
+    block = np.where(cols < length[:, None], raw[idx], np.uint8(0))
     blank = (block == 32) | (block == 9)
     name = np.where(blank.any(axis=1), blank.argmax(axis=1), length)
     block[cols >= name[:, None]] = 0
@@ -326,11 +330,19 @@ def _names(raw, rec):
 
 def _same_names(raw1, rec1, raw2, rec2):
     """Return the pairs whose mates' names (to a space or tab) are the same bytes."""
-    (first, length1), (second, length2) = _names(raw1, rec1), _names(raw2, rec2)
-    width = min(first.shape[1], second.shape[1])
-    same = length1 == length2
-    # equal lengths: the names end within both matrices
-    return same & (first[:, :width] == second[:, :width]).all(axis=1)
+    import numpy as np
+
+    n = len(rec1["head"])
+    same = np.zeros(n, bool)
+    for start in range(0, n, _ROWS):  # blocks of headers: bounded memory
+        rows = slice(start, start + _ROWS)
+        first, length1 = _names(raw1, rec1["head"][rows], rec1["head_end"][rows])
+        second, length2 = _names(raw2, rec2["head"][rows], rec2["head_end"][rows])
+        # equal lengths: the names end within both matrices
+        width = min(first.shape[1], second.shape[1])
+        equal = (first[:, :width] == second[:, :width]).all(axis=1)
+        same[rows] = (length1 == length2) & equal
+    return same
 
 
 def _starts_with(raw, rec, primer: str):
