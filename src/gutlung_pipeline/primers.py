@@ -283,14 +283,12 @@ def _read(path):
         return None
     if len(data) > MAX_BYTES or not data.startswith(b"@") or b"\r" in data:
         return None
-    if not data.endswith(b"\n"):
-        data += b"\n"
-    raw = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(raw == 10)
+    from .io import line_bounds
+
+    data, starts, ends = line_bounds(data)
     if len(ends) % 4 or len(ends) // 4 >= 10**_DIGITS:
         return None
-    starts = np.empty_like(ends)
-    starts[0], starts[1:] = 0, ends[:-1] + 1
+    raw = np.frombuffer(data, np.uint8)
     rec = {
         "head": starts[0::4],
         "head_end": ends[0::4],

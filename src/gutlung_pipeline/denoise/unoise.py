@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ToolError
-from ..io import read_fasta, write_fasta
+from ..io import line_bounds, read_fasta, write_fasta
 from ..tools import run_tool
 
 if TYPE_CHECKING:  # pandas is imported where tables are built, not by read steps
@@ -67,13 +67,7 @@ def pool_uniques(
 
 def _layout(path: str | os.PathLike):
     """Read a one-line-a-sequence FASTA file: (its bytes, line starts, line ends)."""
-    import numpy as np
-
-    data = Path(path).read_bytes()
-    if data and not data.endswith(b"\n"):
-        data += b"\n"
-    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-    starts = np.r_[0, ends[:-1] + 1] if len(ends) else ends
+    data, starts, ends = line_bounds(Path(path).read_bytes())
     if len(ends) % 2 or (len(data) and data[:1] != b">"):
         raise ToolError(
             f"{path}: not a FASTA file of one line a sequence; rerun the sample "
