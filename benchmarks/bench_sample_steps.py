@@ -116,12 +116,10 @@ def main() -> None:
         print(f"  {step:20s} {seconds / n * 1e3:7.1f}")
     print(f"  {'all':20s} {total / n * 1e3:7.1f}")
 
-    from gutlung_pipeline.primers import cut_pairs, cutadapt_main
+    from gutlung_pipeline.primers import cut_pairs, cutadapt_main, pair_options
 
-    flags = ["-e", "0.1", "-j", "1"]
-    if in_reads:
-        flags += ["--discard-untrimmed", "-g", f"1={FORWARD}", "-G", f"2={REVERSE}"]
-        flags.append("--pair-filter=any")
+    primers = (FORWARD, REVERSE) if in_reads else None
+    flags = pair_options(primers, None)
     here, alone = 0.0, 0.0
     for _, fq1, fq2 in rows[1:]:
         (work / "p").mkdir(exist_ok=True)
@@ -131,9 +129,8 @@ def main() -> None:
             fq1,
             fq2,
             *out,
-            options=flags,
             report=work / "p" / "r.json",
-            primers=(FORWARD, REVERSE) if in_reads else None,
+            primers=primers,
             lengths=None,
             tmp=work / "p",
         )

@@ -109,33 +109,57 @@ def cutadapt_main(args) -> tuple[int, object, _Capture, str]:
     return status, stats, report, errors.getvalue()
 
 
+def pair_options(
+    primers: tuple[str, str] | None,
+    lengths: tuple[int, int] | None,
+    *,
+    error_rate: float = 0.1,
+    threads: int = 1,
+) -> list[str]:
+    """Return cutadapt's options for a pair of files (before outputs and inputs).
+
+    ``primers`` (forward, reverse): each required at the start of its read
+    (``-g``/``-G``, ``--discard-untrimmed``, ``--pair-filter=any``); None:
+    no adapter (the EMP protocol). ``lengths``: R1 and R2 then cut to these
+    (``--length``/``-L``).
+    """
+    options = ["-e", str(error_rate), "-j", str(threads)]
+    if primers:
+        options.append("--discard-untrimmed")
+    if lengths is not None:
+        options += ["--length", str(lengths[0]), "-L", str(lengths[1])]
+    if primers:
+        options += ["-g", f"1={primers[0]}", "-G", f"2={primers[1]}"]
+        options.append("--pair-filter=any")
+    return options
+
+
 def cut_pairs(
     fq1: str | os.PathLike,
     fq2: str | os.PathLike,
     out1: str | os.PathLike,
     out2: str | os.PathLike,
     *,
-    options: list[str],
     report: str | os.PathLike,
     primers: tuple[str, str] | None,
     lengths: tuple[int, int] | None,
     tmp: str | os.PathLike,
+    error_rate: float = 0.1,
+    threads: int = 1,
 ) -> tuple[int, str, str]:
     """Run cutadapt on a pair of files, cutting the pairs it would cut exactly here.
 
-    The command cutadapt is asked to run is ``options`` then ``--json
-    report -o out1 -p out2 fq1 fq2``; ``options`` must say no more than
-    ``primers`` (``-g``/``-G`` of the forward and reverse primer with
-    ``--pair-filter=any`` and ``--discard-untrimmed``; None: no adapter,
-    ``--length``/``-L`` only) and ``lengths`` (``--length``/``-L``). ``tmp``
-    holds the pairs given to cutadapt. Written as cutadapt writes them: the
-    two outputs (uncompressed; outputs named ``.gz``, ``.bz2``, ``.xz`` or
-    ``.zst`` are cutadapt's alone), the JSON ``report``; returned:
-    cutadapt's exit status, its report text (what its program prints) and
-    its warnings and errors. On a nonzero status nothing else is promised
-    (the caller judges it as for cutadapt alone).
+    The command cutadapt is asked to run is :func:`pair_options` then
+    ``--json report -o out1 -p out2 fq1 fq2``. ``tmp`` holds the pairs given
+    to cutadapt. Written as cutadapt writes them: the two outputs
+    (uncompressed; outputs named ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` are
+    cutadapt's alone), the JSON ``report``; returned: cutadapt's exit
+    status, its report text (what its program prints) and its warnings and
+    errors. On a nonzero status nothing else is promised (the caller judges
+    it as for cutadapt alone).
     """
     started = time.time()
+    options = pair_options(primers, lengths, error_rate=error_rate, threads=threads)
     command = [*options, "--json", str(report), "-o", str(out1), "-p", str(out2)]
     command += [str(fq1), str(fq2)]
     if {Path(out1).suffix, Path(out2).suffix} & _COMPRESSED:
@@ -188,9 +212,8 @@ def cut_pairs(
         "lengths": lens,
         "primers": skip if primers else None,
     }
-    cores = int(options[options.index("-j") + 1]) if "-j" in options else 1
     try:
-        text, doc = _reports(stats, exact, captured, command, cores, fq1, fq2)
+        text, doc = _reports(stats, exact, captured, command, threads, fq1, fq2)
     except (AttributeError, KeyError, TypeError, ValueError) as err:
         # another cutadapt 5 than the tested 5.2 keeps its statistics otherwise
         log.warning("cutadapt's statistics not joined (%s); it ran on every pair", err)

@@ -86,19 +86,6 @@ def trim_primers(
 
     with tempfile.TemporaryDirectory(dir=Path(out1).parent) as tmp:
         report = Path(tmp) / "cutadapt.json"
-        options = ["-e", str(error_rate), "-j", str(threads)]
-        if in_reads:
-            options.append("--discard-untrimmed")
-        if lengths is not None and fq2 is not None:
-            options += ["--length", str(lengths[0]), "-L", str(lengths[1])]
-        if fq2 is not None and in_reads:
-            options += ["-g", f"1={forward}", "-G", f"2={reverse}"]
-            options.append("--pair-filter=any")
-        elif not in_reads and fq2 is None:
-            options += ["-a", f"1={reverse_complement(reverse)}"]
-        elif fq2 is None:
-            linked = f"1={forward};required...{reverse_complement(reverse)};optional"
-            options += ["-g", linked]
         # named as the program names them (1, then 2): in one process
         # cutadapt's own names would count on from the previous sample's
         files = f"{fq1}, {fq2}" if fq2 is not None else str(fq1)
@@ -113,17 +100,24 @@ def trim_primers(
                     fq2,
                     out1,
                     out2,
-                    options=options,
                     report=report,
                     primers=(forward, reverse) if in_reads else None,
                     lengths=lengths,
                     tmp=tmp,
+                    error_rate=error_rate,
+                    threads=threads,
                 )
                 _judge_cutadapt(
                     status, out, err, f"sample {sample} ({files})", outputs, kept
                 )
-            else:
-                args = [*options, "--json", str(report), "-o", str(out1), str(fq1)]
+            else:  # single-end: the reverse primer's complement where reached
+                args = ["-e", str(error_rate), "-j", str(threads)]
+                if in_reads:
+                    f = f"1={forward};required...{reverse_complement(reverse)};optional"
+                    args += ["--discard-untrimmed", "-g", f]
+                else:
+                    args += ["-a", f"1={reverse_complement(reverse)}"]
+                args += ["--json", str(report), "-o", str(out1), str(fq1)]
                 run_cutadapt(
                     args,
                     context=f"sample {sample} ({files})",

@@ -13,26 +13,16 @@ import numpy as np
 import pytest
 from conftest import FORWARD, REVERSE
 
-from gutlung_pipeline.primers import cut_pairs, cutadapt_main
+from gutlung_pipeline.primers import cut_pairs, cutadapt_main, pair_options
 from gutlung_pipeline.sequences import IUPAC
 
 REAL = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "real"
 
 
-def _options(primers, lengths):
-    options = ["-e", "0.1", "-j", "1"]
-    if primers:
-        options.append("--discard-untrimmed")
-    if lengths:
-        options += ["--length", str(lengths[0]), "-L", str(lengths[1])]
-    if primers:
-        options += ["-g", f"1={FORWARD}", "-G", f"2={REVERSE}", "--pair-filter=any"]
-    return options
-
-
 def _both(tmp_path, fq1, fq2, *, primers=True, lengths=None):
     """Run both; return (status, the pairs cut here, cutadapt's status)."""
-    options = _options(primers, lengths)
+    pairs = (FORWARD, REVERSE) if primers else None
+    options = pair_options(pairs, lengths)
     folders = {}
     for name in ("here", "alone"):
         folder = tmp_path / name
@@ -45,9 +35,8 @@ def _both(tmp_path, fq1, fq2, *, primers=True, lengths=None):
         fq1,
         fq2,
         *out,
-        options=options,
         report=report,
-        primers=(FORWARD, REVERSE) if primers else None,
+        primers=pairs,
         lengths=lengths,
         tmp=folders["here"] / "tmp",
     )
@@ -283,14 +272,12 @@ def test_compressed_outputs_are_cutadapts_to_write(tmp_path):
     first = _fastq([_record(b"p%d" % k, F + BODY) for k in range(5)])
     second = _fastq([_record(b"p%d" % k, R + BODY) for k in range(5)])
     fq1, fq2 = _pairs(tmp_path, first, second)
-    options = _options(True, None)
     (tmp_path / "tmp").mkdir()
     out = [tmp_path / "1.fastq.gz", tmp_path / "2.fastq.gz"]
     status, text, _ = cut_pairs(
         fq1,
         fq2,
         *out,
-        options=options,
         report=tmp_path / "r.json",
         primers=(FORWARD, REVERSE),
         lengths=None,
