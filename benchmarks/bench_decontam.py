@@ -292,11 +292,44 @@ WORKFLOW_CANDIDATES = {
         "",
         {"signature": 0.05, "signature_by": "run"},
     ),
-    "pooled, combined 0.1, signature 0.05 by run, blank-enriched (default)": (
+    "pooled, combined 0.1, signature 0.05 by run, blank-enriched (before)": (
         ("combined", 0.1),
         True,
         "",
         {"signature": 0.05, "signature_by": "run", "blank_enriched": True},
+    ),
+    "pooled, combined 0.1, signature 0.05 by run+blanks, blank-enriched (default)": (
+        ("combined", 0.1),
+        True,
+        "",
+        {
+            "signature": 0.05,
+            "signature_by": "run",
+            "signature_blanks": True,
+            "blank_enriched": True,
+        },
+    ),
+    "pooled, combined 0.1, signature 0.03 by run+blanks, blank-enriched": (
+        ("combined", 0.1),
+        True,
+        "",
+        {
+            "signature": 0.03,
+            "signature_by": "run",
+            "signature_blanks": True,
+            "blank_enriched": True,
+        },
+    ),
+    "pooled, combined 0.1, signature 0.1 by run+blanks, blank-enriched": (
+        ("combined", 0.1),
+        True,
+        "",
+        {
+            "signature": 0.1,
+            "signature_by": "run",
+            "signature_blanks": True,
+            "blank_enriched": True,
+        },
     ),
     "pooled, combined 0.1, signature 0.1": (
         ("combined", 0.1),
@@ -378,7 +411,12 @@ def _candidates(site: str) -> dict:
         ("combined", 0.1),
         True,
         "",
-        {"signature": 0.05, "signature_by": "run", "blank_enriched": True},
+        {
+            "signature": 0.05,
+            "signature_by": "run",
+            "signature_blanks": True,
+            "blank_enriched": True,
+        },
     )
     return {
         name: (*default[:3], {**default[3], "gut": gut})
@@ -491,6 +529,11 @@ def workflow_sweep(args) -> None:
                 opts["sites"]["lung"]["signature_by"] = other.get("signature_by", "")
                 opts["sites"]["lung"]["blank_enriched"] = other.get(
                     "blank_enriched", False
+                )
+                # the blanks in the score's fit: the default since 2026-12-07
+                # (ninth session); the rows measured before keep them out
+                opts["sites"]["lung"]["signature_blanks"] = other.get(
+                    "signature_blanks", False
                 )
                 opts["batch_combine"] = other.get("batch_combine", "minimum")
                 if site == "gut":

@@ -232,6 +232,43 @@ def test_signature_score_with_an_intercept_a_group_by_hand():
     assert grouped[1] == pytest.approx(stats.f.cdf(ratio, 5, 5), rel=1e-10)
 
 
+def test_signature_score_with_blanks_by_hand():
+    """``blanks``: the negative controls join the fit as samples do; the
+    3-sample minimum counts the biological rows only."""
+    counts = np.array(
+        [
+            [20, 2, 400],  # samples: a kit strain at a tenth of the load
+            [60, 7, 400],
+            [150, 14, 400],
+            [300, 0, 400],
+            [800, 75, 10],  # blanks: mostly reagent DNA
+            [900, 0, 0],
+        ],
+        dtype=float,
+    )
+    called = np.array([True, False, False])
+    blank = np.array([False] * 4 + [True] * 2)
+    p = signature_scores(counts, called, blanks=blank)
+    depth = counts.sum(axis=1)
+    load = (counts[:, 0] + 0.5) / depth
+    for j, rows in ((1, [0, 1, 2, 4]), (2, [0, 1, 2, 3, 4])):
+        f = counts[rows, j] / depth[rows]
+        r1, r0 = np.log(f) - np.log(load[rows]), np.log(f)
+        ratio = np.sum((r1 - r1.mean()) ** 2) / np.sum((r0 - r0.mean()) ** 2)
+        k = len(rows)
+        assert p[j] == pytest.approx(stats.f.cdf(ratio, k - 1, k - 1), rel=1e-12)
+    assert p[1] < 0.05 < p[2]
+    # the blank at its load near 1 is what makes the kit strain clear
+    assert p[1] < signature_scores(counts[:4], called)[1] / 10
+    # without the flags every row counts as a sample: the same fit here
+    np.testing.assert_allclose(signature_scores(counts, called)[1:], p[1:])
+    # in two samples and a blank: three rows, but two samples, so no score
+    two = counts.copy()
+    two[2, 1] = 0
+    assert np.isnan(signature_scores(two, called, blanks=blank)[1])
+    assert not np.isnan(signature_scores(two, called)[1])
+
+
 def test_signature_score_by_hand():
     """The kit-signature score: decontam's frequency F test with the DNA
     concentration replaced by 1 / the load of the called features."""
@@ -283,15 +320,17 @@ def test_signature_score_by_hand():
 
 def test_signature_adds_nothing_by_chance_on_real_oral_data(muclite):
     """decontam's MUClite (569 oral samples, 30 blanks; high biomass): the
-    kit-signature score adds no feature to combined 0.1's 56 calls. Without
-    its guards (3 or more samples, a blank holding it) it would add two
-    features of two samples each, one of them in no blank."""
+    kit-signature score fitted on the samples alone adds no feature to
+    combined 0.1's 56 calls. Without its guards (3 or more samples, a blank
+    holding it) it would add two features of two samples each, one of them in
+    no blank. With the blanks in the fit (the default) it adds one, which R
+    decontam's own prevalence method (threshold 0.1) calls."""
     from gutlung_pipeline.decontam.clean import _site_scores
 
     counts, samples = muclite
     neg = samples["is.neg"].astype(str).str.upper().eq("TRUE")
 
-    def scores(groups=None):
+    def scores(groups=None, blanks=False):
         return _site_scores(
             counts,
             neg.astype(object),
@@ -302,7 +341,20 @@ def test_signature_adds_nothing_by_chance_on_real_oral_data(muclite):
             batch_combine="minimum",
             signature=0.05,
             signature_groups=groups,
+            signature_blanks=blanks,
         )
+
+    # the blanks in the fit: one feature added, in 6 samples and 2 blanks,
+    # which R's prevalence method calls
+    prev = pd.read_csv(DECONTAM / "R_prev.tsv", sep="\t", index_col=0)
+    for groups in (None, samples["PlateNumber"].astype(str)):
+        with_blanks = scores(groups, blanks=True)
+        assert (with_blanks["called_by"] == "method").sum() == 56
+        added = list(with_blanks.index[with_blanks["called_by"] == "signature"])
+        assert added == ["Seq588"]
+        assert prev.loc["Seq588", "contaminant"]
+        assert (counts.loc[~neg, "Seq588"] > 0).sum() == 6
+        assert (counts.loc[neg, "Seq588"] > 0).sum() == 2
 
     res = scores()
     assert res["contaminant"].sum() == 56

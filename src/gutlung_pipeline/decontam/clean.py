@@ -11,7 +11,8 @@
    carries it, lets the tests see it), batch by batch (``batch_column``;
    one batch by default), with its own method and threshold; with
    ``signature`` (the lung default 0.05) also the features whose proportion
-   follows the load of those called (:func:`.scores.signature_scores`); with
+   follows the load of those called (:func:`.scores.signature_scores`, the
+   blanks in its fit by default: ``signature_blanks``); with
    ``blank_enriched`` (the default) only features that are a larger mean
    share of the reads of the controls that hold them than of the site's
    samples that hold them are called, the others ``held_back`` (a sample
@@ -351,19 +352,24 @@ def _site_scores(
     batch_combine: str,
     signature: float = 0.0,
     signature_groups: pd.Series | None = None,
+    signature_blanks: bool = True,
     enriched: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Decontam scores and calls for one site (counts: samples x features).
 
     ``signature`` > 0: then the kit-signature score
-    (:func:`.scores.signature_scores`, over the biological samples, one batch)
+    (:func:`.scores.signature_scores`, over the biological samples and the
+    negative controls, one batch)
     of every feature against the load of the features decontam called,
     combined with its prevalence score by Fisher's method (df 4) when the
     method has one; a feature under ``signature`` that a negative control
     holds is called too (``called_by`` ``signature``). Not with
     ``not_contaminant``. ``signature_groups`` (a label a sample, e.g. its
     run; ``decontam.sites.<site>.signature_by``): an intercept a group in
-    the score's fit (a kit lot per run).
+    the score's fit (a kit lot per run). ``signature_blanks``
+    (``decontam.sites.<site>.signature_blanks``): the negative controls join
+    the score's fit, with the groups' intercepts (a feature still needs 3
+    biological samples to be scored).
 
     ``enriched`` (a flag a feature, ``decontam.sites.<site>.blank_enriched``):
     only flagged features are called, by the method or the score; one that
@@ -408,12 +414,19 @@ def _site_scores(
         # as is_contaminant reads neg: NaN is neither (left out of both)
         biological = [v is False or v == 0 for v in flags]
         controls = [v is True or v == 1 for v in flags]
+        # the blanks join the fit (their load near 1) unless signature_blanks
+        fit = np.array(biological) | (np.array(controls) & signature_blanks)
         groups = (
             None
             if signature_groups is None
-            else signature_groups.reindex(counts.index)[biological].to_numpy()
+            else signature_groups.reindex(counts.index)[fit].to_numpy()
         )
-        raw = signature_scores(counts.loc[biological].to_numpy(), call, groups=groups)
+        raw = signature_scores(
+            counts.loc[fit].to_numpy(),
+            call,
+            groups=groups,
+            blanks=np.array(controls)[fit],
+        )
         # with the prevalence score as decontam's "combined" joins two scores
         p_sig, by_signature = call_contaminants(
             raw,
@@ -626,6 +639,7 @@ def decontaminate(
                 if opts.get("signature") and opts.get("signature_by")
                 else None
             ),
+            signature_blanks=bool(opts.get("signature_blanks", True)),
             enriched=(
                 enriched.reindex(counts.columns).to_numpy(bool) if guard else None
             ),
@@ -646,6 +660,9 @@ def decontaminate(
         res["signature"] = float(opts.get("signature", 0))
         by = opts.get("signature_by", "") if opts.get("signature") else ""
         res["signature_by"] = by
+        res["signature_blanks"] = bool(
+            opts.get("signature") and opts.get("signature_blanks", True)
+        )
         res = res.loc[(res["prev_samples"] + res["prev_controls"]).to_numpy() > 0]
         rows.append(res)
         called = res.index[res["contaminant"].to_numpy(bool)]
@@ -718,6 +735,7 @@ CONTAMINANT_COLUMNS = [
     "called_by",
     "signature",
     "signature_by",
+    "signature_blanks",
     "blank_enriched",
     "enriched_guard",
     "held_back",

@@ -104,6 +104,7 @@ def signature_scores(
     groups=None,
     pseudo: float = 0.5,
     min_samples: int = 3,
+    blanks=None,
 ) -> np.ndarray:
     """Score every feature on whether it follows the called contaminants.
 
@@ -132,11 +133,23 @@ def signature_scores(
     in other shares of the load), and the F test has k - G degrees of
     freedom, G the groups among the k samples (NaN below one). ``None``: one
     group, as above.
+
+    ``blanks`` (a flag a row of ``counts``): rows that are negative controls.
+    They join the fit as samples do (a blank's load is near 1, its reagent
+    strains at their share of the kit), which spans the load's range where
+    the samples' low loads give only a read or two, seen where present at
+    all; ``min_samples`` counts the other rows only, so a feature is still
+    scored on the samples it is in.
     """
     counts = np.asarray(counts, dtype=float)
     called = np.asarray(called, dtype=bool)
     out = np.full(counts.shape[1], np.nan)
     reads = counts.sum(axis=1) > 0
+    control = (
+        np.zeros(len(counts), dtype=bool)
+        if blanks is None
+        else np.asarray(blanks, dtype=bool)
+    )[reads]
     counts = counts[reads]
     if not called.any() or not len(counts):
         return out
@@ -149,7 +162,7 @@ def signature_scores(
         out[lo : lo + BLOCK] = frequency_scores(
             block / depth, depth / (load - own + pseudo), labels
         )
-    out[(counts > 0).sum(axis=0) < min_samples] = np.nan
+    out[(counts[~control] > 0).sum(axis=0) < min_samples] = np.nan
     return out
 
 

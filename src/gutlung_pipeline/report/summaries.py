@@ -156,6 +156,8 @@ def decontam_sentences(
             by = str(g["signature_by"].iloc[0]) if "signature_by" in g else ""
             how = f", p < {cut:g}" if cut else ""
             how += f", an intercept per {by}" if by and by != "nan" else ""
+            fit = "signature_blanks" in g and g["signature_blanks"].astype(bool).any()
+            how += ", the blanks in its fit" if fit else ""
             signature = f" ({by_signature} of them by the kit-signature score{how})"
         held = int(g["held_back"].astype(bool).sum()) if "held_back" in g else 0
         out.append(
