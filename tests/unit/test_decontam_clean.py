@@ -748,3 +748,61 @@ def test_the_blanks_in_the_signature_fit_find_a_runs_own_kit_lot():
             found[blanks] += len(called)
     # measured: 93 without the blanks, 101 with them, of 167 kit strains seen
     assert found[True] >= found[False] + 5, found
+
+
+def test_pooled_guard_compares_with_the_stool_it_was_scored_with():
+    """With ``pool: true`` the guard compares a feature's share of the blanks
+    with its share of every biological sample it is scored with: a stool
+    taxon leaked into the blanks and into a few BAL samples (a subject's own
+    gut strain) is a small share of those BAL samples but a large one of the
+    stool, and is kept in the lung; the kit strains are still called."""
+    from gutlung_pipeline.report.summaries import decontam_sentences
+
+    rng = np.random.default_rng(3)
+    table, sheet, tax = hard_cohort(rng, blanks=4)
+    stool = [c for c in table.columns if c.startswith("G")]
+    bal = [c for c in table.columns if c.startswith("L")]
+    gut_taxa = [f for f in table.index if f.startswith("g")]
+    keep = rng.random((len(gut_taxa), len(stool))) < 0.4
+    table.loc[gut_taxa, stool] = table.loc[gut_taxa, stool].to_numpy() * keep
+    pooled = table.loc[:, stool].sum(axis=1).to_numpy(float)
+    for k in range(4):
+        table[f"B{k}"] += rng.multinomial(80, pooled / pooled.sum())
+    # the ten most abundant stool taxa, each in two BAL samples at 2 reads
+    top = list(table.loc[gut_taxa, stool].sum(axis=1).nlargest(10).index)
+    for j, f in enumerate(top):
+        table.loc[f, [bal[j], bal[j + 10]]] = 2
+    site = {"method": "prevalence", "threshold": 0.5, "pool": True}
+    res = decontaminate(
+        table,
+        sheet,
+        tax,
+        settings=settings(sites={"lung": {**site, "blank_enriched": True}}),
+    )
+    c = res.contaminants.set_index("feature_id")
+    lung = c[c["body_site"] == "lung"]
+    called = set(lung.index[lung["contaminant"]])
+    assert not called & set(gut_taxa), sorted(called & set(gut_taxa))
+    assert len(called) >= 5 and all(f.startswith("k") for f in called)
+    held = set(lung.index[lung["held_back"]])
+    assert len(held & set(top)) >= 5, sorted(held)
+    # those of the ten that are a larger share of the blanks than of the two
+    # BAL samples would pass a guard against the BAL alone: they are held
+    share = table / table.sum(axis=0)
+    blank_ids = [f"B{k}" for k in range(4)]
+    in_blanks, in_bal = share.loc[top, blank_ids], share.loc[top, bal]
+    passes = set(
+        in_blanks.index[
+            in_blanks.where(in_blanks > 0).mean(axis=1)
+            > in_bal.where(in_bal > 0).mean(axis=1)
+        ]
+    )
+    assert len(passes) >= 3 and passes <= held, (sorted(passes), sorted(held))
+    lines = " ".join(
+        decontam_sentences(
+            res.contaminants, res.signal, res.mock, res.tracking, res.filtered
+        )
+    )
+    assert "larger share of the biological samples' reads than of the blanks'" in (
+        lines
+    )

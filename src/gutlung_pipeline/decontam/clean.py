@@ -14,8 +14,8 @@
    follows the load of those called (:func:`.scores.signature_scores`, the
    blanks in its fit by default: ``signature_blanks``); with
    ``blank_enriched`` (the default) only features that are a larger mean
-   share of the reads of the controls that hold them than of the site's
-   samples that hold them are called, the others ``held_back`` (a sample
+   share of the reads of the controls that hold them than of the samples
+   they are scored with that hold them are called, the others ``held_back`` (a sample
    taxon leaked into the blanks is not reagent DNA). A feature called for a
    body site is removed from that site's samples only.
 3. **Signal above background**: per sample, the reads of non-contaminant
@@ -616,11 +616,13 @@ def decontaminate(
         )
         neg = pd.Series([s in controls for s in scored], index=scored, dtype=object)
         batch = samples.loc[scored, batch_col].astype(str) if batch_col else None
-        # a larger mean share of the blanks that hold it than of the site's
-        # samples that hold it: a stool taxon leaks from the wells where it
-        # is, diluted. Both where present, so that a rare feature's share,
-        # inflated where it is seen at all, is compared alike on both sides
-        enriched = _mean_share(kept[controls]) > _mean_share(kept[members])
+        # a larger mean share of the blanks that hold it than of the samples
+        # it is scored with that hold it (the site's own; with pool, every
+        # biological sample, stool included): a stool taxon leaks from the
+        # wells where it is, diluted. Both where present, so that a rare
+        # feature's share, inflated where it is seen at all, is compared
+        # alike on both sides
+        enriched = _mean_share(kept[controls]) > _mean_share(kept[list(scored_ids)])
         # the guard applies with blanks, and to a method that calls
         guard = bool(
             opts.get("blank_enriched") and controls and method != "not_contaminant"

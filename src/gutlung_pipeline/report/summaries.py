@@ -169,11 +169,13 @@ def decontam_sentences(
             "samples and were removed from them."
         )
         guard = "enriched_guard" in g and bool(g["enriched_guard"].astype(bool).any())
+        # the guard compares with the samples the site was scored with
+        versus = "biological samples'" if scored else f"{site} samples'"
         if guard and not held and len(called):
             out.append(
                 f"{site}: no call was held back as a sample taxon leaked into the "
                 f"blanks: each is a larger share of the blanks' reads than of the "
-                f"{site} samples' (decontam.sites.{site}.blank_enriched)."
+                f"{versus} (decontam.sites.{site}.blank_enriched)."
             )
         if held:
             what = (
@@ -183,7 +185,7 @@ def decontam_sentences(
                 "each a"
             )
             out.append(
-                f"{site}: {what} larger share of the {site} samples' reads than of the "
+                f"{site}: {what} larger share of the {versus} reads than of the "
                 "blanks' (a sample taxon leaked into the blanks, not reagent DNA; "
                 f"decontam.sites.{site}.blank_enriched)."
             )
