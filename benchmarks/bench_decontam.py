@@ -298,7 +298,7 @@ WORKFLOW_CANDIDATES = {
         "",
         {"signature": 0.05, "signature_by": "run", "blank_enriched": True},
     ),
-    "pooled, combined 0.1, signature 0.05 by run+blanks, blank-enriched (default)": (
+    "pooled, combined 0.1, signature 0.05 by run+blanks, blank-enriched": (
         ("combined", 0.1),
         True,
         "",
@@ -320,7 +320,7 @@ WORKFLOW_CANDIDATES = {
             "blank_enriched": True,
         },
     ),
-    "pooled, combined 0.1, signature 0.1 by run+blanks, blank-enriched": (
+    "pooled, combined 0.1, signature 0.1 by run+blanks, blank-enriched (default)": (
         ("combined", 0.1),
         True,
         "",
@@ -359,6 +359,28 @@ WORKFLOW_CANDIDATES = {
         True,
         "",
         {"signature": 0.05},
+    ),
+    "pooled, prevalence 0.05, signature 0.1 by run+blanks, blank-enriched": (
+        ("prevalence", 0.05),
+        True,
+        "",
+        {
+            "signature": 0.1,
+            "signature_by": "run",
+            "signature_blanks": True,
+            "blank_enriched": True,
+        },
+    ),
+    "pooled, prevalence 0.1, signature 0.1 by run+blanks, blank-enriched": (
+        ("prevalence", 0.1),
+        True,
+        "",
+        {
+            "signature": 0.1,
+            "signature_by": "run",
+            "signature_blanks": True,
+            "blank_enriched": True,
+        },
     ),
     "pooled, prevalence 0.1, signature 0.05": (
         ("prevalence", 0.1),
@@ -403,7 +425,8 @@ GUT_CANDIDATES = {
 
 def _candidates(site: str) -> dict:
     """The candidates of ``workflow_sweep``: the lung ones, or for the gut
-    the lung default (pooled combined 0.1, signature 0.05 by run) with each
+    the lung default (pooled combined 0.1, signature 0.1 by run, the blanks
+    in its fit) with each
     gut setting of :data:`GUT_CANDIDATES`."""
     if site == "lung":
         return WORKFLOW_CANDIDATES
@@ -412,7 +435,7 @@ def _candidates(site: str) -> dict:
         True,
         "",
         {
-            "signature": 0.05,
+            "signature": 0.1,
             "signature_by": "run",
             "signature_blanks": True,
             "blank_enriched": True,

@@ -39,7 +39,7 @@ def test_defaults_per_body_site():
         "method": "combined",
         "threshold": 0.1,
         "pool": True,
-        "signature": 0.05,
+        "signature": 0.1,
         "signature_by": "run",
         "signature_blanks": True,
         "blank_enriched": True,

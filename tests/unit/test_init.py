@@ -177,3 +177,28 @@ def test_init_writes_a_sheet_and_config_that_validate(tmp_path, folder, layout, 
     assert "samples.tsv: exists; give another --sheet/--config or --force" in (
         again.stderr
     )
+
+
+def test_init_scores_lung_with_every_sample_and_the_kit_signature(tmp_path):
+    """Real reads named as BAL, stool and blanks: the config scores the gut
+    by prevalence on its own samples, the lung against every sample with the
+    kit-signature score (no dna_conc is needed), and it validates."""
+    src = sorted((REAL / "q2_dada2/sample_seqs_paired").glob("*_R1_001.fastq.gz"))
+    names = ["P01_bal", "P02_bal", "P03_bal", "P01_stool", "P02_stool", "NC01"]
+    reads = tmp_path / "reads"
+    reads.mkdir()
+    for name, r1 in zip(names, src, strict=False):
+        (reads / f"{name}_R1.fastq.gz").write_bytes(r1.read_bytes())
+        r2 = r1.with_name(r1.name.replace("_R1_", "_R2_"))
+        (reads / f"{name}_R2.fastq.gz").write_bytes(r2.read_bytes())
+    reference = str(REPO / "resources/reference/gg_13_8_v4.sintax.fasta.gz")
+    proc = _init(tmp_path, "--reads", str(reads), "--reference", reference)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "config.yaml").read_text()
+    assert "    gut: {method: prevalence, threshold: 0.1, blank_enriched: true}" in text
+    assert (
+        "    lung: {method: prevalence, threshold: 0.1, pool: true, signature: 0.1, "
+        "signature_by: run, blank_enriched: true}"
+    ) in text
+    proc = _validate(tmp_path, "config.yaml")
+    assert proc.returncode == 0, proc.stderr

@@ -457,15 +457,21 @@ def config_text(
     if has_controls:
         decontam = (
             "decontam:\n"
-            "  # prevalence in the blanks against the samples, per body site, only\n"
-            "  # features a larger share of the blanks than of the samples holding\n"
-            "  # them; with dna_conc in the sheet, lung: {method: combined,\n"
-            "  # threshold: 0.1, pool: true, signature: 0.05, signature_by: run,\n"
-            "  # blank_enriched: true} (config/README.md)\n"
+            "  # prevalence in the blanks against the samples, only features a\n"
+            "  # larger share of the blanks than of the samples holding them; lung\n"
+            "  # and upper airway against every sample, with the kit-signature\n"
+            "  # score (4 blanks: 95-100% of the lung contaminants found in\n"
+            "  # benchmarks/README.md). With dna_conc in the sheet, lung and upper\n"
+            "  # airway: method: combined (config/README.md)\n"
             "  sites:\n"
             + "".join(
                 f"    {site}: {{method: prevalence, threshold: 0.1, "
-                "blank_enriched: true}\n"
+                + (
+                    "pool: true, signature: 0.1, signature_by: run, "
+                    if site in ("lung", "upper_airway")
+                    else ""
+                )
+                + "blank_enriched: true}\n"
                 for site in sites
             )
         )
