@@ -81,6 +81,41 @@ def test_equals_brute_force_hamming():
     assert 0 < want.count(-1) < len(want)  # both outcomes occur
 
 
+def test_the_filter_words_change_no_answer():
+    """The first pass (the two words where the ASVs differ most) only leaves
+    out pairs farther than the limit: reads with their errors in those words,
+    near-identical ASVs that differ only elsewhere, and ties give the
+    brute-force answer (the nearest, the earlier ASV on a tie)."""
+    rng = np.random.default_rng(11)
+    asvs = reference_seqs(30)
+    # near-identical ASVs: a few substitutions outside any filter word
+    index = same_length_index(asvs)
+    rows, _, filters = index[253]
+    assert len(filters) == 2 and len(rows) == 30
+    in_filters = [b for w in filters for b in range(32 * w, min(32 * w + 32, 253))]
+    outside = sorted(set(range(253)) - set(in_filters))
+    twins = [mutate(a, rng.choice(outside, size=2, replace=False)) for a in asvs[:8]]
+    asvs = asvs + twins
+    queries, want = [], []
+    for _ in range(800):
+        k = int(rng.integers(len(asvs)))
+        n = int(rng.integers(0, 10))
+        where = in_filters if rng.random() < 0.7 else list(range(253))
+        q = mutate(asvs[k], rng.choice(where, size=n, replace=False))
+        queries.append(q)
+        dist = [hamming(q, t) for t in asvs]
+        best = int(np.argmin(dist))  # the first of equal distances
+        want.append(best if dist[best] <= 7 else -1)
+    assert nearest(queries, asvs) == want
+    assert 0 < want.count(-1) < len(want)
+    # a tie between an ASV and its twin, one substitution from each
+    a, twin = asvs[0], asvs[30]
+    diff = [i for i in range(253) if a[i] != twin[i]]
+    mid = a[: diff[0]] + twin[diff[0]] + a[diff[0] + 1 :]
+    assert hamming(mid, a) == hamming(mid, twin) == 1
+    assert nearest([mid], asvs) == [0]
+
+
 def write(path, records):
     path.write_text(
         "".join(

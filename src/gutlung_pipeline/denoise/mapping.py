@@ -208,8 +208,18 @@ def _two_bit(seqs: Sequence[bytes], length: int):
     return np.ascontiguousarray(packed).view(np.uint64), plain
 
 
+#: Words (32 bases each) of the first pass of :func:`nearest_same_length`.
+FILTER_WORDS = 2
+
+
 def same_length_index(asv_seqs: Sequence[str]) -> dict:
-    """Length -> (ASV row numbers, their 2-bit words), for nearest_same_length."""
+    """Length -> (ASV row numbers, their 2-bit words, filter words).
+
+    For :func:`nearest_same_length`. The filter words are the
+    :data:`FILTER_WORDS` words in which the ASVs of that length differ most
+    (the most distinct values; V4's conserved stretches are left out), or
+    none when there are too few words or ASVs for a first pass to pay.
+    """
     import numpy as np
 
     by_length: dict[int, list[int]] = {}
@@ -219,7 +229,14 @@ def same_length_index(asv_seqs: Sequence[str]) -> dict:
     for length, rows in by_length.items():
         packed, plain = _two_bit([asv_seqs[r].encode() for r in rows], length)
         keep = np.asarray(rows)[plain]
-        index[length] = (keep, packed[plain])
+        targets = packed[plain]
+        words = targets.shape[1]
+        filters = np.zeros(0, np.int64)
+        if words > 2 * FILTER_WORDS and len(targets) > 8:
+            distinct = [len(np.unique(targets[:, w])) for w in range(words)]
+            # most distinct first, then the lower word (a stable choice)
+            filters = np.sort(np.argsort(-np.asarray(distinct), kind="stable")[:2])
+        index[length] = (keep, targets, filters)
     return index
 
 
@@ -234,7 +251,12 @@ def nearest_same_length(
 
     Hamming distance on 2-bit words: XOR, fold each base's two bits into one,
     count the set bits; ``block`` sequences at a time against all the ASVs of
-    their length.
+    their length. With filter words (:func:`same_length_index`) in two
+    passes: the distance in those words alone, a lower bound of the whole,
+    leaves the pairs within the limit there (a read and the few ASVs of its
+    genus, where every ASV of the length would be compared otherwise), and
+    only those are compared in full. The answer is the same: an ASV within
+    the limit is within it in any words.
     """
     import numpy as np
 
@@ -242,11 +264,10 @@ def nearest_same_length(
     if not seqs:
         return hit
     lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
-    low_bits = np.uint64(0x5555555555555555)
     for length in np.unique(lengths):
         if int(length) not in index:
             continue
-        rows, targets = index[int(length)]
+        rows, targets, filters = index[int(length)]
         if not len(rows):
             continue
         where = np.flatnonzero(lengths == length)
@@ -255,17 +276,65 @@ def nearest_same_length(
             # packed a block at a time: 8 bytes a base while packing
             part = where[start : start + block]
             packed, plain = _two_bit([seqs[k] for k in part], int(length))
-            # a word at a time: block x ASVs arrays that stay in the cache
-            dist = np.zeros((len(part), len(rows)), np.uint16)
-            for word in range(packed.shape[1]):
-                xor = packed[:, word, None] ^ targets[None, :, word]
-                xor |= xor >> np.uint64(1)
-                xor &= low_bits
-                dist += np.bitwise_count(xor)
-            best = dist.argmin(axis=1)
-            ok = (dist[np.arange(len(best)), best] <= most) & plain
+            if len(filters):
+                best, dist = _nearest_filtered(packed, targets, filters, most)
+            else:
+                best, dist = _nearest_all(packed, targets)
+            ok = (dist <= most) & plain
             hit[part[ok]] = rows[best[ok]]
     return hit
+
+
+_LOW_BITS = 0x5555555555555555
+
+
+def _word_distance(a, b):
+    """Mismatched bases between 2-bit words (arrays of uint64, broadcast)."""
+    import numpy as np
+
+    xor = a ^ b
+    xor |= xor >> np.uint64(1)
+    xor &= np.uint64(_LOW_BITS)
+    return np.bitwise_count(xor)
+
+
+def _nearest_all(packed, targets):
+    """Each read's nearest target (lowest position on ties) and its distance."""
+    import numpy as np
+
+    # a word at a time: block x ASVs arrays that stay in the cache
+    dist = np.zeros((len(packed), len(targets)), np.uint16)
+    for word in range(packed.shape[1]):
+        dist += _word_distance(packed[:, word, None], targets[None, :, word])
+    best = dist.argmin(axis=1)
+    return best, dist[np.arange(len(best)), best]
+
+
+def _nearest_filtered(packed, targets, filters, most: int):
+    """As :func:`_nearest_all` for the reads with a target within ``most``.
+
+    Pairs within ``most`` in the filter words are compared in full; a read
+    without one gets distance ``most + 1`` (position 0).
+    """
+    import numpy as np
+
+    partial = np.zeros((len(packed), len(targets)), np.uint16)
+    for word in filters:
+        partial += _word_distance(packed[:, word, None], targets[None, :, word])
+    read, target = np.nonzero(partial <= most)  # read-major, targets ascending
+    dist = np.zeros(len(read), np.int64)
+    for word in range(packed.shape[1]):
+        dist += _word_distance(packed[read, word], targets[target, word])
+    best = np.zeros(len(packed), np.int64)
+    out = np.full(len(packed), most + 1, np.int64)
+    if len(read):
+        # the smallest (distance, position) of each read with a pair
+        key = dist * len(targets) + target
+        starts = np.flatnonzero(np.r_[True, read[1:] != read[:-1]])
+        low = np.minimum.reduceat(key, starts)
+        best[read[starts]] = low % len(targets)
+        out[read[starts]] = low // len(targets)
+    return best, out
 
 
 _SAMPLE = re.compile(rb"^>sample=([^;\n]*)", re.MULTILINE)
