@@ -262,6 +262,23 @@ def blanks_sweep(args) -> None:
     print(out.round(3).to_markdown())
 
 
+def _fitted(method: str, threshold: float, signature: float) -> tuple:
+    """A pooled one-batch candidate with the kit-signature score at
+    ``signature`` by run, the blanks in its fit, and the sample-taxon guard
+    (the lung default's shape since 2026-12-07)."""
+    return (
+        (method, threshold),
+        True,
+        "",
+        {
+            "signature": signature,
+            "signature_by": "run",
+            "signature_blanks": True,
+            "blank_enriched": True,
+        },
+    )
+
+
 #: lung settings compared on denoised tables: (method, threshold), scored
 #: pooled (every biological sample taken as lung), batch column, and other
 #: site or decontam settings (``signature``, ``batch_combine``)
@@ -298,38 +315,14 @@ WORKFLOW_CANDIDATES = {
         "",
         {"signature": 0.05, "signature_by": "run", "blank_enriched": True},
     ),
-    "pooled, combined 0.1, signature 0.05 by run+blanks, blank-enriched": (
-        ("combined", 0.1),
-        True,
-        "",
-        {
-            "signature": 0.05,
-            "signature_by": "run",
-            "signature_blanks": True,
-            "blank_enriched": True,
-        },
+    "pooled, combined 0.1, signature 0.05 by run+blanks, blank-enriched": _fitted(
+        "combined", 0.1, 0.05
     ),
-    "pooled, combined 0.1, signature 0.03 by run+blanks, blank-enriched": (
-        ("combined", 0.1),
-        True,
-        "",
-        {
-            "signature": 0.03,
-            "signature_by": "run",
-            "signature_blanks": True,
-            "blank_enriched": True,
-        },
+    "pooled, combined 0.1, signature 0.03 by run+blanks, blank-enriched": _fitted(
+        "combined", 0.1, 0.03
     ),
     "pooled, combined 0.1, signature 0.1 by run+blanks, blank-enriched (default)": (
-        ("combined", 0.1),
-        True,
-        "",
-        {
-            "signature": 0.1,
-            "signature_by": "run",
-            "signature_blanks": True,
-            "blank_enriched": True,
-        },
+        _fitted("combined", 0.1, 0.1)
     ),
     "pooled, combined 0.1, signature 0.1": (
         ("combined", 0.1),
@@ -360,27 +353,11 @@ WORKFLOW_CANDIDATES = {
         "",
         {"signature": 0.05},
     ),
-    "pooled, prevalence 0.05, signature 0.1 by run+blanks, blank-enriched": (
-        ("prevalence", 0.05),
-        True,
-        "",
-        {
-            "signature": 0.1,
-            "signature_by": "run",
-            "signature_blanks": True,
-            "blank_enriched": True,
-        },
+    "pooled, prevalence 0.05, signature 0.1 by run+blanks, blank-enriched": _fitted(
+        "prevalence", 0.05, 0.1
     ),
-    "pooled, prevalence 0.1, signature 0.1 by run+blanks, blank-enriched": (
-        ("prevalence", 0.1),
-        True,
-        "",
-        {
-            "signature": 0.1,
-            "signature_by": "run",
-            "signature_blanks": True,
-            "blank_enriched": True,
-        },
+    "pooled, prevalence 0.1, signature 0.1 by run+blanks, blank-enriched": _fitted(
+        "prevalence", 0.1, 0.1
     ),
     "pooled, prevalence 0.1, signature 0.05": (
         ("prevalence", 0.1),
@@ -430,17 +407,7 @@ def _candidates(site: str) -> dict:
     gut setting of :data:`GUT_CANDIDATES`."""
     if site == "lung":
         return WORKFLOW_CANDIDATES
-    default = (
-        ("combined", 0.1),
-        True,
-        "",
-        {
-            "signature": 0.1,
-            "signature_by": "run",
-            "signature_blanks": True,
-            "blank_enriched": True,
-        },
-    )
+    default = _fitted("combined", 0.1, 0.1)
     return {
         name: (*default[:3], {**default[3], "gut": gut})
         for name, gut in GUT_CANDIDATES.items()

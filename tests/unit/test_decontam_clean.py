@@ -529,6 +529,20 @@ def hard_cohort(rng, *, n=24, blanks=4, kit_n=20, depth=8000, lots=0.0):
     return table, sheet, pd.Series("d__Bacteria; g__X", index=table.index)
 
 
+def kit_in_lung(table) -> set:
+    """The kit strains (``k``...) with reads in a BAL sample (``L``...)."""
+    lung = [s for s in table.columns if s.startswith("L")]
+    return {f for f in table.index[table[lung].sum(axis=1) > 0] if f[0] == "k"}
+
+
+def lung_calls(table, sheet, tax, site):
+    """``decontaminate`` with ``site`` as the lung settings: the result, and
+    its lung rows of ``contaminants`` by feature."""
+    res = decontaminate(table, sheet, tax, settings=settings(sites={"lung": site}))
+    c = res.contaminants.set_index("feature_id")
+    return res, c[c["body_site"] == "lung"]
+
+
 def test_the_signature_score_adds_kit_strains_and_no_true_taxon():
     """With a noisy concentration and a varying reagent load decontam's
     combined score misses rare kit strains; those that follow the load of the
@@ -536,16 +550,11 @@ def test_the_signature_score_adds_kit_strains_and_no_true_taxon():
     found = {0: 0, 0.05: 0}
     for seed in (5, 6, 7):
         table, sheet, tax = hard_cohort(np.random.default_rng(seed))
-        lung = [s for s in table.columns if s.startswith("L")]
-        kit = {f for f in table.index[table[lung].sum(axis=1) > 0] if f[0] == "k"}
+        kit = kit_in_lung(table)
         calls, results = {}, {}
         for signature in found:
             lung_site = {"method": "combined", "pool": True, "signature": signature}
-            res = results[signature] = decontaminate(
-                table, sheet, tax, settings=settings(sites={"lung": lung_site})
-            )
-            c = res.contaminants.set_index("feature_id")
-            c = c[c["body_site"] == "lung"]
+            results[signature], c = lung_calls(table, sheet, tax, lung_site)
             calls[signature] = c
             called = set(c.index[c["contaminant"]])
             assert called <= kit, sorted(called - kit)
@@ -585,8 +594,7 @@ def test_the_signature_score_by_run_adds_no_true_taxon():
     found = {"": 0, "run": 0}
     for seed in (5, 6, 7):
         table, sheet, tax = hard_cohort(np.random.default_rng(seed))
-        lung = [s for s in table.columns if s.startswith("L")]
-        kit = {f for f in table.index[table[lung].sum(axis=1) > 0] if f[0] == "k"}
+        kit = kit_in_lung(table)
         for by in found:
             site = {
                 "method": "combined",
@@ -594,11 +602,7 @@ def test_the_signature_score_by_run_adds_no_true_taxon():
                 "signature": 0.05,
                 "signature_by": by,
             }
-            res = decontaminate(
-                table, sheet, tax, settings=settings(sites={"lung": site})
-            )
-            c = res.contaminants.set_index("feature_id")
-            c = c[c["body_site"] == "lung"]
+            res, c = lung_calls(table, sheet, tax, site)
             called = set(c.index[c["contaminant"]])
             assert called <= kit, (by, sorted(called - kit))
             found[by] += len(called)
@@ -631,6 +635,21 @@ def test_mean_share_by_hand():
     assert held == {"a": 0.5, "b": 0.25, "c": 0.5}
 
 
+def leaky_cohort(rng):
+    """:func:`hard_cohort` with 4 blanks, each stool taxon in about 4 of 10
+    stool samples and 80 reads of the plate's stool leaked into every blank;
+    also returns the stool taxa (``g``...)."""
+    table, sheet, tax = hard_cohort(rng, blanks=4)
+    stool = [c for c in table.columns if c.startswith("G")]
+    gut_taxa = [f for f in table.index if f.startswith("g")]
+    keep = rng.random((len(gut_taxa), len(stool))) < 0.4
+    table.loc[gut_taxa, stool] = table.loc[gut_taxa, stool].to_numpy() * keep
+    pooled = table.loc[:, stool].sum(axis=1).to_numpy(float)
+    for k in range(4):
+        table[f"B{k}"] += rng.multinomial(80, pooled / pooled.sum())
+    return table, sheet, tax, gut_taxa
+
+
 def test_blank_enriched_keeps_stool_taxa_leaked_into_the_blanks():
     """Stool leaking into the blanks (well to well) puts abundant stool taxa
     in every blank: the prevalence test then calls them in the gut. The gut
@@ -639,16 +658,7 @@ def test_blank_enriched_keeps_stool_taxa_leaked_into_the_blanks():
     from gutlung_pipeline.report.summaries import decontam_sentences
 
     rng = np.random.default_rng(3)
-    table, sheet, tax = hard_cohort(rng, blanks=4)
-    stool = [c for c in table.columns if c.startswith("G")]
-    gut_taxa = [f for f in table.index if f.startswith("g")]
-    # each stool taxon in about 4 of 10 stool samples ...
-    keep = rng.random((len(gut_taxa), len(stool))) < 0.4
-    table.loc[gut_taxa, stool] = table.loc[gut_taxa, stool].to_numpy() * keep
-    # ... and 80 reads of the plate's stool into every blank
-    pooled = table.loc[:, stool].sum(axis=1).to_numpy(float)
-    for k in range(4):
-        table[f"B{k}"] += rng.multinomial(80, pooled / pooled.sum())
+    table, sheet, tax, gut_taxa = leaky_cohort(rng)
     calls, results = {}, {}
     for on in (False, True):
         site = {"method": "prevalence", "threshold": 0.1, "blank_enriched": on}
@@ -727,8 +737,7 @@ def test_the_blanks_in_the_signature_fit_find_a_runs_own_kit_lot():
     found = {False: 0, True: 0}
     for seed in (5, 6, 7):
         table, sheet, tax = hard_cohort(np.random.default_rng(seed), lots=0.5)
-        lung = [s for s in table.columns if s.startswith("L")]
-        kit = {f for f in table.index[table[lung].sum(axis=1) > 0] if f[0] == "k"}
+        kit = kit_in_lung(table)
         for blanks in found:
             site = {
                 "method": "combined",
@@ -738,11 +747,7 @@ def test_the_blanks_in_the_signature_fit_find_a_runs_own_kit_lot():
                 "signature_blanks": blanks,
                 "blank_enriched": True,
             }
-            res = decontaminate(
-                table, sheet, tax, settings=settings(sites={"lung": site})
-            )
-            c = res.contaminants.set_index("feature_id")
-            c = c[c["body_site"] == "lung"]
+            _, c = lung_calls(table, sheet, tax, site)
             called = set(c.index[c["contaminant"]])
             assert called <= kit, (blanks, sorted(called - kit))
             found[blanks] += len(called)
@@ -759,15 +764,9 @@ def test_pooled_guard_compares_with_the_stool_it_was_scored_with():
     from gutlung_pipeline.report.summaries import decontam_sentences
 
     rng = np.random.default_rng(3)
-    table, sheet, tax = hard_cohort(rng, blanks=4)
+    table, sheet, tax, gut_taxa = leaky_cohort(rng)
     stool = [c for c in table.columns if c.startswith("G")]
     bal = [c for c in table.columns if c.startswith("L")]
-    gut_taxa = [f for f in table.index if f.startswith("g")]
-    keep = rng.random((len(gut_taxa), len(stool))) < 0.4
-    table.loc[gut_taxa, stool] = table.loc[gut_taxa, stool].to_numpy() * keep
-    pooled = table.loc[:, stool].sum(axis=1).to_numpy(float)
-    for k in range(4):
-        table[f"B{k}"] += rng.multinomial(80, pooled / pooled.sum())
     # the ten most abundant stool taxa, each in two BAL samples at 2 reads
     top = list(table.loc[gut_taxa, stool].sum(axis=1).nlargest(10).index)
     for j, f in enumerate(top):
