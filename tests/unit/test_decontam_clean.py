@@ -1,6 +1,8 @@
 """The workflow's contamination step: off-target features, decontam per body
 site, signal above background, mock accuracy, the design checks."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -805,3 +807,63 @@ def test_pooled_guard_compares_with_the_stool_it_was_scored_with():
     assert "larger share of the biological samples' reads than of the blanks'" in (
         lines
     )
+
+
+def test_a_taxonomy_that_leaves_nothing_stops_with_its_file(tmp_path, capsys):
+    """Every feature off-target (here: a taxonomy of other feature IDs, so
+    each is unassigned) stops with one line naming the taxonomy file and the
+    fix, not inside numpy; decontaminate itself raises the same line."""
+    import json
+
+    from gutlung_pipeline.cli import main
+
+    table, sheet, _ = hard_cohort(np.random.default_rng(2))
+    other = pd.Series("d__Bacteria; g__X", index=[f"other{i}" for i in table.index])
+    with pytest.raises(ValueError, match=r"every one of the table's 110 features"):
+        decontaminate(table, sheet, other, settings=settings())
+    sheet_path = tmp_path / "samples.tsv"
+    sheet.assign(
+        subject_id=sheet.index, study="s", fq1="", age_days=""
+    ).reset_index().to_csv(sheet_path, sep="\t", index=False)
+    table.index.name = "#OTU ID"
+    table.to_csv(tmp_path / "table.tsv", sep="\t")
+    other.rename("Taxon").rename_axis("Feature ID").to_csv(
+        tmp_path / "taxonomy.tsv", sep="\t"
+    )
+    out = {
+        k: str(tmp_path / f"{k}.out")
+        for k in (
+            "output",
+            "output-tsv",
+            "contaminants",
+            "filtered",
+            "signal",
+            "tracking-output",
+            "mock",
+            "mock-taxa",
+        )
+    }
+    code = main(
+        [
+            "decontaminate",
+            "--table",
+            str(tmp_path / "table.tsv"),
+            "--taxonomy",
+            str(tmp_path / "taxonomy.tsv"),
+            "--samples",
+            str(sheet_path),
+            "--settings",
+            json.dumps(settings()),
+            *[x for k, v in out.items() for x in (f"--{k}", v)],
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1] == (
+        f"gutlung decontaminate: error: {tmp_path / 'taxonomy.tsv'}: every one of "
+        "the table's 110 features is off-target (110 unassigned; "
+        "decontam.remove_taxa, decontam.remove_unassigned): nothing is left to "
+        "analyse; check that the taxonomy is this table's (the same feature IDs) "
+        "and that its reference covers the amplicon (a domain for each ASV)"
+    ), err
+    assert not any(Path(v).exists() for v in out.values())

@@ -95,6 +95,7 @@ def cmd_decontaminate(args) -> None:
     import json
 
     from ..decontam import decontaminate, read_expected
+    from ..decontam.clean import check_on_target, feature_filter
     from ..inputs.sheet import load_samples
     from ..io import (
         read_table,
@@ -109,11 +110,21 @@ def cmd_decontaminate(args) -> None:
     # the table steps need no reads (a study may enter at the table stage)
     samples = load_samples(args.samples, check_files=False, reads=False)
     expected = settings["mock"]["expected"]
+    table, taxonomy = read_table(args.table), read_taxonomy(args.taxonomy)
+    with naming(args.taxonomy):  # a taxonomy that leaves nothing: its file named
+        check_on_target(
+            feature_filter(
+                taxonomy,
+                table.index,
+                remove_taxa=settings["remove_taxa"],
+                remove_unassigned=settings["remove_unassigned"],
+            )
+        )
     with naming(args.samples):
         result = decontaminate(
-            read_table(args.table),
+            table,
             samples,
-            read_taxonomy(args.taxonomy),
+            taxonomy,
             settings=settings,
             tracking=read_tsv(args.tracking) if args.tracking else None,
             expected=read_expected(expected) if expected else None,

@@ -108,6 +108,31 @@ def feature_filter(
     return pd.Series(reasons, index=features, dtype=object)
 
 
+def check_on_target(reasons: pd.Series) -> None:
+    """Stop when every feature of a non-empty table is off-target.
+
+    ``reasons``: :func:`feature_filter`'s. Nothing would be left for decontam
+    or the analyses; it happens when the taxonomy is not the table's (no
+    feature ID in common: each is then unassigned) or the reference does not
+    cover the amplicon (SINTAX assigns no domain).
+
+    Raises
+    ------
+    ValueError
+        One line with the counts by reason and the fix.
+    """
+    if len(reasons) and (reasons != "").all():
+        counts = reasons.value_counts()
+        why = ", ".join(f"{int(n)} {reason}" for reason, n in counts.items())
+        raise ValueError(
+            f"every one of the table's {len(reasons)} features is off-target "
+            f"({why}; decontam.remove_taxa, decontam.remove_unassigned): nothing "
+            "is left to analyse; check that the taxonomy is this table's (the "
+            "same feature IDs) and that its reference covers the amplicon "
+            "(a domain for each ASV)"
+        )
+
+
 def sample_roles(samples: pd.DataFrame, control_types, mock_types) -> pd.Series:
     """``control``, ``mock`` or ``sample`` for each row of the sheet."""
     stype = samples["sample_type"].astype(str)
@@ -582,6 +607,7 @@ def decontaminate(
         remove_taxa=settings["remove_taxa"],
         remove_unassigned=settings["remove_unassigned"],
     )
+    check_on_target(reasons)
     off = reasons != ""
     filtered = pd.DataFrame(
         {
