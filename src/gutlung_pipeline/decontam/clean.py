@@ -10,14 +10,15 @@
    a reagent contaminant is in most BAL samples, so only stool, which hardly
    carries it, lets the tests see it), batch by batch (``batch_column``;
    one batch by default), with its own method and threshold; with
-   ``signature`` (the lung default 0.05) also the features whose proportion
+   ``signature`` (the lung default 0.1) also the features whose proportion
    follows the load of those called (:func:`.scores.signature_scores`, the
    blanks in its fit by default: ``signature_blanks``); with
    ``blank_enriched`` (the default) only features that are a larger mean
    share of the reads of the controls that hold them than of the samples
-   they are scored with that hold them are called, the others ``held_back`` (a sample
-   taxon leaked into the blanks is not reagent DNA). A feature called for a
-   body site is removed from that site's samples only.
+   they are scored with that hold them are called, the others
+   ``held_back`` (a sample taxon leaked into the blanks is not reagent
+   DNA). A feature called for a body site is removed from that site's
+   samples only.
 3. **Signal above background**: per sample, the reads of non-contaminant
    features, and the Bray-Curtis distance of its profile (before contaminant
    removal) to the nearest negative control and to the controls' centroid; a
@@ -383,8 +384,8 @@ def _site_scores(
     """Decontam scores and calls for one site (counts: samples x features).
 
     ``signature`` > 0: then the kit-signature score
-    (:func:`.scores.signature_scores`, over the biological samples and the
-    negative controls, one batch)
+    (:func:`.scores.signature_scores`, over the biological samples and, with
+    ``signature_blanks``, the negative controls; one batch)
     of every feature against the load of the features decontam called,
     combined with its prevalence score by Fisher's method (df 4) when the
     method has one; a feature under ``signature`` that a negative control

@@ -235,7 +235,8 @@ def same_length_index(asv_seqs: Sequence[str]) -> dict:
         if words > 2 * FILTER_WORDS and len(targets) > 8:
             distinct = [len(np.unique(targets[:, w])) for w in range(words)]
             # most distinct first, then the lower word (a stable choice)
-            filters = np.sort(np.argsort(-np.asarray(distinct), kind="stable")[:2])
+            order = np.argsort(-np.asarray(distinct), kind="stable")
+            filters = np.sort(order[:FILTER_WORDS])
         index[length] = (keep, targets, filters)
     return index
 
