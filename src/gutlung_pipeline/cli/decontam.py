@@ -95,7 +95,7 @@ def cmd_decontaminate(args) -> None:
     import json
 
     from ..decontam import decontaminate, read_expected
-    from ..decontam.clean import check_on_target, feature_filter
+    from ..decontam.clean import OffTargetTable
     from ..inputs.sheet import load_samples
     from ..io import (
         read_table,
@@ -111,24 +111,21 @@ def cmd_decontaminate(args) -> None:
     samples = load_samples(args.samples, check_files=False, reads=False)
     expected = settings["mock"]["expected"]
     table, taxonomy = read_table(args.table), read_taxonomy(args.taxonomy)
-    with naming(args.taxonomy):  # a taxonomy that leaves nothing: its file named
-        check_on_target(
-            feature_filter(
-                taxonomy,
-                table.index,
-                remove_taxa=settings["remove_taxa"],
-                remove_unassigned=settings["remove_unassigned"],
-            )
-        )
-    with naming(args.samples):
+    tracking = read_tsv(args.tracking) if args.tracking else None
+    expected = read_expected(expected) if expected else None
+    try:
         result = decontaminate(
             table,
             samples,
             taxonomy,
             settings=settings,
-            tracking=read_tsv(args.tracking) if args.tracking else None,
-            expected=read_expected(expected) if expected else None,
+            tracking=tracking,
+            expected=expected,
         )
+    except OffTargetTable as err:  # a taxonomy that leaves nothing: its file
+        raise ValueError(f"{args.taxonomy}: {err}") from None
+    except ValueError as err:  # the rest concern the sheet's samples
+        raise ValueError(f"{args.samples}: {err}") from None
     write_tsv(result.contaminants, args.contaminants, index=False)
     write_tsv(result.filtered, args.filtered)
     write_tsv(result.signal, args.signal)

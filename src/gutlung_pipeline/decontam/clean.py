@@ -109,6 +109,13 @@ def feature_filter(
     return pd.Series(reasons, index=features, dtype=object)
 
 
+class OffTargetTable(ValueError):
+    """Every feature of the table is off-target (:func:`check_on_target`).
+
+    The taxonomy's fault: the CLI names its file.
+    """
+
+
 def check_on_target(reasons: pd.Series) -> None:
     """Stop when every feature of a non-empty table is off-target.
 
@@ -119,13 +126,13 @@ def check_on_target(reasons: pd.Series) -> None:
 
     Raises
     ------
-    ValueError
+    OffTargetTable
         One line with the counts by reason and the fix.
     """
     if len(reasons) and (reasons != "").all():
         counts = reasons.value_counts()
         why = ", ".join(f"{int(n)} {reason}" for reason, n in counts.items())
-        raise ValueError(
+        raise OffTargetTable(
             f"every one of the table's {len(reasons)} features is off-target "
             f"({why}; decontam.remove_taxa, decontam.remove_unassigned): nothing "
             "is left to analyse; check that the taxonomy is this table's (the "
