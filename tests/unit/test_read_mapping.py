@@ -2,9 +2,12 @@
 the rest by vsearch (known answers; a brute-force Hamming reference; vsearch
 alone as the independent implementation)."""
 
+import collections
+import gzip
+
 import numpy as np
 import pytest
-from conftest import REFERENCE, needs_tools
+from conftest import REFERENCE, REPO, needs_tools
 
 from gutlung_pipeline.denoise import (
     map_samples,
@@ -114,6 +117,28 @@ def test_the_filter_words_change_no_answer():
     mid = a[: diff[0]] + twin[diff[0]] + a[diff[0] + 1 :]
     assert hamming(mid, a) == hamming(mid, twin) == 1
     assert nearest([mid], asvs) == [0]
+
+
+def test_the_filter_words_on_real_reads():
+    """DADA2's real MiSeq reads (sam1F, sam2F: 250 nt, errors as they come):
+    the 100 most abundant uniques taken as ASVs, every read's nearest is the
+    same with the filter words as without them."""
+    reads = []
+    for name in ("sam1F", "sam2F"):
+        path = REPO / f"tests/data/real/dada2_extdata/{name}.fastq.gz"
+        with gzip.open(path, "rt") as handle:
+            reads += [line.strip() for k, line in enumerate(handle) if k % 4 == 1]
+    reads = [r for r in reads if len(r) == 250]
+    asvs = [s for s, _ in collections.Counter(reads).most_common(100)]
+    index = same_length_index(asvs)
+    rows, targets, filters = index[250]
+    assert len(filters) == 2
+    queries = [r.encode() for r in reads]
+    got = nearest_same_length(queries, index, identity=0.97)
+    full = {250: (rows, targets, np.zeros(0, np.int64))}
+    want = nearest_same_length(queries, full, identity=0.97)
+    np.testing.assert_array_equal(got, want)
+    assert len(reads) == 3000 and 0 < (want >= 0).sum() < len(reads)
 
 
 def write(path, records):
