@@ -896,9 +896,9 @@ def _one_sample(
     )
     if candidates:
         if candidate_min_size > 0:
-            from .denoise import unoise
+            from .denoise.unoise import sample_unoise
 
-            unoise(
+            sample_unoise(
                 files["derep"],
                 files["candidates"],
                 min_size=candidate_min_size,

@@ -283,7 +283,10 @@ def test_real_reads_give_the_same_centroids_on_any_number_of_threads(tmp_path):
     pairs and DADA2's two samples, merged, filtered and pooled (1,255
     uniques, 1,168 of them 253 nt); every unique (min_size 1) and the
     workflow's pooled floor (2) give the same centroids on 1, 2 and 4
-    threads."""
+    threads, and a sample's own UNOISE in numpy (:func:`sample_unoise`) the
+    same centroids (802 at min_size 1), the sizes of two of them apart: one
+    unique within reach of both joins the nearest here and vsearch's first
+    accepted there."""
     import glob
 
     from conftest import REAL
@@ -325,3 +328,121 @@ def test_real_reads_give_the_same_centroids_on_any_number_of_threads(tmp_path):
             outs.add(out.read_bytes())
         assert len(outs) == 1, min_size
         assert len(asvs) == 1 and 20 < asvs.pop() < 1255
+        # a sample's own UNOISE in numpy: the same centroids and sizes
+        from gutlung_pipeline.denoise import sample_unoise
+
+        numpy_out = tmp_path / f"n{min_size}.fa"
+        sample_unoise(tmp_path / "pool.fa", numpy_out, min_size=min_size)
+        mine, theirs = sizes(numpy_out), sizes(out)
+        assert set(mine) == set(theirs), min_size
+        # a unique within reach of two centroids: the nearest takes it here,
+        # the first vsearch's word search accepts there (1 of 1,255)
+        assert sum(mine.values()) == sum(theirs.values())
+        assert sum(mine[seq] != theirs[seq] for seq in mine) <= 2, min_size
+
+
+def _synthetic_uniques(n=2000, seed=7):
+    """n uniques of 30 strains with 1-3 substitutions, a fifth chimeric."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    strains = seqs(30)
+    records = [
+        (f"s{k}", strain, int(5000 / (k + 1))) for k, strain in enumerate(strains)
+    ]
+    seen = {s for _, s, _ in records}
+    while len(records) < n:
+        a, b = rng.choice(len(strains), 2, replace=False)
+        seq = list(
+            strains[a][:120] + strains[b][120:] if rng.random() < 0.2 else strains[a]
+        )
+        for pos in rng.choice(253, rng.integers(1, 4), replace=False):
+            seq[pos] = "ACGT"[(("ACGT".index(seq[pos])) + rng.integers(1, 4)) % 4]
+        seq = "".join(seq)
+        if seq not in seen:
+            seen.add(seq)
+            records.append((f"u{len(records)}", seq, int(rng.integers(2, 40))))
+    return records
+
+
+def test_a_samples_own_unoise_in_numpy_gives_vsearchs_centroids(tmp_path):
+    """sample_unoise (numpy, edlib) against unoise (vsearch) on 2,000 uniques
+    of 30 strains with errors and chimeras and two more lengths (an indel
+    error and a real indel variant): the same centroids with the same sizes,
+    at min_size 2 and 8, in blocks of 7 or 256 uniques."""
+    from gutlung_pipeline.denoise import sample_unoise
+
+    records = _synthetic_uniques()
+    a = records[0][1]
+    records += [
+        ("indel_error", a[:60] + a[61:], 30),  # 30 <= 5000 / 2 ** 3: absorbed
+        ("variant", a[:100] + a[103:], 900),  # 3 gap columns: 900 > 5000 / 2 ** 7
+        ("variant_error", (a[:100] + a[103:])[:-1] + "A", 3),
+    ]
+    uniques = write(tmp_path / "u.fa", records)
+    for min_size in (2, 8):
+        want = unoise(uniques, tmp_path / "v.fa", min_size=min_size)
+        for block in (7, 256):
+            out = tmp_path / f"n{min_size}_{block}.fa"
+            got = sample_unoise(uniques, out, min_size=min_size, block=block)
+            assert got == want, (min_size, block)
+            assert sizes(out) == sizes(tmp_path / "v.fa"), (min_size, block)
+        assert want["indel_absorbed"] >= 1 and 30 < want["asvs"] < 1500
+    kept = sizes(tmp_path / "n2_256.fa")
+    assert a[:60] + a[61:] not in kept and a[:100] + a[103:] in kept
+
+
+def test_a_samples_own_unoise_by_hand(tmp_path):
+    """Known answers: the nearest centroid takes the reads (a unique one
+    mismatch from b and two from a goes to b although a is larger), an
+    indel error joins its parent across lengths, a real indel variant and a
+    unique too abundant for its distance stay."""
+    from gutlung_pipeline.denoise import sample_unoise
+
+    (a,) = seqs(1)
+
+    def mutate(seq, positions):
+        return "".join(
+            ("A" if c != "A" else "C") if k in positions else c
+            for k, c in enumerate(seq)
+        )
+
+    b = mutate(a, {10, 20, 30})  # 3 from a: 400 > 2000 / 2 ** 7, a centroid
+    near_b = mutate(a, {10, 20})  # 1 from b (<= 400 / 8), 2 from a
+    kept_1 = mutate(a, {200})  # 1 from a, 300 > 2000 / 2 ** 3: a centroid
+    records = [
+        ("a", a, 2000),
+        ("b", b, 400),
+        ("near_b", near_b, 50),
+        ("kept_1", kept_1, 300),
+        ("error", a[:50] + a[51:], 20),  # one base lost: 20 <= 2000 / 8
+        ("strain", a[:100] + a[103:], 100),  # 3 gap columns: 100 > 2000 / 2 ** 7
+        ("small", mutate(a, {5}), 3),  # under min_size
+    ]
+    uniques = write(tmp_path / "u.fa", records)
+    got = sample_unoise(uniques, tmp_path / "o.fa", min_size=4)
+    assert got == {"centroids": 5, "indel_absorbed": 1, "asvs": 4}
+    assert sizes(tmp_path / "o.fa") == {
+        a: 2020,
+        b: 450,
+        kept_1: 300,
+        a[:100] + a[103:]: 100,
+    }
+    labels = list(read_fasta(tmp_path / "o.fa"))
+    assert labels == ["a;size=2020", "b;size=450", "kept_1;size=300", "strain;size=100"]
+    # vsearch agrees
+    assert unoise(uniques, tmp_path / "v.fa", min_size=4) == got
+    assert sizes(tmp_path / "v.fa") == sizes(tmp_path / "o.fa")
+
+
+def test_a_samples_own_unoise_with_an_n_goes_through_vsearch(tmp_path):
+    """A unique with a base other than ACGT: vsearch's answer, byte for byte."""
+    from gutlung_pipeline.denoise import sample_unoise
+
+    a, b = seqs(2)
+    records = [("a", a, 500), ("b", b, 90), ("n", a[:40] + "N" + a[41:], 12)]
+    uniques = write(tmp_path / "u.fa", records)
+    got = sample_unoise(uniques, tmp_path / "o.fa", min_size=4)
+    want = unoise(uniques, tmp_path / "v.fa", min_size=4)
+    assert got == want
+    assert (tmp_path / "o.fa").read_bytes() == (tmp_path / "v.fa").read_bytes()

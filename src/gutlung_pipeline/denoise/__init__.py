@@ -6,7 +6,8 @@ and the ASV table.
 The ASVs are the centroids of UNOISE3 on all samples' uniques together
 (:func:`pool_uniques`, :func:`unoise`), run within each read length with
 indels counted across lengths, plus each sample's own centroids
-(:func:`add_candidates`); chimeras are removed de novo (UCHIME3 and an exact
+(:func:`sample_unoise`, the same rule in numpy, and :func:`add_candidates`);
+chimeras are removed de novo (UCHIME3 and an exact
 two-parent test) and against the taxonomy reference (:func:`remove_chimeras`);
 every sample's merged reads are then counted against them
 (:func:`map_samples`: Hamming distance in numpy where the lengths agree,
@@ -36,6 +37,7 @@ from .unoise import (
     drop_rare_neighbours,
     pool_uniques,
     pooled_min_size,
+    sample_unoise,
     unoise,
 )
 
@@ -56,5 +58,6 @@ __all__ = [
     "read_otutab_samples",
     "read_tracking",
     "remove_chimeras",
+    "sample_unoise",
     "unoise",
 ]

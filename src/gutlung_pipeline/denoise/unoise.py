@@ -280,6 +280,126 @@ def unoise(
     }
 
 
+def sample_unoise(
+    derep: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    min_size: int = 4,
+    alpha: float = 2.0,
+    block: int = 256,
+) -> dict[str, int]:
+    """Denoise one sample's uniques (its own UNOISE3 candidates), in numpy.
+
+    UNOISE3's rule as :func:`unoise` applies it, computed here rather than by
+    ``vsearch --cluster_unoise``: within each length, the uniques of
+    ``min_size`` or more, most abundant first (ties: the sequence), each
+    join the nearest centroid found so far (fewest mismatches, then the more
+    abundant, then the earlier) for which their abundance is at most that
+    centroid's times ``1 / 2 ** (alpha * d + 1)``, ``d`` the mismatches, and
+    are a new centroid otherwise; centroids carry their cluster's reads.
+    Across lengths, :func:`absorb_indel_errors`' rule with ``d`` the edit
+    distance (mismatches plus gap columns of the alignment with fewest, by
+    edlib) within 97% identity (``d`` at most 3% of the longer sequence).
+
+    Why not vsearch: a sample has a few hundred such uniques in a few
+    lengths, and vsearch's calls (one a length, then its self-search for the
+    indels) took 120-230 CPU ms a sample on the 400-sample cohort, most of it
+    each call's start (its word index) and the alignments of its heuristic
+    search; every pair compared here costs less (``benchmarks/README.md``).
+    The search is exhaustive where vsearch's stops after 32 rejected
+    candidates, and the edit distance is never more than the differences of
+    vsearch's alignment: a unique may be absorbed here that vsearch would
+    have kept, never the other way round. A sample with a base other than
+    A, C, G or T among those uniques goes through :func:`unoise` (vsearch).
+    ``block`` uniques are compared with the others at a time (memory).
+
+    Returns
+    -------
+    dict
+        ``centroids`` (within lengths), ``indel_absorbed`` and ``asvs`` written.
+    """
+    import numpy as np
+
+    from .mapping import _two_bit, _word_distance
+
+    records = [(label, seq) for label, seq in read_records(derep)]
+    records = [r for r in records if size_of(r[0]) >= min_size]
+    records.sort(key=lambda r: (-size_of(r[0]), r[1]))
+    if any(set(seq) - set("ACGT") for _, seq in records):
+        return unoise(derep, out, min_size=min_size, alpha=alpha)
+    by_length: dict[int, list[int]] = {}
+    for k, (_, seq) in enumerate(records):
+        by_length.setdefault(len(seq), []).append(k)
+    centroids: list[tuple[str, str]] = []
+    for length, members in sorted(by_length.items()):
+        sizes = np.array([size_of(records[k][0]) for k in members], np.float64)
+        packed, _ = _two_bit([records[k][1].encode() for k in members], length)
+        n = len(members)
+        is_centroid = np.zeros(n, bool)
+        total = sizes.copy()
+        for start in range(0, n, block):  # block x n distances at a time
+            rows = np.arange(start, min(n, start + block))
+            dist = np.zeros((len(rows), n), np.uint16)
+            for word in range(packed.shape[1]):
+                dist += _word_distance(packed[rows, None, word], packed[None, :, word])
+            # may j absorb i: j earlier (as abundant or more), the skew small enough
+            absorbs = sizes[rows, None] * np.exp2(alpha * dist + 1) <= sizes[None, :]
+            absorbs &= np.arange(n)[None, :] < rows[:, None]
+            # the nearest, then the more abundant, then the earlier: row order
+            rank = dist.astype(np.int64) * n + np.arange(n)[None, :]
+            rank[~absorbs] = np.iinfo(np.int64).max
+            for r, i in enumerate(rows.tolist()):  # uniques of a sample, not reads
+                options = np.where(is_centroid, rank[r], np.iinfo(np.int64).max)
+                j = int(np.argmin(options))
+                if options[j] < np.iinfo(np.int64).max:
+                    total[j] += sizes[i]
+                else:
+                    is_centroid[i] = True
+        for i in np.flatnonzero(is_centroid):
+            label, seq = records[members[i]]
+            centroids.append((SIZE.sub(f";size={int(total[i])}", label), seq))
+    centroids.sort(key=lambda r: (-size_of(r[0]), r[1]))
+    kept = _absorbed(centroids, _edit_hits(centroids, alpha=alpha), alpha=alpha)
+    write_fasta(kept, out)
+    return {
+        "centroids": len(centroids),
+        "indel_absorbed": len(centroids) - len(kept),
+        "asvs": len(kept),
+    }
+
+
+def _edit_hits(
+    records: Sequence[tuple[str, str]], *, alpha: float, identity: float = 0.97
+) -> list[tuple[str, str, int]]:
+    """Return the (query, target, edit distance) pairs that may pass UNOISE's rule.
+
+    Pairs of another length whose target is more abundant, and only those
+    whose abundances allow the rule to pass at the distance the length
+    difference alone makes; the edit distance (edlib, global) is computed up
+    to the most the rule and ``identity`` allow, and pairs beyond it left out.
+    """
+    import math
+
+    import edlib
+
+    size = [size_of(label) for label, _ in records]
+    hits = []
+    for q, (query, qseq) in enumerate(records):
+        for t, (target, tseq) in enumerate(records):
+            gap = abs(len(qseq) - len(tseq))
+            if not gap or size[t] <= size[q]:
+                continue
+            # the most differences the rule allows at these abundances
+            most = math.floor((math.log2(size[t] / size[q]) - 1) / alpha + 1e-9)
+            most = min(most, math.floor((1 - identity) * max(len(qseq), len(tseq))))
+            if most < gap:
+                continue
+            d = edlib.align(qseq, tseq, mode="NW", task="distance", k=most)
+            if d["editDistance"] >= 0:
+                hits.append((query, target, d["editDistance"]))
+    return hits
+
+
 def add_candidates(
     centroids: str | os.PathLike,
     pooled: str | os.PathLike,
@@ -388,7 +508,7 @@ def absorb_indel_errors(
     """
     if len({len(seq) for _, seq in records}) < 2:
         return sorted(records, key=lambda r: (-size_of(r[0]), r[1]))
-    hits = tmp / "self_hits.tsv"
+    hits_file = tmp / "self_hits.tsv"
     run_tool(
         [
             "vsearch",
@@ -406,25 +526,44 @@ def absorb_indel_errors(
             "--strand",
             "plus",
             "--userout",
-            str(hits),
+            str(hits_file),
             "--userfields",
             "query+target+mism+gaps",
             "--threads",
             str(threads),
         ],
         context=f"denoised sequences {centroids}",
-        outputs=(hits,),
+        outputs=(hits_file,),
     )
     seq_of = dict(records)
     size = {label: size_of(label) for label, _ in records}
-    candidates: dict[str, list[tuple[str, int]]] = {}
-    with open(hits) as handle:
+    hits = []
+    with open(hits_file) as handle:
         for line in handle:
             query, target, mism, gaps = line.rstrip("\n").split("\t")
             if len(seq_of[query]) != len(seq_of[target]) and size[target] > size[query]:
-                candidates.setdefault(query, []).append((target, int(mism) + int(gaps)))
+                hits.append((query, target, int(mism) + int(gaps)))
+    return _absorbed(records, hits, alpha=alpha)
+
+
+def _absorbed(
+    records: Sequence[tuple[str, str]],
+    hits: Sequence[tuple[str, str, int]],
+    *,
+    alpha: float,
+) -> list[tuple[str, str]]:
+    """UNOISE's rule across lengths, given the (query, target, differences) hits.
+
+    The hits are of a query to a more abundant target of another length;
+    :func:`absorb_indel_errors` describes the rule and what is returned.
+    """
+    seq_of = dict(records)
+    size = {label: size_of(label) for label, _ in records}
+    candidates: dict[str, list[tuple[str, int]]] = {}
+    for query, target, d in hits:
+        candidates.setdefault(query, []).append((target, d))
     kept: dict[str, int] = {}
-    for label, _ in records:  # most abundant first
+    for label, _ in sorted(records, key=lambda r: (-size_of(r[0]), r[1])):
         targets = [
             (t, d)
             for t, d in candidates.get(label, ())
