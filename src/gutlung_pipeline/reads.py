@@ -773,6 +773,7 @@ def sample_batch(
     candidates: str | os.PathLike | None = None,
     candidate_min_size: int = 4,
     alpha: float = 2.0,
+    unoise_search: str = "exhaustive",
     threads: int = 1,
     **options,
 ) -> list[dict]:
@@ -788,7 +789,8 @@ def sample_batch(
     ``samples`` holds ``(sample, fq1, fq2)`` (``fq2`` None: single-end);
     ``options`` are :func:`sample_reads`' (primers, merging, filters). The
     samples' ``derep`` and ``mapping`` uniques, and with ``candidates`` each
-    sample's own UNOISE3 centroids (at ``candidate_min_size``; 0 writes an
+    sample's own UNOISE3 centroids (:func:`.denoise.unoise.sample_unoise`,
+    ``unoise_search`` its search, at ``candidate_min_size``; 0 writes an
     empty file), are joined into one file each, in the order given, whatever
     finishes first: the read labels (``sample=<id>;...``) keep the samples
     apart. A failing sample stops the batch (the samples not started are not
@@ -832,6 +834,7 @@ def sample_batch(
                     candidates is not None,
                     candidate_min_size,
                     alpha,
+                    unoise_search,
                     options,
                 )
                 for k in order
@@ -888,7 +891,7 @@ def _sample_pool(workers: int):
 
 
 def _one_sample(
-    sample, fq1, fq2, files, candidates, candidate_min_size, alpha, options
+    sample, fq1, fq2, files, candidates, candidate_min_size, alpha, search, options
 ) -> dict:
     """One sample of :func:`sample_batch`: its read steps into ``files``."""
     counts = sample_reads(
@@ -903,6 +906,7 @@ def _one_sample(
                 files["candidates"],
                 min_size=candidate_min_size,
                 alpha=alpha,
+                search=search,
             )
         else:
             files["candidates"].write_text("")

@@ -639,6 +639,8 @@ CONFIG_OPTIONS = {
     ("trim-primers", "--error-rate"): "primers.error_rate",
     ("sample-reads", "--candidate-min-size"): "denoise.sample_min_size",
     ("sample-reads", "--alpha"): "denoise.unoise_alpha",
+    ("sample-reads", "--unoise-search"): "denoise.unoise_search",
+    ("denoise", "--unoise-search"): "denoise.unoise_search",
     ("sample-reads", "--error-rate"): "primers.error_rate",
     ("sample-reads", "--min-overlap"): "merge.min_overlap",
     ("sample-reads", "--max-diffs"): "merge.max_diffs",

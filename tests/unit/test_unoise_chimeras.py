@@ -41,11 +41,12 @@ def test_a_real_indel_variant_survives_and_an_indel_error_does_not(tmp_path):
     # vsearch's own UNOISE counts mismatches only: both are absorbed
     counts = unoise(pooled, tmp_path / "all.fa", min_size=2, by_length=False)
     assert counts["asvs"] == 1 and list(sizes(tmp_path / "all.fa")) == [a]
-    counts = unoise(pooled, tmp_path / "len.fa", min_size=2)
-    got = sizes(tmp_path / "len.fa")
-    assert counts == {"centroids": 3, "indel_absorbed": 1, "asvs": 2}
-    # 9 <= 1000 / 2 ** (2 * 1 + 1): the error joins its parent; 800 > 1000 / 2 ** 7
-    assert got == {a: 1009, variant: 800}
+    for search in ("exhaustive", "vsearch"):
+        counts = unoise(pooled, tmp_path / "len.fa", min_size=2, search=search)
+        got = sizes(tmp_path / "len.fa")
+        assert counts == {"centroids": 3, "indel_absorbed": 1, "asvs": 2}, search
+        # 9 <= 1000 / 2 ** (2 * 1 + 1): the error joins its parent; 800 > 1000 / 2**7
+        assert got == {a: 1009, variant: 800}, search
 
 
 def test_lengths_of_one_unique_and_small_uniques_skip_vsearch_alike(tmp_path):
@@ -66,7 +67,9 @@ def test_lengths_of_one_unique_and_small_uniques_skip_vsearch_alike(tmp_path):
         ("s=1;tiny", a + "TT", 3),  # a length of small uniques only
     ]
     pooled = write(tmp_path / "p.fa", records)
-    got = unoise(pooled, tmp_path / "out.fa", min_size=4)
+    got = unoise(pooled, tmp_path / "out.fa", min_size=4)  # exhaustive, in numpy
+    assert unoise(pooled, tmp_path / "v.fa", min_size=4, search="vsearch") == got
+    assert (tmp_path / "v.fa").read_bytes() == (tmp_path / "out.fa").read_bytes()
     # by hand with vsearch: every length's whole bucket, then across lengths
     expect = {}
     for length in sorted({len(s) for _, s, _ in records}):
@@ -272,10 +275,13 @@ def test_the_largest_length_on_every_thread_gives_the_same_centroids(tmp_path):
     outs = []
     for threads in (1, 2, 4):
         out = tmp_path / f"t{threads}.fa"
-        counts = unoise(pooled, out, min_size=2, threads=threads)
+        counts = unoise(pooled, out, min_size=2, threads=threads, search="vsearch")
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] == outs[2]
     assert 30 < counts["asvs"] < 1500  # many absorbed (1,288 of 2,002 kept)
+    # the exhaustive search in numpy: vsearch's centroids and sizes
+    assert unoise(pooled, tmp_path / "n.fa", min_size=2, threads=2) == counts
+    assert sizes(tmp_path / "n.fa") == sizes(tmp_path / "t1.fa")
 
 
 def test_real_reads_give_the_same_centroids_on_any_number_of_threads(tmp_path):
@@ -283,8 +289,8 @@ def test_real_reads_give_the_same_centroids_on_any_number_of_threads(tmp_path):
     pairs and DADA2's two samples, merged, filtered and pooled (1,255
     uniques, 1,168 of them 253 nt); every unique (min_size 1) and the
     workflow's pooled floor (2) give the same centroids on 1, 2 and 4
-    threads, and a sample's own UNOISE in numpy (:func:`sample_unoise`) the
-    same centroids (802 at min_size 1), the sizes of two of them apart: one
+    threads, and the exhaustive search in numpy (:func:`sample_unoise`, and
+    :func:`unoise` by default) the same centroids (802 at min_size 1), the sizes of two of them apart: one
     unique within reach of both joins the nearest here and vsearch's first
     accepted there."""
     import glob
@@ -321,9 +327,13 @@ def test_real_reads_give_the_same_centroids_on_any_number_of_threads(tmp_path):
         for threads in (1, 2, 4):
             out = tmp_path / f"o{min_size}_{threads}.fa"
             asvs.add(
-                unoise(tmp_path / "pool.fa", out, min_size=min_size, threads=threads)[
-                    "asvs"
-                ]
+                unoise(
+                    tmp_path / "pool.fa",
+                    out,
+                    min_size=min_size,
+                    threads=threads,
+                    search="vsearch",
+                )["asvs"]
             )
             outs.add(out.read_bytes())
         assert len(outs) == 1, min_size
@@ -331,14 +341,16 @@ def test_real_reads_give_the_same_centroids_on_any_number_of_threads(tmp_path):
         # a sample's own UNOISE in numpy: the same centroids and sizes
         from gutlung_pipeline.denoise import sample_unoise
 
-        numpy_out = tmp_path / f"n{min_size}.fa"
-        sample_unoise(tmp_path / "pool.fa", numpy_out, min_size=min_size)
-        mine, theirs = sizes(numpy_out), sizes(out)
-        assert set(mine) == set(theirs), min_size
-        # a unique within reach of two centroids: the nearest takes it here,
-        # the first vsearch's word search accepts there (1 of 1,255)
-        assert sum(mine.values()) == sum(theirs.values())
-        assert sum(mine[seq] != theirs[seq] for seq in mine) <= 2, min_size
+        # and the pooled UNOISE's exhaustive search in numpy
+        for run in (sample_unoise, unoise):
+            numpy_out = tmp_path / f"n{min_size}.fa"
+            run(tmp_path / "pool.fa", numpy_out, min_size=min_size)
+            mine, theirs = sizes(numpy_out), sizes(out)
+            assert set(mine) == set(theirs), (run, min_size)
+            # a unique within reach of two centroids: the nearest takes it
+            # here, the first vsearch's word search accepts there (1 of 1,255)
+            assert sum(mine.values()) == sum(theirs.values())
+            assert sum(mine[seq] != theirs[seq] for seq in mine) <= 2, min_size
 
 
 def _synthetic_uniques(n=2000, seed=7):
@@ -381,7 +393,7 @@ def test_a_samples_own_unoise_in_numpy_gives_vsearchs_centroids(tmp_path):
     ]
     uniques = write(tmp_path / "u.fa", records)
     for min_size in (2, 8):
-        want = unoise(uniques, tmp_path / "v.fa", min_size=min_size)
+        want = unoise(uniques, tmp_path / "v.fa", min_size=min_size, search="vsearch")
         for block in (7, 256):
             out = tmp_path / f"n{min_size}_{block}.fa"
             got = sample_unoise(uniques, out, min_size=min_size, block=block)
@@ -431,7 +443,7 @@ def test_a_samples_own_unoise_by_hand(tmp_path):
     labels = list(read_fasta(tmp_path / "o.fa"))
     assert labels == ["a;size=2020", "b;size=450", "kept_1;size=300", "strain;size=100"]
     # vsearch agrees
-    assert unoise(uniques, tmp_path / "v.fa", min_size=4) == got
+    assert unoise(uniques, tmp_path / "v.fa", min_size=4, search="vsearch") == got
     assert sizes(tmp_path / "v.fa") == sizes(tmp_path / "o.fa")
 
 
@@ -443,6 +455,6 @@ def test_a_samples_own_unoise_with_an_n_goes_through_vsearch(tmp_path):
     records = [("a", a, 500), ("b", b, 90), ("n", a[:40] + "N" + a[41:], 12)]
     uniques = write(tmp_path / "u.fa", records)
     got = sample_unoise(uniques, tmp_path / "o.fa", min_size=4)
-    want = unoise(uniques, tmp_path / "v.fa", min_size=4)
+    want = unoise(uniques, tmp_path / "v.fa", min_size=4, search="vsearch")
     assert got == want
     assert (tmp_path / "o.fa").read_bytes() == (tmp_path / "v.fa").read_bytes()

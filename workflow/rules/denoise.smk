@@ -27,12 +27,14 @@ rule sample_reads:
         reads=get_read_filter_args(),
         min_size=config["denoise"]["sample_min_size"],
         alpha=config["denoise"]["unoise_alpha"],
+        search=config["denoise"]["unoise_search"],
     shell:
         "gutlung sample-reads --samples {params.samples:q} --fq1 {input.fq1:q}"
         " {params.fq2} {params.primers} {params.reads}"
         " --derep {output.derep:q} --mapping {output.mapping:q}"
         " --candidates {output.candidates:q} --candidate-min-size {params.min_size}"
-        " --alpha {params.alpha} --threads {threads} --stats {output.stats:q}"
+        " --alpha {params.alpha} --unoise-search {params.search:q}"
+        " --threads {threads} --stats {output.stats:q}"
         " --qc-dir {output.qc:q} > {log:q} 2>&1"
 
 
@@ -75,12 +77,13 @@ rule denoise_uniques:
         neighbour_min_size=config["denoise"]["neighbour_min_size"],
         alpha=config["denoise"]["unoise_alpha"],
         all_lengths="" if config["denoise"]["by_length"] else "--all-lengths",
+        search=config["denoise"]["unoise_search"],
     shell:
         "gutlung denoise --input {input.pooled:q} --output {output:q}"
         " --candidates {input.candidates:q} --min-size {params.min_size}"
         " --neighbour-min-size {params.neighbour_min_size}"
-        " --alpha {params.alpha} {params.all_lengths} --threads {threads}"
-        " > {log:q} 2>&1"
+        " --alpha {params.alpha} {params.all_lengths}"
+        " --unoise-search {params.search:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule remove_chimeras:

@@ -218,6 +218,7 @@ def cmd_sample_reads(args) -> None:
         candidates=args.candidates,
         candidate_min_size=args.candidate_min_size,
         alpha=args.alpha,
+        unoise_search=args.unoise_search,
         threads=args.threads,
         forward=args.forward,
         reverse=args.reverse,
@@ -270,6 +271,7 @@ def add_sample_reads(sub) -> None:
         default=schema_default("denoise.unoise_alpha"),
         help="UNOISE alpha of the per-sample candidate pass",
     )
+    add_unoise_search(p)
     p.add_argument(
         "--stats", required=True, help="JSON of each sample's read counts per step"
     )
@@ -404,6 +406,7 @@ def cmd_denoise(args) -> None:
             alpha=args.alpha,
             by_length=not args.all_lengths,
             threads=args.threads,
+            search=args.unoise_search,
         )
         log.info(
             "UNOISE centroids: %d, indel errors absorbed: %d, ASVs: %d",
@@ -430,6 +433,17 @@ def cmd_denoise(args) -> None:
             )
 
 
+def add_unoise_search(p) -> None:
+    """Declare ``--unoise-search`` (config ``denoise.unoise_search``) on ``p``."""
+    p.add_argument(
+        "--unoise-search",
+        choices=("exhaustive", "vsearch"),
+        default=schema_default("denoise.unoise_search"),
+        help="UNOISE within a length: every pair in numpy, or vsearch's "
+        "--cluster_unoise (its word search)",
+    )
+
+
 def add_denoise(sub) -> None:
     """Declare ``gutlung denoise`` and its options on ``sub``."""
     p = command(sub, "denoise", cmd_denoise, "UNOISE3 denoising of pooled uniques")
@@ -454,6 +468,7 @@ def add_denoise(sub) -> None:
         action="store_true",
         help="one UNOISE over all lengths (vsearch's own; indels not counted)",
     )
+    add_unoise_search(p)
     p.add_argument("--candidates", nargs="*", help="per-sample UNOISE centroids")
     p.add_argument(
         "--neighbour-min-size",
