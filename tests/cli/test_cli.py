@@ -640,6 +640,7 @@ CONFIG_OPTIONS = {
     ("sample-reads", "--candidate-min-size"): "denoise.sample_min_size",
     ("sample-reads", "--alpha"): "denoise.unoise_alpha",
     ("sample-reads", "--unoise-search"): "denoise.unoise_search",
+    ("map-samples", "--overhang"): "denoise.map_overhang",
     ("denoise", "--unoise-search"): "denoise.unoise_search",
     ("sample-reads", "--error-rate"): "primers.error_rate",
     ("sample-reads", "--min-overlap"): "merge.min_overlap",

@@ -168,7 +168,9 @@ def test_indels_and_chimeras_go_to_vsearch(tmp_path):
     )
     s2 = write(tmp_path / "s2.fa", [("s2", "r1", b, 9)])
     counts = map_samples([s1, s2], asvs, tmp_path / "otu.tsv")
-    assert counts == {"uniques": 5, "by_hamming": 3, "by_vsearch": 2}
+    # A and B are close: the chimera has enough of its 8-mers in A to be
+    # searched (distant parents: test_the_kmer_count_by_hand_and_its_bound)
+    assert counts == {"uniques": 5, "by_hamming": 3, "ruled_out": 0, "by_vsearch": 2}
     got = read_otutab_samples(tmp_path / "otu.tsv")
     assert got["s1"].to_dict() == {"A": 53, "B": 4}  # the chimera is far from both
     assert got["s2"].to_dict() == {"A": 0, "B": 9}
@@ -237,3 +239,162 @@ def test_unlabelled_reads_stop_with_the_fix(tmp_path):
     wrapped.write_text(f">sample=s;r1;size=2\n{a[:100]}\n{a[100:]}\n")
     with pytest.raises(ValueError, match="not one-line FASTA"):
         map_samples([wrapped], asvs, tmp_path / "o.tsv")
+
+
+def kmers_found(read, asv, step=2):
+    """By hand: the read's 8-mers, one each ``step`` bases, found in the ASV."""
+    return sum(read[i : i + 8] in asv for i in range(0, len(read) - 7, step))
+
+
+def may_map_by_hand(read, asvs, identity=0.97, overhang=8, step=2):
+    if set(read) - set("ACGT"):
+        return True
+    kmers = len(range(0, len(read) - 7, step))
+    for asv in asvs:
+        edits = int(min(len(read), len(asv)) * (1 - identity) / identity + 1e-9)
+        lost = (abs(len(read) - len(asv)) + overhang) // step + 2
+        if kmers_found(read, asv, step) >= kmers - -(-8 // step) * edits - lost:
+            return True
+    return False
+
+
+def edited(rng, seq, edits):
+    """seq with ``edits`` mismatches, insertions or deletions inside it."""
+    seq = list(seq)
+    for _ in range(edits):
+        k = int(rng.integers(1, len(seq) - 1))
+        kind = rng.integers(3)
+        if kind == 0:
+            seq[k] = SWAP[seq[k]]
+        elif kind == 1:
+            seq.insert(k, "ACGT"[int(rng.integers(4))])
+        else:
+            del seq[k]
+    return "".join(seq)
+
+
+def chimeras_and_variants(asvs, rng, n=400):
+    """Two-parent chimeras, reads with up to 7 edits and up to 8 bases of
+    overhang, longer and shorter reads, random sequences."""
+    reads = []
+    for _ in range(n):
+        a, b = rng.choice(len(asvs), 2, replace=False)
+        cut = int(rng.integers(30, 220))
+        reads.append(asvs[a][:cut] + asvs[b][cut:])  # a chimera
+        seq = edited(rng, asvs[a], int(rng.integers(0, 8)))
+        left, right = rng.integers(0, 5, size=2)
+        reads.append(
+            "".join(rng.choice(list("ACGT"), left)) + seq[: len(seq) - int(right)]
+        )
+    reads += ["".join(rng.choice(list("ACGT"), 253)) for _ in range(20)]
+    reads += [asvs[0] + "ACGTACGTAC", asvs[1][:240], "N" + asvs[2][1:]]
+    return reads
+
+
+def distinct_seqs():
+    """30 reference V4 sequences of 253 nt far apart, and 4 of 252."""
+    return reference_seqs(600)[::20] + reference_seqs(4, length=252)
+
+
+def test_the_kmer_count_by_hand_and_its_bound():
+    """may_map against a by-hand count (every second 8-mer) on chimeras,
+    edited reads, overhangs and random sequences, with the 8-mers every 1, 2,
+    4 and 8 bases; every read within 7 edits of an ASV and at most 8 bases
+    beyond the length difference out of the alignment passes (the bound it
+    proves); most chimeras of distant sequences do not."""
+    from gutlung_pipeline.denoise.mapping import may_map, segment_index
+
+    rng = np.random.default_rng(11)
+    asvs = distinct_seqs()
+    reads = chimeras_and_variants(asvs, rng)
+    index = segment_index(asvs)
+    for step in (1, 4, 8):
+        got = may_map([r.encode() for r in reads], index, identity=0.97, step=step)
+        assert list(got) == [may_map_by_hand(r, asvs, step=step) for r in reads]
+        assert all(got[1:800:2]), step
+    got = may_map([r.encode() for r in reads], index, identity=0.97)
+    want = [may_map_by_hand(r, asvs) for r in reads]
+    assert list(got) == want
+    # an edited read (odd positions up to 800) always passes: it is within
+    # 7 edits, its overhang at most 4 + 4 bases
+    assert all(got[1:800:2])
+    chimeras = got[0:800:2]
+    # most ruled out (0.56 kept: a breakpoint near an end leaves a read near
+    # one parent)
+    assert chimeras.mean() < 0.7
+    assert not got[800:820].any()  # random sequences
+    assert all(got[820:])  # longer, shorter, an N
+    # in chunks of ASVs (as for thousands of them): the same answer
+    chunked = may_map(
+        [r.encode() for r in reads], segment_index(asvs, chunk=7), identity=0.97
+    )
+    np.testing.assert_array_equal(chunked, got)
+
+
+@needs_tools
+def test_what_vsearch_places_is_never_ruled_out(tmp_path):
+    """vsearch --usearch_global (as map_samples runs it) on chimeras and
+    edited reads: every read it places passes the segment count, and the
+    table with the count is the table without it."""
+    import subprocess
+
+    from gutlung_pipeline.denoise.mapping import may_map, segment_index
+
+    rng = np.random.default_rng(5)
+    asvs = distinct_seqs()
+    reads = chimeras_and_variants(asvs, rng)
+    (tmp_path / "asvs.fa").write_text(
+        "".join(f">asv{k};size={100 - k}\n{s}\n" for k, s in enumerate(asvs))
+    )
+    path = write(
+        tmp_path / "s1.fa", [("s1", f"r{k}", r, 1) for k, r in enumerate(reads)]
+    )
+    subprocess.run(
+        ["vsearch", "--usearch_global", path, "--db", tmp_path / "asvs.fa"]
+        + ["--id", "0.97", "--strand", "plus", "--maxrejects", "8"]
+        + ["--qmask", "none", "--dbmask", "none", "--quiet"]
+        + ["--userout", tmp_path / "hits.tsv", "--userfields", "query"],
+        check=True,
+    )
+    placed = {int(line.split(";")[1][1:]) for line in open(tmp_path / "hits.tsv")}
+    got = may_map([r.encode() for r in reads], segment_index(asvs), identity=0.97)
+    assert len(placed) > 300 and all(got[k] for k in placed)
+    assert (~got).sum() > 150  # reads spared the search (178 of 823)
+    with_count = map_samples([path], tmp_path / "asvs.fa", tmp_path / "a.tsv")
+    without = map_samples(
+        [path], tmp_path / "asvs.fa", tmp_path / "b.tsv", overhang=None
+    )
+    assert with_count["ruled_out"] == (~got).sum() and without["ruled_out"] == 0
+    assert (tmp_path / "a.tsv").read_bytes() == (tmp_path / "b.tsv").read_bytes()
+
+
+@needs_tools
+def test_real_reads_vsearch_places_pass_the_segment_count(tmp_path):
+    """DADA2's real reads (sam1F, sam2F: 2,000 reads of 250 nt) against
+    their 100 most abundant uniques: every read vsearch places passes."""
+    import subprocess
+
+    from gutlung_pipeline.denoise.mapping import may_map, segment_index
+
+    reads = []
+    for name in ("sam1F", "sam2F"):
+        path = REPO / f"tests/data/real/dada2_extdata/{name}.fastq.gz"
+        with gzip.open(path, "rt") as handle:
+            reads += [line.strip() for k, line in enumerate(handle) if k % 4 == 1]
+    asvs = [s for s, _ in collections.Counter(reads).most_common(100)]
+    (tmp_path / "asvs.fa").write_text(
+        "".join(f">asv{k}\n{s}\n" for k, s in enumerate(asvs))
+    )
+    (tmp_path / "reads.fa").write_text(
+        "".join(f">r{k}\n{s}\n" for k, s in enumerate(reads))
+    )
+    subprocess.run(
+        ["vsearch", "--usearch_global", tmp_path / "reads.fa"]
+        + ["--db", tmp_path / "asvs.fa", "--id", "0.97", "--strand", "plus"]
+        + ["--maxrejects", "8", "--qmask", "none", "--dbmask", "none", "--quiet"]
+        + ["--userout", tmp_path / "hits.tsv", "--userfields", "query"],
+        check=True,
+    )
+    placed = {int(line.strip()[1:]) for line in open(tmp_path / "hits.tsv")}
+    got = may_map([r.encode() for r in reads], segment_index(asvs), identity=0.97)
+    assert len(placed) > 1000 and all(got[k] for k in placed)

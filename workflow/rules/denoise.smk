@@ -125,10 +125,15 @@ rule map_reads:
     threads: config["threads"]
     params:
         identity=config["denoise"]["map_identity"],
+        overhang=(
+            "none"
+            if config["denoise"]["map_overhang"] is None
+            else config["denoise"]["map_overhang"]
+        ),
     shell:
         "gutlung map-samples --mapping {input.reads:q} --asvs {input.asvs:q}"
-        " --output {output:q} --identity {params.identity} --threads {threads}"
-        " > {log:q} 2>&1"
+        " --output {output:q} --identity {params.identity}"
+        " --overhang {params.overhang} --threads {threads} > {log:q} 2>&1"
 
 
 rule build_asv_table:

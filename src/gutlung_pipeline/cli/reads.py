@@ -537,12 +537,15 @@ def cmd_map_samples(args) -> None:
         args.output,
         identity=args.identity,
         threads=args.threads,
+        overhang=args.overhang,
     )
     log.info(
         "unique reads: %d; counted by same-length Hamming distance: %d; "
-        "searched with vsearch: %d",
+        "within %s of no ASV by their 8-mers: %d; searched with vsearch: %d",
         counts["uniques"],
         counts["by_hamming"],
+        args.identity,
+        counts["ruled_out"],
         counts["by_vsearch"],
     )
 
@@ -561,7 +564,25 @@ def add_map_samples(sub) -> None:
         default=schema_default("denoise.map_identity"),
         help="least identity of a read to its ASV",
     )
+    p.add_argument(
+        "--overhang",
+        type=_overhang,
+        default=schema_default("denoise.map_overhang"),
+        help="read bases beyond the length difference an alignment may leave "
+        "out, for the segment count that spares vsearch the reads within "
+        "--identity of no ASV ('none': every read to vsearch)",
+    )
     add_threads(p)
+
+
+def _overhang(text: str) -> int | None:
+    """``--overhang``: a count of bases, or ``none``."""
+    if text.lower() in ("none", "null"):
+        return None
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"--overhang {text}: give 0 or more bases, or none")
+    return value
 
 
 def cmd_build_table(args) -> None:
