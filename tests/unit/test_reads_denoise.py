@@ -617,6 +617,8 @@ def test_pooling_streams_only_what_may_reach_the_floor(tmp_path, monkeypatch, co
             lambda data, starts, ends: np.zeros(len(starts) // 2, np.uint64),
         )
     streamed = b"".join(module.pooled_candidates(files, 4))
+    # the first pass on three threads: the same records, in the same order
+    assert b"".join(module.pooled_candidates(files, 4, threads=3)) == streamed
     everything = b"".join(f.read_bytes().rstrip(b"\n") + b"\n" for f in files)
     assert (
         (len(streamed) == len(everything))

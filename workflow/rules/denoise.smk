@@ -50,13 +50,14 @@ rule pool_uniques:
         "logs/benchmark/pool_uniques.tsv"
     conda:
         "../envs/gutlung.yaml"
+    threads: config["threads"]
     params:
         min_size=config["denoise"]["min_size"],
         per_million=config["denoise"]["min_per_million"],
     shell:
         "gutlung pool-uniques --inputs {input.derep:q} --output {output:q}"
         " --min-size {params.min_size} --min-per-million {params.per_million}"
-        " --stats {input.stats:q} > {log:q} 2>&1"
+        " --stats {input.stats:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule denoise_uniques:

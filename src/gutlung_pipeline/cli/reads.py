@@ -359,7 +359,7 @@ def cmd_pool_uniques(args) -> None:
             reads,
             args.min_size,
         )
-    pool_uniques(args.inputs, args.output, min_size=min_size)
+    pool_uniques(args.inputs, args.output, min_size=min_size, threads=args.threads)
 
 
 def add_pool_uniques(sub) -> None:
@@ -389,6 +389,7 @@ def add_pool_uniques(sub) -> None:
         nargs="+",
         help="the batches' read counts (sample-reads --stats), for --min-per-million",
     )
+    add_threads(p, "files hashed side by side in the first pass")
 
 
 def cmd_denoise(args) -> None:

@@ -32,6 +32,7 @@ def pool_uniques(
     out: str | os.PathLike,
     *,
     min_size: int = 1,
+    threads: int = 1,
 ) -> None:
     """Pool per-sample uniques into one file, summing sizes.
 
@@ -42,7 +43,11 @@ def pool_uniques(
     of every sample's uniques; the file it writes is the same.
     """
     # the first pass reads every file before vsearch starts: a bad one stops here
-    chunks = pooled_candidates(derep_files, min_size) if min_size > 1 else ()
+    chunks = (
+        pooled_candidates(derep_files, min_size, threads=threads)
+        if min_size > 1
+        else ()
+    )
     try:
         stream_into_vsearch(
             [
@@ -137,7 +142,7 @@ def _hashes_and_sizes(path: str | os.PathLike):
 
 
 def pooled_candidates(
-    derep_files: Sequence[str | os.PathLike], min_size: int
+    derep_files: Sequence[str | os.PathLike], min_size: int, *, threads: int = 1
 ) -> Iterator[bytes]:
     """Return, file by file, the records of the sequences that may reach ``min_size``.
 
@@ -148,15 +153,17 @@ def pooled_candidates(
     Sequences that share a hash are summed together, so a total is
     never below the sequence's own: every sequence that reaches ``min_size``
     is kept, with all its records, in its order, and ``--minuniquesize``
-    still drops the rest (``benchmarks/README.md``).
+    still drops the rest (``benchmarks/README.md``). The first pass hashes
+    ``threads`` files side by side.
     """
     import numpy as np
 
     hashes, sizes = [], []
-    for path in derep_files:
-        h, n = _hashes_and_sizes(path)
-        hashes.append(h)
-        sizes.append(n)
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        # numpy lets go of the lock for most of a file's hashing
+        for h, n in pool.map(_hashes_and_sizes, derep_files):
+            hashes.append(h)
+            sizes.append(n)
     if not hashes:
         return iter(())
     keys, inverse = np.unique(np.concatenate(hashes), return_inverse=True)
@@ -171,18 +178,24 @@ def _kept_records(derep_files, hashes, keep) -> Iterator[bytes]:
     """Yield each file's kept records (the second pass of :func:`pooled_candidates`)."""
     import numpy as np
 
-    start = 0
-    for path, h in zip(derep_files, hashes, strict=True):
-        kept = np.flatnonzero(keep[start : start + len(h)])
-        start += len(h)
-        if not len(kept):
-            continue
+    def records(path, record):
         data, starts, ends = _layout(path)
         # records tile the file (header line, sequence line): keep their bytes
-        record = np.zeros(len(h), bool)
-        record[kept] = True
         span = ends[1::2] + 1 - starts[0::2]
-        yield np.frombuffer(data, np.uint8)[np.repeat(record, span)].tobytes()
+        return np.frombuffer(data, np.uint8)[np.repeat(record, span)].tobytes()
+
+    # the next file is read while vsearch takes this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        start, waiting = 0, None
+        for path, h in zip(derep_files, hashes, strict=True):
+            record = keep[start : start + len(h)]
+            start += len(h)
+            following = pool.submit(records, path, record) if record.any() else None
+            if waiting is not None:
+                yield waiting.result()
+            waiting = following
+        if waiting is not None:
+            yield waiting.result()
 
 
 def pooled_min_size(min_size: int, per_million: float, reads: int) -> int:
