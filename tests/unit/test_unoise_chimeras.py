@@ -251,25 +251,9 @@ def test_the_largest_length_on_every_thread_gives_the_same_centroids(tmp_path):
     """The most populous length runs on every thread: 2,000 uniques of 30
     strains (errors and chimeras among them) and a second length give the
     same centroids, byte for byte, on 1, 2 and 4 threads."""
-    import numpy as np
 
-    rng = np.random.default_rng(7)
-    strains = seqs(30)
-    records = []
-    for k, strain in enumerate(strains):
-        records.append((f"s{k}", strain, int(5000 / (k + 1))))
-    seen = {s for _, s, _ in records}
-    while len(records) < 2000:
-        a, b = rng.choice(len(strains), 2, replace=False)
-        seq = list(
-            strains[a][:120] + strains[b][120:] if rng.random() < 0.2 else strains[a]
-        )
-        for pos in rng.choice(253, rng.integers(1, 4), replace=False):
-            seq[pos] = "ACGT"[(("ACGT".index(seq[pos])) + rng.integers(1, 4)) % 4]
-        seq = "".join(seq)
-        if seq not in seen:
-            seen.add(seq)
-            records.append((f"u{len(records)}", seq, int(rng.integers(2, 40))))
+    records = _synthetic_uniques()
+    strains = seqs(2)
     records += [("long", strains[0] + "TTT", 700), ("long2", strains[1] + "TTT", 9)]
     pooled = write(tmp_path / "p.fa", records)
     outs = []
