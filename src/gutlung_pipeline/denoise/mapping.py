@@ -203,7 +203,7 @@ def _base_codes():
     return codes
 
 
-def _two_bit(seqs: Sequence[bytes], length: int):
+def two_bit(seqs: Sequence[bytes], length: int):
     """Pack sequences of one length 2 bits a base.
 
     Sequences of one length as rows of uint64 words, 2 bits a base
@@ -244,7 +244,7 @@ def same_length_index(asv_seqs: Sequence[str]) -> dict:
         by_length.setdefault(len(seq), []).append(row)
     index = {}
     for length, rows in by_length.items():
-        packed, plain = _two_bit([asv_seqs[r].encode() for r in rows], length)
+        packed, plain = two_bit([asv_seqs[r].encode() for r in rows], length)
         keep = np.asarray(rows)[plain]
         targets = packed[plain]
         words = targets.shape[1]
@@ -293,7 +293,7 @@ def nearest_same_length(
         for start in range(0, len(where), block):
             # packed a block at a time: 8 bytes a base while packing
             part = where[start : start + block]
-            packed, plain = _two_bit([seqs[k] for k in part], int(length))
+            packed, plain = two_bit([seqs[k] for k in part], int(length))
             if len(filters):
                 best, dist = _nearest_filtered(packed, targets, filters, most)
             else:
@@ -306,7 +306,7 @@ def nearest_same_length(
 _LOW_BITS = 0x5555555555555555
 
 
-def _word_distance(a, b):
+def word_distance(a, b):
     """Mismatched bases between 2-bit words (arrays of uint64, broadcast)."""
     import numpy as np
 
@@ -323,7 +323,7 @@ def _nearest_all(packed, targets):
     # a word at a time: block x ASVs arrays that stay in the cache
     dist = np.zeros((len(packed), len(targets)), np.uint16)
     for word in range(packed.shape[1]):
-        dist += _word_distance(packed[:, word, None], targets[None, :, word])
+        dist += word_distance(packed[:, word, None], targets[None, :, word])
     best = dist.argmin(axis=1)
     return best, dist[np.arange(len(best)), best]
 
@@ -338,11 +338,11 @@ def _nearest_filtered(packed, targets, filters, most: int):
 
     partial = np.zeros((len(packed), len(targets)), np.uint16)
     for word in filters:
-        partial += _word_distance(packed[:, word, None], targets[None, :, word])
+        partial += word_distance(packed[:, word, None], targets[None, :, word])
     read, target = np.nonzero(partial <= most)  # read-major, targets ascending
     dist = np.zeros(len(read), np.int64)
     for word in range(packed.shape[1]):
-        dist += _word_distance(packed[read, word], targets[target, word])
+        dist += word_distance(packed[read, word], targets[target, word])
     best = np.zeros(len(packed), np.int64)
     out = np.full(len(packed), most + 1, np.int64)
     if len(read):

@@ -358,7 +358,7 @@ def sample_unoise(
     """
     import numpy as np
 
-    from .mapping import _two_bit
+    from .mapping import two_bit
 
     records = [(label, seq) for label, seq in read_records(derep)]
     records = [r for r in records if size_of(r[0]) >= min_size]
@@ -371,7 +371,7 @@ def sample_unoise(
     centroids: list[tuple[str, str]] = []
     for length, members in sorted(by_length.items()):
         sizes = np.array([size_of(records[k][0]) for k in members], np.float64)
-        packed, _ = _two_bit([records[k][1].encode() for k in members], length)
+        packed, _ = two_bit([records[k][1].encode() for k in members], length)
         is_centroid, total = cluster_length(packed, sizes, alpha=alpha, block=block)
         for i in np.flatnonzero(is_centroid):
             label, seq = records[members[i]]
@@ -389,7 +389,7 @@ def sample_unoise(
 def cluster_length(packed, sizes, *, alpha: float = 2.0, block: int = 256):
     """UNOISE3's rule on the uniques of one length, exhaustively, in numpy.
 
-    ``packed``: the uniques as 2-bit words (:func:`.mapping._two_bit`), most
+    ``packed``: the uniques as 2-bit words (:func:`.mapping.two_bit`), most
     abundant first; ``sizes`` their reads. Each unique joins the nearest
     centroid before it (fewest mismatches, then the earlier) whose size is at
     least its own times ``2 ** (alpha * d + 1)``, or becomes a centroid.
@@ -409,7 +409,7 @@ def cluster_length(packed, sizes, *, alpha: float = 2.0, block: int = 256):
     """
     import numpy as np
 
-    from .mapping import _word_distance
+    from .mapping import word_distance
 
     n, words = packed.shape
     big = np.iinfo(np.int64).max
@@ -430,20 +430,20 @@ def cluster_length(packed, sizes, *, alpha: float = 2.0, block: int = 256):
         if len(filters) and len(found) > block:
             partial = np.zeros((len(rows), len(cols)), np.uint16)
             for word in filters:
-                partial += _word_distance(
+                partial += word_distance(
                     packed[rows, None, word], packed[None, cols, word]
                 )
             r, c = np.nonzero(partial <= most)
             full = np.zeros(len(r), np.uint16)
             for word in range(words):
-                full += _word_distance(packed[rows[r], word], packed[cols[c], word])
+                full += word_distance(packed[rows[r], word], packed[cols[c], word])
             # a pair left out: a distance no pair can have, so it fails the rule
             dist = np.full((len(rows), len(cols)), 32 * words + 1, np.uint16)
             dist[r, c] = full
         else:
             dist = np.zeros((len(rows), len(cols)), np.uint16)
             for word in range(words):
-                dist += _word_distance(
+                dist += word_distance(
                     packed[rows, None, word], packed[None, cols, word]
                 )
         absorbs = sizes[rows, None] * np.exp2(alpha * dist.astype(np.float64) + 1)
@@ -470,11 +470,11 @@ def _numpy_bucket(bucket: Path, out: Path, alpha: float) -> bool:
     """Write one length's centroids by :func:`cluster_length`; False if not ACGT."""
     import numpy as np
 
-    from .mapping import _two_bit
+    from .mapping import two_bit
 
     records = read_records(bucket)
     records.sort(key=lambda r: (-size_of(r[0]), r[1]))
-    packed, plain = _two_bit([seq.encode() for _, seq in records], len(records[0][1]))
+    packed, plain = two_bit([seq.encode() for _, seq in records], len(records[0][1]))
     if not plain.all():
         return False
     sizes = np.array([size_of(label) for label, _ in records], np.float64)
