@@ -570,7 +570,7 @@ def add_map_samples(sub) -> None:
         type=_overhang,
         default=schema_default("denoise.map_overhang"),
         help="read bases beyond the length difference an alignment may leave "
-        "out, for the segment count that spares vsearch the reads within "
+        "out, for the 8-mer count that spares vsearch the reads within "
         "--identity of no ASV ('none': every read to vsearch)",
     )
     add_threads(p)
@@ -578,12 +578,13 @@ def add_map_samples(sub) -> None:
 
 def _overhang(text: str) -> int | None:
     """``--overhang``: a count of bases, or ``none``."""
+    import argparse
+
     if text.lower() in ("none", "null"):
         return None
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"--overhang {text}: give 0 or more bases, or none")
-    return value
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 or more bases, or none")
+    return int(text)
 
 
 def cmd_build_table(args) -> None:
