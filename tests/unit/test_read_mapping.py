@@ -398,3 +398,28 @@ def test_real_reads_vsearch_places_pass_the_segment_count(tmp_path):
     placed = {int(line.strip()[1:]) for line in open(tmp_path / "hits.tsv")}
     got = may_map([r.encode() for r in reads], segment_index(asvs), identity=0.97)
     assert len(placed) > 1000 and all(got[k] for k in placed)
+
+
+@needs_tools
+def test_the_overhang_is_the_one_assumption(tmp_path):
+    """A read whose first 80 bases are foreign and whose rest is A shifted:
+    vsearch places it (identity over the aligned columns only). The default
+    overhang (8 bases beyond the length difference) rules it out; the
+    overhang given (200) or none sends it to vsearch, which places it."""
+    a, b = reference_seqs(600)[0], reference_seqs(600)[300]
+    rng = np.random.default_rng(1)
+    read = "".join(rng.choice(list("ACGT"), 80)) + a[:-80]
+    asvs = tmp_path / "asvs.fa"
+    asvs.write_text(f">A\n{a}\n>B\n{b}\n")
+    reads = write(tmp_path / "s1.fa", [("s1", "r1", read, 5)])
+    placed = {}
+    for overhang in (8, 200, None):
+        out = tmp_path / f"o{overhang}.tsv"
+        counts = map_samples([reads], asvs, out, overhang=overhang)
+        placed[overhang] = read_otutab_samples(out)["s1"].to_dict()
+        assert counts["ruled_out"] == (1 if overhang == 8 else 0), overhang
+    assert placed == {
+        8: {"A": 0, "B": 0},
+        200: {"A": 5, "B": 0},
+        None: {"A": 5, "B": 0},
+    }
