@@ -302,12 +302,12 @@ def test_the_kmer_count_by_hand_and_its_bound():
     4 and 8 bases; every read within 7 edits of an ASV and at most 8 bases
     beyond the length difference out of the alignment passes (the bound it
     proves); most chimeras of distant sequences do not."""
-    from gutlung_pipeline.denoise.mapping import may_map, segment_index
+    from gutlung_pipeline.denoise.mapping import kmer_index, may_map
 
     rng = np.random.default_rng(11)
     asvs = distinct_seqs()
     reads = chimeras_and_variants(asvs, rng)
-    index = segment_index(asvs)
+    index = kmer_index(asvs)
     for step in (1, 4, 8):
         got = may_map([r.encode() for r in reads], index, identity=0.97, step=step)
         assert list(got) == [may_map_by_hand(r, asvs, step=step) for r in reads]
@@ -326,7 +326,7 @@ def test_the_kmer_count_by_hand_and_its_bound():
     assert all(got[820:])  # longer, shorter, an N
     # in chunks of ASVs (as for thousands of them): the same answer
     chunked = may_map(
-        [r.encode() for r in reads], segment_index(asvs, chunk=7), identity=0.97
+        [r.encode() for r in reads], kmer_index(asvs, chunk=7), identity=0.97
     )
     np.testing.assert_array_equal(chunked, got)
 
@@ -334,11 +334,11 @@ def test_the_kmer_count_by_hand_and_its_bound():
 @needs_tools
 def test_what_vsearch_places_is_never_ruled_out(tmp_path):
     """vsearch --usearch_global (as map_samples runs it) on chimeras and
-    edited reads: every read it places passes the segment count, and the
+    edited reads: every read it places passes the 8-mer count, and the
     table with the count is the table without it."""
     import subprocess
 
-    from gutlung_pipeline.denoise.mapping import may_map, segment_index
+    from gutlung_pipeline.denoise.mapping import kmer_index, may_map
 
     rng = np.random.default_rng(5)
     asvs = distinct_seqs()
@@ -357,7 +357,7 @@ def test_what_vsearch_places_is_never_ruled_out(tmp_path):
         check=True,
     )
     placed = {int(line.split(";")[1][1:]) for line in open(tmp_path / "hits.tsv")}
-    got = may_map([r.encode() for r in reads], segment_index(asvs), identity=0.97)
+    got = may_map([r.encode() for r in reads], kmer_index(asvs), identity=0.97)
     assert len(placed) > 300 and all(got[k] for k in placed)
     assert (~got).sum() > 150  # reads spared the search (178 of 823)
     with_count = map_samples([path], tmp_path / "asvs.fa", tmp_path / "a.tsv")
@@ -369,12 +369,12 @@ def test_what_vsearch_places_is_never_ruled_out(tmp_path):
 
 
 @needs_tools
-def test_real_reads_vsearch_places_pass_the_segment_count(tmp_path):
+def test_real_reads_vsearch_places_pass_the_kmer_count(tmp_path):
     """DADA2's real reads (sam1F, sam2F: 2,000 reads of 250 nt) against
     their 100 most abundant uniques: every read vsearch places passes."""
     import subprocess
 
-    from gutlung_pipeline.denoise.mapping import may_map, segment_index
+    from gutlung_pipeline.denoise.mapping import kmer_index, may_map
 
     reads = []
     for name in ("sam1F", "sam2F"):
@@ -396,7 +396,7 @@ def test_real_reads_vsearch_places_pass_the_segment_count(tmp_path):
         check=True,
     )
     placed = {int(line.strip()[1:]) for line in open(tmp_path / "hits.tsv")}
-    got = may_map([r.encode() for r in reads], segment_index(asvs), identity=0.97)
+    got = may_map([r.encode() for r in reads], kmer_index(asvs), identity=0.97)
     assert len(placed) > 1000 and all(got[k] for k in placed)
 
 

@@ -66,7 +66,7 @@ def map_samples(
     -------
     dict
         ``uniques`` read, ``by_hamming`` resolved in pass 1, ``ruled_out``
-        by the segment count, ``by_vsearch`` sent to pass 2.
+        by their 8-mers, ``by_vsearch`` sent to pass 2.
     """
     import numpy as np
     import pandas as pd
@@ -75,7 +75,7 @@ def map_samples(
     asv_ids = [label for label, _ in records]
     index = same_length_index([seq for _, seq in records])
     rule_out = overhang is not None
-    segments = segment_index([seq for _, seq in records]) if rule_out else None
+    kmers = kmer_index([seq for _, seq in records]) if rule_out else None
     samples: dict[bytes, int] = {}
     cells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     counts = {"uniques": 0, "by_hamming": 0, "ruled_out": 0, "by_vsearch": 0}
@@ -100,7 +100,7 @@ def map_samples(
                     if rule_out and len(rest):
                         maybe = may_map(
                             [part[k] for k in rest],
-                            segments,
+                            kmers,
                             identity=identity,
                             overhang=overhang,
                         )
@@ -253,12 +253,22 @@ def same_length_index(asv_seqs: Sequence[str]) -> dict:
         words = targets.shape[1]
         filters = np.zeros(0, np.int64)
         if words > 2 * FILTER_WORDS and len(targets) > 8:
-            distinct = [len(np.unique(targets[:, w])) for w in range(words)]
-            # most distinct first, then the lower word (a stable choice)
-            order = np.argsort(-np.asarray(distinct), kind="stable")
-            filters = np.sort(order[:FILTER_WORDS])
+            filters = distinct_words(targets)
         index[length] = (keep, targets, filters)
     return index
+
+
+def distinct_words(packed, count: int = FILTER_WORDS):
+    """Return the ``count`` 2-bit words (columns) with the most distinct values.
+
+    In position order; ties go to the lower word (a stable choice). For a
+    first pass on a few words: V4's conserved stretches are left out.
+    """
+    import numpy as np
+
+    distinct = [len(np.unique(packed[:, w])) for w in range(packed.shape[1])]
+    order = np.argsort(-np.asarray(distinct), kind="stable")
+    return np.sort(order[:count])
 
 
 def nearest_same_length(
@@ -359,11 +369,18 @@ def _nearest_filtered(packed, targets, filters, most: int):
 
 
 #: Bases of the words :func:`may_map` looks for (8-mers), and its step.
-SEGMENT = 8
+KMER = 8
 STEP = 2
 
 
-def segment_index(asv_seqs: Sequence[str], *, chunk: int = 1024) -> list:
+def _kmer_weights():
+    """Return the place values that turn a k-mer's 2-bit bases into its code."""
+    import numpy as np
+
+    return 4 ** np.arange(KMER - 1, -1, -1, dtype=np.int64)
+
+
+def kmer_index(asv_seqs: Sequence[str], *, chunk: int = 1024) -> list:
     """Return what :func:`may_map` compares reads with: the ASVs' 8-mers.
 
     ``chunk`` ASVs at a time (64 MiB each): (presence, lengths), for every
@@ -374,17 +391,17 @@ def segment_index(asv_seqs: Sequence[str], *, chunk: int = 1024) -> list:
     import numpy as np
 
     codes = _base_codes()
-    weights = 4 ** np.arange(SEGMENT - 1, -1, -1, dtype=np.int64)
+    weights = _kmer_weights()
     index = []
     for first in range(0, len(asv_seqs), chunk):
         part = asv_seqs[first : first + chunk]
-        present = np.zeros((4**SEGMENT, len(part)), bool)
+        present = np.zeros((4**KMER, len(part)), bool)
         for col, seq in enumerate(part):
             base = codes[np.frombuffer(seq.encode(), np.uint8)].astype(np.int64)
             if (base == 255).any():
                 present[:, col] = True
-            elif len(base) >= SEGMENT:
-                windows = np.lib.stride_tricks.sliding_window_view(base, SEGMENT)
+            elif len(base) >= KMER:
+                windows = np.lib.stride_tricks.sliding_window_view(base, KMER)
                 present[windows @ weights, col] = True
         lengths = np.fromiter(map(len, part), np.int64, len(part))
         index.append((present, lengths))
@@ -427,7 +444,7 @@ def may_map(
     16% passed with ``step`` 1 (2.9 s), 19% with 2 (1.5 s), 25% with 4 and
     44% with 8 (0.7 s); vsearch costs about 0.2 CPU ms a read.
 
-    ``index``: :func:`segment_index` of the ASVs. Returns a boolean per read
+    ``index``: :func:`kmer_index` of the ASVs. Returns a boolean per read
     (``cells`` read-8-mer-ASV triples at a time); a read with a base other
     than A, C, G or T is always true.
     """
@@ -437,23 +454,23 @@ def may_map(
     if not len(seqs):
         return out
     codes = _base_codes()
-    weights = 4 ** np.arange(SEGMENT - 1, -1, -1, dtype=np.int64)
+    weights = _kmer_weights()
     read_lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
-    spoilt = -(-SEGMENT // step)  # the 8-mers one edit can spoil
+    spoilt = -(-KMER // step)  # the 8-mers one edit can spoil
     for length in np.unique(read_lengths).tolist():
         where = np.flatnonzero(read_lengths == length)
-        starts = np.arange(0, length - SEGMENT + 1, step)
-        segments = len(starts)
+        starts = np.arange(0, length - KMER + 1, step)
+        kmers = len(starts)
         for present, lengths in index:
             edits = np.floor(
                 np.minimum(lengths, length) * (1 - identity) / identity + 1e-9
             ).astype(np.int64)
             lost = (np.abs(lengths - length) + overhang) // step + 2
-            need = segments - spoilt * edits - lost  # per ASV
+            need = kmers - spoilt * edits - lost  # per ASV
             if (need <= 0).any():  # an ASV no read of this length can be ruled out of
                 out[where] = True
                 break
-            block = max(1, cells // (segments * len(lengths)))
+            block = max(1, cells // (kmers * len(lengths)))
             for start in range(0, len(where), block):
                 part = where[start : start + block]
                 part = part[~out[part]]  # found in an earlier chunk of ASVs
@@ -462,12 +479,10 @@ def may_map(
                 raw = np.frombuffer(b"".join(seqs[k] for k in part), np.uint8)
                 base = codes[raw].reshape(len(part), length)
                 plain = (base != 255).all(axis=1)
-                windows = np.lib.stride_tricks.sliding_window_view(
-                    base, SEGMENT, axis=1
-                )
-                segs = windows[:, starts].astype(np.int64) @ weights
-                segs[~plain] = 0
-                found = present[segs].sum(axis=1, dtype=np.int16)  # reads x ASVs
+                windows = np.lib.stride_tricks.sliding_window_view(base, KMER, axis=1)
+                words = windows[:, starts].astype(np.int64) @ weights
+                words[~plain] = 0
+                found = present[words].sum(axis=1, dtype=np.int16)  # reads x ASVs
                 out[part] = (found >= need[None, :]).any(axis=1) | ~plain
     return out
 

@@ -356,26 +356,17 @@ def sample_unoise(
     dict
         ``centroids`` (within lengths), ``indel_absorbed`` and ``asvs`` written.
     """
-    import numpy as np
-
-    from .mapping import two_bit
-
-    records = [(label, seq) for label, seq in read_records(derep)]
-    records = [r for r in records if size_of(r[0]) >= min_size]
-    records.sort(key=lambda r: (-size_of(r[0]), r[1]))
+    records = [r for r in read_records(derep) if size_of(r[0]) >= min_size]
     if search == "vsearch" or any(set(seq) - set("ACGT") for _, seq in records):
         return unoise(derep, out, min_size=min_size, alpha=alpha, search="vsearch")
-    by_length: dict[int, list[int]] = {}
-    for k, (_, seq) in enumerate(records):
-        by_length.setdefault(len(seq), []).append(k)
-    centroids: list[tuple[str, str]] = []
-    for length, members in sorted(by_length.items()):
-        sizes = np.array([size_of(records[k][0]) for k in members], np.float64)
-        packed, _ = two_bit([records[k][1].encode() for k in members], length)
-        is_centroid, total = cluster_length(packed, sizes, alpha=alpha, block=block)
-        for i in np.flatnonzero(is_centroid):
-            label, seq = records[members[i]]
-            centroids.append((SIZE.sub(f";size={int(total[i])}", label), seq))
+    by_length: dict[int, list[tuple[str, str]]] = {}
+    for record in records:
+        by_length.setdefault(len(record[1]), []).append(record)
+    centroids = [
+        centroid
+        for length in sorted(by_length)
+        for centroid in _length_centroids(by_length[length], alpha=alpha, block=block)
+    ]
     centroids.sort(key=lambda r: (-size_of(r[0]), r[1]))
     kept = _absorbed(centroids, _edit_hits(centroids, alpha=alpha), alpha=alpha)
     write_fasta(kept, out)
@@ -409,7 +400,7 @@ def cluster_length(packed, sizes, *, alpha: float = 2.0, block: int = 256):
     """
     import numpy as np
 
-    from .mapping import word_distance
+    from .mapping import distinct_words, word_distance
 
     n, words = packed.shape
     big = np.iinfo(np.int64).max
@@ -418,8 +409,7 @@ def cluster_length(packed, sizes, *, alpha: float = 2.0, block: int = 256):
     total = sizes.copy()
     filters = np.zeros(0, np.int64)
     if words > 4 and n > 4 * block:
-        distinct = [len(np.unique(packed[:, w])) for w in range(words)]
-        filters = np.sort(np.argsort(-np.asarray(distinct), kind="stable")[:2])
+        filters = distinct_words(packed)
     found = np.zeros(0, np.int64)  # centroids of the blocks done
     for start in range(0, n, block):
         rows = np.arange(start, min(n, start + block))
@@ -468,25 +458,36 @@ def cluster_length(packed, sizes, *, alpha: float = 2.0, block: int = 256):
 
 def _numpy_bucket(bucket: Path, out: Path, alpha: float) -> bool:
     """Write one length's centroids by :func:`cluster_length`; False if not ACGT."""
+    centroids = _length_centroids(read_records(bucket), alpha=alpha)
+    if centroids is None:
+        return False
+    write_fasta(centroids, out)
+    return True
+
+
+def _length_centroids(
+    records: Sequence[tuple[str, str]], *, alpha: float, block: int = 256
+) -> list[tuple[str, str]] | None:
+    """Return the centroids of one length's uniques (:func:`cluster_length`).
+
+    (label, sequence) records of one length, any order; the centroids, most
+    abundant first (ties: the sequence), labels carrying their cluster's
+    reads; None when a sequence holds a base other than A, C, G or T.
+    """
     import numpy as np
 
     from .mapping import two_bit
 
-    records = read_records(bucket)
-    records.sort(key=lambda r: (-size_of(r[0]), r[1]))
+    records = sorted(records, key=lambda r: (-size_of(r[0]), r[1]))
     packed, plain = two_bit([seq.encode() for _, seq in records], len(records[0][1]))
     if not plain.all():
-        return False
+        return None
     sizes = np.array([size_of(label) for label, _ in records], np.float64)
-    is_centroid, total = cluster_length(packed, sizes, alpha=alpha)
-    write_fasta(
-        (
-            (SIZE.sub(f";size={int(total[i])}", records[i][0]), records[i][1])
-            for i in np.flatnonzero(is_centroid)
-        ),
-        out,
-    )
-    return True
+    is_centroid, total = cluster_length(packed, sizes, alpha=alpha, block=block)
+    return [
+        (SIZE.sub(f";size={int(total[i])}", records[i][0]), records[i][1])
+        for i in np.flatnonzero(is_centroid)
+    ]
 
 
 def _edit_hits(
