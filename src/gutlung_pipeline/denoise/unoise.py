@@ -502,31 +502,43 @@ def _edit_hits(
     the least distance their lengths allow (the length difference; 2 within
     a length) are compared, and the edit distance (edlib, global) only up to
     the most the rule and ``identity`` allow; pairs beyond it are left out.
+    Which pairs to compare is worked out in numpy (centroids x centroids),
+    so only those reach edlib.
     """
-    import math
-    import operator
-
     import edlib
+    import numpy as np
 
-    size = [size_of(label) for label, _ in records]
+    from .mapping import two_bit, word_distance
+
+    size = np.array([size_of(label) for label, _ in records], np.float64)
+    length = np.array([len(seq) for _, seq in records], np.int64)
+    with np.errstate(divide="ignore"):
+        # the most differences the rule allows at these abundances (query
+        # rows, target columns), and within identity
+        most = np.floor((np.log2(size[None, :] / size[:, None]) - 1) / alpha + 1e-9)
+    longer = np.maximum(length[:, None], length[None, :])
+    most = np.minimum(most, np.floor((1 - identity) * longer)).astype(np.int64)
+    most[size[None, :] <= size[:, None]] = -1  # the target must be more abundant
+    gap = np.abs(length[:, None] - length[None, :])
+    least = np.where(gap > 0, gap, 2)
+    # within a length only where gaps beat the mismatches: fewer than those
+    for same in np.unique(length).tolist():
+        rows = np.flatnonzero(length == same)
+        if len(rows) < 2:
+            continue
+        packed, _ = two_bit([records[k][1].encode() for k in rows], same)
+        mismatches = np.zeros((len(rows), len(rows)), np.int64)
+        for word in range(packed.shape[1]):
+            mismatches += word_distance(packed[:, None, word], packed[None, :, word])
+        block = most[np.ix_(rows, rows)]
+        most[np.ix_(rows, rows)] = np.minimum(block, mismatches - 1)
     hits = []
-    for q, (query, qseq) in enumerate(records):
-        for t, (target, tseq) in enumerate(records):
-            if size[t] <= size[q]:
-                continue
-            # the most differences the rule allows at these abundances
-            most = math.floor((math.log2(size[t] / size[q]) - 1) / alpha + 1e-9)
-            most = min(most, math.floor((1 - identity) * max(len(qseq), len(tseq))))
-            least = abs(len(qseq) - len(tseq)) or 2
-            if most < least:
-                continue
-            if len(qseq) == len(tseq):  # only where gaps beat the mismatches
-                most = min(most, sum(map(operator.ne, qseq, tseq)) - 1)
-                if most < least:
-                    continue
-            d = edlib.align(qseq, tseq, mode="NW", task="distance", k=most)
-            if d["editDistance"] >= 0:
-                hits.append((query, target, d["editDistance"]))
+    for q, t in zip(*np.nonzero(most >= least), strict=True):  # the pairs left
+        d = edlib.align(
+            records[q][1], records[t][1], mode="NW", task="distance", k=int(most[q, t])
+        )
+        if d["editDistance"] >= 0:
+            hits.append((records[q][0], records[t][0], d["editDistance"]))
     return hits
 
 
