@@ -78,6 +78,36 @@ class _Capture(logging.Handler):
         return "".join(self.format(record) + "\n" for record in self.records)
 
 
+def _keep_match_tables() -> None:
+    """Let cutadapt's k-mer finders share their character tables in this process.
+
+    Each adapter's ``KmerFinder`` (cutadapt 5) builds, in Python, the table
+    of which characters match which (``_match_tables.matches_lookup``, a
+    function of two flags only): about 6 ms an adapter, 12 of the 60-80 ms a
+    sample's primers cost here, as each sample runs cutadapt anew. The
+    tables are computed once a process instead; the finder copies them into
+    its own arrays, so the outputs and reports are the same
+    (``tests/unit/test_primers.py``). Another cutadapt version, without
+    these names, builds them as before.
+    """
+    import functools
+
+    try:
+        from cutadapt import _kmer_finder, _match_tables
+    except ImportError:  # pragma: no cover - another cutadapt layout
+        return
+    lookup = getattr(_kmer_finder, "matches_lookup", None)
+    if lookup is None or hasattr(lookup, "cache_info"):
+        return
+    tables = functools.cache(_match_tables.matches_lookup)
+
+    def matches_lookup(ref_wildcards, query_wildcards):
+        return list(tables(bool(ref_wildcards), bool(query_wildcards)))
+
+    matches_lookup.cache_info = tables.cache_info
+    _kmer_finder.matches_lookup = matches_lookup
+
+
 def cutadapt_main(args) -> tuple[int, object, _Capture, str]:
     """Run cutadapt's command line ``args`` in this process; capture what it logs.
 
@@ -92,6 +122,7 @@ def cutadapt_main(args) -> tuple[int, object, _Capture, str]:
     from cutadapt.cli import main
     from cutadapt.log import NiceFormatter
 
+    _keep_match_tables()
     report = _Capture()
     errors = io.StringIO()
     to_errors = logging.StreamHandler(errors)

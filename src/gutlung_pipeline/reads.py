@@ -407,8 +407,6 @@ def filter_dereplicate(
     """
     import numpy as np
 
-    from .quality import error_probabilities
-
     in_memory = isinstance(fastq, bytes)
     data = fastq if in_memory else Path(fastq).read_bytes()
     name, has = ("its merged reads", "hold") if in_memory else (fastq, "has")
@@ -426,7 +424,8 @@ def filter_dereplicate(
     seqs, quals = lines[1::4], lines[3::4]
     n = len(seqs)
     length = np.fromiter(map(len, seqs), np.int64, n)
-    bases = np.frombuffer(b"".join(seqs), np.uint8)
+    joined = b"".join(seqs)
+    bases = np.frombuffer(joined, np.uint8)
     scores = np.frombuffer(b"".join(quals), np.uint8)
     if len(bases) != len(scores):
         raise ToolError(
@@ -442,23 +441,15 @@ def filter_dereplicate(
         keep &= used >= min_length
     if max_length is not None:
         keep &= used <= max_length
-    # per read sums over its (cut) bases; an empty read has none (reduceat
-    # would give it the next read's first base)
-    ns, ee = np.zeros(n, np.int64), np.zeros(n)
-    nonempty = length > 0
-    if nonempty.any():
-        firsts = start[nonempty]
-        errors = error_probabilities(offset)[scores]
-        is_n = (bases == ord("N")) | (bases == ord("n"))
-        if trunc_length is not None:  # the bases past the cut count for nothing
-            cut = np.arange(len(bases)) - np.repeat(start, length) >= np.repeat(
-                used, length
-            )
-            errors[cut] = 0.0
-            is_n &= ~cut
-        ee[nonempty] = np.add.reduceat(errors, firsts)
-        if is_n.any():
-            ns[nonempty] = np.add.reduceat(is_n.astype(np.int64), firsts)
+    ee, ns = _read_sums(
+        bases,
+        scores,
+        length,
+        used,
+        offset=offset,
+        cut=trunc_length is not None,
+        has_n=b"N" in joined or b"n" in joined,
+    )
     mappable = keep & (ns <= max_ns)
     good = mappable if max_ee is None else mappable & (ee <= max_ee)
     if trunc_length is None:
@@ -475,6 +466,54 @@ def filter_dereplicate(
         "filtered": int(mappable.sum()),
         "quality_filtered": int(good.sum()),
     }
+
+
+def _read_sums(
+    bases, scores, length, used, *, offset: int, cut: bool, has_n: bool, chunk=4096
+):
+    """Return each read's expected errors and Ns over its first ``used`` bases.
+
+    ``bases`` and ``scores`` hold the reads end to end (``length`` each). The
+    error of each base is looked up ``chunk`` reads at a time: a whole
+    sample's errors at once (8 bytes a base, 38 MB for 19,000 reads of 253)
+    cost twice the time in fresh memory. ``cut``: bases past ``used`` count
+    for nothing; ``has_n`` False: no read holds an N (none are counted).
+    """
+    import numpy as np
+
+    from .quality import error_probabilities
+
+    table = error_probabilities(offset)
+    n = len(length)
+    ee, ns = np.zeros(n), np.zeros(n, np.int64)
+    ends = np.cumsum(length)
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        lo, hi = int(ends[a] - length[a]), int(ends[b - 1])
+        sizes = length[a:b]
+        firsts = ends[a:b] - sizes - lo
+        # per read sums over its (cut) bases; an empty read has none (reduceat
+        # would give it the next read's first base)
+        nonempty = sizes > 0
+        if not nonempty.any():
+            continue
+        errors = table[scores[lo:hi]]
+        is_n = None
+        if has_n:
+            part = bases[lo:hi]
+            is_n = (part == ord("N")) | (part == ord("n"))
+        if cut:  # the bases past the cut count for nothing
+            past = np.arange(hi - lo) - np.repeat(firsts, sizes) >= np.repeat(
+                used[a:b], sizes
+            )
+            errors[past] = 0.0
+            if is_n is not None:
+                is_n &= ~past
+        rows = np.flatnonzero(nonempty) + a
+        ee[rows] = np.add.reduceat(errors, firsts[nonempty])
+        if is_n is not None and is_n.any():
+            ns[rows] = np.add.reduceat(is_n.astype(np.int64), firsts[nonempty])
+    return ee, ns
 
 
 def _write_uniques(sample: str, reads, out: str | os.PathLike) -> None:

@@ -312,3 +312,69 @@ def test_statistics_cutadapt_keeps_otherwise_fall_back_to_cutadapt_alone(
         status, stats = _both(tmp_path, fq1, fq2)
     assert status == 0 and stats.n == 5
     assert "statistics not joined" in caplog.text
+
+
+def test_shared_match_tables_give_what_a_fresh_cutadapt_gives(tmp_path):
+    """The character tables cutadapt's k-mer finders share in this process
+    (:func:`gutlung_pipeline.primers._keep_match_tables`): pairs with primer
+    errors cut here, after other samples' cutadapt runs, against the cutadapt
+    program in a new process, which builds its own."""
+    import subprocess
+    import sys
+
+    from cutadapt import _kmer_finder
+
+    rng = np.random.default_rng(11)
+    fq1, fq2 = tmp_path / "r1.fastq", tmp_path / "r2.fastq"
+    fq1.write_bytes(
+        _fastq(_with_primers(REAL / "dada2_extdata/sam2F.fastq.gz", FORWARD, rng))
+    )
+    fq2.write_bytes(
+        _fastq(_with_primers(REAL / "dada2_extdata/sam2R.fastq.gz", REVERSE, rng))
+    )
+    pairs, lengths = (FORWARD, REVERSE), (200, 150)
+    runs = {}
+    for run in ("first", "second"):  # the second takes the tables kept
+        folder = tmp_path / run
+        (folder / "tmp").mkdir(parents=True)
+        out = [folder / "1.fq", folder / "2.fq"]
+        status, _, _ = cut_pairs(
+            fq1,
+            fq2,
+            *out,
+            report=folder / "r.json",
+            primers=pairs,
+            lengths=lengths,
+            tmp=folder / "tmp",
+        )
+        assert status == 0
+        runs[run] = folder
+    assert _kmer_finder.matches_lookup.cache_info().hits >= 2
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    command = pair_options(pairs, lengths)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cutadapt",
+            *command,
+            "--json",
+            fresh / "r.json",
+            "-o",
+            fresh / "1.fq",
+            "-p",
+            fresh / "2.fq",
+            fq1,
+            fq2,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    mine, theirs = (
+        json.loads((f / "r.json").read_text()) for f in (runs["second"], fresh)
+    )
+    for key in ("read_counts", "basepair_counts", "adapters_read1", "adapters_read2"):
+        assert mine[key] == theirs[key], key
+    for name in ("1.fq", "2.fq"):
+        assert (runs["second"] / name).read_bytes() == (fresh / name).read_bytes()

@@ -212,6 +212,42 @@ def test_filter_and_uniques_in_numpy_write_what_vsearch_writes(tmp_path, options
         assert got == {"filter_input": 30, "filtered": 21, "quality_filtered": 18}
 
 
+def test_read_sums_by_hand_whatever_the_slices():
+    """Expected errors and Ns by hand (an empty read, an N past the cut), the
+    same whether the reads are summed one at a time, two, three or all."""
+    import numpy as np
+
+    from gutlung_pipeline.reads import _read_sums
+
+    # Q40 = 1e-4, Q20 = 1e-2, Q10 = 0.1 (Phred+33: I, 5, +)
+    reads = [("ACGT", "II55"), ("", ""), ("NA", "+I"), ("ACNN", "5555"), ("G", "I")]
+    bases = np.frombuffer("".join(s for s, _ in reads).encode(), np.uint8)
+    scores = np.frombuffer("".join(q for _, q in reads).encode(), np.uint8)
+    length = np.array([len(s) for s, _ in reads])
+    whole = {"ee": [0.0202, 0.0, 0.1001, 0.04, 0.0001], "ns": [0, 0, 1, 2, 0]}
+    used = np.minimum(length, 3)  # cut to 3: the last N of ACNN and a 5 go
+    cut = {"ee": [0.0102, 0.0, 0.1001, 0.03, 0.0001], "ns": [0, 0, 1, 1, 0]}
+    for chunk in (1, 2, 3, 4096):
+        for is_cut, want in ((False, whole), (True, cut)):
+            ee, ns = _read_sums(
+                bases,
+                scores,
+                length,
+                used if is_cut else length,
+                offset=33,
+                cut=is_cut,
+                has_n=True,
+                chunk=chunk,
+            )
+            assert ee == pytest.approx(want["ee"], abs=1e-12), (chunk, is_cut)
+            assert ns.tolist() == want["ns"], (chunk, is_cut)
+    ee, ns = _read_sums(
+        bases, scores, length, length, offset=33, cut=False, has_n=False, chunk=2
+    )
+    assert ns.tolist() == [0] * 5  # told there is no N: none counted
+    assert ee == pytest.approx(whole["ee"], abs=1e-12)
+
+
 def test_filter_and_uniques_in_numpy_known_answer(tmp_path):
     """Sizes, labels and order by hand; a record cut short is named."""
     reads = ["ACGT", "TTTT", "ACGT", "TTTT", "GGGG", "ACGT"]

@@ -9,6 +9,7 @@ output.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import re
 import shutil
@@ -144,12 +145,18 @@ def test_dry_run_of_each_config_variant(tmp_path, demo_cohort):
     assert proc.returncode == 0, proc.stderr
     assert "sample_reads" in proc.stdout and " --fq2 " in proc.stdout
     assert "--min-length 200" in proc.stdout
-    # denoise.samples_per_job samples a sample_reads job, in sheet order
+    # at most denoise.samples_per_job samples a sample_reads job, in sheet
+    # order, a multiple of threads (2) of jobs, the samples shared out evenly
     n = len(sheet)
     jobs = re.findall(r"gutlung sample-reads --samples (.*?) --fq1", proc.stdout)
-    assert len(jobs) == -(-n // 48) and n > 48
+    want = math.ceil(math.ceil(n / 48) / 2) * 2
+    assert len(jobs) == want and n > 48
     assert sorted(s for job in jobs for s in job.split()) == sorted(sheet["sample_id"])
-    assert list(sheet["sample_id"][:48]) in [job.split() for job in jobs]
+    sizes = sorted(len(job.split()) for job in jobs)
+    assert sizes[-1] <= 48 and sizes[-1] - sizes[0] <= 1
+    first = list(sheet["sample_id"][: -(-n // want)])
+    assert first in [job.split() for job in jobs]
+    assert re.findall(r"--threads (\d+) --stats", proc.stdout) == ["1"] * want
     one = make_workdir(tmp_path / "one", sheet, **{"denoise.samples_per_job": 1})
     proc = snakemake(one, "-n", "-p")
     assert proc.returncode == 0, proc.stderr

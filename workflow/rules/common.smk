@@ -277,11 +277,22 @@ def beta_threads():
 
 def sample_batches():
     """The default engine's sample_reads jobs: the samples that reach the table,
-    in sheet order, denoise.samples_per_job a job, named batch1, batch2, ...
-    (known for ENA runs once the acquisition job has run)."""
+    in sheet order, named batch1, batch2, ... (known for ENA runs once the
+    acquisition job has run). The fewest jobs of at most denoise.samples_per_job
+    samples, rounded up to a multiple of threads (each job runs on one thread,
+    threads of them side by side, none left to run alone at the end), the
+    samples shared out evenly (sizes differ by one at most)."""
     kept = get_samples()
-    k = config["denoise"]["samples_per_job"]
-    return {f"batch{i // k + 1}": kept[i : i + k] for i in range(0, len(kept), k)}
+    k, t = config["denoise"]["samples_per_job"], max(1, int(config["threads"]))
+    needed = -(-len(kept) // k)  # at most k samples a job
+    jobs = min(len(kept), -(-needed // t) * t)
+    big, extra = divmod(len(kept), jobs) if jobs else (0, 0)
+    batches, start = {}, 0
+    for i in range(jobs):
+        size = big + (i < extra)
+        batches[f"batch{i + 1}"] = kept[start : start + size]
+        start += size
+    return batches
 
 
 def batch_files(path):
