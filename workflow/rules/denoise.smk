@@ -51,6 +51,9 @@ rule pool_uniques:
         "logs/pool_uniques.log",
     benchmark:
         "logs/benchmark/pool_uniques.tsv"
+    # the path to the table: before the read QC and the side jobs, which
+    # would hold a core while this waits for every thread
+    priority: 2
     conda:
         "../envs/gutlung.yaml"
     threads: config["threads"]
@@ -73,6 +76,8 @@ rule denoise_uniques:
         "logs/denoise_uniques.log",
     benchmark:
         "logs/benchmark/denoise_uniques.tsv"
+    # the path to the table (pool_uniques)
+    priority: 2
     conda:
         "../envs/gutlung.yaml"
     threads: config["threads"]
@@ -100,9 +105,12 @@ rule remove_chimeras:
         "logs/remove_chimeras.log",
     benchmark:
         "logs/benchmark/remove_chimeras.tsv"
+    # the path to the table (pool_uniques)
+    priority: 2
     conda:
         "../envs/gutlung.yaml"
-    threads: config["threads"]
+    # vsearch's de novo check runs on one thread; the reference steps on all
+    threads: config["threads"] if config["denoise"]["chimera_reference"] else 1
     params:
         abskew=config["denoise"]["chimera_abskew"],
         bimera_fold=config["denoise"]["bimera_fold"],
@@ -124,6 +132,8 @@ rule map_reads:
         "logs/map_reads.log",
     benchmark:
         "logs/benchmark/map_reads.tsv"
+    # the path to the table (pool_uniques)
+    priority: 2
     conda:
         "../envs/gutlung.yaml"
     threads: config["threads"]
@@ -158,6 +168,8 @@ rule build_asv_table:
         "logs/build_asv_table.log",
     benchmark:
         "logs/benchmark/build_asv_table.tsv"
+    # the path to the table (pool_uniques)
+    priority: 2
     conda:
         "../envs/gutlung.yaml"
     params:

@@ -34,6 +34,9 @@ rule export_metadata:
         "results/metadata.tsv",
     log:
         "logs/export_metadata.log",
+    # first, beside the read jobs (one thread each): later it would take a
+    # core that a job on every thread (pool_uniques) waits for
+    priority: 3
     conda:
         "../envs/gutlung.yaml"
     shell:
@@ -52,6 +55,8 @@ rule provenance:
         config="results/provenance/config.yaml",
     log:
         "logs/provenance.log",
+    # first, beside the read jobs (export_metadata)
+    priority: 3
     conda:
         "../envs/gutlung.yaml"
     params:
