@@ -110,7 +110,7 @@ rule remove_chimeras:
     conda:
         "../envs/gutlung.yaml"
     # vsearch's de novo check runs on one thread; the reference steps on all
-    threads: config["threads"] if config["denoise"]["chimera_reference"] else 1
+    threads: config["threads"] if get_chimera_reference() else 1
     params:
         abskew=config["denoise"]["chimera_abskew"],
         bimera_fold=config["denoise"]["bimera_fold"],
