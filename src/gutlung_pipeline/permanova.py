@@ -524,6 +524,20 @@ def _anova_f(z: np.ndarray, codes: np.ndarray, k: int) -> tuple[float, float, fl
     return f, ss_between, ss_within
 
 
+def _anova_f_rows(z: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """:func:`_anova_f`'s F of each row of ``z`` (permutations x samples) at once."""
+    n = z.shape[1]
+    if z.shape[0] == 0:
+        return np.zeros(0)
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), codes] = 1.0
+    means = (z @ onehot) / onehot.sum(axis=0)
+    grand = z.mean(axis=1, keepdims=True)
+    ss_between = ((means[:, codes] - grand) ** 2).sum(axis=1)
+    ss_within = ((z - means[:, codes]) ** 2).sum(axis=1)
+    return (ss_between / (k - 1)) / (ss_within / (n - k))
+
+
 @dataclass
 class Betadisper:
     """Distances to group centres and their tests (as vegan prints them)."""
@@ -587,10 +601,10 @@ def betadisper(
     # new response (refitted on the same groups).
     resid = z - (np.bincount(codes, weights=z, minlength=k) / counts)[codes]
     rng = np.random.default_rng(random_state)
-    exceed = 0
-    for _ in range(permutations):
-        fp, _, _ = _anova_f(resid[rng.permutation(n)], codes, k)
-        exceed += fp >= f - EPS
+    orders = np.array(
+        [rng.permutation(n) for _ in range(permutations)], dtype=np.intp
+    ).reshape(permutations, n)
+    exceed = int((_anova_f_rows(resid[orders], codes, k) >= f - EPS).sum())
     anova = pd.DataFrame(
         {
             "Df": [k - 1, n - k],

@@ -109,6 +109,31 @@ def test_betadisper_permutation_p_tracks_parametric(dune):
     assert 0.015 < ours.permutation_p < 0.05
 
 
+
+def test_betadisper_permutations_at_once_count_what_one_at_a_time_counts(dune):
+    """The permutations' F values, all in one array, against a loop by hand."""
+    from gutlung_pipeline.permanova import EPS, _anova_f
+
+    dm, env = dune
+    groups = env["Management"]
+    ours = betadisper(dm, groups, kind="median", permutations=499, random_state=11)
+    z = ours.distances["distance"].to_numpy()
+    levels = sorted(groups.astype(str).unique())
+    codes = pd.Categorical(groups.astype(str), categories=levels).codes
+    k, n = len(levels), len(z)
+    counts = np.bincount(codes, minlength=k)
+    f, _, _ = _anova_f(z, codes, k)
+    resid = z - (np.bincount(codes, weights=z, minlength=k) / counts)[codes]
+    rng = np.random.default_rng(11)
+    exceed = 0
+    for _ in range(499):
+        fp, _, _ = _anova_f(resid[rng.permutation(n)], codes, k)
+        exceed += fp >= f - EPS
+    assert 0 < exceed < 499  # the test can tell one count from another
+    assert ours.permutation_p == (exceed + 1) / 500
+    none = betadisper(dm, groups, kind="median", permutations=0)
+    assert np.isnan(none.permutation_p)
+
 @needs_vegan
 def test_vegan_live_peer(tmp_path):
     """Run vegan through Rscript on the shipped table and compare."""
