@@ -109,7 +109,6 @@ def test_betadisper_permutation_p_tracks_parametric(dune):
     assert 0.015 < ours.permutation_p < 0.05
 
 
-
 def test_betadisper_permutations_at_once_count_what_one_at_a_time_counts(dune):
     """The permutations' F values, all in one array, against a loop by hand."""
     from gutlung_pipeline.permanova import EPS, _anova_f
@@ -133,6 +132,7 @@ def test_betadisper_permutations_at_once_count_what_one_at_a_time_counts(dune):
     assert ours.permutation_p == (exceed + 1) / 500
     none = betadisper(dm, groups, kind="median", permutations=0)
     assert np.isnan(none.permutation_p)
+
 
 @needs_vegan
 def test_vegan_live_peer(tmp_path):
