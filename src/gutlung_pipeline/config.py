@@ -342,7 +342,7 @@ def _depth_problems(config: dict, samples: pd.DataFrame, *, source: str) -> list
     controls or mocks), so a table the import would refuse (a repeated
     feature or sample, a count that is not a whole number) or one without
     reads stops here; with reads, the depth is known only once the ASV table
-    exists, and ``rarefy_table`` says the same then.
+    exists, and the ``alpha_diversity`` job (its rarefaction) says the same then.
     """
     from .io import read_table_subset
 

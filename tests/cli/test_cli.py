@@ -185,6 +185,73 @@ def test_shipped_sample_sheet_is_what_simulate_writes(tmp_path):
     assert written == (REPO / "config" / "samples.tsv").read_text()
 
 
+def test_alpha_diversity_writes_what_rarefy_and_the_curves_write(tmp_path, capsys):
+    """The workflow's one alpha job gives, byte for byte, the files that
+    rarefy, alpha-diversity and rarefaction-curves give one by one."""
+    rng = np.random.default_rng(5)
+    samples = [f"s{i}" for i in range(6)]
+    table = pd.DataFrame(
+        rng.poisson(rng.uniform(0, 30, size=(5, 1)), size=(5, 6)),
+        index=list("ABCDE"),
+        columns=samples,
+    )
+    write_biom(table, tmp_path / "t.biom")
+    (tmp_path / "tree.nwk").write_text("(((A:1,B:2):1,C:3):2,(D:1,E:4):1);\n")
+    sheet = tmp_path / "sheet.tsv"
+    pd.DataFrame(
+        {"sample_id": samples, "body_site": ["gut", "lung"] * 3, "asthma": [0, 1] * 3}
+    ).to_csv(sheet, sep="\t", index=False)
+    settings = json.dumps(
+        {"rarefaction_depth": 20, "rarefactions": 3, "curve_steps": 4}
+    )
+    common = ["--table", str(tmp_path / "t.biom"), "--settings", settings]
+    common += ["--seed", "9"]
+    tree = ["--tree", str(tmp_path / "tree.nwk")]
+    one, alone = tmp_path / "one", tmp_path / "alone"
+    one.mkdir(), alone.mkdir()
+    files = ("a.tsv", "sd.tsv", "r.biom", "sum.tsv", "c.tsv", "cg.tsv")
+    a, sd, r, summary, c, cg = (str(one / f) for f in files)
+    assert (
+        main(
+            ["alpha-diversity", *common, *tree, "--output", a, "--sd-output", sd]
+            + ["--rarefied-output", r, "--rarefied-summary", summary]
+            + ["--curves-output", c, "--curves-groups-output", cg]
+            + ["--samples", str(sheet)]
+        )
+        == 0
+    )
+    a, sd, r, summary, c, cg = (str(alone / f) for f in files)
+    assert main(["rarefy", *common, "--output", r, "--summary", summary]) == 0
+    assert (
+        main(["alpha-diversity", *common, *tree, "--output", a, "--sd-output", sd]) == 0
+    )
+    assert (
+        main(
+            ["rarefaction-curves", *common, *tree, "--samples", str(sheet)]
+            + ["--output", c, "--groups-output", cg]
+        )
+        == 0
+    )
+    for name in files:
+        assert (one / name).read_bytes() == (alone / name).read_bytes(), name
+    curves = pd.read_csv(one / "c.tsv", sep="\t")
+    assert "faith_pd" in set(curves["metric"]) and curves["depth"].nunique() == 4
+    # half of a pair: one line naming the options that go together
+    assert (
+        main(
+            ["alpha-diversity", *common, "--output", str(tmp_path / "x.tsv")]
+            + ["--rarefied-output", str(tmp_path / "x.biom")]
+        )
+        != 0
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "gutlung alpha-diversity: error: give --rarefied-output and "
+        "--rarefied-summary together, or none of them"
+    ]
+    assert not (tmp_path / "x.tsv").exists()
+
+
 def test_rarefy_alpha_beta_pcoa_through_main(tmp_path):
     table = pd.DataFrame(
         {"s1": [10, 0, 5, 5], "s2": [0, 4, 4, 0], "s3": [3, 3, 3, 1]},
@@ -738,6 +805,7 @@ STANDALONE = {
     },
     "maturity": {"--test-size"},
     "rarefaction-curves": {"--site-column"},
+    "alpha-diversity": {"--site-column"},
 }
 
 

@@ -133,7 +133,7 @@ def test_the_profiles_threads_memory_and_runtime_reach_sbatch(cluster, slurm_run
             assert done[job_id]["TimeLimit"] == "10"  # 10 + input MB // 10
         elif rule == "remove_chimeras":
             assert (tres["cpu"], tres["mem"]) == (str(cpus), "4000M")
-        elif rule in ("rarefy_table", "alpha_diversity", "decontaminate"):
+        elif rule in ("compute_scfa", "alpha_diversity", "decontaminate"):
             # the profile's defaults
             assert (tres["cpu"], tres["mem"]) == ("1", "2000M")
             assert done[job_id]["TimeLimit"] == "30"
@@ -143,7 +143,7 @@ def test_the_profiles_threads_memory_and_runtime_reach_sbatch(cluster, slurm_run
     assert seen == {
         "sample_reads",
         "remove_chimeras",
-        "rarefy_table",
+        "compute_scfa",
         "alpha_diversity",
         "decontaminate",
     }

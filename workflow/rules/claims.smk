@@ -11,6 +11,10 @@ rule test_claims:
         "logs/test_claims.log",
     benchmark:
         "logs/benchmark/test_claims.tsv"
+    # the longest of the jobs that wait on the diversity (with permanova and
+    # paired_gut_lung), and the report waits on it: first, so the two shorter
+    # ones share the other core
+    priority: 1
     conda:
         "../envs/gutlung.yaml"
     params:

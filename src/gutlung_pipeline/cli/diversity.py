@@ -20,20 +20,31 @@ def _read_tree(path):
     return TreeNode.read(str(path), format="newick")
 
 
-def cmd_rarefy(args) -> None:
-    """Run ``gutlung rarefy``: seeded rarefaction; lists excluded samples."""
-    from ..diversity import rarefy
-    from ..io import read_table, write_biom, write_tsv
+def _rarefied(table, path, settings: dict, seed: int):
+    """Rarefy ``table`` as ``gutlung rarefy`` does; return it and its summary.
 
-    depth = args.settings["rarefaction_depth"]
-    table = read_table(args.table)
-    rarefied, summary = rarefy(table, depth=depth, random_state=args.seed)
+    Stops when no sample reaches the depth, naming the table ``path``.
+    """
+    from ..diversity import rarefy
+
+    depth = settings["rarefaction_depth"]
+    rarefied, summary = rarefy(table, depth=depth, random_state=seed)
     if rarefied.shape[1] == 0:
         raise ValueError(
-            f"{args.table}: no sample reaches the rarefaction depth {depth} "
+            f"{path}: no sample reaches the rarefaction depth {depth} "
             f"(largest has {int(summary['reads'].max())} reads); lower "
             "diversity.rarefaction_depth in the config"
         )
+    return rarefied, summary
+
+
+def cmd_rarefy(args) -> None:
+    """Run ``gutlung rarefy``: seeded rarefaction; lists excluded samples."""
+    from ..io import read_table, write_biom, write_tsv
+
+    rarefied, summary = _rarefied(
+        read_table(args.table), args.table, args.settings, args.seed
+    )
     write_biom(rarefied, args.output)
     write_tsv(summary, args.summary)
 
@@ -55,20 +66,55 @@ def add_rarefy(sub) -> None:
 def cmd_alpha(args) -> None:
     """Run ``gutlung alpha-diversity``.
 
-    Alpha diversity, mean over seeded rarefactions.
+    Alpha diversity, mean over seeded rarefactions. With
+    ``--rarefied-output`` and ``--rarefied-summary`` it also writes what
+    ``gutlung rarefy`` writes, and with ``--curves-output``,
+    ``--curves-groups-output`` and ``--samples`` what ``gutlung
+    rarefaction-curves`` writes: the same files, each drawn from its own
+    Generator seeded with ``--seed``, from one reading of the table and the
+    tree and one start of Python and scikit-bio (the workflow's
+    ``alpha_diversity`` job; three jobs spent about 0.9 s each starting them
+    at 48 samples). The rarefaction is checked first.
     """
     from ..diversity import alpha_table
-    from ..io import read_table, write_tsv
+    from ..io import read_table, write_biom, write_tsv
 
+    rarefy_outputs = (args.rarefied_output, args.rarefied_summary)
+    curve_outputs = (args.curves_output, args.curves_groups_output, args.samples)
+    for given, names in (
+        (rarefy_outputs, "--rarefied-output and --rarefied-summary"),
+        (curve_outputs, "--curves-output, --curves-groups-output and --samples"),
+    ):
+        if any(given) and not all(given):
+            raise ValueError(f"give {names} together, or none of them")
     s = args.settings
+    table = read_table(args.table)
+    tree = _read_tree(args.tree) if args.tree else None
+    rarefied = (
+        _rarefied(table, args.table, s, args.seed) if all(rarefy_outputs) else None
+    )
     mean, sd = alpha_table(
-        read_table(args.table),
+        table,
         depth=s["rarefaction_depth"],
         iterations=s["rarefactions"] if s["rarefy_alpha"] else 0,
         random_state=args.seed,
-        tree=_read_tree(args.tree) if args.tree else None,
+        tree=tree,
         metrics=tuple(s["alpha_metrics"]),
     )
+    if all(curve_outputs):
+        _write_curves(
+            table,
+            tree,
+            s,
+            args.seed,
+            samples=args.samples,
+            site_column=args.site_column,
+            output=args.curves_output,
+            groups_output=args.curves_groups_output,
+        )
+    if rarefied is not None:
+        write_biom(rarefied[0], args.rarefied_output)
+        write_tsv(rarefied[1], args.rarefied_summary)
     if args.sd_output:
         write_tsv(sd, args.sd_output)
     write_tsv(mean, args.output)
@@ -88,21 +134,54 @@ def add_alpha_diversity(sub) -> None:
     add_seed(p)
     add_output(p, "mean per sample")
     p.add_argument("--sd-output", help="SD over the rarefactions")
+    p.add_argument(
+        "--rarefied-output",
+        help="also write the rarefied table here (as gutlung rarefy's --output)",
+    )
+    p.add_argument(
+        "--rarefied-summary", help="and its summary (as gutlung rarefy's --summary)"
+    )
+    p.add_argument(
+        "--curves-output",
+        help="also write the rarefaction curves here (as gutlung "
+        "rarefaction-curves' --output)",
+    )
+    p.add_argument("--curves-groups-output", help="and per group (its --groups-output)")
+    _add_curve_samples(p, required=False)
 
 
 def cmd_curves(args) -> None:
     """Run ``gutlung rarefaction-curves``: alpha rarefaction curves."""
+    from ..io import read_table
+
+    _write_curves(
+        read_table(args.table),
+        _read_tree(args.tree) if args.tree else None,
+        args.settings,
+        args.seed,
+        samples=args.samples,
+        site_column=args.site_column,
+        output=args.output,
+        groups_output=args.groups_output,
+    )
+
+
+def _write_curves(
+    table, tree, s: dict, seed: int, *, samples, site_column, output, groups_output
+) -> None:
+    """Write the rarefaction curves of ``table`` to ``output``.
+
+    And by group (the ``samples`` sheet's ``site_column``, with the
+    settings' ``group_column``) to ``groups_output``.
+    """
     from ..diversity import (
         CURVE_METRICS,
         curve_depths,
         curves_by_group,
         rarefaction_curves,
     )
-    from ..io import read_metadata, read_table, write_tsv
+    from ..io import read_metadata, write_tsv
 
-    s = args.settings
-    table = read_table(args.table)
-    tree = _read_tree(args.tree) if args.tree else None
     metrics = tuple(m for m in CURVE_METRICS if tree is not None or m != "faith_pd")
     reads = table.sum(axis=0)
     max_depth = s["curve_max_depth"] or int(reads[reads > 0].median())
@@ -110,16 +189,24 @@ def cmd_curves(args) -> None:
         table,
         depths=curve_depths(max_depth, s["curve_steps"]),
         iterations=s["rarefactions"],
-        random_state=args.seed,
+        random_state=seed,
         tree=tree,
         metrics=metrics,
     )
-    md = read_metadata(args.samples)
-    groups = md[args.site_column].astype(str)
+    md = read_metadata(samples)
+    groups = md[site_column].astype(str)
     if s["group_column"] and s["group_column"] in md:
         groups = groups + " / " + md[s["group_column"]].fillna("NA").astype(str)
-    write_tsv(curves_by_group(curves, groups), args.groups_output, index=False)
-    write_tsv(curves, args.output, index=False)
+    write_tsv(curves_by_group(curves, groups), groups_output, index=False)
+    write_tsv(curves, output, index=False)
+
+
+def _add_curve_samples(p, *, required: bool) -> None:
+    """Add ``--samples`` and ``--site-column``: the curves' groups."""
+    p.add_argument("--samples", required=required, help="sample sheet or metadata")
+    p.add_argument(
+        "--site-column", default="body_site", help="the sheet's body-site column"
+    )
 
 
 def add_rarefaction_curves(sub) -> None:
@@ -127,10 +214,7 @@ def add_rarefaction_curves(sub) -> None:
     p = command(sub, "rarefaction-curves", cmd_curves, "alpha rarefaction curves")
     p.add_argument("--table", required=True, help="the analysis table")
     p.add_argument("--tree", help="the ASV tree (Newick), for Faith's PD")
-    p.add_argument("--samples", required=True, help="sample sheet or metadata")
-    p.add_argument(
-        "--site-column", default="body_site", help="the sheet's body-site column"
-    )
+    _add_curve_samples(p, required=True)
     add_settings(p, "diversity")
     add_seed(p)
     add_output(p, "per sample and depth")
