@@ -108,7 +108,10 @@ def test_sintax_in_chunks_names_alike_on_any_threads(tmp_path, reference, monkey
         bases[where] = rng.choice(list("ACGT"), where.sum())
         records.append((f"asv{len(records)}", "".join(bases)))
     write_fasta(records, tmp_path / "q.fa")
-    monkeypatch.setattr(taxonomy, "SINTAX_CHUNK", 4)
+    monkeypatch.setattr(taxonomy, "SINTAX_CHUNK", 2)
+    # 10 ASVs, two chunks for every 4: six, of 1 or 2 in file order
+    bounds = taxonomy.sintax_chunks(len(records))
+    assert bounds == [(0, 1), (1, 3), (3, 5), (5, 6), (6, 8), (8, 10)]
     for threads in (1, 2, 3):
         run_sintax(
             tmp_path / "q.fa",
@@ -123,7 +126,7 @@ def test_sintax_in_chunks_names_alike_on_any_threads(tmp_path, reference, monkey
     )
     lines = one.decode().splitlines()
     assert [line.split("\t")[0] for line in lines] == [r[0] for r in records]
-    write_fasta(records[4:8], tmp_path / "chunk.fa")
+    write_fasta(records[6:8], tmp_path / "chunk.fa")
     for k in (1, 2):
         subprocess.run(
             ["vsearch", "--sintax", str(tmp_path / "chunk.fa"), "--db", str(REFERENCE)]
@@ -132,6 +135,23 @@ def test_sintax_in_chunks_names_alike_on_any_threads(tmp_path, reference, monkey
             check=True,
         )
     chunk = (tmp_path / "c1.tsv").read_text().splitlines()
-    assert chunk == lines[4:8] == (tmp_path / "c2.tsv").read_text().splitlines()
+    assert chunk == lines[6:8] == (tmp_path / "c2.tsv").read_text().splitlines()
     supports = [float(x) for line in lines for x in re.findall(r"\((\d\.\d+)\)", line)]
     assert min(supports) < 1  # the bootstrap was at work
+
+
+def test_sintax_chunks_even_equal_and_covering():
+    from gutlung_pipeline.taxonomy import SINTAX_CHUNK, sintax_chunks
+
+    assert SINTAX_CHUNK == 160
+    assert sintax_chunks(0) == [(0, 0)]
+    assert sintax_chunks(1) == [(0, 1)]
+    assert sintax_chunks(263) == [(0, 131), (131, 263)]
+    assert sintax_chunks(400) == [(0, 100), (100, 200), (200, 300), (300, 400)]
+    for n in range(2, 2000):
+        bounds = sintax_chunks(n)
+        sizes = [hi - lo for lo, hi in bounds]
+        assert bounds[0][0] == 0 and bounds[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+        assert len(bounds) % 2 == 0 and max(sizes) <= SINTAX_CHUNK
+        assert max(sizes) - min(sizes) <= 1
