@@ -515,27 +515,20 @@ def _spatial_median(x: np.ndarray, *, tol: float = 1e-12, max_iter: int = 10000)
     return y
 
 
-def _anova_f(z: np.ndarray, codes: np.ndarray, k: int) -> tuple[float, float, float]:
-    n = len(z)
-    means = np.bincount(codes, weights=z, minlength=k) / np.bincount(codes, minlength=k)
-    ss_between = float(np.sum((means[codes] - z.mean()) ** 2))
-    ss_within = float(np.sum((z - means[codes]) ** 2))
-    f = (ss_between / (k - 1)) / (ss_within / (n - k))
-    return f, ss_between, ss_within
+def _anova_f(z: np.ndarray, codes: np.ndarray, k: int):
+    """One-way ANOVA of each row of ``z`` (rows x samples) on the groups ``codes``.
 
-
-def _anova_f_rows(z: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """:func:`_anova_f`'s F of each row of ``z`` (permutations x samples) at once."""
+    Returns each row's F, between-group and within-group sums of squares, all
+    rows at once (the observed distances as one row, or every permutation's).
+    """
     n = z.shape[1]
-    if z.shape[0] == 0:
-        return np.zeros(0)
     onehot = np.zeros((n, k))
     onehot[np.arange(n), codes] = 1.0
     means = (z @ onehot) / onehot.sum(axis=0)
     grand = z.mean(axis=1, keepdims=True)
     ss_between = ((means[:, codes] - grand) ** 2).sum(axis=1)
     ss_within = ((z - means[:, codes]) ** 2).sum(axis=1)
-    return (ss_between / (k - 1)) / (ss_within / (n - k))
+    return (ss_between / (k - 1)) / (ss_within / (n - k)), ss_between, ss_within
 
 
 @dataclass
@@ -595,7 +588,8 @@ def betadisper(
     d_neg = (diff[:, ~pos] ** 2).sum(axis=1)
     z = np.sqrt(np.abs(d_pos - d_neg))
     k, n = len(levels), len(z)
-    f, ssb, ssw = _anova_f(z, codes, k)
+    (f,), (ssb,), (ssw,) = _anova_f(z[None, :], codes, k)
+    f, ssb, ssw = float(f), float(ssb), float(ssw)
     p_param = float(special.fdtrc(k - 1, n - k, f))  # the F upper tail (stats.f.sf)
     # permutest.betadisper: the residuals of z ~ group, permuted, are the
     # new response (refitted on the same groups).
@@ -604,7 +598,7 @@ def betadisper(
     orders = np.array(
         [rng.permutation(n) for _ in range(permutations)], dtype=np.intp
     ).reshape(permutations, n)
-    exceed = int((_anova_f_rows(resid[orders], codes, k) >= f - EPS).sum())
+    exceed = int((_anova_f(resid[orders], codes, k)[0] >= f - EPS).sum())
     anova = pd.DataFrame(
         {
             "Df": [k - 1, n - k],
