@@ -588,8 +588,17 @@ def betadisper(
     d_neg = (diff[:, ~pos] ** 2).sum(axis=1)
     z = np.sqrt(np.abs(d_pos - d_neg))
     k, n = len(levels), len(z)
-    (f,), (ssb,), (ssw,) = _anova_f(z[None, :], codes, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (f,), (ssb,), (ssw,) = _anova_f(z[None, :], codes, k)
     f, ssb, ssw = float(f), float(ssb), float(ssw)
+    if not ssw > EPS * EPS * (ssb + ssw):  # zero, or NaN
+        raise ValueError(
+            "each group's samples are all as far from its centre as one "
+            "another (within-group sum of squares "
+            f"{ssw:.3g}; groups of {', '.join(map(str, sorted(set(counts))))} "
+            "samples), so the dispersion test is undefined; it needs groups "
+            "of at least three samples that differ in their distance"
+        )
     p_param = float(special.fdtrc(k - 1, n - k, f))  # the F upper tail (stats.f.sf)
     # permutest.betadisper: the residuals of z ~ group, permuted, are the
     # new response (refitted on the same groups).
@@ -598,7 +607,9 @@ def betadisper(
     orders = np.array(
         [rng.permutation(n) for _ in range(permutations)], dtype=np.intp
     ).reshape(permutations, n)
-    exceed = int((_anova_f(resid[orders], codes, k)[0] >= f - EPS).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):  # a permutation may tie
+        permuted = _anova_f(resid[orders], codes, k)[0]
+    exceed = int((permuted >= f - EPS).sum())
     anova = pd.DataFrame(
         {
             "Df": [k - 1, n - k],

@@ -219,13 +219,20 @@ def permanova_table(
         )
     for i, column in enumerate(analysis.get("dispersion") or []):
         for kind in ("centroid", "median"):
-            b = betadisper(
-                dm,
-                md[column].astype(str),
-                kind=kind,
-                permutations=permutations,
-                random_state=substream(random_state, 1 + i),
-            )
+            try:
+                b = betadisper(
+                    dm,
+                    md[column].astype(str),
+                    kind=kind,
+                    permutations=permutations,
+                    random_state=substream(random_state, 1 + i),
+                )
+            except ValueError as err:
+                raise ValueError(
+                    f"{name}: dispersion by {column!r} ({kind}, {metric}): {err}; "
+                    f"take {column!r} out of stats.permanova ({name})'s "
+                    "dispersion or give each group more samples"
+                ) from None
             a = b.anova
             rows.append(
                 {

@@ -141,6 +141,35 @@ def test_betadisper_permutations_at_once_count_what_one_at_a_time_counts(dune):
     assert np.isnan(none.permutation_p)
 
 
+def test_betadisper_stops_when_no_group_varies_in_dispersion():
+    """Groups of two: each sample is as far from its group's centroid as the
+    other, so F would be a division by zero (a bare ZeroDivisionError before);
+    it stops naming the cause, and permanova_table names the analysis, the
+    column, the metric and the fix."""
+    from gutlung_pipeline.stats import permanova_table
+
+    pts = np.array([[0.0, 0.0], [1.0, 0.2], [3.0, 3.0], [3.5, 2.0]])
+    d = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1))
+    ids = ["a1", "a2", "b1", "b2"]
+    dm = DistanceMatrix(d, ids)
+    groups = pd.Series(["a", "a", "b", "b"], index=ids)
+    with pytest.raises(ValueError, match="dispersion test is undefined"):
+        betadisper(dm, groups, kind="centroid", permutations=9)
+    md = pd.DataFrame({"site": groups}, index=pd.Index(ids, name="sample_id"))
+    analysis = {"name": "pairs", "formula": "site", "dispersion": ["site"]}
+    with pytest.raises(ValueError) as err:
+        permanova_table(
+            dm, md, analysis, metric="braycurtis", permutations=9, random_state=0
+        )
+    assert str(err.value).startswith(
+        "pairs: dispersion by 'site' (centroid, braycurtis): each group's samples"
+    )
+    assert str(err.value).endswith(
+        "take 'site' out of stats.permanova (pairs)'s dispersion or give each "
+        "group more samples"
+    )
+
+
 @needs_vegan
 def test_vegan_live_peer(tmp_path):
     """Run vegan through Rscript on the shipped table and compare."""

@@ -47,17 +47,18 @@ def cmd_permanova(args) -> None:
         args.distance, args.metric, args.output, strict=True
     ):
         dm = read_distance_matrix(distance)
-        frames = [
-            permanova_table(
-                dm,
-                md,
-                analysis,
-                metric=metric,
-                permutations=args.settings["permutations"],
-                random_state=substream(args.seed, i),
-            )
-            for i, analysis in enumerate(args.settings["permanova"])
-        ]
+        with naming(args.metadata):
+            frames = [
+                permanova_table(
+                    dm,
+                    md,
+                    analysis,
+                    metric=metric,
+                    permutations=args.settings["permutations"],
+                    random_state=substream(args.seed, i),
+                )
+                for i, analysis in enumerate(args.settings["permanova"])
+            ]
         write_tsv(_concat_or_header(frames, ["analysis"]), output, index=False)
 
 
