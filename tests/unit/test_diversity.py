@@ -168,6 +168,50 @@ def test_rarefaction_curves_and_groups():
     assert by.loc[("h", 1), "mean"] == 1.0
 
 
+def test_rarefaction_curves_the_same_on_forked_workers():
+    from gutlung_pipeline.diversity import alpha_rarefied, rarefaction_curves
+
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame(
+        rng.poisson(rng.gamma(0.5, 20, size=(30, 1)), size=(30, 12)),
+        index=[f"f{i}" for i in range(30)],
+        columns=[f"s{j}" for j in range(12)],
+    )
+    depths = [5, 50, 100, 150, 10**6]  # the last: no sample reaches it
+    one, two, three = (
+        rarefaction_curves(
+            table,
+            depths=depths,
+            iterations=4,
+            random_state=9,
+            metrics=("observed_features", "shannon"),
+            threads=t,
+        )
+        for t in (1, 2, 3)
+    )
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(one, three)
+    # each depth from its own Generator, its seed drawn in turn from the seed
+    seeds = np.random.default_rng(9)
+    for depth in depths[:-1]:
+        kept = table.loc[:, table.sum(axis=0) >= depth]
+        mean, _ = alpha_rarefied(
+            kept,
+            depth=depth,
+            iterations=4,
+            random_state=int(seeds.integers(2**32)),
+            metrics=("observed_features", "shannon"),
+        )
+        got = one[(one["depth"] == depth) & (one["metric"] == "shannon")]
+        assert got["sample_id"].tolist() == kept.columns.tolist()
+        np.testing.assert_array_equal(got["mean"], mean["shannon"])
+    # a worker's error is the call's
+    with pytest.raises(ValueError, match="iterations must be at least 1"):
+        rarefaction_curves(
+            table, depths=depths, iterations=0, random_state=9, threads=2
+        )
+
+
 def test_aitchison_by_hand():
     from gutlung_pipeline.diversity import aitchison
 

@@ -265,6 +265,8 @@ def sample_fastq(sample):
 #: Samples from which the beta metrics run side by side in their job: below,
 #: a metric takes a fraction of a second (48 samples) against a second to
 #: start a worker with scikit-bio; at 200 about 2 s, at 1,000 up to a minute.
+#: The rarefaction curves' depths too: 5 s of the alpha job at 400 samples,
+#: under a second at 48, where the alpha job runs beside beta_diversity.
 BETA_PARALLEL_FROM = 200
 
 
@@ -273,6 +275,13 @@ def beta_threads():
     if len(SAMPLES) < BETA_PARALLEL_FROM:
         return 1
     return max(1, min(config["threads"], len(BETA_METRICS)))
+
+
+def alpha_threads():
+    """Threads of the alpha_diversity job: one a curve depth from BETA_PARALLEL_FROM samples."""
+    if len(SAMPLES) < BETA_PARALLEL_FROM:
+        return 1
+    return max(1, min(config["threads"], config["diversity"]["curve_steps"]))
 
 
 def sample_batches():

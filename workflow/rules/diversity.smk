@@ -26,13 +26,15 @@ rule alpha_diversity:
     priority: 1
     conda:
         "../envs/gutlung.yaml"
+    # the curves' depths side by side from 200 samples (the same curves)
+    threads: alpha_threads()
     params:
         settings=json.dumps(config["diversity"], sort_keys=True),
         tree=get_tree_arg,
         seed=config["seed"],
     shell:
         "gutlung alpha-diversity --table {input.table:q} {params.tree}"
-        " --settings {params.settings:q} --seed {params.seed}"
+        " --settings {params.settings:q} --seed {params.seed} --threads {threads}"
         " --rarefied-output {output.rarefied:q} --rarefied-summary {output.summary:q}"
         " --curves-output {output.curves:q}"
         " --curves-groups-output {output.curve_groups:q} --samples {input.samples:q}"

@@ -111,6 +111,7 @@ def cmd_alpha(args) -> None:
             site_column=args.site_column,
             output=args.curves_output,
             groups_output=args.curves_groups_output,
+            threads=args.threads,
         )
     if rarefied is not None:
         write_biom(rarefied[0], args.rarefied_output)
@@ -148,6 +149,7 @@ def add_alpha_diversity(sub) -> None:
     )
     p.add_argument("--curves-groups-output", help="and per group (its --groups-output)")
     _add_curve_samples(p, required=False)
+    add_threads(p, "rarefaction depths of the curves drawn side by side")
 
 
 def cmd_curves(args) -> None:
@@ -163,16 +165,27 @@ def cmd_curves(args) -> None:
         site_column=args.site_column,
         output=args.output,
         groups_output=args.groups_output,
+        threads=args.threads,
     )
 
 
 def _write_curves(
-    table, tree, s: dict, seed: int, *, samples, site_column, output, groups_output
+    table,
+    tree,
+    s: dict,
+    seed: int,
+    *,
+    samples,
+    site_column,
+    output,
+    groups_output,
+    threads: int = 1,
 ) -> None:
     """Write the rarefaction curves of ``table`` to ``output``.
 
     And by group (the ``samples`` sheet's ``site_column``, with the
-    settings' ``group_column``) to ``groups_output``.
+    settings' ``group_column``) to ``groups_output``. ``threads`` depths are
+    drawn at a time (the same curves whatever the number).
     """
     from ..diversity import (
         CURVE_METRICS,
@@ -192,6 +205,7 @@ def _write_curves(
         random_state=seed,
         tree=tree,
         metrics=metrics,
+        threads=threads,
     )
     md = read_metadata(samples)
     groups = md[site_column].astype(str)
@@ -219,6 +233,7 @@ def add_rarefaction_curves(sub) -> None:
     add_seed(p)
     add_output(p, "per sample and depth")
     p.add_argument("--groups-output", required=True, help="per group and depth")
+    add_threads(p, "rarefaction depths drawn side by side")
 
 
 def cmd_beta(args) -> None:
