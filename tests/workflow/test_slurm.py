@@ -133,7 +133,11 @@ def test_the_profiles_threads_memory_and_runtime_reach_sbatch(cluster, slurm_run
             assert done[job_id]["TimeLimit"] == "10"  # 10 + input MB // 10
         elif rule == "remove_chimeras":
             assert (tres["cpu"], tres["mem"]) == (str(cpus), "4000M")
-        elif rule in ("compute_scfa", "alpha_diversity", "decontaminate"):
+        elif rule == "alpha_diversity":  # the curves' depths side by side
+            alpha_cpus = min(profile["set-threads"]["alpha_diversity"], os.cpu_count())
+            assert (tres["cpu"], tres["mem"]) == (str(alpha_cpus), "2000M")
+            assert done[job_id]["TimeLimit"] == "30"
+        elif rule in ("compute_scfa", "decontaminate"):
             # the profile's defaults
             assert (tres["cpu"], tres["mem"]) == ("1", "2000M")
             assert done[job_id]["TimeLimit"] == "30"
