@@ -183,6 +183,8 @@ def run_dag(jobs: list[Job], cores: int, child) -> list[tuple[float, str, str]]:
             need = min(job.threads, cores)
             if need > free:
                 continue
+            sys.stdout.flush()  # else a child would write this process's buffer
+            sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
                 child(job.command)
