@@ -265,28 +265,35 @@ def rarefaction_curves(
     has rows only at depths it reaches. Each depth draws from its own
     Generator, seeded in turn from ``random_state``, so ``threads`` depths
     at a time in forked worker processes
-    (:func:`gutlung_pipeline.workers.forked_pool`) give the same curves as
+    (:func:`gutlung_pipeline.workers.forked_map`) give the same curves as
     one. The workers are plain forks that inherit the table and the tree:
     scikit-bio's alpha diversity runs no OpenMP code, whose thread pool
     would not survive a fork of a process that has used it (so no distance
     or PCoA before this in the same process).
     """
-    from .workers import forked_pool, results
+    from .workers import forked_map
 
     rng = np.random.default_rng(random_state)
+    totals = table.sum(axis=0)
     parts = []
     for depth in depths:
-        kept = table.loc[:, table.sum(axis=0) >= depth]
+        kept = table.loc[:, totals >= depth]
         if kept.shape[1] == 0:
             continue
         parts.append((depth, kept, int(rng.integers(2**32))))
-    _CURVE_PARTS.clear()
-    _CURVE_PARTS.update(parts=parts, iterations=iterations, tree=tree, metrics=metrics)
-    try:
-        with forked_pool(max(1, min(threads, len(parts)))) as pool:
-            drawn = results([pool.submit(_curve_part, i) for i in range(len(parts))])
-    finally:
-        _CURVE_PARTS.clear()
+
+    def draw(part):
+        depth, kept, seed = part
+        return alpha_rarefied(
+            kept,
+            depth=depth,
+            iterations=iterations,
+            random_state=seed,
+            tree=tree,
+            metrics=metrics,
+        )
+
+    drawn = forked_map(draw, parts, threads)
     rows = []
     for (depth, _, _), (mean, sd) in zip(parts, drawn, strict=True):
         for metric in mean.columns:
@@ -303,23 +310,6 @@ def rarefaction_curves(
                 )
             )
     return pd.concat(rows, ignore_index=True)
-
-
-#: What :func:`rarefaction_curves` hands to its forked workers (they inherit it).
-_CURVE_PARTS: dict = {}
-
-
-def _curve_part(i: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Depth ``i`` of :func:`rarefaction_curves`: mean and SD over its draws."""
-    depth, kept, seed = _CURVE_PARTS["parts"][i]
-    return alpha_rarefied(
-        kept,
-        depth=depth,
-        iterations=_CURVE_PARTS["iterations"],
-        random_state=seed,
-        tree=_CURVE_PARTS["tree"],
-        metrics=_CURVE_PARTS["metrics"],
-    )
 
 
 def curves_by_group(curves: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:

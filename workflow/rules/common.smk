@@ -262,26 +262,20 @@ def sample_fastq(sample):
     return {"fq1": row["fq1"]}
 
 
-#: Samples from which the beta metrics run side by side in their job: below,
-#: a metric takes a fraction of a second (48 samples) against a second to
-#: start a worker with scikit-bio; at 200 about 2 s, at 1,000 up to a minute.
-#: The rarefaction curves' depths too: 5 s of the alpha job at 400 samples,
-#: under a second at 48, where the alpha job runs beside beta_diversity.
-BETA_PARALLEL_FROM = 200
+#: Samples from which a diversity job's parts run side by side on its threads
+#: (the beta metrics; the rarefaction curves' depths): below, a metric takes a
+#: fraction of a second (48 samples) against a second to start a worker with
+#: scikit-bio, and the alpha job runs beside beta_diversity on one thread; at
+#: 200 a metric takes about 2 s, at 1,000 up to a minute, and the curves 5 s
+#: of the alpha job at 400 samples.
+PARALLEL_FROM = 200
 
 
-def beta_threads():
-    """Threads of the beta_diversity job: one a metric from BETA_PARALLEL_FROM samples."""
-    if len(SAMPLES) < BETA_PARALLEL_FROM:
+def parallel_threads(parts):
+    """Threads of a diversity job of ``parts`` independent parts: one a part from PARALLEL_FROM samples."""
+    if len(SAMPLES) < PARALLEL_FROM:
         return 1
-    return max(1, min(config["threads"], len(BETA_METRICS)))
-
-
-def alpha_threads():
-    """Threads of the alpha_diversity job: one a curve depth from BETA_PARALLEL_FROM samples."""
-    if len(SAMPLES) < BETA_PARALLEL_FROM:
-        return 1
-    return max(1, min(config["threads"], config["diversity"]["curve_steps"]))
+    return max(1, min(config["threads"], parts))
 
 
 def sample_batches():

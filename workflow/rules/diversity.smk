@@ -27,7 +27,7 @@ rule alpha_diversity:
     conda:
         "../envs/gutlung.yaml"
     # the curves' depths side by side from 200 samples (the same curves)
-    threads: alpha_threads()
+    threads: parallel_threads(config["diversity"]["curve_steps"])
     params:
         settings=json.dumps(config["diversity"], sort_keys=True),
         tree=get_tree_arg,
@@ -60,7 +60,7 @@ rule beta_diversity:
     priority: 1
     conda:
         "../envs/gutlung.yaml"
-    threads: beta_threads()
+    threads: parallel_threads(len(BETA_METRICS))
     params:
         settings=json.dumps(config["diversity"], sort_keys=True),
         seed=config["seed"],

@@ -62,10 +62,6 @@ def to_svg(fig) -> str:
     return text[text.index("<svg") :]
 
 
-#: The figures :func:`render_all` hands to its forked workers.
-_PENDING: dict = {}
-
-
 def render_all(figures: dict, *, threads: int = 1) -> dict[str, str]:
     """Draw and render each figure with :func:`to_svg`, ``threads`` at a time.
 
@@ -78,25 +74,17 @@ def render_all(figures: dict, *, threads: int = 1) -> dict[str, str]:
     back, and every figure is closed. The SVGs are the same whatever
     ``threads`` (``tests/unit/test_report.py``). A plain fork: the report
     runs no OpenMP code before it (it imports no scikit-bio), whose thread
-    pool would not survive it (:func:`gutlung_pipeline.workers.forked_pool`).
+    pool would not survive it (:func:`gutlung_pipeline.workers.forked_map`).
     """
-    from ..workers import forked_pool
+    from ..workers import forked_map
 
-    workers = max(1, min(threads, len(figures)))
-    if workers == 1:
-        return {key: to_svg(_drawn(fig)) for key, fig in figures.items()}
-    _PENDING.clear()
-    _PENDING.update(figures)
     try:
-        with forked_pool(workers) as pool:
-            futures = {key: pool.submit(_render, key) for key in figures}
-            svgs = {key: futures[key].result() for key in figures}
+        svgs = forked_map(_render, list(figures.values()), threads)
     finally:
-        _PENDING.clear()
         for fig in figures.values():
             if not callable(fig):
                 plt.close(fig)
-    return svgs
+    return dict(zip(figures, svgs, strict=True))
 
 
 def _drawn(fig):
@@ -104,9 +92,9 @@ def _drawn(fig):
     return fig() if callable(fig) else fig
 
 
-def _render(key: str) -> str:
-    """One figure of :func:`render_all`, drawn and rendered in a worker."""
-    return to_svg(_drawn(_PENDING[key]))
+def _render(fig) -> str:
+    """One figure of :func:`render_all`, drawn and rendered (in a worker)."""
+    return to_svg(_drawn(fig))
 
 
 MAX_SAMPLE_BARS = 150
